@@ -4,10 +4,12 @@ from .autograd import backward
 from .creation import arange, eye, full, full_like, linspace, ones, ones_like, zeros, zeros_like
 from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
+from .sparse_grad import RowSparseGrad
 from .tensor import Tensor, tensor
 
 __all__ = [
     "Function",
+    "RowSparseGrad",
     "Tensor",
     "arange",
     "backward",

@@ -6,6 +6,10 @@ function once, root first, summing the gradients that reach each output before
 calling its ``backward``. Leaf tensors accumulate into ``.grad``. Unless
 ``retain_graph`` is set, each function drops its saved arrays after use, and a
 second backward through it raises.
+
+A gradient may arrive as a :class:`RowSparseGrad` (an embedding's rows); it
+stays sparse on its way to a leaf and is made dense only where an op's
+backward needs a dense array.
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ from __future__ import annotations
 import numpy
 
 from .function import _LEAF
+from .sparse_grad import RowSparseGrad
 
 
 def backward(root, grad=None, retain_graph: bool = False) -> None:
@@ -59,10 +64,7 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
         grads_out = pending.pop(id(fn), None)
         if grads_out is None:  # not on a path from root
             continue
-        grads_out = [
-            g if g is not None else fn.xp.zeros(shape, dtype=dtype)
-            for g, (shape, dtype) in zip(grads_out, fn._out_meta)
-        ]
+        grads_out = [_dense(fn, g, shape, dtype) for g, (shape, dtype) in zip(grads_out, fn._out_meta)]
         if fn._retained:
             for i, ref in fn._retained.items():
                 t = ref()
@@ -81,7 +83,8 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
             kind, target, index, shape, dtype = edge
             if isinstance(g, numpy.generic):  # NumPy turns 0-d results into scalars
                 g = numpy.asarray(g)
-            g = sum_to_shape(g, shape, fn.op_name())
+            if not isinstance(g, RowSparseGrad):
+                g = sum_to_shape(g, shape, fn.op_name())
             if g.dtype != dtype:
                 g = g.astype(dtype)
             if kind == _LEAF:
@@ -93,13 +96,27 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
             fn._release()
 
 
+def _dense(fn, g, shape, dtype):
+    """The gradient for one output of ``fn`` as a dense array (zeros if nothing reached it)."""
+    if g is None:
+        return fn.xp.zeros(shape, dtype=dtype)
+    if isinstance(g, RowSparseGrad):
+        return g.dense_array()
+    return g
+
+
 def _accumulate_leaf(leaf, g) -> None:
+    """Add ``g`` to ``leaf.grad``; a row-sparse gradient stays sparse until it meets a dense one."""
     from .tensor import Tensor
 
-    if leaf.grad is None:
-        leaf.grad = Tensor._wrap(g)
+    old = leaf.grad
+    if old is None:
+        leaf.grad = g if isinstance(g, RowSparseGrad) else Tensor._wrap(g)
+    elif isinstance(old, RowSparseGrad):
+        total = old + g
+        leaf.grad = total if isinstance(total, RowSparseGrad) else Tensor._wrap(total)
     else:
-        leaf.grad = Tensor._wrap(leaf.grad.data + g)  # new array: g may alias another buffer
+        leaf.grad = Tensor._wrap(old.data + g)  # a new array: g may alias another buffer
 
 
 def _topological_order(start):
