@@ -55,7 +55,7 @@ def arange(start, stop=None, step=1, dtype=None, device=None, requires_grad: boo
     if dtype is None:
         all_int = all(isinstance(v, numbers.Integral) for v in (start, stop, step) if v is not None)
         dtype = "int64" if all_int else floatx()
-    args = (start,) if stop is None else (start, stop)
+    args = (0, start) if stop is None else (start, stop)
     return _make(lambda xp, dt: xp.arange(*args, step, dtype=dt), dtype, device, requires_grad)
 
 

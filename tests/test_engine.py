@@ -1,0 +1,372 @@
+"""The engine itself: tensors, dtype rules, the graph, backward, grad mode, devices, RNG."""
+
+import sys
+import threading
+
+import numpy as np
+import pytest
+
+import ember
+from ember.engine.function import Function
+
+
+# ---- tensors and dtype rules ---------------------------------------------------
+def test_python_floats_and_float64_arrays_become_float32():
+    assert ember.tensor(1.5).dtype == np.float32
+    assert ember.tensor([1.0, 2.0]).dtype == np.float32
+    assert ember.tensor(np.zeros(3, dtype=np.float64)).dtype == np.float32
+    assert ember.tensor(np.zeros(3, dtype=np.float16)).dtype == np.float16
+    assert ember.tensor(np.zeros(3), dtype="float64").dtype == np.float64
+
+
+def test_integer_and_bool_data_keep_their_kind():
+    assert ember.tensor([1, 2, 3]).dtype == np.int64
+    assert ember.tensor(np.arange(3, dtype=np.int32)).dtype == np.int32
+    assert ember.tensor([True, False]).dtype == np.bool_
+
+
+def test_floatx_is_the_default_float_dtype():
+    ember.backend.set_floatx("float64")
+    try:
+        assert ember.tensor(1.0).dtype == np.float64
+        assert ember.zeros(2).dtype == np.float64
+    finally:
+        ember.backend.set_floatx("float32")
+    assert ember.tensor(1.0).dtype == np.float32
+
+
+def test_tensor_copies_its_input():
+    a = np.ones(3)
+    t = ember.tensor(a, dtype="float64")
+    a[0] = 5.0
+    assert t.numpy()[0] == 1.0
+
+
+def test_tensor_accepts_nested_lists_of_tensors():
+    t = ember.tensor([ember.tensor(1.0), ember.tensor(2.0)])
+    np.testing.assert_array_equal(t.numpy(), [1.0, 2.0])
+
+
+def test_description_and_host_access():
+    t = ember.tensor(np.arange(6.0).reshape(2, 3))
+    assert t.shape == (2, 3) and t.ndim == 2 and t.size == 6 and len(t) == 2
+    assert t.device == "cpu" and str(t.device) == "cpu"
+    assert isinstance(t.numpy(), np.ndarray)
+    assert t.tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    assert ember.tensor([[4.0]]).item() == 4.0
+    with pytest.raises(ValueError, match=r"item: expected a tensor with one element, got shape \(2, 3\)"):
+        t.item()
+    assert "dtype=float32" in repr(t)
+
+
+def test_only_float_tensors_can_require_grad():
+    with pytest.raises(TypeError, match="only float tensors can require grad, got dtype int64"):
+        ember.tensor([1, 2], requires_grad=True)
+
+
+def test_scalars_and_arrays_take_the_tensor_dtype():
+    x = ember.tensor([1.0, 2.0])
+    assert (x * 2).dtype == np.float32
+    assert (x * 2.5).dtype == np.float32
+    assert (x + np.ones(2)).dtype == np.float32
+    assert (np.ones(2) + x).dtype == np.float32
+    assert isinstance(np.ones(2) + x, ember.Tensor)
+    i = ember.tensor([1, 2])
+    assert (i + 1).dtype == np.int64
+    assert (i * x).dtype == np.float32
+
+
+def test_mixing_float_dtypes_says_so():
+    a = ember.tensor([1.0], dtype="float32")
+    b = ember.tensor([1.0], dtype="float64")
+    with pytest.raises(TypeError, match="multiply: expected tensors of one float dtype, got float32 and float64"):
+        a * b
+    assert (a * b.astype("float32")).dtype == np.float32
+
+
+def test_shape_mismatch_names_op_and_both_shapes():
+    with pytest.raises(ValueError, match=r"add: shapes \(2, 3\) and \(4,\) cannot be broadcast together"):
+        ember.ones((2, 3)) + ember.ones(4)
+
+
+# ---- creation ----------------------------------------------------------------
+def test_creation_functions():
+    assert ember.zeros((2, 3)).numpy().sum() == 0 and ember.zeros((2, 3)).dtype == np.float32
+    np.testing.assert_array_equal(ember.ones(3).numpy(), [1, 1, 1])
+    np.testing.assert_array_equal(ember.full((2,), 7.0).numpy(), [7, 7])
+    assert ember.full((2,), 7, dtype="int32").dtype == np.int32
+    np.testing.assert_array_equal(ember.arange(4).numpy(), [0, 1, 2, 3])
+    assert ember.arange(4).dtype == np.int64
+    assert ember.arange(0, 1, 0.25).dtype == np.float32
+    np.testing.assert_array_equal(ember.eye(2, 3, k=1).numpy(), np.eye(2, 3, k=1))
+    np.testing.assert_allclose(ember.linspace(0, 1, 5).numpy(), [0, 0.25, 0.5, 0.75, 1])
+    x = ember.tensor(np.ones((2, 2)), dtype="float64")
+    assert ember.zeros_like(x).dtype == np.float64 and ember.zeros_like(x).shape == (2, 2)
+    assert ember.ones_like(x, dtype="int32").dtype == np.int32
+    assert ember.full_like(x, 3.0).numpy()[0, 0] == 3.0
+    assert ember.zeros(3, requires_grad=True).requires_grad
+
+
+# ---- backward ------------------------------------------------------------------
+def test_seed_graph_e():
+    a = ember.tensor(2.0, requires_grad=True)
+    b = ember.tensor(1.0, requires_grad=True)
+    e = (a + b) * (b + 1)
+    assert e.item() == 6.0
+    assert isinstance(e.grad_fn, Function) and a.is_leaf and not e.is_leaf
+    e.backward()
+    assert a.grad.item() == 2.0 and b.grad.item() == 5.0
+
+
+def test_gradients_accumulate_across_backward_calls_and_paths():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    (x * x + x).sum().backward()  # x used on three paths
+    np.testing.assert_array_equal(x.grad.numpy(), [3.0, 5.0])
+    (x * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [6.0, 8.0])
+
+
+def test_broadcast_gradients_are_reduced_to_input_shape():
+    x = ember.tensor(np.ones((3, 1)), requires_grad=True)
+    y = ember.tensor(np.ones(4), requires_grad=True)
+    (x * y).sum().backward()
+    assert x.grad.shape == (3, 1) and y.grad.shape == (4,)
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 1), 4.0))
+    np.testing.assert_array_equal(y.grad.numpy(), np.full(4, 3.0))
+
+
+def test_backward_through_freed_graph_says_so():
+    x = ember.tensor(2.0, requires_grad=True)
+    y = x * x
+    y.backward()
+    with pytest.raises(RuntimeError, match="already freed.*retain_graph=True"):
+        y.backward()
+
+
+def test_retain_graph_allows_a_second_backward():
+    x = ember.tensor(2.0, requires_grad=True)
+    y = x * x
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.item() == 8.0
+
+
+def test_the_graph_frees_saved_arrays_after_backward():
+    x = ember.tensor(np.ones(3), requires_grad=True)
+    y = x * 2.0
+    fn = y.grad_fn
+    assert hasattr(fn, "a")
+    y.sum().backward()
+    assert not hasattr(fn, "a") and fn._freed
+
+
+def test_backward_needs_grad_for_non_scalars():
+    x = ember.tensor(np.ones(3), requires_grad=True)
+    y = x * 2
+    with pytest.raises(RuntimeError, match=r"one element, got shape \(3,\)"):
+        y.backward()
+    with pytest.raises(ValueError, match=r"grad has shape \(2,\), expected the tensor's shape \(3,\)"):
+        y.backward(np.ones(2))
+    y.backward(np.array([1.0, 2.0, 3.0]))
+    np.testing.assert_array_equal(x.grad.numpy(), [2.0, 4.0, 6.0])
+
+
+def test_backward_on_a_tensor_without_graph_says_so():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        ember.tensor(1.0).backward()
+
+
+def test_deep_graph_has_no_recursion_limit():
+    depth = sys.getrecursionlimit() * 5
+    x = ember.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(depth):
+        y = y * 1.0001
+    y.backward()
+    np.testing.assert_allclose(x.grad.item(), 1.0001**depth, rtol=1e-3)
+
+
+def test_wide_graph_visits_each_function_once():
+    calls = []
+
+    class Counted(Function):
+        def forward(self, a):
+            return a * 1.0
+
+        def backward(self, g):
+            calls.append(1)
+            return g
+
+    x = ember.tensor(1.0, requires_grad=True)
+    shared = Counted.apply(x)
+    total = shared
+    for _ in range(50):
+        total = total + shared
+    total.backward()
+    assert len(calls) == 1 and x.grad.item() == 51.0
+
+
+def test_multi_output_function_gets_zeros_for_unused_outputs():
+    class Halves(Function):
+        def forward(self, a):
+            self.n = a.shape[0] // 2
+            return a[: self.n].copy(), a[self.n :].copy()
+
+        def backward(self, g1, g2):
+            return self.xp.concatenate([g1, g2])
+
+    x = ember.tensor(np.arange(4.0), requires_grad=True)
+    first, _ = Halves.apply(x)
+    (first * 3).sum().backward()
+    np.testing.assert_array_equal(x.grad.numpy(), [3, 3, 0, 0])
+
+
+def test_retain_grad_keeps_non_leaf_gradients():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    h = (x * 2).retain_grad()
+    (h * h).sum().backward()
+    np.testing.assert_array_equal(h.grad.numpy(), [4.0, 8.0])
+    np.testing.assert_array_equal(x.grad.numpy(), [8.0, 16.0])
+
+
+def test_detach_shares_data_and_cuts_the_graph():
+    x = ember.tensor([1.0], requires_grad=True)
+    d = (x * 2).detach()
+    assert not d.requires_grad and d.grad_fn is None
+    y = x.detach()
+    y.data[0] = 9.0
+    assert x.item() == 9.0
+
+
+def test_row_sparse_gradients_stay_sparse_until_they_meet_dense_ones():
+    class Rows(Function):
+        def forward(self, table, rows):
+            self.rows, self.shape = rows, table.shape
+            return table[rows]
+
+        def backward(self, g):
+            return ember.RowSparseGrad(self.rows, g, self.shape), None
+
+    table = ember.tensor(np.zeros((5, 2)), requires_grad=True)
+    rows = ember.tensor([1, 3, 1])
+    Rows.apply(table, rows).sum().backward()
+    assert isinstance(table.grad, ember.RowSparseGrad)
+    expected = np.zeros((5, 2))
+    expected[1], expected[3] = 2.0, 1.0
+    np.testing.assert_array_equal(table.grad.numpy(), expected)
+    coalesced = table.grad.coalesce()
+    np.testing.assert_array_equal(coalesced.indices, [1, 3])
+    # a second sparse use concatenates; a dense use makes it dense
+    (Rows.apply(table, rows).sum() + (table * 1.0).sum()).backward()
+    assert isinstance(table.grad, ember.Tensor)
+    np.testing.assert_array_equal(table.grad.numpy(), 2 * expected + 1)
+
+
+# ---- grad mode -----------------------------------------------------------------
+def test_no_grad_and_enable_grad():
+    x = ember.tensor(1.0, requires_grad=True)
+    with ember.no_grad():
+        assert not ember.is_grad_enabled()
+        y = x * 2
+        with ember.enable_grad():
+            z = x * 2
+    assert ember.is_grad_enabled()
+    assert not y.requires_grad and y.grad_fn is None
+    assert z.requires_grad
+
+    @ember.no_grad()
+    def infer(t):
+        return t * 2
+
+    assert not infer(x).requires_grad
+    with ember.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert (x * 2).requires_grad
+
+
+def test_grad_mode_is_per_thread():
+    seen = []
+    with ember.no_grad():
+        worker = threading.Thread(target=lambda: seen.append(ember.is_grad_enabled()))
+        worker.start()
+        worker.join()
+    assert seen == [True]
+
+
+def test_setitem_refuses_to_corrupt_a_graph():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="in-place assignment"):
+        x[0] = 5.0
+    with ember.no_grad():
+        x[0] = 5.0
+    assert x.numpy()[0] == 5.0
+
+
+# ---- devices ---------------------------------------------------------------------
+def test_device_parsing_and_errors():
+    assert ember.device("cpu") == ember.Device("cpu") == "cpu"
+    assert ember.device("cuda:1").index == 1 and ember.device("cuda").index == 0
+    assert ember.device("cpu").xp is np
+    with pytest.raises(ValueError, match="unknown device type 'tpu'"):
+        ember.device("tpu")
+    with pytest.raises(ValueError, match="cuda:N"):
+        ember.device("cuda:x")
+
+
+def test_to_same_device_returns_self_and_dtype_casts():
+    x = ember.tensor([1.0], requires_grad=True)
+    assert x.to("cpu") is x
+    y = x.to(dtype="float64")
+    assert y.dtype == np.float64
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and x.grad.item() == 1.0
+
+
+def test_cuda_without_cupy_says_what_to_install():
+    try:
+        import cupy  # noqa: F401
+    except ImportError:
+        with pytest.raises(RuntimeError, match="needs CuPy"):
+            ember.tensor([1.0]).to("cuda")
+    else:
+        pytest.skip("CuPy is installed: the missing-CuPy message cannot be shown here")
+
+
+def test_mixing_devices_says_so():
+    cupy = pytest.importorskip("cupy", reason="needs CuPy and a GPU to put tensors on two devices")
+    del cupy
+    with pytest.raises(RuntimeError, match="expected all tensors on one device, got cpu and cuda:0"):
+        ember.tensor([1.0]) + ember.tensor([1.0]).to("cuda")
+
+
+# ---- random ------------------------------------------------------------------------
+def test_seed_makes_draws_repeat():
+    ember.random.seed(42)
+    a = ember.random.normal((3,)).numpy()
+    ember.random.seed(42)
+    b = ember.random.normal((3,)).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert not np.array_equal(a, ember.random.normal((3,)).numpy())
+
+
+def test_int_seed_is_a_fixed_stream_and_generators_are_independent():
+    a = ember.random.uniform((4,), seed=7).numpy()
+    b = ember.random.uniform((4,), seed=7).numpy()
+    np.testing.assert_array_equal(a, b)
+    g = ember.random.Generator(3)
+    c, d = ember.random.normal((2,), seed=g).numpy(), ember.random.normal((2,), seed=g).numpy()
+    assert not np.array_equal(c, d)
+
+
+def test_random_distributions_and_dtypes():
+    x = ember.random.normal((20000,), mean=2.0, stddev=3.0, seed=1)
+    assert x.dtype == np.float32
+    # standard errors: mean 3/sqrt(n) ~ 0.02, std ~ 0.015
+    assert abs(x.numpy().mean() - 2.0) < 0.1 and abs(x.numpy().std() - 3.0) < 0.1
+    u = ember.random.uniform((1000,), -1.0, 1.0, seed=1).numpy()
+    assert u.min() >= -1.0 and u.max() < 1.0
+    t = ember.random.truncated_normal((1000,), stddev=1.0, seed=1).numpy()
+    assert np.abs(t).max() <= 2.0
+    r = ember.random.randint((100,), 0, 5, seed=1)
+    assert r.dtype == np.int32 and set(np.unique(r.numpy())) <= set(range(5))
+    assert sorted(ember.random.permutation(5, seed=1).tolist()) == [0, 1, 2, 3, 4]
