@@ -99,7 +99,7 @@ def default_device() -> Device:
 
 def device_of_array(array) -> Device:
     """The device an array already lives on (NumPy arrays and scalars are cpu)."""
-    if isinstance(array, (numpy.ndarray, numpy.generic)):
+    if type(array) is numpy.ndarray or isinstance(array, (numpy.ndarray, numpy.generic)):
         return CPU
     module = type(array).__module__
     if module.startswith("cupy"):

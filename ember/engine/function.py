@@ -24,7 +24,8 @@ import numbers
 
 import numpy
 
-from .dtypes import is_floating
+from ..backend.config import floatx
+from ..backend.device import default_device
 from .grad_mode import is_grad_enabled
 
 # Edge kinds in Function._edges: where an input's gradient goes.
@@ -62,33 +63,34 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **attrs):
         """Run the op on ``inputs`` (tensors, arrays or scalars) and record it."""
-        from .tensor import Tensor
-
-        tensors = _as_tensors(cls, inputs, cls.promote)
+        tensors, device = _as_tensors(cls, inputs)
         fn = cls.__new__(cls)
-        ref = tensors[0] if tensors else None
-        fn.device = ref.device if ref is not None else None
-        fn.xp = fn.device.xp if ref is not None else numpy
-        record = is_grad_enabled() and any(t.requires_grad for t in tensors)
-        fn.needs_input_grad = tuple(t.requires_grad for t in tensors) if record else (False,) * len(tensors)
+        fn.device = device
+        fn.xp = device.xp if device is not None else numpy
+        record = False
+        if is_grad_enabled():
+            needs = tuple(t.requires_grad for t in tensors)
+            record = True in needs
+        fn.needs_input_grad = needs if record else (False,) * len(tensors)
         raw = fn.forward(*[t.data for t in tensors], **attrs)
-        multiple = isinstance(raw, tuple)
+        multiple = type(raw) is tuple
         outs = raw if multiple else (raw,)
-        if not all(type(o) is _NDARRAY for o in outs):
-            # NumPy turns 0-d results into scalars; tensors always hold arrays
-            outs = tuple(o if hasattr(o, "__cuda_array_interface__") else numpy.asarray(o) for o in outs)
+        for o in outs:
+            if type(o) is not _NDARRAY and not hasattr(o, "__cuda_array_interface__"):
+                # NumPy turns 0-d results into scalars; tensors always hold arrays
+                outs = tuple(numpy.asarray(o) if isinstance(o, (numpy.generic, float, int)) else o for o in outs)
+                break
+        wrap = Tensor._wrap
         if not record:
-            results = tuple(Tensor._wrap(o) for o in outs)
-            return results if multiple else results[0]
+            return tuple(wrap(o) for o in outs) if multiple else wrap(outs[0])
         fn._edges = tuple(_edge(t) for t in tensors)
         fn._out_meta = tuple((o.shape, o.dtype) for o in outs)
         fn._retained = None
         fn._freed = False
-        results = tuple(
-            Tensor._wrap(o, grad_fn=fn, index=i) if is_floating(o.dtype) else Tensor._wrap(o)
-            for i, o in enumerate(outs)
-        )
-        return results if multiple else results[0]
+        if not multiple:
+            o = outs[0]
+            return wrap(o, fn, 0) if o.dtype.kind == "f" else wrap(o)
+        return tuple(wrap(o, fn, i) if o.dtype.kind == "f" else wrap(o) for i, o in enumerate(outs))
 
     def _release(self) -> None:
         """Drop the saved arrays; keep the edges so a second backward can say why it fails."""
@@ -110,55 +112,72 @@ def _edge(t):
     return (_NODE, t.grad_fn, t._out_index, t.shape, t.dtype)
 
 
-def _as_tensors(cls, inputs, promote):
-    """Turn op inputs into tensors on one device with compatible dtypes.
+def _as_tensors(cls, inputs):
+    """Turn op inputs into tensors on one device with compatible dtypes; return them and the device.
 
     Python scalars and raw arrays take the dtype of the tensor inputs (a weak
     type, as in NumPy 2 and Keras): ``x * 2`` and ``x * numpy_float64_array``
     stay float32 for a float32 ``x``. Two tensors of different float dtypes
-    are refused.
+    are refused. With ``cls.promote``, integer and bool inputs are cast to the
+    float dtype.
     """
-    from .tensor import Tensor, tensor
-
-    ref = next((x for x in inputs if isinstance(x, Tensor)), None)
-    if ref is None:
-        ref_float = None
-        device = None
-    else:
-        device = ref.device
-        ref_float = next((x.dtype for x in inputs if isinstance(x, Tensor) and is_floating(x.dtype)), None)
-        for x in inputs:
-            if isinstance(x, Tensor) and x.device != device:
-                raise RuntimeError(
-                    f"{cls.op_name()}: expected all tensors on one device, got {device} and {x.device}; "
-                    "move one with .to(device)"
-                )
+    ref = ref_float = device = None
+    all_tensors = True
+    for x in inputs:
+        if isinstance(x, Tensor):
+            if ref is None:
+                ref, device = x, x.device
+            elif type(x.data) is not _NDARRAY or type(ref.data) is not _NDARRAY:
+                if x.device != device:
+                    raise RuntimeError(
+                        f"{cls.op_name()}: expected all tensors on one device, got {device} and {x.device}; "
+                        "move one with .to(device)"
+                    )
+            if x.data.dtype.kind == "f":
+                if ref_float is None:
+                    ref_float = x.data.dtype
+                elif x.data.dtype != ref_float:
+                    raise TypeError(
+                        f"{cls.op_name()}: expected tensors of one float dtype, got {ref_float} and "
+                        f"{x.data.dtype}; cast one with .astype()"
+                    )
+        else:
+            all_tensors = False
+    if all_tensors and not (cls.promote and ref_float is not None):
+        return inputs, device
+    if device is None:
+        device = default_device()
     out = []
     for x in inputs:
         if isinstance(x, Tensor):
-            out.append(x)
-        elif isinstance(x, (bool, numbers.Number)) and not isinstance(x, numpy.ndarray):
-            dtype = _scalar_dtype(x, ref_float, ref)
-            out.append(tensor(x, dtype=dtype, device=device))
+            t = x
+        elif isinstance(x, (bool, numbers.Number)):
+            t = Tensor._wrap(device.xp.asarray(x, dtype=_scalar_dtype(x, ref_float, ref)))
         else:
             # raw arrays are constants: a float array takes the float dtype of the tensors
-            arr = tensor(x, device=device)
-            if ref_float is not None and is_floating(arr.dtype) and arr.dtype != ref_float:
-                arr = tensor(x, dtype=ref_float, device=device)
-            out.append(arr)
-    floats = {t.dtype for t in out if is_floating(t.dtype)}
-    if len(floats) > 1:
-        names = " and ".join(sorted(str(d) for d in floats))
-        raise TypeError(f"{cls.op_name()}: expected tensors of one float dtype, got {names}; cast one with .astype()")
-    if promote and floats:
-        (fdt,) = floats
-        out = [t if is_floating(t.dtype) else t.astype(fdt) for t in out]
-    return out
+            if isinstance(x, (list, tuple)):
+                x = numpy.asarray(x)
+            floating = getattr(x, "dtype", None) is not None and numpy.dtype(x.dtype).kind == "f"
+            t = tensor(x, dtype=ref_float if floating and ref_float is not None else None, device=device)
+        if cls.promote and ref_float is not None and t.dtype.kind != "f":
+            t = t.astype(ref_float)
+        out.append(t)
+    if ref_float is None:
+        floats = {t.dtype for t in out if t.dtype.kind == "f"}
+        if len(floats) > 1:
+            names = " and ".join(sorted(str(d) for d in floats))
+            raise TypeError(f"{cls.op_name()}: expected one float dtype, got {names}; cast one with .astype()")
+    return out, device
 
 
 def _scalar_dtype(x, ref_float, ref):
+    """The dtype a Python scalar takes beside the op's tensor inputs."""
     if isinstance(x, bool):
         return numpy.bool_
     if isinstance(x, numbers.Integral):
-        return ref.dtype if ref is not None and ref.dtype.kind in "iuf" else None
-    return ref_float  # None lets tensor() pick floatx
+        return ref.dtype if ref is not None and ref.dtype.kind in "iuf" else numpy.int64
+    return ref_float if ref_float is not None else floatx()
+
+
+# bound at the end of the import of engine/tensor.py (which imports this module)
+Tensor = tensor = None

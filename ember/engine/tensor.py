@@ -449,7 +449,11 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
     return Tensor(data, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-# the ops import Tensor from this module, so they are bound after it exists
+# function.py and the ops need Tensor, so they are bound after it exists
+from . import function as _function  # noqa: E402
+
+_function.Tensor, _function.tensor = Tensor, tensor
+
 from .. import ops as _ops  # noqa: E402
 
 __all__ = ["Tensor", "tensor"]

@@ -31,3 +31,15 @@ def normalize_axes(op: str, axis, ndim: int) -> tuple:
     if len(set(axes)) != len(axes):
         raise ValueError(f"{op}: repeated axis in {axis}")
     return axes
+
+
+def elementwise(op: str, ufunc, *arrays):
+    """``ufunc(*arrays)``; if broadcasting fails, a ValueError naming ``op`` and the shapes.
+
+    The shapes are checked only after a failure, so the common path costs nothing.
+    """
+    try:
+        return ufunc(*arrays)
+    except ValueError:
+        broadcast_shapes(op, *(a.shape for a in arrays))
+        raise

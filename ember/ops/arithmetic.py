@@ -7,10 +7,12 @@ operand.
 
 from __future__ import annotations
 
+import operator
+
 from ..backend.config import epsilon
 from ..engine.autograd import sum_to_shape
 from ..engine.function import Function
-from ._checks import broadcast_shapes
+from ._checks import broadcast_shapes, elementwise
 
 __all__ = [
     "add",
@@ -38,8 +40,7 @@ class Add(Function):
     promote = True
 
     def forward(self, a, b):
-        broadcast_shapes("add", a.shape, b.shape)
-        return a + b
+        return elementwise("add", operator.add, a, b)
 
     def backward(self, g):
         return g, g
@@ -51,8 +52,7 @@ class Subtract(Function):
     promote = True
 
     def forward(self, a, b):
-        broadcast_shapes("subtract", a.shape, b.shape)
-        return a - b
+        return elementwise("subtract", operator.sub, a, b)
 
     def backward(self, g):
         return g, (-g if self.needs_input_grad[1] else None)
@@ -64,9 +64,8 @@ class Multiply(Function):
     promote = True
 
     def forward(self, a, b):
-        broadcast_shapes("multiply", a.shape, b.shape)
         self.a, self.b = a, b
-        return a * b
+        return elementwise("multiply", operator.mul, a, b)
 
     def backward(self, g):
         ga = g * self.b if self.needs_input_grad[0] else None
@@ -80,9 +79,8 @@ class Divide(Function):
     promote = True
 
     def forward(self, a, b):
-        broadcast_shapes("divide", a.shape, b.shape)
         self.b = b
-        self.out = a / b
+        self.out = elementwise("divide", operator.truediv, a, b)
         return self.out
 
     def backward(self, g):
@@ -160,9 +158,8 @@ class Power(Function):
     promote = True
 
     def forward(self, a, b):
-        broadcast_shapes("power", a.shape, b.shape)
         self.a, self.b = a, b
-        self.out = a**b
+        self.out = elementwise("power", operator.pow, a, b)
         return self.out
 
     def backward(self, g):
@@ -224,9 +221,8 @@ class Maximum(Function):
     promote = True
 
     def forward(self, a, b):
-        broadcast_shapes("maximum", a.shape, b.shape)
         self.a, self.b = a, b
-        return self.xp.maximum(a, b)
+        return elementwise("maximum", self.xp.maximum, a, b)
 
     def backward(self, g):
         return _pick_grads(self.xp, g, self.a > self.b, self.a == self.b, self.needs_input_grad)
@@ -238,9 +234,8 @@ class Minimum(Function):
     promote = True
 
     def forward(self, a, b):
-        broadcast_shapes("minimum", a.shape, b.shape)
         self.a, self.b = a, b
-        return self.xp.minimum(a, b)
+        return elementwise("minimum", self.xp.minimum, a, b)
 
     def backward(self, g):
         return _pick_grads(self.xp, g, self.a < self.b, self.a == self.b, self.needs_input_grad)

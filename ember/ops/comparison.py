@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..engine.function import Function
-from ._checks import broadcast_shapes
+from ._checks import elementwise
 
 __all__ = [
     "equal",
@@ -28,8 +28,7 @@ class _Compare(Function):
     ufunc = ""
 
     def forward(self, a, b):
-        broadcast_shapes(self.op_name(), a.shape, b.shape)
-        return getattr(self.xp, self.ufunc)(a, b)
+        return elementwise(self.op_name(), getattr(self.xp, self.ufunc), a, b)
 
 
 def _compare(name):
