@@ -1,0 +1,255 @@
+"""Activations and softmax/log_softmax: finite differences, PyTorch and Keras 3 (torch backend)."""
+
+import math
+import os
+import warnings
+
+import numpy as np
+import pytest
+from oracles import check_against_torch, check_gradients, noncontiguous
+
+import ember
+from ember.ops.activation import _erf
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+
+def _F():
+    return pytest.importorskip("torch", reason="PyTorch is the oracle for these tests").nn.functional
+
+
+@pytest.fixture(scope="module")
+def keras():
+    k = pytest.importorskip("keras", reason="Keras 3 (torch backend) defines the activation semantics")
+    if k.backend.backend() != "torch":
+        pytest.skip("Keras must run on the torch backend for these comparisons")
+    return k
+
+
+# name -> (ember function, torch function, points where the function has a kink)
+ACTIVATIONS = {
+    "relu": (ember.relu, lambda t: _F().relu(t), (0.0,)),
+    "relu6": (ember.relu6, lambda t: _F().relu6(t), (0.0, 6.0)),
+    "leaky_relu": (ember.leaky_relu, lambda t: _F().leaky_relu(t, 0.2), (0.0,)),
+    "elu": (ember.elu, lambda t: _F().elu(t), (0.0,)),
+    "selu": (ember.selu, lambda t: _F().selu(t), (0.0,)),
+    "gelu": (ember.gelu, lambda t: _F().gelu(t, approximate="none"), ()),
+    "gelu_tanh": (
+        lambda x: ember.gelu(x, approximate=True),
+        lambda t: _F().gelu(t, approximate="tanh"),
+        (),
+    ),
+    "sigmoid": (ember.sigmoid, lambda t: _F().sigmoid(t), ()),
+    "hard_sigmoid": (ember.hard_sigmoid, lambda t: _F().hardsigmoid(t), (-3.0, 3.0)),
+    "hard_silu": (ember.hard_silu, lambda t: _F().hardswish(t), (-3.0, 3.0)),
+    "tanh": (ember.tanh, lambda t: _F().tanh(t), ()),
+    "softplus": (ember.softplus, lambda t: _F().softplus(t), ()),
+    "softsign": (ember.softsign, lambda t: _F().softsign(t), ()),
+    "silu": (ember.silu, lambda t: _F().silu(t), ()),
+    "mish": (ember.mish, lambda t: _F().mish(t), ()),
+    "exponential": (ember.exponential, lambda t: t.exp(), ()),
+    "log_sigmoid": (ember.log_sigmoid, lambda t: _F().logsigmoid(t), ()),
+}
+
+# Keras name and kwargs for each entry above
+KERAS_NAMES = {
+    "gelu_tanh": ("gelu", {"approximate": True}),
+}
+
+SHAPES = [(3, 4), (2, 1, 5), (1,), (), (0, 3)]
+
+
+def _inputs(rng, shape, kinks, scale=3.0):
+    """Random values spread over the interesting range, kept 1e-2 away from the kinks."""
+    x = rng.standard_normal(shape) * scale
+    for k in kinks:
+        close = np.abs(x - k) < 1e-2
+        x = np.where(close, k + 0.05, x)
+    return x
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("shape", SHAPES)
+def test_activation_against_torch(name, shape, rng):
+    fn, tfn, kinks = ACTIVATIONS[name]
+    x = _inputs(rng, shape, kinks, scale=4.0)
+    check_against_torch(fn, tfn, noncontiguous(x))
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+@pytest.mark.parametrize("shape", [(2, 3), (4,)])
+def test_activation_gradients_finite_differences(name, shape, rng):
+    fn, _, kinks = ACTIVATIONS[name]
+    check_gradients(fn, _inputs(rng, shape, kinks))
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS))
+def test_activation_matches_keras(name, keras, rng):
+    fn, _, kinks = ACTIVATIONS[name]
+    kname, kwargs = KERAS_NAMES.get(name, (name, {}))
+    kfn = getattr(keras.activations, kname)
+    check_against_torch(fn, lambda t: kfn(t, **kwargs), _inputs(rng, (3, 5), kinks, scale=4.0))
+
+
+@pytest.mark.parametrize("name", ["hard_swish", "swish"])
+def test_aliases_match_keras(name, keras, rng):
+    check_against_torch(getattr(ember, name), getattr(keras.activations, name), rng.standard_normal((3, 4)) * 4)
+
+
+def test_linear_is_identity(keras):
+    x = ember.tensor([1.0, -2.0], requires_grad=True)
+    assert ember.linear(x) is x
+
+
+@pytest.mark.parametrize("name", ["relu", "relu6", "leaky_relu", "elu", "selu", "hard_sigmoid", "hard_silu"])
+def test_gradient_at_kinks_matches_torch(name):
+    fn, tfn, kinks = ACTIVATIONS[name]
+    x = np.array(sorted(set(kinks) | {0.0, -3.0, 3.0, 6.0, -1.0, 2.5}), dtype=np.float32)
+    check_against_torch(fn, tfn, x)
+
+
+RELU_VARIANTS = [
+    {},
+    {"negative_slope": 0.1},
+    {"max_value": 6.0},
+    {"max_value": 2.5},
+    {"threshold": 1.0},
+    {"threshold": -0.5},
+    {"negative_slope": 0.3, "max_value": 2.0},
+    {"negative_slope": 0.3, "threshold": 1.5},
+    {"negative_slope": 0.3, "max_value": 6.0, "threshold": 0.5},
+    {"max_value": 3.0, "threshold": -1.0},
+]
+
+
+@pytest.mark.parametrize("kwargs", RELU_VARIANTS, ids=str)
+def test_relu_options_match_keras(kwargs, keras, rng):
+    x = _inputs(rng, (4, 6), (0.0, 6.0, 2.5, 2.0, 3.0) + tuple(kwargs.values()), scale=4.0)
+    check_against_torch(lambda t: ember.relu(t, **kwargs), lambda t: keras.activations.relu(t, **kwargs), x)
+    check_gradients(lambda t: ember.relu(t, **kwargs), x[:2, :3])
+
+
+def test_relu_defaults_match_keras_signature(keras):
+    import inspect
+
+    ours = inspect.signature(ember.relu).parameters
+    theirs = inspect.signature(keras.activations.relu).parameters
+    assert [(p.name, p.default) for p in ours.values()] == [(p.name, p.default) for p in theirs.values()]
+    for name in ("leaky_relu", "elu", "gelu", "softmax", "log_softmax"):
+        ours = inspect.signature(getattr(ember, name)).parameters
+        theirs = inspect.signature(getattr(keras.activations, name)).parameters
+        assert [(p.name, p.default) for p in ours.values()] == [(p.name, p.default) for p in theirs.values()], name
+
+
+@pytest.mark.parametrize("kwargs", [{"negative_slope": 0.5}, {"alpha": 0.5}, {"approximate": True}], ids=str)
+def test_non_default_arguments(kwargs, rng):
+    x = _inputs(rng, (3, 4), (0.0,))
+    F = _F()
+    if "negative_slope" in kwargs:
+        check_against_torch(lambda t: ember.leaky_relu(t, **kwargs), lambda t: F.leaky_relu(t, 0.5), x)
+    elif "alpha" in kwargs:
+        check_against_torch(lambda t: ember.elu(t, **kwargs), lambda t: F.elu(t, 0.5), x)
+        check_gradients(lambda t: ember.elu(t, **kwargs), x)
+    else:
+        check_against_torch(lambda t: ember.gelu(t, **kwargs), lambda t: F.gelu(t, approximate="tanh"), x)
+
+
+def test_erf_matches_math_erf_to_float64_precision():
+    x = np.concatenate([np.linspace(-8, 8, 20001), [0.46875, -0.46875, 4.0, -4.0, 1e-300, 27.0, -40.0]])
+    expected = np.array([math.erf(v) for v in x])
+    # Cody's rational approximations: a few ulps of float64 everywhere
+    np.testing.assert_allclose(_erf(np, x), expected, rtol=1e-15, atol=0)
+    special = _erf(np, np.array([np.inf, -np.inf, np.nan, 0.0]))
+    assert special[0] == 1 and special[1] == -1 and np.isnan(special[2]) and special[3] == 0
+
+
+@pytest.mark.parametrize("name", ["sigmoid", "softplus", "log_sigmoid", "silu", "mish", "elu", "selu"])
+def test_large_inputs_do_not_overflow(name):
+    fn, tfn, _ = ACTIVATIONS[name]
+    x = np.array([-1000.0, -80.0, -30.0, 30.0, 80.0, 1000.0], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = fn(ember.tensor(x))
+    assert np.isfinite(out.numpy()).all()
+    check_against_torch(fn, tfn, x)
+
+
+def test_gelu_float32_keeps_dtype():
+    assert ember.gelu(ember.tensor([1.0, -2.0])).dtype == np.float32
+    assert ember.gelu(ember.tensor([1.0, -2.0], dtype="float64")).dtype == np.float64
+
+
+# ---- softmax / log_softmax -------------------------------------------------------------------------------------------
+
+
+SOFTMAX_CASES = [((3, 5), -1), ((3, 5), 0), ((2, 3, 4), 1), ((4, 1), -1), ((0, 4), -1), ((1, 6), 1), ((5,), 0)]
+
+
+@pytest.mark.parametrize("shape,axis", SOFTMAX_CASES)
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_against_torch(name, shape, axis, rng):
+    F = _F()
+    tfn = F.softmax if name == "softmax" else F.log_softmax
+    x = rng.standard_normal(shape) * 3
+    check_against_torch(lambda t: getattr(ember, name)(t, axis=axis), lambda t: tfn(t, dim=axis), noncontiguous(x))
+
+
+@pytest.mark.parametrize("shape,axis", [((2, 3), -1), ((2, 3), 0), ((2, 2, 3), (0, 2)), ((2, 3), None)])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_gradients_finite_differences(name, shape, axis, rng):
+    check_gradients(lambda t: getattr(ember, name)(t, axis=axis), rng.standard_normal(shape))
+
+
+@pytest.mark.parametrize("axis", [-1, 1, (0, 2), (1, 2), None])
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_matches_keras(name, axis, keras, rng):
+    x = rng.standard_normal((2, 3, 4)) * 2
+    kfn = getattr(keras.activations, name)
+    check_against_torch(lambda t: getattr(ember, name)(t, axis=axis), lambda t: kfn(t, axis=axis), x)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_is_stable_for_large_logits(name):
+    F = _F()
+    tfn = F.softmax if name == "softmax" else F.log_softmax
+    x = np.array([[1000.0, 1001.0, 999.0], [-1000.0, -1002.0, -1001.0]], dtype=np.float32)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = getattr(ember, name)(ember.tensor(x))
+    assert np.isfinite(out.numpy()).all()
+    check_against_torch(lambda t: getattr(ember, name)(t), lambda t: tfn(t, dim=-1), x)
+
+
+def test_softmax_sums_to_one_and_log_softmax_is_its_log(rng):
+    x = ember.tensor(rng.standard_normal((4, 7)))
+    s = ember.softmax(x).numpy()
+    np.testing.assert_allclose(s.sum(-1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(np.exp(ember.log_softmax(x).numpy()), s, rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", ["softmax", "log_softmax"])
+def test_softmax_bad_axis(name):
+    x = ember.tensor(np.zeros((2, 3)))
+    with pytest.raises(ValueError, match=f"{name}: axis 2 is out of range"):
+        getattr(ember, name)(x, axis=2)
+    with pytest.raises(ValueError, match=f"{name}: repeated axis"):
+        getattr(ember, name)(x, axis=(1, -1))
+
+
+def test_relu_rejects_negative_max_value():
+    with pytest.raises(ValueError, match="relu: max_value must be >= 0"):
+        ember.relu(ember.tensor([1.0]), max_value=-1.0)
+
+
+def test_tensor_methods_use_these_ops(rng):
+    x = rng.standard_normal((3, 4)).astype(np.float32)
+    t = ember.tensor(x)
+    F = _F()
+    import torch
+
+    tt = torch.from_numpy(x)
+    np.testing.assert_allclose(t.relu().numpy(), F.relu(tt).numpy())
+    np.testing.assert_allclose(t.sigmoid().numpy(), F.sigmoid(tt).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(t.tanh().numpy(), torch.tanh(tt).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(t.softmax(axis=0).numpy(), F.softmax(tt, dim=0).numpy(), rtol=1e-5)
+    np.testing.assert_allclose(t.log_softmax().numpy(), F.log_softmax(tt, dim=-1).numpy(), rtol=1e-5)
