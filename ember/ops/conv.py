@@ -1,3 +1,379 @@
-"""(to be written)"""
+"""Convolutions in Keras's channels-last layout: conv1d, conv2d, conv2d_transpose, depthwise_conv2d.
 
-__all__ = []
+Layouts (no bias inside the ops; layers add it):
+
+- conv1d: x (batch, steps, channels), kernel (kw, in, out)
+- conv2d: x (batch, height, width, channels), kernel (kh, kw, in, out)
+- conv2d_transpose: kernel (kh, kw, out, in), as Keras's Conv2DTranspose
+- depthwise_conv2d: kernel (kh, kw, in, depth_multiplier); output channel
+  ``c * depth_multiplier + m`` comes from input channel ``c``
+
+Like Keras (and every DL framework) these are cross-correlations: the kernel is
+not flipped. Padding "same" follows TensorFlow: ``out = ceil(in / stride)``
+and the odd padding cell goes to the bottom/right.
+
+How they run: the forward pass of conv1d/conv2d is im2col (a strided window
+view copied once into a (positions, kh*kw*in) matrix) and one matmul; the
+input gradient is one matmul per kernel offset, added into a strided view of
+a zero buffer of the padded input's shape. The transposed convolution is the
+same two steps the other way around. Loops run over kernel offsets only.
+"""
+
+from __future__ import annotations
+
+from ..engine.function import Function
+from ._windows import (
+    as_2d_input,
+    as_tuple,
+    check_padding,
+    check_rank,
+    offset_slice,
+    pad_spatial,
+    spatial_geometry,
+    window_view,
+)
+
+__all__ = ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d"]
+
+_LAYOUT = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)"}
+
+
+def _check_input(op, x, spatial):
+    check_rank(op, "input", x.shape, spatial + 2, _LAYOUT[spatial])
+
+
+def _crop(g, pads, h, w):
+    """The region of padded gradient ``g`` that belongs to the unpadded input (a view)."""
+    (t, _), (left, _) = pads
+    return g[:, t : t + h, left : left + w]
+
+
+class Conv2D(Function):
+    """2-D convolution (cross-correlation), channels-last.
+
+    Shapes: x (N, H, W, C), kernel (KH, KW, C, F) -> (N, OH, OW, F).
+    Gradients: kernel = cols^T @ g (cols = im2col of the padded input, kept from
+    forward); input = sum over offsets of g @ kernel[offset]^T, placed at the
+    offset's strided cells.
+    """
+
+    name = "conv2d"
+    spatial = 2
+
+    def forward(self, x, kernel, strides, padding, dilation_rate):
+        op, spatial = self.name, self.spatial
+        _check_input(op, x, spatial)
+        kernel_layout = "(kw, in_channels, out_channels)" if spatial == 1 else "(kh, kw, in_channels, out_channels)"
+        check_rank(op, "kernel", kernel.shape, spatial + 2, kernel_layout)
+        if kernel.shape[-2] != x.shape[-1]:
+            raise ValueError(
+                f"{op}: kernel expects {kernel.shape[-2]} input channels but the input has {x.shape[-1]} "
+                f"(input shape {x.shape}, kernel shape {kernel.shape})"
+            )
+        xp = self.xp
+        x4 = as_2d_input(x)
+        k4 = kernel[None] if spatial == 1 else kernel
+        n, h, w, c = x4.shape
+        kh, kw, _, f = k4.shape
+        out_hw, pads = spatial_geometry(op, padding, (h, w), (kh, kw), strides, dilation_rate)
+        xpad = pad_spatial(xp, x4, pads)
+        # im2col: the only copy of the input; (N*OH*OW, KH*KW*C), rows ordered like the output
+        cols = xp.ascontiguousarray(window_view(xp, xpad, out_hw, (kh, kw), strides, dilation_rate))
+        cols = cols.reshape(-1, kh * kw * c)
+        out = cols @ k4.reshape(kh * kw * c, f)
+        if self.needs_input_grad[1]:
+            self.cols = cols
+        if self.needs_input_grad[0]:
+            self.k4 = k4
+        self.geometry = (x.shape, kernel.shape, x4.shape, xpad.shape, out_hw, pads, strides, dilation_rate)
+        return out.reshape((n,) + out_hw[2 - spatial :] + (f,))
+
+    def backward(self, g):
+        x_shape, k_shape, (n, h, w, c), pad_shape, out_hw, pads, strides, dilation = self.geometry
+        xp = self.xp
+        f = k_shape[-1]
+        g2 = g.reshape(-1, f)
+        gx = gk = None
+        if self.needs_input_grad[1]:
+            gk = (self.cols.T @ g2).reshape(k_shape)
+        if self.needs_input_grad[0]:
+            k4 = self.k4
+            kh, kw = k4.shape[:2]
+            if pad_shape == (n,) + out_hw + (c,) and kh == kw == 1:
+                gx = g2 @ k4[0, 0].T  # 1x1, stride 1, no padding: a plain matmul
+            else:
+                gpad = xp.zeros(pad_shape, dtype=g.dtype)
+                tmp = xp.empty((g2.shape[0], c), dtype=g.dtype)
+                for a in range(kh):
+                    rows = offset_slice(a, dilation[0], strides[0], out_hw[0])
+                    for b in range(kw):
+                        cols = offset_slice(b, dilation[1], strides[1], out_hw[1])
+                        xp.matmul(g2, k4[a, b].T, out=tmp)
+                        gpad[:, rows, cols] += tmp.reshape(n, out_hw[0], out_hw[1], c)
+                gx = _crop(gpad, pads, h, w)
+            gx = gx.reshape(x_shape)
+        return gx, gk
+
+
+class DepthwiseConv(Function):
+    """Depthwise 2-D convolution: each input channel has its own ``depth_multiplier`` filters.
+
+    Shapes: x (N, H, W, C), kernel (KH, KW, C, M) -> (N, OH, OW, C * M), output
+    channel ``c * M + m`` from input channel ``c`` and filter ``m``.
+    Runs as KH*KW broadcast multiply-adds (no im2col: the work per output is small).
+    """
+
+    name = "depthwise_conv2d"
+
+    def forward(self, x, kernel, strides, padding, dilation_rate):
+        op = self.name
+        _check_input(op, x, 2)
+        check_rank(op, "kernel", kernel.shape, 4, "(kh, kw, in_channels, depth_multiplier)")
+        if kernel.shape[2] != x.shape[-1]:
+            raise ValueError(
+                f"{op}: kernel expects {kernel.shape[2]} input channels but the input has {x.shape[-1]} "
+                f"(input shape {x.shape}, kernel shape {kernel.shape})"
+            )
+        xp = self.xp
+        n, h, w, c = x.shape
+        kh, kw, _, m = kernel.shape
+        out_hw, pads = spatial_geometry(op, padding, (h, w), (kh, kw), strides, dilation_rate)
+        xpad = pad_spatial(xp, x, pads)
+        out = xp.empty((n,) + out_hw + (c, m), dtype=xp.result_type(x, kernel))
+        tmp = xp.empty_like(out) if kh * kw > 1 else None
+        for a, b, xs in self._offsets(xpad, kernel.shape, out_hw, strides, dilation_rate):
+            if a == 0 and b == 0:
+                xp.multiply(xs[..., None], kernel[a, b], out=out)
+            else:
+                xp.multiply(xs[..., None], kernel[a, b], out=tmp)
+                out += tmp
+        if self.needs_input_grad[1]:
+            self.xpad = xpad
+        if self.needs_input_grad[0]:
+            self.kernel = kernel
+        self.geometry = (x.shape, kernel.shape, xpad.shape, out_hw, pads, strides, dilation_rate)
+        return out.reshape((n,) + out_hw + (c * m,))
+
+    @staticmethod
+    def _offsets(xpad, k_shape, out_hw, strides, dilation):
+        """(a, b, strided view of the input cells that kernel offset (a, b) reads)."""
+        for a in range(k_shape[0]):
+            rows = offset_slice(a, dilation[0], strides[0], out_hw[0])
+            for b in range(k_shape[1]):
+                yield a, b, xpad[:, rows, offset_slice(b, dilation[1], strides[1], out_hw[1])]
+
+    def backward(self, g):
+        x_shape, k_shape, pad_shape, out_hw, pads, strides, dilation = self.geometry
+        xp = self.xp
+        n, h, w, c = x_shape
+        g5 = g.reshape((n,) + out_hw + (c, k_shape[3]))
+        gx = gk = None
+        if self.needs_input_grad[1]:
+            gk = xp.empty(k_shape, dtype=g.dtype)
+            for a, b, xs in self._offsets(self.xpad, k_shape, out_hw, strides, dilation):
+                gk[a, b] = xp.einsum("nhwc,nhwcm->cm", xs, g5)
+        if self.needs_input_grad[0]:
+            gpad = xp.zeros(pad_shape, dtype=g.dtype)
+            for a, b, gs in self._offsets(gpad, k_shape, out_hw, strides, dilation):
+                gs += xp.einsum("nhwcm,cm->nhwc", g5, self.kernel[a, b])
+            gx = _crop(gpad, pads, h, w)
+        return gx, gk
+
+
+def _transpose_geometry(op, n_in, k, s, d, padding, output_padding):
+    """(output size, cells cropped from the start of the full transposed conv) for one axis.
+
+    The full transposed convolution of ``n_in`` cells has ``(n_in - 1) * s + k_eff``
+    cells. Keras (as JAX's conv_transpose) pads the stride-dilated input by
+    ``left`` and ``right`` and correlates with the flipped kernel; in terms of
+    the full result that is a crop of ``k_eff - 1 - left`` cells at the start,
+    and the output size below (zeros where it reaches past the full result).
+    """
+    k_eff = (k - 1) * d + 1
+    if padding == "valid":
+        extra = max(k_eff, s) - k_eff if output_padding is None else output_padding
+        left, right = k_eff - 1, k_eff - 1 + extra
+    else:
+        total = s + k_eff - 2 if output_padding is None else k_eff + k_eff % 2 - 2 + output_padding
+        left = min(total // 2 + total % 2, k_eff - 1)
+        right = total - left
+    out = (n_in - 1) * s + left + right - k_eff + 2
+    if out <= 0:
+        raise ValueError(f"{op}: input size {n_in} gives an empty output (kernel {k}, stride {s}, padding {padding!r})")
+    return out, k_eff - 1 - left
+
+
+class ConvTranspose(Function):
+    """Transposed 2-D convolution (the input gradient of conv2d), Keras layout and output shapes.
+
+    Shapes: x (N, H, W, C), kernel (KH, KW, F, C) -> (N, OH, OW, F) with, per
+    axis, OH = (H - 1) * s + max(k_eff, s) for "valid" and H * s for "same"
+    when ``output_padding`` is None (see ``_transpose_geometry`` otherwise).
+    Forward: one matmul per kernel offset added into a zero buffer, then a crop.
+    Gradients: im2col of the (uncropped) output gradient, then matmuls.
+    """
+
+    name = "conv2d_transpose"
+
+    def forward(self, x, kernel, strides, padding, output_padding, dilation_rate):
+        op = self.name
+        _check_input(op, x, 2)
+        check_rank(op, "kernel", kernel.shape, 4, "(kh, kw, out_channels, in_channels)")
+        if kernel.shape[3] != x.shape[-1]:
+            raise ValueError(
+                f"{op}: kernel expects {kernel.shape[3]} input channels (its last axis) but the input has "
+                f"{x.shape[-1]} (input shape {x.shape}, kernel shape {kernel.shape})"
+            )
+        xp = self.xp
+        n, h, w, c = x.shape
+        kh, kw, f, _ = kernel.shape
+        if h == 0 or w == 0:
+            raise ValueError(f"{op}: expected non-empty spatial axes, got input shape {x.shape}")
+        geo = [
+            _transpose_geometry(op, size, k, s, d, padding, p)
+            for size, k, s, d, p in zip((h, w), (kh, kw), strides, dilation_rate, output_padding)
+        ]
+        (oh, crop_h), (ow, crop_w) = geo
+        full = [(size - 1) * s + (k - 1) * d + 1 for size, k, s, d in zip((h, w), (kh, kw), strides, dilation_rate)]
+        buf_shape = (n, max(full[0], crop_h + oh), max(full[1], crop_w + ow), f)
+        x2 = x.reshape(-1, c)
+        buf = xp.zeros(buf_shape, dtype=xp.result_type(x, kernel))
+        tmp = xp.empty((x2.shape[0], f), dtype=buf.dtype)
+        for a in range(kh):
+            rows = offset_slice(a, dilation_rate[0], strides[0], h)
+            for b in range(kw):
+                cols = offset_slice(b, dilation_rate[1], strides[1], w)
+                xp.matmul(x2, kernel[a, b].T, out=tmp)
+                buf[:, rows, cols] += tmp.reshape(n, h, w, f)
+        if self.needs_input_grad[1]:
+            self.x2 = x2
+        if self.needs_input_grad[0]:
+            self.kernel = kernel
+        self.geometry = (x.shape, kernel.shape, buf_shape, (crop_h, crop_w), (oh, ow), strides, dilation_rate)
+        return buf[:, crop_h : crop_h + oh, crop_w : crop_w + ow]
+
+    def backward(self, g):
+        x_shape, k_shape, buf_shape, (crop_h, crop_w), (oh, ow), strides, dilation = self.geometry
+        xp = self.xp
+        n, h, w, c = x_shape
+        kh, kw, f, _ = k_shape
+        if buf_shape[1:3] == (oh, ow):
+            gbuf = g
+        else:
+            gbuf = xp.zeros(buf_shape, dtype=g.dtype)
+            gbuf[:, crop_h : crop_h + oh, crop_w : crop_w + ow] = g
+        cols = xp.ascontiguousarray(window_view(xp, gbuf, (h, w), (kh, kw), strides, dilation))
+        cols = cols.reshape(-1, kh * kw * f)
+        gx = gk = None
+        if self.needs_input_grad[0]:
+            gx = (cols @ self.kernel.reshape(kh * kw * f, c)).reshape(x_shape)
+        if self.needs_input_grad[1]:
+            gk = (cols.T @ self.x2).reshape(k_shape)
+        return gx, gk
+
+
+class Conv1D(Conv2D):
+    """1-D convolution, run as 2-D with a height of 1 (views, no copies).
+
+    Shapes: x (N, L, C), kernel (KW, C, F) -> (N, OL, F).
+    """
+
+    name = "conv1d"
+    spatial = 1
+
+
+def _conv(fn, x, kernel, strides, padding, dilation_rate):
+    op = fn.name
+    strides = as_tuple(op, "strides", strides, fn.spatial)
+    dilation_rate = as_tuple(op, "dilation_rate", dilation_rate, fn.spatial)
+    padding = check_padding(op, padding)
+    if fn.spatial == 1:
+        strides, dilation_rate = (1,) + strides, (1,) + dilation_rate
+    return fn.apply(x, kernel, strides=strides, padding=padding, dilation_rate=dilation_rate)
+
+
+def conv1d(x, kernel, strides=1, padding="valid", dilation_rate=1):
+    """1-D convolution (cross-correlation) of channels-last ``x``, as ``keras.ops.conv``.
+
+    Args:
+        x: input of shape (batch, steps, in_channels).
+        kernel: filters of shape (kernel_size, in_channels, out_channels).
+        strides: step between windows (int or 1-tuple).
+        padding: "valid" (no padding) or "same" (output length ceil(steps / strides)).
+        dilation_rate: spacing between kernel taps (int or 1-tuple).
+
+    Returns:
+        A tensor of shape (batch, new_steps, out_channels).
+    """
+    return _conv(Conv1D, x, kernel, strides, padding, dilation_rate)
+
+
+def conv2d(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
+    """2-D convolution (cross-correlation) of channels-last ``x``, as ``keras.ops.conv``.
+
+    Args:
+        x: input of shape (batch, height, width, in_channels).
+        kernel: filters of shape (kh, kw, in_channels, out_channels).
+        strides: step between windows (int or pair).
+        padding: "valid" (no padding) or "same" (output ceil(size / stride), extra
+            padding at the bottom/right as TensorFlow).
+        dilation_rate: spacing between kernel taps (int or pair).
+
+    Returns:
+        A tensor of shape (batch, new_height, new_width, out_channels).
+
+    Example:
+        >>> y = ember.conv2d(ember.ones((8, 28, 28, 1)), ember.ones((3, 3, 1, 16)), padding="same")
+        >>> y.shape
+        (8, 28, 28, 16)
+    """
+    return _conv(Conv2D, x, kernel, strides, padding, dilation_rate)
+
+
+def conv2d_transpose(x, kernel, strides=(1, 1), padding="valid", output_padding=None, dilation_rate=(1, 1)):
+    """Transposed 2-D convolution (the gradient of conv2d), as ``keras.ops.conv_transpose``.
+
+    Args:
+        x: input of shape (batch, height, width, in_channels).
+        kernel: filters of shape (kh, kw, out_channels, in_channels) (Keras's Conv2DTranspose layout).
+        strides: upsampling factor (int or pair).
+        padding: "valid" or "same".
+        output_padding: None (Keras's default sizes: (size - 1) * stride + max(kernel, stride)
+            for "valid", size * stride for "same") or an int/pair of extra cells
+            (then (size - 1) * stride + kernel + output_padding for "valid",
+            (size - 1) * stride + kernel % 2 + output_padding for "same").
+        dilation_rate: spacing between kernel taps (int or pair).
+
+    Returns:
+        A tensor of shape (batch, new_height, new_width, out_channels).
+    """
+    op = "conv2d_transpose"
+    strides = as_tuple(op, "strides", strides, 2)
+    dilation_rate = as_tuple(op, "dilation_rate", dilation_rate, 2)
+    padding = check_padding(op, padding)
+    if output_padding is None:
+        output_padding = (None, None)
+    else:
+        output_padding = as_tuple(op, "output_padding", output_padding, 2, minimum=0)
+    return ConvTranspose.apply(
+        x, kernel, strides=strides, padding=padding, output_padding=output_padding, dilation_rate=dilation_rate
+    )
+
+
+def depthwise_conv2d(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
+    """Depthwise 2-D convolution of channels-last ``x``, as ``keras.ops.depthwise_conv``.
+
+    Args:
+        x: input of shape (batch, height, width, channels).
+        kernel: filters of shape (kh, kw, channels, depth_multiplier).
+        strides, padding, dilation_rate: as :func:`conv2d`.
+
+    Returns:
+        A tensor of shape (batch, new_height, new_width, channels * depth_multiplier);
+        channel ``c * depth_multiplier + m`` is input channel ``c`` through filter ``m``.
+    """
+    op = "depthwise_conv2d"
+    strides = as_tuple(op, "strides", strides, 2)
+    dilation_rate = as_tuple(op, "dilation_rate", dilation_rate, 2)
+    padding = check_padding(op, padding)
+    return DepthwiseConv.apply(x, kernel, strides=strides, padding=padding, dilation_rate=dilation_rate)
