@@ -1,3 +1,713 @@
-"""(to be written)"""
+"""Recurrences over a whole sequence: lstm, gru, simple_rnn.
 
-__all__ = []
+Each op is one :class:`Function` with several outputs. Its forward loops over
+the time steps; its backward is backpropagation through time, looping back
+over them. Weights use Keras 3's layout and gate order, so the Keras layers can
+hand their variables over unchanged:
+
+=============  ==================  ====================  ==========================
+op             kernel              recurrent_kernel      bias
+=============  ==================  ====================  ==========================
+lstm           (features, 4*u)     (u, 4*u)  i f c o     (4*u,)
+gru            (features, 3*u)     (u, 3*u)  z r h       (2, 3*u) if reset_after,
+                                                         else (3*u,)
+simple_rnn     (features, u)       (u, u)                (u,)
+=============  ==================  ====================  ==========================
+
+Shapes: inputs (batch, time, features); states (batch, units); outputs
+(batch, time, units), in the order the steps were processed (reversed time when
+``go_backwards``, as Keras returns them).
+
+Work per call: the input projection of every step is ONE matmul before the
+loop, each step does one matmul for the recurrent part (two for GRU with
+``reset_after=False``) and the gates are slices of one preallocated buffer;
+backward computes the kernel, recurrent-kernel and input gradients in one
+matmul each after the loop.
+
+Masking (``mask``: (batch, time), True = keep), as Keras 3's ``backend.rnn``:
+at a masked step the states are carried over unchanged, and the output repeats
+the previous step's output (zeros before the first kept step). With
+``zero_output_for_mask=True`` (what ``Bidirectional`` sets) the output of a
+masked step is zeros instead.
+
+Recurrent dropout (``recurrent_dropout_mask``: (batch, units), already scaled
+by ``1/(1-rate)``) multiplies the previous output h_{t-1} where it enters the
+recurrent projection, as Keras 3's cells do in training (GRU and LSTM switch to
+``implementation=1`` for it): for LSTM all four gate projections and for GRU
+the z, r and candidate projections (with ``reset_after=False`` the candidate
+sees ``r * (h_{t-1} * mask)``) and for SimpleRNN its one projection. The state
+itself is not masked: the GRU update ``z * h_{t-1}`` uses the unmasked h_{t-1}.
+Keras draws a separate mask per gate (4 for LSTM, 3 for GRU); this op takes one
+mask shared by the gates, which is Keras with all per-gate masks equal.
+"""
+
+from __future__ import annotations
+
+from ..backend.config import floatx
+from ..engine.function import Function
+
+__all__ = ["lstm", "gru", "simple_rnn"]
+
+ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear", "hard_sigmoid")
+
+
+# --------------------------------------------------------------------------- activations
+def _check_activation(op, arg, name):
+    if name is None:
+        return "linear"
+    if name not in ACTIVATIONS:
+        raise ValueError(f"{op}: {arg} must be one of {', '.join(ACTIVATIONS)} (or None for linear), got {name!r}")
+    return name
+
+
+def _activate(xp, name, x, out):
+    """out = f(x); ``out`` may be ``x`` (in place)."""
+    if name == "tanh":
+        xp.tanh(x, out=out)
+    elif name == "sigmoid":
+        # 1/2 + tanh(x/2)/2: no overflow for large |x|, exact derivative y(1-y)
+        xp.multiply(x, 0.5, out=out)
+        xp.tanh(out, out=out)
+        out *= 0.5
+        out += 0.5
+    elif name == "relu":
+        xp.maximum(x, 0, out=out)
+    elif name == "hard_sigmoid":  # Keras 3: clip(x/6 + 1/2, 0, 1)
+        xp.multiply(x, 1.0 / 6.0, out=out)
+        out += 0.5
+        xp.clip(out, 0, 1, out=out)
+    elif out is not x:  # linear
+        xp.copyto(out, x)
+
+
+def _activation_grad(xp, name, y, g, out):
+    """out = g * f'(x), written from the activation's output ``y = f(x)``; ``out`` may be ``g``."""
+    if name == "tanh":
+        d = y * y
+        xp.subtract(1, d, out=d)
+        xp.multiply(g, d, out=out)
+    elif name == "sigmoid":
+        d = 1 - y
+        d *= y
+        xp.multiply(g, d, out=out)
+    elif name == "relu":
+        xp.multiply(g, y > 0, out=out)
+    elif name == "hard_sigmoid":
+        xp.multiply(g, (y > 0) & (y < 1), out=out)
+        out *= 1.0 / 6.0
+    elif out is not g:  # linear
+        xp.copyto(out, g)
+
+
+# --------------------------------------------------------------------------- shared set-up
+class _Recurrence(Function):
+    """Set-up and bookkeeping shared by the three recurrences.
+
+    Subclasses set ``gates`` (gate blocks per unit), ``states`` (names of the
+    state inputs) and write ``_loop`` / ``_backloop``.
+    """
+
+    gates = 1
+    states = ("initial_h",)
+
+    def _setup(self, arrays, present, go_backwards, zero_output_for_mask, bias_shape):
+        xp = self.xp
+        op = self.op_name()
+        a = dict(zip(present, arrays))
+        x, kernel, rk = a["inputs"], a["kernel"], a["recurrent_kernel"]
+        if x.ndim != 3:
+            raise ValueError(f"{op}: expected inputs of rank 3 (batch, time, features), got shape {x.shape}")
+        b, steps, feats = x.shape
+        g = self.gates
+        gname = f"{g}*units" if g > 1 else "units"
+        if rk.ndim != 2 or rk.shape[1] != g * rk.shape[0]:
+            raise ValueError(f"{op}: expected recurrent_kernel of shape (units, {gname}), got shape {rk.shape}")
+        u = rk.shape[0]
+        if kernel.shape != (feats, g * u):
+            raise ValueError(
+                f"{op}: expected kernel of shape (features, {gname}) = {(feats, g * u)} for inputs of shape "
+                f"{x.shape} and recurrent_kernel of shape {rk.shape}, got shape {kernel.shape}"
+            )
+        dtype = next((arr.dtype for arr in (kernel, rk, x) if arr.dtype.kind == "f"), None)
+        dtype = xp.dtype(floatx()) if dtype is None else dtype
+        self.dtype = dtype
+        x, kernel, rk = (arr if arr.dtype == dtype else arr.astype(dtype) for arr in (x, kernel, rk))
+
+        init = []
+        for name in self.states:
+            h0 = a.get(name)
+            if h0 is None:
+                h0 = xp.zeros((b, u), dtype=dtype)
+            elif h0.shape != (b, u):
+                raise ValueError(
+                    f"{op}: expected {name} of shape (batch, units) = {(b, u)} for inputs of shape {x.shape} "
+                    f"and recurrent_kernel of shape {rk.shape}, got shape {h0.shape}"
+                )
+            init.append(h0 if h0.dtype == dtype else h0.astype(dtype))
+
+        bias = a.get("bias")
+        if bias is not None:
+            if bias.shape != bias_shape(u):
+                raise ValueError(f"{op}: expected bias of shape {bias_shape(u)} for {u} units, got shape {bias.shape}")
+            bias = bias.astype(dtype, copy=False)
+
+        rdm = a.get("recurrent_dropout_mask")
+        if rdm is not None:
+            if rdm.shape != (b, u):
+                raise ValueError(
+                    f"{op}: expected recurrent_dropout_mask of shape (batch, units) = {(b, u)}, got shape {rdm.shape}"
+                )
+            rdm = rdm.astype(dtype, copy=False)
+
+        mask = a.get("mask")
+        self.keep = self.drop = self.skip = self.out_factor = None
+        if mask is not None:
+            if mask.shape != (b, steps):
+                raise ValueError(
+                    f"{op}: expected mask of shape (batch, time) = {(b, steps)} for inputs of shape {x.shape}, "
+                    f"got shape {mask.shape}"
+                )
+            mask = mask if mask.dtype == bool else mask != 0
+            self.keep = mask.astype(dtype)  # 1 where the step counts, by time index
+            self.drop = 1 - self.keep
+            self.skip = ~mask
+            seen = mask[:, ::-1] if go_backwards else mask  # processing order
+            if not zero_output_for_mask:  # output repeats the last kept output: zero until a step is kept
+                seen = xp.cumsum(seen, axis=1) > 0
+            self.out_factor = seen.astype(dtype)
+
+        self.present = present
+        self.b, self.steps, self.feats, self.u = b, steps, feats, u
+        # time index of each processed step
+        self.order = list(range(steps - 1, -1, -1)) if go_backwards else list(range(steps))
+        self.kernel, self.rk, self.rdm = kernel, rk, rdm
+        x2d = x.reshape(b * steps, feats)
+        self.x2d = x2d if self._needs("kernel") else None
+        proj = xp.matmul(x2d, kernel)  # every step's input projection at once
+        return proj, init, bias
+
+    def _needs(self, name):
+        return name in self.present and self.needs_input_grad[self.present.index(name)]
+
+    def _next_slot(self, buf, s, final):
+        """Where step ``s`` writes its new state: the slot the next step reads, or the final state."""
+        return buf[:, self.order[s + 1]] if s + 1 < self.steps else final
+
+    def _write_output(self, out, s, t, h_new, h_prev, extra=()):
+        """Carry states over at masked steps and write the step's output."""
+        xp = self.xp
+        if self.skip is not None:
+            skip = self.skip[:, t, None]
+            xp.copyto(h_new, h_prev, where=skip)
+            for new, prev in extra:
+                xp.copyto(new, prev, where=skip)
+            xp.multiply(h_new, self.out_factor[:, s, None], out=out[:, s])
+        else:
+            out[:, s] = h_new
+
+    def _output_grad(self, dh, g_out, s, t):
+        """Add the output gradient of step ``s`` to dh; split dh into (to this step's cell, carried past it)."""
+        if self.out_factor is None:
+            dh += g_out[:, s]
+            return dh, None
+        dh += g_out[:, s] * self.out_factor[:, s, None]
+        return dh * self.keep[:, t, None], dh * self.drop[:, t, None]
+
+    def _recurrent_input(self, h_prev, buf):
+        return h_prev if self.rdm is None else self.xp.multiply(h_prev, self.rdm, out=buf)
+
+    def _recurrent_input_grad(self, dhin, h_prev, drdm):
+        """dhin is d(loss)/d(h_prev * rdm); return d(loss)/d(h_prev) through it and accumulate drdm."""
+        if self.rdm is None:
+            return dhin
+        if drdm is not None:
+            drdm += dhin * h_prev
+        dhin *= self.rdm
+        return dhin
+
+    def _all_recurrent_inputs(self, hp):
+        """(batch*time, units) matrix of the recurrent inputs of every step, by time index."""
+        if self.rdm is not None:
+            hp = hp * self.rdm[:, None, :]
+        return hp.reshape(self.b * self.steps, self.u)
+
+    def _input_grads(self, dz2d, grads):
+        """Fill the inputs and kernel gradients from d(loss)/d(input projection), (batch*time, gates*units)."""
+        if self._needs("inputs"):
+            grads["inputs"] = self.xp.matmul(dz2d, self.kernel.T).reshape(self.b, self.steps, self.feats)
+        if self._needs("kernel"):
+            grads["kernel"] = self.xp.matmul(self.x2d.T, dz2d)
+
+    def _collect(self, grads):
+        return tuple(grads.get(name) for name in self.present)
+
+    def _clear(self):
+        self.x2d = self.kernel = self.rk = self.rdm = None
+
+
+def _inputs_list(inputs, states, kernel, recurrent_kernel, bias, mask, recurrent_dropout_mask):
+    names, values = [], []
+    pairs = [("inputs", inputs), *states, ("kernel", kernel), ("recurrent_kernel", recurrent_kernel)]
+    pairs += [("bias", bias), ("mask", mask), ("recurrent_dropout_mask", recurrent_dropout_mask)]
+    for name, value in pairs:
+        if value is not None:
+            names.append(name)
+            values.append(value)
+    return tuple(names), values
+
+
+# --------------------------------------------------------------------------- LSTM
+class LSTM(_Recurrence):
+    """Keras LSTM over a whole sequence; gate order i, f, c, o.
+
+    inputs (B, T, F), initial_h / initial_c (B, U), kernel (F, 4U),
+    recurrent_kernel (U, 4U), bias (4U,), mask (B, T) bool,
+    recurrent_dropout_mask (B, U) -> outputs (B, T, U), final_h (B, U), final_c (B, U).
+
+        z = x_t @ kernel + (h_{t-1} * rdm) @ recurrent_kernel + bias
+        i, f, o = recurrent_activation(z_i, z_f, z_o);  g = activation(z_c)
+        c_t = f * c_{t-1} + i * g;  h_t = o * activation(c_t)
+    """
+
+    name = "lstm"
+    gates = 4
+    states = ("initial_h", "initial_c")
+
+    def forward(self, *arrays, present, go_backwards, activation, recurrent_activation, zero_output_for_mask):
+        self.act = _check_activation("lstm", "activation", activation)
+        self.rec = _check_activation("lstm", "recurrent_activation", recurrent_activation)
+        proj, (h0, c0), bias = self._setup(arrays, present, go_backwards, zero_output_for_mask, lambda u: (4 * u,))
+        xp, dt = self.xp, self.dtype
+        b, steps, u = self.b, self.steps, self.u
+        if bias is not None:
+            proj += bias
+        proj = proj.reshape(b, steps, 4 * u)
+        gates = xp.empty((b, steps, 4 * u), dtype=dt)  # activated i, f, g, o of every step
+        hp = xp.empty((b, steps, u), dtype=dt)  # h_{t-1} read by the step at time t
+        cp = xp.empty((b, steps, u), dtype=dt)  # c_{t-1}
+        tc = xp.empty((b, steps, u), dtype=dt)  # activation(c_t) before masking
+        out = xp.empty((b, steps, u), dtype=dt)
+        h_fin, c_fin = xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)
+        if steps == 0:
+            h_fin[...], c_fin[...] = h0, c0
+        else:
+            hp[:, self.order[0]], cp[:, self.order[0]] = h0, c0
+        zbuf, hbuf, tmp = xp.empty((b, 4 * u), dtype=dt), xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)
+        act, rec, rk = self.act, self.rec, self.rk
+        for s, t in enumerate(self.order):
+            h_prev, c_prev = hp[:, t], cp[:, t]
+            h_new, c_new = self._next_slot(hp, s, h_fin), self._next_slot(cp, s, c_fin)
+            xp.matmul(self._recurrent_input(h_prev, hbuf), rk, out=zbuf)
+            z = gates[:, t]
+            xp.add(zbuf, proj[:, t], out=z)
+            if act == rec:
+                _activate(xp, act, z, z)
+            else:
+                _activate(xp, rec, z[:, : 2 * u], z[:, : 2 * u])
+                _activate(xp, act, z[:, 2 * u : 3 * u], z[:, 2 * u : 3 * u])
+                _activate(xp, rec, z[:, 3 * u :], z[:, 3 * u :])
+            xp.multiply(z[:, u : 2 * u], c_prev, out=c_new)
+            xp.multiply(z[:, :u], z[:, 2 * u : 3 * u], out=tmp)
+            c_new += tmp
+            _activate(xp, act, c_new, tc[:, t])
+            xp.multiply(z[:, 3 * u :], tc[:, t], out=h_new)
+            self._write_output(out, s, t, h_new, h_prev, extra=((c_new, c_prev),))
+        self.gates_, self.hp, self.cp, self.tc = gates, hp, cp, tc
+        return out, h_fin, c_fin
+
+    def backward(self, g_out, g_h, g_c):
+        xp, dt = self.xp, self.dtype
+        b, steps, u = self.b, self.steps, self.u
+        act, rec = self.act, self.rec
+        dh, dc = g_h.astype(dt, copy=True), g_c.astype(dt, copy=True)
+        dz = xp.empty((b, steps, 4 * u), dtype=dt)
+        drdm = xp.zeros((b, u), dtype=dt) if self._needs("recurrent_dropout_mask") else None
+        dcn, tmp = xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)
+        rk_t = self.rk.T
+        for s in range(steps - 1, -1, -1):
+            t = self.order[s]
+            dhn, carry_h = self._output_grad(dh, g_out, s, t)
+            if carry_h is None:
+                dcn0, carry_c = dc, None
+            else:
+                dcn0, carry_c = dc * self.keep[:, t, None], dc * self.drop[:, t, None]
+            z, tc, c_prev, d = self.gates_[:, t], self.tc[:, t], self.cp[:, t], dz[:, t]
+            i, f, g, o = z[:, :u], z[:, u : 2 * u], z[:, 2 * u : 3 * u], z[:, 3 * u :]
+            xp.multiply(dhn, tc, out=tmp)
+            _activation_grad(xp, rec, o, tmp, d[:, 3 * u :])
+            xp.multiply(dhn, o, out=dcn)
+            _activation_grad(xp, act, tc, dcn, dcn)
+            dcn += dcn0  # d(loss)/d(c_t) before masking
+            xp.multiply(dcn, g, out=tmp)
+            _activation_grad(xp, rec, i, tmp, d[:, :u])
+            xp.multiply(dcn, c_prev, out=tmp)
+            _activation_grad(xp, rec, f, tmp, d[:, u : 2 * u])
+            xp.multiply(dcn, i, out=tmp)
+            _activation_grad(xp, act, g, tmp, d[:, 2 * u : 3 * u])
+            dc = dcn * f
+            dh = self._recurrent_input_grad(xp.matmul(d, rk_t), self.hp[:, t], drdm)
+            if carry_h is not None:
+                dh += carry_h
+                dc += carry_c
+        dz2d = dz.reshape(b * steps, 4 * u)
+        grads = {"initial_h": dh, "initial_c": dc, "recurrent_dropout_mask": drdm}
+        self._input_grads(dz2d, grads)
+        if self._needs("recurrent_kernel"):
+            grads["recurrent_kernel"] = xp.matmul(self._all_recurrent_inputs(self.hp).T, dz2d)
+        if self._needs("bias"):
+            grads["bias"] = dz2d.sum(axis=0)
+        self._clear()
+        self.gates_ = self.hp = self.cp = self.tc = None
+        return self._collect(grads)
+
+
+# --------------------------------------------------------------------------- GRU
+class GRU(_Recurrence):
+    """Keras GRU over a whole sequence; gate order z, r, h.
+
+    inputs (B, T, F), initial_h (B, U), kernel (F, 3U), recurrent_kernel (U, 3U),
+    bias (2, 3U) [input row, recurrent row] if reset_after else (3U,),
+    mask (B, T) bool, recurrent_dropout_mask (B, U) -> outputs (B, T, U), final_h (B, U).
+
+    With hin = h_{t-1} * rdm, x = x_t @ kernel + input bias:
+        reset_after=True:   m = hin @ recurrent_kernel + recurrent bias
+                            z, r = recurrent_activation(x_zr + m_zr);  hh = activation(x_h + r * m_h)
+        reset_after=False:  z, r = recurrent_activation(x_zr + hin @ recurrent_kernel_zr)
+                            hh = activation(x_h + (r * hin) @ recurrent_kernel_h)
+        h_t = z * h_{t-1} + (1 - z) * hh
+    """
+
+    name = "gru"
+    gates = 3
+
+    def forward(
+        self, *arrays, present, go_backwards, reset_after, activation, recurrent_activation, zero_output_for_mask
+    ):
+        self.act = _check_activation("gru", "activation", activation)
+        self.rec = _check_activation("gru", "recurrent_activation", recurrent_activation)
+        self.reset_after = reset_after = bool(reset_after)
+        shape = (lambda u: (2, 3 * u)) if reset_after else (lambda u: (3 * u,))
+        proj, (h0,), bias = self._setup(arrays, present, go_backwards, zero_output_for_mask, shape)
+        xp, dt = self.xp, self.dtype
+        b, steps, u = self.b, self.steps, self.u
+        rbias = None
+        if bias is not None:
+            if reset_after:
+                proj += bias[0]
+                rbias = bias[1]
+            else:
+                proj += bias
+        proj = proj.reshape(b, steps, 3 * u)
+        gates = xp.empty((b, steps, 3 * u), dtype=dt)  # z, r, hh of every step
+        hp = xp.empty((b, steps, u), dtype=dt)  # h_{t-1} read by the step at time t
+        # reset_after: recurrent part of the candidate before r; else r * hin
+        rh = xp.empty((b, steps, u), dtype=dt)
+        out = xp.empty((b, steps, u), dtype=dt)
+        h_fin = xp.empty((b, u), dtype=dt)
+        if steps == 0:
+            h_fin[...] = h0
+        else:
+            hp[:, self.order[0]] = h0
+        act, rec, rk = self.act, self.rec, self.rk
+        if reset_after:
+            zbuf = xp.empty((b, 3 * u), dtype=dt)
+        else:
+            zbuf, cbuf = xp.empty((b, 2 * u), dtype=dt), xp.empty((b, u), dtype=dt)
+            self.rk_zr, self.rk_h = xp.ascontiguousarray(rk[:, : 2 * u]), xp.ascontiguousarray(rk[:, 2 * u :])
+        hbuf = xp.empty((b, u), dtype=dt)
+        for s, t in enumerate(self.order):
+            h_prev, h_new = hp[:, t], self._next_slot(hp, s, h_fin)
+            hin = self._recurrent_input(h_prev, hbuf)
+            z, x = gates[:, t], proj[:, t]
+            if reset_after:
+                xp.matmul(hin, rk, out=zbuf)
+                if rbias is not None:
+                    zbuf += rbias
+                rh[:, t] = zbuf[:, 2 * u :]
+                xp.add(x[:, : 2 * u], zbuf[:, : 2 * u], out=z[:, : 2 * u])
+                _activate(xp, rec, z[:, : 2 * u], z[:, : 2 * u])
+                xp.multiply(z[:, u : 2 * u], zbuf[:, 2 * u :], out=z[:, 2 * u :])
+                z[:, 2 * u :] += x[:, 2 * u :]
+            else:
+                xp.matmul(hin, self.rk_zr, out=zbuf)
+                xp.add(x[:, : 2 * u], zbuf, out=z[:, : 2 * u])
+                _activate(xp, rec, z[:, : 2 * u], z[:, : 2 * u])
+                xp.multiply(z[:, u : 2 * u], hin, out=rh[:, t])
+                xp.matmul(rh[:, t], self.rk_h, out=cbuf)
+                xp.add(cbuf, x[:, 2 * u :], out=z[:, 2 * u :])
+            _activate(xp, act, z[:, 2 * u :], z[:, 2 * u :])
+            # h = hh + z * (h_prev - hh)
+            xp.subtract(h_prev, z[:, 2 * u :], out=h_new)
+            h_new *= z[:, :u]
+            h_new += z[:, 2 * u :]
+            self._write_output(out, s, t, h_new, h_prev)
+        self.gates_, self.hp, self.rh = gates, hp, rh
+        return out, h_fin
+
+    def backward(self, g_out, g_h):
+        xp, dt = self.xp, self.dtype
+        b, steps, u = self.b, self.steps, self.u
+        act, rec, reset_after = self.act, self.rec, self.reset_after
+        dh = g_h.astype(dt, copy=True)
+        dz = xp.empty((b, steps, 3 * u), dtype=dt)  # d(loss)/d(input projection)
+        # reset_after: d(loss)/d(recurrent projection); it differs from dz only in the candidate block
+        dm = xp.empty((b, steps, 3 * u), dtype=dt) if reset_after else None
+        drdm = xp.zeros((b, u), dtype=dt) if self._needs("recurrent_dropout_mask") else None
+        tmp = xp.empty((b, u), dtype=dt)
+        hbuf = xp.empty((b, u), dtype=dt)
+        if reset_after:
+            rk_t = self.rk.T
+        else:
+            rk_zr_t, rk_h_t = self.rk_zr.T, self.rk_h.T
+        for s in range(steps - 1, -1, -1):
+            t = self.order[s]
+            dhn, carry = self._output_grad(dh, g_out, s, t)
+            gt, h_prev, d = self.gates_[:, t], self.hp[:, t], dz[:, t]
+            zg, r, hh = gt[:, :u], gt[:, u : 2 * u], gt[:, 2 * u :]
+            xp.subtract(h_prev, hh, out=tmp)
+            tmp *= dhn
+            _activation_grad(xp, rec, zg, tmp, d[:, :u])
+            xp.subtract(1, zg, out=tmp)
+            tmp *= dhn
+            _activation_grad(xp, act, hh, tmp, d[:, 2 * u :])  # d(loss)/d(candidate pre-activation)
+            dh_direct = dhn * zg
+            if reset_after:
+                xp.multiply(d[:, 2 * u :], self.rh[:, t], out=tmp)
+                _activation_grad(xp, rec, r, tmp, d[:, u : 2 * u])
+                m = dm[:, t]
+                m[:, : 2 * u] = d[:, : 2 * u]
+                xp.multiply(d[:, 2 * u :], r, out=m[:, 2 * u :])
+                dhin = xp.matmul(m, rk_t)
+            else:
+                hin = self._recurrent_input(h_prev, hbuf)
+                drh = xp.matmul(d[:, 2 * u :], rk_h_t)  # d(loss)/d(r * hin)
+                xp.multiply(drh, hin, out=tmp)
+                _activation_grad(xp, rec, r, tmp, d[:, u : 2 * u])
+                dhin = xp.matmul(d[:, : 2 * u], rk_zr_t)
+                drh *= r
+                dhin += drh
+            dh = self._recurrent_input_grad(dhin, h_prev, drdm)
+            dh += dh_direct
+            if carry is not None:
+                dh += carry
+        dz2d = dz.reshape(b * steps, 3 * u)
+        grads = {"initial_h": dh, "recurrent_dropout_mask": drdm}
+        self._input_grads(dz2d, grads)
+        if self._needs("recurrent_kernel"):
+            hin2d = self._all_recurrent_inputs(self.hp)
+            if reset_after:
+                grads["recurrent_kernel"] = xp.matmul(hin2d.T, dm.reshape(b * steps, 3 * u))
+            else:
+                grk = xp.empty((u, 3 * u), dtype=dt)
+                xp.matmul(hin2d.T, dz2d[:, : 2 * u], out=grk[:, : 2 * u])
+                xp.matmul(self.rh.reshape(b * steps, u).T, dz2d[:, 2 * u :], out=grk[:, 2 * u :])
+                grads["recurrent_kernel"] = grk
+        if self._needs("bias"):
+            if reset_after:
+                gb = xp.empty((2, 3 * u), dtype=dt)
+                dz2d.sum(axis=0, out=gb[0])
+                dm.reshape(b * steps, 3 * u).sum(axis=0, out=gb[1])
+                grads["bias"] = gb
+            else:
+                grads["bias"] = dz2d.sum(axis=0)
+        self._clear()
+        self.gates_ = self.hp = self.rh = self.rk_zr = self.rk_h = None
+        return self._collect(grads)
+
+
+# --------------------------------------------------------------------------- SimpleRNN
+class SimpleRNN(_Recurrence):
+    """Keras SimpleRNN over a whole sequence.
+
+    inputs (B, T, F), initial_h (B, U), kernel (F, U), recurrent_kernel (U, U),
+    bias (U,), mask (B, T) bool, recurrent_dropout_mask (B, U) -> outputs (B, T, U), final_h (B, U).
+
+        h_t = activation(x_t @ kernel + (h_{t-1} * rdm) @ recurrent_kernel + bias)
+    """
+
+    name = "simple_rnn"
+    gates = 1
+
+    def forward(self, *arrays, present, go_backwards, activation, zero_output_for_mask):
+        self.act = _check_activation("simple_rnn", "activation", activation)
+        proj, (h0,), bias = self._setup(arrays, present, go_backwards, zero_output_for_mask, lambda u: (u,))
+        xp, dt = self.xp, self.dtype
+        b, steps, u = self.b, self.steps, self.u
+        if bias is not None:
+            proj += bias
+        proj = proj.reshape(b, steps, u)
+        pre = xp.empty((b, steps, u), dtype=dt)  # activation output of every step, before masking
+        hp = xp.empty((b, steps, u), dtype=dt)
+        out = xp.empty((b, steps, u), dtype=dt)
+        h_fin = xp.empty((b, u), dtype=dt)
+        if steps == 0:
+            h_fin[...] = h0
+        else:
+            hp[:, self.order[0]] = h0
+        zbuf, hbuf = xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)
+        for s, t in enumerate(self.order):
+            h_prev, h_new = hp[:, t], self._next_slot(hp, s, h_fin)
+            xp.matmul(self._recurrent_input(h_prev, hbuf), self.rk, out=zbuf)
+            y = pre[:, t]
+            xp.add(zbuf, proj[:, t], out=y)
+            _activate(xp, self.act, y, y)
+            xp.copyto(h_new, y)
+            self._write_output(out, s, t, h_new, h_prev)
+        self.pre, self.hp = pre, hp
+        return out, h_fin
+
+    def backward(self, g_out, g_h):
+        xp, dt = self.xp, self.dtype
+        b, steps, u = self.b, self.steps, self.u
+        dh = g_h.astype(dt, copy=True)
+        dz = xp.empty((b, steps, u), dtype=dt)
+        drdm = xp.zeros((b, u), dtype=dt) if self._needs("recurrent_dropout_mask") else None
+        rk_t = self.rk.T
+        for s in range(steps - 1, -1, -1):
+            t = self.order[s]
+            dhn, carry = self._output_grad(dh, g_out, s, t)
+            _activation_grad(xp, self.act, self.pre[:, t], dhn, dz[:, t])
+            dh = self._recurrent_input_grad(xp.matmul(dz[:, t], rk_t), self.hp[:, t], drdm)
+            if carry is not None:
+                dh += carry
+        dz2d = dz.reshape(b * steps, u)
+        grads = {"initial_h": dh, "recurrent_dropout_mask": drdm}
+        self._input_grads(dz2d, grads)
+        if self._needs("recurrent_kernel"):
+            grads["recurrent_kernel"] = xp.matmul(self._all_recurrent_inputs(self.hp).T, dz2d)
+        if self._needs("bias"):
+            grads["bias"] = dz2d.sum(axis=0)
+        self._clear()
+        self.pre = self.hp = None
+        return self._collect(grads)
+
+
+# --------------------------------------------------------------------------- public functions
+def lstm(
+    inputs,
+    initial_h,
+    initial_c,
+    kernel,
+    recurrent_kernel,
+    bias=None,
+    mask=None,
+    go_backwards=False,
+    activation="tanh",
+    recurrent_activation="sigmoid",
+    recurrent_dropout_mask=None,
+    zero_output_for_mask=False,
+):
+    """Run a Keras-layout LSTM over a whole sequence.
+
+    Args:
+        inputs: (batch, time, features).
+        initial_h, initial_c: (batch, units) starting states (None: zeros).
+        kernel: (features, 4*units), gate blocks i, f, c, o.
+        recurrent_kernel: (units, 4*units).
+        bias: (4*units,) or None.
+        mask: (batch, time) bool, True where the step counts; masked steps carry the states over.
+        go_backwards: process the sequence from the last step to the first.
+        activation, recurrent_activation: one of "tanh", "sigmoid", "relu", "linear", "hard_sigmoid".
+        recurrent_dropout_mask: (batch, units) multiplier of h_{t-1} in the recurrent projection.
+        zero_output_for_mask: masked steps output zeros instead of repeating the previous output.
+
+    Returns:
+        (outputs (batch, time, units) in processing order, final_h (batch, units), final_c (batch, units)).
+    """
+    states = [("initial_h", initial_h), ("initial_c", initial_c)]
+    names, values = _inputs_list(inputs, states, kernel, recurrent_kernel, bias, mask, recurrent_dropout_mask)
+    return LSTM.apply(
+        *values,
+        present=names,
+        go_backwards=bool(go_backwards),
+        activation=activation,
+        recurrent_activation=recurrent_activation,
+        zero_output_for_mask=bool(zero_output_for_mask),
+    )
+
+
+def gru(
+    inputs,
+    initial_h,
+    kernel,
+    recurrent_kernel,
+    bias=None,
+    mask=None,
+    go_backwards=False,
+    reset_after=True,
+    activation="tanh",
+    recurrent_activation="sigmoid",
+    recurrent_dropout_mask=None,
+    zero_output_for_mask=False,
+):
+    """Run a Keras-layout GRU over a whole sequence.
+
+    Args:
+        inputs: (batch, time, features).
+        initial_h: (batch, units) starting state (None: zeros).
+        kernel: (features, 3*units), gate blocks z, r, h.
+        recurrent_kernel: (units, 3*units).
+        bias: (2, 3*units) [input bias, recurrent bias] when reset_after, else (3*units,); or None.
+        mask: (batch, time) bool, True where the step counts; masked steps carry the state over.
+        go_backwards: process the sequence from the last step to the first.
+        reset_after: apply the reset gate after the recurrent matmul (Keras 3 default, cuDNN and torch style).
+        activation, recurrent_activation: one of "tanh", "sigmoid", "relu", "linear", "hard_sigmoid".
+        recurrent_dropout_mask: (batch, units) multiplier of h_{t-1} in the recurrent projections.
+        zero_output_for_mask: masked steps output zeros instead of repeating the previous output.
+
+    Returns:
+        (outputs (batch, time, units) in processing order, final_h (batch, units)).
+    """
+    names, values = _inputs_list(
+        inputs, [("initial_h", initial_h)], kernel, recurrent_kernel, bias, mask, recurrent_dropout_mask
+    )
+    return GRU.apply(
+        *values,
+        present=names,
+        go_backwards=bool(go_backwards),
+        reset_after=bool(reset_after),
+        activation=activation,
+        recurrent_activation=recurrent_activation,
+        zero_output_for_mask=bool(zero_output_for_mask),
+    )
+
+
+def simple_rnn(
+    inputs,
+    initial_h,
+    kernel,
+    recurrent_kernel,
+    bias=None,
+    mask=None,
+    go_backwards=False,
+    activation="tanh",
+    recurrent_dropout_mask=None,
+    zero_output_for_mask=False,
+):
+    """Run a Keras-layout SimpleRNN over a whole sequence.
+
+    Args:
+        inputs: (batch, time, features).
+        initial_h: (batch, units) starting state (None: zeros).
+        kernel: (features, units).
+        recurrent_kernel: (units, units).
+        bias: (units,) or None.
+        mask: (batch, time) bool, True where the step counts; masked steps carry the state over.
+        go_backwards: process the sequence from the last step to the first.
+        activation: one of "tanh", "sigmoid", "relu", "linear", "hard_sigmoid".
+        recurrent_dropout_mask: (batch, units) multiplier of h_{t-1} in the recurrent projection.
+        zero_output_for_mask: masked steps output zeros instead of repeating the previous output.
+
+    Returns:
+        (outputs (batch, time, units) in processing order, final_h (batch, units)).
+    """
+    names, values = _inputs_list(
+        inputs, [("initial_h", initial_h)], kernel, recurrent_kernel, bias, mask, recurrent_dropout_mask
+    )
+    return SimpleRNN.apply(
+        *values,
+        present=names,
+        go_backwards=bool(go_backwards),
+        activation=activation,
+        zero_output_for_mask=bool(zero_output_for_mask),
+    )
