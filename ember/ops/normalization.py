@@ -44,6 +44,21 @@ def _channel_shape(ndim, axis, size):
     return tuple(shape)
 
 
+_LETTERS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def _sum_of_products(xp, a, b, keep):
+    """sum(a * b) over every axis not in ``keep`` (a, b of one shape), without an a * b temporary.
+
+    Returns an array of shape ``tuple(a.shape[i] for i in keep)``.
+    """
+    if a.ndim > len(_LETTERS):
+        return (a * b).sum(axis=tuple(i for i in range(a.ndim) if i not in keep))
+    spec = _LETTERS[: a.ndim]
+    out = "".join(spec[i] for i in keep)
+    return xp.einsum(f"{spec},{spec}->{out}", a, b)
+
+
 def _check_vector(op, name, v, size, x_shape, axis):
     if v.shape != (size,):
         raise ValueError(
@@ -143,7 +158,7 @@ class BatchNormTrain(Function):
         cshape = _channel_shape(x.ndim, axis, size)
         mean = x.mean(axis=reduce, keepdims=True)
         xhat = x - mean
-        var = xp.square(xhat).mean(axis=reduce, keepdims=True)
+        var = (_sum_of_products(xp, xhat, xhat, (axis,)) / x.dtype.type(count)).reshape(cshape)
         std = xp.sqrt(var + x.dtype.type(epsilon))
         inv = 1 / std
         xhat *= inv
@@ -156,7 +171,7 @@ class BatchNormTrain(Function):
         else:
             y = xhat  # never written to in place: outputs are not mutated by ops
         self.xhat, self.inv, self.std, self.gamma = xhat, inv.reshape(size), std.reshape(size), gamma
-        self.count, self.cshape, self.reduce = count, cshape, reduce
+        self.count, self.cshape, self.reduce, self.axis = count, cshape, reduce, axis
         self.has_gamma, self.has_beta = has_gamma, has_beta
         return y, mean.reshape(size), var.reshape(size)
 
@@ -166,7 +181,7 @@ class BatchNormTrain(Function):
         xhat = self.xhat
         grads = [None] * len(needs)
         g_sum = gy.sum(axis=reduce)
-        gx_sum = (gy * xhat).sum(axis=reduce)
+        gx_sum = _sum_of_products(self.xp, gy, xhat, (self.axis,))
         if needs[0]:
             k = self.inv if self.gamma is None else self.inv * self.gamma
             # dx = k * gy + xhat * b + c, with per-channel b and c
@@ -212,9 +227,13 @@ class LayerNorm(Function):
         if any(n == 0 for n in pshape):
             raise ValueError(f"layer_norm: cannot normalise over empty axes {axes} of shape {tuple(x.shape)}")
         bshape = tuple(x.shape[i] if i in axes else 1 for i in range(x.ndim))
+        others = tuple(i for i in range(x.ndim) if i not in axes)
         mean = x.mean(axis=axes, keepdims=True)
         xhat = x - mean
-        var = xp.square(xhat).mean(axis=axes, keepdims=True)
+        group = 1
+        for n in pshape:
+            group *= n
+        var = (_sum_of_products(xp, xhat, xhat, others) / x.dtype.type(group)).reshape(mean.shape)
         inv = 1 / xp.sqrt(var + x.dtype.type(epsilon))
         xhat *= inv
         gamma_b = None if gamma is None else gamma.reshape(bshape)
@@ -227,7 +246,7 @@ class LayerNorm(Function):
         else:
             y = xhat  # never written to in place: outputs are not mutated by ops
         self.xhat, self.inv, self.gamma_b, self.axes, self.pshape = xhat, inv, gamma_b, axes, pshape
-        self.others = tuple(i for i in range(x.ndim) if i not in axes)
+        self.others, self.group = others, group
         self.has_gamma, self.has_beta = has_gamma, has_beta
         return y
 
@@ -238,13 +257,19 @@ class LayerNorm(Function):
         if needs[0]:
             dxhat = g if self.gamma_b is None else g * self.gamma_b
             m1 = dxhat.mean(axis=axes, keepdims=True)
-            m2 = (dxhat * xhat).mean(axis=axes, keepdims=True)
-            dx = dxhat - m1
+            m2 = (_sum_of_products(self.xp, dxhat, xhat, self.others) / xhat.dtype.type(self.group)).reshape(
+                self.inv.shape
+            )
+            if dxhat is g:
+                dx = g - m1
+            else:  # dxhat is our own temporary: reuse it
+                dx = dxhat
+                dx -= m1
             dx -= xhat * m2
             dx *= self.inv
             grads[0] = dx
         if self.has_gamma and needs[1]:
-            grads[1] = (g * xhat).sum(axis=self.others).reshape(self.pshape)
+            grads[1] = _sum_of_products(self.xp, g, xhat, axes).reshape(self.pshape)
         if self.has_beta and needs[-1]:
             grads[-1] = g.sum(axis=self.others).reshape(self.pshape)
         return tuple(grads)
