@@ -428,7 +428,7 @@ class Repeat(Function):
                 raise ValueError(
                     f"repeat: got {len(repeats)} repeat counts for axis {axis} of size {n} (shape {x.shape})"
                 )
-        return xp.repeat(x, self.repeats if isinstance(self.repeats, int) else xp.asarray(self.repeats), axis=axis)
+        return xp.repeat(x, self.repeats if isinstance(self.repeats, int) else list(self.repeats), axis=axis)
 
     def backward(self, g):
         xp, ax, n = self.xp, self.axis, self.shape_in[self.axis]
@@ -436,14 +436,10 @@ class Repeat(Function):
             r = self.repeats
             shape = self.shape_in[:ax] + (n, r) + self.shape_in[ax + 1 :]
             return g.reshape(shape).sum(axis=ax + 1).reshape(self.shape)
-        counts = numpy.asarray(self.repeats, dtype=numpy.int64)
-        keep = numpy.flatnonzero(counts)
+        # each output position along the axis came from source element seg[k]; add.at sums the runs
+        seg = xp.asarray(numpy.repeat(numpy.arange(n), numpy.asarray(self.repeats, dtype=numpy.int64)))
         out = xp.zeros(self.shape_in, dtype=g.dtype)
-        if keep.size:
-            starts = numpy.concatenate([[0], numpy.cumsum(counts)[:-1]])[keep]
-            sums = xp.add.reduceat(g, xp.asarray(starts), axis=ax)
-            lead = (slice(None),) * ax
-            out[lead + (xp.asarray(keep),)] = sums
+        xp.add.at(out, (slice(None),) * ax + (seg,), g)
         return out.reshape(self.shape)
 
 
