@@ -370,3 +370,11 @@ def test_random_distributions_and_dtypes():
     r = ember.random.randint((100,), 0, 5, seed=1)
     assert r.dtype == np.int32 and set(np.unique(r.numpy())) <= set(range(5))
     assert sorted(ember.random.permutation(5, seed=1).tolist()) == [0, 1, 2, 3, 4]
+
+
+def test_leaf_gradients_do_not_share_buffers():
+    a = ember.tensor([1.0, 2.0], requires_grad=True)
+    b = ember.tensor([3.0, 4.0], requires_grad=True)
+    (a + b).sum().backward()  # add's backward hands the same array to both inputs
+    a.grad.data *= 10
+    np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])

@@ -55,6 +55,8 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
 
     pending = {id(root.grad_fn): [None] * len(root.grad_fn._out_meta)}
     pending[id(root.grad_fn)][root._out_index] = seed
+    # a leaf's .grad must own its array, so an optimizer may change it in place
+    given_to_leaves = set()
     for fn in _topological_order(root.grad_fn):
         if fn._freed:
             raise RuntimeError(
@@ -88,6 +90,9 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
             if g.dtype != dtype:
                 g = g.astype(dtype)
             if kind == _LEAF:
+                if id(g) in given_to_leaves:  # one array returned for two inputs (add: g, g)
+                    g = g.copy()
+                given_to_leaves.add(id(g))
                 _accumulate_leaf(target, g)
             else:
                 slots = pending.setdefault(id(target), [None] * len(target._out_meta))
