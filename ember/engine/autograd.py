@@ -90,7 +90,7 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
             if g.dtype != dtype:
                 g = g.astype(dtype)
             if kind == _LEAF:
-                if g.base is not None or id(g) in given_to_leaves:
+                if not isinstance(g, RowSparseGrad) and (g.base is not None or id(g) in given_to_leaves):
                     # a view (a broadcast, a slice) or an array already given to another input (add: g, g)
                     g = g.copy()
                 given_to_leaves.add(id(g))
