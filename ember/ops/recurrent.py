@@ -168,20 +168,22 @@ class _Recurrence(Function):
                     f"got shape {mask.shape}"
                 )
             mask = mask if mask.dtype == bool else mask != 0
-            self.keep = mask.astype(dtype)  # 1 where the step counts, by time index
+            # (time, batch, 1): 1 where the step counts, by time index
+            self.keep = mask.T[:, :, None].astype(dtype)
             self.drop = 1 - self.keep
-            self.skip = ~mask
+            self.skip = ~mask.T[:, :, None]
             seen = mask[:, ::-1] if go_backwards else mask  # processing order
             if not zero_output_for_mask:  # output repeats the last kept output: zero until a step is kept
                 seen = xp.cumsum(seen, axis=1) > 0
-            self.out_factor = seen.astype(dtype)
+            self.out_factor = seen.T[:, :, None].astype(dtype)  # (steps, batch, 1) by processing step
 
         self.present = present
         self.b, self.steps, self.feats, self.u = b, steps, feats, u
         # time index of each processed step
         self.order = list(range(steps - 1, -1, -1)) if go_backwards else list(range(steps))
         self.kernel, self.rk, self.rdm = kernel, rk, rdm
-        x2d = x.reshape(b * steps, feats)
+        # time-major from here on: every step reads and writes contiguous (batch, ...) slices
+        x2d = x.transpose(1, 0, 2).reshape(steps * b, feats)
         self.x2d = x2d if self._needs("kernel") else None
         proj = xp.matmul(x2d, kernel)  # every step's input projection at once
         return proj, init, bias
@@ -191,17 +193,17 @@ class _Recurrence(Function):
 
     def _next_slot(self, buf, s, final):
         """Where step ``s`` writes its new state: the slot the next step reads, or the final state."""
-        return buf[:, self.order[s + 1]] if s + 1 < self.steps else final
+        return buf[self.order[s + 1]] if s + 1 < self.steps else final
 
     def _write_output(self, out, s, t, h_new, h_prev, extra=()):
         """Carry states over at masked steps and write the step's output."""
         xp = self.xp
         if self.skip is not None:
-            skip = self.skip[:, t, None]
+            skip = self.skip[t]
             xp.copyto(h_new, h_prev, where=skip)
             for new, prev in extra:
                 xp.copyto(new, prev, where=skip)
-            xp.multiply(h_new, self.out_factor[:, s, None], out=out[:, s])
+            xp.multiply(h_new, self.out_factor[s], out=out[:, s])
         else:
             out[:, s] = h_new
 
@@ -210,8 +212,8 @@ class _Recurrence(Function):
         if self.out_factor is None:
             dh += g_out[:, s]
             return dh, None
-        dh += g_out[:, s] * self.out_factor[:, s, None]
-        return dh * self.keep[:, t, None], dh * self.drop[:, t, None]
+        dh += g_out[:, s] * self.out_factor[s]
+        return dh * self.keep[t], dh * self.drop[t]
 
     def _recurrent_input(self, h_prev, buf):
         return h_prev if self.rdm is None else self.xp.multiply(h_prev, self.rdm, out=buf)
@@ -228,13 +230,14 @@ class _Recurrence(Function):
     def _all_recurrent_inputs(self, hp):
         """(batch*time, units) matrix of the recurrent inputs of every step, by time index."""
         if self.rdm is not None:
-            hp = hp * self.rdm[:, None, :]
+            hp = hp * self.rdm
         return hp.reshape(self.b * self.steps, self.u)
 
     def _input_grads(self, dz2d, grads):
         """Fill the inputs and kernel gradients from d(loss)/d(input projection), (batch*time, gates*units)."""
         if self._needs("inputs"):
-            grads["inputs"] = self.xp.matmul(dz2d, self.kernel.T).reshape(self.b, self.steps, self.feats)
+            dx = self.xp.matmul(dz2d, self.kernel.T).reshape(self.steps, self.b, self.feats)
+            grads["inputs"] = self.xp.ascontiguousarray(dx.transpose(1, 0, 2))
         if self._needs("kernel"):
             grads["kernel"] = self.xp.matmul(self.x2d.T, dz2d)
 
@@ -281,36 +284,38 @@ class LSTM(_Recurrence):
         b, steps, u = self.b, self.steps, self.u
         if bias is not None:
             proj += bias
-        proj = proj.reshape(b, steps, 4 * u)
-        gates = xp.empty((b, steps, 4 * u), dtype=dt)  # activated i, f, g, o of every step
-        hp = xp.empty((b, steps, u), dtype=dt)  # h_{t-1} read by the step at time t
-        cp = xp.empty((b, steps, u), dtype=dt)  # c_{t-1}
-        tc = xp.empty((b, steps, u), dtype=dt)  # activation(c_t) before masking
-        out = xp.empty((b, steps, u), dtype=dt)
+        proj = proj.reshape(steps, b, 4 * u)
+        gates = xp.empty((steps, b, 4 * u), dtype=dt)  # activated i, f, g, o of every step
+        hp = xp.empty((steps, b, u), dtype=dt)  # h_{t-1} read by the step at time t
+        cp = xp.empty((steps, b, u), dtype=dt)  # c_{t-1}
+        tc = xp.empty((steps, b, u), dtype=dt)  # activation(c_t) before masking
+        out = xp.empty((b, steps, u), dtype=dt)  # batch-major, processing order
         h_fin, c_fin = xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)
         if steps == 0:
             h_fin[...], c_fin[...] = h0, c0
         else:
-            hp[:, self.order[0]], cp[:, self.order[0]] = h0, c0
+            hp[self.order[0]], cp[self.order[0]] = h0, c0
         zbuf, hbuf, tmp = xp.empty((b, 4 * u), dtype=dt), xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)
         act, rec, rk = self.act, self.rec, self.rk
         for s, t in enumerate(self.order):
-            h_prev, c_prev = hp[:, t], cp[:, t]
+            h_prev, c_prev = hp[t], cp[t]
             h_new, c_new = self._next_slot(hp, s, h_fin), self._next_slot(cp, s, c_fin)
             xp.matmul(self._recurrent_input(h_prev, hbuf), rk, out=zbuf)
-            z = gates[:, t]
-            xp.add(zbuf, proj[:, t], out=z)
+            zbuf += proj[t]
+            z = gates[t]
+            # NumPy's tanh is several times slower on strided views: activate contiguous buffers only
             if act == rec:
-                _activate(xp, act, z, z)
+                _activate(xp, act, zbuf, z)
             else:
-                _activate(xp, rec, z[:, : 2 * u], z[:, : 2 * u])
-                _activate(xp, act, z[:, 2 * u : 3 * u], z[:, 2 * u : 3 * u])
-                _activate(xp, rec, z[:, 3 * u :], z[:, 3 * u :])
+                xp.copyto(tmp, zbuf[:, 2 * u : 3 * u])
+                _activate(xp, act, tmp, tmp)
+                _activate(xp, rec, zbuf, z)  # all four blocks; the c block is replaced next
+                z[:, 2 * u : 3 * u] = tmp
             xp.multiply(z[:, u : 2 * u], c_prev, out=c_new)
             xp.multiply(z[:, :u], z[:, 2 * u : 3 * u], out=tmp)
             c_new += tmp
-            _activate(xp, act, c_new, tc[:, t])
-            xp.multiply(z[:, 3 * u :], tc[:, t], out=h_new)
+            _activate(xp, act, c_new, tc[t])
+            xp.multiply(z[:, 3 * u :], tc[t], out=h_new)
             self._write_output(out, s, t, h_new, h_prev, extra=((c_new, c_prev),))
         self.gates_, self.hp, self.cp, self.tc = gates, hp, cp, tc
         return out, h_fin, c_fin
@@ -320,7 +325,7 @@ class LSTM(_Recurrence):
         b, steps, u = self.b, self.steps, self.u
         act, rec = self.act, self.rec
         dh, dc = g_h.astype(dt, copy=True), g_c.astype(dt, copy=True)
-        dz = xp.empty((b, steps, 4 * u), dtype=dt)
+        dz = xp.empty((steps, b, 4 * u), dtype=dt)
         drdm = xp.zeros((b, u), dtype=dt) if self._needs("recurrent_dropout_mask") else None
         dcn, tmp = xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)
         rk_t = self.rk.T
@@ -330,8 +335,8 @@ class LSTM(_Recurrence):
             if carry_h is None:
                 dcn0, carry_c = dc, None
             else:
-                dcn0, carry_c = dc * self.keep[:, t, None], dc * self.drop[:, t, None]
-            z, tc, c_prev, d = self.gates_[:, t], self.tc[:, t], self.cp[:, t], dz[:, t]
+                dcn0, carry_c = dc * self.keep[t], dc * self.drop[t]
+            z, tc, c_prev, d = self.gates_[t], self.tc[t], self.cp[t], dz[t]
             i, f, g, o = z[:, :u], z[:, u : 2 * u], z[:, 2 * u : 3 * u], z[:, 3 * u :]
             xp.multiply(dhn, tc, out=tmp)
             _activation_grad(xp, rec, o, tmp, d[:, 3 * u :])
@@ -345,7 +350,7 @@ class LSTM(_Recurrence):
             xp.multiply(dcn, i, out=tmp)
             _activation_grad(xp, act, g, tmp, d[:, 2 * u : 3 * u])
             dc = dcn * f
-            dh = self._recurrent_input_grad(xp.matmul(d, rk_t), self.hp[:, t], drdm)
+            dh = self._recurrent_input_grad(xp.matmul(d, rk_t), self.hp[t], drdm)
             if carry_h is not None:
                 dh += carry_h
                 dc += carry_c
@@ -397,49 +402,51 @@ class GRU(_Recurrence):
                 rbias = bias[1]
             else:
                 proj += bias
-        proj = proj.reshape(b, steps, 3 * u)
-        gates = xp.empty((b, steps, 3 * u), dtype=dt)  # z, r, hh of every step
-        hp = xp.empty((b, steps, u), dtype=dt)  # h_{t-1} read by the step at time t
+        proj = proj.reshape(steps, b, 3 * u)
+        gates = xp.empty((steps, b, 3 * u), dtype=dt)  # z, r, hh of every step
+        hp = xp.empty((steps, b, u), dtype=dt)  # h_{t-1} read by the step at time t
         # reset_after: recurrent part of the candidate before r; else r * hin
-        rh = xp.empty((b, steps, u), dtype=dt)
-        out = xp.empty((b, steps, u), dtype=dt)
+        rh = xp.empty((steps, b, u), dtype=dt)
+        out = xp.empty((b, steps, u), dtype=dt)  # batch-major, processing order
         h_fin = xp.empty((b, u), dtype=dt)
         if steps == 0:
             h_fin[...] = h0
         else:
-            hp[:, self.order[0]] = h0
+            hp[self.order[0]] = h0
         act, rec, rk = self.act, self.rec, self.rk
+        # NumPy's tanh is several times slower on strided views: activate contiguous buffers only
+        cbuf, hbuf = xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)  # candidate, recurrent input
         if reset_after:
-            zbuf = xp.empty((b, 3 * u), dtype=dt)
+            zbuf, pre = xp.empty((b, 3 * u), dtype=dt), xp.empty((b, 3 * u), dtype=dt)
         else:
-            zbuf, cbuf = xp.empty((b, 2 * u), dtype=dt), xp.empty((b, u), dtype=dt)
+            zbuf = xp.empty((b, 2 * u), dtype=dt)
             self.rk_zr, self.rk_h = xp.ascontiguousarray(rk[:, : 2 * u]), xp.ascontiguousarray(rk[:, 2 * u :])
-        hbuf = xp.empty((b, u), dtype=dt)
         for s, t in enumerate(self.order):
-            h_prev, h_new = hp[:, t], self._next_slot(hp, s, h_fin)
+            h_prev, h_new = hp[t], self._next_slot(hp, s, h_fin)
             hin = self._recurrent_input(h_prev, hbuf)
-            z, x = gates[:, t], proj[:, t]
+            z, x = gates[t], proj[t]
             if reset_after:
                 xp.matmul(hin, rk, out=zbuf)
                 if rbias is not None:
                     zbuf += rbias
-                rh[:, t] = zbuf[:, 2 * u :]
-                xp.add(x[:, : 2 * u], zbuf[:, : 2 * u], out=z[:, : 2 * u])
-                _activate(xp, rec, z[:, : 2 * u], z[:, : 2 * u])
-                xp.multiply(z[:, u : 2 * u], zbuf[:, 2 * u :], out=z[:, 2 * u :])
-                z[:, 2 * u :] += x[:, 2 * u :]
+                rh[t] = zbuf[:, 2 * u :]
+                xp.add(x, zbuf, out=pre)
+                _activate(xp, rec, pre, z)  # z and r; the candidate block is replaced below
+                xp.multiply(z[:, u : 2 * u], rh[t], out=cbuf)
             else:
                 xp.matmul(hin, self.rk_zr, out=zbuf)
-                xp.add(x[:, : 2 * u], zbuf, out=z[:, : 2 * u])
-                _activate(xp, rec, z[:, : 2 * u], z[:, : 2 * u])
-                xp.multiply(z[:, u : 2 * u], hin, out=rh[:, t])
-                xp.matmul(rh[:, t], self.rk_h, out=cbuf)
-                xp.add(cbuf, x[:, 2 * u :], out=z[:, 2 * u :])
-            _activate(xp, act, z[:, 2 * u :], z[:, 2 * u :])
+                zbuf += x[:, : 2 * u]
+                _activate(xp, rec, zbuf, zbuf)
+                z[:, : 2 * u] = zbuf
+                xp.multiply(zbuf[:, u:], hin, out=rh[t])
+                xp.matmul(rh[t], self.rk_h, out=cbuf)
+            cbuf += x[:, 2 * u :]
+            _activate(xp, act, cbuf, cbuf)
+            z[:, 2 * u :] = cbuf
             # h = hh + z * (h_prev - hh)
-            xp.subtract(h_prev, z[:, 2 * u :], out=h_new)
+            xp.subtract(h_prev, cbuf, out=h_new)
             h_new *= z[:, :u]
-            h_new += z[:, 2 * u :]
+            h_new += cbuf
             self._write_output(out, s, t, h_new, h_prev)
         self.gates_, self.hp, self.rh = gates, hp, rh
         return out, h_fin
@@ -449,9 +456,9 @@ class GRU(_Recurrence):
         b, steps, u = self.b, self.steps, self.u
         act, rec, reset_after = self.act, self.rec, self.reset_after
         dh = g_h.astype(dt, copy=True)
-        dz = xp.empty((b, steps, 3 * u), dtype=dt)  # d(loss)/d(input projection)
+        dz = xp.empty((steps, b, 3 * u), dtype=dt)  # d(loss)/d(input projection)
         # reset_after: d(loss)/d(recurrent projection); it differs from dz only in the candidate block
-        dm = xp.empty((b, steps, 3 * u), dtype=dt) if reset_after else None
+        dm = xp.empty((steps, b, 3 * u), dtype=dt) if reset_after else None
         drdm = xp.zeros((b, u), dtype=dt) if self._needs("recurrent_dropout_mask") else None
         tmp = xp.empty((b, u), dtype=dt)
         hbuf = xp.empty((b, u), dtype=dt)
@@ -462,7 +469,7 @@ class GRU(_Recurrence):
         for s in range(steps - 1, -1, -1):
             t = self.order[s]
             dhn, carry = self._output_grad(dh, g_out, s, t)
-            gt, h_prev, d = self.gates_[:, t], self.hp[:, t], dz[:, t]
+            gt, h_prev, d = self.gates_[t], self.hp[t], dz[t]
             zg, r, hh = gt[:, :u], gt[:, u : 2 * u], gt[:, 2 * u :]
             xp.subtract(h_prev, hh, out=tmp)
             tmp *= dhn
@@ -472,9 +479,9 @@ class GRU(_Recurrence):
             _activation_grad(xp, act, hh, tmp, d[:, 2 * u :])  # d(loss)/d(candidate pre-activation)
             dh_direct = dhn * zg
             if reset_after:
-                xp.multiply(d[:, 2 * u :], self.rh[:, t], out=tmp)
+                xp.multiply(d[:, 2 * u :], self.rh[t], out=tmp)
                 _activation_grad(xp, rec, r, tmp, d[:, u : 2 * u])
-                m = dm[:, t]
+                m = dm[t]
                 m[:, : 2 * u] = d[:, : 2 * u]
                 xp.multiply(d[:, 2 * u :], r, out=m[:, 2 * u :])
                 dhin = xp.matmul(m, rk_t)
@@ -498,10 +505,14 @@ class GRU(_Recurrence):
             if reset_after:
                 grads["recurrent_kernel"] = xp.matmul(hin2d.T, dm.reshape(b * steps, 3 * u))
             else:
-                grk = xp.empty((u, 3 * u), dtype=dt)
-                xp.matmul(hin2d.T, dz2d[:, : 2 * u], out=grk[:, : 2 * u])
-                xp.matmul(self.rh.reshape(b * steps, u).T, dz2d[:, 2 * u :], out=grk[:, 2 * u :])
-                grads["recurrent_kernel"] = grk
+                # two matmuls (z, r from hin; candidate from r * hin); out= with strided operands is slow in NumPy
+                grads["recurrent_kernel"] = xp.concatenate(
+                    [
+                        xp.matmul(hin2d.T, dz2d[:, : 2 * u]),
+                        xp.matmul(self.rh.reshape(b * steps, u).T, dz2d[:, 2 * u :]),
+                    ],
+                    axis=1,
+                )
         if self._needs("bias"):
             if reset_after:
                 gb = xp.empty((2, 3 * u), dtype=dt)
@@ -535,21 +546,21 @@ class SimpleRNN(_Recurrence):
         b, steps, u = self.b, self.steps, self.u
         if bias is not None:
             proj += bias
-        proj = proj.reshape(b, steps, u)
-        pre = xp.empty((b, steps, u), dtype=dt)  # activation output of every step, before masking
-        hp = xp.empty((b, steps, u), dtype=dt)
-        out = xp.empty((b, steps, u), dtype=dt)
+        proj = proj.reshape(steps, b, u)
+        pre = xp.empty((steps, b, u), dtype=dt)  # activation output of every step, before masking
+        hp = xp.empty((steps, b, u), dtype=dt)
+        out = xp.empty((b, steps, u), dtype=dt)  # batch-major, processing order
         h_fin = xp.empty((b, u), dtype=dt)
         if steps == 0:
             h_fin[...] = h0
         else:
-            hp[:, self.order[0]] = h0
+            hp[self.order[0]] = h0
         zbuf, hbuf = xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)
         for s, t in enumerate(self.order):
-            h_prev, h_new = hp[:, t], self._next_slot(hp, s, h_fin)
+            h_prev, h_new = hp[t], self._next_slot(hp, s, h_fin)
             xp.matmul(self._recurrent_input(h_prev, hbuf), self.rk, out=zbuf)
-            y = pre[:, t]
-            xp.add(zbuf, proj[:, t], out=y)
+            y = pre[t]
+            xp.add(zbuf, proj[t], out=y)
             _activate(xp, self.act, y, y)
             xp.copyto(h_new, y)
             self._write_output(out, s, t, h_new, h_prev)
@@ -560,14 +571,14 @@ class SimpleRNN(_Recurrence):
         xp, dt = self.xp, self.dtype
         b, steps, u = self.b, self.steps, self.u
         dh = g_h.astype(dt, copy=True)
-        dz = xp.empty((b, steps, u), dtype=dt)
+        dz = xp.empty((steps, b, u), dtype=dt)
         drdm = xp.zeros((b, u), dtype=dt) if self._needs("recurrent_dropout_mask") else None
         rk_t = self.rk.T
         for s in range(steps - 1, -1, -1):
             t = self.order[s]
             dhn, carry = self._output_grad(dh, g_out, s, t)
-            _activation_grad(xp, self.act, self.pre[:, t], dhn, dz[:, t])
-            dh = self._recurrent_input_grad(xp.matmul(dz[:, t], rk_t), self.hp[:, t], drdm)
+            _activation_grad(xp, self.act, self.pre[t], dhn, dz[t])
+            dh = self._recurrent_input_grad(xp.matmul(dz[t], rk_t), self.hp[t], drdm)
             if carry is not None:
                 dh += carry
         dz2d = dz.reshape(b * steps, u)
