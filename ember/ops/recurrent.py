@@ -22,7 +22,10 @@ Work per call: the input projection of every step is ONE matmul before the
 loop, each step does one matmul for the recurrent part (two for GRU with
 ``reset_after=False``) and the gates are slices of one preallocated buffer;
 backward computes the kernel, recurrent-kernel and input gradients in one
-matmul each after the loop.
+matmul each after the loop (the GRU recurrent kernel in two when
+``reset_after=False``). Internally everything is time-major so that each
+step's slices are contiguous: NumPy's matmul with ``out=`` and its tanh are
+many times slower on strided views.
 
 Masking (``mask``: (batch, time), True = keep), as Keras 3's ``backend.rnn``:
 at a masked step the states are carried over unchanged, and the output repeats
@@ -103,8 +106,12 @@ def _activation_grad(xp, name, y, g, out):
 class _Recurrence(Function):
     """Set-up and bookkeeping shared by the three recurrences.
 
-    Subclasses set ``gates`` (gate blocks per unit), ``states`` (names of the
-    state inputs) and write ``_loop`` / ``_backloop``.
+    Subclasses set ``gates`` (gate blocks per unit) and ``states`` (names of
+    the state inputs) and write ``forward`` / ``backward``. Inputs arrive in
+    the order named by the ``present`` attribute (optional ones left out).
+    Saved per-step buffers are time-major, (time, batch, ...), indexed by the
+    time index ``t`` of the input step; outputs are (batch, time, units),
+    indexed by the processing step ``s``.
     """
 
     gates = 1
@@ -129,7 +136,7 @@ class _Recurrence(Function):
                 f"{x.shape} and recurrent_kernel of shape {rk.shape}, got shape {kernel.shape}"
             )
         dtype = next((arr.dtype for arr in (kernel, rk, x) if arr.dtype.kind == "f"), None)
-        dtype = xp.dtype(floatx()) if dtype is None else dtype
+        dtype = floatx() if dtype is None else dtype  # integer inputs and weights: the default float
         self.dtype = dtype
         x, kernel, rk = (arr if arr.dtype == dtype else arr.astype(dtype) for arr in (x, kernel, rk))
 
@@ -228,13 +235,13 @@ class _Recurrence(Function):
         return dhin
 
     def _all_recurrent_inputs(self, hp):
-        """(batch*time, units) matrix of the recurrent inputs of every step, by time index."""
+        """(time*batch, units) matrix of the recurrent inputs of every step, by time index."""
         if self.rdm is not None:
             hp = hp * self.rdm
         return hp.reshape(self.b * self.steps, self.u)
 
     def _input_grads(self, dz2d, grads):
-        """Fill the inputs and kernel gradients from d(loss)/d(input projection), (batch*time, gates*units)."""
+        """Fill the inputs and kernel gradients from d(loss)/d(input projection), (time*batch, gates*units)."""
         if self._needs("inputs"):
             dx = self.xp.matmul(dz2d, self.kernel.T).reshape(self.steps, self.b, self.feats)
             grads["inputs"] = self.xp.ascontiguousarray(dx.transpose(1, 0, 2))
