@@ -1,0 +1,3 @@
+"""Ember's data layer: datasets, input pipelines and preprocessing. Never imports a model."""
+
+from . import datasets

@@ -1,0 +1,1 @@
+"""Dataset loaders with Keras's signatures (``mnist.load_data()`` and friends)."""

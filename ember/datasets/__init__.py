@@ -1,0 +1,3 @@
+"""``ember.datasets``: Keras's path to the dataset loaders (they live in ``ember.data.datasets``)."""
+
+from ..data.datasets import *  # noqa: F403
