@@ -9,7 +9,7 @@ import pytest
 from oracles import check_against_torch, check_gradients, noncontiguous
 
 import ember
-from ember.ops.activation import _erf
+from ember.ops.activation import _erf, _erfc_nonneg
 
 os.environ.setdefault("KERAS_BACKEND", "torch")
 
@@ -159,8 +159,25 @@ def test_erf_matches_math_erf_to_float64_precision():
     expected = np.array([math.erf(v) for v in x])
     # Cody's rational approximations: a few ulps of float64 everywhere
     np.testing.assert_allclose(_erf(np, x), expected, rtol=1e-15, atol=0)
+    y = np.linspace(0, 26, 20001)
+    np.testing.assert_allclose(_erfc_nonneg(np, y), [math.erfc(v) for v in y], rtol=2e-15, atol=0)
     special = _erf(np, np.array([np.inf, -np.inf, np.nan, 0.0]))
     assert special[0] == 1 and special[1] == -1 and np.isnan(special[2]) and special[3] == 0
+
+
+def test_erf_float32_path():
+    y = np.linspace(0, 4, 4001)
+    expected = np.array([math.erfc(v) for v in y])
+    got = _erfc_nonneg(np, y.astype(np.float32))
+    assert got.dtype == np.float32
+    # the fit itself is within 1.2e-7; in float32 the rounding of y*y (6e-8 relative) is multiplied by
+    # y^2 <= 16 inside exp, so up to ~1e-6 relative, plus a few ulps from the polynomial and exp
+    np.testing.assert_allclose(got, expected, rtol=5e-6, atol=0)
+    x = np.linspace(-6, 6, 6001)
+    # erf = 1 - erfc: a few float32 ulps of 1 absolutely
+    np.testing.assert_allclose(_erf(np, x.astype(np.float32)), [math.erf(v) for v in x], rtol=0, atol=5e-7)
+    special = _erf(np, np.array([np.inf, -np.inf, np.nan], dtype=np.float32))
+    assert special[0] == 1 and special[1] == -1 and np.isnan(special[2])
 
 
 @pytest.mark.parametrize("name", ["sigmoid", "softplus", "log_sigmoid", "silu", "mish", "elu", "selu"])
@@ -253,3 +270,17 @@ def test_tensor_methods_use_these_ops(rng):
     np.testing.assert_allclose(t.tanh().numpy(), torch.tanh(tt).numpy(), rtol=1e-6)
     np.testing.assert_allclose(t.softmax(axis=0).numpy(), F.softmax(tt, dim=0).numpy(), rtol=1e-5)
     np.testing.assert_allclose(t.log_softmax().numpy(), F.log_softmax(tt, dim=-1).numpy(), rtol=1e-5)
+
+
+@pytest.mark.parametrize("name", sorted(ACTIVATIONS) + ["softmax", "log_softmax", "relu_options"])
+def test_float32_stays_float32_through_backward(name, rng):
+    # the engine would cast a float64 gradient back, but computing it in float64 costs time
+    if name == "relu_options":
+        fn = lambda t: ember.relu(t, negative_slope=0.1, max_value=2.0, threshold=0.5)  # noqa: E731
+    else:
+        fn = ACTIVATIONS[name][0] if name in ACTIVATIONS else getattr(ember, name)
+    x = ember.tensor(rng.standard_normal((3, 4)).astype(np.float32), requires_grad=True)
+    y = fn(x)
+    assert y.dtype == np.float32
+    (g,) = (y.grad_fn.backward(np.ones(y.shape, dtype=np.float32)),)
+    assert g.dtype == np.float32

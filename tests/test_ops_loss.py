@@ -463,3 +463,30 @@ def test_ignored_labels_get_no_loss_and_no_gradient(rng):
     loss.sum().backward()
     np.testing.assert_array_equal(p.grad.numpy()[[1, 3]], 0.0)
     assert np.all(p.grad.numpy()[[0, 2]] != 0)
+
+
+LOSS_CALLS = [
+    (name, kw)
+    for name in ember.ops.loss.__all__
+    for kw in (
+        [{"from_logits": False}, {"from_logits": True}, {"from_logits": True, "label_smoothing": 0.1}]
+        if name in ("categorical_crossentropy", "binary_crossentropy")
+        else [{"from_logits": False}, {"from_logits": True, "ignore_class": 1}]
+        if name == "sparse_categorical_crossentropy"
+        else [{}]
+    )
+]
+
+
+@pytest.mark.parametrize("name,kw", LOSS_CALLS, ids=str)
+def test_float32_stays_float32_through_backward(name, kw, rng):
+    # the engine would cast a float64 gradient back, but computing it in float64 costs time
+    p = ember.tensor(rng.uniform(0.1, 1.0, (3, 4)).astype(np.float32), requires_grad=True)
+    if name == "sparse_categorical_crossentropy":
+        t = np.array([0, 1, 3])
+    else:
+        t = ember.tensor(rng.uniform(0.0, 1.0, (3, 4)).astype(np.float32), requires_grad=True)
+    out = getattr(ember, name)(t, p, **kw)
+    assert out.dtype == np.float32
+    grads = out.grad_fn.backward(np.ones(out.shape, dtype=np.float32))
+    assert all(g is None or g.dtype == np.float32 for g in grads)

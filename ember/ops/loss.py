@@ -310,8 +310,9 @@ class CategoricalHinge(Function):
         neg = w.max(axis=-1)
         v = neg - pos + 1
         if any(self.needs_input_grad):
-            top = w == neg[..., None]
-            self.top_share = top / top.sum(axis=-1, keepdims=True)
+            top = (w == neg[..., None]).astype(w.dtype)
+            top /= top.sum(axis=-1, keepdims=True)
+            self.top_share = top
             self.share = _max_share(xp, v, xp.zeros((), dtype=v.dtype))
         return xp.maximum(v, 0)
 
