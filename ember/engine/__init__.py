@@ -6,11 +6,13 @@ from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from .sparse_grad import RowSparseGrad
 from .tensor import Tensor, tensor
+from .variable import Variable
 
 __all__ = [
     "Function",
     "RowSparseGrad",
     "Tensor",
+    "Variable",
     "arange",
     "backward",
     "enable_grad",
