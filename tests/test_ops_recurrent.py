@@ -416,6 +416,21 @@ def test_dtypes_zero_time_steps_and_default_states(cell, rng):
     np.testing.assert_array_equal(kk.grad.numpy(), np.zeros_like(k))
 
 
+@pytest.mark.parametrize("cell", sorted(GATES))
+@pytest.mark.parametrize("steps", [1, 2, 5])
+def test_without_graph_same_values(cell, steps, rng):
+    """Without a graph the op keeps two alternating step slots instead of every step: same numbers."""
+    x, states, k, rk, bias = _params(rng, cell, 3, steps, 2, 4)
+    mask = _mask(rng, 3, steps)
+    tensors = [ember.tensor(a, dtype="float64", requires_grad=True) for a in (x, *states, k, rk, bias)]
+    for kw in ({}, {"go_backwards": True, "mask": mask}):
+        ref = getattr(ember, cell)(*tensors, **kw)
+        with ember.no_grad():
+            res = getattr(ember, cell)(*tensors, **kw)
+        for a, b in zip(res, ref):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
 def test_no_grad_and_inputs_without_grad(rng):
     x, (h, c), k, rk, bias = _params(rng, "lstm", 2, 3, 3, 2)
     x = x.astype("float32")

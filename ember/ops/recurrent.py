@@ -188,6 +188,12 @@ class _Recurrence(Function):
         self.b, self.steps, self.feats, self.u = b, steps, feats, u
         # time index of each processed step
         self.order = list(range(steps - 1, -1, -1)) if go_backwards else list(range(steps))
+        # where each step keeps its saved values: by time index for backward, or (nothing to
+        # differentiate) in two alternating slots, which saves memory and page faults
+        if any(self.needs_input_grad):
+            self.kept, self.slots = steps, self.order
+        else:
+            self.kept, self.slots = min(steps, 2), [s % 2 for s in range(steps)]
         self.kernel, self.rk, self.rdm = kernel, rk, rdm
         # time-major from here on: every step reads and writes contiguous (batch, ...) slices
         x2d = x.transpose(1, 0, 2).reshape(steps * b, feats)
@@ -200,7 +206,7 @@ class _Recurrence(Function):
 
     def _next_slot(self, buf, s, final):
         """Where step ``s`` writes its new state: the slot the next step reads, or the final state."""
-        return buf[self.order[s + 1]] if s + 1 < self.steps else final
+        return buf[self.slots[s + 1]] if s + 1 < self.steps else final
 
     def _write_output(self, out, s, t, h_new, h_prev, extra=()):
         """Carry states over at masked steps and write the step's output."""
@@ -292,24 +298,24 @@ class LSTM(_Recurrence):
         if bias is not None:
             proj += bias
         proj = proj.reshape(steps, b, 4 * u)
-        gates = xp.empty((steps, b, 4 * u), dtype=dt)  # activated i, f, g, o of every step
-        hp = xp.empty((steps, b, u), dtype=dt)  # h_{t-1} read by the step at time t
-        cp = xp.empty((steps, b, u), dtype=dt)  # c_{t-1}
-        tc = xp.empty((steps, b, u), dtype=dt)  # activation(c_t) before masking
+        gates = xp.empty((self.kept, b, 4 * u), dtype=dt)  # activated i, f, g, o of every kept step
+        hp = xp.empty((self.kept, b, u), dtype=dt)  # h_{t-1} read by the step at time t
+        cp = xp.empty((self.kept, b, u), dtype=dt)  # c_{t-1}
+        tc = xp.empty((self.kept, b, u), dtype=dt)  # activation(c_t) before masking
         out = xp.empty((b, steps, u), dtype=dt)  # batch-major, processing order
         h_fin, c_fin = xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)
         if steps == 0:
             h_fin[...], c_fin[...] = h0, c0
         else:
-            hp[self.order[0]], cp[self.order[0]] = h0, c0
+            hp[self.slots[0]], cp[self.slots[0]] = h0, c0
         zbuf, hbuf, tmp = xp.empty((b, 4 * u), dtype=dt), xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)
         act, rec, rk = self.act, self.rec, self.rk
-        for s, t in enumerate(self.order):
-            h_prev, c_prev = hp[t], cp[t]
+        for s, (t, q) in enumerate(zip(self.order, self.slots)):
+            h_prev, c_prev = hp[q], cp[q]
             h_new, c_new = self._next_slot(hp, s, h_fin), self._next_slot(cp, s, c_fin)
             xp.matmul(self._recurrent_input(h_prev, hbuf), rk, out=zbuf)
             zbuf += proj[t]
-            z = gates[t]
+            z = gates[q]
             # NumPy's tanh is several times slower on strided views: activate contiguous buffers only
             if act == rec:
                 _activate(xp, act, zbuf, z)
@@ -321,8 +327,8 @@ class LSTM(_Recurrence):
             xp.multiply(z[:, u : 2 * u], c_prev, out=c_new)
             xp.multiply(z[:, :u], z[:, 2 * u : 3 * u], out=tmp)
             c_new += tmp
-            _activate(xp, act, c_new, tc[t])
-            xp.multiply(z[:, 3 * u :], tc[t], out=h_new)
+            _activate(xp, act, c_new, tc[q])
+            xp.multiply(z[:, 3 * u :], tc[q], out=h_new)
             self._write_output(out, s, t, h_new, h_prev, extra=((c_new, c_prev),))
         self.gates_, self.hp, self.cp, self.tc = gates, hp, cp, tc
         return out, h_fin, c_fin
@@ -410,16 +416,16 @@ class GRU(_Recurrence):
             else:
                 proj += bias
         proj = proj.reshape(steps, b, 3 * u)
-        gates = xp.empty((steps, b, 3 * u), dtype=dt)  # z, r, hh of every step
-        hp = xp.empty((steps, b, u), dtype=dt)  # h_{t-1} read by the step at time t
+        gates = xp.empty((self.kept, b, 3 * u), dtype=dt)  # z, r, hh of every kept step
+        hp = xp.empty((self.kept, b, u), dtype=dt)  # h_{t-1} read by the step at time t
         # reset_after: recurrent part of the candidate before r; else r * hin
-        rh = xp.empty((steps, b, u), dtype=dt)
+        rh = xp.empty((self.kept, b, u), dtype=dt)
         out = xp.empty((b, steps, u), dtype=dt)  # batch-major, processing order
         h_fin = xp.empty((b, u), dtype=dt)
         if steps == 0:
             h_fin[...] = h0
         else:
-            hp[self.order[0]] = h0
+            hp[self.slots[0]] = h0
         act, rec, rk = self.act, self.rec, self.rk
         # NumPy's tanh is several times slower on strided views: activate contiguous buffers only
         cbuf, hbuf = xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)  # candidate, recurrent input
@@ -428,25 +434,25 @@ class GRU(_Recurrence):
         else:
             zbuf = xp.empty((b, 2 * u), dtype=dt)
             self.rk_zr, self.rk_h = xp.ascontiguousarray(rk[:, : 2 * u]), xp.ascontiguousarray(rk[:, 2 * u :])
-        for s, t in enumerate(self.order):
-            h_prev, h_new = hp[t], self._next_slot(hp, s, h_fin)
+        for s, (t, q) in enumerate(zip(self.order, self.slots)):
+            h_prev, h_new = hp[q], self._next_slot(hp, s, h_fin)
             hin = self._recurrent_input(h_prev, hbuf)
-            z, x = gates[t], proj[t]
+            z, x = gates[q], proj[t]
             if reset_after:
                 xp.matmul(hin, rk, out=zbuf)
                 if rbias is not None:
                     zbuf += rbias
-                rh[t] = zbuf[:, 2 * u :]
+                rh[q] = zbuf[:, 2 * u :]
                 xp.add(x, zbuf, out=pre)
                 _activate(xp, rec, pre, z)  # z and r; the candidate block is replaced below
-                xp.multiply(z[:, u : 2 * u], rh[t], out=cbuf)
+                xp.multiply(z[:, u : 2 * u], rh[q], out=cbuf)
             else:
                 xp.matmul(hin, self.rk_zr, out=zbuf)
                 zbuf += x[:, : 2 * u]
                 _activate(xp, rec, zbuf, zbuf)
                 z[:, : 2 * u] = zbuf
-                xp.multiply(zbuf[:, u:], hin, out=rh[t])
-                xp.matmul(rh[t], self.rk_h, out=cbuf)
+                xp.multiply(zbuf[:, u:], hin, out=rh[q])
+                xp.matmul(rh[q], self.rk_h, out=cbuf)
             cbuf += x[:, 2 * u :]
             _activate(xp, act, cbuf, cbuf)
             z[:, 2 * u :] = cbuf
@@ -554,19 +560,19 @@ class SimpleRNN(_Recurrence):
         if bias is not None:
             proj += bias
         proj = proj.reshape(steps, b, u)
-        pre = xp.empty((steps, b, u), dtype=dt)  # activation output of every step, before masking
-        hp = xp.empty((steps, b, u), dtype=dt)
+        pre = xp.empty((self.kept, b, u), dtype=dt)  # activation output of every kept step, before masking
+        hp = xp.empty((self.kept, b, u), dtype=dt)
         out = xp.empty((b, steps, u), dtype=dt)  # batch-major, processing order
         h_fin = xp.empty((b, u), dtype=dt)
         if steps == 0:
             h_fin[...] = h0
         else:
-            hp[self.order[0]] = h0
+            hp[self.slots[0]] = h0
         zbuf, hbuf = xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)
-        for s, t in enumerate(self.order):
-            h_prev, h_new = hp[t], self._next_slot(hp, s, h_fin)
+        for s, (t, q) in enumerate(zip(self.order, self.slots)):
+            h_prev, h_new = hp[q], self._next_slot(hp, s, h_fin)
             xp.matmul(self._recurrent_input(h_prev, hbuf), self.rk, out=zbuf)
-            y = pre[t]
+            y = pre[q]
             xp.add(zbuf, proj[t], out=y)
             _activate(xp, self.act, y, y)
             xp.copyto(h_new, y)
