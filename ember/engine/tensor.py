@@ -24,7 +24,8 @@ class Tensor:
     describe the data; ``numpy()`` and ``item()`` read it back to the host.
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_out_index", "name", "__weakref__")
+    # _keras_mask: the mask a Keras layer attached to its output (left unset otherwise)
+    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_out_index", "name", "_keras_mask", "__weakref__")
     # NumPy defers its binary operators to ours (ndarray + Tensor -> Tensor).
     __array_priority__ = 1000
 
