@@ -1,0 +1,24 @@
+"""Losses as Keras 3 names them: the ``Loss`` classes, the per-sample functions, and lookup by name."""
+
+from .base import Loss
+from .functions import *
+from .hinge import CategoricalHinge, Hinge, SquaredHinge
+from .probabilistic import (
+    BinaryCrossentropy,
+    CategoricalCrossentropy,
+    KLDivergence,
+    Poisson,
+    SparseCategoricalCrossentropy,
+)
+from .reduction import reduce_weighted_values, squeeze_or_expand_to_same_rank
+from .registry import ALL_OBJECTS_DICT, deserialize, get, resolve_crossentropy, serialize
+from .regression import (
+    CosineSimilarity,
+    Huber,
+    LogCosh,
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    MeanSquaredLogarithmicError,
+)
+from .wrapper import LossFunctionWrapper
