@@ -20,18 +20,18 @@ def to_flat(sequences):
 
 def take(flat, lengths, order):
     """The sequences ``order`` (indices) of a flat split, in that order."""
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    starts = np.cumsum(lengths) - lengths
     new_lengths = lengths[order]
     total = int(new_lengths.sum())
     # Position of each output element in ``flat``: its sequence's start plus its offset inside it.
-    new_starts = np.concatenate([[0], np.cumsum(new_lengths)[:-1]]).astype(np.int64)
+    new_starts = np.cumsum(new_lengths) - new_lengths
     offsets = np.arange(total, dtype=np.int64) - np.repeat(new_starts, new_lengths)
     return flat[np.repeat(starts[order], new_lengths) + offsets], new_lengths
 
 
 def _prepend(flat, lengths, value):
     """Insert ``value`` at the start of every sequence."""
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]]).astype(np.int64)
+    starts = np.cumsum(lengths) - lengths
     return np.insert(flat, starts, value), lengths + 1
 
 
