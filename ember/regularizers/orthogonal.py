@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..backend.config import epsilon
 from ..engine.creation import eye
 from ..engine.tensor import Tensor
-from ..ops.arithmetic import matmul, minimum
+from ..ops.arithmetic import matmul, maximum
 from ..ops.elementwise import abs as _abs
 from ..ops.elementwise import rsqrt, square
 from ..ops.reduction import sum as _sum
@@ -18,8 +18,8 @@ _MODES = ("rows", "columns")
 class OrthogonalRegularizer(Regularizer):
     """``factor * mean over pairs i < j of |<v_i, v_j>| / 2`` for the unit-normalised rows or columns v.
 
-    Each vector is scaled to unit L2 norm (by ``min(1 / norm, 1 / epsilon)``, so
-    zero vectors stay zero); the penalty is ``factor * 0.5 * sum(|G - diag(G)|) /
+    Each vector is scaled to unit L2 norm (by ``1 / max(norm, epsilon)``, so
+    zero vectors stay zero, with a zero gradient); the penalty is ``factor * 0.5 * sum(|G - diag(G)|) /
     (n (n - 1) / 2)`` with ``G`` their ``(n, n)`` Gram matrix. It is 0 when the
     vectors are orthogonal.
 
@@ -46,7 +46,10 @@ class OrthogonalRegularizer(Regularizer):
                 f"OrthogonalRegularizer(mode={self.mode!r}): needs at least 2 {self.mode} to compare, "
                 f"got a weight of shape {tuple(x.shape)}"
             )
-        unit = x * minimum(rsqrt(_sum(square(x), axis=axis, keepdims=True)), 1.0 / epsilon())
+        # 1 / max(norm, epsilon), as Keras's min(rsqrt(norm**2), 1 / epsilon); clamping before rsqrt keeps the
+        # gradient of a zero row finite (0) where rsqrt(0) = inf would make it NaN
+        eps = epsilon()
+        unit = x * rsqrt(maximum(_sum(square(x), axis=axis, keepdims=True), eps * eps))
         gram = matmul(unit, unit.T) if self.mode == "rows" else matmul(unit.T, unit)
         off_diagonal = gram * (1.0 - eye(size, dtype=x.dtype))
         pairs = size * (size - 1) / 2.0
