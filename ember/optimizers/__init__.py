@@ -1,0 +1,31 @@
+"""Optimizers (``ember.optimizers``), with Keras 3's names, arguments, defaults and update rules."""
+
+from . import schedules
+from .adadelta import Adadelta
+from .adagrad import Adagrad
+from .adam import Adam
+from .adamax import Adamax
+from .adamw import AdamW
+from .base import Optimizer
+from .ftrl import Ftrl
+from .nadam import Nadam
+from .rmsprop import RMSprop
+from .serialization import deserialize, get, serialize
+from .sgd import SGD
+
+__all__ = [
+    "SGD",
+    "Adadelta",
+    "Adagrad",
+    "Adam",
+    "AdamW",
+    "Adamax",
+    "Ftrl",
+    "Nadam",
+    "Optimizer",
+    "RMSprop",
+    "deserialize",
+    "get",
+    "schedules",
+    "serialize",
+]

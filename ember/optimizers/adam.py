@@ -1,0 +1,103 @@
+"""``Adam``: adaptive moment estimation (with optional AMSGrad)."""
+
+from __future__ import annotations
+
+import numpy  # host-side scalar bias corrections
+
+from .base import Optimizer
+
+
+class Adam(Optimizer):
+    """Adam, as Keras 3 defines it (epsilon outside the square root, "epsilon hat").
+
+    At step ``t`` (1-based): ``m = beta_1 * m + (1 - beta_1) * g``,
+    ``v = beta_2 * v + (1 - beta_2) * g**2`` (with ``amsgrad``, ``v_hat = max(v_hat, v)``
+    is used instead of ``v``), ``alpha = lr * sqrt(1 - beta_2**t) / (1 - beta_1**t)``,
+    ``w -= alpha * m / (sqrt(v) + epsilon)``.
+
+    Args:
+        learning_rate: float, schedule or callable (default 0.001).
+        beta_1: decay of the first moment (default 0.9).
+        beta_2: decay of the second moment (default 0.999).
+        epsilon: added to the denominator (default 1e-7).
+        amsgrad: use the running maximum of the second moment (default False).
+        **kwargs: the base options; see :class:`Optimizer`.
+    """
+
+    def __init__(
+        self,
+        learning_rate=0.001,
+        beta_1=0.9,
+        beta_2=0.999,
+        epsilon=1e-7,
+        amsgrad=False,
+        weight_decay=None,
+        clipnorm=None,
+        clipvalue=None,
+        global_clipnorm=None,
+        use_ema=False,
+        ema_momentum=0.99,
+        ema_overwrite_frequency=None,
+        loss_scale_factor=None,
+        gradient_accumulation_steps=None,
+        name=None,
+        **kwargs,
+    ):
+        super().__init__(
+            learning_rate=learning_rate,
+            weight_decay=weight_decay,
+            clipnorm=clipnorm,
+            clipvalue=clipvalue,
+            global_clipnorm=global_clipnorm,
+            use_ema=use_ema,
+            ema_momentum=ema_momentum,
+            ema_overwrite_frequency=ema_overwrite_frequency,
+            loss_scale_factor=loss_scale_factor,
+            gradient_accumulation_steps=gradient_accumulation_steps,
+            name=name,
+            **kwargs,
+        )
+        self.beta_1 = beta_1
+        self.beta_2 = beta_2
+        self.epsilon = epsilon
+        self.amsgrad = amsgrad
+
+    def build(self, var_list):
+        if self.built:
+            return
+        super().build(var_list)
+        self._momentums, self._velocities = self.add_optimizer_variables(var_list, ["momentum", "velocity"])
+        if self.amsgrad:
+            self._velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
+
+    def update_step(self, gradient, variable, learning_rate):
+        xp = variable.device.xp
+        dt = variable.dtype.type
+        i = self._get_variable_index(variable)
+        t = dt(self._local_step())
+        one = dt(1)
+        alpha = dt(learning_rate) * numpy.sqrt(one - dt(self.beta_2) ** t) / (one - dt(self.beta_1) ** t)
+
+        m = self._momentums[i].data
+        v = self._velocities[i].data
+        tmp = self._buffer(variable, 0)
+        m *= dt(self.beta_1)
+        m += xp.multiply(gradient, dt(1 - self.beta_1), out=tmp)
+        v *= dt(self.beta_2)
+        xp.multiply(gradient, gradient, out=tmp)
+        tmp *= dt(1 - self.beta_2)
+        v += tmp
+        if self.amsgrad:
+            v_hat = self._velocity_hats[i].data
+            xp.maximum(v_hat, v, out=v_hat)
+            v = v_hat
+        denominator = xp.sqrt(v, out=self._buffer(variable, 1))
+        denominator += dt(self.epsilon)
+        step = xp.multiply(m, alpha, out=tmp)
+        step /= denominator
+        variable.data -= step
+
+    def get_config(self) -> dict:
+        config = super().get_config()
+        config.update({"beta_1": self.beta_1, "beta_2": self.beta_2, "epsilon": self.epsilon, "amsgrad": self.amsgrad})
+        return config
