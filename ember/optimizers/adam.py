@@ -70,29 +70,47 @@ class Adam(Optimizer):
         if self.amsgrad:
             self._velocity_hats = self.add_optimizer_variables(var_list, "velocity_hat")
 
+    def _update_step_begin(self, variables, learning_rate):
+        self._constants = {}
+
+    def _step_constants(self, dt, learning_rate):
+        """This step's scalars in the variable's dtype (computed once per step and dtype)."""
+        constants = self._constants.get(dt)
+        if constants is None:
+            t = dt(self._local_step())
+            one = dt(1)
+            alpha = dt(learning_rate) * numpy.sqrt(one - dt(self.beta_2) ** t) / (one - dt(self.beta_1) ** t)
+            constants = self._constants[dt] = (
+                alpha,
+                dt(self.beta_1),
+                dt(1 - self.beta_1),
+                dt(self.beta_2),
+                dt(1 - self.beta_2),
+                dt(self.epsilon),
+            )
+        return constants
+
     def update_step(self, gradient, variable, learning_rate):
         xp = variable.device.xp
         dt = variable.dtype.type
         i = self._get_variable_index(variable)
-        t = dt(self._local_step())
-        one = dt(1)
-        alpha = dt(learning_rate) * numpy.sqrt(one - dt(self.beta_2) ** t) / (one - dt(self.beta_1) ** t)
+        alpha, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, epsilon = self._step_constants(dt, learning_rate)
 
         m = self._momentums[i].data
         v = self._velocities[i].data
         tmp = self._buffer(variable, 0)
-        m *= dt(self.beta_1)
-        m += xp.multiply(gradient, dt(1 - self.beta_1), out=tmp)
-        v *= dt(self.beta_2)
+        m *= beta_1
+        m += xp.multiply(gradient, one_minus_beta_1, out=tmp)
+        v *= beta_2
         xp.multiply(gradient, gradient, out=tmp)
-        tmp *= dt(1 - self.beta_2)
+        tmp *= one_minus_beta_2
         v += tmp
         if self.amsgrad:
             v_hat = self._velocity_hats[i].data
             xp.maximum(v_hat, v, out=v_hat)
             v = v_hat
         denominator = xp.sqrt(v, out=self._buffer(variable, 1))
-        denominator += dt(self.epsilon)
+        denominator += epsilon
         step = xp.multiply(m, alpha, out=tmp)
         step /= denominator
         variable.data -= step
