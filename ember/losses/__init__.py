@@ -2,7 +2,7 @@
 
 from .base import Loss
 from .functions import *
-from .hinge import CategoricalHinge, Hinge, SquaredHinge
+from .hinge_losses import CategoricalHinge, Hinge, SquaredHinge
 from .probabilistic import (
     BinaryCrossentropy,
     CategoricalCrossentropy,

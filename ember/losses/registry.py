@@ -6,7 +6,7 @@ import inspect
 
 from . import functions as fns
 from .base import Loss
-from .hinge import CategoricalHinge, Hinge, SquaredHinge
+from .hinge_losses import CategoricalHinge, Hinge, SquaredHinge
 from .probabilistic import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
