@@ -31,7 +31,7 @@ def to_categorical(x, num_classes=None):
         frac = (flat != np.floor(flat)) | ~np.isfinite(flat)
         if frac.any():
             i = int(np.argmax(frac))
-            raise ValueError(f"to_categorical: label {flat[i]!r} at index {_pos(i, shape)} is not an integer")
+            raise ValueError(f"to_categorical: label {flat[i].item()!r} at index {_pos(i, shape)} is not an integer")
     labels = flat.astype(np.int64)
     if num_classes is None:
         if labels.size == 0:
@@ -42,7 +42,7 @@ def to_categorical(x, num_classes=None):
     if bad.any():
         i = int(np.argmax(bad))
         raise ValueError(
-            f"to_categorical: label {flat[i]!r} at index {_pos(i, shape)} is outside [0, {num_classes}) "
+            f"to_categorical: label {flat[i].item()!r} at index {_pos(i, shape)} is outside [0, {num_classes}) "
             f"for num_classes={num_classes}"
         )
     out = np.zeros((labels.size, num_classes), dtype=floatx())

@@ -54,11 +54,12 @@ class TableConverter:
         return out
 
     def _matrix(self, pd, frame, cols, dtype, start, kind):
-        sub = frame[cols]
-        numeric = all(pd.api.types.is_numeric_dtype(t) or pd.api.types.is_bool_dtype(t) for t in sub.dtypes)
-        if numeric and not sub.isna().to_numpy().any():
-            return sub.to_numpy(dtype=dtype)
-        self._raise_first_bad(pd, sub, start, kind)
+        sub = given = frame[cols]
+        if not all(_numeric(pd, t) for t in sub.dtypes):  # text columns (SQL TEXT, CSV quirks) holding numbers
+            sub = sub.apply(lambda c: c if _numeric(pd, c.dtype) else pd.to_numeric(c, errors="coerce"))
+        if sub.isna().to_numpy().any():
+            self._raise_first_bad(pd, given, start, kind)
+        return np.ascontiguousarray(sub.to_numpy(dtype=dtype))  # pandas hands out column-major blocks
 
     def _labels(self, pd, frame, labels, start):
         sub = frame[labels]
@@ -74,7 +75,7 @@ class TableConverter:
             if fractional.any():
                 r, c = np.argwhere(fractional)[0]
                 raise ValueError(
-                    f"{self.op}: label column {labels[c]!r} has the fractional value {values[r, c]!r} at "
+                    f"{self.op}: label column {labels[c]!r} has the fractional value {float(values[r, c])} at "
                     f"{self.where(start + r)}, but earlier labels were integers; pass label_dtype='float32'"
                 )
             return values.astype(self.label_dtype)
@@ -85,8 +86,8 @@ class TableConverter:
         for c, name in enumerate(sub.columns):
             col = sub[name]
             bad = col.isna().to_numpy()
-            if not (pd.api.types.is_numeric_dtype(col.dtype) or pd.api.types.is_bool_dtype(col.dtype)):
-                bad |= pd.to_numeric(col, errors="coerce").isna().to_numpy()
+            if not _numeric(pd, col.dtype):
+                bad = bad | pd.to_numeric(col, errors="coerce").isna().to_numpy()
             if bad.any():
                 r = int(np.argmax(bad))
                 if first is None or r < first[0]:
@@ -99,3 +100,7 @@ class TableConverter:
             f"{self.op}: {kind} column {sub.columns[c]!r} has {what} at {self.where(start + r)}; "
             f"{kind} columns must be numeric"
         )
+
+
+def _numeric(pd, dtype):
+    return pd.api.types.is_numeric_dtype(dtype) or pd.api.types.is_bool_dtype(dtype)
