@@ -3,8 +3,13 @@
 The engine is exposed at the top level: ``ember.tensor``, the creation
 functions, ``ember.no_grad``, and every differentiable op with NumPy's name
 (``ember.exp``, ``ember.concatenate``) or its neural-network name
-(``ember.relu``, ``ember.softmax``, ``ember.conv2d``).
+(``ember.relu``, ``ember.softmax``, ``ember.conv2d``). The Keras API sits
+beside it with Keras's names, so ``import ember as keras`` runs Keras programs:
+``ember.layers``, ``ember.models``, ``ember.Sequential``, ``ember.Input``, ...
+Those are imported on first use, so ``import ember`` stays quick.
 """
+
+import importlib
 
 from . import backend, random
 from .backend import Device, device
@@ -12,3 +17,43 @@ from .engine import *  # noqa: F403
 from .ops import *  # noqa: F403
 
 __version__ = "0.1.0"
+
+# subpackages imported on first access (ember.layers, ember.optimizers, ...)
+_SUBPACKAGES = {
+    "activations",
+    "callbacks",
+    "constraints",
+    "data",
+    "datasets",
+    "initializers",
+    "layers",
+    "losses",
+    "metrics",
+    "models",
+    "optimizers",
+    "preprocessing",
+    "regularizers",
+    "training",
+    "utils",
+}
+# Keras's top-level names and the subpackage each comes from
+_TOP_LEVEL = {
+    "Input": "layers",
+    "InputSpec": "layers",
+    "Layer": "layers",
+    "Model": "models",
+    "Sequential": "models",
+}
+
+
+def __getattr__(name):
+    if name in _SUBPACKAGES:
+        try:
+            return importlib.import_module(f".{name}", __name__)
+        except ModuleNotFoundError as err:
+            if err.name != f"{__name__}.{name}":
+                raise
+            raise AttributeError(f"module 'ember' has no attribute {name!r} (not built yet)") from None
+    if name in _TOP_LEVEL:
+        return getattr(importlib.import_module(f".{_TOP_LEVEL[name]}", __name__), name)
+    raise AttributeError(f"module 'ember' has no attribute {name!r}")

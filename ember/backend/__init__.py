@@ -1,16 +1,32 @@
-"""The array-module seam (devices, NumPy/CuPy) and process-wide numeric settings."""
+"""The array-module seam (devices, NumPy/CuPy), process-wide numeric settings, and Keras's backend helpers."""
 
 from .config import epsilon, floatx, set_epsilon, set_floatx
 from .device import CPU, Device, default_device, device, device_of_array
+from .keras_api import (
+    backend,
+    clear_session,
+    get_uid,
+    image_data_format,
+    register_clear_session_hook,
+    reset_uids,
+    set_image_data_format,
+)
 
 __all__ = [
     "CPU",
     "Device",
+    "backend",
+    "clear_session",
     "default_device",
     "device",
     "device_of_array",
     "epsilon",
     "floatx",
+    "get_uid",
+    "image_data_format",
+    "register_clear_session_hook",
+    "reset_uids",
     "set_epsilon",
     "set_floatx",
+    "set_image_data_format",
 ]

@@ -1,0 +1,4 @@
+"""Core layers: Input, Dense, and the other building blocks without a family of their own."""
+
+from .dense import Dense
+from .input_layer import Input, InputLayer

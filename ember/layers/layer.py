@@ -1,0 +1,515 @@
+"""``Layer``: the base of every Keras layer and model in Ember.
+
+A layer owns weights (``add_weight``), creates them lazily in
+``build(input_shape)`` the first time it sees an input, and computes in
+``call(inputs, training=None, mask=None)``. ``__call__`` wraps ``call``:
+
+- on concrete inputs (tensors, arrays) it converts arrays to tensors, checks
+  ``input_spec``, builds, fills ``training`` and ``mask`` when ``call`` takes
+  them and the caller did not pass them, runs ``call`` and attaches the output
+  mask (``compute_mask``) to the outputs;
+- on symbolic inputs (``ember.Input``) it builds, works out the output shapes
+  and records a :class:`~ember.layers.symbolic.Node` for the functional API.
+
+Names, arguments and behaviour follow ``keras.layers.Layer`` (Keras 3).
+"""
+
+from __future__ import annotations
+
+import collections
+import inspect
+import re
+import threading
+import warnings
+
+import numpy
+
+from ..backend.config import floatx
+from ..engine.grad_mode import no_grad
+from ..engine.tensor import Tensor
+from ..engine.variable import Variable
+from .symbolic import Node, SymbolicTensor, flatten, is_symbolic, map_structure, pack_like
+
+_name_counts = collections.defaultdict(int)
+_call_context = threading.local()
+
+
+def reset_names() -> None:
+    """Forget the layer names handed out (``ember.backend.clear_session`` calls this)."""
+    _name_counts.clear()
+
+
+def unique_name(base: str) -> str:
+    """``base``, then ``base_1``, ``base_2``, ... as Keras names layers."""
+    n = _name_counts[base]
+    _name_counts[base] += 1
+    return base if n == 0 else f"{base}_{n}"
+
+
+def snake_case(name: str) -> str:
+    """``"MaxPooling2D"`` -> ``"max_pooling2d"``, Keras's default layer names."""
+    s = re.sub(r"(.)([A-Z][a-z]+)", r"\1_\2", name)
+    return re.sub(r"([a-z])([A-Z])", r"\1_\2", s).lower()
+
+
+def current_training():
+    """The ``training`` flag of the innermost model call in progress (None outside one)."""
+    return getattr(_call_context, "training", None)
+
+
+class _TrainingScope:
+    """Sets the training flag that nested layer calls inherit, restoring it on exit."""
+
+    def __init__(self, training):
+        self.training = training
+
+    def __enter__(self):
+        self.prev = current_training()
+        _call_context.training = self.training
+        return self
+
+    def __exit__(self, *exc):
+        _call_context.training = self.prev
+        return False
+
+
+class Layer:
+    """Base class of layers: weights, lazy build, call, masks, config.
+
+    Args:
+        trainable: whether the layer's weights are updated by training.
+        dtype: the dtype of the layer's weights and computation (default floatx()).
+        name: a unique name; default the class name in snake case, numbered.
+        input_shape / input_dim / batch_size / batch_input_shape: on the first
+            layer of a ``Sequential`` model, the shape of one sample (without
+            the batch axis), as in Keras.
+    """
+
+    # keyword arguments every layer accepts and Keras 2 programs pass
+    _LEGACY_INPUT_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape", "input_length")
+
+    def __init__(self, trainable=True, dtype=None, autocast=True, name=None, **kwargs):
+        object.__setattr__(self, "_tracking", False)
+        self._layers = []
+        self._trainable_variables = []
+        self._non_trainable_variables = []
+        self._inbound_nodes = []
+        self._losses = []
+        self._input_batch_shape = _input_batch_shape(type(self).__name__, kwargs)
+        activity_regularizer = kwargs.pop("activity_regularizer", None)
+        if kwargs:
+            raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
+        self.name = name or unique_name(snake_case(type(self).__name__))
+        self._trainable = bool(trainable)
+        self.dtype = _dtype_name(dtype)
+        self.autocast = autocast
+        self.built = False
+        self.input_spec = None
+        self.supports_masking = getattr(self, "supports_masking", False)
+        self.activity_regularizer = _regularizer(activity_regularizer)
+        self._call_signature = _signature(type(self).call)
+        self._tracking = True
+
+    # ---- attribute tracking ------------------------------------------------
+    def __setattr__(self, name, value):
+        if getattr(self, "_tracking", False) and not name.startswith("__"):
+            for item in flatten(value) if isinstance(value, (list, tuple)) else [value]:
+                if isinstance(item, Layer) and item is not self and all(item is not x for x in self._layers):
+                    self._layers.append(item)
+        object.__setattr__(self, name, value)
+
+    # ---- weights -----------------------------------------------------------
+    def add_weight(
+        self,
+        shape=None,
+        initializer=None,
+        dtype=None,
+        trainable=True,
+        autocast=True,
+        regularizer=None,
+        constraint=None,
+        aggregation="none",
+        overwrite_with_gradient=False,
+        name=None,
+    ) -> Variable:
+        """Create a weight Variable owned by this layer.
+
+        Args:
+            shape: the weight's shape (default scalar ``()``).
+            initializer: a name (``"glorot_uniform"``), an initializer object or a callable
+                ``(shape, dtype) -> array``; default glorot_uniform for floats, zeros otherwise.
+            trainable: whether the optimizer updates it.
+            regularizer / constraint: penalties added to the loss / projections after updates.
+        """
+        from .. import constraints, initializers, regularizers
+
+        shape = () if shape is None else tuple(int(d) for d in shape)
+        dtype = _dtype_name(dtype) if dtype is not None else self.dtype
+        if initializer is None:
+            initializer = "glorot_uniform" if numpy.dtype(dtype).kind == "f" else "zeros"
+        init = initializers.get(initializer)
+        value = init(shape, dtype=dtype)
+        var = Variable(value, shape=shape, dtype=dtype, trainable=trainable, name=name or "variable")
+        var.path = f"{self.name}/{var.name}"
+        var.regularizer = regularizers.get(regularizer)
+        var.constraint = constraints.get(constraint)
+        (self._trainable_variables if trainable else self._non_trainable_variables).append(var)
+        return var
+
+    @property
+    def trainable(self) -> bool:
+        return self._trainable
+
+    @trainable.setter
+    def trainable(self, value: bool) -> None:
+        self._trainable = bool(value)
+        for layer in self._layers:
+            layer.trainable = value
+
+    @property
+    def weights(self) -> list:
+        """All weights: this layer's (trainable first, then the others), then its sublayers', without repeats."""
+        out, seen = [], set()
+        for w in self._trainable_variables + self._non_trainable_variables:
+            if id(w) not in seen:
+                seen.add(id(w))
+                out.append(w)
+        for layer in self._layers:
+            for w in layer.weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    variables = weights
+
+    @property
+    def trainable_weights(self) -> list:
+        if not self.trainable:
+            return []
+        out = [w for w in self._trainable_variables if w.trainable]
+        seen = {id(w) for w in out}
+        for layer in self._layers:
+            for w in layer.trainable_weights:
+                if id(w) not in seen:
+                    seen.add(id(w))
+                    out.append(w)
+        return out
+
+    trainable_variables = trainable_weights
+
+    @property
+    def non_trainable_weights(self) -> list:
+        trainable = {id(w) for w in self.trainable_weights}
+        return [w for w in self.weights if id(w) not in trainable]
+
+    non_trainable_variables = non_trainable_weights
+
+    def get_weights(self) -> list:
+        """The weights as NumPy arrays (copies), in ``weights`` order."""
+        return [w.numpy().copy() for w in self.weights]
+
+    def set_weights(self, weights) -> None:
+        """Load NumPy arrays into the weights, in ``weights`` order, checking count and shapes."""
+        own = self.weights
+        weights = list(weights)
+        if len(weights) != len(own):
+            raise ValueError(
+                f"You called `set_weights(weights)` on layer '{self.name}' with a weight list of length "
+                f"{len(weights)}, but the layer was expecting {len(own)} weights."
+            )
+        for var, value in zip(own, weights):
+            value = numpy.asarray(value.numpy() if isinstance(value, Tensor) else value)
+            if tuple(value.shape) != var.shape:
+                raise ValueError(
+                    f"Layer {self.name} weight shape {var.shape} is not compatible with provided weight "
+                    f"shape {tuple(value.shape)}."
+                )
+        for var, value in zip(own, weights):
+            var.assign(value.numpy() if isinstance(value, Tensor) else value)
+
+    def count_params(self) -> int:
+        """The number of scalars in all weights; the layer must be built."""
+        if not self.built:
+            raise ValueError(
+                f"You tried to call `count_params` on layer '{self.name}', but the layer isn't built. "
+                "You can build it manually via: `layer.build(input_shape)`."
+            )
+        return int(sum(w.size for w in self.weights))
+
+    # ---- losses --------------------------------------------------------------
+    def add_loss(self, loss) -> None:
+        """Add a scalar tensor to the loss of the current call (e.g. an activity penalty)."""
+        self._losses.append(loss)
+
+    @property
+    def losses(self) -> list:
+        """Weight-regularization penalties and the losses added during the last call, with sublayers'."""
+        out = list(self._losses)
+        for w in self._trainable_variables + self._non_trainable_variables:
+            if w.regularizer is not None:
+                out.append(w.regularizer(w))
+        for layer in self._layers:
+            out.extend(layer.losses)
+        return out
+
+    def _clear_losses(self) -> None:
+        self._losses = []
+        for layer in self._layers:
+            layer._clear_losses()
+
+    # ---- build and call ------------------------------------------------------
+    def build(self, input_shape) -> None:
+        """Create the weights for inputs of ``input_shape`` (default: none)."""
+        self.built = True
+
+    def call(self, inputs, *args, **kwargs):
+        """The layer's computation; subclasses override it."""
+        return inputs
+
+    def compute_output_shape(self, input_shape):
+        """The output shape for ``input_shape``; by default found by running the layer."""
+        return self._infer_output_shapes(input_shape)
+
+    def compute_mask(self, inputs, previous_mask=None):
+        """The mask of the outputs: the input mask passes through layers that support masking."""
+        if not self.supports_masking:
+            return None
+        return previous_mask
+
+    def __call__(self, *args, **kwargs):
+        if args:
+            inputs, rest = args[0], args[1:]
+        elif "inputs" in kwargs:
+            inputs, rest = kwargs.pop("inputs"), ()
+        else:
+            raise TypeError(f"Layer '{self.name}' was called without inputs")
+        if is_symbolic(inputs):
+            return self._symbolic_call(inputs, rest, kwargs)
+        inputs = map_structure(_as_tensor, inputs)
+        self._check_inputs(inputs)
+        if not self.built:
+            self._build_for(inputs)
+        sig = self._call_signature
+        if "training" in sig and kwargs.get("training") is None:
+            kwargs["training"] = current_training()
+        if "mask" in sig and kwargs.get("mask") is None:
+            masks = [getattr(t, "_keras_mask", None) for t in flatten(inputs)]
+            if any(m is not None for m in masks):
+                kwargs["mask"] = masks[0] if not isinstance(inputs, (list, tuple, dict)) else masks
+        self._losses = []
+        training_scope = kwargs.get("training") if "training" in sig else current_training()
+        with _TrainingScope(training_scope):
+            outputs = self.call(inputs, *rest, **kwargs)
+        if self.activity_regularizer is not None:
+            for out in flatten(outputs):
+                self.add_loss(self.activity_regularizer(out) / max(out.shape[0], 1))
+        self._attach_mask(inputs, outputs, kwargs.get("mask"))
+        return outputs
+
+    def _attach_mask(self, inputs, outputs, previous_mask):
+        if previous_mask is None and type(self).compute_mask is Layer.compute_mask:
+            return
+        mask = self.compute_mask(inputs, previous_mask)
+        if mask is None:
+            return
+        flat_out = flatten(outputs)
+        flat_mask = flatten(mask) if isinstance(mask, (list, tuple)) else [mask] * len(flat_out)
+        for out, m in zip(flat_out, flat_mask):
+            if isinstance(out, Tensor):
+                out._keras_mask = m
+
+    def _check_inputs(self, inputs) -> None:
+        if self.input_spec is None:
+            return
+        specs = self.input_spec if isinstance(self.input_spec, (list, tuple)) else [self.input_spec]
+        for i, (spec, x) in enumerate(zip(specs, flatten(inputs))):
+            if spec is not None:
+                spec.check(self.name, i, tuple(x.shape))
+
+    def _build_for(self, inputs) -> None:
+        shapes = map_structure(lambda t: tuple(t.shape), inputs)
+        self._build_from_shape(shapes)
+
+    def _build_from_shape(self, shapes) -> None:
+        if type(self).build is not Layer.build:
+            self.build(shapes)
+        self.built = True
+
+    # ---- the functional API ---------------------------------------------------
+    def _symbolic_call(self, inputs, rest, kwargs):
+        self._check_inputs(inputs)
+        shapes = map_structure(lambda t: t.shape, inputs)
+        if not self.built:
+            self._build_from_shape(shapes)
+        out_shapes, out_dtypes = self._infer_output_specs(inputs, rest, kwargs)
+        flat = [
+            SymbolicTensor(s, d, name=f"{self.name}_output_{i}")
+            for i, (s, d) in enumerate(zip(flatten_shapes(out_shapes), out_dtypes))
+        ]
+        outputs = pack_like_shapes(out_shapes, flat)
+        Node(self, inputs, {"args": rest, **kwargs}, outputs)
+        return outputs
+
+    def _infer_output_specs(self, inputs, rest, kwargs):
+        """Output shapes and dtypes for symbolic inputs, found by running ``call`` on stand-in data.
+
+        Unknown sizes (None) are tried as 2 and as 3; output sizes that change
+        with them are unknown (None) too. Runs without recording, in inference
+        mode, and forgets any loss the stand-in call added.
+        """
+        runs = []
+        for fill in (2, 3):
+            concrete = map_structure(lambda t, f=fill: _stand_in(t, f), inputs)
+            with no_grad(), _TrainingScope(False):
+                call_kwargs = dict(kwargs)
+                if "training" in self._call_signature:
+                    call_kwargs["training"] = False
+                out = self.call(concrete, *rest, **call_kwargs)
+            runs.append(out)
+        self._losses = []
+        first, second = (flatten(r) for r in runs)
+        shapes = [tuple(a if a == b else None for a, b in zip(x.shape, y.shape)) for x, y in zip(first, second)]
+        dtypes = [x.dtype for x in first]
+        return pack_like(runs[0], shapes) if isinstance(runs[0], (list, tuple, dict)) else shapes[0], dtypes
+
+    def _infer_output_shapes(self, input_shape):
+        inputs = map_shapes(lambda s: SymbolicTensor(s, self.dtype), input_shape)
+        shapes, _ = self._infer_output_specs(inputs, (), {})
+        return shapes
+
+    @property
+    def input(self):
+        """The symbolic input of this layer's first call in a functional graph."""
+        return self._node(0).inputs
+
+    @property
+    def output(self):
+        """The symbolic output of this layer's first call in a functional graph."""
+        return self._node(0).outputs
+
+    def _node(self, index):
+        if not self._inbound_nodes:
+            raise AttributeError(f"Layer '{self.name}' has never been called on a symbolic input, so it has no input")
+        return self._inbound_nodes[index]
+
+    # ---- config -----------------------------------------------------------------
+    def get_config(self) -> dict:
+        """The constructor arguments that rebuild this layer (Keras's keys)."""
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        if self._input_batch_shape is not None:
+            config["batch_input_shape"] = self._input_batch_shape
+        return config
+
+    @classmethod
+    def from_config(cls, config: dict):
+        return cls(**config)
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} name={self.name}, built={self.built}>"
+
+
+# ---- helpers ---------------------------------------------------------------------
+def _signature(fn):
+    try:
+        return set(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        return set()
+
+
+def _dtype_name(dtype) -> str:
+    if dtype is None:
+        return floatx()
+    if isinstance(dtype, dict):  # Keras's serialized DTypePolicy
+        dtype = dtype.get("config", {}).get("name", floatx())
+    name = getattr(dtype, "name", dtype)
+    return "bfloat16" if name == "bfloat16" else str(numpy.dtype(name))
+
+
+def _regularizer(identifier):
+    if identifier is None:
+        return None
+    from .. import regularizers
+
+    return regularizers.get(identifier)
+
+
+def _input_batch_shape(layer_name, kwargs):
+    """The (batch, ...) input shape a first layer declares through Keras's keyword arguments."""
+    input_dim = kwargs.pop("input_dim", None)
+    input_shape = kwargs.pop("input_shape", None)
+    batch_size = kwargs.pop("batch_size", None)
+    batch_input_shape = kwargs.pop("batch_input_shape", None) or kwargs.pop("batch_shape", None)
+    input_length = kwargs.pop("input_length", None)
+    if input_length is not None:
+        warnings.warn(
+            f"{layer_name}: `input_length` is deprecated; pass input_shape=(length,) instead",
+            DeprecationWarning,
+            stacklevel=4,
+        )
+        if input_shape is None and input_dim is None:
+            input_shape = (input_length,)
+    if input_dim is not None:
+        input_shape = (input_dim,)
+    if batch_input_shape is not None:
+        return tuple(batch_input_shape)
+    if input_shape is not None:
+        if isinstance(input_shape, int):
+            input_shape = (input_shape,)
+        return (batch_size, *tuple(input_shape))
+    return None
+
+
+def _as_tensor(x):
+    if isinstance(x, Tensor) or x is None:
+        return x
+    return Tensor(x)
+
+
+def _stand_in(t, fill):
+    """A concrete tensor shaped like symbolic ``t`` with unknown sizes set to ``fill``."""
+    shape = tuple(fill if d is None else d for d in t.shape)
+    if t.dtype.kind == "f":
+        return Tensor._wrap(numpy.full(shape, 0.5, dtype=t.dtype))
+    return Tensor._wrap(numpy.zeros(shape, dtype=t.dtype))
+
+
+def _is_shape(s) -> bool:
+    return isinstance(s, tuple) and all(d is None or isinstance(d, int) for d in s)
+
+
+def flatten_shapes(shapes) -> list:
+    """The shape tuples in a nested structure of shapes."""
+    if _is_shape(shapes):
+        return [shapes]
+    if isinstance(shapes, dict):
+        shapes = list(shapes.values())
+    out = []
+    for s in shapes:
+        out.extend(flatten_shapes(s))
+    return out
+
+
+def pack_like_shapes(shapes, flat):
+    if _is_shape(shapes):
+        return flat[0]
+    it = iter(flat)
+
+    def build(s):
+        if _is_shape(s):
+            return next(it)
+        if isinstance(s, dict):
+            return {k: build(v) for k, v in s.items()}
+        return type(s)(build(x) for x in s)
+
+    return build(shapes)
+
+
+def map_shapes(fn, shapes):
+    if _is_shape(shapes) or (isinstance(shapes, (list, tuple)) and not shapes):
+        return fn(tuple(shapes))
+    if isinstance(shapes, list) and all(isinstance(d, int) or d is None for d in shapes):
+        return fn(tuple(shapes))
+    if isinstance(shapes, dict):
+        return {k: map_shapes(fn, v) for k, v in shapes.items()}
+    return type(shapes)(map_shapes(fn, s) for s in shapes)

@@ -1,0 +1,3 @@
+"""The training loops (fit, evaluate, predict) and their data adapters."""
+
+from .trainer import Trainer

@@ -1,0 +1,179 @@
+"""What ``compile`` turns its ``loss`` and ``metrics`` arguments into, for one or several outputs."""
+
+from __future__ import annotations
+
+import numpy
+
+from ..layers.symbolic import flatten
+
+
+def _output_names(model, n_outputs):
+    names = getattr(model, "output_names", None)
+    if names and len(names) == n_outputs:
+        return list(names)
+    outputs = getattr(model, "_flat_outputs", None)
+    if outputs and len(outputs) == n_outputs:
+        return [t.node.layer.name if t.node is not None else f"output_{i}" for i, t in enumerate(outputs)]
+    return [f"output_{i}" for i in range(n_outputs)]
+
+
+def _per_output(spec, names, what):
+    """Spread ``spec`` (one item, a list in output order, or a dict by output name) over the outputs."""
+    n = len(names)
+    if isinstance(spec, dict):
+        unknown = [k for k in spec if k not in names]
+        if unknown:
+            raise ValueError(f"compile: {what} given for unknown outputs {unknown}; the outputs are {names}")
+        return [spec.get(name) for name in names]
+    if isinstance(spec, (list, tuple)) and n > 1:
+        if len(spec) != n:
+            raise ValueError(f"compile: {what} has {len(spec)} entries for a model with {n} outputs")
+        return list(spec)
+    return [spec] * n if n == 1 or spec is None or not isinstance(spec, (list, tuple)) else list(spec)
+
+
+class CompiledLoss:
+    """The loss (or losses, one per output, weighted) a compiled model minimises."""
+
+    def __init__(self, loss, loss_weights=None):
+        self.spec = loss
+        self.loss_weights = loss_weights
+        self.losses = None
+        self.names = None
+
+    def build(self, model, n_outputs):
+        from .. import losses
+
+        self.names = _output_names(model, n_outputs)
+        specs = _per_output(self.spec, self.names, "loss")
+        self.losses = [_as_loss_object(losses, s) if s is not None else None for s in specs]
+        if self.loss_weights is None:
+            self.weights = [1.0] * n_outputs
+        elif isinstance(self.loss_weights, dict):
+            self.weights = [float(self.loss_weights.get(n, 1.0)) for n in self.names]
+        else:
+            self.weights = [float(w) for w in flatten(self.loss_weights)]
+            if len(self.weights) != n_outputs:
+                raise ValueError(f"compile: loss_weights has {len(self.weights)} entries for {n_outputs} outputs")
+
+    def __call__(self, model, y, y_pred, sample_weight=None):
+        """The weighted total loss (a scalar Tensor) and the per-output losses."""
+        flat_pred = flatten(y_pred)
+        if self.losses is None:
+            self.build(model, len(flat_pred))
+        flat_true = _match_targets(y, flat_pred, self.names)
+        total, parts = None, []
+        for fn, weight, yt, yp in zip(self.losses, self.weights, flat_true, flat_pred):
+            if fn is None or yt is None:
+                parts.append(None)
+                continue
+            value = fn(yt, yp, sample_weight=sample_weight)
+            parts.append(value)
+            term = value * weight if weight != 1.0 else value
+            total = term if total is None else total + term
+        return total, parts
+
+
+def _as_loss_object(losses, spec):
+    """A Loss object for ``spec``: loss functions (by name or callable) are wrapped as Keras's compile does."""
+    loss = losses.get(spec)
+    if isinstance(loss, losses.Loss):
+        return loss
+    return losses.LossFunctionWrapper(loss, name=getattr(loss, "__name__", None))
+
+
+def _match_targets(y, flat_pred, names):
+    if isinstance(y, dict):
+        return [y.get(n) for n in names]
+    flat = flatten(y) if isinstance(y, (list, tuple)) and len(flat_pred) > 1 else [y]
+    if len(flat) != len(flat_pred):
+        raise ValueError(f"the model has {len(flat_pred)} outputs but {len(flat)} targets were given")
+    return flat
+
+
+class CompiledMetrics:
+    """The metrics of a compiled model, per output, resolved once the first batch shows the shapes."""
+
+    def __init__(self, metrics, weighted_metrics=None):
+        self.spec = metrics
+        self.weighted_spec = weighted_metrics
+        self.metrics = None  # list of (output index, metric, weighted)
+        self.names = None
+
+    def build(self, model, compiled_loss, y_true_flat, y_pred_flat):
+        from .. import metrics as metrics_module
+
+        n = len(y_pred_flat)
+        self.names = _output_names(model, n)
+        self.metrics = []
+        for weighted, spec in ((False, self.spec), (True, self.weighted_spec)):
+            if not spec:
+                continue
+            per_output = _metric_lists(spec, self.names)
+            for i, items in enumerate(per_output):
+                for item in items:
+                    metric = _resolve(
+                        metrics_module,
+                        item,
+                        compiled_loss.losses[i] if compiled_loss else None,
+                        y_true_flat[i],
+                        y_pred_flat[i],
+                    )
+                    if n > 1:
+                        metric.name = f"{self.names[i]}_{metric.name}"
+                    if weighted:
+                        metric.name = (
+                            f"weighted_{metric.name}" if not metric.name.startswith("weighted_") else metric.name
+                        )
+                    self.metrics.append((i, metric, weighted))
+
+    def update(self, model, compiled_loss, y, y_pred, sample_weight=None):
+        flat_pred = flatten(y_pred)
+        names = compiled_loss.names if compiled_loss and compiled_loss.names else _output_names(model, len(flat_pred))
+        flat_true = _match_targets(y, flat_pred, names)
+        if self.metrics is None:
+            self.build(model, compiled_loss, flat_true, flat_pred)
+        for i, metric, weighted in self.metrics:
+            if flat_true[i] is None:
+                continue
+            metric.update_state(flat_true[i], flat_pred[i], sample_weight=sample_weight if weighted else None)
+
+    def reset(self):
+        for _, metric, _ in self.metrics or []:
+            metric.reset_state()
+
+    def results(self) -> dict:
+        return {metric.name: _float(metric.result()) for _, metric, _ in self.metrics or []}
+
+
+def _metric_lists(spec, names):
+    if isinstance(spec, dict):
+        return [list(flatten(spec.get(n, []))) if spec.get(n) is not None else [] for n in names]
+    if len(names) > 1 and isinstance(spec, (list, tuple)) and spec and isinstance(spec[0], (list, tuple)):
+        return [list(s) for s in spec]
+    return [list(spec) if isinstance(spec, (list, tuple)) else [spec] for _ in names]
+
+
+def _resolve(metrics_module, item, loss, y_true, y_pred):
+    """A Metric object for ``item``; 'accuracy'/'acc'/'crossentropy'/'ce' depend on the shapes, as in Keras."""
+    if isinstance(item, str) and item in ("accuracy", "acc"):
+        return metrics_module.resolve_accuracy(loss, tuple(y_true.shape), tuple(y_pred.shape), name=item)
+    if isinstance(item, str) and item in ("crossentropy", "ce"):
+        from ..losses.registry import binary_or_sparse_categorical
+
+        is_binary, is_sparse = binary_or_sparse_categorical(tuple(y_true.shape), tuple(y_pred.shape))
+        cls = (
+            metrics_module.BinaryCrossentropy
+            if is_binary
+            else metrics_module.SparseCategoricalCrossentropy
+            if is_sparse
+            else metrics_module.CategoricalCrossentropy
+        )
+        return cls(name=item)
+    return metrics_module.get(item)
+
+
+def _float(value) -> float:
+    if hasattr(value, "item"):
+        return float(value.item())
+    return float(numpy.asarray(value))

@@ -1,0 +1,201 @@
+"""Turning what users pass to ``fit``/``evaluate``/``predict`` into batches.
+
+In-memory data (NumPy arrays, tensors, lists of them for several inputs, dicts
+for named inputs) is converted once per call to contiguous host arrays
+(float64 becomes float32), and each batch is one fancy index per array. A
+``ember.data.Dataset`` or a Python iterator of batches is read as it comes.
+Batches are ``(x, y, sample_weight)`` with NumPy arrays (any of y and
+sample_weight may be None).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy
+
+from ..backend.config import floatx
+from ..engine.random import default_generator
+from ..engine.tensor import Tensor
+from ..layers.symbolic import flatten, pack_like
+
+
+def to_host_array(x, name="x"):
+    """``x`` as a NumPy array with Ember's dtype rules (float64 -> floatx), no copy when already fine."""
+    if x is None:
+        return None
+    if isinstance(x, Tensor):
+        x = x.numpy()
+    elif hasattr(x, "to_numpy") and not isinstance(x, numpy.ndarray):  # pandas DataFrame / Series
+        x = x.to_numpy()
+    x = numpy.asarray(x)
+    if x.dtype == numpy.float64:
+        x = x.astype(floatx())
+    elif x.dtype == object:
+        raise ValueError(f"{name}: expected numeric data, got an array of Python objects (dtype=object)")
+    return x
+
+
+def to_host_structure(data, name):
+    if data is None:
+        return None
+    if isinstance(data, dict):
+        return {k: to_host_array(v, f"{name}[{k!r}]") for k, v in data.items()}
+    if isinstance(data, (list, tuple)) and data and _is_array_like(data[0]) and not _is_scalar_list(data):
+        return [to_host_array(v, f"{name}[{i}]") for i, v in enumerate(data)]
+    return to_host_array(data, name)
+
+
+def _is_array_like(v) -> bool:
+    return isinstance(v, (numpy.ndarray, Tensor)) or hasattr(v, "to_numpy")
+
+
+def _is_scalar_list(data) -> bool:
+    return all(numpy.ndim(v) == 0 for v in data)
+
+
+def is_dataset(x) -> bool:
+    """True for an ``ember.data.Dataset`` (or anything iterable of batches that is not an array)."""
+    from ..data import dataset as dataset_module
+
+    return isinstance(x, getattr(dataset_module, "Dataset", ())) or (
+        hasattr(x, "__iter__") and not isinstance(x, (numpy.ndarray, Tensor, list, tuple, dict))
+    )
+
+
+class ArrayBatches:
+    """Batches of in-memory arrays: one fancy index (or slice) per array per batch."""
+
+    def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False):
+        self.x = to_host_structure(x, "x")
+        self.y = to_host_structure(y, "y")
+        self.sample_weight = to_host_array(sample_weight, "sample_weight")
+        flat = [a for a in flatten(self.x) + flatten(self.y) + [self.sample_weight] if a is not None]
+        sizes = {a.shape[0] if a.ndim else 0 for a in flat}
+        if len(sizes) > 1:
+            described = ", ".join(str(a.shape) for a in flat)
+            raise ValueError(
+                f"Data cardinality is ambiguous: the arrays have different numbers of samples ({described}); "
+                "make sure all arrays contain the same number of samples"
+            )
+        self.num_samples = sizes.pop() if sizes else 0
+        self.batch_size = int(batch_size)
+        if self.batch_size <= 0:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        self.shuffle = shuffle
+
+    @property
+    def steps(self) -> int:
+        return math.ceil(self.num_samples / self.batch_size)
+
+    def __iter__(self):
+        n, size = self.num_samples, self.batch_size
+        order = None
+        if self.shuffle:
+            order = default_generator().for_device(_cpu()).permutation(n)
+        for start in range(0, n, size):
+            index = slice(start, min(start + size, n)) if order is None else order[start : start + size]
+            yield self._take(self.x, index), self._take(self.y, index), _take_one(self.sample_weight, index)
+
+    @staticmethod
+    def _take(structure, index):
+        if structure is None:
+            return None
+        if isinstance(structure, dict):
+            return {k: _take_one(v, index) for k, v in structure.items()}
+        if isinstance(structure, list):
+            return [_take_one(v, index) for v in structure]
+        return _take_one(structure, index)
+
+    def split(self, fraction: float):
+        """Keras's validation_split: the last ``fraction`` of the samples (before any shuffling)."""
+        if not 0.0 < fraction < 1.0:
+            raise ValueError(f"validation_split must be in (0, 1), got {fraction}")
+        cut = int(self.num_samples * (1.0 - fraction))
+        if cut == 0 or cut == self.num_samples:
+            raise ValueError(
+                f"validation_split={fraction} leaves no training or no validation samples out of {self.num_samples}"
+            )
+
+        def part(s, index):
+            return None if s is None else pack_like(s, [_take_one(a, index) for a in flatten(s)])
+
+        first, last = slice(0, cut), slice(cut, None)
+        train = (part(self.x, first), part(self.y, first), _take_one(self.sample_weight, first))
+        val = (part(self.x, last), part(self.y, last), _take_one(self.sample_weight, last))
+        return train, val
+
+
+def _take_one(a, index):
+    if a is None:
+        return None
+    out = a[index]
+    return out if out.flags.c_contiguous else numpy.ascontiguousarray(out)
+
+
+def _cpu():
+    from ..backend.device import CPU
+
+    return CPU
+
+
+class IterableBatches:
+    """Batches from a Dataset or an iterator: each element is x, (x,), (x, y) or (x, y, sample_weight)."""
+
+    def __init__(self, source, steps=None):
+        self.source = source
+        self.steps_limit = steps
+        self._iterator = None
+
+    @property
+    def steps(self):
+        if self.steps_limit is not None:
+            return self.steps_limit
+        length = getattr(self.source, "cardinality", None)
+        if callable(length):
+            n = length()
+            return n if n is not None and n >= 0 else None
+        return None
+
+    def __iter__(self):
+        if self.steps_limit is not None:
+            # like Keras, a fixed number of steps keeps reading one iterator across epochs
+            if self._iterator is None:
+                self._iterator = iter(self.source)
+            for _ in range(self.steps_limit):
+                try:
+                    element = next(self._iterator)
+                except StopIteration:
+                    self._iterator = None
+                    return
+                yield unpack(element)
+            return
+        for element in self.source:
+            yield unpack(element)
+
+
+def unpack(element):
+    """``(x, y, sample_weight)`` from a batch given as x, (x,), (x, y) or (x, y, sample_weight)."""
+    if isinstance(element, tuple):
+        if len(element) == 1:
+            return to_host_structure(element[0], "x"), None, None
+        if len(element) == 2:
+            return to_host_structure(element[0], "x"), to_host_structure(element[1], "y"), None
+        if len(element) == 3:
+            x, y, sw = element
+            return to_host_structure(x, "x"), to_host_structure(y, "y"), to_host_array(sw, "sample_weight")
+        raise ValueError(f"expected batches of (x,), (x, y) or (x, y, sample_weight), got a tuple of {len(element)}")
+    return to_host_structure(element, "x"), None, None
+
+
+def make_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None):
+    """The right batch source for what the user passed."""
+    if is_dataset(x):
+        if y is not None:
+            raise ValueError("`y` must not be given when `x` is a dataset or an iterator: it yields (x, y) already")
+        if batch_size is not None:
+            raise ValueError(
+                "`batch_size` must not be given when `x` is a dataset or an iterator: it is already batched"
+            )
+        return IterableBatches(x, steps)
+    return ArrayBatches(x, y, sample_weight, batch_size if batch_size is not None else 32, shuffle)

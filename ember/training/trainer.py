@@ -1,0 +1,368 @@
+"""``Trainer``: compile, fit, evaluate and predict, mixed into :class:`~ember.models.Model`.
+
+The eager training step is the definition: forward under ``training=True``,
+the compiled loss plus every layer's extra losses (regularizers, ``add_loss``),
+``backward()``, and ``optimizer.apply`` on the trainable weights. Logs follow
+Keras 3: ``loss`` is the running mean of the batch losses weighted by batch
+size, then each metric by name, and ``val_`` versions at the end of an epoch.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy
+
+from ..engine.grad_mode import no_grad
+from ..engine.tensor import Tensor
+from ..layers.symbolic import flatten, map_structure
+from .compile_utils import CompiledLoss, CompiledMetrics
+from .data_adapter import ArrayBatches, make_batches
+
+
+class _RunningMean:
+    """The mean of values weighted by counts (the ``loss`` log)."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.total = 0.0
+        self.count = 0.0
+
+    def update(self, value: float, weight: float):
+        self.total += value * weight
+        self.count += weight
+
+    def result(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
+class Trainer:
+    """Training and inference loops for a Model (Keras 3's ``Trainer``)."""
+
+    def __init__(self):
+        self.optimizer = None
+        self.compiled = False
+        self.stop_training = False
+        self.history = None
+        self._compiled_loss = None
+        self._compiled_metrics = None
+        self._loss_tracker = _RunningMean()
+
+    # ---- compile -------------------------------------------------------------
+    def compile(
+        self,
+        optimizer="rmsprop",
+        loss=None,
+        loss_weights=None,
+        metrics=None,
+        weighted_metrics=None,
+        run_eagerly=False,
+        steps_per_execution=1,
+        jit_compile="auto",
+        auto_scale_loss=True,
+        **kwargs,
+    ):
+        """Choose the optimizer, the loss (one per output, or a list/dict) and the metrics to report."""
+        if kwargs:
+            raise ValueError(f"compile: unrecognized keyword arguments {sorted(kwargs)}")
+        from .. import optimizers
+
+        self.optimizer = optimizers.get(optimizer)
+        self.loss = loss
+        self._compiled_loss = CompiledLoss(loss, loss_weights) if loss is not None else None
+        self._compiled_metrics = CompiledMetrics(metrics, weighted_metrics)
+        self.run_eagerly = run_eagerly
+        self.compiled = True
+        self.stop_training = False
+
+    def _assert_compiled(self, what):
+        if not self.compiled:
+            raise RuntimeError(
+                f"You must call `compile()` before using the model: `{what}` needs a loss and an optimizer"
+            )
+
+    @property
+    def metrics_names(self) -> list:
+        names = ["loss"]
+        if self._compiled_metrics is not None and self._compiled_metrics.metrics:
+            names += [m.name for _, m, _ in self._compiled_metrics.metrics]
+        return names
+
+    def reset_metrics(self):
+        self._loss_tracker.reset()
+        if self._compiled_metrics is not None:
+            self._compiled_metrics.reset()
+
+    # ---- one step -------------------------------------------------------------
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        """The compiled loss plus regularization and ``add_loss`` terms, as a scalar Tensor."""
+        total = None
+        if self._compiled_loss is not None and y is not None:
+            total, _ = self._compiled_loss(self, y, y_pred, sample_weight)
+        for extra in self.losses:
+            total = extra if total is None else total + extra
+        if total is None:
+            raise ValueError("No loss to compute. Provide a `loss` argument in `compile()`.")
+        return total
+
+    def train_step(self, data) -> dict:
+        x, y, sample_weight = data
+        weights = self.trainable_weights
+        for w in weights:
+            w.grad = None
+        y_pred = self(x, training=True)
+        loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+        self._loss_tracker.update(loss.item(), _batch_size(x))
+        if weights:
+            loss.backward()
+            self.optimizer.apply([w.grad for w in weights], weights)
+        else:
+            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
+        return self._metric_logs(y, y_pred, sample_weight)
+
+    def test_step(self, data) -> dict:
+        x, y, sample_weight = data
+        with no_grad():
+            y_pred = self(x, training=False)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._loss_tracker.update(loss.item(), _batch_size(x))
+        return self._metric_logs(y, y_pred, sample_weight)
+
+    def predict_step(self, data):
+        x, _, _ = data
+        with no_grad():
+            return self(x, training=False)
+
+    def _metric_logs(self, y, y_pred, sample_weight) -> dict:
+        logs = {"loss": self._loss_tracker.result()}
+        if self._compiled_metrics is not None and y is not None:
+            detached = map_structure(lambda t: t.detach() if isinstance(t, Tensor) else t, y_pred)
+            self._compiled_metrics.update(self, self._compiled_loss, y, detached, sample_weight)
+            logs.update(self._compiled_metrics.results())
+        return logs
+
+    # ---- loops -------------------------------------------------------------------
+    def fit(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        epochs=1,
+        verbose="auto",
+        callbacks=None,
+        validation_split=0.0,
+        validation_data=None,
+        shuffle=True,
+        class_weight=None,
+        sample_weight=None,
+        initial_epoch=0,
+        steps_per_epoch=None,
+        validation_steps=None,
+        validation_batch_size=None,
+        validation_freq=1,
+        **kwargs,
+    ):
+        """Train for ``epochs`` passes over the data; returns the ``History`` callback."""
+        epochs = _legacy_epochs(kwargs, epochs)
+        if kwargs:
+            raise TypeError(f"fit() got unexpected keyword arguments {sorted(kwargs)}")
+        self._assert_compiled("fit")
+        from ..callbacks import CallbackList
+
+        val = None
+        if validation_data is not None:
+            val = _unpack_validation(validation_data)
+        elif validation_split:
+            if not isinstance(make_batches(x, y, sample_weight, batch_size), ArrayBatches):
+                raise ValueError("validation_split is only supported for arrays; pass validation_data for datasets")
+            (x, y, sample_weight), val = ArrayBatches(x, y, sample_weight, 1).split(validation_split)
+        if class_weight is not None:
+            sample_weight = _class_weights_to_sample_weight(y, class_weight, sample_weight)
+        train = make_batches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
+        self._ensure_built(train)
+        verbose = 1 if verbose == "auto" else verbose
+        callbacks = CallbackList(
+            callbacks,
+            add_history=True,
+            add_progbar=verbose != 0,
+            model=self,
+            verbose=verbose,
+            epochs=epochs,
+            steps=train.steps,
+        )
+        self.stop_training = False
+        callbacks.on_train_begin()
+        logs = {}
+        for epoch in range(initial_epoch, epochs):
+            self.reset_metrics()
+            callbacks.on_epoch_begin(epoch)
+            for step, batch in enumerate(train):
+                callbacks.on_train_batch_begin(step)
+                logs = self.train_step(batch)
+                callbacks.on_train_batch_end(step, logs)
+                if self.stop_training:
+                    break
+            epoch_logs = dict(logs)
+            if val is not None and (epoch + 1) % validation_freq == 0:
+                val_logs = self.evaluate(
+                    val[0],
+                    val[1],
+                    sample_weight=val[2],
+                    batch_size=validation_batch_size or batch_size,
+                    steps=validation_steps,
+                    verbose=0,
+                    return_dict=True,
+                    _from_fit=True,
+                )
+                epoch_logs.update({f"val_{k}": v for k, v in val_logs.items()})
+            callbacks.on_epoch_end(epoch, epoch_logs)
+            logs = epoch_logs
+            if self.stop_training:
+                break
+        callbacks.on_train_end(logs)
+        return self.history
+
+    def evaluate(
+        self,
+        x=None,
+        y=None,
+        batch_size=None,
+        verbose="auto",
+        sample_weight=None,
+        steps=None,
+        callbacks=None,
+        return_dict=False,
+        _from_fit=False,
+        **kwargs,
+    ):
+        """The loss and metrics over the data: a scalar, a list (loss first) or a dict."""
+        if kwargs:
+            raise TypeError(f"evaluate() got unexpected keyword arguments {sorted(kwargs)}")
+        self._assert_compiled("evaluate")
+        from ..callbacks import CallbackList
+
+        data = make_batches(x, y, sample_weight, batch_size, False, steps)
+        self._ensure_built(data)
+        verbose = 1 if verbose == "auto" else verbose
+        callbacks = CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps
+        )
+        self.reset_metrics()
+        callbacks.on_test_begin()
+        logs = {}
+        for step, batch in enumerate(data):
+            callbacks.on_test_batch_begin(step)
+            logs = self.test_step(batch)
+            callbacks.on_test_batch_end(step, logs)
+        callbacks.on_test_end(logs)
+        if return_dict:
+            return logs
+        values = [logs[name] for name in self.metrics_names if name in logs]
+        return values[0] if len(values) == 1 else values
+
+    def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
+        """The model's outputs for ``x`` as NumPy arrays (a list or dict for several outputs)."""
+        from ..callbacks import CallbackList
+
+        data = make_batches(x, None, None, batch_size, False, steps)
+        self._ensure_built(data)
+        verbose = 1 if verbose == "auto" else verbose
+        callbacks = CallbackList(
+            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps
+        )
+        callbacks.on_predict_begin()
+        chunks = []
+        for step, batch in enumerate(data):
+            callbacks.on_predict_batch_begin(step)
+            out = self.predict_step(batch)
+            chunks.append(map_structure(lambda t: t.numpy(), out))
+            callbacks.on_predict_batch_end(step, {"outputs": out})
+        callbacks.on_predict_end()
+        if not chunks:
+            raise ValueError("predict: the input has no samples")
+        first = chunks[0]
+        if isinstance(first, numpy.ndarray):
+            return numpy.concatenate(chunks)
+        flat = [numpy.concatenate(parts) for parts in zip(*(flatten(c) for c in chunks))]
+        from ..layers.symbolic import pack_like
+
+        return pack_like(first, flat)
+
+    # ---- single batches -------------------------------------------------------------
+    def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
+        self._assert_compiled("train_on_batch")
+        if class_weight is not None:
+            sample_weight = _class_weights_to_sample_weight(y, class_weight, sample_weight)
+        data = ArrayBatches(x, y, sample_weight, batch_size=max(_num_samples(x), 1))
+        self._ensure_built(data)
+        self.reset_metrics()
+        logs = self.train_step(next(iter(data)))
+        return logs if return_dict else _as_list(logs, self.metrics_names)
+
+    def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
+        self._assert_compiled("test_on_batch")
+        data = ArrayBatches(x, y, sample_weight, batch_size=max(_num_samples(x), 1))
+        self._ensure_built(data)
+        self.reset_metrics()
+        logs = self.test_step(next(iter(data)))
+        return logs if return_dict else _as_list(logs, self.metrics_names)
+
+    def predict_on_batch(self, x):
+        data = ArrayBatches(x, None, None, batch_size=max(_num_samples(x), 1))
+        self._ensure_built(data)
+        return map_structure(lambda t: t.numpy(), self.predict_step(next(iter(data))))
+
+    def _ensure_built(self, data) -> None:
+        """Build a deferred Sequential model from the data's shape before the first step."""
+        if self.built or not isinstance(data, ArrayBatches):
+            return
+        x = data.x
+        if isinstance(x, numpy.ndarray) and hasattr(self, "build"):
+            self.build((None, *x.shape[1:]))
+
+
+def _legacy_epochs(kwargs, epochs):
+    if "nb_epoch" in kwargs:
+        warnings.warn("fit(): `nb_epoch` is the Keras 1 name; use `epochs`", DeprecationWarning, stacklevel=3)
+        return kwargs.pop("nb_epoch")
+    return epochs
+
+
+def _unpack_validation(validation_data):
+    if isinstance(validation_data, tuple):
+        if len(validation_data) == 2:
+            return validation_data[0], validation_data[1], None
+        if len(validation_data) == 3:
+            return validation_data
+        raise ValueError(
+            f"validation_data must be (x_val, y_val) or (x_val, y_val, val_sample_weight), got a tuple of "
+            f"{len(validation_data)}"
+        )
+    return validation_data, None, None
+
+
+def _batch_size(x) -> int:
+    first = flatten(x)[0]
+    return int(first.shape[0])
+
+
+def _num_samples(x) -> int:
+    first = flatten(x)[0]
+    return int(numpy.shape(first)[0]) if numpy.ndim(first) else 1
+
+
+def _as_list(logs, names):
+    values = [logs[n] for n in names if n in logs]
+    return values[0] if len(values) == 1 else values
+
+
+def _class_weights_to_sample_weight(y, class_weight, sample_weight):
+    y = numpy.asarray(y.numpy() if isinstance(y, Tensor) else y)
+    labels = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0].astype(int)
+    missing = set(numpy.unique(labels).tolist()) - set(class_weight)
+    if missing:
+        raise ValueError(f"class_weight has no weight for classes {sorted(missing)} found in y")
+    weights = numpy.array([class_weight[int(c)] for c in labels], dtype="float32")
+    return weights if sample_weight is None else weights * numpy.asarray(sample_weight, dtype="float32")
