@@ -70,7 +70,11 @@ class SQLDataset(Dataset):
                     keys = list(result.keys())
                     converter = self._converter(keys)
                     while True:
-                        rows = result.fetchmany(self._chunksize)
+                        try:
+                            rows = result.fetchmany(self._chunksize)
+                        except sa.exc.DBAPIError as e:  # errors raised while the result streams in
+                            conn.close()
+                            raise ValueError(f"from_sql: the database failed during the query: {e.orig}") from e
                         if not rows:
                             break
                         yield converter.convert(pd.DataFrame.from_records(rows, columns=keys))
