@@ -378,3 +378,20 @@ def test_leaf_gradients_do_not_share_buffers():
     (a + b).sum().backward()  # add's backward hands the same array to both inputs
     a.grad.data *= 10
     np.testing.assert_array_equal(b.grad.numpy(), [1.0, 1.0])
+
+
+def test_inplace_arithmetic_updates_parameters_under_no_grad():
+    w = ember.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    alias = w
+    with ember.no_grad():
+        w -= 0.5 * w.grad
+    assert alias is w
+    np.testing.assert_allclose(w.numpy(), [0.0, 0.0])
+    with pytest.raises(RuntimeError, match="in-place subtract on a tensor that requires grad"):
+        w -= 1.0
+    t = ember.tensor([1.0, 2.0])
+    t *= 3
+    t += ember.tensor([1.0, 1.0])
+    t /= 2
+    np.testing.assert_allclose(t.numpy(), [2.0, 3.5])

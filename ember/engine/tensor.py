@@ -264,6 +264,29 @@ class Tensor:
 
     __hash__ = object.__hash__
 
+    # in-place arithmetic writes into the data (parameter updates under no_grad)
+    def _inplace(self, other, ufunc_name):
+        if self.requires_grad and _grad_enabled():
+            raise RuntimeError(
+                f"in-place {ufunc_name} on a tensor that requires grad would corrupt its graph; "
+                "update parameters inside `with ember.no_grad():`"
+            )
+        value = other.data if isinstance(other, Tensor) else other
+        getattr(self.device.xp, ufunc_name)(self.data, value, out=self.data, casting="same_kind")
+        return self
+
+    def __iadd__(self, other):
+        return self._inplace(other, "add")
+
+    def __isub__(self, other):
+        return self._inplace(other, "subtract")
+
+    def __imul__(self, other):
+        return self._inplace(other, "multiply")
+
+    def __itruediv__(self, other):
+        return self._inplace(other, "true_divide")
+
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
