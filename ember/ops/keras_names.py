@@ -1,0 +1,3 @@
+"""Keras 3 names (keras.ops) for the operations Ember has under NumPy names: being written."""
+
+__all__ = []
