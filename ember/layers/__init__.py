@@ -9,6 +9,7 @@ from .layer import Layer
 from .merging import *  # noqa: F403
 from .normalization import *  # noqa: F403
 from .pooling import *  # noqa: F403
+from .preprocessing import *  # noqa: F403
 from .regularization import *  # noqa: F403
 from .reshaping import *  # noqa: F403
 from .rnn import *  # noqa: F403
