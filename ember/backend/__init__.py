@@ -1,5 +1,6 @@
 """The array-module seam (devices, NumPy/CuPy), process-wide numeric settings, and Keras's backend helpers."""
 
+from .allocator import tune_malloc
 from .config import epsilon, floatx, set_epsilon, set_floatx
 from .device import CPU, Device, default_device, device, device_of_array
 from .keras_api import (
@@ -11,6 +12,8 @@ from .keras_api import (
     reset_uids,
     set_image_data_format,
 )
+
+tune_malloc()
 
 __all__ = [
     "CPU",
@@ -29,4 +32,5 @@ __all__ = [
     "set_epsilon",
     "set_floatx",
     "set_image_data_format",
+    "tune_malloc",
 ]
