@@ -305,6 +305,10 @@ class Layer:
             for out in flatten(outputs):
                 self.add_loss(self.activity_regularizer(out) / max(out.shape[0], 1))
         self._attach_mask(inputs, outputs, kwargs.get("mask"))
+        if "_first_output_shapes" not in self.__dict__:  # what summary() shows for layers outside a graph
+            object.__setattr__(
+                self, "_first_output_shapes", [tuple(t.shape) for t in flatten(outputs) if hasattr(t, "shape")]
+            )
         return outputs
 
     def _attach_mask(self, inputs, outputs, previous_mask):

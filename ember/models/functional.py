@@ -29,8 +29,10 @@ class Functional(Model):
                     f"Model(inputs, outputs): expected symbolic tensors (from ember.Input and layer calls), got {t!r}"
                 )
         self._nodes = _nodes_between(self._flat_inputs, self._flat_outputs)
+        # the model's input layers first (in input order), then the others in call order, as Keras lists them
+        nodes = [t.node for t in self._flat_inputs if t.node is not None] + list(self._nodes)
         layers = []
-        for node in self._nodes:
+        for node in nodes:
             if all(node.layer is not seen for seen in layers):
                 layers.append(node.layer)
         self._layers = layers

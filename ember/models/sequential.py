@@ -111,7 +111,8 @@ class Sequential(Model):
 
     def call(self, inputs, training=None, mask=None):
         if self._input_layer is not None and hasattr(inputs, "shape"):
-            check_input_shape(self.name, tuple(self._input_layer.batch_shape), tuple(inputs.shape))
+            first = self._stack[0].name if self._stack else None
+            check_input_shape(self.name, tuple(self._input_layer.batch_shape), tuple(inputs.shape), first)
         x = inputs
         for layer in self._stack:
             x = layer(x, training=training) if "training" in layer._call_signature else layer(x)
@@ -178,15 +179,21 @@ def _call_symbolic(model, layer, x):
         ) from None
 
 
-def check_input_shape(model_name: str, declared: tuple, actual: tuple) -> None:
-    """Compare a batch's shape with the declared input shape; explain the batch-axis mistake."""
+def check_input_shape(model_name: str, declared: tuple, actual: tuple, first_layer: str | None = None) -> None:
+    """Compare a batch's shape with the declared input shape; explain the batch-axis mistake.
+
+    Raises:
+        ValueError: naming the first layer (and the model), the declared and the received shape.
+    """
     fits = len(declared) == len(actual) and all(d is None or d == a for d, a in zip(declared, actual))
     if fits:
         return
-    message = (
-        f'Input 0 of layer "{model_name}" is incompatible with the layer: expected shape={declared}, '
-        f"found shape={actual}."
+    where = (
+        f'layer "{first_layer}" (the first layer of Sequential model "{model_name}")'
+        if first_layer
+        else (f'layer "{model_name}"')
     )
+    message = f"Input 0 of {where} is incompatible with the layer: expected shape={declared}, found shape={actual}."
     if len(actual) == len(declared) - 1 and tuple(declared[2:]) == tuple(actual[1:]):
         message += (
             f" `input_shape` is the shape of ONE sample, without the batch axis: the model was declared "

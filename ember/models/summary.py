@@ -1,6 +1,16 @@
-"""``model.summary()``: Keras 3's table of layers, output shapes and parameter counts."""
+"""``model.summary()``: Keras 3's table of layers, output shapes and parameter counts.
+
+The layout follows Keras 3 as it prints when the output is not a terminal:
+three columns (layer, output shape, parameters) for sequential-like models,
+a fourth ("Connected to") for graphs with branches or shared layers, and the
+totals below, the optimizer's variables included once it is built.
+"""
 
 from __future__ import annotations
+
+# column widths (text, without the one-space padding) Keras 3 prints at its default width
+_SEQUENTIAL_WIDTHS = (31, 22, 13)
+_GRAPH_WIDTHS = (19, 17, 10, 17)
 
 
 def _size_text(n_bytes: float) -> str:
@@ -12,63 +22,133 @@ def _size_text(n_bytes: float) -> str:
 
 
 def _count(weights) -> tuple:
-    params = sum(int(w.size) for w in weights)
-    n_bytes = sum(int(w.size) * w.dtype.itemsize for w in weights)
+    unique = list({id(w): w for w in weights}.values())
+    params = sum(int(w.size) for w in unique)
+    n_bytes = sum(int(w.size) * w.dtype.itemsize for w in unique)
     return params, n_bytes
 
 
+def _shape_text(shapes) -> str:
+    if isinstance(shapes, list):
+        return ", ".join(str(s) for s in shapes) if len(shapes) > 1 else str(shapes[0])
+    return str(shapes)
+
+
 def _output_shape_text(layer) -> str:
+    from ..layers.symbolic import flatten
+
     nodes = getattr(layer, "_inbound_nodes", [])
-    if not nodes:
-        return "?"
-    out = nodes[0].outputs
-    if isinstance(out, (list, tuple)):
-        return ", ".join(str(t.shape) for t in out)
-    return str(out.shape)
+    if nodes:
+        return _shape_text([t.shape for t in flatten(nodes[0].outputs)])
+    seen = getattr(layer, "_first_output_shapes", None)  # a layer only ever called on data (subclassed models)
+    if seen:
+        return _shape_text(list(seen))
+    return "?"
+
+
+def _graph_nodes(model):
+    return getattr(model, "_nodes", None)
+
+
+def _is_sequential_like(model) -> bool:
+    """Keras's test: no branches, no node with several inputs, no layer called twice."""
+    nodes = _graph_nodes(model)
+    if nodes is None:
+        return True  # Sequential and subclassed models
+    from ..layers.symbolic import flatten
+
+    consumers = {}
+    layers_seen = set()
+    for node in nodes:
+        if len(node.flat_inputs) > 1 or id(node.layer) in layers_seen:
+            return False
+        layers_seen.add(id(node.layer))
+        for t in node.flat_inputs:
+            consumers[id(t)] = consumers.get(id(t), 0) + 1
+    if any(n > 1 for n in consumers.values()):
+        return False
+    return len(flatten(model.outputs)) <= 1
+
+
+def _connections(model, layer) -> str:
+    nodes = _graph_nodes(model) or []
+    in_model = {id(n) for n in nodes}
+    parts = []
+    for node in layer._inbound_nodes:
+        if id(node) not in in_model:
+            continue
+        for t in node.flat_inputs:
+            producer = getattr(t, "node", None)
+            if producer is None:
+                continue
+            node_index = next(i for i, n in enumerate(producer.layer._inbound_nodes) if n is producer)
+            parts.append(f"{producer.layer.name}[{node_index}][{t.index}]")
+    return ", ".join(parts) if parts else "-"
 
 
 def print_summary(model, line_length=None, print_fn=None, show_trainable=False) -> None:
     """Print (or pass to ``print_fn``) the summary table of ``model``."""
-    print_fn = print_fn or print
-    rows = []
     from ..layers.core.input_layer import InputLayer
 
-    for layer in model.layers:
-        if isinstance(layer, InputLayer):
-            shape = str(layer.batch_shape)
-        else:
-            shape = _output_shape_text(layer)
-        params = layer.count_params() if layer.built else 0
-        rows.append((f"{layer.name} ({type(layer).__name__})", shape, f"{params:,}" if layer.built else "0 (unbuilt)"))
-    widths = [max(31, *(len(r[0]) + 2 for r in rows)), max(22, *(len(r[1]) + 2 for r in rows)), 15]
-    if line_length:
-        widths[0] = max(widths[0], line_length - widths[1] - widths[2] - 4)
+    print_fn = print_fn or print
+    sequential_like = _is_sequential_like(model)
+    layers = list(model.layers)
+    header = ["Layer (type)", "Output Shape", "Param #"]
+    rows = []
+    for layer in layers:
+        shape = str(layer.batch_shape) if isinstance(layer, InputLayer) else _output_shape_text(layer)
+        params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
+        rows.append([f"{layer.name} ({type(layer).__name__})", shape, params])
+    widths = list(_SEQUENTIAL_WIDTHS if sequential_like else _GRAPH_WIDTHS)
+    if not sequential_like:
+        header.append("Connected to")
+        for r, layer in zip(rows, layers):
+            r.append(_connections(model, layer))
+    if show_trainable:
+        header.append("Trainable")
+        widths.append(9)
+        for r, layer in zip(rows, layers):
+            r.append(("Y" if layer.trainable else "N") if layer.weights else "-")
+    if line_length:  # scale the columns to the requested total width
+        total = sum(widths) + 3 * len(widths) + 1
+        widths = [max(4, int(w * line_length / total)) for w in widths]
+    for i in range(len(widths)):  # widen a column rather than cut its text
+        widths[i] = max(widths[i], len(header[i]), *(len(r[i]) for r in rows)) if rows else widths[i]
+    align = ["l", "l", "r", "l", "c"][: len(widths)]
+    if show_trainable:
+        align[-1] = "c"
 
-    def line(left, mid, right, fill):
+    def rule(left, mid, right, fill):
         return left + mid.join(fill * (w + 2) for w in widths) + right
 
     def row(cells, bar="│"):
-        texts = [cells[0].ljust(widths[0]), cells[1].ljust(widths[1]), cells[2].rjust(widths[2])]
+        texts = []
+        for text, width, a in zip(cells, widths, align):
+            texts.append(text.rjust(width) if a == "r" else text.center(width) if a == "c" else text.ljust(width))
         return bar + bar.join(f" {t} " for t in texts) + bar
 
     lines = [f'Model: "{model.name}"']
-    lines.append(line("┏", "┳", "┓", "━"))
-    lines.append(row(("Layer (type)", "Output Shape", "Param #"), "┃"))
-    lines.append(line("┡", "╇", "┩", "━"))
+    lines.append(rule("┏", "┳", "┓", "━"))
+    lines.append(row(header, "┃"))
+    lines.append(rule("┡", "╇", "┩", "━"))
     for i, r in enumerate(rows):
         lines.append(row(r))
         if i < len(rows) - 1:
-            lines.append(line("├", "┼", "┤", "─"))
-    lines.append(line("└", "┴", "┘", "─"))
-    total, total_bytes = _count(model.weights)
+            lines.append(rule("├", "┼", "┤", "─"))
+    lines.append(rule("└", "┴", "┘", "─"))
     trainable, trainable_bytes = _count(model.trainable_weights)
     non_trainable, non_trainable_bytes = _count(model.non_trainable_weights)
-    lines.append(f" Total params: {total:,} ({_size_text(total_bytes)})")
-    lines.append(f" Trainable params: {trainable:,} ({_size_text(trainable_bytes)})")
-    lines.append(f" Non-trainable params: {non_trainable:,} ({_size_text(non_trainable_bytes)})")
+    opt_params, opt_bytes, opt_built = 0, 0, False
     optimizer = getattr(model, "optimizer", None)
     if optimizer is not None and getattr(optimizer, "built", False):
         opt_params, opt_bytes = _count(optimizer.variables)
+        opt_built = True
+    total = trainable + non_trainable + opt_params
+    total_bytes = trainable_bytes + non_trainable_bytes + opt_bytes
+    lines.append(f" Total params: {total:,} ({_size_text(total_bytes)})")
+    lines.append(f" Trainable params: {trainable:,} ({_size_text(trainable_bytes)})")
+    lines.append(f" Non-trainable params: {non_trainable:,} ({_size_text(non_trainable_bytes)})")
+    if opt_built:
         lines.append(f" Optimizer params: {opt_params:,} ({_size_text(opt_bytes)})")
     for text in lines:
         print_fn(text)

@@ -40,6 +40,7 @@ class CompiledLoss:
         self.loss_weights = loss_weights
         self.losses = None
         self.names = None
+        self.trackers = []  # (output index, log name, running mean): one per loss when there are several
 
     def build(self, model, n_outputs):
         from .. import losses
@@ -55,6 +56,9 @@ class CompiledLoss:
             self.weights = [float(w) for w in flatten(self.loss_weights)]
             if len(self.weights) != n_outputs:
                 raise ValueError(f"compile: loss_weights has {len(self.weights)} entries for {n_outputs} outputs")
+        # like Keras, a model with several losses also logs each one (unweighted) as `<output>_loss`
+        given = [i for i, fn in enumerate(self.losses) if fn is not None]
+        self.trackers = [(i, f"{self.names[i]}_loss", RunningMean()) for i in given] if len(given) > 1 else []
 
     def __call__(self, model, y, y_pred, sample_weight=None):
         """The weighted total loss (a scalar Tensor) and the per-output losses."""
@@ -69,9 +73,38 @@ class CompiledLoss:
                 continue
             value = fn(yt, yp, sample_weight=sample_weight)
             parts.append(value)
+            for index, _, tracker in self.trackers:
+                if index == len(parts) - 1:
+                    tracker.update(float(value.item()), int(yp.shape[0]) if yp.ndim else 1)
             term = value * weight if weight != 1.0 else value
             total = term if total is None else total + term
         return total, parts
+
+    def reset(self):
+        for _, _, tracker in self.trackers:
+            tracker.reset()
+
+    def results(self) -> dict:
+        """The running per-output losses, ``{"<output>_loss": value}`` (empty for one loss)."""
+        return {name: tracker.result() for _, name, tracker in self.trackers}
+
+
+class RunningMean:
+    """The mean of values weighted by counts (Keras's loss trackers, weighted by batch size)."""
+
+    def __init__(self):
+        self.reset()
+
+    def reset(self):
+        self.total = 0.0
+        self.count = 0.0
+
+    def update(self, value: float, weight: float):
+        self.total += value * weight
+        self.count += weight
+
+    def result(self) -> float:
+        return self.total / self.count if self.count else 0.0
 
 
 def _as_loss_object(losses, spec):
@@ -92,12 +125,19 @@ def _match_targets(y, flat_pred, names):
 
 
 class CompiledMetrics:
-    """The metrics of a compiled model, per output, resolved once the first batch shows the shapes."""
+    """The metrics of a compiled model, per output, resolved once the first batch shows the shapes.
+
+    Names follow Keras 3: a metric given as a string is named by that string
+    (``"mae"`` logs as ``mae``, ``"acc"`` as ``acc``), an object by its own name;
+    with several outputs the log name is ``<output name>_<metric name>``; a
+    repeated name gets ``_1``, ``_2``, ... and a weighted metric whose name is
+    taken gets ``weighted_`` in front.
+    """
 
     def __init__(self, metrics, weighted_metrics=None):
         self.spec = metrics
         self.weighted_spec = weighted_metrics
-        self.metrics = None  # list of (output index, metric, weighted)
+        self.metrics = None  # list of (output index, metric, weighted, log name)
         self.names = None
 
     def build(self, model, compiled_loss, y_true_flat, y_pred_flat):
@@ -106,26 +146,35 @@ class CompiledMetrics:
         n = len(y_pred_flat)
         self.names = _output_names(model, n)
         self.metrics = []
+        taken = {}
         for weighted, spec in ((False, self.spec), (True, self.weighted_spec)):
             if not spec:
                 continue
             per_output = _metric_lists(spec, self.names)
             for i, items in enumerate(per_output):
+                prefix = f"{self.names[i]}_" if n > 1 else ""
                 for item in items:
                     metric = _resolve(
                         metrics_module,
                         item,
-                        compiled_loss.losses[i] if compiled_loss else None,
+                        compiled_loss.losses[i] if compiled_loss and compiled_loss.losses else None,
                         y_true_flat[i],
                         y_pred_flat[i],
                     )
-                    if n > 1:
-                        metric.name = f"{self.names[i]}_{metric.name}"
-                    if weighted:
-                        metric.name = (
-                            f"weighted_{metric.name}" if not metric.name.startswith("weighted_") else metric.name
-                        )
-                    self.metrics.append((i, metric, weighted))
+                    log_name = prefix + metric.name
+                    if log_name in taken and weighted:
+                        log_name = f"{prefix}weighted_{metric.name}"
+                    if log_name in taken:
+                        taken[log_name] += 1
+                        log_name = f"{log_name}_{taken[log_name] - 1}"
+                    else:
+                        taken[log_name] = 1
+                    self.metrics.append((i, metric, weighted, log_name))
+
+    @property
+    def metric_names(self) -> list:
+        """The metrics' own names (without output prefixes), in compile order."""
+        return [m.name for _, m, _, _ in self.metrics or []]
 
     def update(self, model, compiled_loss, y, y_pred, sample_weight=None):
         flat_pred = flatten(y_pred)
@@ -133,17 +182,17 @@ class CompiledMetrics:
         flat_true = _match_targets(y, flat_pred, names)
         if self.metrics is None:
             self.build(model, compiled_loss, flat_true, flat_pred)
-        for i, metric, weighted in self.metrics:
+        for i, metric, weighted, _ in self.metrics:
             if flat_true[i] is None:
                 continue
             metric.update_state(flat_true[i], flat_pred[i], sample_weight=sample_weight if weighted else None)
 
     def reset(self):
-        for _, metric, _ in self.metrics or []:
+        for _, metric, _, _ in self.metrics or []:
             metric.reset_state()
 
     def results(self) -> dict:
-        return {metric.name: _float(metric.result()) for _, metric, _ in self.metrics or []}
+        return {name: _float(metric.result()) for _, metric, _, name in self.metrics or []}
 
 
 def _metric_lists(spec, names):
@@ -155,22 +204,34 @@ def _metric_lists(spec, names):
 
 
 def _resolve(metrics_module, item, loss, y_true, y_pred):
-    """A Metric object for ``item``; 'accuracy'/'acc'/'crossentropy'/'ce' depend on the shapes, as in Keras."""
-    if isinstance(item, str) and item in ("accuracy", "acc"):
-        return metrics_module.resolve_accuracy(loss, tuple(y_true.shape), tuple(y_pred.shape), name=item)
-    if isinstance(item, str) and item in ("crossentropy", "ce"):
-        from ..losses.registry import binary_or_sparse_categorical
+    """A Metric object for ``item``, named as Keras's compile names it (a string names its metric).
 
-        is_binary, is_sparse = binary_or_sparse_categorical(tuple(y_true.shape), tuple(y_pred.shape))
-        cls = (
-            metrics_module.BinaryCrossentropy
-            if is_binary
-            else metrics_module.SparseCategoricalCrossentropy
-            if is_sparse
-            else metrics_module.CategoricalCrossentropy
-        )
-        return cls(name=item)
-    return metrics_module.get(item)
+    'accuracy'/'acc'/'crossentropy'/'ce' depend on the shapes, as in Keras; a
+    plain function becomes a ``MeanMetricWrapper`` named after it.
+    """
+    if item is None:
+        raise ValueError("compile: expected a metric (a name, a Metric or a function), received None")
+    if isinstance(item, str) and item.lower() in ("accuracy", "acc"):
+        return metrics_module.resolve_accuracy(loss, tuple(y_true.shape), tuple(y_pred.shape), name=item)
+    if isinstance(item, str) and item.lower() not in ("crossentropy", "ce"):
+        metric = metrics_module.get(item)
+        if not isinstance(metric, metrics_module.Metric):
+            metric = metrics_module.MeanMetricWrapper(metric)
+        metric.name = item
+        return metric
+    if not isinstance(item, str):
+        metric = metrics_module.get(item)
+        if not isinstance(metric, metrics_module.Metric):
+            metric = metrics_module.MeanMetricWrapper(metric, name=getattr(item, "__name__", None))
+        return metric
+    from ..losses.registry import binary_or_sparse_categorical
+
+    is_binary, is_sparse = binary_or_sparse_categorical(tuple(y_true.shape), tuple(y_pred.shape))
+    if is_binary:
+        return metrics_module.BinaryCrossentropy(name=item)
+    if is_sparse:
+        return metrics_module.SparseCategoricalCrossentropy(name=item)
+    return metrics_module.CategoricalCrossentropy(name=item)
 
 
 def _float(value) -> float:

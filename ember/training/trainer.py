@@ -16,26 +16,8 @@ import numpy
 from ..engine.grad_mode import no_grad
 from ..engine.tensor import Tensor
 from ..layers.symbolic import flatten, map_structure
-from .compile_utils import CompiledLoss, CompiledMetrics
+from .compile_utils import CompiledLoss, CompiledMetrics, RunningMean
 from .data_adapter import ArrayBatches, make_batches
-
-
-class _RunningMean:
-    """The mean of values weighted by counts (the ``loss`` log)."""
-
-    def __init__(self):
-        self.reset()
-
-    def reset(self):
-        self.total = 0.0
-        self.count = 0.0
-
-    def update(self, value: float, weight: float):
-        self.total += value * weight
-        self.count += weight
-
-    def result(self) -> float:
-        return self.total / self.count if self.count else 0.0
 
 
 class Trainer:
@@ -48,7 +30,7 @@ class Trainer:
         self.history = None
         self._compiled_loss = None
         self._compiled_metrics = None
-        self._loss_tracker = _RunningMean()
+        self._loss_tracker = RunningMean()
 
     # ---- compile -------------------------------------------------------------
     def compile(
@@ -79,19 +61,47 @@ class Trainer:
 
     def _assert_compiled(self, what):
         if not self.compiled:
-            raise RuntimeError(
+            raise ValueError(
                 f"You must call `compile()` before using the model: `{what}` needs a loss and an optimizer"
             )
 
     @property
     def metrics_names(self) -> list:
+        """The log names in the order ``evaluate`` and ``train_on_batch`` list their values.
+
+        Keras 3 orders those lists as: ``loss``, the compiled metrics whose
+        names are log names (one output), the per-output losses, then every
+        other log name sorted (the prefixed metrics of a multi-output model).
+        Keras 3's own ``metrics_names`` lists metric objects instead
+        (``['loss', 'compile_metrics']``); this one matches the values.
+        """
+        return self._ordered_log_names(self._log_names())
+
+    def _log_names(self) -> list:
         names = ["loss"]
         if self._compiled_metrics is not None and self._compiled_metrics.metrics:
-            names += [m.name for _, m, _ in self._compiled_metrics.metrics]
+            names += [name for _, _, _, name in self._compiled_metrics.metrics]
+        if self._compiled_loss is not None:
+            names += [name for _, name, _ in self._compiled_loss.trackers]
         return names
+
+    def _ordered_log_names(self, log_names) -> list:
+        order = ["loss"]
+        if self._compiled_metrics is not None:
+            order += self._compiled_metrics.metric_names
+        if self._compiled_loss is not None:
+            order += [name for _, name, _ in self._compiled_loss.trackers]
+        present = set(log_names)
+        first = []
+        for name in order:
+            if name in present and name not in first:
+                first.append(name)
+        return first + sorted(n for n in present if n not in first)
 
     def reset_metrics(self):
         self._loss_tracker.reset()
+        if self._compiled_loss is not None:
+            self._compiled_loss.reset()
         if self._compiled_metrics is not None:
             self._compiled_metrics.reset()
 
@@ -141,6 +151,8 @@ class Trainer:
             detached = map_structure(lambda t: t.detach() if isinstance(t, Tensor) else t, y_pred)
             self._compiled_metrics.update(self, self._compiled_loss, y, detached, sample_weight)
             logs.update(self._compiled_metrics.results())
+        if self._compiled_loss is not None:
+            logs.update(self._compiled_loss.results())
         return logs
 
     # ---- loops -------------------------------------------------------------------
@@ -259,8 +271,7 @@ class Trainer:
         callbacks.on_test_end(logs)
         if return_dict:
             return logs
-        values = [logs[name] for name in self.metrics_names if name in logs]
-        return values[0] if len(values) == 1 else values
+        return _as_list(logs, self._ordered_log_names(list(logs)))
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x`` as NumPy arrays (a list or dict for several outputs)."""
@@ -299,7 +310,7 @@ class Trainer:
         self._ensure_built(data)
         self.reset_metrics()
         logs = self.train_step(next(iter(data)))
-        return logs if return_dict else _as_list(logs, self.metrics_names)
+        return logs if return_dict else _as_list(logs, self._ordered_log_names(list(logs)))
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
@@ -307,7 +318,7 @@ class Trainer:
         self._ensure_built(data)
         self.reset_metrics()
         logs = self.test_step(next(iter(data)))
-        return logs if return_dict else _as_list(logs, self.metrics_names)
+        return logs if return_dict else _as_list(logs, self._ordered_log_names(list(logs)))
 
     def predict_on_batch(self, x):
         data = ArrayBatches(x, None, None, batch_size=max(_num_samples(x), 1))
