@@ -1,3 +1,22 @@
-"""(being written)"""
+"""Reshaping layers: Flatten, Reshape, Permute, RepeatVector, UpSampling1D/2D, ZeroPadding1D/2D, Cropping1D/2D."""
 
-__all__ = []
+from .cropping import Cropping1D, Cropping2D
+from .flatten import Flatten
+from .permute import Permute
+from .repeat_vector import RepeatVector
+from .reshape import Reshape
+from .up_sampling import UpSampling1D, UpSampling2D
+from .zero_padding import ZeroPadding1D, ZeroPadding2D
+
+__all__ = [
+    "Cropping1D",
+    "Cropping2D",
+    "Flatten",
+    "Permute",
+    "RepeatVector",
+    "Reshape",
+    "UpSampling1D",
+    "UpSampling2D",
+    "ZeroPadding1D",
+    "ZeroPadding2D",
+]
