@@ -1,3 +1,6 @@
-"""(being written)"""
+"""Normalization layers: BatchNormalization, LayerNormalization."""
 
-__all__ = []
+from .batch_normalization import BatchNormalization
+from .layer_normalization import LayerNormalization
+
+__all__ = ["BatchNormalization", "LayerNormalization"]

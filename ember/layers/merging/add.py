@@ -1,0 +1,35 @@
+"""``Add``: the elementwise sum of a list of tensors."""
+
+from __future__ import annotations
+
+from .base_merge import Merge
+
+
+class Add(Merge):
+    """Sum a list of tensors elementwise.
+
+    Shapes: a list of tensors (batch, ...) of broadcast-compatible shapes -> one tensor of
+    their broadcast shape (lower-rank inputs get size-1 axes after the batch axis).
+
+    Args:
+        **kwargs: base layer arguments.
+    """
+
+    def _merge_function(self, inputs):
+        output = inputs[0]
+        for x in inputs[1:]:
+            output = output + x
+        return output
+
+
+def add(inputs, **kwargs):
+    """Functional form of :class:`Add`: ``Add(**kwargs)(inputs)``.
+
+    Args:
+        inputs: a list of tensors.
+        **kwargs: arguments of the layer (``name``, ...).
+
+    Returns:
+        The merged tensor.
+    """
+    return Add(**kwargs)(inputs)
