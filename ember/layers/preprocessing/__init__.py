@@ -1,3 +1,29 @@
-"""(being written)"""
+"""Keras preprocessing layers: text and category lookups, normalization, rescaling, image augmentation.
 
-__all__ = []
+Layers reading strings (``TextVectorization``, ``StringLookup``) take Python/NumPy
+strings (Ember tensors are numeric) and return Ember tensors.
+"""
+
+from .category_encoding import CategoryEncoding
+from .integer_lookup import IntegerLookup
+from .normalization import Normalization
+from .random_flip import RandomFlip
+from .random_rotation import RandomRotation
+from .random_translation import RandomTranslation
+from .random_zoom import RandomZoom
+from .rescaling import Rescaling
+from .string_lookup import StringLookup
+from .text_vectorization import TextVectorization
+
+__all__ = [
+    "CategoryEncoding",
+    "IntegerLookup",
+    "Normalization",
+    "RandomFlip",
+    "RandomRotation",
+    "RandomTranslation",
+    "RandomZoom",
+    "Rescaling",
+    "StringLookup",
+    "TextVectorization",
+]
