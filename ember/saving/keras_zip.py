@@ -1,0 +1,139 @@
+"""Keras 3's ``.keras`` format: a zip holding ``metadata.json``, ``config.json`` and ``model.weights.h5``.
+
+``config.json`` is the model's config in Keras 3's schema (see
+``model_config``) with the ``compile_config``; ``model.weights.h5`` is the
+``.weights.h5`` layout (see ``weights_h5``) including the optimizer's state,
+so training resumes exactly where it stopped. Files written here load in
+Keras 3 and files Keras 3 writes load here, for the layers Ember has.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import json
+import zipfile
+
+from .atomic import atomic_path
+from .compile_config import compile_config, compile_from_config
+from .h5_file import check_readable
+from .model_config import model_from_config, serialize_model
+
+# the Keras release whose .keras format this module follows
+KERAS_FORMAT_VERSION = "3.15.1"
+_CONFIG = "config.json"
+_METADATA = "metadata.json"
+_WEIGHTS = "model.weights.h5"
+
+
+def save_keras(model, filepath, include_optimizer=True) -> None:
+    """Write ``model`` to ``filepath`` (``.keras``); the old file stays untouched if anything fails.
+
+    Args:
+        model: a built Sequential or functional model (or a registered subclass).
+        filepath: where to write; should end in ``.keras``.
+        include_optimizer: also write the compile config and the optimizer's state.
+    """
+    import h5py
+
+    from .. import __version__
+    from .weights_h5 import save_weights_to_group
+
+    if not getattr(model, "built", False):
+        raise ValueError(
+            f"Cannot save model '{model.name}': it is not built yet. Call it on data, or build it with an input "
+            "shape (e.g. pass input_shape to the first layer), before saving."
+        )
+    config = serialize_model(model)
+    if include_optimizer:
+        cc = compile_config(model)
+        if cc is not None:
+            config["compile_config"] = cc
+    metadata = {
+        "keras_version": KERAS_FORMAT_VERSION,
+        "date_saved": datetime.datetime.now().strftime("%Y-%m-%d@%H:%M:%S"),
+        "ember_version": __version__,
+    }
+    config_json = json.dumps(config, default=_json_default)
+    with atomic_path(filepath) as tmp:
+        with zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_STORED) as zf:
+            zf.writestr(_METADATA, json.dumps(metadata))
+            zf.writestr(_CONFIG, config_json)
+            buffer = io.BytesIO()
+            with h5py.File(buffer, "w") as h5:
+                save_weights_to_group(model, h5, include_optimizer=include_optimizer)
+            zf.writestr(_WEIGHTS, buffer.getvalue())
+
+
+def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
+    """Read a ``.keras`` file written by Ember or Keras 3.
+
+    Args:
+        filepath: the file.
+        custom_objects: dict of name -> your classes/functions.
+        compile: compile the model with the saved compile config and restore the optimizer's state.
+        safe_mode: refuse Lambda layers and Python bytecode.
+
+    Returns:
+        the model.
+    """
+    import h5py
+
+    from .weights_h5 import load_weights_from_group
+
+    filepath = check_readable(filepath, "Keras model file")
+    if not zipfile.is_zipfile(filepath):
+        with open(filepath, "rb") as f:
+            head = f.read(8)
+        raise ValueError(
+            f"'{filepath}' is not a .keras file: a .keras file is a zip archive, but this file starts with "
+            f"{head!r} and has no zip directory (is it truncated, or another format?)"
+        )
+    try:
+        with zipfile.ZipFile(filepath, "r") as zf:
+            names = set(zf.namelist())
+            missing = [n for n in (_CONFIG, _WEIGHTS) if n not in names]
+            if missing:
+                raise ValueError(
+                    f"'{filepath}' is a zip file but not a Keras model: it lacks {missing} "
+                    f"(it holds {sorted(names)[:10]})"
+                )
+            config_bytes = zf.read(_CONFIG)
+            weights_bytes = zf.read(_WEIGHTS)
+    except (zipfile.BadZipFile, EOFError, OSError, zlib_error()) as err:
+        raise ValueError(f"'{filepath}' is a corrupt or truncated .keras file: {err}") from None
+    try:
+        config = json.loads(config_bytes)
+    except ValueError as err:
+        raise ValueError(f"'{filepath}': config.json is not valid JSON ({err})") from None
+    try:
+        model = model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
+    except ValueError as err:
+        raise type(err)(f"While loading '{filepath}': {err}") from err
+    cc = config.get("compile_config")
+    if compile and cc:
+        compile_from_config(model, cc, custom_objects=custom_objects, safe_mode=safe_mode)
+    try:
+        with h5py.File(io.BytesIO(weights_bytes), "r") as h5:
+            load_weights_from_group(model, h5, source=f"'{filepath}' ({_WEIGHTS})")
+    except OSError as err:
+        raise ValueError(f"'{filepath}': {_WEIGHTS} inside it is corrupt or truncated ({err})") from None
+    return model
+
+
+def zlib_error():
+    import zlib
+
+    return zlib.error
+
+
+def _json_default(obj):
+    import numpy
+
+    if isinstance(obj, numpy.generic):
+        return obj.item()
+    if isinstance(obj, numpy.ndarray):
+        return obj.tolist()
+    if isinstance(obj, (tuple, set)):
+        return list(obj)
+    raise TypeError(f"cannot write {type(obj).__name__} {obj!r} to config.json")

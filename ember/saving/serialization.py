@@ -1,0 +1,387 @@
+"""Objects to Keras 3 config dicts and back: class name -> Ember class.
+
+Every saved object is written the way Keras 3 writes it::
+
+    {"module": "keras.layers", "class_name": "Dense", "config": {...},
+     "registered_name": None, "build_config": {"input_shape": [None, 4]}}
+
+Loading finds the class by name: ``custom_objects=``, then the active
+``custom_object_scope``, then classes registered with
+``register_keras_serializable``, then Ember's own modules (``ember.layers``,
+``ember.models``, ``ember.optimizers``, ``ember.losses``, ``ember.metrics``,
+``ember.activations``, ``ember.initializers``, ``ember.regularizers``,
+``ember.constraints``). Nothing is ever imported by the module name written
+in a file, and nothing is unpickled. Python code stored in a file
+(``Lambda`` layers, ``__lambda__`` functions) is refused unless
+``safe_mode=False``.
+"""
+
+from __future__ import annotations
+
+import base64
+import importlib
+import inspect
+import marshal
+import types
+
+from . import registry
+
+# the Ember subpackages a Keras module name points to, in lookup order
+_FAMILIES = (
+    "layers",
+    "models",
+    "optimizers",
+    "losses",
+    "metrics",
+    "activations",
+    "initializers",
+    "regularizers",
+    "constraints",
+)
+# keyword arguments every Ember layer accepts through the Layer base
+_LAYER_BASE_KWARGS = {
+    "name",
+    "trainable",
+    "dtype",
+    "autocast",
+    "activity_regularizer",
+    "input_shape",
+    "input_dim",
+    "batch_size",
+    "batch_input_shape",
+    "input_length",
+}
+# Keras 3 config keys Ember has no option for; dropped when they hold the Keras default
+_KERAS_ONLY_DEFAULTS = {
+    "quantization_config": None,
+    "ragged": False,
+    "optional": False,
+    "lora_rank": None,
+    "lora_alpha": None,
+    "synchronized": False,
+}
+
+
+class UnsafeDeserializationError(ValueError):
+    """A file asks to run Python code (a Lambda layer, a marshalled function) and safe_mode is on."""
+
+
+def serialize_keras_object(obj):
+    """``obj`` as Keras 3's dict ``{"module", "class_name", "config", "registered_name"}``.
+
+    Layers also get ``build_config`` when they are built. None, strings,
+    numbers, lists and dicts of those pass through. A plain function becomes
+    Keras's ``{"class_name": "function", "config": name, ...}``.
+
+    Args:
+        obj: a layer, model, optimizer, loss, metric, initializer, ... or a plain value.
+
+    Returns:
+        a JSON-serializable value.
+    """
+    if obj is None or isinstance(obj, (str, bool, int, float)):
+        return obj
+    if isinstance(obj, (list, tuple)):
+        return [serialize_keras_object(x) for x in obj]
+    if isinstance(obj, dict):
+        return {k: serialize_keras_object(v) for k, v in obj.items()}
+    if isinstance(obj, types.FunctionType) and obj.__name__ == "<lambda>":
+        raise ValueError(
+            "serialize_keras_object: cannot serialize an anonymous lambda by name; use a named, registered function"
+        )
+    if isinstance(obj, (types.FunctionType, types.BuiltinFunctionType)):
+        registered = registry._GLOBAL_CUSTOM_NAMES.get(obj)
+        return {
+            "module": _public_module(obj) if registered is None else obj.__module__,
+            "class_name": "function",
+            "config": obj.__name__,
+            "registered_name": registered or obj.__name__,
+        }
+    if not hasattr(obj, "get_config"):
+        raise TypeError(f"serialize_keras_object: {type(obj).__name__} object {obj!r} has no get_config()")
+    cls = type(obj)
+    registered = registry._GLOBAL_CUSTOM_NAMES.get(cls)
+    built_in = registered is None and cls.__module__.startswith("ember.")
+    config = obj.get_config()
+    out = {
+        "module": _public_module(cls) if built_in else cls.__module__,
+        "class_name": cls.__name__,
+        "config": serialize_keras_object(config),
+        "registered_name": None if built_in else (registered or cls.__name__),
+    }
+    build_config = layer_build_config(obj)
+    if build_config is not None:
+        out["build_config"] = build_config
+    return out
+
+
+def layer_build_config(layer):
+    """``{"input_shape": ...}`` for a built layer that has been called on symbolic inputs, else None."""
+    from ..layers.core.input_layer import InputLayer
+    from ..layers.layer import Layer
+
+    if not isinstance(layer, Layer) or isinstance(layer, InputLayer) or not layer.built:
+        return None
+    if not layer._inbound_nodes:
+        return None
+    shapes = [list(t.shape) for t in layer._inbound_nodes[0].flat_inputs]
+    if not shapes:
+        return None
+    return {"input_shape": shapes[0] if len(shapes) == 1 else shapes}
+
+
+def deserialize_keras_object(config, custom_objects=None, safe_mode=True, family=None):
+    """Rebuild an object from ``serialize_keras_object``'s dict (or Keras 3's).
+
+    Args:
+        config: the dict (or a plain value, returned as is).
+        custom_objects: dict of name -> class/function for your own objects.
+        safe_mode: refuse Python code stored in the file (Lambda layers, marshalled functions).
+        family: "layers", "optimizers", ... to look in first when the module is not telling.
+
+    Returns:
+        the object.
+
+    Raises:
+        UnsafeDeserializationError: Python code in the file and ``safe_mode=True``.
+        ValueError: an unknown class, naming it and where it was looked for.
+    """
+    if config is None or isinstance(config, (str, bool, int, float)):
+        return config
+    if isinstance(config, list):
+        return [deserialize_keras_object(c, custom_objects, safe_mode, family) for c in config]
+    if not isinstance(config, dict) or "class_name" not in config:
+        raise ValueError(f"deserialize_keras_object: expected a dict with 'class_name' and 'config', got {config!r}")
+    class_name = config["class_name"]
+    inner = config.get("config")
+    check_safe(config, safe_mode)
+    if class_name == "__lambda__":
+        return load_lambda(inner)
+    if class_name == "function":
+        fn = resolve(inner, config.get("registered_name"), config.get("module"), custom_objects, family)
+        if fn is None:
+            raise ValueError(f"Unknown function {inner!r} (module {config.get('module')!r}): {_hint()}")
+        return fn
+    cls = resolve(class_name, config.get("registered_name"), config.get("module"), custom_objects, family)
+    if cls is None:
+        raise ValueError(
+            f"Unknown class {class_name!r} (module {config.get('module')!r}, registered name "
+            f"{config.get('registered_name')!r}): Ember has no such class yet. {_hint()}"
+        )
+    inner = dict(inner or {})
+    if _is_layer_class(cls):
+        inner = clean_layer_config(cls, inner)
+        obj = _from_config(cls, inner, custom_objects)
+        build_config = config.get("build_config")
+        if build_config and not getattr(obj, "built", True) and build_config.get("input_shape") is not None:
+            shape = build_config["input_shape"]
+            obj.build(_tuple_shape(shape))
+            obj.built = True
+        return obj
+    return _from_config(cls, inner, custom_objects)
+
+
+def resolve(class_name, registered_name=None, module=None, custom_objects=None, family=None):
+    """The class or function a saved config names, or None.
+
+    Order: ``custom_objects`` (by registered name, then class name), the active
+    custom-object scopes and the registry, then Ember's family modules.
+    """
+    for key in (registered_name, class_name):
+        if key:
+            found = registry.get_registered_object(key, custom_objects)
+            if found is not None:
+                return found
+    families = _families_for(module, family)
+    for fam in families:
+        mod = _ember_module(fam)
+        if mod is None:
+            continue
+        if fam == "models" and class_name == "Functional":
+            from ..models.functional import Functional
+
+            return Functional
+        obj = getattr(mod, class_name, None)
+        if obj is not None and (isinstance(obj, type) or callable(obj)):
+            return obj
+    return None
+
+
+def check_safe(config, safe_mode: bool) -> None:
+    """Raise UnsafeDeserializationError if ``config`` holds Python code and ``safe_mode`` is on."""
+    if not safe_mode:
+        return
+    found = _find_code(config)
+    if found:
+        raise UnsafeDeserializationError(
+            f"Refusing to load {found}: it holds Python code (bytecode or a lambda) that would run on load. "
+            "This is disabled by default (safe_mode=True) because a file could run arbitrary code. If you trust "
+            "the file, pass `safe_mode=False` to the loading function."
+        )
+
+
+def _find_code(config):
+    if isinstance(config, dict):
+        name = config.get("class_name")
+        if name == "__lambda__":
+            return "a marshalled Python function ('__lambda__')"
+        if name in ("Lambda", "TensorOp"):
+            return f"a {name} layer ({config.get('config', {}).get('name', '?')})"
+        for v in config.values():
+            found = _find_code(v)
+            if found:
+                return found
+    elif isinstance(config, list):
+        for v in config:
+            found = _find_code(v)
+            if found:
+                return found
+    return None
+
+
+def load_lambda(config):
+    """The Python function stored by Keras as ``{"code": base64 marshal, "defaults", "closure"}``.
+
+    Only reached with ``safe_mode=False``. Uses ``marshal`` (code objects), never pickle.
+    """
+    if not isinstance(config, dict) or "code" not in config:
+        raise ValueError(f"a '__lambda__' entry must have a 'code' field, got {config!r}")
+    raw = base64.b64decode(config["code"].encode("ascii") if isinstance(config["code"], str) else config["code"])
+    try:
+        code = marshal.loads(raw)
+    except (ValueError, EOFError, TypeError) as err:
+        raise ValueError(
+            f"a '__lambda__' entry holds bytecode this Python ({_py()}) cannot read; it was probably "
+            f"written by another Python version: {err}"
+        ) from None
+    defaults = config.get("defaults")
+    closure = config.get("closure")
+    if closure is not None:
+        closure = tuple(types.CellType(c) for c in closure)
+    return types.FunctionType(
+        code, globals(), name=code.co_name, argdefs=tuple(defaults) if defaults else None, closure=closure
+    )
+
+
+def clean_layer_config(cls, config: dict) -> dict:
+    """A Keras 3 layer config made ready for the Ember class ``cls``.
+
+    DTypePolicy dicts become dtype names; Keras-only keys holding their
+    default are dropped; a Keras-only key with another value is an error that
+    names the layer, the key and the value.
+    """
+    config = dict(config)
+    if isinstance(config.get("dtype"), dict):
+        config["dtype"] = dtype_name(config["dtype"])
+    accepted = accepted_kwargs(cls)
+    if accepted is None:
+        return config
+    for key in list(config):
+        if key in accepted:
+            continue
+        if key in _KERAS_ONLY_DEFAULTS and config[key] == _KERAS_ONLY_DEFAULTS[key]:
+            del config[key]
+        elif key in _KERAS_ONLY_DEFAULTS:
+            raise ValueError(
+                f"Layer '{config.get('name', '?')}' ({cls.__name__}) uses the Keras option {key}={config[key]!r}, "
+                "which Ember does not support yet"
+            )
+    return config
+
+
+def accepted_kwargs(cls):
+    """The keyword names ``cls(...)`` accepts, or None when that cannot be told (custom ``**kwargs``)."""
+    names = set()
+    for klass in cls.__mro__:
+        init = klass.__dict__.get("__init__")
+        if init is None:
+            continue
+        try:
+            params = inspect.signature(init).parameters.values()
+        except (TypeError, ValueError):
+            return None
+        names.update(p.name for p in params if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY))
+        if not any(p.kind == p.VAR_KEYWORD for p in params):
+            return names - {"self"}
+        if klass.__module__ == "ember.layers.layer" and klass.__name__ == "Layer":
+            return (names | _LAYER_BASE_KWARGS) - {"self"}
+    return None
+
+
+def dtype_name(dtype) -> str:
+    """A dtype name from a string or Keras's ``DTypePolicy`` dict (``{"config": {"name": "float32"}}``)."""
+    if isinstance(dtype, dict):
+        name = (dtype.get("config") or {}).get("name")
+        if name in ("mixed_float16", "mixed_bfloat16") or not isinstance(name, str):
+            raise ValueError(f"dtype policy {dtype!r} is not supported by Ember (expected a plain dtype name)")
+        return name
+    return dtype
+
+
+def _from_config(cls, config, custom_objects):
+    try:
+        params = inspect.signature(cls.from_config).parameters
+    except (TypeError, ValueError, AttributeError):
+        params = {}
+    if "custom_objects" in params:
+        return cls.from_config(config, custom_objects=custom_objects)
+    with registry.CustomObjectScope(custom_objects or {}):
+        return cls.from_config(config)
+
+
+def _is_layer_class(cls) -> bool:
+    from ..layers.layer import Layer
+
+    return isinstance(cls, type) and issubclass(cls, Layer)
+
+
+def _families_for(module, family):
+    module = module or ""
+    first = [f for f in _FAMILIES if f".{f}" in f".{module}".replace("keras.src.", "keras.")]
+    if "optimizers" in module:
+        first = ["optimizers"]
+    if module in ("keras", "keras.models") or module.startswith("keras.src.models"):
+        first = ["models", "layers"]
+    order = ([family] if family else []) + first + list(_FAMILIES)
+    seen, out = set(), []
+    for f in order:
+        if f not in seen:
+            seen.add(f)
+            out.append(f)
+    return out
+
+
+def _ember_module(family):
+    try:
+        return importlib.import_module(f"ember.{family}")
+    except ModuleNotFoundError:
+        return None
+
+
+def _public_module(obj) -> str:
+    """Keras's public module name for an Ember object (``ember.layers.core.dense`` -> ``keras.layers``)."""
+    parts = obj.__module__.split(".")
+    if len(parts) >= 2 and parts[0] == "ember" and parts[1] in _FAMILIES:
+        if parts[1] == "models":
+            return "keras"
+        return f"keras.{parts[1]}"
+    return obj.__module__
+
+
+def _tuple_shape(shape):
+    if shape and isinstance(shape[0], (list, tuple)):
+        return [tuple(s) for s in shape]
+    return tuple(shape)
+
+
+def _hint() -> str:
+    return (
+        "If it is your own class or function, pass it in `custom_objects={'Name': Name}` or decorate it with "
+        "`@ember.saving.register_keras_serializable()`."
+    )
+
+
+def _py() -> str:
+    import sys
+
+    return "{}.{}".format(*sys.version_info[:2])
