@@ -15,9 +15,6 @@ class ELU(Layer):
     Args:
         alpha: the scale of the negative part. Default 1.0.
         **kwargs: base layer arguments.
-
-    Note: Keras 3's ``ELU.get_config`` leaves ``alpha`` out; Ember keeps it, so
-    a configuration rebuilds the same layer (Keras accepts the extra key).
     """
 
     def __init__(self, alpha=1.0, **kwargs):
