@@ -1,3 +1,6 @@
-"""(being written)"""
+"""Embedding and Masking layers; this file only re-exports them."""
 
-__all__ = []
+from .embedding import Embedding
+from .masking import Masking
+
+__all__ = ["Embedding", "Masking"]
