@@ -196,12 +196,19 @@ def functional_from_config(config, custom_objects=None, safe_mode=True):
 
     inputs = _map_history(config["input_layers"], lookup)
     outputs = _map_history(config["output_layers"], lookup)
+    # as Keras: a one-element list (what Keras 2 always wrote) means a single tensor
+    if isinstance(inputs, list) and len(inputs) == 1:
+        inputs = inputs[0]
+    if isinstance(outputs, list) and len(outputs) == 1:
+        outputs = outputs[0]
     return Functional(inputs, outputs, name=config.get("name"), trainable=config.get("trainable", True))
 
 
 # ---- helpers ---------------------------------------------------------------------------
 def _layer_entry(layer) -> dict:
     entry = serialize_keras_object(layer)
+    # Keras 3 layers take no batch_input_shape: the model's InputLayer carries the shape
+    entry["config"] = {k: v for k, v in entry["config"].items() if k != "batch_input_shape"}
     if type(layer).__name__ == "InputLayer":
         entry["config"] = {**entry["config"], "batch_shape": list(layer.batch_shape)}
         entry["config"].setdefault("ragged", False)

@@ -171,6 +171,13 @@ def load_weights_from_group(model, root, skip_mismatch=False, by_name=False, sou
                 mismatches.append((path, name, "group", f"{len(variables)} variables", "nothing in the file"))
             continue
         keys = sorted(group.keys(), key=lambda k: int(k) if k.isdigit() else k)
+        if isinstance(obj, Optimizer) and len(keys) < len(variables) and len(keys) <= 2:
+            # saved before its first step: only iterations/learning_rate exist, the slots start at zero
+            # exactly as the freshly built ones do
+            head = variables[: len(keys)]
+            if all(tuple(group[str(i)].shape) == tuple(v.shape) for i, v in enumerate(head)):
+                plans.append((head, group))
+                continue
         if isinstance(obj, Optimizer) and len(keys) != len(variables):
             # as Keras: an optimizer saved before (or without) training has no slots to restore
             warnings.warn(
