@@ -531,7 +531,7 @@ def test_unroll_accepted_and_regularizer_losses(rng):
     _close(sum(e.losses), sum(k.losses))
 
 
-# ---- the seed program: Embedding -> LSTM(dropout, recurrent_dropout) -> Dense trains ------------------------------------
+# ---- the seed program: Embedding -> LSTM(dropout, recurrent_dropout) -> Dense trains ----------------------
 def test_imdb_lstm_model_trains_on_a_small_task():
     ember.random.seed(0)
     data = np.random.default_rng(0)
