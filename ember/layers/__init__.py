@@ -2,7 +2,7 @@
 
 from .activations import *  # noqa: F403
 from .convolutional import *  # noqa: F403
-from .core import Dense, Input, InputLayer
+from .core import Dense, Input, InputLayer, Lambda
 from .embedding import *  # noqa: F403
 from .input_spec import InputSpec
 from .layer import Layer

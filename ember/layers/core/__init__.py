@@ -2,3 +2,4 @@
 
 from .dense import Dense
 from .input_layer import Input, InputLayer
+from .lambda_layer import Lambda
