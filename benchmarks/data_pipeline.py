@@ -11,10 +11,14 @@ three ways, and prints samples/s (median of several timed passes) and the ratio 
 
 Each batch is touched (summed) so lazily produced batches are really produced.
 
-Run: ``python3 benchmarks/data_pipeline.py [--rows 60000] [--passes 5] [--csv-passes 3]``.
+Then the issue's real measure, fit throughput: the seed MLP (Dense 512 relu, Dense 10 softmax, RMSprop,
+batch 128, sparse categorical cross-entropy) trained one epoch at a time with ``model.fit`` on ``--fit-rows``
+samples (default 10000) from in-memory arrays, from ``from_tensor_slices(...).shuffle().batch(128).prefetch()``,
+and from a CSV file via ``from_csv`` without and with ``.cache()`` (its first pass fills the cache); samples/s is
+the median over ``--fit-passes`` epochs after one warm-up epoch, with the ratio to in-memory ``fit``.
 
-TODO(fit throughput): when ``Model.fit`` exists, add the issue's real measure: fit throughput of the seed MLP
-with in-memory arrays vs the same data through ``Dataset`` from arrays and from the CSV file.
+Run: ``python3 benchmarks/data_pipeline.py [--rows 60000] [--passes 5] [--csv-passes 3] [--fit-rows 10000]
+[--fit-passes 3]`` (``--fit-only`` skips the feeding-only part).
 """
 
 from __future__ import annotations
@@ -65,12 +69,74 @@ def timed(make_batches, passes, rows):
     return rows / statistics.median(times)
 
 
+def fit_throughput(rows, passes, tmp):
+    """samples/s of ``model.fit`` (one epoch per pass) for arrays, a Dataset from arrays and CSV sources."""
+    import pandas as pd
+
+    import ember
+
+    rng = np.random.default_rng(1)
+    pixels = rng.integers(0, 256, size=(rows, 784), dtype=np.uint8)
+    x = pixels.astype(np.float32) / 255.0
+    y = rng.integers(0, 10, size=rows).astype(np.int64)
+    path = os.path.join(tmp, "fit.csv")
+    frame = pd.DataFrame(x, columns=[f"p{i}" for i in range(784)])
+    frame["label"] = y
+    frame.to_csv(path, index=False, float_format="%.6g")
+
+    def model():
+        ember.random.seed(0)
+        m = ember.models.Sequential(
+            [
+                ember.Input((784,)),
+                ember.layers.Dense(512, activation="relu"),
+                ember.layers.Dense(10, activation="softmax"),
+            ]
+        )
+        m.compile(optimizer="rmsprop", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+        return m
+
+    def rate(fit_one_epoch):
+        m = model()
+        fit_one_epoch(m)  # warm-up (and, for .cache(), the pass that fills the cache)
+        times = []
+        for _ in range(passes):
+            start = time.perf_counter()
+            fit_one_epoch(m)
+            times.append(time.perf_counter() - start)
+        return rows / statistics.median(times)
+
+    ds = Dataset.from_tensor_slices((x, y)).shuffle(rows).batch(BATCH).prefetch(2)
+    csv = Dataset.from_csv(path, label="label", chunksize=5000).batch(BATCH).prefetch(2)
+    cached = Dataset.from_csv(path, label="label", chunksize=5000).cache().shuffle(rows).batch(BATCH).prefetch(2)
+    return [
+        ("fit(x, y) in-memory arrays", rate(lambda m: m.fit(x, y, batch_size=BATCH, epochs=1, verbose=0))),
+        ("fit(from_tensor_slices.shuffle.batch.prefetch)", rate(lambda m: m.fit(ds, epochs=1, verbose=0))),
+        ("fit(from_csv.batch.prefetch) (parses each epoch)", rate(lambda m: m.fit(csv, epochs=1, verbose=0))),
+        ("fit(from_csv.cache.shuffle.batch.prefetch)", rate(lambda m: m.fit(cached, epochs=1, verbose=0))),
+    ]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=60000)
     parser.add_argument("--passes", type=int, default=5)
     parser.add_argument("--csv-passes", type=int, default=3)
+    parser.add_argument("--fit-rows", type=int, default=10000)
+    parser.add_argument("--fit-passes", type=int, default=3)
+    parser.add_argument("--fit-only", action="store_true")
     args = parser.parse_args()
+    if not args.fit_only:
+        feeding(args)
+    with tempfile.TemporaryDirectory() as tmp:
+        fits = fit_throughput(args.fit_rows, args.fit_passes, tmp)
+    print(f"\nseed MLP fit, {args.fit_rows} x 784, batch {BATCH}, median of {args.fit_passes} epochs")
+    print(f"{'fit input':<52}{'samples/s':>12}{'vs arrays':>11}")
+    for name, r in fits:
+        print(f"{name:<52}{r:>12,.0f}{r / fits[0][1]:>11.2f}")
+
+
+def feeding(args):
     import pandas as pd
 
     rng = np.random.default_rng(0)
