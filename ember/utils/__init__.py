@@ -1,0 +1,46 @@
+"""``ember.utils``: Keras's ``keras.utils`` names (array helpers, seeding, plotting, the custom-object registry).
+
+Everything here is re-exported from the module that defines it.
+"""
+
+from ..backend.keras_api import clear_session
+from ..callbacks.progbar import Progbar
+from ..data.datasets._files import get_file
+from ..data.preprocessing.categorical import normalize, to_categorical
+from ..data.preprocessing.sequence import pad_sequences
+from ..data.unpack import unpack_x_y_sample_weight
+from . import np_utils
+from .model_visualization import model_to_dot, plot_model
+from .object_registration import (
+    CustomObjectScope,
+    custom_object_scope,
+    get_custom_objects,
+    get_registered_name,
+    get_registered_object,
+    register_keras_serializable,
+)
+from .random_seed import get_random_seed, set_random_seed
+from .serialization import deserialize_keras_object, serialize_keras_object
+
+__all__ = [
+    "CustomObjectScope",
+    "Progbar",
+    "clear_session",
+    "custom_object_scope",
+    "deserialize_keras_object",
+    "get_custom_objects",
+    "get_file",
+    "get_random_seed",
+    "get_registered_name",
+    "get_registered_object",
+    "model_to_dot",
+    "normalize",
+    "np_utils",
+    "pad_sequences",
+    "plot_model",
+    "register_keras_serializable",
+    "serialize_keras_object",
+    "set_random_seed",
+    "to_categorical",
+    "unpack_x_y_sample_weight",
+]
