@@ -549,3 +549,22 @@ def test_imdb_lstm_model_trains_on_a_small_task():
     assert history.history["accuracy"][-1] > 0.9
     loss, acc = model.evaluate(x, y.astype("float32"), verbose=0)
     assert np.isfinite(loss) and acc > 0.9
+
+
+@pytest.mark.parametrize("name", ["SimpleRNNCell", "LSTMCell", "GRUCell"])
+def test_cells_one_step_and_rnn_config_round_trip(name, rng):
+    x = rng.standard_normal((2, 3)).astype("float32")
+    k, e = _pair(name, 4, bias_initializer="random_normal")
+    n_states = 2 if name == "LSTMCell" else 1
+    states = [rng.standard_normal((2, 4)).astype("float32") for _ in range(n_states)]
+    k_out, k_states = k(x, [torch.tensor(s) for s in states])
+    e(x, states)
+    e.set_weights(k.get_weights())
+    e_out, e_states = e(x, states)
+    _close([e_out, *e_states], [k_out, *k_states])
+    assert set(e.get_config()) == set(k.get_config())
+    layer = el.RNN(getattr(el, name)(4, dropout=0.25), go_backwards=True)
+    config = layer.get_config()
+    assert set(config) == set(keras.layers.RNN(getattr(keras.layers, name)(4)).get_config())
+    again = el.RNN.from_config(config)
+    assert type(again.cell).__name__ == name and again.cell.dropout == 0.25 and again.get_config() == config
