@@ -229,3 +229,18 @@ def test_predict_classes_warns_and_works(data):
     with pytest.warns(DeprecationWarning):
         binary = e_bin.predict_classes(data, verbose=0)
     np.testing.assert_array_equal(binary, (k_bin.predict(data, verbose=0) > 0.5).astype("int32"))
+
+
+def test_one_dimensional_data_for_an_input_declared_with_one_feature():
+    xs = np.array([-1.0, 0.0, 1.0, 2.0, 3.0], dtype="float32")
+
+    def build(m):
+        return m.Sequential([m.layers.Dense(2, input_shape=[1])])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        k_model = build(keras)
+    e_model = build(ember)
+    copy_weights(k_model, e_model)
+    assert_close(e_model.predict(xs, verbose=0), k_model.predict(xs, verbose=0))
+    assert_close(e_model.predict(xs[:, None, None], verbose=0), k_model.predict(xs[:, None], verbose=0))

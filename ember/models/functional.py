@@ -56,7 +56,12 @@ class Functional(Model):
         return self._outputs_struct
 
     def call(self, inputs, training=None, mask=None):
-        flat = self._match_inputs(inputs)
+        from .sequential import adjust_input_rank
+
+        flat = [
+            adjust_input_rank(x, sym.shape) if hasattr(x, "shape") else x
+            for sym, x in zip(self._flat_inputs, self._match_inputs(inputs))
+        ]
         values = {id(sym): value for sym, value in zip(self._flat_inputs, flat)}
         for node in self._nodes:
             if isinstance(node.layer, InputLayer):

@@ -111,8 +111,10 @@ class Sequential(Model):
 
     def call(self, inputs, training=None, mask=None):
         if self._input_layer is not None and hasattr(inputs, "shape"):
+            declared = tuple(self._input_layer.batch_shape)
+            inputs = adjust_input_rank(inputs, declared)
             first = self._stack[0].name if self._stack else None
-            check_input_shape(self.name, tuple(self._input_layer.batch_shape), tuple(inputs.shape), first)
+            check_input_shape(self.name, declared, tuple(inputs.shape), first)
         x = inputs
         for layer in self._stack:
             x = layer(x, training=training) if "training" in layer._call_signature else layer(x)
@@ -177,6 +179,24 @@ def _call_symbolic(model, layer, x):
         raise ValueError(
             f"Sequential model '{model.name}': layer '{layer.name}' cannot take input of shape {x.shape}: {err}"
         ) from None
+
+
+def adjust_input_rank(x, declared: tuple):
+    """Keras's one-axis leniency for a declared input shape ending in 1.
+
+    Data of shape ``(batch,)`` given to an input declared ``(None, 1)`` gets
+    its last axis added (``xs = np.array([...])`` for ``input_shape=[1]``), and
+    data ``(batch, ..., 1)`` given to an input declared one axis shorter loses
+    it. Any other rank is left for :func:`check_input_shape` to report.
+    """
+    from ..ops import expand_dims, squeeze
+
+    rank, want = len(x.shape), len(declared)
+    if rank == want - 1 and want >= 2 and declared[-1] == 1:
+        return expand_dims(x, -1)
+    if rank == want + 1 and rank >= 2 and x.shape[-1] == 1:
+        return squeeze(x, -1)
+    return x
 
 
 def check_input_shape(model_name: str, declared: tuple, actual: tuple, first_layer: str | None = None) -> None:
