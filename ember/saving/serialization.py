@@ -273,6 +273,8 @@ def clean_layer_config(cls, config: dict) -> dict:
     config = dict(config)
     if isinstance(config.get("dtype"), dict):
         config["dtype"] = dtype_name(config["dtype"])
+    for key, value in config.items():  # wrapped layers (TimeDistributed's layer, Bidirectional's, RNN cells)
+        config[key] = _clean_nested(value)
     accepted = accepted_kwargs(cls)
     if accepted is None:
         return config
@@ -287,6 +289,20 @@ def clean_layer_config(cls, config: dict) -> dict:
                 "which Ember does not support yet"
             )
     return config
+
+
+def _clean_nested(value):
+    if isinstance(value, list):
+        return [_clean_nested(v) for v in value]
+    if not (isinstance(value, dict) and isinstance(value.get("config"), dict) and "class_name" in value):
+        return value
+    module = value.get("module") or ""
+    if "layers" not in module and "models" not in module and module != "keras":
+        return value
+    cls = resolve(value["class_name"], value.get("registered_name"), module, None, "layers")
+    if cls is None or not _is_layer_class(cls):
+        return value
+    return {**value, "config": clean_layer_config(cls, value["config"])}
 
 
 def accepted_kwargs(cls):

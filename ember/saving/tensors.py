@@ -47,7 +47,8 @@ def save_tensors(tensors, path, metadata=None) -> None:
     for name, value in dict(tensors).items():
         if not isinstance(name, str):
             raise TypeError(f"save_tensors: names must be str, got {name!r}")
-        arrays[name] = numpy.ascontiguousarray(value.numpy() if hasattr(value, "numpy") else numpy.asarray(value))
+        array = numpy.asarray(value.numpy() if hasattr(value, "numpy") else value)
+        arrays[name] = numpy.require(array, requirements="C")  # keeps 0-d arrays 0-d
         if arrays[name].dtype == object:
             raise TypeError(f"save_tensors: tensor {name!r} has dtype object; only numeric arrays can be saved")
     if path.endswith(".npz"):
