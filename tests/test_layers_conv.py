@@ -273,6 +273,15 @@ def test_convolution2d_keras1_positional_window():
         assert layers.Convolution2D(8, (3, 3), 2).strides == (2, 2)
 
 
+def test_legacy_warnings_point_at_the_callers_line():
+    with pytest.warns(DeprecationWarning) as record:
+        layers.Convolution2D(4, 3, 3, border_mode="same")
+        layers.Conv1D(nb_filter=4, filter_length=3)
+        layers.MaxPooling1D(pool_length=2, border_mode="valid")
+    assert len(record) == 6
+    assert all(w.filename == __file__ for w in record), [w.filename for w in record]
+
+
 def test_conv_keras2_keywords_and_conflicts():
     with pytest.warns(DeprecationWarning, match="border_mode"):
         layer = layers.Conv2D(nb_filter=4, kernel_size=3, border_mode="same", dim_ordering="tf")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import inspect
+import os
+import sys
 import warnings
 
 from ... import activations, constraints, initializers, regularizers
@@ -13,6 +15,7 @@ from ..legacy import rename_legacy_kwargs
 from .arguments import spatial_output_shape, standardize_data_format, standardize_padding, standardize_tuple
 
 _OPS = {1: conv1d, 2: conv2d}
+_EMBER_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))) + os.sep
 _LAYOUTS = {1: "(batch, steps, channels)", 2: "(batch, height, width, channels)"}
 
 # Keras 3 arguments a Keras 2 keyword may stand for (see ember/layers/legacy.py)
@@ -40,7 +43,11 @@ def take_legacy_kwargs(cls, kwargs: dict, given: dict, targets: tuple, name: str
     messages (default ``cls``'s).
     """
     name = name or cls.__name__
-    kwargs = rename_legacy_kwargs(name, kwargs, targets)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        kwargs = rename_legacy_kwargs(name, kwargs, targets)
+    for w in caught:  # re-issued from the caller's line, so Python's default filters show them in scripts
+        warnings.warn(w.message, w.category, stacklevel=_caller_stacklevel())
     params = inspect.signature(cls.__init__).parameters
     for key in targets:
         if key in kwargs:
@@ -55,7 +62,20 @@ def take_legacy_kwargs(cls, kwargs: dict, given: dict, targets: tuple, name: str
 
 def warn_legacy(layer: str, old: str, new: str) -> None:
     """The DeprecationWarning for a Keras 1/2 spelling without an entry in ``legacy.LEGACY_KWARGS``."""
-    warnings.warn(f"{layer}: `{old}` is the Keras 2 name; use `{new}` instead", DeprecationWarning, stacklevel=4)
+    message = f"{layer}: `{old}` is the Keras 2 name; use `{new}` instead"
+    warnings.warn(message, DeprecationWarning, stacklevel=_caller_stacklevel())
+
+
+def _caller_stacklevel() -> int:
+    """The ``stacklevel`` of the first frame outside the ``ember`` package, seen from the caller of this helper.
+
+    Warnings attributed to the user's line are shown by Python's default filters
+    when that line is in ``__main__`` (a script), and point at the code to change.
+    """
+    frame, level = sys._getframe(2), 2
+    while frame is not None and frame.f_code.co_filename.startswith(_EMBER_ROOT):
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 class BaseConv(Layer):
