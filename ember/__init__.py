@@ -33,6 +33,7 @@ _SUBPACKAGES = {
     "optimizers",
     "preprocessing",
     "regularizers",
+    "saving",
     "training",
     "utils",
 }

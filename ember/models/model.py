@@ -62,6 +62,31 @@ class Model(Trainer, Layer):
         names = [layer.name for layer in self.layers]
         raise ValueError(f"get_layer: no layer named {name!r}; the layers are {names}")
 
+    # ---- saving (ember.saving does the work) ---------------------------------
+    def save(self, filepath, overwrite=True, include_optimizer=True):
+        """Write the model (config, weights, optimizer state) to a Keras 3 ``.keras`` file."""
+        from ..saving import save_model
+
+        return save_model(self, filepath, overwrite=overwrite, include_optimizer=include_optimizer)
+
+    def save_weights(self, filepath, overwrite=True):
+        """Write the weights to a Keras 3 ``.weights.h5`` file."""
+        from ..saving import save_weights
+
+        return save_weights(self, filepath, overwrite=overwrite)
+
+    def load_weights(self, filepath, skip_mismatch=False, by_name=False):
+        """Read weights from ``.weights.h5``, a Keras 2 ``.h5`` or a ``.keras`` file."""
+        from ..saving import load_weights
+
+        return load_weights(self, filepath, skip_mismatch=skip_mismatch, by_name=by_name)
+
+    def to_json(self, **kwargs) -> str:
+        """The model's architecture as Keras 3 JSON."""
+        from ..saving import to_json
+
+        return to_json(self, **kwargs)
+
     def summary(self, line_length=None, positions=None, print_fn=None, expand_nested=False, show_trainable=False):
         """Print the layers, their output shapes and parameter counts as Keras does."""
         from .summary import print_summary
