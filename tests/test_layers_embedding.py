@@ -75,11 +75,6 @@ def test_mask_zero(rng):
     assert getattr(plain(idx), "_keras_mask", None) is None
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="ember/layers/layer.py (not this file's owner): Layer.__call__ only propagates an input mask through "
-    "layers whose call() takes `mask`, so Dense drops it; Keras passes it on through every supports_masking layer",
-)
 def test_mask_zero_reaches_a_dense_head_and_the_loss():
     """The mask flows through Dense (as in Keras) and the loss averages over the kept steps only."""
 

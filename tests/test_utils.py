@@ -471,9 +471,6 @@ def test_deserialize_reads_a_keras_written_layer(keras):
     )
 
 
-@pytest.mark.xfail(
-    strict=False, reason="ember.layers.Dense does not accept Keras 3.15's quantization_config config key"
-)
 def test_deserialize_reads_a_keras_written_layer_config_unchanged(keras):
     config = keras.utils.serialize_keras_object(keras.layers.Dense(5, name="kd"))
     assert isinstance(utils.deserialize_keras_object(config), ember.layers.Dense)

@@ -291,20 +291,29 @@ class Layer:
         if not self.built:
             self._build_for(inputs)
         sig = self._call_signature
-        if "training" in sig and kwargs.get("training") is None:
-            kwargs["training"] = current_training()
-        if "mask" in sig and kwargs.get("mask") is None:
+        accepts_any = "**" in sig
+        # training: explicit, else inherited from the enclosing model call; dropped (as Keras does)
+        # when this call() does not take it, but still set for the layers it calls
+        training = kwargs.pop("training", None)
+        if training is None:
+            training = current_training()
+        if "training" in sig or (accepts_any and training is not None):
+            kwargs["training"] = training
+        # the input mask reaches call() when it takes one, and compute_mask() in any case
+        previous_mask = kwargs.pop("mask", None)
+        if previous_mask is None:
             masks = [getattr(t, "_keras_mask", None) for t in flatten(inputs)]
             if any(m is not None for m in masks):
-                kwargs["mask"] = masks[0] if not isinstance(inputs, (list, tuple, dict)) else masks
+                previous_mask = masks[0] if not isinstance(inputs, (list, tuple, dict)) else masks
+        if previous_mask is not None and ("mask" in sig or accepts_any):
+            kwargs["mask"] = previous_mask
         self._losses = []
-        training_scope = kwargs.get("training") if "training" in sig else current_training()
-        with _TrainingScope(training_scope):
+        with _TrainingScope(training):
             outputs = self.call(inputs, *rest, **kwargs)
         if self.activity_regularizer is not None:
             for out in flatten(outputs):
                 self.add_loss(self.activity_regularizer(out) / max(out.shape[0], 1))
-        self._attach_mask(inputs, outputs, kwargs.get("mask"))
+        self._attach_mask(inputs, outputs, previous_mask)
         if "_first_output_shapes" not in self.__dict__:  # what summary() shows for layers outside a graph
             object.__setattr__(
                 self, "_first_output_shapes", [tuple(t.shape) for t in flatten(outputs) if hasattr(t, "shape")]
@@ -415,10 +424,12 @@ class Layer:
 
 # ---- helpers ---------------------------------------------------------------------
 def _signature(fn):
+    """The keyword names ``fn`` takes; ``"**"`` stands for a ``**kwargs`` catch-all."""
     try:
-        return set(inspect.signature(fn).parameters)
+        params = inspect.signature(fn).parameters.values()
     except (TypeError, ValueError):
         return set()
+    return {"**" if p.kind is p.VAR_KEYWORD else p.name for p in params}
 
 
 def _dtype_name(dtype) -> str:

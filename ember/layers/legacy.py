@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import sys
 import warnings
+
+_EMBER_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def caller_stacklevel() -> int:
+    """The ``stacklevel`` that points a warning at the first frame outside Ember (the user's line)."""
+    level, frame = 1, sys._getframe(1)
+    while frame is not None and os.path.abspath(frame.f_code.co_filename).startswith(_EMBER_ROOT):
+        frame = frame.f_back
+        level += 1
+    return level
+
 
 # old keyword -> the Keras 3 keyword that replaced it
 LEGACY_KWARGS = {
@@ -36,7 +50,9 @@ def rename_legacy_kwargs(layer_name: str, kwargs: dict, allowed: tuple) -> dict:
             if new in kwargs:
                 raise TypeError(f"{layer_name}: got both `{old}` (Keras 2) and `{new}`; pass only `{new}`")
             warnings.warn(
-                f"{layer_name}: `{old}` is the Keras 2 name; use `{new}` instead", DeprecationWarning, stacklevel=3
+                f"{layer_name}: `{old}` is the Keras 2 name; use `{new}` instead",
+                DeprecationWarning,
+                stacklevel=caller_stacklevel(),
             )
             kwargs[new] = kwargs.pop(old)
     return kwargs

@@ -35,8 +35,16 @@ class Dense(Layer):
         activity_regularizer=None,
         kernel_constraint=None,
         bias_constraint=None,
+        lora_rank=None,
+        lora_alpha=None,
+        quantization_config=None,
         **kwargs,
     ):
+        if lora_rank or quantization_config is not None:
+            raise NotImplementedError(
+                f"Dense: LoRA and quantization are not supported by Ember yet "
+                f"(got lora_rank={lora_rank}, quantization_config={quantization_config})"
+            )
         kwargs = rename_legacy_kwargs("Dense", kwargs, ("units", "kernel_initializer"))
         if "units" in kwargs:
             if units is not None:
@@ -104,4 +112,5 @@ class Dense(Layer):
             "bias_regularizer": regularizers.serialize(self.bias_regularizer),
             "kernel_constraint": constraints.serialize(self.kernel_constraint),
             "bias_constraint": constraints.serialize(self.bias_constraint),
+            "quantization_config": None,
         }
