@@ -10,6 +10,7 @@ from ..data.preprocessing.categorical import normalize, to_categorical
 from ..data.preprocessing.sequence import pad_sequences
 from ..data.unpack import unpack_x_y_sample_weight
 from . import np_utils
+from .graph_plot import graph_to_dot, plot_graph
 from .model_visualization import model_to_dot, plot_model
 from .object_registration import (
     CustomObjectScope,
@@ -19,6 +20,7 @@ from .object_registration import (
     get_registered_object,
     register_keras_serializable,
 )
+from .plots import plot_confusion_matrix, plot_history, plot_kfold, plot_roc
 from .random_seed import get_random_seed, set_random_seed
 from .serialization import deserialize_keras_object, serialize_keras_object
 
@@ -33,11 +35,17 @@ __all__ = [
     "get_random_seed",
     "get_registered_name",
     "get_registered_object",
+    "graph_to_dot",
     "model_to_dot",
     "normalize",
     "np_utils",
     "pad_sequences",
+    "plot_confusion_matrix",
+    "plot_graph",
+    "plot_history",
+    "plot_kfold",
     "plot_model",
+    "plot_roc",
     "register_keras_serializable",
     "serialize_keras_object",
     "set_random_seed",
