@@ -1,0 +1,318 @@
+"""Reading TensorFlow Serving's JSON requests into arrays, and writing the responses.
+
+Two request forms are accepted, as TensorFlow Serving's REST API defines them:
+
+- row form: ``{"instances": [instance, ...]}``. With one model input each
+  instance is that input's value for one example (a number or nested list); with
+  several inputs each instance is an object ``{"<input name>": value, ...}``.
+  Answered with ``{"predictions": [...]}``: one entry per instance, the output's
+  value, or ``{"<output name>": value, ...}`` when the model has several outputs.
+- columnar form: ``{"inputs": batch}`` or ``{"inputs": {"<input name>": batch, ...}}``,
+  each batch a nested list whose first axis is the examples. Answered with
+  ``{"outputs": batch}`` or ``{"outputs": {"<output name>": batch, ...}}``.
+
+An optional ``"signature_name"`` string is accepted and ignored (a model has
+one signature). Values must be JSON numbers (booleans for bool inputs); strings,
+``null``, TensorFlow Serving's ``{"b64": ...}`` binary values, ragged lists and
+numbers that do not fit the input's dtype are refused with a 400.
+``NaN``/``Infinity``/``-Infinity`` tokens (which Python's and TensorFlow Serving's
+JSON readers accept) are refused unless the server allows non-finite inputs;
+non-finite outputs are written as those same tokens, as TensorFlow Serving does.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np  # host-side: request parsing and response encoding
+
+from .errors import RequestError
+from .signature import ModelSignature, TensorSpec
+
+ROW_KEY = "instances"
+COLUMN_KEY = "inputs"
+
+
+def _describe(value) -> str:
+    text = json.dumps(value, allow_nan=True) if not isinstance(value, (bytes, bytearray)) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _first_bad_leaf(value, path="", want_bool=False):
+    """The first leaf of a nested list that is not a JSON number (or bool), as ``(path, leaf)``; None if all are."""
+    if isinstance(value, list):
+        for i, item in enumerate(value):
+            found = _first_bad_leaf(item, f"{path}[{i}]", want_bool)
+            if found is not None:
+                return found
+        return None
+    if isinstance(value, bool):
+        return None if want_bool else (path, value)
+    if isinstance(value, float) and not want_bool:
+        return None
+    if isinstance(value, int) and not want_bool and -(2**63) <= value < 2**64:
+        return None
+    return (path, value)
+
+
+def _kind_name(value) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, dict):
+        return "a binary {'b64': ...} value" if "b64" in value else "an object"
+    if isinstance(value, int):
+        return "an integer too large for any dtype"
+    return type(value).__name__
+
+
+def to_array(value, spec: TensorSpec, where: str, allow_nonfinite: bool, check_leaves: bool = True) -> np.ndarray:
+    """``value`` (a list of examples) as an array of ``spec.dtype``, checked against ``spec``.
+
+    Args:
+        value: a JSON list whose first axis is the examples.
+        spec: the model input it is for.
+        where: the request's place for messages (``"instances"``, ``"inputs['a']"``).
+        allow_nonfinite: accept NaN and infinities.
+        check_leaves: look at every value for booleans mixed with numbers
+            (which NumPy would read as 0/1); skipped when the body has none.
+
+    Returns:
+        An array of shape ``(examples,) + instance shape`` and dtype ``spec.dtype``.
+
+    Raises:
+        RequestError: 400 with what was expected and what came.
+    """
+    dtype = np.dtype(spec.dtype)
+    want_bool = dtype.kind == "b"
+    expected = "booleans" if want_bool else f"numbers ({dtype.name})"
+    if not isinstance(value, list) or not value:
+        raise RequestError(400, f"{where}: expected a non-empty list of examples, got {_describe(value)}")
+    try:
+        raw = np.array(value)
+    except (ValueError, OverflowError, TypeError):
+        bad = _first_bad_leaf(value, want_bool=want_bool)
+        if bad is not None:
+            raise RequestError(
+                400, f"{where}{bad[0]}: expected {expected} for input '{spec.name}', got {_kind_name(bad[1])}"
+            ) from None
+        raise RequestError(
+            400,
+            f"{where}: the examples are ragged (nested lists of different lengths); expected each to have shape "
+            f"{_shape_text(spec.instance_shape)} for input '{spec.name}'",
+        ) from None
+    kind = raw.dtype.kind
+    if kind not in "biuf" or (kind == "b") != want_bool or (check_leaves and kind in "iuf"):
+        bad = _first_bad_leaf(value, want_bool=want_bool)
+    else:
+        bad = None
+    if kind not in "biuf" or (kind == "b") != want_bool or bad is not None:
+        if bad is None:  # e.g. numbers mixed with booleans
+            raise RequestError(
+                400, f"{where}: expected {expected} for input '{spec.name}', got {raw.dtype.name} values"
+            )
+        raise RequestError(
+            400, f"{where}{bad[0]}: expected {expected} for input '{spec.name}', got {_kind_name(bad[1])}"
+        )
+    if kind == "f" and not allow_nonfinite and not np.all(np.isfinite(raw)):
+        index = np.argwhere(~np.isfinite(raw))[0]
+        raise RequestError(
+            400,
+            f"{where}{''.join(f'[{i}]' for i in index)}: expected finite numbers for input '{spec.name}', got "
+            f"{float(raw[tuple(index)])!r} (NaN and infinities are refused by this server; start it with "
+            "allow_nonfinite=True to accept them)",
+        )
+    if dtype.kind in "iu" and kind == "f":
+        finite = np.isfinite(raw)
+        if not np.all(raw[finite] == np.floor(raw[finite])) or not np.all(finite):
+            index = np.argwhere(~finite | (np.where(finite, raw, 0) != np.floor(np.where(finite, raw, 0))))[0]
+            raise RequestError(
+                400,
+                f"{where}{''.join(f'[{i}]' for i in index)}: expected integers ({dtype.name}) for input "
+                f"'{spec.name}', got {float(raw[tuple(index)])!r}",
+            )
+    if dtype.kind in "iu" and raw.size:
+        info = np.iinfo(dtype)
+        if raw.min() < info.min or raw.max() > info.max:
+            raise RequestError(
+                400,
+                f"{where}: expected integers in [{info.min}, {info.max}] ({dtype.name}) for input '{spec.name}', "
+                f"got values in [{raw.min()}, {raw.max()}]",
+            )
+    with np.errstate(over="ignore", invalid="ignore"):
+        arr = raw.astype(dtype)
+    if dtype.kind == "f" and kind in "iuf" and not np.array_equal(np.isfinite(arr), np.isfinite(raw)):
+        raise RequestError(
+            400,
+            f"{where}: values out of the range of {dtype.name} for input '{spec.name}' "
+            f"(largest: {float(np.abs(raw).max())!r})",
+        )
+    return _check_shape(arr, spec, where)
+
+
+def _shape_text(shape) -> str:
+    if shape is None:
+        return "any"
+    return "(" + ", ".join("None" if d is None else str(d) for d in shape) + ("," if len(shape) == 1 else "") + ")"
+
+
+def _check_shape(arr: np.ndarray, spec: TensorSpec, where: str) -> np.ndarray:
+    expected = spec.instance_shape
+    if expected is None:
+        return arr
+    got = arr.shape[1:]
+    if expected == (1,) and got == ():  # scalars for a (None, 1) input, as models accept (batch,) data
+        return arr.reshape(-1, 1)
+    if len(got) != len(expected) or any(e is not None and e != g for e, g in zip(expected, got)):
+        raise RequestError(
+            400,
+            f"{where}: expected each example of input '{spec.name}' to have shape {_shape_text(expected)} "
+            f"(model input shape {_shape_text(spec.shape)}), got {len(arr)} example(s) of shape {_shape_text(got)}",
+        )
+    return arr
+
+
+def parse_body(body: bytes):
+    """The request body as a JSON object.
+
+    Raises:
+        RequestError: 400 when it is not UTF-8, not JSON, or not an object.
+    """
+    if not body:
+        raise RequestError(400, 'request body is empty; expected JSON such as {"instances": [...]}')
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise RequestError(400, f"request body is not UTF-8 text: {exc}") from None
+    try:
+        payload = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RequestError(
+            400, f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
+        ) from None
+    except RecursionError:
+        raise RequestError(400, "request body is JSON nested too deeply to read") from None
+    if not isinstance(payload, dict):
+        raise RequestError(
+            400,
+            f'expected a JSON object with an "instances" or "inputs" key, '
+            f"got {type(payload).__name__} {_describe(payload)}",
+        )
+    return payload
+
+
+def read_request(payload: dict, signature: ModelSignature, allow_nonfinite: bool = False, has_booleans: bool = True):
+    """The model inputs a TensorFlow Serving request asks for.
+
+    Args:
+        payload: the request's JSON object.
+        signature: the served model's signature.
+        allow_nonfinite: accept NaN and infinities in the inputs.
+        has_booleans: whether the body may hold ``true``/``false`` (when it
+            cannot, the per-value check for booleans among numbers is skipped).
+
+    Returns:
+        ``(arrays, form)``: one array per model input (in the model's order, the
+        examples first), and ``"instances"`` or ``"inputs"``, the form used.
+
+    Raises:
+        RequestError: 400 with what was expected and what came.
+    """
+    keys = set(payload)
+    unknown = sorted(keys - {ROW_KEY, COLUMN_KEY, "signature_name"})
+    if unknown:
+        raise RequestError(
+            400,
+            f"unexpected key(s) {unknown} in the request; "
+            'expected "instances" or "inputs" (and optionally "signature_name")',
+        )
+    if (ROW_KEY in keys) == (COLUMN_KEY in keys):
+        raise RequestError(
+            400,
+            'expected exactly one of "instances" (row form) or "inputs" (columnar form), got '
+            + ("both" if ROW_KEY in keys else f"keys {sorted(keys)}"),
+        )
+    name = payload.get("signature_name", "serving_default")
+    if not isinstance(name, str):
+        raise RequestError(400, f'"signature_name": expected a string, got {_describe(name)}')
+    names = [spec.name for spec in signature.inputs]
+    if ROW_KEY in payload:
+        columns = _row_columns(payload[ROW_KEY], names)
+        where = [ROW_KEY if len(names) == 1 else f"{ROW_KEY}[*]['{n}']" for n in names]
+        form = ROW_KEY
+    else:
+        columns = _columnar(payload[COLUMN_KEY], names)
+        where = [COLUMN_KEY if len(names) == 1 else f"{COLUMN_KEY}['{n}']" for n in names]
+        form = COLUMN_KEY
+    arrays = [
+        to_array(col, spec, w, allow_nonfinite, has_booleans) for col, spec, w in zip(columns, signature.inputs, where)
+    ]
+    sizes = {len(a) for a in arrays}
+    if len(sizes) > 1:
+        raise RequestError(
+            400,
+            f"{COLUMN_KEY}: expected the same number of examples for every input, got "
+            + ", ".join(f"{n}: {len(a)}" for n, a in zip(names, arrays)),
+        )
+    return arrays, form
+
+
+def _row_columns(instances, names: list) -> list:
+    if not isinstance(instances, list):
+        raise RequestError(400, f'"{ROW_KEY}": expected a list of examples, got {_describe(instances)}')
+    if not instances:
+        raise RequestError(400, f'"{ROW_KEY}" is empty; expected at least one example')
+    named = isinstance(instances[0], dict) and "b64" not in instances[0]
+    if len(names) == 1 and not named:
+        return [instances]
+    columns = [[] for _ in names]
+    for i, instance in enumerate(instances):
+        if not isinstance(instance, dict) or "b64" in instance:
+            raise RequestError(
+                400,
+                f"{ROW_KEY}[{i}]: expected an object with keys {names} (one per model input), "
+                f"got {_describe(instance)}",
+            )
+        if set(instance) != set(names):
+            raise RequestError(
+                400, f"{ROW_KEY}[{i}]: expected keys {names} (the model's inputs), got keys {sorted(instance)}"
+            )
+        for column, n in zip(columns, names):
+            column.append(instance[n])
+    return columns
+
+
+def _columnar(inputs, names: list) -> list:
+    if isinstance(inputs, dict) and "b64" not in inputs:
+        if set(inputs) != set(names):
+            raise RequestError(
+                400, f'"{COLUMN_KEY}": expected keys {names} (the model\'s inputs), got keys {sorted(inputs)}'
+            )
+        return [inputs[n] for n in names]
+    if len(names) != 1:
+        raise RequestError(
+            400,
+            f'"{COLUMN_KEY}": the model has {len(names)} inputs {names}; expected an object with one batch per input',
+        )
+    return [inputs]
+
+
+def write_response(outputs: list, signature: ModelSignature, form: str) -> bytes:
+    """The JSON answer to a request of ``form`` (see the module docstring), encoded as UTF-8."""
+    names = [spec.name for spec in signature.outputs] or [f"output_{i}" for i in range(len(outputs))]
+    if len(names) != len(outputs):
+        names = [f"output_{i}" for i in range(len(outputs))]
+    if form == ROW_KEY:
+        if len(outputs) == 1:
+            answer = {"predictions": outputs[0].tolist()}
+        else:
+            lists = [o.tolist() for o in outputs]
+            answer = {"predictions": [dict(zip(names, row)) for row in zip(*lists)]}
+    elif len(outputs) == 1:
+        answer = {"outputs": outputs[0].tolist()}
+    else:
+        answer = {"outputs": {n: o.tolist() for n, o in zip(names, outputs)}}
+    return json.dumps(answer, allow_nan=True, separators=(",", ":")).encode("utf-8")
