@@ -1,1 +1,1 @@
-"""The ember command: doctor, demo, summary, predict, convert, export-onnx, plot, serve (being written)."""
+"""The ``ember`` command's tools: ``doctor`` (inspect the machine), ``demo``, and the CLI in ``cli``."""
