@@ -1,0 +1,1 @@
+"""Ember's benchmarks: ``python benchmarks/run.py`` (see benchmarks/README.md)."""

@@ -1,0 +1,194 @@
+"""Ember vs PyTorch 2.13 eager vs Keras 3 (torch backend): training and inference throughput and peak memory.
+
+Run from the repository root::
+
+    python benchmarks/run.py [--workloads mnist_mlp,mnist_cnn,imdb_lstm,tiny_mlp] [--frameworks ember,torch,keras]
+                             [--quick] [--reps N] [--threads unset|1|2] [--coretype SkylakeX] [--json out.json]
+
+Every (workload, framework) pair runs in a fresh subprocess (so imports, thread pools and the memory high-water
+mark of one never leak into another) on the same synthetic data and the same initial weights. The table gives
+training and inference samples/s (median of the timed chunks after a warm-up chunk), the ratios Ember/PyTorch
+and Ember/Keras (above 1 means Ember is faster), and the peak-memory growth in MiB. See benchmarks/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+if ROOT not in sys.path:
+    sys.path.insert(0, ROOT)
+
+FRAMEWORKS = ("ember", "torch", "keras")
+ALL_WORKLOADS = ("mnist_mlp", "mnist_cnn", "imdb_lstm", "tiny_mlp")
+THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _child(args) -> None:
+    from benchmarks.harness import measure
+    from benchmarks.workloads import WORKLOADS
+
+    name, framework = args.child.split(":")
+    torch_threads = None if args.torch_threads == "default" else int(args.torch_threads)
+    result = measure(WORKLOADS[name], framework, args.reps, torch_threads)
+    print("RESULT " + json.dumps(result))
+
+
+def _child_env(threads: str, coretype: str | None) -> dict:
+    env = dict(os.environ)
+    if threads == "unset":
+        for var in THREAD_VARS:
+            env.pop(var, None)
+    elif threads != "inherit":
+        for var in THREAD_VARS:
+            env[var] = threads
+    if coretype:
+        env["OPENBLAS_CORETYPE"] = coretype
+    env["PYTHONPATH"] = ROOT + os.pathsep + env.get("PYTHONPATH", "")
+    env.setdefault("PYTHONWARNINGS", "ignore")
+    return env
+
+
+def _run_pair(workload, framework, reps, threads, coretype, timeout) -> dict:
+    # PyTorch runs with 2 threads (the issue's setting) unless --threads names a count for everyone.
+    torch_threads = "2" if threads in ("inherit",) else ("default" if threads == "unset" else threads)
+    cmd = [
+        sys.executable,
+        os.path.abspath(__file__),
+        "--child",
+        f"{workload}:{framework}",
+        "--reps",
+        str(reps),
+        "--torch-threads",
+        torch_threads,
+    ]
+    start = time.perf_counter()
+    try:
+        proc = subprocess.run(
+            cmd, env=_child_env(threads, coretype), capture_output=True, text=True, timeout=timeout, cwd=ROOT
+        )
+    except subprocess.TimeoutExpired:
+        return dict(workload=workload, framework=framework, error=f"timed out after {timeout}s")
+    for line in proc.stdout.splitlines()[::-1]:
+        if line.startswith("RESULT "):
+            result = json.loads(line[len("RESULT ") :])
+            result["wall_s"] = time.perf_counter() - start
+            return result
+    tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
+    return dict(workload=workload, framework=framework, error=" | ".join(tail) or f"exit code {proc.returncode}")
+
+
+def _ratio(a, b):
+    return f"{a / b:.2f}" if a and b else "-"
+
+
+def _fmt(value, digits=0):
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def format_table(results: list[dict]) -> str:
+    """The results as a Markdown table: one row per workload, samples/s, ratios and peak memory."""
+    by_key = {(r["workload"], r["framework"]): r for r in results}
+    workloads = list(dict.fromkeys(r["workload"] for r in results))
+    header = (
+        "| workload | train Ember | train PyTorch | train Keras | E/PT | E/K "
+        "| infer Ember | infer PyTorch | infer Keras | E/PT | E/K | peak MiB E / PT / K |"
+    )
+    lines = [header, "|" + "---|" * 12]
+    for name in workloads:
+        row = {fw: by_key.get((name, fw), {}) for fw in FRAMEWORKS}
+        train = {fw: row[fw].get("train_sps") for fw in FRAMEWORKS}
+        infer = {fw: row[fw].get("infer_sps") for fw in FRAMEWORKS}
+        mem = " / ".join(_fmt(row[fw].get("peak_mb")) for fw in FRAMEWORKS)
+        lines.append(
+            f"| {name} | {_fmt(train['ember'])} | {_fmt(train['torch'])} | {_fmt(train['keras'])} "
+            f"| {_ratio(train['ember'], train['torch'])} | {_ratio(train['ember'], train['keras'])} "
+            f"| {_fmt(infer['ember'])} | {_fmt(infer['torch'])} | {_fmt(infer['keras'])} "
+            f"| {_ratio(infer['ember'], infer['torch'])} | {_ratio(infer['ember'], infer['keras'])} | {mem} |"
+        )
+    errors = [f"- {r['workload']}/{r['framework']}: {r['error']}" for r in results if "error" in r]
+    return "\n".join(lines + ([""] + errors if errors else []))
+
+
+def machine_line(threads, coretype) -> str:
+    try:
+        load = os.getloadavg()[0]
+    except OSError:
+        load = float("nan")
+    cpu = platform.processor() or "cpu"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return (
+        f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, load {load:.2f} at start, "
+        f"BLAS threads {threads}, OPENBLAS_CORETYPE {coretype or os.environ.get('OPENBLAS_CORETYPE', 'auto')}"
+    )
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workloads", default=",".join(ALL_WORKLOADS), help="comma-separated subset")
+    parser.add_argument("--frameworks", default=",".join(FRAMEWORKS), help="comma-separated subset")
+    parser.add_argument("--quick", action="store_true", help="3 timed chunks instead of --reps (a smoke run)")
+    parser.add_argument("--reps", type=int, default=7, help="timed chunks per measurement (median reported)")
+    parser.add_argument(
+        "--threads",
+        default="inherit",
+        help="BLAS/OpenMP threads for every child: 'inherit' (the environment's; PyTorch set to 2), 'unset' "
+        "(variables removed; PyTorch's default) or a count (variables and PyTorch set to it)",
+    )
+    parser.add_argument("--coretype", default=None, help="OPENBLAS_CORETYPE for the children, e.g. SkylakeX")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per (workload, framework) process")
+    parser.add_argument("--json", default=None, help="also write all results (with the raw chunk times) here")
+    parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--torch-threads", default="2", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.reps = 3
+    if args.child:
+        _child(args)
+        return 0
+
+    workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    frameworks = [f.strip() for f in args.frameworks.split(",") if f.strip()]
+    for name in workloads:
+        if name not in ALL_WORKLOADS:
+            parser.error(f"--workloads: expected names from {', '.join(ALL_WORKLOADS)}, got {name!r}")
+    for name in frameworks:
+        if name not in FRAMEWORKS:
+            parser.error(f"--frameworks: expected names from {', '.join(FRAMEWORKS)}, got {name!r}")
+    if args.coretype and args.coretype.lower() == "skylakex":
+        with open("/proc/cpuinfo") as f:
+            if "avx512f" not in f.read():
+                parser.error("--coretype SkylakeX: this CPU has no AVX-512 (avx512f not in /proc/cpuinfo)")
+
+    machine = machine_line(args.threads, args.coretype)
+    print(machine, flush=True)
+    results = []
+    for name in workloads:
+        for framework in frameworks:
+            result = _run_pair(name, framework, args.reps, args.threads, args.coretype, args.timeout)
+            results.append(result)
+            status = result.get("error") or (
+                f"train {result['train_sps']:,.0f}/s  infer {result['infer_sps']:,.0f}/s  "
+                f"peak +{result['peak_mb']:.0f} MiB  ({result['wall_s']:.0f}s)"
+            )
+            print(f"  {name:10s} {framework:6s} {status}", flush=True)
+    print()
+    print(format_table(results))
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump({"machine": machine, "args": vars(args), "results": results}, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
