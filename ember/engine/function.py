@@ -82,15 +82,20 @@ class Function:
                 break
         wrap = Tensor._wrap
         if not record:
-            return tuple(wrap(o) for o in outs) if multiple else wrap(outs[0])
-        fn._edges = tuple(_edge(t) for t in tensors)
-        fn._out_meta = tuple((o.shape, o.dtype) for o in outs)
-        fn._retained = None
-        fn._freed = False
-        if not multiple:
-            o = outs[0]
-            return wrap(o, fn, 0) if o.dtype.kind == "f" else wrap(o)
-        return tuple(wrap(o, fn, i) if o.dtype.kind == "f" else wrap(o) for i, o in enumerate(outs))
+            result = tuple(wrap(o) for o in outs) if multiple else wrap(outs[0])
+        else:
+            fn._edges = tuple(_edge(t) for t in tensors)
+            fn._out_meta = tuple((o.shape, o.dtype) for o in outs)
+            fn._retained = None
+            fn._freed = False
+            if not multiple:
+                o = outs[0]
+                result = wrap(o, fn, 0) if o.dtype.kind == "f" else wrap(o)
+            else:
+                result = tuple(wrap(o, fn, i) if o.dtype.kind == "f" else wrap(o) for i, o in enumerate(outs))
+        if _recorder is not None:  # ember.compile is tracing a step
+            _recorder(fn, tensors, attrs, result)
+        return result
 
     def _release(self) -> None:
         """Drop the saved arrays; keep the edges so a second backward can say why it fails."""
@@ -178,6 +183,9 @@ def _scalar_dtype(x, ref_float, ref):
         return ref.dtype if ref is not None and ref.dtype.kind in "iuf" else numpy.int64
     return ref_float if ref_float is not None else floatx()
 
+
+# set by ember.compile while it traces a step: called as _recorder(fn, input_tensors, attrs, result)
+_recorder = None
 
 # bound at the end of the import of engine/tensor.py (which imports this module)
 Tensor = tensor = None

@@ -31,6 +31,9 @@ class Trainer:
         self._compiled_loss = None
         self._compiled_metrics = None
         self._loss_tracker = RunningMean()
+        self.jit_compile = "auto"
+        self.run_eagerly = False
+        self._train_function = None
 
     # ---- compile -------------------------------------------------------------
     def compile(
@@ -56,6 +59,10 @@ class Trainer:
         self._compiled_loss = CompiledLoss(loss, loss_weights) if loss is not None else None
         self._compiled_metrics = CompiledMetrics(metrics, weighted_metrics)
         self.run_eagerly = run_eagerly
+        if jit_compile not in ("auto", True, False):
+            raise ValueError(f"compile: jit_compile must be 'auto', True or False, got {jit_compile!r}")
+        self.jit_compile = jit_compile
+        self._train_function = None
         self.compiled = True
         self.stop_training = False
 
@@ -132,6 +139,25 @@ class Trainer:
             warnings.warn("The model does not have any trainable weights.", stacklevel=2)
         return self._metric_logs(y, y_pred, sample_weight)
 
+    def make_train_function(self, force=False):
+        """The function ``fit`` calls per batch: the compiled step, or ``train_step`` when eager.
+
+        The compiled step (:class:`ember.compile.CompiledTrainFunction`) is used
+        when ``jit_compile`` is ``"auto"`` or True, ``run_eagerly`` is False and
+        ``train_step`` is not overridden; it is kept until the next ``compile``.
+        """
+        if self._train_function is not None and not force:
+            return self._train_function
+        jit = getattr(self, "jit_compile", False)
+        overridden = type(self).train_step is not Trainer.train_step
+        if jit and not self.run_eagerly and not overridden:
+            from ..compile import CompiledTrainFunction
+
+            self._train_function = CompiledTrainFunction(self, force=jit is True)
+        else:
+            self._train_function = self.train_step
+        return self._train_function
+
     def test_step(self, data) -> dict:
         x, y, sample_weight = data
         with no_grad():
@@ -205,6 +231,7 @@ class Trainer:
             steps=train.steps,
         )
         self.stop_training = False
+        train_function = self.make_train_function()
         callbacks.on_train_begin()
         logs = {}
         for epoch in range(initial_epoch, epochs):
@@ -212,7 +239,7 @@ class Trainer:
             callbacks.on_epoch_begin(epoch)
             for step, batch in enumerate(train):
                 callbacks.on_train_batch_begin(step)
-                logs = self.train_step(batch)
+                logs = train_function(batch)
                 callbacks.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break

@@ -1,0 +1,334 @@
+"""``StepPlan``: a traced forward + loss + backward, replayed on raw arrays.
+
+A plan is built from one :class:`~ember.compile.tracer.Tracer` run. Every
+tensor the step touched gets a *slot* in one flat list of arrays:
+
+- input slots: the batch arrays (x, y, sample_weight, flattened), bound anew per step;
+- variable slots: read from ``variable.data`` at the start of each replay
+  (so optimizer updates, ``set_weights`` and callbacks are seen);
+- constant slots: arrays that were neither inputs, variables nor produced
+  by a recorded function (scalars, fixed masks): kept as traced;
+- value slots: the outputs of the recorded functions.
+
+``replay(arrays)`` runs each recorded function's ``forward`` on the slot
+arrays (one reused Function object per step entry, no Tensors, no graph
+edges), repeats BatchNormalization's moving-statistics updates and draws
+fresh dropout masks where the eager step did, then walks the backward in
+the order the eager ``backward()`` used, summing gradients per output and
+into one gradient per trainable variable exactly as the engine does. The
+arithmetic is the same as the eager step's, op for op, so the numbers are
+bit-identical; fused entries (see :mod:`ember.compile.fusion`) are the
+exception and say so.
+
+Shapes: slot arrays have the shapes of the trace; a batch of another shape
+needs another plan (the caller keys plans by input shapes and dtypes).
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ..engine.autograd import _topological_order, sum_to_shape
+from ..engine.function import _LEAF
+from ..engine.sparse_grad import RowSparseGrad
+from ..engine.variable import Variable
+
+_INPUT, _VARIABLE, _CONSTANT, _VALUE = range(4)
+
+
+class UntraceableError(Exception):
+    """The traced step cannot be replayed as a plan; the message says why."""
+
+
+class Step:
+    """One forward entry: the function object reused each replay, its attrs and its slots."""
+
+    __slots__ = ("fn", "attrs", "in_slots", "out_slots", "draw", "edges", "out_meta", "name")
+
+    def __init__(self, fn, attrs, in_slots, out_slots, draw, name):
+        self.fn = fn
+        self.attrs = attrs
+        self.in_slots = in_slots
+        self.out_slots = out_slots
+        self.draw = draw
+        self.edges = None  # (kind, target, out_index, shape, dtype) per input; target: step or weight index
+        self.out_meta = None
+        self.name = name
+
+
+class StepPlan:
+    """The replayable form of one traced training step (forward, loss, backward).
+
+    Args:
+        tracer: a finished Tracer (no problems).
+        inputs: the batch tensors the step was traced with, flattened (x, y, sample_weight).
+        loss: the scalar loss tensor of the traced step.
+        outputs: the model's outputs (flattened y_pred tensors).
+        weights: the trainable Variables, in the order the optimizer gets their gradients.
+    """
+
+    fused = ()
+
+    def __init__(self, tracer, inputs, loss, outputs, weights):
+        if tracer.problems:
+            raise UntraceableError("; ".join(dict.fromkeys(tracer.problems)))
+        self.weights = list(weights)
+        self.device = loss.device
+        self.slots = []  # the arrays: constants filled now, the rest per replay
+        self.kinds = []
+        self.input_slots = []
+        self.variable_slots = []  # (slot, variable)
+        self.constants = []  # (slot, array) as traced, for comparing two traces
+        self.steps = []
+        self.signature = []
+        where = {}  # id(tensor) -> slot
+        self._keep = [inputs, loss, outputs, tracer.records]  # ids stay unique while the plan is built
+
+        def new_slot(kind, array=None):
+            self.slots.append(array)
+            self.kinds.append(kind)
+            return len(self.slots) - 1
+
+        for t in inputs:
+            slot = new_slot(_INPUT)
+            self.input_slots.append(slot)
+            where[id(t)] = slot
+        stat_at = {}
+        for position, update in tracer.stat_updates:
+            stat_at.setdefault(position, []).append(update)
+        self.stat_updates = []  # (after step index, layer, mean slot, variance slot)
+        step_of_fn = {}
+        for i, rec in enumerate(tracer.records):
+            for update in stat_at.pop(i, ()):
+                self._add_stat_update(update, where, len(self.steps))
+            in_slots = []
+            for t in rec.inputs:
+                slot = where.get(id(t))
+                if slot is None:
+                    if isinstance(t, Variable):
+                        slot = new_slot(_VARIABLE)
+                        self.variable_slots.append((slot, t))
+                    elif t.requires_grad and t.grad_fn is None:
+                        raise UntraceableError(
+                            f"{rec.fn.op_name()} reads a leaf tensor that requires grad and is no Variable"
+                        )
+                    else:
+                        if t.grad_fn is not None:
+                            raise UntraceableError(f"{rec.fn.op_name()} reads a tensor made outside the traced step")
+                        slot = new_slot(_CONSTANT, t.data)
+                        self.constants.append((slot, t.data))
+                    where[id(t)] = slot
+                in_slots.append(slot)
+            out_slots = []
+            for t in rec.outputs:
+                slot = new_slot(_VALUE)
+                where[id(t)] = slot
+                out_slots.append(slot)
+            fn = rec.fn
+            step = Step(_fresh(fn), rec.attrs, tuple(in_slots), tuple(out_slots), rec.draw, fn.op_name())
+            step_of_fn[id(fn)] = len(self.steps)
+            self.steps.append(step)
+            self.signature.append(
+                (type(fn), step.in_slots, step.out_slots, _attr_signature(rec.attrs, rec.draw is not None))
+            )
+        for position in sorted(stat_at):
+            for update in stat_at[position]:
+                self._add_stat_update(update, where, len(self.steps))
+        self.signature.append(tuple((a, len(self.steps)) for a, *_ in self.stat_updates))
+
+        self.loss_slot = where.get(id(loss))
+        self.output_slots = [where.get(id(t)) for t in outputs]
+        if self.loss_slot is None or None in self.output_slots:
+            raise UntraceableError("the loss or a model output was not made by the traced operations")
+        self.signature.append((self.loss_slot, tuple(self.output_slots)))
+        self._build_backward(loss, step_of_fn)
+        del self._keep
+
+    def _add_stat_update(self, update, where, after):
+        mean, variance = where.get(id(update.mean)), where.get(id(update.variance))
+        if mean is None or variance is None:
+            raise UntraceableError(f"{update.layer.name}: the batch statistics were not made by the traced operations")
+        self.stat_updates.append((after, update.layer, mean, variance))
+
+    def _build_backward(self, loss, step_of_fn):
+        """The backward order of the eager engine, with edges pointing at steps and weight indices."""
+        weight_index = {id(w): i for i, w in enumerate(self.weights)}
+        self.backward_order = []
+        if loss.grad_fn is None:
+            raise UntraceableError("the loss does not depend on any trainable weight")
+        self.loss_step = step_of_fn.get(id(loss.grad_fn))
+        self.loss_out_index = loss._out_index
+        for fn in _topological_order(loss.grad_fn):
+            index = step_of_fn.get(id(fn))
+            if index is None:
+                raise UntraceableError(f"{fn.op_name()} is in the loss's graph but was not traced in this step")
+            step = self.steps[index]
+            edges = []
+            for edge in fn._edges:
+                if edge is None:
+                    edges.append(None)
+                    continue
+                kind, target, out_index, shape, dtype = edge
+                if kind == _LEAF:
+                    i = weight_index.get(id(target))
+                    edges.append(None if i is None else (_LEAF, i, 0, shape, dtype))
+                else:
+                    edges.append((kind, step_of_fn[id(target)], out_index, shape, dtype))
+            step.edges = tuple(edges)
+            step.out_meta = fn._out_meta
+            self.backward_order.append(index)
+        self.signature.append(tuple(self.backward_order))
+
+    # ---- replay ---------------------------------------------------------------------------------------
+    def replay(self, arrays):
+        """Run the step on the batch ``arrays`` (flat, as traced); returns (loss array, outputs, grads).
+
+        ``grads`` has one entry per weight: an array owned by the caller, a
+        RowSparseGrad, or None where no gradient reached the weight.
+        """
+        slots = self.slots
+        for slot, array in zip(self.input_slots, arrays):
+            slots[slot] = array
+        for slot, variable in self.variable_slots:
+            slots[slot] = variable.data
+        device = self.device
+        stat_updates = self.stat_updates
+        next_stat = 0
+        for i, step in enumerate(self.steps):
+            while next_stat < len(stat_updates) and stat_updates[next_stat][0] == i:
+                self._stat_update(stat_updates[next_stat])
+                next_stat += 1
+            attrs = step.attrs
+            if step.draw is not None:
+                attrs = dict(attrs, mask=step.draw.mask(device))
+            raw = step.fn.forward(*[slots[s] for s in step.in_slots], **attrs)
+            if len(step.out_slots) == 1:
+                slots[step.out_slots[0]] = _as_array(raw[0] if type(raw) is tuple else raw)
+            else:
+                for s, o in zip(step.out_slots, raw):
+                    slots[s] = _as_array(o)
+        while next_stat < len(stat_updates):
+            self._stat_update(stat_updates[next_stat])
+            next_stat += 1
+        grads = self._backward()
+        return slots[self.loss_slot], [slots[s] for s in self.output_slots], grads
+
+    def _stat_update(self, entry):
+        from ..engine.grad_mode import no_grad
+        from ..engine.tensor import Tensor
+
+        _, layer, mean, variance = entry
+        with no_grad():
+            type(layer)._update_moving_statistics(
+                layer, Tensor._wrap(self.slots[mean]), Tensor._wrap(self.slots[variance])
+            )
+
+    def _backward(self):
+        steps, xp = self.steps, self.device.xp
+        loss = self.slots[self.loss_slot]
+        pending = {self.loss_step: [None] * len(steps[self.loss_step].out_slots)}
+        pending[self.loss_step][self.loss_out_index] = xp.ones(loss.shape, dtype=loss.dtype)
+        grads = [None] * len(self.weights)
+        given = set()
+        for index in self.backward_order:
+            step = steps[index]
+            grads_out = pending.pop(index, None)
+            if grads_out is None:
+                continue
+            grads_out = [_dense(xp, g, meta) for g, meta in zip(grads_out, step.out_meta)]
+            grads_in = step.fn.backward(*grads_out)
+            if type(grads_in) is not tuple:
+                grads_in = (grads_in,)
+            for edge, g in zip(step.edges, grads_in):
+                if edge is None or g is None:
+                    continue
+                kind, target, out_index, shape, dtype = edge
+                if isinstance(g, numpy.generic):
+                    g = numpy.asarray(g)
+                if not isinstance(g, RowSparseGrad):
+                    g = sum_to_shape(g, shape, step.name)
+                if g.dtype != dtype:
+                    g = g.astype(dtype)
+                if kind == _LEAF:
+                    if not isinstance(g, RowSparseGrad) and (g.base is not None or id(g) in given):
+                        g = g.copy()
+                    given.add(id(g))
+                    old = grads[target]
+                    if old is None:
+                        grads[target] = g
+                    elif isinstance(old, RowSparseGrad):
+                        total = old + g
+                        grads[target] = total if isinstance(total, RowSparseGrad) else total
+                    else:
+                        grads[target] = old + g
+                else:
+                    got = pending.get(target)
+                    if got is None:
+                        got = pending[target] = [None] * len(steps[target].out_slots)
+                    got[out_index] = g if got[out_index] is None else got[out_index] + g
+        return grads
+
+    def compatible(self, other) -> tuple[bool, str]:
+        """Whether ``other`` (a trace of another batch of the same shapes) recorded the same step."""
+        if self.signature != other.signature:
+            return False, "the operations differ between two batches (Python control flow on the data?)"
+        for (_, a), (_, b) in zip(self.constants, other.constants):
+            if a.shape != b.shape or a.dtype != b.dtype or not bool((a == b).all()):
+                return False, "a constant array differs between two batches (made from the data outside the ops?)"
+        for s, t in zip(self.steps, other.steps):
+            if s.draw is None and not _same_attrs(s.attrs, t.attrs):
+                return False, f"{s.name}: its array arguments differ between two batches"
+        return True, ""
+
+
+def _fresh(fn):
+    """A new Function object of ``fn``'s class with its device and gradient needs, for replay."""
+    step_fn = type(fn).__new__(type(fn))
+    step_fn.device = fn.device
+    step_fn.xp = fn.xp
+    step_fn.needs_input_grad = fn.needs_input_grad
+    return step_fn
+
+
+def _as_array(o):
+    if isinstance(o, (numpy.generic, float, int)):
+        return numpy.asarray(o)
+    return o
+
+
+def _dense(xp, g, meta):
+    if g is None:
+        return xp.zeros(meta[0], dtype=meta[1])
+    if isinstance(g, RowSparseGrad):
+        return g.dense_array()
+    return g
+
+
+def _attr_signature(attrs, drawn):
+    """Attrs with arrays replaced by (shape, dtype): arrays are compared by value separately."""
+    out = []
+    for k in sorted(attrs):
+        v = attrs[k]
+        if hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, numpy.generic):
+            v = ("array", tuple(v.shape), str(v.dtype))
+        elif isinstance(v, (list, tuple)) and any(hasattr(e, "shape") for e in v):
+            v = ("arrays", len(v))
+        out.append((k, _hashable(v)))
+    return (tuple(out), drawn)
+
+
+def _hashable(v):
+    try:
+        hash(v)
+        return v
+    except TypeError:
+        return repr(v)
+
+
+def _same_attrs(a, b):
+    for k, v in a.items():
+        w = b.get(k)
+        if hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, numpy.generic):
+            if v.shape != w.shape or not bool((v == w).all()):
+                return False
+    return True
