@@ -1,6 +1,9 @@
 """``ember.utils``: Keras's ``keras.utils`` names (array helpers, seeding, plotting, the custom-object registry).
 
-Everything here is re-exported from the module that defines it.
+Everything here is re-exported from the module that defines it. ``__all__`` lists the names
+Keras's ``keras.utils`` has; Ember's own pictures (``plot_history``, ``plot_kfold``,
+``plot_confusion_matrix``, ``plot_roc``, ``plot_graph``, ``graph_to_dot``) are importable from here
+too but kept out of it.
 """
 
 from ..backend.keras_api import clear_session
@@ -35,17 +38,11 @@ __all__ = [
     "get_random_seed",
     "get_registered_name",
     "get_registered_object",
-    "graph_to_dot",
     "model_to_dot",
     "normalize",
     "np_utils",
     "pad_sequences",
-    "plot_confusion_matrix",
-    "plot_graph",
-    "plot_history",
-    "plot_kfold",
     "plot_model",
-    "plot_roc",
     "register_keras_serializable",
     "serialize_keras_object",
     "set_random_seed",
