@@ -89,26 +89,6 @@ def _fit_interrupted_then_resumed(lib, make_model, backup_dir, **backup_kwargs):
     return model, history, files, metadata
 
 
-def _trainer_resumes() -> bool:
-    """Whether Ember's fit starts at ``model._initial_epoch`` (the hook BackupAndRestore sets)."""
-    model = _ember_model()
-    x, y = _data()
-
-    class SetInitial(ecb.Callback):
-        def on_train_begin(self, logs=None):
-            self.model._initial_epoch = 2
-
-    history = model.fit(x, y, epochs=3, batch_size=48, shuffle=False, verbose=0, callbacks=[SetInitial()])
-    return history.epoch == [2]
-
-
-requires_resume_hook = pytest.mark.skipif(
-    "not _trainer_resumes()",
-    reason="ember.training.trainer.Trainer.fit does not start at model._initial_epoch yet (it needs "
-    "`initial_epoch = self._initial_epoch or initial_epoch` right after callbacks.on_train_begin())",
-)
-
-
 # --------------------------------------------------------------------------------------
 # ModelCheckpoint
 # --------------------------------------------------------------------------------------
@@ -178,7 +158,6 @@ def test_backup_and_restore_arguments_match_keras(tmp_path):
         ecb.BackupAndRestore(str(tmp_path), save_freq="batch")
 
 
-@requires_resume_hook
 @pytest.mark.parametrize("optimizer", ["adam", "sgd"])
 def test_interrupted_fit_resumes_bit_for_bit(tmp_path, optimizer):
     x, y = _data()
@@ -199,7 +178,6 @@ def test_interrupted_fit_resumes_bit_for_bit(tmp_path, optimizer):
     assert not os.path.exists(backup_dir)  # delete_checkpoint=True
 
 
-@requires_resume_hook
 def test_interrupted_fit_matches_keras_backup_and_restore(tmp_path):
     emodel, ehist, efiles, emeta = _fit_interrupted_then_resumed(ember, _ember_model, str(tmp_path / "e"))
     kmodel, khist, kfiles, kmeta = _fit_interrupted_then_resumed(keras, _keras_model, str(tmp_path / "k"))

@@ -233,6 +233,9 @@ class Trainer:
         self.stop_training = False
         train_function = self.make_train_function()
         callbacks.on_train_begin()
+        # BackupAndRestore sets the epoch to resume from while on_train_begin runs
+        initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
+        self._initial_epoch = None
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
@@ -252,6 +255,7 @@ class Trainer:
                     batch_size=validation_batch_size or batch_size,
                     steps=validation_steps,
                     verbose=0,
+                    callbacks=callbacks,
                     return_dict=True,
                     _from_fit=True,
                 )
@@ -285,9 +289,10 @@ class Trainer:
         data = make_batches(x, y, sample_weight, batch_size, False, steps)
         self._ensure_built(data)
         verbose = 1 if verbose == "auto" else verbose
-        callbacks = CallbackList(
-            callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps
-        )
+        if not (_from_fit and isinstance(callbacks, CallbackList)):  # inside fit: fit's callbacks see the test hooks
+            callbacks = CallbackList(
+                callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps
+            )
         self.reset_metrics()
         callbacks.on_test_begin()
         logs = {}
