@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy  # host-side scalar bias corrections
 
+from ..engine.sparse_grad import RowSparseGrad
 from .base import Optimizer
 
 
@@ -90,6 +91,11 @@ class Adam(Optimizer):
             )
         return constants
 
+    def _wants_sparse(self, variable) -> bool:
+        # An embedding's row-sparse gradient: the moments still decay everywhere (as with the dense gradient,
+        # whose other rows are zeros), but the gradient terms touch only the rows the batch looked up.
+        return True
+
     def update_step(self, gradient, variable, learning_rate):
         xp = variable.device.xp
         dt = variable.dtype.type
@@ -100,11 +106,20 @@ class Adam(Optimizer):
         v = self._velocities[i].data
         tmp = self._buffer(variable, 0)
         m *= beta_1
-        m += xp.multiply(gradient, one_minus_beta_1, out=tmp)
         v *= beta_2
-        xp.multiply(gradient, gradient, out=tmp)
-        tmp *= one_minus_beta_2
-        v += tmp
+        if isinstance(gradient, RowSparseGrad):
+            # repeats summed in the order the dense gradient sums them; adding the zero rows is exact, so skip it
+            gradient = gradient.coalesce()
+            rows, values = gradient.indices, gradient.values
+            m[rows] += values * one_minus_beta_1
+            squared = values * values
+            squared *= one_minus_beta_2
+            v[rows] += squared
+        else:
+            m += xp.multiply(gradient, one_minus_beta_1, out=tmp)
+            xp.multiply(gradient, gradient, out=tmp)
+            tmp *= one_minus_beta_2
+            v += tmp
         if self.amsgrad:
             v_hat = self._velocity_hats[i].data
             xp.maximum(v_hat, v, out=v_hat)
