@@ -25,9 +25,7 @@ SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed-programs"
 ROOTS = ("keras", "ember")
 
 # "program: statement or chain" -> what is missing (and who brings it)
-KNOWN_MISSING = {
-    "graph_e.py: em.utils.plot_graph": "ember.utils.plot_graph (the picture of a tensor's graph; the tools issue)",
-}
+KNOWN_MISSING: dict = {}
 
 
 def _rewrite_module(name: str) -> str:
