@@ -284,9 +284,21 @@ def test_lambda_layers_are_refused_unless_safe_mode_is_off(tmp_path):
         saving.load_model(path)
     with pytest.raises(saving.UnsafeDeserializationError):
         saving.model_from_json(kmodel.to_json())
-    if not hasattr(ember.layers, "Lambda"):
-        with pytest.raises(ValueError, match="Lambda"):
-            saving.load_model(path, safe_mode=False)
+    x = _x((4, 3))
+    loaded = saving.load_model(path, safe_mode=False)  # the caller trusts the file: the lambda runs
+    _close(loaded.predict(x, verbose=0), kmodel.predict(x, verbose=0))
+
+
+def test_an_ember_lambda_layer_loads_in_keras_and_back_with_safe_mode_off(tmp_path):
+    model = ember.Sequential([ember.Input((3,)), ember.layers.Dense(2), ember.layers.Lambda(lambda t: t * 2.0 - 1.0)])
+    path = str(tmp_path / "ember_lambda.keras")
+    model.save(path)
+    x = _x((5, 3), seed=1)
+    expected = model.predict(x, verbose=0)
+    with pytest.raises(saving.UnsafeDeserializationError, match="safe_mode=False"):
+        saving.load_model(path)
+    _close(saving.load_model(path, safe_mode=False).predict(x, verbose=0), expected)
+    _close(keras.models.load_model(path, safe_mode=False).predict(x, verbose=0), expected)
 
 
 def test_nothing_is_unpickled(tmp_path, monkeypatch):

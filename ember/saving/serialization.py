@@ -171,14 +171,14 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, family
     inner = dict(inner or {})
     if _is_layer_class(cls):
         inner = clean_layer_config(cls, inner)
-        obj = _from_config(cls, inner, custom_objects)
+        obj = _from_config(cls, inner, custom_objects, safe_mode)
         build_config = config.get("build_config")
         if build_config and not getattr(obj, "built", True) and build_config.get("input_shape") is not None:
             shape = build_config["input_shape"]
             obj.build(_tuple_shape(shape))
             obj.built = True
         return obj
-    return _from_config(cls, inner, custom_objects)
+    return _from_config(cls, inner, custom_objects, safe_mode)
 
 
 def resolve(class_name, registered_name=None, module=None, custom_objects=None, family=None):
@@ -334,11 +334,13 @@ def dtype_name(dtype) -> str:
     return dtype
 
 
-def _from_config(cls, config, custom_objects):
+def _from_config(cls, config, custom_objects, safe_mode=True):
     try:
         params = inspect.signature(cls.from_config).parameters
     except (TypeError, ValueError, AttributeError):
         params = {}
+    if "safe_mode" in params:  # e.g. Lambda, which holds Python code the caller has allowed (or not)
+        return cls.from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
     if "custom_objects" in params:
         return cls.from_config(config, custom_objects=custom_objects)
     with registry.CustomObjectScope(custom_objects or {}):
