@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 
+from .._object_config import deserialize_object, serialize_object
 from ..engine.tensor import Tensor, tensor
 from ..initializers.base import _snake_case
 
@@ -61,20 +62,7 @@ class Constraint:
 
 def serialize(constraint) -> dict | None:
     """The Keras 3 config dict of a constraint: ``{"module", "class_name", "config", "registered_name"}``."""
-    if constraint is None:
-        return None
-    if not hasattr(constraint, "get_config"):
-        raise ValueError(
-            f"constraints.serialize: expected a Constraint (an object with get_config), got {constraint!r}"
-        )
-    cls = type(constraint)
-    known = _REGISTRY.get(cls.__name__) is cls
-    return {
-        "module": _MODULE if known else cls.__module__,
-        "class_name": cls.__name__,
-        "config": constraint.get_config(),
-        "registered_name": None if known else cls.__name__,
-    }
+    return serialize_object(constraint, "constraints", "a Constraint", _REGISTRY, _MODULE)
 
 
 def deserialize(config, custom_objects=None):
@@ -87,22 +75,7 @@ def deserialize(config, custom_objects=None):
     Returns:
         A new constraint instance.
     """
-    lookup = {**_REGISTRY, **(custom_objects or {})}
-    if isinstance(config, str):
-        name, kwargs = config, {}
-    elif isinstance(config, dict) and "class_name" in config:
-        name = config.get("registered_name") or config["class_name"]
-        if name not in lookup:
-            name = config["class_name"]
-        kwargs = config.get("config") or {}
-    else:
-        raise ValueError(
-            f"constraints.deserialize: expected a name or a dict with 'class_name' and 'config', got {config!r}"
-        )
-    cls = lookup.get(name)
-    if cls is None:
-        raise ValueError(f"constraints.deserialize: unknown constraint {name!r}; known names: {sorted(_REGISTRY)}")
-    return cls.from_config(kwargs) if hasattr(cls, "from_config") else cls(**kwargs)
+    return deserialize_object(config, custom_objects, "constraints", "constraint", _REGISTRY)
 
 
 def get(identifier):

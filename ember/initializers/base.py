@@ -12,6 +12,7 @@ from __future__ import annotations
 import inspect
 import re
 
+from .._object_config import deserialize_object, serialize_object
 from ..engine.tensor import Tensor
 
 _MODULE = "keras.initializers"  # what serialize() writes, so configs load in Keras as well
@@ -79,20 +80,7 @@ def serialize(initializer) -> dict:
     Returns:
         A dict that :func:`deserialize` (and ``keras.initializers.deserialize``) turns back into it.
     """
-    if initializer is None:
-        return None
-    if not hasattr(initializer, "get_config"):
-        raise ValueError(
-            f"initializers.serialize: expected an Initializer (an object with get_config), got {initializer!r}"
-        )
-    cls = type(initializer)
-    known = _REGISTRY.get(cls.__name__) is cls
-    return {
-        "module": _MODULE if known else cls.__module__,
-        "class_name": cls.__name__,
-        "config": initializer.get_config(),
-        "registered_name": None if known else cls.__name__,
-    }
+    return serialize_object(initializer, "initializers", "an Initializer", _REGISTRY, _MODULE)
 
 
 def deserialize(config, custom_objects=None):
@@ -105,22 +93,7 @@ def deserialize(config, custom_objects=None):
     Returns:
         A new initializer instance.
     """
-    lookup = {**_REGISTRY, **(custom_objects or {})}
-    if isinstance(config, str):
-        name, kwargs = config, {}
-    elif isinstance(config, dict) and "class_name" in config:
-        name = config.get("registered_name") or config["class_name"]
-        if name not in lookup:
-            name = config["class_name"]
-        kwargs = config.get("config") or {}
-    else:
-        raise ValueError(
-            f"initializers.deserialize: expected a name or a dict with 'class_name' and 'config', got {config!r}"
-        )
-    cls = lookup.get(name)
-    if cls is None:
-        raise ValueError(f"initializers.deserialize: unknown initializer {name!r}; known names: {sorted(_REGISTRY)}")
-    return cls.from_config(kwargs) if hasattr(cls, "from_config") else cls(**kwargs)
+    return deserialize_object(config, custom_objects, "initializers", "initializer", _REGISTRY)
 
 
 def get(identifier):

@@ -11,6 +11,7 @@ import inspect
 import math
 import numbers
 
+from .._object_config import deserialize_object, serialize_object
 from ..engine.creation import zeros
 from ..engine.tensor import Tensor, tensor
 from ..initializers.base import _snake_case
@@ -80,20 +81,7 @@ class Regularizer:
 
 def serialize(regularizer) -> dict | None:
     """The Keras 3 config dict of a regularizer: ``{"module", "class_name", "config", "registered_name"}``."""
-    if regularizer is None:
-        return None
-    if not hasattr(regularizer, "get_config"):
-        raise ValueError(
-            f"regularizers.serialize: expected a Regularizer (an object with get_config), got {regularizer!r}"
-        )
-    cls = type(regularizer)
-    known = _REGISTRY.get(cls.__name__) is cls
-    return {
-        "module": _MODULE if known else cls.__module__,
-        "class_name": cls.__name__,
-        "config": regularizer.get_config(),
-        "registered_name": None if known else cls.__name__,
-    }
+    return serialize_object(regularizer, "regularizers", "a Regularizer", _REGISTRY, _MODULE)
 
 
 def deserialize(config, custom_objects=None):
@@ -106,22 +94,7 @@ def deserialize(config, custom_objects=None):
     Returns:
         A new regularizer instance.
     """
-    lookup = {**_REGISTRY, **(custom_objects or {})}
-    if isinstance(config, str):
-        name, kwargs = config, {}
-    elif isinstance(config, dict) and "class_name" in config:
-        name = config.get("registered_name") or config["class_name"]
-        if name not in lookup:
-            name = config["class_name"]
-        kwargs = config.get("config") or {}
-    else:
-        raise ValueError(
-            f"regularizers.deserialize: expected a name or a dict with 'class_name' and 'config', got {config!r}"
-        )
-    cls = lookup.get(name)
-    if cls is None:
-        raise ValueError(f"regularizers.deserialize: unknown regularizer {name!r}; known names: {sorted(_REGISTRY)}")
-    return cls.from_config(kwargs) if hasattr(cls, "from_config") else cls(**kwargs)
+    return deserialize_object(config, custom_objects, "regularizers", "regularizer", _REGISTRY)
 
 
 def get(identifier):
