@@ -25,6 +25,8 @@ import warnings
 import numpy
 
 from ..backend.config import floatx
+from ..backend.device import default_device
+from ..engine.dtypes import default_dtype_for
 from ..engine.grad_mode import no_grad
 from ..engine.tensor import Tensor
 from ..engine.variable import Variable
@@ -476,8 +478,12 @@ def _input_batch_shape(layer_name, kwargs):
 
 
 def _as_tensor(x):
+    """A layer input as a tensor; a NumPy batch headed for the cpu is wrapped, not copied."""
     if isinstance(x, Tensor) or x is None:
         return x
+    if type(x) is numpy.ndarray and default_device().type == "cpu":
+        wanted = default_dtype_for(x)
+        return Tensor._wrap(x if x.dtype == wanted else x.astype(wanted))
     return Tensor(x)
 
 
