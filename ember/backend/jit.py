@@ -95,7 +95,11 @@ class Kernel:
             numba = _load_numba()
             if not numba:
                 return None
-            dispatcher = self._dispatcher = numba.njit(**self.options)(self.function)
+            try:
+                dispatcher = numba.njit(**self.options)(self.function)
+            except RuntimeError:  # no place to cache it (a function defined in a string or a read-only tree)
+                dispatcher = numba.njit(**{**self.options, "cache": False})(self.function)
+            self._dispatcher = dispatcher
         return dispatcher
 
     def __call__(self, *args):
