@@ -231,3 +231,20 @@ def test_a_crashing_check_becomes_a_warning(monkeypatch):
     found = run_checks(probe_coretype=False)
     crashed = [c for c in found if "probe exploded" in c.summary]
     assert crashed and crashed[0].status == "warn" and exit_status(found) == 0
+
+
+def test_missing_numba_points_to_the_speed_kernels(monkeypatch):
+    _fake_missing_module(monkeypatch, "numba")
+    (check,) = checks.check_kernels()
+    assert check.status == "missing" and "NumPy kernels" in check.summary
+    assert check.fix == f"{sys.executable} -m pip install numba"
+
+
+def test_numba_switched_off_by_ember_jit_is_reported(monkeypatch):
+    pytest.importorskip("numba", reason="numba (the speed extra) is not installed")
+    monkeypatch.setenv("EMBER_JIT", "0")
+    (check,) = checks.check_kernels()
+    assert check.status == "info" and "EMBER_JIT=0" in check.summary and check.fix == "unset EMBER_JIT"
+    monkeypatch.setenv("EMBER_JIT", "1")
+    (check,) = checks.check_kernels()
+    assert check.status == "ok" and check.data["enabled"] is True

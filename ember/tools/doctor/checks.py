@@ -347,6 +347,26 @@ def _package(section, name, module, pip_name, purpose) -> Check:
     return Check(section, name, "ok", f"{name} {version}", data={"version": version})
 
 
+def check_kernels() -> list[Check]:
+    """numba, for the optional compiled CPU kernels (ember/backend/jit.py): the LSTM gates, the optimizers' updates."""
+    s = "Compiled CPU kernels"
+    switch = probes.environ().get("EMBER_JIT")
+    off = switch is not None and switch.strip().lower() in ("0", "false", "off", "no")
+    mod = probes.module("numba")
+    if mod is None:
+        return [
+            Check(s, "numba", "missing",
+                  "numba is not installed: Ember runs its NumPy kernels (correct, slower for LSTMs and optimizers)",
+                  pip_fix("numba"))
+        ]  # fmt: skip
+    version = getattr(mod, "__version__", "?")
+    if off:
+        return [Check(s, "numba", "info", f"numba {version} installed but switched off (EMBER_JIT={switch})",
+                      "unset EMBER_JIT", {"version": version, "enabled": False})]  # fmt: skip
+    summary = f"numba {version}: compiled kernels on"
+    return [Check(s, "numba", "ok", summary, data={"version": version, "enabled": True})]
+
+
 def check_saving() -> list[Check]:
     s = "Saving"
     h5py = probes.module("h5py")
@@ -449,7 +469,7 @@ def run_checks(probe_coretype: bool = True) -> list[Check]:
     """Every check, in report order. Never raises: a probe that crashes becomes a ``warn`` line."""
     steps = [
         check_python, check_ember, check_numpy, lambda: check_blas(probe_coretype), check_machine,
-        check_gpu, check_saving, check_pictures, check_exchange, check_datasets,
+        check_gpu, check_kernels, check_saving, check_pictures, check_exchange, check_datasets,
     ]  # fmt: skip
     out = []
     for step in steps:
