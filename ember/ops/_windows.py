@@ -19,6 +19,9 @@ Conventions, per spatial axis:
 from __future__ import annotations
 
 import numbers
+import threading
+
+import numpy
 
 PADDINGS = ("valid", "same")
 
@@ -110,3 +113,75 @@ def window_view(xp, x, out_hw, k_hw, s_hw, d_hw):
 def as_2d_input(x):
     """A 1-D channels-last array (N, W, C) viewed as (N, 1, W, C); 2-D arrays unchanged."""
     return x[:, None] if x.ndim == 3 else x
+
+
+# ---- im2col in blocks ----------------------------------------------------------------------------------------------
+
+#: Bytes of im2col matrix per block on the CPU. A block of this size stays in the cache between its copy and its
+#: matmul, which on a 2-core EPYC made the whole convolution faster than one big im2col + one big matmul (the big
+#: matrix streams through memory twice; 1 to 2 MiB measured best), and it bounds the working memory (W2's second
+#: convolution: 2 MiB instead of an 81 MiB im2col matrix). Other array modules (CuPy) take the whole batch in one block.
+BLOCK_BYTES = 2 << 20
+
+#: An op may keep a whole im2col matrix up to this size for its backward rather than copy it again there (a
+#: first convolution's few input channels make the copy slow per byte: W2's first one is 3 MiB).
+KEEP_BYTES = 4 << 20
+
+
+def row_blocks(xp, n: int, out_hw, row_bytes: int) -> list:
+    """Blocks ``(n0, n1, h0, h1)`` of output rows covering ``(n, oh, ow)``, each about ``BLOCK_BYTES`` of im2col.
+
+    ``row_bytes`` is the im2col size of one output row (``ow * kh * kw * c * itemsize``). A block is either
+    whole images (``h0, h1 = 0, oh``) or a run of rows of one image, so its output rows are contiguous in
+    the ``(n * oh * ow, ...)`` order: rows ``(n0 * oh + h0) * ow`` to ``((n1 - 1) * oh + h1) * ow``.
+    """
+    oh = out_hw[0]
+    if xp is not numpy or n * oh * row_bytes <= BLOCK_BYTES:
+        return [(0, n, 0, oh)]
+    images = BLOCK_BYTES // (oh * row_bytes)
+    if images >= 1:
+        return [(i, min(i + images, n), 0, oh) for i in range(0, n, images)]
+    rows = max(BLOCK_BYTES // row_bytes, 1)
+    return [(i, i + 1, h, min(h + rows, oh)) for i in range(n) for h in range(0, oh, rows)]
+
+
+def block_rows(block, out_hw) -> slice:
+    """The rows of the ``(n * oh * ow, ...)`` matrix that ``block`` (from :func:`row_blocks`) covers."""
+    n0, n1, h0, h1 = block
+    oh, ow = out_hw
+    return slice((n0 * oh + h0) * ow, ((n1 - 1) * oh + h1) * ow)
+
+
+_scratch = threading.local()
+
+
+def scratch(xp, size: int, dtype):
+    """A work array of ``size`` elements of ``dtype``, reused by this thread (NumPy) or new (other modules).
+
+    For data that lives within one call only (an im2col block): never return it or keep it on an op.
+    The thread's buffer grows to the largest size asked for, which :func:`row_blocks` bounds to about
+    ``BLOCK_BYTES`` (or one output row's im2col when that is larger).
+    """
+    dtype = numpy.dtype(dtype)
+    if xp is not numpy:
+        return xp.empty(size, dtype=dtype)
+    nbytes = size * dtype.itemsize
+    buf = getattr(_scratch, "buf", None)
+    if buf is None or buf.nbytes < nbytes:
+        buf = _scratch.buf = numpy.empty(max(nbytes, 64), dtype=numpy.uint8)
+    return buf[:nbytes].view(dtype)
+
+
+def im2col_block(xp, xpad, block, out_hw, k_hw, s_hw, d_hw, out=None):
+    """The im2col rows of ``block``: ``(rows, kh * kw * c)``, in ``out`` if given.
+
+    Without ``out`` they land in a scratch array, valid until the next call.
+    """
+    n0, n1, h0, h1 = block
+    c = xpad.shape[-1]
+    windows = window_view(xp, xpad[n0:n1], out_hw, k_hw, s_hw, d_hw)[:, h0:h1]
+    if out is None:
+        out = scratch(xp, windows.size, xpad.dtype)
+    cols = out.reshape(windows.shape)
+    cols[...] = windows
+    return out.reshape(-1, k_hw[0] * k_hw[1] * c)

@@ -12,23 +12,34 @@ Like Keras (and every DL framework) these are cross-correlations: the kernel is
 not flipped. Padding "same" follows TensorFlow: ``out = ceil(in / stride)``
 and the odd padding cell goes to the bottom/right.
 
-How they run: the forward pass of conv1d/conv2d is im2col (a strided window
-view copied once into a (positions, kh*kw*in) matrix) and one matmul; the
-input gradient is one matmul per kernel offset, added into a strided view of
-a zero buffer of the padded input's shape. The transposed convolution is the
-same two steps the other way around. Loops run over kernel offsets only.
+How they run: the forward pass of conv1d/conv2d is im2col and a matmul, in
+blocks of output rows of about ``_windows.BLOCK_BYTES`` of im2col (a strided
+window view copied into a reused scratch matrix, then multiplied while it is
+still in the cache); no im2col matrix is kept for backward, which copies the
+blocks again for the kernel gradient (a small matrix, up to
+``_windows.KEEP_BYTES``, is kept instead). The input gradient is one matmul per
+kernel offset and block, added into a strided view of a zero buffer of the
+padded input's shape, and is skipped when the input needs none (a first layer's
+data). The transposed convolution is the same two steps the other way around.
+Loops run over blocks and kernel offsets only.
 """
 
 from __future__ import annotations
 
+import numpy
+
 from ..engine.function import Function
+from . import _windows
 from ._windows import (
     as_2d_input,
     as_tuple,
+    block_rows,
     check_padding,
     check_rank,
+    im2col_block,
     offset_slice,
     pad_spatial,
+    row_blocks,
     spatial_geometry,
     window_view,
 )
@@ -52,9 +63,14 @@ class Conv2D(Function):
     """2-D convolution (cross-correlation), channels-last.
 
     Shapes: x (N, H, W, C), kernel (KH, KW, C, F) -> (N, OH, OW, F).
-    Gradients: kernel = cols^T @ g (cols = im2col of the padded input, kept from
-    forward); input = sum over offsets of g @ kernel[offset]^T, placed at the
-    offset's strided cells.
+
+    Forward: im2col in blocks of output rows (:func:`~ember.ops._windows.row_blocks`): each block's windows
+    are copied into a reused scratch matrix (rows, KH*KW*C) and multiplied by the kernel (KH*KW*C, F) into its
+    rows of the output. Backward keeps the padded input, not the im2col matrix (unless it is small, KEEP_BYTES):
+    the kernel gradient is cols^T @ g summed over the same blocks (their im2col copied again), the input
+    gradient is, per block, one matmul g @ kernel[a, b]^T per kernel offset added into the offset's strided
+    cells of the padded gradient.
+    A 1x1 kernel with stride 1 and no padding is one plain matmul each way.
     """
 
     name = "conv2d"
@@ -77,42 +93,81 @@ class Conv2D(Function):
         kh, kw, _, f = k4.shape
         out_hw, pads = spatial_geometry(op, padding, (h, w), (kh, kw), strides, dilation_rate)
         xpad = pad_spatial(xp, x4, pads)
-        # im2col: the only copy of the input; (N*OH*OW, KH*KW*C), rows ordered like the output
-        cols = xp.ascontiguousarray(window_view(xp, xpad, out_hw, (kh, kw), strides, dilation_rate))
-        cols = cols.reshape(-1, kh * kw * c)
-        out = cols @ k4.reshape(kh * kw * c, f)
+        k2 = k4.reshape(kh * kw * c, f)
+        pointwise = kh == kw == 1 and xpad.shape[1:3] == out_hw  # 1x1, stride 1, no padding: x is its own im2col
+        if pointwise:
+            xpad = x4.reshape(-1, c)
+            out = xpad @ k2
+        else:
+            out = xp.empty((n * out_hw[0] * out_hw[1], f), dtype=xp.result_type(x, kernel))
+            row_bytes = out_hw[1] * kh * kw * c * x.dtype.itemsize
+            keep = None  # a small im2col matrix is kept for the kernel gradient rather than copied again
+            if self.needs_input_grad[1] and (xp is not numpy or n * out_hw[0] * row_bytes <= _windows.KEEP_BYTES):
+                keep = self.cols = xp.empty((out.shape[0], kh * kw * c), dtype=x.dtype)
+            for block in row_blocks(xp, n, out_hw, row_bytes):
+                rows = block_rows(block, out_hw)
+                cols_out = None if keep is None else keep[rows]
+                cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation_rate, out=cols_out)
+                xp.matmul(cols, k2, out=out[rows])
         if self.needs_input_grad[1]:
-            self.cols = cols
+            self.xpad = xpad  # the input itself (a view) unless padded
         if self.needs_input_grad[0]:
             self.k4 = k4
-        self.geometry = (x.shape, kernel.shape, x4.shape, xpad.shape, out_hw, pads, strides, dilation_rate)
+        self.geometry = (x.shape, kernel.shape, x4.shape, pads, out_hw, strides, dilation_rate, pointwise)
         return out.reshape((n,) + out_hw[2 - spatial :] + (f,))
 
     def backward(self, g):
-        x_shape, k_shape, (n, h, w, c), pad_shape, out_hw, pads, strides, dilation = self.geometry
+        x_shape, k_shape, (n, h, w, c), pads, out_hw, strides, dilation, pointwise = self.geometry
         xp = self.xp
         f = k_shape[-1]
+        kh, kw = (1,) + k_shape[:1] if self.spatial == 1 else k_shape[:2]
         g2 = g.reshape(-1, f)
         gx = gk = None
         if self.needs_input_grad[1]:
-            gk = (self.cols.T @ g2).reshape(k_shape)
+            if pointwise:
+                gk = self.xpad.T @ g2
+            elif hasattr(self, "cols"):
+                gk = self.cols.T @ g2
+            else:
+                xpad = self.xpad
+                gk = xp.zeros((kh * kw * c, f), dtype=g.dtype)
+                for block in row_blocks(xp, n, out_hw, out_hw[1] * kh * kw * c * xpad.dtype.itemsize):
+                    cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation)
+                    gk += cols.T @ g2[block_rows(block, out_hw)]
+            gk = gk.reshape(k_shape)
         if self.needs_input_grad[0]:
             k4 = self.k4
-            kh, kw = k4.shape[:2]
-            if pad_shape == (n,) + out_hw + (c,) and kh == kw == 1:
-                gx = g2 @ k4[0, 0].T  # 1x1, stride 1, no padding: a plain matmul
+            if pointwise:
+                gx = g2 @ k4[0, 0].T
             else:
-                gpad = xp.zeros(pad_shape, dtype=g.dtype)
-                tmp = xp.empty((g2.shape[0], c), dtype=g.dtype)
-                for a in range(kh):
-                    rows = offset_slice(a, dilation[0], strides[0], out_hw[0])
-                    for b in range(kw):
-                        cols = offset_slice(b, dilation[1], strides[1], out_hw[1])
-                        xp.matmul(g2, k4[a, b].T, out=tmp)
-                        gpad[:, rows, cols] += tmp.reshape(n, out_hw[0], out_hw[1], c)
-                gx = _crop(gpad, pads, h, w)
+                gx = self._input_grad(xp, g2, k4, (n, h, w, c), pads, out_hw, strides, dilation)
             gx = gx.reshape(x_shape)
         return gx, gk
+
+    @staticmethod
+    def _input_grad(xp, g2, k4, x4_shape, pads, out_hw, strides, dilation):
+        """Sum over kernel offsets (a, b) of g @ kernel[a, b]^T, added at the cells offset (a, b) reads."""
+        n, h, w, c = x4_shape
+        kh, kw = k4.shape[:2]
+        (t, b_), (left, r) = pads
+        gpad = xp.zeros((n, h + t + b_, w + left + r, c), dtype=g2.dtype)
+        # blocks as the forward's, sized by the im2col they stand for; the matmul's (rows, C) result is smaller
+        blocks = row_blocks(xp, n, out_hw, out_hw[1] * kh * kw * c * g2.dtype.itemsize)
+        n0, n1, h0, h1 = blocks[0]
+        tmp = xp.empty(((n1 - n0) * (h1 - h0) * out_hw[1], c), dtype=g2.dtype)  # the first block is the largest
+        for block in blocks:
+            n0, n1, h0, h1 = block
+            rows = block_rows(block, out_hw)
+            gb = g2[rows]
+            part = tmp[: rows.stop - rows.start]
+            for a in range(kh):
+                ys = offset_slice(a, dilation[0], strides[0], h1 - h0)  # block rows start at padded row h0 * s
+                ys = slice(ys.start + h0 * strides[0], ys.stop + h0 * strides[0], ys.step)
+                for b in range(kw):
+                    xs = offset_slice(b, dilation[1], strides[1], out_hw[1])
+                    xp.matmul(gb, k4[a, b].T, out=part)
+                    gpad[n0:n1, ys, xs] += part.reshape(n1 - n0, h1 - h0, out_hw[1], c)
+        return _crop(gpad, pads, h, w)
 
 
 class DepthwiseConv(Function):

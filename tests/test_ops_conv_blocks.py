@@ -1,0 +1,98 @@
+"""Convolution in blocks of output rows (im2col a block at a time): every way of cutting the batch gives the
+same numbers as PyTorch and as finite differences, with and without keeping the im2col matrix for backward."""
+
+import threading
+
+import numpy as np
+import pytest
+from oracles import check_against_torch, check_gradients
+from test_ops_conv import CONV1D, CONV2D, torch_conv1d, torch_conv2d_keras_kernel
+
+import ember
+from ember.ops import _windows
+
+pytest.importorskip("torch", reason="PyTorch (torch==2.13.0) is the oracle for these tests")
+
+# (BLOCK_BYTES, KEEP_BYTES): a block per output row, a few rows or images per block, one block; kept or not
+MODES = [(1, 0), (300, 0), (2000, 0), (1, 1 << 30), (300, 1 << 30)]
+
+
+@pytest.fixture(params=MODES, ids=lambda m: f"block{m[0]}-keep{int(m[1] > 0)}")
+def blocks(request, monkeypatch):
+    block, keep = request.param
+    monkeypatch.setattr(_windows, "BLOCK_BYTES", block)
+    monkeypatch.setattr(_windows, "KEEP_BYTES", keep)
+    return request.param
+
+
+def test_row_blocks_cover_the_output_once():
+    for n, oh, ow, row_bytes, budget in [(5, 4, 3, 10, 1), (5, 4, 3, 10, 25), (5, 4, 3, 10, 85), (3, 2, 2, 8, 10**6)]:
+        _windows.BLOCK_BYTES, saved = budget, _windows.BLOCK_BYTES
+        try:
+            blocks = _windows.row_blocks(np, n, (oh, ow), row_bytes)
+        finally:
+            _windows.BLOCK_BYTES = saved
+        covered = np.zeros(n * oh * ow, dtype=int)
+        for block in blocks:
+            n0, n1, h0, h1 = block
+            assert n1 - n0 == 1 or (h0, h1) == (0, oh)
+            covered[_windows.block_rows(block, (oh, ow))] += 1
+        np.testing.assert_array_equal(covered, 1)
+
+
+@pytest.mark.parametrize("xs,ks,strides,padding,dilation", CONV2D)
+def test_conv2d_in_blocks_against_torch(xs, ks, strides, padding, dilation, rng, blocks):
+    x, k = rng.standard_normal(xs), rng.standard_normal(ks)
+    check_against_torch(
+        lambda a, b: ember.conv2d(a, b, strides, padding, dilation),
+        lambda a, b: torch_conv2d_keras_kernel(a, b, strides, padding, dilation),
+        x,
+        k,
+    )
+
+
+@pytest.mark.parametrize("xs,ks,strides,padding,dilation", CONV2D[:5] + CONV2D[6:8])
+def test_conv2d_in_blocks_gradients_finite_differences(xs, ks, strides, padding, dilation, rng, blocks):
+    x, k = rng.standard_normal(xs), rng.standard_normal(ks)
+    check_gradients(lambda a, b: ember.conv2d(a, b, strides, padding, dilation), x, k)
+
+
+@pytest.mark.parametrize("xs,ks,strides,padding,dilation", CONV1D)
+def test_conv1d_in_blocks_against_torch(xs, ks, strides, padding, dilation, rng, blocks):
+    x, k = rng.standard_normal(xs), rng.standard_normal(ks)
+    check_against_torch(
+        lambda a, b: ember.conv1d(a, b, strides, padding, dilation),
+        lambda a, b: torch_conv1d(a, b, strides, padding, dilation),
+        x,
+        k,
+    )
+
+
+def test_blocks_do_not_change_the_numbers_much(rng, monkeypatch):
+    """One block against a block per row, in float32."""
+    x = ember.tensor(rng.standard_normal((3, 9, 8, 4)), dtype="float32", requires_grad=True)
+    k = ember.tensor(rng.standard_normal((3, 3, 4, 5)), dtype="float32", requires_grad=True)
+    results = []
+    for block in (1 << 30, 1):
+        monkeypatch.setattr(_windows, "BLOCK_BYTES", block)
+        monkeypatch.setattr(_windows, "KEEP_BYTES", 0)
+        x.grad = k.grad = None
+        y = ember.conv2d(x, k, 1, "same")
+        (y * y).sum().backward()
+        results.append((y.numpy(), x.grad.numpy(), k.grad.numpy()))
+    # the same dot products, but BLAS may pick other kernels for other row counts, and the kernel gradient
+    # sums the blocks in another order: float32-honest, not bitwise
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6 * np.abs(b).max())
+
+
+def test_the_scratch_buffer_is_reused_and_bounded(monkeypatch):
+    monkeypatch.setattr(_windows, "BLOCK_BYTES", 4096)
+    monkeypatch.setattr(_windows, "_scratch", threading.local())  # as in a new thread
+    x = np.ones((8, 10, 10, 3), dtype=np.float32)
+    k = np.ones((3, 3, 3, 2), dtype=np.float32)
+    ember.conv2d(x, k)
+    buf = _windows._scratch.buf
+    ember.conv2d(x, k)
+    assert _windows._scratch.buf is buf
+    assert buf.nbytes <= 4096
