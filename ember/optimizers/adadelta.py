@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import kernels
 from .base import Optimizer
 
 
@@ -62,32 +63,25 @@ class Adadelta(Optimizer):
             var_list, ["accumulated_grad", "accumulated_delta_var"]
         )
 
+    def _scalars(self, dt, learning_rate):
+        return dt(self.rho), dt(1 - self.rho), dt(self.epsilon), dt(learning_rate)
+
     def update_step(self, grad, variable, learning_rate):
-        xp = variable.device.xp
-        dt = variable.dtype.type
         i = self._get_variable_index(variable)
-        rho, one_minus_rho, eps = dt(self.rho), dt(1 - self.rho), dt(self.epsilon)
-        acc_grad = self._accumulated_grads[i].data
-        acc_delta = self._accumulated_delta_vars[i].data
-        tmp = xp.multiply(grad, grad, out=self._buffer(variable, 0))
-        tmp *= one_minus_rho
-        acc_grad *= rho
-        acc_grad += tmp
 
-        delta = xp.add(acc_delta, eps, out=self._buffer(variable, 1))
-        xp.sqrt(delta, out=delta)
-        delta *= grad
-        rms_grad = xp.add(acc_grad, eps, out=tmp)
-        xp.sqrt(rms_grad, out=rms_grad)
-        delta /= rms_grad
-        xp.negative(delta, out=delta)
+        def scratch(k):
+            return self._buffer(variable, k)
 
-        acc_delta *= rho
-        xp.multiply(delta, delta, out=tmp)
-        tmp *= one_minus_rho
-        acc_delta += tmp
-        delta *= dt(learning_rate)
-        variable.data += delta
+        constants = self._scalars(variable.dtype.type, learning_rate)
+        acc_grad, acc_delta = self._accumulated_grads[i].data, self._accumulated_delta_vars[i].data
+        kernels.adadelta(variable.data, grad, acc_grad, acc_delta, *constants, scratch)
+
+    def _flat_slot_lists(self):
+        return [self._accumulated_grads, self._accumulated_delta_vars]
+
+    def _flat_update_step(self, group, learning_rate):
+        constants = self._scalars(group.dtype.type, learning_rate)
+        kernels.adadelta(group.w, group.g, group.slots[0], group.slots[1], *constants, group.scratch)
 
     def get_config(self) -> dict:
         config = super().get_config()

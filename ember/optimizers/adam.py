@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy  # host-side scalar bias corrections
 
 from ..engine.sparse_grad import RowSparseGrad
+from . import kernels
 from .base import Optimizer
 
 
@@ -97,38 +98,29 @@ class Adam(Optimizer):
         return True
 
     def update_step(self, gradient, variable, learning_rate):
-        xp = variable.device.xp
-        dt = variable.dtype.type
         i = self._get_variable_index(variable)
-        alpha, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, epsilon = self._step_constants(dt, learning_rate)
-
+        constants = self._step_constants(variable.dtype.type, learning_rate)
         m = self._momentums[i].data
         v = self._velocities[i].data
-        tmp = self._buffer(variable, 0)
-        m *= beta_1
-        v *= beta_2
+        v_hat = self._velocity_hats[i].data if self.amsgrad else None
+
+        def scratch(k):
+            return self._buffer(variable, k)
+
         if isinstance(gradient, RowSparseGrad):
             # repeats summed in the order the dense gradient sums them; adding the zero rows is exact, so skip it
             gradient = gradient.coalesce()
-            rows, values = gradient.indices, gradient.values
-            m[rows] += values * one_minus_beta_1
-            squared = values * values
-            squared *= one_minus_beta_2
-            v[rows] += squared
+            kernels.adam_rows(variable.data, m, v, v_hat, gradient.indices, gradient.values, constants, scratch)
         else:
-            m += xp.multiply(gradient, one_minus_beta_1, out=tmp)
-            xp.multiply(gradient, gradient, out=tmp)
-            tmp *= one_minus_beta_2
-            v += tmp
-        if self.amsgrad:
-            v_hat = self._velocity_hats[i].data
-            xp.maximum(v_hat, v, out=v_hat)
-            v = v_hat
-        denominator = xp.sqrt(v, out=self._buffer(variable, 1))
-        denominator += epsilon
-        step = xp.multiply(m, alpha, out=tmp)
-        step /= denominator
-        variable.data -= step
+            kernels.adam(variable.data, gradient, m, v, v_hat, constants, scratch)
+
+    def _flat_slot_lists(self):
+        return [self._momentums, self._velocities] + ([self._velocity_hats] if self.amsgrad else [])
+
+    def _flat_update_step(self, group, learning_rate):
+        constants = self._step_constants(group.dtype.type, learning_rate)
+        v_hat = group.slots[2] if self.amsgrad else None
+        kernels.adam(group.w, group.g, group.slots[0], group.slots[1], v_hat, constants, group.scratch)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -459,6 +459,76 @@ class Optimizer:
                         v.assign(v.constraint(v))
             self._iterations.data += 1
 
+    # ---- flat buffers (the compiled training step) -----------------------------------------------
+    def _flat_slot_lists(self):
+        """The slot lists the flat update reads (each aligned with the built variables), or None: no flat update."""
+        return None
+
+    def _flat_update_step(self, group, learning_rate) -> None:
+        """Update a :class:`~ember.optimizers.flat.FlatGroup` (``w``, ``g``, ``slots``) in place, as ``update_step``
+        would update each of its variables."""
+        raise NotImplementedError
+
+    def supports_flat_update(self) -> bool:
+        """Whether :meth:`apply_flat` gives this optimizer's exact update.
+
+        It does when the class defines ``_flat_update_step`` next to the ``update_step`` in use (a subclass
+        that overrides ``update_step`` or the apply machinery keeps the per-variable path) and no option
+        works per variable or across steps (clipping, gradient accumulation, loss scaling).
+        """
+        cls = type(self)
+        owner = next((c for c in cls.__mro__ if "_flat_update_step" in vars(c)), Optimizer)
+        if owner is Optimizer:
+            return False
+        same_rule = all(getattr(cls, name) is getattr(owner, name) for name in ("update_step", "_update_step_begin"))
+        same_loop = all(getattr(cls, name) is getattr(Optimizer, name) for name in ("apply", "_update"))
+        return (
+            same_rule
+            and same_loop
+            and not (self.clipnorm or self.clipvalue or self.global_clipnorm)
+            and not self.gradient_accumulation_steps
+            and self.loss_scale_factor is None
+        )
+
+    def flat_groups(self, variables):
+        """Group ``variables`` (built, trainable, NumPy float arrays) by dtype into FlatGroups with their slots.
+
+        The variables' and slots' ``data`` become views into the groups' buffers (values unchanged).
+        """
+        from .flat import FlatGroup
+
+        slot_lists = self._flat_slot_lists()
+        by_dtype = {}
+        for v in variables:
+            by_dtype.setdefault(v.dtype, []).append(v)
+        groups = []
+        for members in by_dtype.values():
+            index = [self._get_variable_index(v) for v in members]
+            groups.append(FlatGroup(members, [[slots[i] for i in index] for slots in slot_lists]))
+        return groups
+
+    def apply_flat(self, groups, variables, rest=()) -> None:
+        """One update of ``variables`` (all of them, in order): the flat ``groups`` (gradients in ``group.g``)
+        with one ``_flat_update_step`` each, then ``rest``, (gradient, variable) pairs, one by one.
+
+        The caller checked what :meth:`apply` would: every variable is trainable and has a gradient,
+        the groups are intact, and :meth:`supports_flat_update` holds.
+        """
+        with no_grad():
+            learning_rate = self._current_learning_rate()
+            self._apply_weight_decay(variables, learning_rate)
+            self._update_step_begin(variables, learning_rate)
+            for group in groups:
+                self._flat_update_step(group, learning_rate)
+            for grad, variable in rest:
+                self.update_step(self._prepare_gradient(grad, variable), variable, learning_rate)
+            if self.use_ema:
+                self._update_moving_averages()
+            for v in variables:
+                if v.constraint is not None:
+                    v.assign(v.constraint(v))
+            self._iterations.data += 1
+
     def _wants_sparse(self, variable) -> bool:
         """Whether ``update_step`` takes a ``RowSparseGrad`` for ``variable`` as it is (else densified)."""
         return False

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from . import kernels
 from .base import Optimizer
 
 
@@ -72,33 +73,35 @@ class RMSprop(Optimizer):
         if self.centered:
             self._average_gradients = self.add_optimizer_variables(var_list, "average_gradient")
 
+    def _scalars(self, dt, learning_rate):
+        momentum = dt(self.momentum) if self.momentum > 0 else dt(0)
+        return dt(self.rho), dt(1 - self.rho), dt(self.epsilon), dt(learning_rate), momentum
+
     def update_step(self, gradient, variable, learning_rate):
-        xp = variable.device.xp
-        dt = variable.dtype.type
         i = self._get_variable_index(variable)
-        rho, one_minus_rho = dt(self.rho), dt(1 - self.rho)
-        v = self._velocities[i].data
-        tmp = xp.multiply(gradient, gradient, out=self._buffer(variable, 0))
-        tmp *= one_minus_rho
-        v *= rho
-        v += tmp
-        denominator = xp.add(v, dt(self.epsilon), out=self._buffer(variable, 1))
-        if self.centered:
-            a = self._average_gradients[i].data
-            a *= rho
-            a += xp.multiply(gradient, one_minus_rho, out=tmp)
-            denominator -= xp.multiply(a, a, out=tmp)
-        xp.sqrt(denominator, out=denominator)
-        increment = xp.multiply(gradient, dt(learning_rate), out=tmp)
-        increment /= denominator
-        w = variable.data
-        if self.momentum > 0:
-            m = self._momentums[i].data
-            m *= dt(self.momentum)
-            m += increment
-            w -= m
-        else:
-            w -= increment
+        a = self._average_gradients[i].data if self.centered else None
+        m = self._momentums[i].data if self.momentum > 0 else None
+
+        def scratch(k):
+            return self._buffer(variable, k)
+
+        constants = self._scalars(variable.dtype.type, learning_rate)
+        kernels.rmsprop(variable.data, gradient, self._velocities[i].data, a, m, *constants, scratch)
+
+    def _flat_slot_lists(self):
+        return (
+            [self._velocities]
+            + ([self._average_gradients] if self.centered else [])
+            + ([self._momentums] if self.momentum > 0 else [])
+        )
+
+    def _flat_update_step(self, group, learning_rate):
+        slots = iter(group.slots)
+        v = next(slots)
+        a = next(slots) if self.centered else None
+        m = next(slots) if self.momentum > 0 else None
+        constants = self._scalars(group.dtype.type, learning_rate)
+        kernels.rmsprop(group.w, group.g, v, a, m, *constants, group.scratch)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..engine.sparse_grad import RowSparseGrad
+from . import kernels
 from .base import Optimizer
 
 
@@ -82,20 +83,20 @@ class SGD(Optimizer):
             rows = gradient.coalesce()  # each row once, so the scatter equals the dense update
             w[rows.indices] -= rows.values * lr
             return
-        xp = variable.device.xp
-        step = xp.multiply(gradient, lr, out=self._buffer(variable))
-        if self.momentum == 0:
-            w -= step
-            return
-        momentum = dt(self.momentum)
-        m = self.momentums[self._get_variable_index(variable)].data
-        m *= momentum
-        m -= step
-        if self.nesterov:
-            w -= step
-            w += xp.multiply(m, momentum, out=step)
-        else:
-            w += m
+        m = self.momentums[self._get_variable_index(variable)].data if self.momentum != 0 else None
+
+        def scratch(k):
+            return self._buffer(variable, k)
+
+        kernels.sgd(w, gradient, m, self.nesterov, lr, dt(self.momentum), scratch)
+
+    def _flat_slot_lists(self):
+        return [self.momentums] if self.momentum != 0 else []
+
+    def _flat_update_step(self, group, learning_rate):
+        dt = group.dtype.type
+        m = group.slots[0] if self.momentum != 0 else None
+        kernels.sgd(group.w, group.g, m, self.nesterov, dt(learning_rate), dt(self.momentum), group.scratch)
 
     def get_config(self) -> dict:
         config = super().get_config()

@@ -1,0 +1,87 @@
+"""``FlatParameters``: trainable variables, their optimizer slots and gradients as views into flat buffers.
+
+The compiled training step (:mod:`ember.compile.train_function`) sets this up
+once an optimizer is built. For each dtype, every trainable variable that gets
+a dense gradient is given storage as a slice of one contiguous 1-D array (its
+``data`` becomes a reshaped view of that slice, holding the same values);
+its optimizer slots (Adam's momentum and velocity, ...) and a gradient buffer
+get the same layout. The optimizer then updates all of them with a handful of
+vectorised calls over whole buffers (:meth:`Optimizer._flat_update_step`)
+instead of a loop per variable, and the step's backward writes each gradient
+straight into its slice.
+
+Everything else keeps working on the views: ``assign``, ``set_weights``,
+``load_weights`` and the optimizer's ``set_weights`` write into ``data`` in
+place. If anything rebinds a variable's ``data`` to another array (another
+model sharing the layer set up its own buffers, a copy of the model), the next
+step sees it (:meth:`FlatGroup.intact`) and copies the current values back into
+the buffer (:meth:`FlatGroup.adopt`) before updating.
+
+Shapes: a group's ``w``, ``g`` and each of ``slots`` are 1-D of length ``size``
+(the sum of its variables' sizes), in the variables' order.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+
+class FlatGroup:
+    """Variables of one dtype (NumPy, C order), their slots and gradients in contiguous buffers.
+
+    Args:
+        variables: the trainable Variables of this group, in order.
+        slot_lists: one list per optimizer slot kind (momentum, velocity, ...),
+            each holding the slot Variable of every variable, aligned with ``variables``.
+    """
+
+    def __init__(self, variables, slot_lists):
+        self.variables = list(variables)
+        self.dtype = self.variables[0].dtype
+        self.offsets = []
+        size = 0
+        for v in self.variables:
+            self.offsets.append(size)
+            size += int(v.data.size)
+        self.size = size
+        self.w = numpy.empty(size, dtype=self.dtype)
+        self.g = numpy.zeros(size, dtype=self.dtype)
+        self.slots = [numpy.empty(size, dtype=self.dtype) for _ in slot_lists]
+        self.slot_variables = [list(slots) for slots in slot_lists]
+        self.weight_views = self._views(self.w)
+        self.grad_views = self._views(self.g)
+        self.slot_views = [self._views(flat) for flat in self.slots]
+        self._scratch = {}
+        self.adopt()
+
+    def _views(self, flat):
+        """One view of ``flat`` per variable, shaped like it."""
+        return [
+            flat[offset : offset + v.data.size].reshape(v.data.shape) for offset, v in zip(self.offsets, self.variables)
+        ]
+
+    def adopt(self) -> None:
+        """Copy the variables' (and slots') current values into the buffers and point ``data`` at the views."""
+        for owners, views in [(self.variables, self.weight_views)] + list(zip(self.slot_variables, self.slot_views)):
+            for variable, view in zip(owners, views):
+                if variable.data is not view:
+                    view[...] = variable.data
+                    variable.data = view
+
+    def intact(self) -> bool:
+        """Whether every variable and slot still holds its view (nothing rebound ``data``) and is trainable."""
+        for variable, view in zip(self.variables, self.weight_views):
+            if variable.data is not view or not variable.trainable:
+                return False
+        for owners, views in zip(self.slot_variables, self.slot_views):
+            for variable, view in zip(owners, views):
+                if variable.data is not view:
+                    return False
+        return True
+
+    def scratch(self, k: int = 0):
+        """A reusable 1-D work array of the group's size and dtype (``k`` tells several apart)."""
+        buf = self._scratch.get(k)
+        if buf is None:
+            buf = self._scratch[k] = numpy.empty(self.size, dtype=self.dtype)
+        return buf
