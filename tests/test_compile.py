@@ -209,3 +209,146 @@ def test_overridden_train_step_is_respected():
     x, y, _ = _data("tiny")
     model.fit(x, y, batch_size=8, epochs=1, verbose=0)
     assert Custom.calls == 8
+
+
+# ---- flat parameter buffers: the compiled step's variables are views into one array per dtype --------------
+
+
+def _both(scenario):
+    """Run ``scenario(jit_compile)`` eagerly and compiled (no fusion); it returns a list of arrays/logs to compare."""
+    keras.utils.set_random_seed(11)
+    eager = scenario(False)
+    keras.utils.set_random_seed(11)
+    compiled = scenario(True)
+    assert len(eager) == len(compiled)
+    for a, b in zip(compiled, eager):
+        if isinstance(a, dict):
+            assert a == b
+        else:
+            numpy.testing.assert_array_equal(a, b)
+    return compiled
+
+
+def _tiny_model(jit_compile, optimizer="adam"):
+    model, loss = _model("tiny")
+    model.compile(optimizer=optimizer, loss=loss, metrics=["accuracy"], jit_compile=jit_compile)
+    if jit_compile:
+        model._train_function = CompiledTrainFunction(model, fuse=False)
+    return model
+
+
+def _flat_in_use(model):
+    flat = getattr(model._train_function, "_flat", None)
+    return bool(flat) and all(w.data.base is not None for w in model.trainable_weights)
+
+
+def test_flat_buffers_in_use_and_set_weights_after_flattening():
+    x, y, batch = _data("tiny")
+
+    def scenario(jit):
+        model = _tiny_model(jit)
+        model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        assert _flat_in_use(model) == jit
+        new = [numpy.full_like(w, 0.01 * (i + 1)) for i, w in enumerate(model.get_weights())]
+        model.set_weights(new)  # writes into the views
+        for a, b in zip(model.get_weights(), new):
+            numpy.testing.assert_array_equal(a, b)
+        model.optimizer.set_weights(model.optimizer.get_weights())
+        h = model.fit(x, y, batch_size=batch, epochs=2, verbose=0)
+        return [h.history] + model.get_weights() + model.optimizer.get_weights()
+
+    _both(scenario)
+
+
+def test_flat_buffers_save_and_reload(tmp_path):
+    x, y, batch = _data("tiny")
+
+    def scenario(jit):
+        model = _tiny_model(jit)
+        model.fit(x, y, batch_size=batch, epochs=2, verbose=0)
+        path = str(tmp_path / f"m{int(jit)}.keras")
+        model.save(path)
+        saved = model.get_weights()
+        wpath = str(tmp_path / f"w{int(jit)}.weights.h5")
+        model.save_weights(wpath)
+        model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        model.load_weights(wpath)  # back to the saved values, in the views the next step updates
+        for a, b in zip(model.get_weights(), saved):
+            numpy.testing.assert_array_equal(a, b)
+        h = model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        loaded = keras.saving.load_model(path)
+        for a, b in zip(loaded.get_weights(), saved):
+            numpy.testing.assert_array_equal(a, b)
+        h2 = loaded.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        return [h.history, h2.history] + model.get_weights() + loaded.get_weights()
+
+    _both(scenario)
+
+
+def test_flat_buffers_with_restore_best_weights():
+    x, y, batch = _data("tiny")
+
+    def scenario(jit):
+        model = _tiny_model(jit, optimizer=keras.optimizers.Adam(0.05))
+        stop = keras.callbacks.EarlyStopping(monitor="loss", patience=1, restore_best_weights=True, mode="max")
+        h = model.fit(x, y, batch_size=batch, epochs=5, verbose=0, callbacks=[stop])
+        h2 = model.fit(x, y, batch_size=batch, epochs=1, verbose=0)
+        return [h.history, h2.history] + model.get_weights()
+
+    _both(scenario)
+
+
+def test_flat_buffers_with_a_layer_shared_by_two_models():
+    x, y, batch = _data("tiny")
+
+    def scenario(jit):
+        shared = layers.Dense(6, activation="relu")
+        models = []
+        for units in (1, 2):
+            m = keras.Sequential([keras.Input((4,)), shared, layers.Dense(units, activation="sigmoid")])
+            m.compile(optimizer="adam", loss="binary_crossentropy", jit_compile=jit)
+            if jit:
+                m._train_function = CompiledTrainFunction(m, fuse=False)
+            models.append(m)
+        a, b = models
+        yb = numpy.concatenate([y, 1 - y], axis=1)
+        out = []
+        for model, target in ((a, y), (b, yb), (a, y), (b, yb)):
+            out.append(model.fit(x, target, batch_size=batch, epochs=1, verbose=0).history)
+        return out + a.get_weights() + b.get_weights()
+
+    _both(scenario)
+
+
+def test_flat_buffers_with_constraints_non_trainable_and_per_variable_options():
+    x, y, batch = _data("tiny")
+
+    def build(jit, optimizer):
+        model = keras.Sequential(
+            [
+                keras.Input((4,)),
+                layers.Dense(8, activation="relu", kernel_constraint=keras.constraints.NonNeg()),
+                layers.Dense(6, activation="relu"),
+                layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+        model.layers[1].trainable = False
+        model.compile(optimizer=optimizer, loss="binary_crossentropy", jit_compile=jit)
+        if jit:
+            model._train_function = CompiledTrainFunction(model, fuse=False)
+        return model
+
+    def make_adamw():
+        opt = keras.optimizers.AdamW(0.01, weight_decay=0.1)
+        opt.exclude_from_weight_decay(var_names=["bias"])
+        return opt
+
+    for make in (make_adamw, lambda: keras.optimizers.Adam(clipnorm=0.1), lambda: keras.optimizers.RMSprop(0.01)):
+
+        def scenario(jit, make=make):
+            model = build(jit, make())
+            h = model.fit(x, y, batch_size=batch, epochs=2, verbose=0)
+            assert (model.layers[0].kernel.numpy() >= 0).all()
+            return [h.history] + model.get_weights()
+
+        _both(scenario)

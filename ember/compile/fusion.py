@@ -36,6 +36,7 @@ def fuse_plan(plan) -> None:
         if fused_fn is not None:
             fused.append(f"softmax+{step.name}")
     plan.fused = tuple(fused)
+    plan._program = None  # recompiled from the rewritten steps on the next replay
 
 
 def _softmax_crossentropy(plan, step, producer, readers):

@@ -34,6 +34,7 @@ from ..engine.sparse_grad import RowSparseGrad
 from ..engine.variable import Variable
 
 _INPUT, _VARIABLE, _CONSTANT, _VALUE = range(4)
+_NDARRAY = numpy.ndarray
 
 
 class UntraceableError(Exception):
@@ -68,6 +69,7 @@ class StepPlan:
     """
 
     fused = ()
+    _program = None  # the compiled forward (see _compile_program), built on the first replay
 
     def __init__(self, tracer, inputs, loss, outputs, weights):
         if tracer.problems:
@@ -180,38 +182,52 @@ class StepPlan:
         self.signature.append(tuple(self.backward_order))
 
     # ---- replay ---------------------------------------------------------------------------------------
-    def replay(self, arrays):
+    def replay(self, arrays, grad_into=None):
         """Run the step on the batch ``arrays`` (flat, as traced); returns (loss array, outputs, grads).
 
         ``grads`` has one entry per weight: an array owned by the caller, a
         RowSparseGrad, or None where no gradient reached the weight.
+        ``grad_into`` (optional, one entry per weight): an array of the weight's
+        shape to write that weight's gradient into (then it is the entry in
+        ``grads``), or None to return a fresh array as usual.
         """
+        program = self._program
+        if program is None:
+            program = self._program = self._compile_program()
         slots = self.slots
         for slot, array in zip(self.input_slots, arrays):
             slots[slot] = array
         for slot, variable in self.variable_slots:
             slots[slot] = variable.data
-        device = self.device
+        for run in program:
+            run(slots)
+        grads = self._backward(grad_into)
+        return slots[self.loss_slot], [slots[s] for s in self.output_slots], grads
+
+    def _compile_program(self):
+        """The forward pass as a flat list of prebound calls ``run(slots)`` (statistics updates included).
+
+        Built on the first replay, after any fusion has replaced step functions.
+        """
+        program = []
         stat_updates = self.stat_updates
         next_stat = 0
         for i, step in enumerate(self.steps):
             while next_stat < len(stat_updates) and stat_updates[next_stat][0] == i:
-                self._stat_update(stat_updates[next_stat])
+                program.append(self._stat_runner(stat_updates[next_stat]))
                 next_stat += 1
-            attrs = step.attrs
-            if step.draw is not None:
-                attrs = dict(attrs, mask=step.draw.mask(device))
-            raw = step.fn.forward(*[slots[s] for s in step.in_slots], **attrs)
-            if len(step.out_slots) == 1:
-                slots[step.out_slots[0]] = _as_array(raw[0] if type(raw) is tuple else raw)
-            else:
-                for s, o in zip(step.out_slots, raw):
-                    slots[s] = _as_array(o)
+            program.append(_forward_runner(step, self.device))
         while next_stat < len(stat_updates):
-            self._stat_update(stat_updates[next_stat])
+            program.append(self._stat_runner(stat_updates[next_stat]))
             next_stat += 1
-        grads = self._backward()
-        return slots[self.loss_slot], [slots[s] for s in self.output_slots], grads
+        self._compile_backward()
+        return program
+
+    def _stat_runner(self, entry):
+        def run(slots):
+            self._stat_update(entry)
+
+        return run
 
     def _stat_update(self, entry):
         from ..engine.grad_mode import no_grad
@@ -223,49 +239,86 @@ class StepPlan:
                 layer, Tensor._wrap(self.slots[mean]), Tensor._wrap(self.slots[variance])
             )
 
-    def _backward(self):
-        steps, xp = self.steps, self.device.xp
-        loss = self.slots[self.loss_slot]
-        pending = {self.loss_step: [None] * len(steps[self.loss_step].out_slots)}
-        pending[self.loss_step][self.loss_out_index] = xp.ones(loss.shape, dtype=loss.dtype)
-        grads = [None] * len(self.weights)
-        given = set()
+    def _compile_backward(self):
+        """The backward walk as tuples over a flat list of gradient slots (one per step output that gets one).
+
+        Each entry: (backward, gradient slots of the step's outputs, their (shape, dtype), edges); an edge is
+        (input position, kind, target: a gradient slot or a weight index, shape, dtype).
+        """
+        steps = self.steps
+        gslot = {}
+
+        def gradient_slot(index, out_index):
+            key = (index, out_index)
+            if key not in gslot:
+                gslot[key] = len(gslot)
+            return gslot[key]
+
+        self._loss_gslot = gradient_slot(self.loss_step, self.loss_out_index)
+        entries = []
         for index in self.backward_order:
             step = steps[index]
-            grads_out = pending.pop(index, None)
-            if grads_out is None:
-                continue
-            grads_out = [_dense(xp, g, meta) for g, meta in zip(grads_out, step.out_meta)]
-            grads_in = step.fn.backward(*grads_out)
-            if type(grads_in) is not tuple:
-                grads_in = (grads_in,)
-            for edge, g in zip(step.edges, grads_in):
-                if edge is None or g is None:
+            outs = tuple(gradient_slot(index, k) for k in range(len(step.out_slots)))
+            edges = []
+            for position, edge in enumerate(step.edges):
+                if edge is None:
                     continue
                 kind, target, out_index, shape, dtype = edge
-                if isinstance(g, numpy.generic):
-                    g = numpy.asarray(g)
-                if not isinstance(g, RowSparseGrad):
-                    g = sum_to_shape(g, shape, step.name)
+                if kind != _LEAF:
+                    target = gradient_slot(target, out_index)
+                edges.append((position, kind, target, tuple(shape), numpy.dtype(dtype)))
+            entries.append((step.fn.backward, outs, tuple(step.out_meta), tuple(edges), step.name))
+        self._backward_program = entries
+        self._n_gslots = len(gslot)
+
+    def _backward(self, grad_into=None):
+        xp = self.device.xp
+        loss = self.slots[self.loss_slot]
+        gs = [None] * self._n_gslots
+        gs[self._loss_gslot] = xp.ones(loss.shape, dtype=loss.dtype)
+        grads = [None] * len(self.weights)
+        given = set()
+        for backward, outs, metas, edges, name in self._backward_program:
+            grads_out = [gs[k] for k in outs]
+            if all(g is None for g in grads_out):
+                continue  # nothing reached this step
+            for k in outs:
+                gs[k] = None  # free the gradient as the eager engine does
+            grads_out = [_dense(xp, g, meta) for g, meta in zip(grads_out, metas)]
+            grads_in = backward(*grads_out)
+            if type(grads_in) is not tuple:
+                grads_in = (grads_in,)
+            for position, kind, target, shape, dtype in edges:
+                g = grads_in[position]
+                if g is None:
+                    continue
+                if type(g) is not _NDARRAY:
+                    if isinstance(g, numpy.generic):
+                        g = numpy.asarray(g)
+                    if not isinstance(g, RowSparseGrad) and g.shape != shape:
+                        g = sum_to_shape(g, shape, name)
+                elif g.shape != shape:
+                    g = sum_to_shape(g, shape, name)
                 if g.dtype != dtype:
                     g = g.astype(dtype)
                 if kind == _LEAF:
+                    into = None if grad_into is None else grad_into[target]
+                    old = grads[target]
+                    if into is not None and not isinstance(g, RowSparseGrad) and not isinstance(old, RowSparseGrad):
+                        # the caller's buffer: the first gradient copied in, later ones summed in place
+                        if old is None:
+                            xp.copyto(into, g)
+                            grads[target] = into
+                        else:
+                            xp.add(into, g, out=into)
+                        continue
                     if not isinstance(g, RowSparseGrad) and (g.base is not None or id(g) in given):
                         g = g.copy()
                     given.add(id(g))
-                    old = grads[target]
-                    if old is None:
-                        grads[target] = g
-                    elif isinstance(old, RowSparseGrad):
-                        total = old + g
-                        grads[target] = total if isinstance(total, RowSparseGrad) else total
-                    else:
-                        grads[target] = old + g
+                    grads[target] = g if old is None else old + g
                 else:
-                    got = pending.get(target)
-                    if got is None:
-                        got = pending[target] = [None] * len(steps[target].out_slots)
-                    got[out_index] = g if got[out_index] is None else got[out_index] + g
+                    old = gs[target]
+                    gs[target] = g if old is None else old + g
         return grads
 
     def compatible(self, other) -> tuple[bool, str]:
@@ -288,6 +341,45 @@ def _fresh(fn):
     step_fn.xp = fn.xp
     step_fn.needs_input_grad = fn.needs_input_grad
     return step_fn
+
+
+def _forward_runner(step, device):
+    """``run(slots)``: one forward entry with its function, attrs and slots bound (no per-step lookups)."""
+    forward, ins, outs, attrs, draw = step.fn.forward, step.in_slots, step.out_slots, step.attrs, step.draw
+    if draw is not None or len(outs) != 1:
+
+        def run(slots):
+            kwargs = attrs if draw is None else dict(attrs, mask=draw.mask(device))
+            raw = forward(*[slots[s] for s in ins], **kwargs)
+            if len(outs) == 1:
+                slots[outs[0]] = _as_array(raw[0] if type(raw) is tuple else raw)
+            else:
+                for s, o in zip(outs, raw):
+                    slots[s] = _as_array(o)
+
+        return run
+    out = outs[0]
+    if len(ins) == 1:
+        (a,) = ins
+
+        def run(slots):
+            raw = forward(slots[a], **attrs)
+            slots[out] = raw if type(raw) is _NDARRAY else _as_array(raw[0] if type(raw) is tuple else raw)
+
+    elif len(ins) == 2:
+        a, b = ins
+
+        def run(slots):
+            raw = forward(slots[a], slots[b], **attrs)
+            slots[out] = raw if type(raw) is _NDARRAY else _as_array(raw[0] if type(raw) is tuple else raw)
+
+    else:
+
+        def run(slots):
+            raw = forward(*[slots[s] for s in ins], **attrs)
+            slots[out] = raw if type(raw) is _NDARRAY else _as_array(raw[0] if type(raw) is tuple else raw)
+
+    return run
 
 
 def _as_array(o):

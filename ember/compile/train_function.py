@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import warnings
 
+import numpy
+
 from ..engine.tensor import Tensor
 from ..layers.symbolic import flatten, pack_like
 from .fusion import fuse_plan
@@ -25,6 +27,7 @@ from .plan import StepPlan, UntraceableError
 from .tracer import Tracer
 
 _TRACES_TO_AGREE = 2
+_NDARRAY = numpy.ndarray
 
 
 class CompiledTrainFunction:
@@ -45,17 +48,52 @@ class CompiledTrainFunction:
         self.plans = {}  # signature -> StepPlan, a list of traces so far, or the reason it stays eager
         self.weights = None
         self.warned = set()
+        self._fast = {}  # (x shape, x dtype, (y shape, y dtype) or None) -> StepPlan, for plain array batches
+        self._flat = None  # _FlatState once set up after the first replay; False when it does not apply
+        self._had_targets = True
 
-    def __call__(self, data) -> dict:
+    accepts_return_logs = True  # fit may call it with return_logs=False (see Trainer.fit)
+
+    def __call__(self, data, return_logs=True):
+        """Train on one batch ``(x, y, sample_weight)``; the logs (None when ``return_logs`` is False)."""
         x, y, sample_weight = data
+        self._had_targets = y is not None
+        if sample_weight is None and type(x) is _NDARRAY and (y is None or type(y) is _NDARRAY):
+            # the common case, looked up without building the general key
+            plan = self._fast.get((x.shape, x.dtype, None if y is None else (y.shape, y.dtype)))
+            if plan is not None:
+                return self._replay(plan, data, [x] if y is None else [x, y], return_logs)
         flat = flatten(x) + ([] if y is None else flatten(y)) + ([] if sample_weight is None else [sample_weight])
         key = (_structure(x), _structure(y), sample_weight is None, tuple((a.shape, a.dtype.str) for a in flat))
         entry = self.plans.get(key)
         if isinstance(entry, StepPlan):
-            return self._replay(entry, data, flat)
+            self._remember_fast(entry, data)
+            return self._replay(entry, data, [_as_input(a) for a in flat], return_logs)
         if isinstance(entry, str):
-            return self.model.train_step(data)
-        return self._trace(key, entry or [], data, flat)
+            logs = self.model.train_step(data)
+        else:
+            logs = self._trace(key, entry or [], data, flat)
+        return logs if return_logs else None
+
+    def logs(self) -> dict:
+        """The running loss and metrics, as the last batch's logs would give them."""
+        return self.model._current_logs(self._had_targets)
+
+    def _remember_fast(self, plan, data):
+        x, y, sample_weight = data
+        if sample_weight is None and type(x) is _NDARRAY and (y is None or type(y) is _NDARRAY):
+            if (
+                plan.device.type == "cpu"
+                and _host_default()
+                and all(a.dtype != numpy.float64 for a in ([x] if y is None else [x, y]))
+            ):
+                self._fast[(x.shape, x.dtype, None if y is None else (y.shape, y.dtype))] = plan
+
+    def __getstate__(self):
+        # the plans and flat buffers belong to this process's arrays: a copy traces again
+        state = dict(self.__dict__)
+        state.update(plans={}, _fast={}, _flat=None, weights=None)
+        return state
 
     # ---- tracing ------------------------------------------------------------------------------------
     def _trace(self, key, traces, data, flat):
@@ -120,23 +158,110 @@ class CompiledTrainFunction:
             warnings.warn(f"{what}: this step runs eagerly: {reason}", RuntimeWarning, stacklevel=4)
 
     # ---- replay --------------------------------------------------------------------------------------
-    def _replay(self, plan, data, flat):
+    def _replay(self, plan, data, arrays, return_logs):
         model = self.model
         x, y, sample_weight = data
-        loss, outputs, grads = plan.replay([Tensor(a).data for a in flat])
-        model._loss_tracker.update(float(loss), _batch_size(flat[0]))
         weights = self.weights
-        for w, g in zip(weights, grads):
-            w.grad = None if g is None else (g if not hasattr(g, "shape") or isinstance(g, Tensor) else _wrap(g))
-        model.optimizer.apply(grads, weights)
-        y_pred = pack_like(plan.structure, [Tensor._wrap(o) for o in outputs])
-        return model._metric_logs(y, y_pred, sample_weight)
+        flat = self._flat
+        use_flat = bool(flat) and flat.prepare()
+        loss, outputs, grads = plan.replay(arrays, flat.grad_into if use_flat else None)
+        model._loss_tracker.update(float(loss), _batch_size(arrays[0]))
+        if use_flat and flat.ready(grads):
+            for w, g in flat.grad_tensors:
+                w.grad = g
+            for i in flat.rest:
+                w = weights[i]
+                w.grad = _wrap(grads[i])
+            model.optimizer.apply_flat(flat.groups, weights, [(grads[i], weights[i]) for i in flat.rest])
+        else:
+            for w, g in zip(weights, grads):
+                w.grad = None if g is None else _wrap(g)
+            model.optimizer.apply(grads, weights)
+            if flat is None:
+                self._flat = _FlatState.setup(model.optimizer, weights, grads) or False
+        if y is not None and model._compiled_metrics is not None:
+            y_pred = pack_like(plan.structure, [Tensor._wrap(o) for o in outputs])
+            model._compiled_metrics.update(model, model._compiled_loss, y, y_pred, sample_weight)
+        return model._current_logs(y is not None) if return_logs else None
+
+
+class _FlatState:
+    """The compiled step's flat parameter buffers (:mod:`ember.optimizers.flat`) and how the plan uses them."""
+
+    def __init__(self, groups, weights, rest):
+        self.groups = groups
+        self.rest = rest  # indices of the weights updated one by one (sparse gradients, other devices)
+        self.grad_into = [None] * len(weights)
+        self.views = []  # (weight index, gradient view)
+        self.grad_tensors = []
+        for group in groups:
+            for w, view in zip(group.variables, group.grad_views):
+                i = next(k for k, v in enumerate(weights) if v is w)
+                self.grad_into[i] = view
+                self.views.append((i, view))
+                self.grad_tensors.append((w, Tensor._wrap(view)))
+
+    @classmethod
+    def setup(cls, optimizer, weights, grads):
+        """FlatState for the weights whose gradients are dense NumPy arrays, or None when it does not apply."""
+        if optimizer is None or not optimizer.built or not optimizer.supports_flat_update():
+            return None
+        if len({id(w) for w in weights}) != len(weights):
+            return None
+        members, rest = [], []
+        for i, (w, g) in enumerate(zip(weights, grads)):
+            if (
+                type(g) is _NDARRAY
+                and type(w.data) is _NDARRAY
+                and w.data.flags.c_contiguous
+                and w.trainable
+                and numpy.issubdtype(w.dtype, numpy.floating)
+                and id(w) in optimizer._index
+            ):
+                members.append(w)
+            else:
+                rest.append(i)
+        if not members:
+            return None
+        return cls(optimizer.flat_groups(members), weights, rest)
+
+    def prepare(self) -> bool:
+        """Before a step: re-adopt variables whose ``data`` was rebound; False if a weight is no longer trainable."""
+        for group in self.groups:
+            if not group.intact():
+                if not all(v.trainable for v in group.variables):
+                    return False
+                group.adopt()
+        return True
+
+    def ready(self, grads) -> bool:
+        """After the backward: every flat weight's gradient is in its view and every other weight has one."""
+        for i, view in self.views:
+            if grads[i] is not view:
+                return False
+        for i in self.rest:
+            if grads[i] is None:
+                return False
+        return True
 
 
 def _wrap(g):
     from ..engine.sparse_grad import RowSparseGrad
 
     return g if isinstance(g, RowSparseGrad) else Tensor._wrap(g)
+
+
+def _as_input(a):
+    """A batch array as the plan's input: host arrays as they are (float64 becomes floatx), others via Tensor."""
+    if type(a) is _NDARRAY and a.dtype != numpy.float64 and _host_default():
+        return a
+    return Tensor(a).data
+
+
+def _host_default() -> bool:
+    from ..backend.device import default_device
+
+    return default_device().type == "cpu"
 
 
 def _eager_only(model) -> str:

@@ -172,10 +172,15 @@ class Trainer:
             return self(x, training=False)
 
     def _metric_logs(self, y, y_pred, sample_weight) -> dict:
-        logs = {"loss": self._loss_tracker.result()}
         if self._compiled_metrics is not None and y is not None:
             detached = map_structure(lambda t: t.detach() if isinstance(t, Tensor) else t, y_pred)
             self._compiled_metrics.update(self, self._compiled_loss, y, detached, sample_weight)
+        return self._current_logs(y is not None)
+
+    def _current_logs(self, with_metrics=True) -> dict:
+        """The running loss and metrics as logs (``with_metrics``: the compiled metrics too)."""
+        logs = {"loss": self._loss_tracker.result()}
+        if with_metrics and self._compiled_metrics is not None:
             logs.update(self._compiled_metrics.results())
         if self._compiled_loss is not None:
             logs.update(self._compiled_loss.results())
@@ -236,16 +241,28 @@ class Trainer:
         # BackupAndRestore sets the epoch to resume from while on_train_begin runs
         initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
         self._initial_epoch = None
+        # per-batch hooks and logs only when a callback listens (the progress bar does); the compiled step
+        # then skips reading the metrics' results each batch, and the logs are read once per epoch
+        hook_begin = callbacks.overrides("on_train_batch_begin")
+        hook_end = callbacks.overrides("on_train_batch_end")
+        quiet = not hook_end and getattr(train_function, "accepts_return_logs", False)
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             for step, batch in enumerate(train):
-                callbacks.on_train_batch_begin(step)
-                logs = train_function(batch)
-                callbacks.on_train_batch_end(step, logs)
+                if hook_begin:
+                    callbacks.on_train_batch_begin(step)
+                if quiet:
+                    logs = train_function(batch, return_logs=False)
+                else:
+                    logs = train_function(batch)
+                if hook_end:
+                    callbacks.on_train_batch_end(step, logs)
                 if self.stop_training:
                     break
+            if quiet and logs is None:  # a batch ran: read the epoch's running values
+                logs = train_function.logs()
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self.evaluate(
