@@ -431,8 +431,10 @@ FUSED_CASES = [
 
 def _apply_steps(case, jit_on, flat, sparse=False, steps=4):
     from ember.backend import jit
+    from ember.optimizers import kernels
 
-    previous = jit.set_enabled(jit_on)
+    previous, min_size = jit.set_enabled(jit_on), kernels.KERNEL_MIN_SIZE
+    kernels.KERNEL_MIN_SIZE = 0  # the kernels on these small arrays too
     try:
         init, grads = _problem(3, SHAPES, steps)
         opt = CASES[case](eopt)
@@ -458,6 +460,7 @@ def _apply_steps(case, jit_on, flat, sparse=False, steps=4):
         return [v.numpy().copy() for v in variables], [v.numpy().copy() for v in opt.variables]
     finally:
         jit.set_enabled(previous)
+        kernels.KERNEL_MIN_SIZE = min_size
 
 
 @pytest.mark.parametrize("case", FUSED_CASES)

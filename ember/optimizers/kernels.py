@@ -18,6 +18,10 @@ import numpy
 
 from ..backend import jit
 
+# Below this many elements the NumPy calls cost a few microseconds and the kernel would save little, while
+# importing numba costs ~100 MiB of memory: tiny models stay on NumPy (tests lower it to run the kernels).
+KERNEL_MIN_SIZE = 1 << 15
+
 # ---- numba kernels (plain loops over 1-D arrays; numba's subset) ---------------------------------------
 
 
@@ -102,7 +106,9 @@ def _sgd_kernel(w, g, m, use_momentum, nesterov, learning_rate, momentum):
 
 
 def _compiled(kernel, *arrays):
-    """The kernel's dispatcher when every array suits it (NumPy, C order, one float dtype), else None."""
+    """The kernel's dispatcher when every array suits it (NumPy, C order, one float dtype, big enough), else None."""
+    if arrays[0].size < KERNEL_MIN_SIZE:
+        return None
     dispatcher = kernel.compiled()
     if dispatcher is None:
         return None
