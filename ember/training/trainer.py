@@ -171,6 +171,29 @@ class Trainer:
         with no_grad():
             return self(x, training=False)
 
+    def make_predict_function(self, force=False):
+        """The function ``predict`` calls per batch: ``x`` -> the outputs as NumPy arrays.
+
+        A Sequential or functional model gets the compiled forward
+        (:class:`ember.compile.predict_function.CompiledPredictFunction`: traced once per input
+        signature, replayed on arrays) when ``jit_compile`` is ``"auto"`` or
+        True, ``run_eagerly`` is False and ``predict_step`` is not overridden;
+        it is kept across ``predict`` calls (``model._predict_function``).
+        Other models (subclassed ones: their ``call`` is any Python) run
+        ``predict_step`` eagerly.
+        """
+        overridden = type(self).predict_step is not Trainer.predict_step
+        if not getattr(self, "jit_compile", False) or self.run_eagerly or overridden or not _is_graph_model(self):
+            return lambda x: map_structure(_to_numpy, self.predict_step((x, None, None)))
+        from ..compile.predict_function import CompiledPredictFunction
+
+        function = getattr(self, "_predict_function", None)
+        if force or function is None:
+            function = self._predict_function = CompiledPredictFunction(self)
+        else:
+            function.check_model()
+        return function
+
     def _metric_logs(self, y, y_pred, sample_weight) -> dict:
         if self._compiled_metrics is not None and y is not None:
             detached = map_structure(lambda t: t.detach() if isinstance(t, Tensor) else t, y_pred)
@@ -332,23 +355,21 @@ class Trainer:
         callbacks = CallbackList(
             callbacks, add_progbar=verbose != 0, model=self, verbose=verbose, epochs=1, steps=data.steps
         )
+        predict_function = self.make_predict_function()
+        # the per-batch hooks are dispatched only when a callback listens (the progress bar does)
+        hook_begin = callbacks.overrides("on_predict_batch_begin")
+        hook_end = callbacks.overrides("on_predict_batch_end")
+        outputs = _PredictOutputs(data.num_samples if isinstance(data, ArrayBatches) else None)
         callbacks.on_predict_begin()
-        chunks = []
-        for step, batch in enumerate(data):
-            callbacks.on_predict_batch_begin(step)
-            out = self.predict_step(batch)
-            chunks.append(map_structure(lambda t: t.numpy(), out))
-            callbacks.on_predict_batch_end(step, {"outputs": out})
+        for step, (x_batch, _, _) in enumerate(data):
+            if hook_begin:
+                callbacks.on_predict_batch_begin(step)
+            out = predict_function(x_batch)
+            outputs.add(out, x_batch.shape[0] if type(x_batch) is numpy.ndarray else _num_samples(x_batch))
+            if hook_end:
+                callbacks.on_predict_batch_end(step, {"outputs": map_structure(Tensor._wrap, out)})
         callbacks.on_predict_end()
-        if not chunks:
-            raise ValueError("predict: the input has no samples")
-        first = chunks[0]
-        if isinstance(first, numpy.ndarray):
-            return numpy.concatenate(chunks)
-        flat = [numpy.concatenate(parts) for parts in zip(*(flatten(c) for c in chunks))]
-        from ..layers.symbolic import pack_like
-
-        return pack_like(first, flat)
+        return outputs.result()
 
     # ---- single batches -------------------------------------------------------------
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
@@ -381,6 +402,75 @@ class Trainer:
         x = data.x
         if isinstance(x, numpy.ndarray) and hasattr(self, "build"):
             self.build((None, *x.shape[1:]))
+
+
+class _PredictOutputs:
+    """The batches' outputs gathered into one array per output.
+
+    With the number of samples known (in-memory data), each output array is
+    allocated once, at the first batch, and every batch is written into its
+    rows; otherwise (datasets, or outputs that are not one row per sample)
+    the batches are kept and concatenated at the end.
+    """
+
+    def __init__(self, num_samples):
+        self.num_samples = num_samples
+        self.structure = None
+        self.arrays = None  # preallocated, one per flat output
+        self.filled = 0
+        self.chunks = None  # lists of flat outputs, when not preallocated
+
+    def add(self, out, rows: int) -> None:
+        flat = [out] if type(out) is numpy.ndarray else flatten(out)
+        if self.structure is None:
+            self.structure = out
+            if self.num_samples is not None and all(a.ndim and a.shape[0] == rows for a in flat):
+                self.arrays = [numpy.empty((self.num_samples, *a.shape[1:]), a.dtype) for a in flat]
+            else:
+                self.chunks = []
+        arrays = self.arrays
+        if arrays is not None:
+            end = self.filled + rows
+            if (
+                len(flat) == len(arrays)
+                and end <= self.num_samples
+                and all(
+                    a.shape[0] == rows and a.shape[1:] == b.shape[1:] and a.dtype == b.dtype
+                    for a, b in zip(flat, arrays)
+                )
+            ):
+                for a, b in zip(flat, arrays):
+                    b[self.filled : end] = a
+                self.filled = end
+                return
+            self.chunks = [[b[: self.filled] for b in arrays]]  # an unexpected batch: concatenate from here on
+            self.arrays = None
+        self.chunks.append([a.copy() for a in flat])  # a compiled forward may reuse its output buffers
+
+    def result(self):
+        if self.structure is None:
+            raise ValueError("predict: the input has no samples")
+        if self.arrays is not None:
+            flat = [b if self.filled == len(b) else b[: self.filled] for b in self.arrays]
+        else:
+            flat = [numpy.concatenate(parts) for parts in zip(*self.chunks)]
+        if type(self.structure) is numpy.ndarray:
+            return flat[0]
+        from ..layers.symbolic import pack_like
+
+        return pack_like(self.structure, flat)
+
+
+def _is_graph_model(model) -> bool:
+    """Whether ``model.call`` is Sequential's or the functional graph walk (not a subclass's own call)."""
+    from ..models.functional import Functional
+    from ..models.sequential import Sequential
+
+    return type(model).call in (Sequential.call, Functional.call)
+
+
+def _to_numpy(t):
+    return t.numpy() if isinstance(t, Tensor) else numpy.asarray(t)
 
 
 def _legacy_epochs(kwargs, epochs):

@@ -1,0 +1,325 @@
+"""The compiled predict forward (ember.compile.predict_function) against eager predict, which defines the numbers.
+
+Each model predicts twice: with the compiled forward (the default) and with
+``jit_compile=False`` (``predict_step`` eagerly). The replay runs each op's
+own forward on the same arrays in the same order, so the outputs must be equal
+bit for bit. Every data set ends in a partial batch, which gets its own plan.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy
+import pytest
+
+import ember as keras
+from ember import layers
+from ember.compile.predict_function import CompiledPredictFunction, ForwardPlan
+
+
+def _eager_predict(model, x, batch_size):
+    jit = model.jit_compile
+    model.jit_compile = False
+    try:
+        return model.predict(x, batch_size=batch_size, verbose=0)
+    finally:
+        model.jit_compile = jit
+
+
+def _assert_same(a, b):
+    if isinstance(a, dict):
+        assert sorted(a) == sorted(b)
+        for k in a:
+            _assert_same(a[k], b[k])
+    elif isinstance(a, (list, tuple)):
+        assert type(a) is type(b) and len(a) == len(b)
+        for u, v in zip(a, b):
+            _assert_same(u, v)
+    else:
+        assert isinstance(a, numpy.ndarray) and a.dtype == b.dtype and a.shape == b.shape
+        numpy.testing.assert_array_equal(a, b)
+
+
+def _plans(model_or_function):
+    function = getattr(model_or_function, "_predict_function", model_or_function)
+    assert isinstance(function, CompiledPredictFunction)
+    return [p for p in function.plans.values() if isinstance(p, ForwardPlan)]
+
+
+def _check(model, x, batch_size, plans=2):
+    """Compiled == eager, twice (the second call replays every batch, the partial one too)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no eager fallback
+        first = model.predict(x, batch_size=batch_size, verbose=0)
+        second = model.predict(x, batch_size=batch_size, verbose=0)
+    compiled = model._predict_function
+    eager = _eager_predict(model, x, batch_size)
+    _assert_same(first, eager)
+    _assert_same(second, eager)
+    assert model._predict_function is compiled
+    assert len(_plans(compiled)) == plans
+    return eager
+
+
+def _mlp():
+    return keras.Sequential(
+        [keras.Input((6,)), layers.Dense(16, activation="relu"), layers.Dense(3, activation="softmax")]
+    )
+
+
+def test_dense_mlp_is_bit_identical():
+    x = numpy.random.RandomState(0).rand(53, 6).astype("float32")
+    _check(_mlp(), x, 8)
+
+
+def test_tiny_mlp_batch_of_8():
+    model = keras.Sequential(
+        [
+            keras.Input((4,)),
+            layers.Dense(8, activation="relu"),
+            layers.Dense(6, activation="relu"),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    x = (numpy.random.RandomState(1).rand(75, 4) * [75, 50, 12500, 98]).astype("float32")
+    _check(model, x, 8)
+
+
+def test_seed_cnn_with_dropout_is_bit_identical():
+    model = keras.Sequential(
+        [
+            keras.Input((12, 12, 1)),
+            layers.Conv2D(4, 3, activation="relu"),
+            layers.Conv2D(8, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Dropout(0.25, seed=3),
+            layers.Flatten(),
+            layers.Dense(16, activation="relu"),
+            layers.Dropout(0.5),
+            layers.Dense(10, activation="softmax"),
+        ]
+    )
+    x = numpy.random.RandomState(2).rand(37, 12, 12, 1).astype("float32")
+    _check(model, x, 16)
+
+
+@pytest.mark.parametrize("mask_zero", [False, True])
+def test_embedding_lstm_with_and_without_mask(mask_zero):
+    model = keras.Sequential(
+        [
+            keras.Input((10,), dtype="int32"),
+            layers.Embedding(50, 8, mask_zero=mask_zero),
+            layers.LSTM(6),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    x = numpy.random.RandomState(3).randint(1, 50, (45, 10)).astype("int32")
+    # padding of a different length in each row: the mask differs from batch to batch
+    for i in range(len(x)):
+        x[i, : i % 7] = 0
+    eager = _check(model, x, 16)
+    if mask_zero:  # the mask is used: padded steps carry the state over
+        unmasked = keras.Sequential(
+            [
+                keras.Input((10,), dtype="int32"),
+                layers.Embedding(50, 8),
+                layers.LSTM(6),
+                layers.Dense(1, activation="sigmoid"),
+            ]
+        )
+        unmasked.set_weights(model.get_weights())
+        assert not numpy.array_equal(unmasked.predict(x, batch_size=16, verbose=0), eager)
+
+
+def test_stacked_gru_returning_sequences():
+    model = keras.Sequential(
+        [
+            keras.Input((7, 3)),
+            layers.GRU(5, return_sequences=True),
+            layers.SimpleRNN(4, go_backwards=True),
+            layers.Dense(2),
+        ]
+    )
+    x = numpy.random.RandomState(4).rand(21, 7, 3).astype("float32")
+    _check(model, x, 8)
+
+
+def test_batch_normalization_uses_moving_statistics_and_sees_weight_updates():
+    model = keras.Sequential(
+        [keras.Input((5,)), layers.Dense(8), layers.BatchNormalization(), layers.Activation("relu"), layers.Dense(3)]
+    )
+    model.compile("adam", "mse")
+    r = numpy.random.RandomState(5)
+    x, y = r.rand(45, 5).astype("float32"), r.rand(45, 3).astype("float32")
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)
+    before = _check(model, x, 8)
+    bn = model.layers[1]
+    mean, variance = bn.moving_mean.numpy().copy(), bn.moving_variance.numpy().copy()
+    model.predict(x, batch_size=8, verbose=0)
+    numpy.testing.assert_array_equal(bn.moving_mean.numpy(), mean)  # inference leaves the statistics alone
+    numpy.testing.assert_array_equal(bn.moving_variance.numpy(), variance)
+    model.fit(x, y, batch_size=8, epochs=1, verbose=0)  # new weights and statistics, same plans
+    after = model.predict(x, batch_size=8, verbose=0)
+    assert not numpy.array_equal(after, before)
+    _assert_same(after, _eager_predict(model, x, 8))
+
+
+def test_set_weights_is_seen_by_the_replay():
+    model = _mlp()
+    x = numpy.random.RandomState(6).rand(20, 6).astype("float32")
+    _check(model, x, 8)
+    model.set_weights([w * 2 for w in model.get_weights()])
+    _assert_same(model.predict(x, batch_size=8, verbose=0), _eager_predict(model, x, 8))
+
+
+def test_multi_input_multi_output_functional_model():
+    a, b = keras.Input((4,), name="a"), keras.Input((3,), name="b")
+    h = layers.Concatenate()([layers.Dense(5, activation="tanh")(a), b])
+    out1 = layers.Dense(2, activation="softmax", name="cls")(h)
+    out2 = layers.Dense(1, name="reg")(layers.Dropout(0.3)(h))
+    r = numpy.random.RandomState(7)
+    xa, xb = r.rand(27, 4).astype("float32"), r.rand(27, 3).astype("float32")
+    listed = keras.Model([a, b], [out1, out2])
+    result = _check(listed, [xa, xb], 10)
+    assert isinstance(result, list) and result[0].shape == (27, 2) and result[1].shape == (27, 1)
+    _check(listed, {"a": xa, "b": xb}, 10, plans=4)  # named inputs: another input structure, other plans
+    named = keras.Model({"a": a, "b": b}, {"cls": out1, "reg": out2})
+    result = _check(named, {"a": xa, "b": xb}, 10)
+    assert sorted(result) == ["cls", "reg"]
+
+
+def test_last_partial_batch_of_repeated_data_is_compiled():
+    model = _mlp()
+    x = numpy.random.RandomState(8).rand(19, 6).astype("float32")  # batches of 8, 8 and 3
+    _check(model, x, 8)
+    keys = sorted(model._predict_function.plans)
+    assert keys == [((3, 6), "<f4"), ((8, 6), "<f4")]
+
+
+def test_one_batch_of_identical_rows_stays_eager_but_correct():
+    model = _mlp()
+    x = numpy.ones((5, 6), dtype="float32")
+    eager = _eager_predict(model, x, 8)
+    for _ in range(3):
+        _assert_same(model.predict(x, batch_size=8, verbose=0), eager)
+        assert _plans(model) == []  # the same data each time proves nothing: traced, not replayed
+
+
+def test_data_dependent_constant_falls_back_to_eager():
+    model = keras.Sequential([keras.Input((3,)), layers.Lambda(lambda t: t * float(t.numpy().max())), layers.Dense(2)])
+    x = numpy.random.RandomState(9).rand(30, 3).astype("float32")
+    with pytest.warns(RuntimeWarning, match="compiled predict step"):
+        out = model.predict(x, batch_size=8, verbose=0)
+    _assert_same(out, _eager_predict(model, x, 8))
+    _assert_same(model.predict(x, batch_size=8, verbose=0), out)
+
+
+def test_random_draw_in_inference_falls_back_to_eager():
+    class Noisy(layers.Layer):
+        def call(self, x):
+            return x + keras.random.normal(tuple(x.shape), seed=1)
+
+    model = keras.Sequential([keras.Input((3,)), Noisy(), layers.Dense(2)])
+    x = numpy.random.RandomState(10).rand(20, 3).astype("float32")
+    with pytest.warns(RuntimeWarning, match="random"):
+        out = model.predict(x, batch_size=8, verbose=0)
+    _assert_same(out, _eager_predict(model, x, 8))
+
+
+def test_subclassed_model_runs_eagerly():
+    class Net(keras.Model):
+        def __init__(self):
+            super().__init__()
+            self.hidden = layers.Dense(5, activation="relu")
+            self.out = layers.Dense(2)
+
+        def call(self, x):
+            return self.out(self.hidden(x))
+
+    model = Net()
+    x = numpy.random.RandomState(11).rand(17, 4).astype("float32")
+    out = model.predict(x, batch_size=8, verbose=0)
+    assert getattr(model, "_predict_function", None) is None
+    numpy.testing.assert_array_equal(out, numpy.concatenate([model(x[i : i + 8]).numpy() for i in (0, 8, 16)]))
+
+
+def test_overridden_predict_step_and_run_eagerly_are_respected():
+    class Doubled(keras.Sequential):
+        def predict_step(self, data):
+            return super().predict_step(data) * 2.0
+
+    model = Doubled([keras.Input((6,)), layers.Dense(3)])
+    x = numpy.random.RandomState(12).rand(10, 6).astype("float32")
+    numpy.testing.assert_array_equal(model.predict(x, verbose=0), model(x).numpy() * 2.0)
+    assert getattr(model, "_predict_function", None) is None
+    plain = _mlp()
+    plain.compile("sgd", "mse", run_eagerly=True)
+    plain.predict(x, verbose=0)
+    assert getattr(plain, "_predict_function", None) is None
+
+
+def test_changing_the_model_drops_its_plans():
+    model = keras.Sequential([keras.Input((6,)), layers.Dense(4)])
+    x = numpy.random.RandomState(13).rand(20, 6).astype("float32")
+    _check(model, x, 8)
+    model.add(layers.Dense(2))
+    out = model.predict(x, batch_size=8, verbose=0)
+    assert out.shape == (20, 2)
+    _assert_same(out, _eager_predict(model, x, 8))
+
+
+def test_batch_callbacks_get_the_outputs_and_progress_bar_runs(capsys):
+    from ember.callbacks import Callback
+
+    class Seen(Callback):
+        def __init__(self):
+            super().__init__()
+            self.begin, self.shapes = [], []
+
+        def on_predict_batch_begin(self, batch, logs=None):
+            self.begin.append(batch)
+
+        def on_predict_batch_end(self, batch, logs=None):
+            self.shapes.append(tuple(logs["outputs"].shape))
+
+    model = _mlp()
+    x = numpy.random.RandomState(14).rand(19, 6).astype("float32")
+    seen = Seen()
+    out = model.predict(x, batch_size=8, verbose=1, callbacks=[seen])
+    assert seen.begin == [0, 1, 2]
+    assert seen.shapes == [(8, 3), (8, 3), (3, 3)]
+    assert "3/3" in capsys.readouterr().out
+    _assert_same(out, _eager_predict(model, x, 8))
+
+
+def test_dataset_input_is_concatenated():
+    model = _mlp()
+    x = numpy.random.RandomState(15).rand(21, 6).astype("float32")
+    batches = [x[i : i + 8] for i in range(0, 21, 8)]
+    out = model.predict(iter(batches), verbose=0)
+    _assert_same(out, _eager_predict(model, x, 8))
+
+
+def test_outputs_not_one_row_per_sample_are_concatenated():
+    model = keras.Sequential([keras.Input((6,)), layers.Dense(3), layers.Lambda(lambda t: keras.ops.sum(t, axis=0))])
+    x = numpy.random.RandomState(16).rand(19, 6).astype("float32")
+    out = model.predict(x, batch_size=8, verbose=0)
+    assert out.shape == (9,)  # three batches of (3,)
+    _assert_same(out, _eager_predict(model, x, 8))
+
+
+def test_empty_input_is_refused():
+    with pytest.raises(ValueError, match="no samples"):
+        _mlp().predict(numpy.zeros((0, 6), "float32"), verbose=0)
+
+
+def test_replay_keeps_no_batch_between_calls():
+    model = _mlp()
+    x = numpy.random.RandomState(17).rand(40, 6).astype("float32")
+    _check(model, x, 8, plans=1)  # five full batches
+    for plan in _plans(model):
+        closure = plan._run.__globals__
+        for name, value in closure.items():
+            if name.startswith("d"):  # the functions' state: only what Function.apply sets
+                assert set(value) <= {"device", "xp", "needs_input_grad"}
