@@ -7,8 +7,17 @@ import pytest
 from oracles import Const, assert_close, check_against_torch, check_gradients, noncontiguous
 
 import ember
+from ember.backend import jit
 
 GATES = {"lstm": 4, "gru": 3, "simple_rnn": 1}
+
+
+@pytest.fixture(autouse=True, params=[True, False], ids=["jit", "numpy"])
+def kernels(request):
+    """Every test here runs twice: with the fused numba step kernels (where numba is installed) and without."""
+    previous = jit.set_enabled(request.param)
+    yield request.param
+    jit.set_enabled(previous)
 
 
 def _params(rng, cell, b, t, f, u, reset_after=True, scale=0.6):

@@ -27,6 +27,11 @@ matmul each after the loop (the GRU recurrent kernel in two when
 step's slices are contiguous: NumPy's matmul with ``out=`` and its tanh are
 many times slower on strided views.
 
+With numba installed (``ember[speed]``, switch: ``EMBER_JIT``), an LSTM with the default activations
+(tanh, recurrent sigmoid) on float32/float64 NumPy arrays runs each step as the matmul plus ONE fused
+kernel call (:mod:`ember.ops.recurrent_kernels`) forward, and one kernel call plus the matmul backward;
+everything else, and every call without numba, takes the NumPy loop, which computes the same numbers.
+
 Masking (``mask``: (batch, time), True = keep), as Keras 3's ``backend.rnn``:
 at a masked step the states are carried over unchanged, and the output repeats
 the previous step's output (zeros before the first kept step). With
@@ -46,8 +51,11 @@ mask shared by the gates, which is Keras with all per-gate masks equal.
 
 from __future__ import annotations
 
+import numpy as np
+
 from ..backend.config import floatx
 from ..engine.function import Function
+from . import recurrent_kernels as kernels
 
 __all__ = ["lstm", "gru", "simple_rnn"]
 
@@ -201,6 +209,28 @@ class _Recurrence(Function):
         proj = xp.matmul(x2d, kernel)  # every step's input projection at once
         return proj, init, bias
 
+    def _fused(self, kernel):
+        """``kernel``'s numba dispatcher if this call can use it (NumPy arrays, float32/64, tanh + sigmoid), or None."""
+        if self.xp is not np or self.dtype not in (np.float32, np.float64):
+            return None
+        if self.act != "tanh" or getattr(self, "rec", "sigmoid") != "sigmoid":
+            return None
+        return kernel.compiled()
+
+    def _mask_rows(self, keep=False):
+        """For the fused kernels: (masked, skip or keep (time, batch) by time index, out_factor (time, batch)).
+
+        Without a mask: False and (time, 1) placeholders the kernels do not read.
+        """
+        if self.skip is None:
+            return (
+                False,
+                np.zeros((self.steps, 1), dtype=self.dtype if keep else bool),
+                np.zeros((self.steps, 1), self.dtype),
+            )
+        rows = self.keep if keep else self.skip
+        return True, rows[:, :, 0], self.out_factor[:, :, 0]
+
     def _needs(self, name):
         return name in self.present and self.needs_input_grad[self.present.index(name)]
 
@@ -308,7 +338,27 @@ class LSTM(_Recurrence):
             h_fin[...], c_fin[...] = h0, c0
         else:
             hp[self.slots[0]], cp[self.slots[0]] = h0, c0
-        zbuf, hbuf, tmp = xp.empty((b, 4 * u), dtype=dt), xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)
+        zbuf, hbuf = xp.empty((b, 4 * u), dtype=dt), xp.empty((b, u), dtype=dt)
+        rk = self.rk
+        fused = self._fused(kernels.lstm_forward_step)
+        if fused is not None:
+            exact = dt != np.float32
+            masked, skip, factor = self._mask_rows()
+            for s, (t, q) in enumerate(zip(self.order, self.slots)):
+                h_prev, c_prev = hp[q], cp[q]
+                h_new, c_new = self._next_slot(hp, s, h_fin), self._next_slot(cp, s, c_fin)
+                xp.matmul(self._recurrent_input(h_prev, hbuf), rk, out=zbuf)
+                fused(zbuf, proj[t], c_prev, h_prev, gates[q], c_new, tc[q], h_new, out[:, s],
+                      skip[t], factor[s], masked, exact)  # fmt: skip
+        else:
+            self._forward_numpy(proj, gates, hp, cp, tc, out, h_fin, c_fin, zbuf, hbuf)
+        self.gates_, self.hp, self.cp, self.tc = gates, hp, cp, tc
+        return out, h_fin, c_fin
+
+    def _forward_numpy(self, proj, gates, hp, cp, tc, out, h_fin, c_fin, zbuf, hbuf):
+        """The step loop in NumPy calls (any activations, any array module)."""
+        xp, u = self.xp, self.u
+        tmp = xp.empty_like(hbuf)
         act, rec, rk = self.act, self.rec, self.rk
         for s, (t, q) in enumerate(zip(self.order, self.slots)):
             h_prev, c_prev = hp[q], cp[q]
@@ -330,19 +380,47 @@ class LSTM(_Recurrence):
             _activate(xp, act, c_new, tc[q])
             xp.multiply(z[:, 3 * u :], tc[q], out=h_new)
             self._write_output(out, s, t, h_new, h_prev, extra=((c_new, c_prev),))
-        self.gates_, self.hp, self.cp, self.tc = gates, hp, cp, tc
-        return out, h_fin, c_fin
 
     def backward(self, g_out, g_h, g_c):
         xp, dt = self.xp, self.dtype
         b, steps, u = self.b, self.steps, self.u
-        act, rec = self.act, self.rec
         dh, dc = g_h.astype(dt, copy=True), g_c.astype(dt, copy=True)
         dz = xp.empty((steps, b, 4 * u), dtype=dt)
         drdm = xp.zeros((b, u), dtype=dt) if self._needs("recurrent_dropout_mask") else None
-        dcn, tmp = xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)
+        fused = self._fused(kernels.lstm_backward_step)
+        if fused is not None:
+            masked, keep, factor = self._mask_rows(keep=True)
+            carry = xp.zeros((b, u), dtype=dt) if masked else dh  # the kernel reads it only when masked
+            g_out = g_out.astype(dt, copy=False)
+            rk_t = self.rk.T
+            for s in range(steps - 1, -1, -1):
+                t = self.order[s]
+                fused(dh, carry, g_out[:, s], factor[s], keep[t], masked, self.gates_[t], self.tc[t], self.cp[t], dc,
+                      dz[t])  # fmt: skip
+                xp.matmul(dz[t], rk_t, out=dh)
+                self._recurrent_input_grad(dh, self.hp[t], drdm)
+            if masked:
+                dh += carry
+        else:
+            dh, dc = self._backward_numpy(g_out, dh, dc, dz, drdm)
+        dz2d = dz.reshape(b * steps, 4 * u)
+        grads = {"initial_h": dh, "initial_c": dc, "recurrent_dropout_mask": drdm}
+        self._input_grads(dz2d, grads)
+        if self._needs("recurrent_kernel"):
+            grads["recurrent_kernel"] = xp.matmul(self._all_recurrent_inputs(self.hp).T, dz2d)
+        if self._needs("bias"):
+            grads["bias"] = dz2d.sum(axis=0)
+        self._clear()
+        self.gates_ = self.hp = self.cp = self.tc = None
+        return self._collect(grads)
+
+    def _backward_numpy(self, g_out, dh, dc, dz, drdm):
+        """The step loop of the backward in NumPy calls; returns the gradients of initial_h and initial_c."""
+        xp, u = self.xp, self.u
+        act, rec = self.act, self.rec
+        dcn, tmp = xp.empty_like(dh), xp.empty_like(dh)
         rk_t = self.rk.T
-        for s in range(steps - 1, -1, -1):
+        for s in range(self.steps - 1, -1, -1):
             t = self.order[s]
             dhn, carry_h = self._output_grad(dh, g_out, s, t)
             if carry_h is None:
@@ -367,16 +445,7 @@ class LSTM(_Recurrence):
             if carry_h is not None:
                 dh += carry_h
                 dc += carry_c
-        dz2d = dz.reshape(b * steps, 4 * u)
-        grads = {"initial_h": dh, "initial_c": dc, "recurrent_dropout_mask": drdm}
-        self._input_grads(dz2d, grads)
-        if self._needs("recurrent_kernel"):
-            grads["recurrent_kernel"] = xp.matmul(self._all_recurrent_inputs(self.hp).T, dz2d)
-        if self._needs("bias"):
-            grads["bias"] = dz2d.sum(axis=0)
-        self._clear()
-        self.gates_ = self.hp = self.cp = self.tc = None
-        return self._collect(grads)
+        return dh, dc
 
 
 # --------------------------------------------------------------------------- GRU

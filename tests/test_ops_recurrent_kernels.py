@@ -1,0 +1,135 @@
+"""The fused numba step kernels of ember/ops/recurrent_kernels.py against the NumPy path of the same ops.
+
+The oracle tests in test_ops_recurrent.py run on both paths; these compare the two paths with each other
+on the same random problems: the backward kernels must give the NumPy path's bits, the forward kernels
+differ only in tanh (float32: a rational approximation, relative error < 4e-7; float64: math.tanh).
+"""
+
+import numpy as np
+import pytest
+
+import ember
+from ember.backend import jit
+from ember.ops import recurrent_kernels
+
+pytestmark = pytest.mark.skipif(not jit.available(), reason="numba is not installed (pip install 'ember[speed]')")
+
+
+@pytest.fixture(autouse=True)
+def _restore_jit():
+    previous = jit.enabled()
+    yield
+    jit.set_enabled(previous)
+
+
+def test_tanh_float32_is_within_a_few_ulp():
+    x = np.concatenate([np.linspace(-12, 12, 200_001), np.logspace(-30, 1.2, 5000), -np.logspace(-30, 1.2, 5000)])
+    x = x.astype(np.float32)
+    ours = recurrent_kernels.tanh_float32(x)
+    exact = np.tanh(x.astype(np.float64))
+    assert ours.dtype == np.float32
+    np.testing.assert_allclose(ours, exact, rtol=4e-7, atol=0)
+    assert np.all(np.abs(ours) <= 1)
+    np.testing.assert_array_equal(ours, -recurrent_kernels.tanh_float32(-x))  # odd
+
+
+def _problem(rng, dtype, b=4, t=6, f=3, u=5):
+    x = rng.standard_normal((b, t, f))
+    h0, c0 = rng.standard_normal((b, u)) * 0.5, rng.standard_normal((b, u)) * 0.5
+    k, rk = rng.standard_normal((f, 4 * u)) * 0.6, rng.standard_normal((u, 4 * u)) * 0.6
+    bias = rng.standard_normal(4 * u) * 0.5
+    mask = rng.random((b, t)) < 0.6
+    mask[0, 0] = mask[-1, -1] = False
+    mask[1] = False  # a fully masked row
+    rdm = rng.uniform(0.5, 2.0, (b, u))
+    weights = [rng.standard_normal(shape) for shape in ((b, t, u), (b, u), (b, u))]
+    return [a.astype(dtype) for a in (x, h0, c0, k, rk, bias)], mask, rdm.astype(dtype), weights
+
+
+def _run(arrays, mask, rdm, weights, kw, forward_jit, backward_jit):
+    """Outputs and gradients of every input, with the kernels switched per pass."""
+    dtype = arrays[0].dtype
+    tensors = [ember.tensor(a, dtype=dtype, requires_grad=True) for a in arrays]
+    rdm_t = None if rdm is None else ember.tensor(rdm, dtype=dtype, requires_grad=True)
+    jit.set_enabled(forward_jit)
+    outs = ember.lstm(*tensors, mask=mask, recurrent_dropout_mask=rdm_t, **kw)
+    jit.set_enabled(backward_jit)
+    sum((o * ember.tensor(w, dtype=dtype)).sum() for o, w in zip(outs, weights)).backward()
+    grads = [t.grad.numpy() for t in tensors] + ([] if rdm_t is None else [rdm_t.grad.numpy()])
+    return [o.numpy() for o in outs], grads
+
+
+CASES = [
+    # (masked, go_backwards, zero_output_for_mask, rdm)
+    (False, False, False, False),
+    (False, True, False, True),
+    (True, False, False, False),
+    (True, True, False, True),
+    (True, False, True, False),
+    (True, True, True, True),
+]
+
+
+@pytest.mark.parametrize("masked,go_backwards,zero_output_for_mask,rdm", CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lstm_backward_kernel_gives_the_numpy_bits(masked, go_backwards, zero_output_for_mask, rdm, dtype, rng):
+    arrays, mask, rdm_arr, weights = _problem(rng, dtype)
+    kw = {"go_backwards": go_backwards, "zero_output_for_mask": zero_output_for_mask}
+    mask, rdm_arr = (mask if masked else None), (rdm_arr if rdm else None)
+    ref_out, ref_grads = _run(arrays, mask, rdm_arr, weights, kw, forward_jit=False, backward_jit=False)
+    out, grads = _run(arrays, mask, rdm_arr, weights, kw, forward_jit=False, backward_jit=True)
+    for a, b in zip(out, ref_out):
+        np.testing.assert_array_equal(a, b)
+    for i, (a, b) in enumerate(zip(grads, ref_grads)):
+        np.testing.assert_array_equal(a, b, err_msg=f"gradient {i}")
+
+
+@pytest.mark.parametrize("masked,go_backwards,zero_output_for_mask,rdm", CASES)
+@pytest.mark.parametrize("dtype,rtol", [("float32", 2e-6), ("float64", 1e-13)])
+def test_lstm_fused_forward_and_backward_match_numpy(masked, go_backwards, zero_output_for_mask, rdm, dtype, rtol, rng):
+    arrays, mask, rdm_arr, weights = _problem(rng, dtype)
+    kw = {"go_backwards": go_backwards, "zero_output_for_mask": zero_output_for_mask}
+    mask, rdm_arr = (mask if masked else None), (rdm_arr if rdm else None)
+    ref_out, ref_grads = _run(arrays, mask, rdm_arr, weights, kw, forward_jit=False, backward_jit=False)
+    out, grads = _run(arrays, mask, rdm_arr, weights, kw, forward_jit=True, backward_jit=True)
+    for a, b in zip(out, ref_out):
+        assert a.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+    for i, (a, b) in enumerate(zip(grads, ref_grads)):
+        # gradients sum many terms: tanh's rounding reaches them through the sums, relative to their size
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max(), err_msg=f"gradient {i}")
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lstm_fused_forward_without_graph(dtype, rng):
+    """Under no_grad the kernels write two alternating step slots: the same numbers as with a graph."""
+    arrays, mask, _, _ = _problem(rng, dtype)
+    jit.set_enabled(True)
+    for kw in ({}, {"go_backwards": True, "mask": mask}):
+        ref = ember.lstm(*[ember.tensor(a, dtype=dtype, requires_grad=True) for a in arrays], **kw)
+        with ember.no_grad():
+            res = ember.lstm(ember.tensor(arrays[0], dtype=dtype), *arrays[1:], **kw)
+        for a, b in zip(res, ref):
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
+
+
+def test_the_kernels_run_only_where_they_apply(rng, monkeypatch):
+    calls = []
+    fwd = recurrent_kernels.lstm_forward_step
+
+    class Spy:
+        def compiled(self):
+            dispatcher = fwd.compiled()
+            return None if dispatcher is None else (lambda *a: calls.append(1) or dispatcher(*a))
+
+    monkeypatch.setattr(recurrent_kernels, "lstm_forward_step", Spy())
+    arrays, _, _, _ = _problem(rng, "float32")
+    jit.set_enabled(True)
+    ember.lstm(*arrays)
+    assert calls, "float32 tanh/sigmoid LSTM: the fused kernel"
+    calls.clear()
+    ember.lstm(*arrays, activation="relu")
+    ember.lstm(*[a.astype("float16") for a in arrays])
+    jit.set_enabled(False)
+    ember.lstm(*arrays)
+    assert not calls, "other activations, float16 and EMBER_JIT=0 take the NumPy path"
