@@ -14,7 +14,55 @@ the dense equivalent has ``shape`` (rows, *row_shape) and is the sum of
 
 from __future__ import annotations
 
+import math
+
+import numpy
+
+from ..backend import jit
 from ..backend.device import device_of_array
+
+
+@jit.kernel
+def _sum_in_order(values, order, segment, out):
+    """out[segment[k]] += values[order[k]] for k = 0, 1, ... in turn; values (n, d), out (rows, d) zeros."""
+    for k in range(order.shape[0]):
+        r = segment[k]
+        src = order[k]
+        for c in range(out.shape[1]):
+            out[r, c] += values[src, c]
+
+
+def _coalesce(xp, indices, values):
+    """(unique sorted rows, (rows, d) sums of values (n, d) over repeats); each row summed in index order.
+
+    Both paths add a row's repeats one by one, starting from zero, in the order they appear in ``indices``
+    (a stable sort keeps it), which is what ``np.add.at`` into zeros does: the same bits, without its
+    per-element cost.
+    """
+    n = indices.shape[0]
+    order = xp.argsort(indices, kind="stable")
+    ordered = indices[order]
+    new = xp.empty(n, dtype=bool)
+    new[:1] = True
+    xp.not_equal(ordered[1:], ordered[:-1], out=new[1:])
+    starts = xp.flatnonzero(new)
+    rows = ordered[starts]
+    segment = xp.cumsum(new) - 1  # the output row of each element of ``order``
+    summed = xp.zeros((rows.shape[0], values.shape[1]), dtype=values.dtype)
+    kernel = _sum_in_order.compiled() if xp is numpy else None
+    if kernel is not None:
+        kernel(values, order, segment, summed)
+        return rows, summed
+    # NumPy: level by level, the first repeat of every row, then the second, ...: within a level each row
+    # occurs once, so a fancy-indexed += is exact
+    rank = xp.arange(n) - starts[segment]
+    by_rank = xp.argsort(rank, kind="stable")
+    begin = 0
+    for count in xp.bincount(rank).tolist():
+        take = by_rank[begin : begin + count]
+        summed[segment[take]] += values[order[take]]
+        begin += count
+    return rows, summed
 
 
 class RowSparseGrad:
@@ -49,7 +97,8 @@ class RowSparseGrad:
     def dense_array(self):
         """The gradient as a dense array of ``shape``."""
         out = self.xp.zeros(self.shape, dtype=self.values.dtype)
-        self.xp.add.at(out, self.indices, self.values)
+        coalesced = self.coalesce()
+        out[coalesced.indices] = coalesced.values  # each row once: the sums np.add.at would make
         return out
 
     def to_dense(self):
@@ -63,12 +112,13 @@ class RowSparseGrad:
         return self.to_dense().numpy()
 
     def coalesce(self) -> RowSparseGrad:
-        """The same gradient with each row listed once (sorted), repeats summed."""
-        xp = self.xp
-        rows, inverse = xp.unique(self.indices, return_inverse=True)
-        summed = xp.zeros((rows.shape[0],) + self.shape[1:], dtype=self.values.dtype)
-        xp.add.at(summed, inverse.reshape(-1), self.values)
-        return RowSparseGrad(rows, summed, self.shape)
+        """The same gradient with each row listed once (sorted), repeats summed in the order they are listed.
+
+        The sums are bit for bit those of ``np.add.at`` into zeros (a numba kernel, or NumPy level by level).
+        """
+        n, row_shape = self.values.shape[0], self.shape[1:]
+        rows, summed = _coalesce(self.xp, self.indices.reshape(-1), self.values.reshape(n, math.prod(row_shape)))
+        return RowSparseGrad(rows, summed.reshape((rows.shape[0],) + row_shape), self.shape)
 
     def astype(self, dtype) -> RowSparseGrad:
         return RowSparseGrad(self.indices, self.values.astype(dtype), self.shape)
