@@ -4,8 +4,9 @@ Each model trains twice from the same seed, with ``jit_compile=False`` and
 with ``jit_compile=True``: the per-epoch logs and the final weights (trainable
 and not: BatchNormalization's moving statistics too) must be equal. Without
 fusions the replay runs the eager step's operations in the eager order, so
-equality is bit for bit; the fused softmax + cross-entropy changes the
-arithmetic of one gradient and is compared at rtol 1e-6.
+equality is bit for bit; the fused softmax + cross-entropy and sigmoid +
+binary cross-entropy change the arithmetic of one gradient and are compared
+at rtol 1e-6.
 """
 
 from __future__ import annotations
@@ -143,6 +144,66 @@ def test_fused_softmax_crossentropy_matches_eager(kind, optimizer):
         numpy.testing.assert_allclose(logs[name], eager_logs[name], rtol=1e-6, atol=1e-7)
     for a, b in zip(weights, eager_weights):
         numpy.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6 * numpy.abs(b).max())
+
+
+@pytest.mark.parametrize("kind,optimizer", [("tiny", "adam"), ("lstm", "adam"), ("tiny", "sgd")])
+def test_fused_sigmoid_binary_crossentropy_matches_eager(kind, optimizer):
+    eager_logs, eager_weights, _, _ = _train(kind, optimizer, False)
+    logs, weights, model, eager_warnings = _train(kind, optimizer, True, fuse=True)
+    assert not eager_warnings
+    assert all(p.fused == ("sigmoid+binary_crossentropy",) for p in _plans(model))
+    for name in eager_logs:
+        numpy.testing.assert_allclose(logs[name], eager_logs[name], rtol=1e-6, atol=1e-7)
+    for a, b in zip(weights, eager_weights):
+        numpy.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6 * numpy.abs(b).max())
+
+
+def _sigmoid_bce_case(shape, seed):
+    """Logits with saturated entries (sigmoid outside [eps, 1 - eps]) among ordinary ones, and 0/1 targets."""
+    r = numpy.random.RandomState(seed)
+    z = r.randn(*shape).astype("float32") * 4
+    z.flat[:3] = [40.0, -40.0, 16.5]  # sigmoid 1, ~4e-18 (both clipped), 1 - 7e-8 (clipped: above 1 - eps)
+    t = r.randint(0, 2, shape).astype("float32")
+    t.flat[:3] = [0.0, 1.0, 0.0]
+    return z, t
+
+
+@pytest.mark.parametrize("shape,axis", [((9, 1), -1), ((5, 4), -1), ((3, 4, 2), 1), ((6,), -1)])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("eps", [None, 1e-9])
+def test_fused_sigmoid_bce_entry_against_the_eager_ops(shape, axis, smoothing, eps):
+    """The fused entry's loss is the op's bit for bit; its gradient is the chained one's, 0 where clipped."""
+    from ember.backend.config import epsilon, set_epsilon
+    from ember.compile.fusion import _FusedSigmoidBinaryCrossentropy
+    from ember.ops.activation import Sigmoid
+    from ember.ops.loss import BinaryCrossentropy
+
+    z, t = _sigmoid_bce_case(shape, 3)
+    attrs = dict(from_logits=False, label_smoothing=smoothing, axis=axis)
+    old = epsilon()
+    if eps is not None:
+        set_epsilon(eps)  # 1 - 1e-9 rounds to 1 in float32: Keras's log floor at -100 can act, the fused path keeps it
+    try:
+        logits = keras.tensor(z, requires_grad=True)
+        y = Sigmoid.apply(logits)
+        loss = BinaryCrossentropy.apply(keras.tensor(t), y, **attrs)
+        g = numpy.asarray(numpy.random.RandomState(4).rand(*loss.shape), dtype="float32")
+        loss.backward(keras.tensor(g))
+        fused = _FusedSigmoidBinaryCrossentropy(loss.grad_fn)
+        value = fused.forward(t, y.data, **attrs)
+        _, gz = fused.backward(g)
+        e = epsilon()
+    finally:
+        set_epsilon(old)
+    numpy.testing.assert_array_equal(value, loss.data)
+    assert value.dtype == loss.data.dtype and value.shape == loss.data.shape
+    expected = logits.grad.numpy()
+    assert gz.shape == z.shape and gz.dtype == numpy.float32
+    clipped = (y.data < numpy.float32(e)) | (y.data > numpy.float32(1 - e))
+    assert clipped.flat[:2].all() if eps is None else clipped.flat[1]  # float32(1 - 1e-9) == 1: 1.0 passes
+    numpy.testing.assert_array_equal(expected[clipped], 0.0)  # the eager (Keras) gradient where the clip acts
+    numpy.testing.assert_array_equal(gz[expected == 0], 0.0)  # zero wherever the eager one is
+    numpy.testing.assert_allclose(gz, expected, rtol=1e-6, atol=1e-7 * numpy.abs(expected).max())
 
 
 def test_fit_compiles_by_default_and_jit_compile_false_stays_eager():
