@@ -8,9 +8,22 @@ import pytest
 from oracles import check_against_torch, check_gradients, noncontiguous
 
 import ember
+from ember.backend import jit
+from ember.ops import pooling_kernels
 
 torch = pytest.importorskip("torch", reason="PyTorch (torch==2.13.0) is the oracle for these tests")
 F = torch.nn.functional
+
+
+@pytest.fixture(autouse=True, params=["numpy", "jit"])
+def jit_path(request, monkeypatch):
+    """Every test on both max-pool paths: NumPy, and the numba kernels (on these small arrays too)."""
+    if request.param == "jit":
+        pytest.importorskip("numba")
+        monkeypatch.setattr(pooling_kernels, "KERNEL_MIN_SIZE", 0)
+    previous = jit.set_enabled(request.param == "jit")
+    yield request.param
+    jit.set_enabled(previous)
 
 
 def _tuple(v, n):
@@ -239,3 +252,62 @@ def test_pool_errors_name_the_op_and_shapes():
         ember.max_pool2d(x, 2, padding="full")
     with pytest.raises(ValueError, match=r"avg_pool2d: window of size 6 .* larger than the input size 5"):
         ember.avg_pool2d(x, 6)
+
+
+# ---- the numba max pool against the NumPy one ------------------------------------------------------------------
+
+
+def _max_pool_both_paths(x, pool, strides, padding, monkeypatch):
+    """(output, input gradient) on the NumPy path and on the kernels, for a fixed upstream gradient."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(pooling_kernels, "KERNEL_MIN_SIZE", 0)
+    results = []
+    for on in (False, True):
+        previous = jit.set_enabled(on)
+        try:
+            xt = ember.tensor(x, requires_grad=True)
+            y = ember.max_pool2d(xt, pool, strides, padding)
+            g = np.random.default_rng(1).standard_normal(y.shape).astype(x.dtype)
+            (y * ember.tensor(g)).sum().backward()
+            results.append((y.numpy(), xt.grad.numpy()))
+        finally:
+            jit.set_enabled(previous)
+    return results
+
+
+@pytest.mark.parametrize("shape,pool,strides,padding", POOL2D[:-1] + [((3, 24, 24, 5), 2, None, "valid")])
+@pytest.mark.parametrize("fill", ["distinct", "ties", "nan", "inf"])
+def test_max_pool_kernels_give_the_numpy_bits(shape, pool, strides, padding, fill, rng, monkeypatch):
+    if fill == "ties":
+        x = rng.integers(0, 3, size=shape).astype(np.float32)  # many equal maxima, as after a relu
+        x[x == 2] = -0.0  # and -0.0 against 0.0: numpy.maximum keeps the first
+    else:
+        x = rng.standard_normal(shape).astype(np.float32)
+        if fill == "nan":
+            x[rng.random(shape) < 0.1] = np.nan
+        elif fill == "inf":
+            x[rng.random(shape) < 0.3] = -np.inf
+    (y0, g0), (y1, g1) = _max_pool_both_paths(x, pool, strides, padding, monkeypatch)
+    np.testing.assert_array_equal(y0, y1)
+    assert (np.signbit(y0) == np.signbit(y1)).all()
+    np.testing.assert_array_equal(g0, g1)
+
+
+def test_max_pool_kernel_backward_without_numba_after_a_kernel_forward(rng, monkeypatch):
+    """Switching numba off between forward and backward takes the NumPy routing of the recorded winners."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(pooling_kernels, "KERNEL_MIN_SIZE", 0)
+    x = rng.integers(0, 2, size=(2, 6, 7, 3)).astype(np.float64)
+    for pool, strides in [(2, None), (3, 2), ((2, 3), (2, 3))]:
+        grads = []
+        for off_before_backward in (False, True):
+            previous = jit.set_enabled(True)
+            try:
+                xt = ember.tensor(x, requires_grad=True)
+                y = ember.max_pool2d(xt, pool, strides)
+                jit.set_enabled(not off_before_backward)
+                y.sum().backward()
+                grads.append(xt.grad.numpy())
+            finally:
+                jit.set_enabled(previous)
+        np.testing.assert_array_equal(grads[0], grads[1])

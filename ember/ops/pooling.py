@@ -9,12 +9,16 @@
 Both run as a loop over the pool offsets (kh*kw strided views, vectorised over
 batch, pixels and channels). Max pooling sends each window's gradient to one
 cell, the first maximum in row-major window order (PyTorch's rule on ties).
+With numba, a large max pool instead runs one compiled pass each way
+(:mod:`ember.ops.pooling_kernels`): the forward records each window's winner
+(one byte per output), the backward routes the gradient by it; same numbers.
 """
 
 from __future__ import annotations
 
 from ..engine.dtypes import is_floating
 from ..engine.function import Function
+from . import pooling_kernels
 from ._windows import as_2d_input, as_tuple, check_padding, check_rank, offset_slice, pad_spatial, spatial_geometry
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
@@ -63,6 +67,11 @@ class MaxPool2D(_Pool):
         xp = self.xp
         fill = -xp.inf if is_floating(x.dtype) else xp.iinfo(x.dtype).min
         xpad, out_hw = self._prepare(x, pool, strides, padding, fill)
+        if pooling_kernels.kernels_apply(xp, x.shape[0] * out_hw[0] * out_hw[1] * x.shape[-1], pool):
+            out, winner = pooling_kernels.max_pool_forward(xpad, out_hw, pool, strides)
+            if self.needs_input_grad[0]:
+                self.winner, self.pad_shape = winner, xpad.shape
+            return self._output(out)
         out = None
         for first, xs in self._offsets(xpad, out_hw, pool, strides):
             if first:
@@ -76,6 +85,9 @@ class MaxPool2D(_Pool):
     def backward(self, g):
         xp = self.xp
         _, _, out_hw, _, pool, strides = self.geometry
+        if hasattr(self, "winner"):  # the forward ran the kernel and recorded each window's winner
+            g4 = g.reshape(self.winner.shape)
+            return self._input_grad(pooling_kernels.max_pool_backward(g4, self.winner, self.pad_shape, pool, strides))
         xpad, out = self.xpad, self.out
         g4 = g.reshape(out.shape)
         gpad = xp.zeros(xpad.shape, dtype=g.dtype)
