@@ -1,5 +1,6 @@
 """Convolution in blocks of output rows (im2col a block at a time): every way of cutting the batch gives the
-same numbers as PyTorch and as finite differences, with and without keeping the im2col matrix for backward."""
+same numbers as PyTorch and as finite differences, with and without keeping the im2col matrix for backward,
+with the input gradient's col2im in NumPy and in numba."""
 
 import threading
 
@@ -9,12 +10,24 @@ from oracles import check_against_torch, check_gradients
 from test_ops_conv import CONV1D, CONV2D, torch_conv1d, torch_conv2d_keras_kernel
 
 import ember
-from ember.ops import _windows
+from ember.backend import jit
+from ember.ops import _windows, conv_kernels
 
 pytest.importorskip("torch", reason="PyTorch (torch==2.13.0) is the oracle for these tests")
 
 # (BLOCK_BYTES, KEEP_BYTES): a block per output row, a few rows or images per block, one block; kept or not
 MODES = [(1, 0), (300, 0), (2000, 0), (1, 1 << 30), (300, 1 << 30)]
+
+
+@pytest.fixture(autouse=True, params=["numpy", "jit"])
+def jit_path(request, monkeypatch):
+    """Every test on both input-gradient paths: NumPy, and numba's col2im (on these small arrays too)."""
+    if request.param == "jit":
+        pytest.importorskip("numba")
+        monkeypatch.setattr(conv_kernels, "KERNEL_MIN_SIZE", 0)
+    previous = jit.set_enabled(request.param == "jit")
+    yield request.param
+    jit.set_enabled(previous)
 
 
 @pytest.fixture(params=MODES, ids=lambda m: f"block{m[0]}-keep{int(m[1] > 0)}")
@@ -96,3 +109,25 @@ def test_the_scratch_buffer_is_reused_and_bounded(monkeypatch):
     ember.conv2d(x, k)
     assert _windows._scratch.buf is buf
     assert buf.nbytes <= 4096
+
+
+@pytest.mark.parametrize("xs,ks,strides,padding,dilation", CONV2D)
+def test_col2im_kernel_against_numpy(xs, ks, strides, padding, dilation, rng, monkeypatch, jit_path):
+    """The input gradient with numba's col2im and with NumPy's per-offset adds: the same sums in another order."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(conv_kernels, "KERNEL_MIN_SIZE", 0)
+    monkeypatch.setattr(_windows, "BLOCK_BYTES", 300)
+    x = rng.standard_normal(xs).astype(np.float32)
+    k = rng.standard_normal(ks).astype(np.float32)
+    grads = []
+    for on in (False, True):
+        previous = jit.set_enabled(on)
+        try:
+            xt = ember.tensor(x, requires_grad=True)
+            y = ember.conv2d(xt, ember.tensor(k), strides, padding, dilation)
+            (y * y).sum().backward()
+            grads.append(xt.grad.numpy())
+        finally:
+            jit.set_enabled(previous)
+    scale = max(np.abs(grads[0]).max(initial=0), 1)
+    np.testing.assert_allclose(grads[1], grads[0], rtol=1e-6, atol=1e-6 * scale)

@@ -19,8 +19,9 @@ still in the cache); no im2col matrix is kept for backward, which copies the
 blocks again for the kernel gradient (a small matrix, up to
 ``_windows.KEEP_BYTES``, is kept instead). The input gradient is one matmul per
 kernel offset and block, added into a strided view of a zero buffer of the
-padded input's shape, and is skipped when the input needs none (a first layer's
-data). The transposed convolution is the same two steps the other way around.
+padded input's shape (with numba: one matmul per block and a compiled col2im,
+:mod:`ember.ops.conv_kernels`), and is skipped when the input needs none (a
+first layer's data). The transposed convolution is the same two steps the other way around.
 Loops run over blocks and kernel offsets only.
 """
 
@@ -29,7 +30,7 @@ from __future__ import annotations
 import numpy
 
 from ..engine.function import Function
-from . import _windows
+from . import _windows, conv_kernels
 from ._windows import (
     as_2d_input,
     as_tuple,
@@ -153,6 +154,13 @@ class Conv2D(Function):
         gpad = xp.zeros((n, h + t + b_, w + left + r, c), dtype=g2.dtype)
         # blocks as the forward's, sized by the im2col they stand for; the matmul's (rows, C) result is smaller
         blocks = row_blocks(xp, n, out_hw, out_hw[1] * kh * kw * c * g2.dtype.itemsize)
+        col2im = conv_kernels.col2im_kernel(xp, gpad.size)
+        if col2im is not None:  # numba: one matmul per block, then col2im in one compiled pass
+            kt = k4.reshape(kh * kw * c, -1).T
+            for n0, n1, h0, h1 in blocks:
+                d = g2[block_rows((n0, n1, h0, h1), out_hw)] @ kt
+                col2im(d, n0, h0, h1 - h0, out_hw[1], kh, kw, strides[0], strides[1], dilation[0], dilation[1], gpad)
+            return _crop(gpad, pads, h, w)
         n0, n1, h0, h1 = blocks[0]
         tmp = xp.empty(((n1 - n0) * (h1 - h0) * out_hw[1], c), dtype=g2.dtype)  # the first block is the largest
         for block in blocks:
