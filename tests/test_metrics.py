@@ -302,3 +302,55 @@ def test_resolve_accuracy_like_keras_compile(loss, t_shape, p_shape, name):
     ours = M.resolve_accuracy(loss, t_shape, p_shape, name=name)
     assert type(ours).__name__ == type(theirs).__name__
     assert ours.name == theirs.name == name
+
+
+# ---- lean per-batch updates (the compiled training step's path): the same numbers as update_state -------------
+
+
+def _lean_cases():
+    r = np.random.RandomState(5)
+    probs = r.rand(9, 1).astype("float32")
+    probs[:3, 0] = [0.5, 0.50000006, 0.49999997]  # on and around the threshold
+    labels = (r.rand(9) < 0.5).astype("float32")
+    scores = r.rand(7, 4).astype("float32")
+    scores[0] = [0.3, 0.3, 0.1, 0.2]  # a tie: the first arg-max wins on both paths
+    return [
+        (M.BinaryAccuracy, {}, labels, probs),
+        (M.BinaryAccuracy, {}, labels.reshape(9, 1), probs),
+        (M.BinaryAccuracy, {"threshold": 0.7}, labels.astype("int64"), probs),
+        (M.BinaryAccuracy, {}, labels.astype(bool).reshape(9, 1), probs),
+        (M.BinaryAccuracy, {}, np.array([0.0, 0.7, 1.0], "float32"), np.array([[0.2], [0.9], [0.8]], "float32")),
+        (M.BinaryAccuracy, {}, labels, probs.ravel()),
+        (M.CategoricalAccuracy, {}, np.eye(4, dtype="float32")[r.randint(0, 4, 7)], scores),
+        (M.SparseCategoricalAccuracy, {}, r.randint(0, 4, 7), scores),
+        (M.SparseCategoricalAccuracy, {}, r.randint(0, 4, (7, 1)).astype("float32"), scores),
+        (M.SparseCategoricalAccuracy, {}, np.array([0.0, 1.5, 2.0, 3.0, 0.0, 1.0, 2.0], "float32"), scores),
+    ]
+
+
+@pytest.mark.parametrize("case", range(10))
+def test_lean_update_gives_update_states_numbers(case):
+    cls, kwargs, t, p = _lean_cases()[case]
+    eager, lean = cls(**kwargs), cls(**kwargs)
+    update = lean.lean_update(t, p)
+    assert update is not None
+    for batch in range(3):  # new data of the same shapes each batch
+        tb, pb = np.roll(t, batch, axis=0), np.roll(p, 2 * batch, axis=0)
+        eager.update_state(tb, pb)
+        update(tb, pb)
+        for a, b in zip(lean.variables, eager.variables):
+            assert a.data.dtype == b.data.dtype
+            np.testing.assert_array_equal(a.data, b.data)
+    assert float(lean.result()) == float(eager.result())
+
+
+def test_lean_update_declines_what_it_cannot_count_exactly():
+    r = np.random.RandomState(6)
+    multi = (r.rand(5, 3) < 0.5).astype("float32")
+    assert M.BinaryAccuracy().lean_update(multi, r.rand(5, 3).astype("float32")) is None  # 3 values per sample
+    seq = np.eye(4, dtype="float32")[r.randint(0, 4, (5, 2))]
+    assert M.CategoricalAccuracy().lean_update(seq, r.rand(5, 2, 4).astype("float32")) is None  # (5, 2) values
+    assert M.BinaryAccuracy().lean_update(multi[:, :1], np.ones((5, 1), "int32")) is None  # integer predictions
+    assert M.BinaryAccuracy(dtype="float16").lean_update(multi[:, :1], multi[:, :1]) is None
+    assert M.MeanAbsoluteError().lean_update(multi, multi) is None  # no hit counter: not 0/1 values
+    assert M.BinaryAccuracy().lean_update(ember.tensor(multi[:, :1]), multi[:, :1]) is None  # arrays only

@@ -70,6 +70,7 @@ class StepPlan:
 
     fused = ()
     _program = None  # the compiled forward (see _compile_program), built on the first replay
+    metrics_update = None  # the train function's (compiled metrics, lean update or None) for this plan
 
     def __init__(self, tracer, inputs, loss, outputs, weights):
         if tracer.problems:

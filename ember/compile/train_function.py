@@ -179,9 +179,16 @@ class CompiledTrainFunction:
             model.optimizer.apply(grads, weights)
             if flat is None:
                 self._flat = _FlatState.setup(model.optimizer, weights, grads) or False
-        if y is not None and model._compiled_metrics is not None:
-            y_pred = pack_like(plan.structure, [Tensor._wrap(o) for o in outputs])
-            model._compiled_metrics.update(model, model._compiled_loss, y, y_pred, sample_weight)
+        metrics = model._compiled_metrics
+        if y is not None and metrics is not None:
+            lean = plan.metrics_update
+            if lean is None or lean[0] is not metrics or type(y) is not _NDARRAY:
+                lean = plan.metrics_update = (metrics, _lean_metrics(metrics, y, outputs, sample_weight))
+            if lean[1] is not None:
+                lean[1](y, outputs[0])
+            else:
+                y_pred = pack_like(plan.structure, [Tensor._wrap(o) for o in outputs])
+                metrics.update(model, model._compiled_loss, y, y_pred, sample_weight)
         return model._current_logs(y is not None) if return_logs else None
 
 
@@ -243,6 +250,14 @@ class _FlatState:
             if grads[i] is None:
                 return False
         return True
+
+
+def _lean_metrics(metrics, y, outputs, sample_weight):
+    """The compiled metrics' lean per-batch update for one output (CompiledMetrics.lean_update), or None."""
+    if sample_weight is not None or len(outputs) != 1 or type(y) is not _NDARRAY:
+        return None
+    lean = getattr(metrics, "lean_update", None)
+    return None if lean is None else lean(y, outputs[0])
 
 
 def _wrap(g):

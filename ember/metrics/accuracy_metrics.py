@@ -6,10 +6,14 @@ per-sample matches; they never record a graph.
 
 from __future__ import annotations
 
+import math
+
+import numpy
+
 from ..backend.config import floatx
 from ..engine.tensor import Tensor
 from ._arrays import align_ranks, to_array, xp_of
-from .reduction import MeanMetricWrapper
+from .reduction import MeanMetricWrapper, register_hit_counter
 
 __all__ = [
     "Accuracy",
@@ -143,6 +147,60 @@ def sparse_top_k_categorical_accuracy(y_true, y_pred, k=5, from_sorted_ids=False
     else:
         matches = _in_top_k(xp_of(p), t, p, k)
     return _out(matches.reshape(org_shape))
+
+
+# ---- lean hit counters (MeanMetricWrapper.lean_update): one comparison and one count per batch ----------------
+# Each builder checks, from the shapes and dtypes alone, that its function gives one 0/1 value per sample
+# there, and returns hits(t, p) with the function's comparison on the same values (equality of floats with the
+# cast the function makes: labels and arg-maxes are small integers, exact in either dtype).
+
+
+def _floating(dtype) -> bool:
+    return numpy.dtype(dtype).kind == "f"
+
+
+def _binary_hits(kwargs, t_shape, t_dtype, p_shape, p_dtype):
+    threshold = kwargs.get("threshold", 0.5)
+    if not _floating(p_dtype) or numpy.dtype(t_dtype).kind not in "biuf":
+        return None
+    t_like, p_like = align_ranks(numpy.empty(t_shape, t_dtype), numpy.empty(p_shape, p_dtype))
+    ts, ps = t_like.shape, p_like.shape
+    try:
+        out = numpy.broadcast_shapes(ts, ps)
+    except ValueError:
+        return None
+    if not out or out[0] != p_shape[0] or math.prod(out[1:]) != 1:
+        return None  # not one value per sample
+    count = numpy.count_nonzero
+    # (p > threshold) compared with t: bools promote to t's dtype as binary_accuracy's astype(t.dtype) does
+    if ts == t_shape and ps == p_shape:
+        return lambda t, p: count(t == (p > threshold))
+    return lambda t, p: count(t.reshape(ts) == (p.reshape(ps) > threshold))
+
+
+def _categorical_hits(kwargs, t_shape, t_dtype, p_shape, p_dtype):
+    if not _floating(p_dtype) or len(p_shape) != 2 or t_shape != p_shape or p_shape[-1] >= 2**24:
+        return None
+    count = numpy.count_nonzero
+    return lambda t, p: count(t.argmax(axis=-1) == p.argmax(axis=-1))
+
+
+def _sparse_categorical_hits(kwargs, t_shape, t_dtype, p_shape, p_dtype):
+    if not _floating(p_dtype) or len(p_shape) != 2 or p_shape[-1] >= 2**24:
+        return None
+    n = p_shape[0]
+    if t_shape not in ((n,), (n, 1)) or numpy.dtype(t_dtype).kind not in "biuf":
+        return None
+    count = numpy.count_nonzero
+    if numpy.dtype(t_dtype) == numpy.dtype(p_dtype):
+        return lambda t, p: count(t.reshape(n) == p.argmax(axis=-1))
+    # the labels in y_pred's dtype first, as sparse_categorical_accuracy casts them
+    return lambda t, p: count(t.reshape(n).astype(p_dtype) == p.argmax(axis=-1))
+
+
+register_hit_counter(binary_accuracy, _binary_hits)
+register_hit_counter(categorical_accuracy, _categorical_hits)
+register_hit_counter(sparse_categorical_accuracy, _sparse_categorical_hits)
 
 
 class Accuracy(MeanMetricWrapper):

@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import numpy
+
 from ..backend.device import device_of_array
 from ..engine.grad_mode import no_grad
 from ..engine.tensor import Tensor
 from ._arrays import align_ranks, divide_no_nan, mask_of, to_array, xp_of
 from .base import Metric
 
+_NDARRAY = numpy.ndarray
+
 __all__ = ["Mean", "MeanMetricWrapper", "Sum", "reduce_to_samplewise_values"]
+
+# fn -> builder(fn_kwargs, y_true shape, y_true dtype, y_pred shape, y_pred dtype) -> hits(y_true, y_pred) or None:
+# per-batch hit counters of 0/1-valued per-sample functions (the accuracies register theirs)
+_HIT_COUNTERS = {}
+
+
+def register_hit_counter(fn, builder) -> None:
+    """Give :meth:`MeanMetricWrapper.lean_update` a lean form of ``fn``, a per-sample 0/1 function.
+
+    ``builder(fn_kwargs, t_shape, t_dtype, p_shape, p_dtype)`` returns
+    ``hits(t, p) -> int`` for host arrays of those shapes and dtypes, the
+    number of samples where ``fn`` gives 1 (it must give one value per
+    sample there), or None where it has no lean form.
+    """
+    _HIT_COUNTERS[fn] = builder
 
 
 def reduce_to_samplewise_values(values, sample_weight, reduce_fn, dtype, mask=None):
@@ -141,6 +160,36 @@ class MeanMetricWrapper(Mean):
                 sample_weight = sample_weight * fm
         values_mask = to_array(values_mask, self._device) if values_mask is not None else None
         self._accumulate(values, sample_weight, values_mask)
+
+    def lean_update(self, y_true, y_pred):
+        """``update(y_true, y_pred)``: :meth:`update_state` for host arrays of these shapes and dtypes, or None.
+
+        For the compiled training step, which calls it once per batch: no
+        sample weights, no masks, NumPy arrays shaped and typed as the
+        examples given here. It exists where ``fn`` has a registered hit
+        counter (the accuracies) and gives the same numbers as
+        ``update_state``: the per-sample values are 0 or 1, so their float sum
+        is the exact hit count, added to ``total`` as ``update_state`` adds it
+        (exact below 2**24 samples in float32).
+        """
+        builder = _HIT_COUNTERS.get(self._fn)
+        if builder is None or self._device.type != "cpu" or self.dtype not in ("float32", "float64"):
+            return None
+        if type(y_true) is not _NDARRAY or type(y_pred) is not _NDARRAY or not y_pred.ndim:
+            return None
+        n = y_pred.shape[0]
+        if n >= 2**24:
+            return None
+        hits = builder(self._fn_kwargs, y_true.shape, y_true.dtype, y_pred.shape, y_pred.dtype)
+        if hits is None:
+            return None
+        total, count = self.total, self.count
+
+        def update(y_true, y_pred):
+            total.data += hits(y_true, y_pred)
+            count.data += n
+
+        return update
 
     def _inputs(self, y_true, y_pred):
         """The inputs as graph-free tensors on the metric's device."""
