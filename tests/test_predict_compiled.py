@@ -15,7 +15,8 @@ import pytest
 
 import ember as keras
 from ember import layers
-from ember.compile.predict_function import CompiledPredictFunction, ForwardPlan
+from ember.compile.forward_plan import ForwardPlan
+from ember.compile.predict_function import CompiledPredictFunction
 
 
 def _eager_predict(model, x, batch_size):
@@ -323,3 +324,28 @@ def test_replay_keeps_no_batch_between_calls():
         for name, value in closure.items():
             if name.startswith("d"):  # the functions' state: only what Function.apply sets
                 assert set(value) <= {"device", "xp", "needs_input_grad"}
+
+
+def test_in_place_ops_leave_inputs_weights_and_shared_values_alone():
+    inp = keras.Input((6,))
+    h = layers.Dense(5)(inp)  # read by two layers and an output: never overwritten in place
+    relu = layers.Activation("relu")(h)
+    out = layers.Add()([h, layers.Dense(5, activation="relu")(relu)])
+    model = keras.Model(inp, [out, h])
+    x = numpy.random.RandomState(18).rand(19, 6).astype("float32")
+    x_before = x.copy()
+    weights_before = [w.copy() for w in model.get_weights()]
+    _check(model, x, 8)
+    numpy.testing.assert_array_equal(x, x_before)
+    for w, before in zip(model.get_weights(), weights_before):
+        numpy.testing.assert_array_equal(w, before)
+    plan = _plans(model)[0]
+    assert "in place" in plan.source  # the second Dense's bias and relu
+
+
+def test_input_only_model_and_identity_layers():
+    model = keras.Sequential([keras.Input((4,)), layers.Dropout(0.5), layers.Activation("linear")])
+    x = numpy.random.RandomState(19).rand(10, 4).astype("float32")
+    out = model.predict(x, batch_size=4, verbose=0)
+    numpy.testing.assert_array_equal(out, x)
+    assert not numpy.shares_memory(out, x)

@@ -1,0 +1,255 @@
+"""``ForwardPlan``: a traced inference forward, replayed on arrays as one generated Python function.
+
+A plan is built from one :class:`~ember.compile.tracer.Tracer` run of
+``model(x, training=False)`` under ``no_grad``. Every tensor the forward
+touched becomes a local variable of the generated function:
+
+- ``x<n>``: the batch arrays (its arguments);
+- ``w<n>``: the Variables, read from ``variable.data`` at each call (so
+  ``fit``, ``set_weights`` and ``load_weights`` are seen);
+- ``c<n>``: constants, kept as traced (scalars, fixed arrays);
+- ``v<n>``: the outputs of the recorded functions, deleted right after their
+  last reader (as the eager call frees them).
+
+Each recorded function runs its own ``forward`` on those arrays, in the
+traced order (a function object per step, reused; whatever its forward saves
+for a backward is dropped after it runs). Three ops whose forward is one
+NumPy expression are written inline instead, with the same arithmetic:
+``Matmul`` (``a @ b``), ``Add`` (``a + b``) and the default ``ReLU``
+(``maximum(x, 0)``). Where the first operand of such an ``Add``/``ReLU`` is an
+array the plan itself allocated (a product, a convolution, an earlier
+inline op), has the output's shape and dtype and is read by nobody else, the
+op is done in place on it (``a += b``): the same numbers, without a new
+array. Ops whose outputs nobody reads are dropped (forwards are pure).
+
+The outputs are therefore bit-identical to the eager call's. Shapes are those
+of the trace; another batch shape needs another plan (the caller keys plans
+by input shapes and dtypes). ``plan.source`` shows the generated function.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ..engine.variable import Variable
+from ..ops.activation import ReLU
+from ..ops.arithmetic import Add, Matmul
+from ..ops.conv import Conv2D
+from .plan import UntraceableError, _as_array, _attr_signature, _fresh, _same_attrs
+
+# state every Function instance keeps; anything else a forward stores on it is for a backward
+_BASE_ATTRS = ("device", "xp", "needs_input_grad")
+_NDARRAY = numpy.ndarray
+_PLAIN_RELU = {"negative_slope": 0.0, "max_value": None, "threshold": 0.0}
+
+
+class _Step:
+    """One recorded function application: the reused function, its attrs, slots, and traced (shape, dtype)s."""
+
+    __slots__ = ("fn", "attrs", "in_slots", "out_slots", "in_meta", "out_meta", "saves")
+
+    def __init__(self, fn, attrs, in_slots, out_slots, in_meta, out_meta, saves):
+        self.fn, self.attrs, self.in_slots, self.out_slots = fn, attrs, in_slots, out_slots
+        self.in_meta, self.out_meta, self.saves = in_meta, out_meta, saves
+
+
+class ForwardPlan:
+    """The replayable form of one traced inference forward.
+
+    Args:
+        tracer: a finished :class:`~ember.compile.tracer.Tracer`.
+        inputs: the input tensors the forward was traced with, flat (as ``flatten(x)``).
+        outputs: the model's output tensors, flat.
+
+    Raises:
+        UntraceableError: the forward cannot be replayed (the message says why).
+    """
+
+    def __init__(self, tracer, inputs, outputs):
+        if tracer.problems:
+            raise UntraceableError("; ".join(dict.fromkeys(tracer.problems)))
+        if tracer.stat_updates:
+            raise UntraceableError("a BatchNormalization layer updates its moving statistics in inference")
+        self.input_slots = []
+        self.variable_slots = []  # (slot, Variable)
+        self.constants = []  # (slot, array as traced), also for comparing two traces
+        self.signature = []
+        steps = []
+        where = {}  # id(tensor) -> slot
+        keep = [inputs, outputs, tracer.records]  # noqa: F841 - the ids in `where` stay unique while it lives
+        count = 0
+
+        def new_slot():
+            nonlocal count
+            count += 1
+            return count - 1
+
+        for t in inputs:
+            slot = where[id(t)] = new_slot()
+            self.input_slots.append(slot)
+        for rec in tracer.records:
+            in_slots = []
+            for t in rec.inputs:
+                slot = where.get(id(t))
+                if slot is None:
+                    slot = where[id(t)] = new_slot()
+                    if isinstance(t, Variable):
+                        self.variable_slots.append((slot, t))
+                    elif t.grad_fn is not None:
+                        raise UntraceableError(f"{rec.fn.op_name()} reads a tensor made outside the traced call")
+                    else:
+                        self.constants.append((slot, t.data))
+                in_slots.append(slot)
+            out_slots = []
+            for t in rec.outputs:
+                slot = where[id(t)] = new_slot()
+                out_slots.append(slot)
+            step = _Step(
+                _fresh(rec.fn),
+                rec.attrs,
+                tuple(in_slots),
+                tuple(out_slots),
+                tuple((t.shape, t.dtype) for t in rec.inputs),
+                tuple((t.shape, t.dtype) for t in rec.outputs),
+                any(k not in _BASE_ATTRS for k in rec.fn.__dict__),
+            )
+            steps.append(step)
+            self.signature.append((type(step.fn), step.in_slots, step.out_slots, _attr_signature(rec.attrs, False)))
+        self.output_slots = []
+        for t in outputs:
+            slot = where.get(id(t))
+            if slot is None:
+                raise UntraceableError("a model output was not made by the traced operations")
+            self.output_slots.append(slot)
+        self.signature.append(tuple(self.output_slots))
+        self.attrs = [step.attrs for step in steps]
+        self.source, self._run = self._generate(steps)
+        del keep
+
+    def run(self, arrays) -> list:
+        """The model's flat outputs for the batch ``arrays`` (flat, as traced): new arrays the caller may keep."""
+        return self._run(*arrays)
+
+    def compatible(self, other) -> bool:
+        """Whether ``other`` (a trace of another batch of the same signature) recorded the same forward."""
+        if self.signature != other.signature:
+            return False
+        for (_, a), (_, b) in zip(self.constants, other.constants):
+            if a.shape != b.shape or a.dtype != b.dtype or not bool((a == b).all()):
+                return False
+        return all(_same_attrs(a, b) for a, b in zip(self.attrs, other.attrs))
+
+    # ---- code generation ------------------------------------------------------------------------------
+    def _generate(self, steps):
+        """``(source, function)``: the replay as one Python function, a few lines per op."""
+        outputs = set(self.output_slots)
+        steps = _live(steps, outputs)
+        last_read = {}
+        for i, step in enumerate(steps):
+            for s in step.in_slots:
+                last_read[s] = i
+        names = {s: f"x{s}" for s in self.input_slots}
+        env = {"_as_array": _as_array, "_ndarray": _NDARRAY}
+        lines = [f"def run({', '.join(names[s] for s in self.input_slots)}):"]
+        for slot, variable in self.variable_slots:
+            names[slot] = f"w{slot}"
+            env[f"variable{slot}"] = variable
+            lines.append(f"    w{slot} = variable{slot}.data")
+        for slot, array in self.constants:
+            names[slot] = f"c{slot}"
+            env[names[slot]] = array
+        owned = set()  # value slots holding arrays the plan allocated and nothing else refers to
+        for i, step in enumerate(steps):
+            for slot in step.out_slots:
+                names[slot] = f"v{slot}"
+            reusable = (
+                step.in_slots
+                and step.in_slots[0] in owned
+                and last_read[step.in_slots[0]] == i
+                and step.in_slots[0] not in outputs
+                and step.in_slots.count(step.in_slots[0]) == 1
+                and step.in_meta[0] == step.out_meta[0]
+                and all(dtype == step.out_meta[0][1] for _, dtype in step.in_meta)
+            )
+            inline = _inline(step, [names[s] for s in step.in_slots], names[step.out_slots[0]], reusable, env)
+            if inline is not None:
+                lines += [f"    {line}" for line in inline]
+                owned.add(step.out_slots[0])
+            else:
+                lines += self._call(i, step, names, env)
+                if _owns_output(step.fn):
+                    owned.add(step.out_slots[0])
+            dead = [s for s in step.in_slots if last_read[s] == i and s not in outputs and s not in self.input_slots]
+            dead += [s for s in step.out_slots if s not in last_read and s not in outputs]  # outputs nobody reads
+            dead = [names[s] for s in dict.fromkeys(dead) if not names[s].startswith("c")]
+            if dead:
+                lines.append(f"    del {', '.join(dead)}")
+        lines.append(f"    return [{', '.join(names[s] for s in self.output_slots)}]")
+        source = "\n".join(lines) + "\n"
+        exec(compile(source, "<ember forward plan>", "exec"), env)  # noqa: S102 - source generated above
+        return source, env["run"]
+
+    @staticmethod
+    def _call(i, step, names, env):
+        """Lines running ``step.fn.forward`` (step ``i``) and dropping what it saved for a backward."""
+        fn = step.fn
+        env[f"f{i}"] = fn.forward
+        args = ", ".join(names[s] for s in step.in_slots)
+        if step.attrs:
+            env[f"a{i}"] = step.attrs
+            args += f", **a{i}" if args else f"**a{i}"
+        if len(step.out_slots) == 1:
+            out = names[step.out_slots[0]]
+            lines = [
+                f"{out} = f{i}({args})  # {fn.op_name()}",
+                # NumPy gives 0-d results as scalars; a single-output forward may return a 1-tuple
+                f"if type({out}) is not _ndarray:",
+                f"    {out} = _as_array({out}[0] if type({out}) is tuple else {out})",
+            ]
+        else:
+            outs = ", ".join(names[s] for s in step.out_slots)
+            lines = [f"{outs} = [_as_array(o) for o in f{i}({args})]  # {fn.op_name()}"]
+        if step.saves:
+            env[f"d{i}"] = fn.__dict__
+            env[f"b{i}"] = {k: fn.__dict__[k] for k in _BASE_ATTRS}
+            lines += [f"d{i}.clear()", f"d{i}.update(b{i})"]
+        return [f"    {line}" for line in lines]
+
+
+def _inline(step, args, out, reusable, env):
+    """The lines of ``step`` written as NumPy expressions (``reusable``: in place on ``args[0]``), or None."""
+    kind = type(step.fn)
+    if step.out_meta[0][0] == ():  # 0-d results: NumPy returns scalars; leave those to the forwards
+        return None
+    if kind is Matmul and not step.attrs:
+        return [f"{out} = {args[0]} @ {args[1]}  # matmul"]
+    if kind is Add and not step.attrs:
+        if reusable:
+            return [f"{out} = {args[0]}", f"{out} += {args[1]}  # add, in place"]
+        return [f"{out} = {args[0]} + {args[1]}  # add"]
+    if kind is ReLU and step.attrs == _PLAIN_RELU:
+        env["xp"] = step.fn.xp
+        if reusable:
+            return [f"{out} = xp.maximum({args[0]}, 0, out={args[0]})  # relu, in place"]
+        return [f"{out} = xp.maximum({args[0]}, 0)  # relu"]
+    return None
+
+
+def _owns_output(fn) -> bool:
+    """Whether ``fn``'s forward returns an array it allocated (no view of an input, no cached buffer).
+
+    Only such an output may be overwritten in place by the next op. Conv1D/Conv2D
+    allocate their output (or take a fresh matmul product) and reshape it.
+    """
+    return type(fn) in (Conv2D, *Conv2D.__subclasses__()) and type(fn).forward is Conv2D.forward
+
+
+def _live(steps, outputs):
+    """The steps without those whose outputs nobody reads (forwards are pure: their only effect is their outputs)."""
+    needed = set(outputs)
+    kept = []
+    for step in reversed(steps):
+        if any(s in needed for s in step.out_slots):
+            kept.append(step)
+            needed.update(step.in_slots)
+    return kept[::-1]
