@@ -349,3 +349,28 @@ def test_input_only_model_and_identity_layers():
     out = model.predict(x, batch_size=4, verbose=0)
     numpy.testing.assert_array_equal(out, x)
     assert not numpy.shares_memory(out, x)
+
+
+def test_unbuilt_model_builds_on_the_first_batch_without_a_warning():
+    model = keras.Sequential([layers.Dense(5, activation="relu"), layers.Dense(2)])
+    x = numpy.random.RandomState(20).rand(20, 4).astype("float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        first = model.predict(iter([x[i : i + 8] for i in range(0, 20, 8)]), verbose=0)
+        second = model.predict(x, batch_size=8, verbose=0)
+    _assert_same(first, second)
+    _assert_same(second, _eager_predict(model, x, 8))
+    assert len(_plans(model)) == 2
+
+
+def test_signatures_are_capped(monkeypatch):
+    from ember.compile import predict_function
+
+    monkeypatch.setattr(predict_function, "_MAX_SIGNATURES", 2)
+    model = _mlp()
+    x = numpy.random.RandomState(21).rand(30, 6).astype("float32")
+    batches = [x[:5], x[5:10], x[10:14], x[14:17], x[17:19]]  # shapes 5, 5, 4, 3, 2
+    with pytest.warns(RuntimeWarning, match="input signatures"):
+        out = model.predict(iter(batches), verbose=0)
+    assert len(model._predict_function.plans) == 2
+    _assert_same(out, numpy.concatenate([model(b).numpy() for b in batches]))

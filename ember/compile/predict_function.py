@@ -45,6 +45,7 @@ from .plan import UntraceableError
 from .tracer import Tracer
 
 _NDARRAY = numpy.ndarray
+_MAX_SIGNATURES = 32  # plans kept per model: batch shapes that vary without end (bucketed sequences) stay eager
 
 
 class CompiledPredictFunction:
@@ -79,6 +80,14 @@ class CompiledPredictFunction:
             flat = flatten(x)
             key = (_structure(x), tuple((a.shape, a.dtype.str) for a in flat))
         plan = self.plans.get(key)
+        if plan is None and not self.model.built:  # the first call builds the weights: not part of a forward
+            with no_grad():
+                y = self.model(x, training=False)
+            self.fingerprint = _fingerprint(self.model)
+            return _numpy(y)
+        if plan is None and len(self.plans) >= _MAX_SIGNATURES:
+            plan = f"more than {_MAX_SIGNATURES} input signatures (shapes and dtypes); the new ones are not traced"
+            self._warn(plan)
         if type(plan) is ForwardPlan:
             out = plan.run([_as_tensor(a).data for a in flat] if plan.convert else flat)
             return out[0] if plan.structure is None else pack_like(plan.structure, out)
@@ -131,6 +140,10 @@ class CompiledPredictFunction:
 
     def _stay_eager(self, key, reason):
         self.plans[key] = reason
+        self._warn(reason)
+
+    def _warn(self, reason):
+        """Say once per reason that batches run eagerly."""
         if reason not in self.warned:
             self.warned.add(reason)
             warnings.warn(f"the compiled predict step: batches run eagerly: {reason}", RuntimeWarning, stacklevel=5)
