@@ -208,6 +208,31 @@ def test_fused_sigmoid_bce_entry_against_the_eager_ops(shape, axis, smoothing, e
     numpy.testing.assert_allclose(gz, expected, rtol=1e-6, atol=1e-7 * numpy.abs(expected).max())
 
 
+def _graph_model():
+    """A 3-D matmul (the general backward), one Dense applied twice (two gradients into one weight's buffer), and
+    a value read by two ops (gradients summed into one slot)."""
+    inputs = keras.Input((4,))
+    seq = layers.Dense(3)(layers.Reshape((2, 2))(inputs))
+    flat = layers.Flatten()(seq)
+    shared = layers.Dense(6, activation="relu")
+    h = shared(shared(flat))
+    out = layers.Dense(1, activation="sigmoid")(layers.Concatenate()([h, flat]))
+    return keras.Model(inputs, out), "binary_crossentropy"
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd"])
+def test_generated_backward_on_a_graph_is_bit_identical_to_eager(optimizer):
+    eager_logs, eager_weights, _, _ = _train(None, optimizer, False, build=_graph_model)
+    logs, weights, model, eager_warnings = _train(None, optimizer, True, fuse=False, build=_graph_model)
+    assert not eager_warnings
+    assert all(isinstance(p, StepPlan) for p in _plans(model))
+    assert logs == eager_logs
+    for a, b in zip(weights, eager_weights):
+        numpy.testing.assert_array_equal(a, b)
+    source = _plans(model)[0].backward_source
+    assert "_add(i" in source  # the shared Dense's second gradient summed into its buffer
+
+
 def test_fit_compiles_by_default_and_jit_compile_false_stays_eager():
     _, _, model, _ = _train("tiny", "adam", "auto")
     assert isinstance(model._train_function, CompiledTrainFunction)

@@ -15,8 +15,9 @@ arrays (one reused Function object per step entry, no Tensors, no graph
 edges), repeats BatchNormalization's moving-statistics updates and draws
 fresh dropout masks where the eager step did, then walks the backward in
 the order the eager ``backward()`` used, summing gradients per output and
-into one gradient per trainable variable exactly as the engine does. The
-arithmetic is the same as the eager step's, op for op, so the numbers are
+into one gradient per trainable variable exactly as the engine does (the
+backward walk is generated once as straight-line Python, see
+``StepPlan._compile_backward``). The arithmetic is the same as the eager step's, op for op, so the numbers are
 bit-identical; fused entries (see :mod:`ember.compile.fusion`) are the
 exception and say so.
 
@@ -32,6 +33,7 @@ from ..engine.autograd import _topological_order, sum_to_shape
 from ..engine.function import _LEAF
 from ..engine.sparse_grad import RowSparseGrad
 from ..engine.variable import Variable
+from ..ops.arithmetic import Matmul
 
 _INPUT, _VARIABLE, _CONSTANT, _VALUE = range(4)
 _NDARRAY = numpy.ndarray
@@ -44,7 +46,7 @@ class UntraceableError(Exception):
 class Step:
     """One forward entry: the function object reused each replay, its attrs and its slots."""
 
-    __slots__ = ("fn", "attrs", "in_slots", "out_slots", "draw", "edges", "out_meta", "name")
+    __slots__ = ("fn", "attrs", "in_slots", "out_slots", "draw", "edges", "out_meta", "name", "in_shapes")
 
     def __init__(self, fn, attrs, in_slots, out_slots, draw, name):
         self.fn = fn
@@ -55,6 +57,7 @@ class Step:
         self.edges = None  # (kind, target, out_index, shape, dtype) per input; target: step or weight index
         self.out_meta = None
         self.name = name
+        self.in_shapes = None  # the inputs' shapes as traced
 
 
 class StepPlan:
@@ -129,6 +132,7 @@ class StepPlan:
                 out_slots.append(slot)
             fn = rec.fn
             step = Step(_fresh(fn), rec.attrs, tuple(in_slots), tuple(out_slots), rec.draw, fn.op_name())
+            step.in_shapes = tuple(tuple(t.shape) for t in rec.inputs)
             step_of_fn[id(fn)] = len(self.steps)
             self.steps.append(step)
             self.signature.append(
@@ -241,10 +245,16 @@ class StepPlan:
             )
 
     def _compile_backward(self):
-        """The backward walk as tuples over a flat list of gradient slots (one per step output that gets one).
+        """The backward walk as one generated Python function (``self.backward_source`` holds its text).
 
-        Each entry: (backward, gradient slots of the step's outputs, their (shape, dtype), edges); an edge is
-        (input position, kind, target: a gradient slot or a weight index, shape, dtype).
+        One local per gradient slot (a step output that gets a gradient), one
+        block per step in the eager engine's order: call the step's backward
+        (a lean form for 2-D matmuls, see :func:`_lean_backward`), fit each
+        input gradient to its edge's shape and dtype (broadcast gradients
+        summed down with precomputed axes), and sum it into the consumer's
+        slot or the weight's gradient: into the caller's buffer (``grad_into``)
+        when there is one, else as :func:`_leaf` does. The arithmetic and its
+        order are the eager engine's, so the numbers are the same bit for bit.
         """
         steps = self.steps
         gslot = {}
@@ -255,72 +265,96 @@ class StepPlan:
                 gslot[key] = len(gslot)
             return gslot[key]
 
-        self._loss_gslot = gradient_slot(self.loss_step, self.loss_out_index)
-        entries = []
+        loss_g = gradient_slot(self.loss_step, self.loss_out_index)
+        env = {
+            "_nd": _NDARRAY,
+            "_fit": _fit,
+            "_dense": _dense,
+            "_leaf": _leaf,
+            "_copyto": numpy.copyto,
+            "_add": numpy.add,
+            "xp": self.device.xp,
+        }
+        body = []
+        leaf_targets = set()
+        # steps no gradient can reach (a fusion rerouted their consumers' gradients past them) are left out
+        reached = {(self.loss_step, self.loss_out_index)}
         for index in self.backward_order:
+            for edge in steps[index].edges:
+                if edge is not None and edge[0] != _LEAF:
+                    reached.add((edge[1], edge[2]))
+        for n, index in enumerate(self.backward_order):
             step = steps[index]
-            outs = tuple(gradient_slot(index, k) for k in range(len(step.out_slots)))
-            edges = []
+            if not any((index, k) in reached for k in range(len(step.out_slots))):
+                continue
+            outs = [gradient_slot(index, k) for k in range(len(step.out_slots))]
+            env[f"b{n}"] = _lean_backward(step) or step.fn.backward
+            body.append(f"    # {step.name} (step {index})")
+            if len(outs) == 1:
+                (k,) = outs
+                env[f"m{n}"] = step.out_meta[0]
+                body.append(f"    if g{k} is not None:")
+                body.append(f"        r = b{n}(g{k} if type(g{k}) is _nd else _dense(xp, g{k}, m{n}))")
+            else:
+                for j in range(len(outs)):
+                    env[f"m{n}_{j}"] = step.out_meta[j]
+                body.append(f"    if {' or '.join(f'g{k} is not None' for k in outs)}:")
+                args = ", ".join(f"_dense(xp, g{k}, m{n}_{j})" for j, k in enumerate(outs))
+                body.append(f"        r = b{n}({args})")
+            body.append(f"        {', '.join(f'g{k}' for k in outs)} = {', '.join('None' for _ in outs)}")
+            body.append("        if type(r) is not tuple:")
+            body.append("            r = (r,)")
             for position, edge in enumerate(step.edges):
                 if edge is None:
                     continue
                 kind, target, out_index, shape, dtype = edge
-                if kind != _LEAF:
-                    target = gradient_slot(target, out_index)
-                edges.append((position, kind, target, tuple(shape), numpy.dtype(dtype)))
-            entries.append((step.fn.backward, outs, tuple(step.out_meta), tuple(edges), step.name))
-        self._backward_program = entries
-        self._n_gslots = len(gslot)
+                shape, dtype = tuple(shape), numpy.dtype(dtype)
+                env[f"s{n}_{position}"], env[f"d{n}_{position}"] = shape, dtype
+                env[f"n{n}"] = step.name
+                body.append(f"        e = r[{position}]")
+                body.append("        if e is not None:")
+                body.append(
+                    f"            if type(e) is not _nd or e.shape != s{n}_{position} or e.dtype != d{n}_{position}:"
+                )
+                body.append(f"                e = _fit(e, s{n}_{position}, d{n}_{position}, n{n})")
+                if kind == _LEAF:
+                    leaf_targets.add(target)
+                    t = target
+                    fits = f"i{t} is not None and type(e) is _nd and (w{t} is None or w{t} is i{t})"
+                    body.append(f"            if {fits}:")
+                    body.append(f"                if w{t} is None:")
+                    body.append(f"                    _copyto(i{t}, e)")
+                    body.append(f"                    w{t} = i{t}")
+                    body.append("                else:")
+                    body.append(f"                    _add(i{t}, e, out=i{t})")
+                    body.append("            else:")
+                    body.append(f"                w{t} = _leaf(w{t}, e, i{t}, given, xp)")
+                else:
+                    k = gradient_slot(target, out_index)
+                    body.append(f"            g{k} = e if g{k} is None else g{k} + e")
+        n_weights = len(self.weights)
+        lines = ["def backward(loss, into):"]
+        lines.append("    given = set()")
+        if gslot:
+            lines.append(f"    {' = '.join(f'g{k}' for k in range(len(gslot)))} = None")
+        targets = sorted(leaf_targets)
+        if targets:
+            lines.append(f"    {' = '.join(f'w{t}' for t in targets)} = None")
+            lines.append("    if into is None:")
+            lines.append(f"        {' = '.join(f'i{t}' for t in targets)} = None")
+            lines.append("    else:")
+            for t in targets:
+                lines.append(f"        i{t} = into[{t}]")
+        lines.append(f"    g{loss_g} = xp.ones(loss.shape, dtype=loss.dtype)")
+        lines += body
+        grads = ", ".join(f"w{t}" if t in leaf_targets else "None" for t in range(n_weights))
+        lines.append(f"    return [{grads}{',' if n_weights == 1 else ''}]")
+        self.backward_source = "\n".join(lines) + "\n"
+        exec(compile(self.backward_source, "<ember step plan backward>", "exec"), env)  # noqa: S102 - our source
+        self._backward_run = env["backward"]
 
     def _backward(self, grad_into=None):
-        xp = self.device.xp
-        loss = self.slots[self.loss_slot]
-        gs = [None] * self._n_gslots
-        gs[self._loss_gslot] = xp.ones(loss.shape, dtype=loss.dtype)
-        grads = [None] * len(self.weights)
-        given = set()
-        for backward, outs, metas, edges, name in self._backward_program:
-            grads_out = [gs[k] for k in outs]
-            if all(g is None for g in grads_out):
-                continue  # nothing reached this step
-            for k in outs:
-                gs[k] = None  # free the gradient as the eager engine does
-            grads_out = [_dense(xp, g, meta) for g, meta in zip(grads_out, metas)]
-            grads_in = backward(*grads_out)
-            if type(grads_in) is not tuple:
-                grads_in = (grads_in,)
-            for position, kind, target, shape, dtype in edges:
-                g = grads_in[position]
-                if g is None:
-                    continue
-                if type(g) is not _NDARRAY:
-                    if isinstance(g, numpy.generic):
-                        g = numpy.asarray(g)
-                    if not isinstance(g, RowSparseGrad) and g.shape != shape:
-                        g = sum_to_shape(g, shape, name)
-                elif g.shape != shape:
-                    g = sum_to_shape(g, shape, name)
-                if g.dtype != dtype:
-                    g = g.astype(dtype)
-                if kind == _LEAF:
-                    into = None if grad_into is None else grad_into[target]
-                    old = grads[target]
-                    if into is not None and not isinstance(g, RowSparseGrad) and not isinstance(old, RowSparseGrad):
-                        # the caller's buffer: the first gradient copied in, later ones summed in place
-                        if old is None:
-                            xp.copyto(into, g)
-                            grads[target] = into
-                        else:
-                            xp.add(into, g, out=into)
-                        continue
-                    if not isinstance(g, RowSparseGrad) and (g.base is not None or id(g) in given):
-                        g = g.copy()
-                    given.add(id(g))
-                    grads[target] = g if old is None else old + g
-                else:
-                    old = gs[target]
-                    gs[target] = g if old is None else old + g
-        return grads
+        return self._backward_run(self.slots[self.loss_slot], grad_into)
 
     def compatible(self, other) -> tuple[bool, str]:
         """Whether ``other`` (a trace of another batch of the same shapes) recorded the same step."""
@@ -381,6 +415,81 @@ def _forward_runner(step, device):
             slots[out] = raw if type(raw) is _NDARRAY else _as_array(raw[0] if type(raw) is tuple else raw)
 
     return run
+
+
+def _lean_backward(step):
+    """A leaner backward for a step whose shapes allow it (the same arithmetic as the op's), or None.
+
+    2-D matmul: ``g @ b.T`` and ``a.T @ g`` directly (the op's backward also
+    handles 1-D promotion and batch broadcasting, with a sum over broadcast
+    batch axes; for 2-D operands those are identities).
+    """
+    fn = step.fn
+    if type(fn) is Matmul and step.in_shapes is not None and all(len(s) == 2 for s in step.in_shapes):
+        need_a, need_b = fn.needs_input_grad
+
+        def backward(g):
+            return (g @ fn.b.T if need_a else None, fn.a.T @ g if need_b else None)
+
+        return backward
+    return None
+
+
+_SUM_AXES = {}  # (gradient shape, input shape) -> (axes summed with keepdims, whether to reshape)
+
+
+def _sum_to(g, shape, op):
+    """``autograd.sum_to_shape`` with its axes looked up once per pair of shapes (the same sums)."""
+    key = (g.shape, shape)
+    plan = _SUM_AXES.get(key)
+    if plan is None:
+        lead = g.ndim - len(shape)
+        if lead < 0:
+            return sum_to_shape(g, shape, op)  # raises, with the engine's message
+        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
+        if len(_SUM_AXES) > 4096:
+            _SUM_AXES.clear()
+        plan = _SUM_AXES[key] = (axes, bool(lead))
+    axes, reshape = plan
+    if axes:
+        g = g.sum(axis=axes, keepdims=True)
+    if reshape:
+        g = g.reshape(g.shape[len(g.shape) - len(shape) :])
+    if g.shape != shape:
+        raise RuntimeError(f"{op}: gradient of shape {g.shape} does not match input shape {shape}")
+    return g
+
+
+def _fit(g, shape, dtype, op):
+    """An input gradient as its edge wants it: NumPy scalars as arrays, broadcast ones summed down, the dtype."""
+    if type(g) is not _NDARRAY:
+        if isinstance(g, numpy.generic):
+            g = numpy.asarray(g)
+        if not isinstance(g, RowSparseGrad) and g.shape != shape:
+            g = sum_to_shape(g, shape, op)
+    elif g.shape != shape:
+        g = _sum_to(g, shape, op)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    return g
+
+
+def _leaf(old, g, into, given, xp):
+    """A weight's gradient after ``g`` arrives (``old``: what it had): into the caller's buffer, or a new array.
+
+    Gradients handed out are never views of op buffers, and never the same array for two weights.
+    """
+    if into is not None and not isinstance(g, RowSparseGrad) and not isinstance(old, RowSparseGrad):
+        # the caller's buffer: the first gradient copied in, later ones summed in place
+        if old is None:
+            xp.copyto(into, g)
+            return into
+        xp.add(into, g, out=into)
+        return into
+    if not isinstance(g, RowSparseGrad) and (g.base is not None or id(g) in given):
+        g = g.copy()
+    given.add(id(g))
+    return g if old is None else old + g
 
 
 def _as_array(o):
