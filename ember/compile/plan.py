@@ -33,7 +33,7 @@ from ..engine.autograd import _topological_order, sum_to_shape
 from ..engine.function import _LEAF
 from ..engine.sparse_grad import RowSparseGrad
 from ..engine.variable import Variable
-from ..ops.arithmetic import Matmul
+from .lean import lean_backward, lean_forward
 
 _INPUT, _VARIABLE, _CONSTANT, _VALUE = range(4)
 _NDARRAY = numpy.ndarray
@@ -46,7 +46,7 @@ class UntraceableError(Exception):
 class Step:
     """One forward entry: the function object reused each replay, its attrs and its slots."""
 
-    __slots__ = ("fn", "attrs", "in_slots", "out_slots", "draw", "edges", "out_meta", "name", "in_shapes")
+    __slots__ = ("fn", "attrs", "in_slots", "out_slots", "draw", "edges", "out_meta", "name", "in_meta")
 
     def __init__(self, fn, attrs, in_slots, out_slots, draw, name):
         self.fn = fn
@@ -57,7 +57,7 @@ class Step:
         self.edges = None  # (kind, target, out_index, shape, dtype) per input; target: step or weight index
         self.out_meta = None
         self.name = name
-        self.in_shapes = None  # the inputs' shapes as traced
+        self.in_meta = None  # (shape, dtype) of each input as traced
 
 
 class StepPlan:
@@ -132,7 +132,7 @@ class StepPlan:
                 out_slots.append(slot)
             fn = rec.fn
             step = Step(_fresh(fn), rec.attrs, tuple(in_slots), tuple(out_slots), rec.draw, fn.op_name())
-            step.in_shapes = tuple(tuple(t.shape) for t in rec.inputs)
+            step.in_meta = tuple((tuple(t.shape), t.data.dtype) for t in rec.inputs)
             step_of_fn[id(fn)] = len(self.steps)
             self.steps.append(step)
             self.signature.append(
@@ -221,7 +221,7 @@ class StepPlan:
             while next_stat < len(stat_updates) and stat_updates[next_stat][0] == i:
                 program.append(self._stat_runner(stat_updates[next_stat]))
                 next_stat += 1
-            program.append(_forward_runner(step, self.device))
+            program.append(_forward_runner(step, self))
         while next_stat < len(stat_updates):
             program.append(self._stat_runner(stat_updates[next_stat]))
             next_stat += 1
@@ -288,7 +288,7 @@ class StepPlan:
             if not any((index, k) in reached for k in range(len(step.out_slots))):
                 continue
             outs = [gradient_slot(index, k) for k in range(len(step.out_slots))]
-            env[f"b{n}"] = _lean_backward(step) or step.fn.backward
+            env[f"b{n}"] = lean_backward(step, self) or step.fn.backward
             body.append(f"    # {step.name} (step {index})")
             if len(outs) == 1:
                 (k,) = outs
@@ -378,13 +378,15 @@ def _fresh(fn):
     return step_fn
 
 
-def _forward_runner(step, device):
+def _forward_runner(step, plan):
     """``run(slots)``: one forward entry with its function, attrs and slots bound (no per-step lookups)."""
     forward, ins, outs, attrs, draw = step.fn.forward, step.in_slots, step.out_slots, step.attrs, step.draw
+    if draw is None and not attrs:
+        forward = lean_forward(step, plan) or forward
     if draw is not None or len(outs) != 1:
 
         def run(slots):
-            kwargs = attrs if draw is None else dict(attrs, mask=draw.mask(device))
+            kwargs = attrs if draw is None else dict(attrs, mask=draw.mask(plan.device))
             raw = forward(*[slots[s] for s in ins], **kwargs)
             if len(outs) == 1:
                 slots[outs[0]] = _as_array(raw[0] if type(raw) is tuple else raw)
@@ -415,24 +417,6 @@ def _forward_runner(step, device):
             slots[out] = raw if type(raw) is _NDARRAY else _as_array(raw[0] if type(raw) is tuple else raw)
 
     return run
-
-
-def _lean_backward(step):
-    """A leaner backward for a step whose shapes allow it (the same arithmetic as the op's), or None.
-
-    2-D matmul: ``g @ b.T`` and ``a.T @ g`` directly (the op's backward also
-    handles 1-D promotion and batch broadcasting, with a sum over broadcast
-    batch axes; for 2-D operands those are identities).
-    """
-    fn = step.fn
-    if type(fn) is Matmul and step.in_shapes is not None and all(len(s) == 2 for s in step.in_shapes):
-        need_a, need_b = fn.needs_input_grad
-
-        def backward(g):
-            return (g @ fn.b.T if need_a else None, fn.a.T @ g if need_b else None)
-
-        return backward
-    return None
 
 
 _SUM_AXES = {}  # (gradient shape, input shape) -> (axes summed with keepdims, whether to reshape)
