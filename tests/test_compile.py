@@ -208,11 +208,21 @@ def test_fused_sigmoid_bce_entry_against_the_eager_ops(shape, axis, smoothing, e
     numpy.testing.assert_allclose(gz, expected, rtol=1e-6, atol=1e-7 * numpy.abs(expected).max())
 
 
+class _RowBias(layers.Layer):
+    """Adds a (1, units) weight to (batch, steps, units) inputs: its gradient is summed over two axes, one kept."""
+
+    def build(self, input_shape):
+        self.b = self.add_weight(shape=(1, input_shape[-1]), initializer="ones", name="b")
+
+    def call(self, inputs):
+        return inputs + self.b
+
+
 def _graph_model():
-    """A 3-D matmul (the general backward), one Dense applied twice (two gradients into one weight's buffer), and
-    a value read by two ops (gradients summed into one slot)."""
+    """A 3-D matmul (the general backward), a (1, n) bias, one Dense applied twice (two gradients into one
+    weight's buffer), and a value read by two ops (gradients summed into one slot)."""
     inputs = keras.Input((4,))
-    seq = layers.Dense(3)(layers.Reshape((2, 2))(inputs))
+    seq = _RowBias()(layers.Dense(3)(layers.Reshape((2, 2))(inputs)))
     flat = layers.Flatten()(seq)
     shared = layers.Dense(6, activation="relu")
     h = shared(shared(flat))
@@ -231,6 +241,7 @@ def test_generated_backward_on_a_graph_is_bit_identical_to_eager(optimizer):
         numpy.testing.assert_array_equal(a, b)
     source = _plans(model)[0].backward_source
     assert "_add(i" in source  # the shared Dense's second gradient summed into its buffer
+    assert "None, None, True)" in source  # the (1, n) bias's sum with a kept axis
 
 
 def test_fit_compiles_by_default_and_jit_compile_false_stays_eager():

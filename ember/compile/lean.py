@@ -15,11 +15,14 @@ fits for equality); where a case is not covered the op's own method runs.
 - ``divide_no_nan`` by a constant without zeros (the loss's mean over the
   batch size): ``a / b`` forward, ``g / b`` backward (the op's ``where``
   calls select ``a / b`` and ``g`` everywhere then).
+- add/subtract with a broadcast operand (a bias): the engine's
+  ``sum_to_shape`` of its gradient with the axes worked out once
+  (:func:`broadcast_sum`).
 """
 
 from __future__ import annotations
 
-from ..ops.arithmetic import DivideNoNan, Matmul
+from ..ops.arithmetic import Add, DivideNoNan, Matmul, Subtract
 
 
 def lean_forward(step, plan):
@@ -62,6 +65,29 @@ def lean_backward(step, plan):
 
         return backward
     return None
+
+
+def broadcast_sum(step, position, shape):
+    """How to sum the gradient ``step``'s backward gives input ``position`` down to ``shape``, or None.
+
+    For add and subtract, whose backward gives each input a gradient of the
+    output's shape: ``(output shape, axes, keepdims)`` with
+    ``add.reduce(g, axis=axes, keepdims=keepdims)`` (reshaped to ``shape``
+    when ``keepdims``) exactly ``autograd.sum_to_shape(g, shape)``: the same
+    reduction over the same axes. None where no sum is needed or the form of
+    the gradient is not known.
+    """
+    if type(step.fn) not in (Add, Subtract) or step.out_meta is None or len(step.out_meta) != 1:
+        return None
+    out = tuple(step.out_meta[0][0])
+    shape = tuple(shape)
+    lead = len(out) - len(shape)
+    if out == shape or lead < 0:
+        return None
+    if any(n != 1 and n != out[lead + i] for i, n in enumerate(shape)):
+        return None
+    ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and out[lead + i] != 1)
+    return out, tuple(range(lead)) + ones, bool(ones)
 
 
 def _two_2d(step):

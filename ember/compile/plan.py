@@ -33,7 +33,7 @@ from ..engine.autograd import _topological_order, sum_to_shape
 from ..engine.function import _LEAF
 from ..engine.sparse_grad import RowSparseGrad
 from ..engine.variable import Variable
-from .lean import lean_backward, lean_forward
+from .lean import broadcast_sum, lean_backward, lean_forward
 
 _INPUT, _VARIABLE, _CONSTANT, _VALUE = range(4)
 _NDARRAY = numpy.ndarray
@@ -273,6 +273,7 @@ class StepPlan:
             "_leaf": _leaf,
             "_copyto": numpy.copyto,
             "_add": numpy.add,
+            "_reduce": numpy.add.reduce,
             "xp": self.device.xp,
         }
         body = []
@@ -313,6 +314,16 @@ class StepPlan:
                 env[f"n{n}"] = step.name
                 body.append(f"        e = r[{position}]")
                 body.append("        if e is not None:")
+                summed = broadcast_sum(step, position, shape)
+                if summed is not None:  # a broadcast operand's gradient, summed with axes worked out here
+                    out_shape, axes, keepdims = summed
+                    env[f"o{n}_{position}"], env[f"a{n}_{position}"] = out_shape, axes
+                    body.append(f"            if type(e) is _nd and e.shape == o{n}_{position}:")
+                    if keepdims:
+                        body.append(f"                e = _reduce(e, a{n}_{position}, None, None, True)")
+                        body.append(f"                e = e.reshape(s{n}_{position})")
+                    else:
+                        body.append(f"                e = _reduce(e, a{n}_{position})")
                 body.append(
                     f"            if type(e) is not _nd or e.shape != s{n}_{position} or e.dtype != d{n}_{position}:"
                 )
