@@ -17,9 +17,10 @@ fresh dropout masks where the eager step did, then walks the backward in
 the order the eager ``backward()`` used, summing gradients per output and
 into one gradient per trainable variable exactly as the engine does (the
 backward walk is generated once as straight-line Python, see
-``StepPlan._compile_backward``). The arithmetic is the same as the eager step's, op for op, so the numbers are
-bit-identical; fused entries (see :mod:`ember.compile.fusion`) are the
-exception and say so.
+``StepPlan._compile_backward``; some steps run lean forms for their traced
+shapes, see :mod:`ember.compile.lean`). The arithmetic is the same as the
+eager step's, op for op, so the numbers are bit-identical; fused entries
+(see :mod:`ember.compile.fusion`) are the exception and say so.
 
 Shapes: slot arrays have the shapes of the trace; a batch of another shape
 needs another plan (the caller keys plans by input shapes and dtypes).
