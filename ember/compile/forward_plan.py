@@ -123,11 +123,21 @@ class ForwardPlan:
             self.output_slots.append(slot)
         self.signature.append(tuple(self.output_slots))
         self.attrs = [step.attrs for step in steps]
-        self.source, self._run = self._generate(steps)
+        self._steps = steps
+        self._run = None
         del keep
+
+    @property
+    def source(self) -> str:
+        """The generated replay function's Python source."""
+        if self._run is None:
+            self._source, self._run = self._generate(self._steps)
+        return self._source
 
     def run(self, arrays) -> list:
         """The model's flat outputs for the batch ``arrays`` (flat, as traced): new arrays the caller may keep."""
+        if self._run is None:  # generated on first use: a trace kept only for comparison never needs it
+            self._source, self._run = self._generate(self._steps)
         return self._run(*arrays)
 
     def compatible(self, other) -> bool:

@@ -106,7 +106,7 @@ class CompiledPredictFunction:
         arrays = [t.data for t in tensors]
         first = self.plans.get(key)
         if first is None:
-            self.plans[key] = (plan, arrays)
+            self.plans[key] = (plan, [a.copy() for a in arrays])  # a copy: a view would keep the caller's x alive
             return y
         if _same_data(first[1], arrays):
             # the same batch twice proves nothing about what depends on the data: probe with its rows reversed
