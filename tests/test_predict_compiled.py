@@ -374,3 +374,33 @@ def test_signatures_are_capped(monkeypatch):
         out = model.predict(iter(batches), verbose=0)
     assert len(model._predict_function.plans) == 2
     _assert_same(out, numpy.concatenate([model(b).numpy() for b in batches]))
+
+
+def test_plans_are_kept_across_predict_and_fit_calls():
+    model = _mlp()
+    model.compile("adam", "categorical_crossentropy")
+    x = numpy.random.RandomState(22).rand(19, 6).astype("float32")
+    model.predict(x, batch_size=8, verbose=0)
+    model.predict(x, batch_size=8, verbose=0)
+    plans = dict(model._predict_function.plans)
+    assert all(isinstance(p, ForwardPlan) for p in plans.values())
+    model.fit(x, numpy.eye(3, dtype="float32")[numpy.arange(19) % 3], batch_size=8, verbose=0)
+    out = model.predict(x, batch_size=8, verbose=0)
+    assert all(model._predict_function.plans[k] is p for k, p in plans.items())  # replayed, not traced again
+    _assert_same(out, _eager_predict(model, x, 8))
+
+
+def test_replaced_layer_state_is_traced_again():
+    r = numpy.random.RandomState(23)
+    x = r.rand(19, 3).astype("float32")
+    norm = layers.Normalization()
+    norm.adapt(x)
+    dense = layers.Dense(2, activation="relu")
+    model = keras.Sequential([keras.Input((3,)), norm, dense])
+    _check(model, x, 8)
+    norm.adapt(x * 10 + 3)  # a new mean and variance (tensors made outside the forward)
+    _assert_same(model.predict(x, batch_size=8, verbose=0), _eager_predict(model, x, 8))
+    dense.activation = keras.activations.get("tanh")
+    out = model.predict(x, batch_size=8, verbose=0)
+    assert out.min() < 0  # tanh, not relu
+    _assert_same(out, _eager_predict(model, x, 8))

@@ -40,6 +40,7 @@ from ..engine.grad_mode import no_grad
 from ..engine.tensor import Tensor
 from ..layers.layer import _as_tensor
 from ..layers.symbolic import flatten, pack_like
+from ..training.trainer import Trainer
 from .forward_plan import ForwardPlan
 from .plan import UntraceableError
 from .tracer import Tracer
@@ -174,8 +175,13 @@ def _structure(s):
 
 
 def _fingerprint(model) -> tuple:
-    """The identities of the model's layers and weights, recursively: what a plan's steps were traced from."""
-    layers, weights = [], []
+    """What a model's plans were traced from, as identities: its layers, recursively, and in each layer
+    (not models) the objects its call may read besides its inputs (weights, tensors and arrays, functions).
+
+    Replacing any of them (``Sequential.add``, a rebuild, ``Normalization.adapt`` setting a new mean,
+    ``layer.activation = ...``) changes the fingerprint, and the plans are traced again.
+    """
+    parts = []
     stack = [model]
     seen = set()
     while stack:
@@ -183,8 +189,12 @@ def _fingerprint(model) -> tuple:
         if id(layer) in seen:
             continue
         seen.add(id(layer))
-        layers.append(id(layer))
-        weights.extend(id(v) for v in getattr(layer, "_trainable_variables", ()))
-        weights.extend(id(v) for v in getattr(layer, "_non_trainable_variables", ()))
+        parts.append(id(layer))
+        parts.extend(id(v) for v in getattr(layer, "_trainable_variables", ()))
+        parts.extend(id(v) for v in getattr(layer, "_non_trainable_variables", ()))
+        if not isinstance(layer, Trainer):  # a model's own call is its graph of layers: no attribute of its own
+            for name, value in vars(layer).items():
+                if isinstance(value, (Tensor, numpy.ndarray)) or (callable(value) and not isinstance(value, type)):
+                    parts.append((name, id(value)))
         stack.extend(reversed(getattr(layer, "_layers", ())))
-    return tuple(layers), tuple(weights), (default_device().type, default_device().index)
+    return tuple(parts), (default_device().type, default_device().index)
