@@ -133,6 +133,28 @@ def test_compiled_step_is_bit_identical_to_eager(kind, optimizer):
         numpy.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("kind,optimizer", [("mlp", "rmsprop"), ("cnn", "adadelta"), ("lstm", "adam"), ("bn", "sgd")])
+def test_released_activations_change_no_number(kind, optimizer, monkeypatch):
+    """With every plan dropping its values after each step (big plans do), compiled still equals eager."""
+    from ember.compile import plan as plan_module
+
+    monkeypatch.setattr(plan_module, "RELEASE_BYTES", 0)
+    eager_logs, eager_weights, _, _ = _train(kind, optimizer, False)
+    logs, weights, model, _ = _train(kind, optimizer, True, fuse=False)
+    for p in _plans(model):
+        value_slots, saved = p._release
+        assert value_slots and all(p.slots[i] is None for i in value_slots)  # nothing held between steps
+        assert saved and all(name not in attributes for attributes, names in saved for name in names)
+    assert logs == eager_logs
+    for a, b in zip(weights, eager_weights):
+        numpy.testing.assert_array_equal(a, b)
+
+
+def test_small_plans_keep_their_values():
+    _, _, model, _ = _train("tiny", "adam", True)
+    assert all(p._release == () for p in _plans(model))
+
+
 @pytest.mark.parametrize("kind,optimizer", [("mlp", "rmsprop"), ("cnn", "adadelta"), ("bn", "adam")])
 def test_fused_softmax_crossentropy_matches_eager(kind, optimizer):
     eager_logs, eager_weights, _, _ = _train(kind, optimizer, False)

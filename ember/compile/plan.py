@@ -37,6 +37,9 @@ from ..engine.variable import Variable
 from .lean import broadcast_sum, lean_backward, lean_forward
 
 _INPUT, _VARIABLE, _CONSTANT, _VALUE = range(4)
+# A plan whose step values (activations, their gradients' inputs) total this many bytes drops them after each
+# step instead of holding them until the next one overwrites them (see StepPlan._plan_release).
+RELEASE_BYTES = 8 << 20
 _NDARRAY = numpy.ndarray
 
 
@@ -200,6 +203,8 @@ class StepPlan:
         program = self._program
         if program is None:
             program = self._program = self._compile_program()
+            self._fn_keys_before = [frozenset(vars(step.fn)) for step in self.steps]
+            self._release = None
         slots = self.slots
         for slot, array in zip(self.input_slots, arrays):
             slots[slot] = array
@@ -208,7 +213,45 @@ class StepPlan:
         for run in program:
             run(slots)
         grads = self._backward(grad_into)
-        return slots[self.loss_slot], [slots[s] for s in self.output_slots], grads
+        result = slots[self.loss_slot], [slots[s] for s in self.output_slots], grads
+        release = self._release
+        if release is None:
+            release = self._release = self._plan_release()
+        if release:
+            self._release_step(release)
+        return result
+
+    def _plan_release(self):
+        """What to drop after each step, or ``()`` to keep everything (small plans).
+
+        Without a release, a step's activations (slot values and what each function saved for its backward)
+        stay referenced until the next step overwrites them one op at a time, so the next step's activations are
+        allocated while the last one's are still held: twice the activation memory at the peak. For a plan whose
+        values total ``RELEASE_BYTES`` or more, this lists the value slots and, per step function, the attributes
+        its forward added (those present after the first replay but not before it, taken from
+        ``_fn_keys_before``), so ``_release_step`` can drop them once the backward has run. Small plans skip the
+        few microseconds this costs.
+        """
+        slots = self.slots
+        value_slots = [i for i, kind in enumerate(self.kinds) if kind in (_INPUT, _VALUE)]
+        total = sum(getattr(slots[i], "nbytes", 0) for i in value_slots)
+        if total < RELEASE_BYTES:
+            return ()
+        saved = []
+        for step, before in zip(self.steps, self._fn_keys_before):
+            added = tuple(k for k in vars(step.fn) if k not in before)
+            if added:
+                saved.append((vars(step.fn), added))
+        return value_slots, saved
+
+    def _release_step(self, release):
+        value_slots, saved = release
+        slots = self.slots
+        for i in value_slots:
+            slots[i] = None
+        for attributes, names in saved:
+            for name in names:
+                attributes.pop(name, None)
 
     def _compile_program(self):
         """The forward pass as a flat list of prebound calls ``run(slots)`` (statistics updates included).
