@@ -437,7 +437,12 @@ def test_without_graph_same_values(cell, steps, rng):
         with ember.no_grad():
             res = getattr(ember, cell)(*tensors, **kw)
         for a, b in zip(res, ref):
-            np.testing.assert_array_equal(a.numpy(), b.numpy())
+            if cell == "lstm" and jit.available():
+                # lstm_inference_step: rk.T @ h.T (another BLAS summation order) and the bias added last,
+                # so the same numbers to float64 rounding, not bit for bit (see test_ops_recurrent_kernels.py)
+                np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-13, atol=1e-13)
+            else:
+                np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
 def test_no_grad_and_inputs_without_grad(rng):

@@ -100,17 +100,56 @@ def test_lstm_fused_forward_and_backward_match_numpy(masked, go_backwards, zero_
         np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max(), err_msg=f"gradient {i}")
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-def test_lstm_fused_forward_without_graph(dtype, rng):
-    """Under no_grad the kernels write two alternating step slots: the same numbers as with a graph."""
+@pytest.mark.parametrize("dtype,rtol", [("float32", 2e-6), ("float64", 1e-13)])
+@pytest.mark.parametrize("zero_output_for_mask", [False, True])
+def test_lstm_inference_kernel_matches_the_graph_and_numpy_paths(dtype, rtol, zero_output_for_mask, rng):
+    """Under no_grad the LSTM runs lstm_inference_step (feature-major states, the bias added in the kernel).
+
+    Not bit for bit the path with a graph: its recurrent matmul is ``rk.T @ h.T`` (BLAS sums in another
+    order) and the bias is added after the two projections instead of before, so float32 differs in the
+    last bits (tanh is the same rational one); compared at the tolerance of the fused-vs-NumPy test above.
+    """
     arrays, mask, _, _ = _problem(rng, dtype)
-    jit.set_enabled(True)
-    for kw in ({}, {"go_backwards": True, "mask": mask}):
-        ref = ember.lstm(*[ember.tensor(a, dtype=dtype, requires_grad=True) for a in arrays], **kw)
+    no_bias = arrays[:5]
+    for args, kw in (
+        (arrays, {}),
+        (arrays, {"go_backwards": True, "mask": mask, "zero_output_for_mask": zero_output_for_mask}),
+        (no_bias, {"mask": mask, "zero_output_for_mask": zero_output_for_mask}),
+    ):
+        jit.set_enabled(True)
+        ref = ember.lstm(*[ember.tensor(a, dtype=dtype, requires_grad=True) for a in args], **kw)
         with ember.no_grad():
-            res = ember.lstm(ember.tensor(arrays[0], dtype=dtype), *arrays[1:], **kw)
-        for a, b in zip(res, ref):
-            np.testing.assert_array_equal(a.numpy(), b.numpy())
+            res = ember.lstm(ember.tensor(args[0], dtype=dtype), *args[1:], **kw)
+        jit.set_enabled(False)
+        with ember.no_grad():
+            numpy_res = ember.lstm(ember.tensor(args[0], dtype=dtype), *args[1:], **kw)
+        for a, b, c in zip(res, ref, numpy_res):
+            assert a.dtype == np.dtype(dtype) and a.shape == b.shape
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=rtol, atol=rtol)
+            np.testing.assert_allclose(a.numpy(), c.numpy(), rtol=rtol, atol=rtol)
+
+
+def test_lstm_inference_kernel_runs_only_without_a_graph(rng, monkeypatch):
+    calls = []
+    step = recurrent_kernels.lstm_inference_step
+
+    class Spy:
+        def compiled(self):
+            dispatcher = step.compiled()
+            return None if dispatcher is None else (lambda *a: calls.append(1) or dispatcher(*a))
+
+    monkeypatch.setattr(recurrent_kernels, "lstm_inference_step", Spy())
+    arrays, _, rdm, _ = _problem(rng, "float32")
+    jit.set_enabled(True)
+    with ember.no_grad():
+        ember.lstm(*arrays)
+    assert calls, "no graph: the inference kernel"
+    calls.clear()
+    ember.lstm(*[ember.tensor(a, requires_grad=True) for a in arrays])
+    with ember.no_grad():
+        ember.lstm(*arrays, recurrent_dropout_mask=rdm)
+        ember.lstm(*arrays, activation="relu")
+    assert not calls, "a graph, recurrent dropout and other activations take the other paths"
 
 
 def test_the_kernels_run_only_where_they_apply(rng, monkeypatch):
@@ -124,12 +163,13 @@ def test_the_kernels_run_only_where_they_apply(rng, monkeypatch):
 
     monkeypatch.setattr(recurrent_kernels, "lstm_forward_step", Spy())
     arrays, _, _, _ = _problem(rng, "float32")
+    graph = [ember.tensor(a, requires_grad=True) for a in arrays]  # without a graph: lstm_inference_step
     jit.set_enabled(True)
-    ember.lstm(*arrays)
+    ember.lstm(*graph)
     assert calls, "float32 tanh/sigmoid LSTM: the fused kernel"
     calls.clear()
     ember.lstm(*arrays, activation="relu")
     ember.lstm(*[a.astype("float16") for a in arrays])
     jit.set_enabled(False)
-    ember.lstm(*arrays)
+    ember.lstm(*graph)
     assert not calls, "other activations, float16 and EMBER_JIT=0 take the NumPy path"

@@ -203,11 +203,15 @@ class _Recurrence(Function):
         else:
             self.kept, self.slots = min(steps, 2), [s % 2 for s in range(steps)]
         self.kernel, self.rk, self.rdm = kernel, rk, rdm
+        self.x2d = None
+        return self._input_projection(x, kernel), init, bias
+
+    def _input_projection(self, x, kernel):
+        """Every step's input projection in one matmul: (time*batch, gates*units), rows by (time index, batch row)."""
         # time-major from here on: every step reads and writes contiguous (batch, ...) slices
-        x2d = x.transpose(1, 0, 2).reshape(steps * b, feats)
+        x2d = x.transpose(1, 0, 2).reshape(self.steps * self.b, self.feats)
         self.x2d = x2d if self._needs("kernel") else None
-        proj = xp.matmul(x2d, kernel)  # every step's input projection at once
-        return proj, init, bias
+        return self.xp.matmul(x2d, kernel)
 
     def _fused(self, kernel):
         """``kernel``'s numba dispatcher if this call can use it (NumPy arrays, float32/64, tanh + sigmoid), or None."""
@@ -325,6 +329,8 @@ class LSTM(_Recurrence):
         proj, (h0, c0), bias = self._setup(arrays, present, go_backwards, zero_output_for_mask, lambda u: (4 * u,))
         xp, dt = self.xp, self.dtype
         b, steps, u = self.b, self.steps, self.u
+        if self._inference is not None:
+            return self._forward_inference(proj, h0, c0, bias)
         if bias is not None:
             proj += bias
         proj = proj.reshape(steps, b, 4 * u)
@@ -354,6 +360,38 @@ class LSTM(_Recurrence):
             self._forward_numpy(proj, gates, hp, cp, tc, out, h_fin, c_fin, zbuf, hbuf)
         self.gates_, self.hp, self.cp, self.tc = gates, hp, cp, tc
         return out, h_fin, c_fin
+
+    def _input_projection(self, x, kernel):
+        # decided here, where the dtype, activations, recurrent dropout and the gradients needed are known
+        self._inference = None
+        if not any(self.needs_input_grad) and self.rdm is None and self.steps > 0:
+            self._inference = self._fused(kernels.lstm_inference_step)
+        if self._inference is None:
+            return super()._input_projection(x, kernel)
+        # feature-major per step, (time, 4u, batch): one BLAS call per step (a batched matmul), x not copied
+        return self.xp.matmul(self.xp.ascontiguousarray(kernel.T), x.transpose(1, 2, 0))
+
+    def _forward_inference(self, projt, h0, c0, bias):
+        """Without a graph: one BLAS call and one kernel call per step, states feature-major and in place.
+
+        Nothing is saved for backward, so the states need no per-step slots: ``ht``/``ct`` (u, b) are
+        updated in place, and the bias is added inside the kernel (no pass over the projection).
+        """
+        xp, dt = self.xp, self.dtype
+        b, steps, u = self.b, self.steps, self.u
+        step = self._inference
+        rk_t = xp.ascontiguousarray(self.rk.T)  # (4u, u)
+        bias = xp.zeros(4 * u, dtype=dt) if bias is None else xp.ascontiguousarray(bias)
+        ht, ct = xp.ascontiguousarray(h0.T), xp.ascontiguousarray(c0.T)
+        zt, work = xp.empty((4 * u, b), dtype=dt), xp.empty((u, b), dtype=dt)
+        out = xp.empty((b, steps, u), dtype=dt)
+        exact = dt != np.float32
+        masked, skip, factor = self._mask_rows()
+        for s, t in enumerate(self.order):
+            xp.matmul(rk_t, ht, out=zt)
+            step(zt, projt, t, bias, ct, ht, work, out, s, skip[t], factor[s], masked, exact)
+        self._clear()
+        return out, xp.ascontiguousarray(ht.T), xp.ascontiguousarray(ct.T)
 
     def _forward_numpy(self, proj, gates, hp, cp, tc, out, h_fin, c_fin, zbuf, hbuf):
         """The step loop in NumPy calls (any activations, any array module)."""

@@ -171,3 +171,83 @@ def lstm_backward_step(dh, carry_h, g_out, out_factor, keep, masked, gates, tc, 
                 dc[n, j] = dcn * f + dc[n, j] * drop
             else:
                 dc[n, j] = dcn * f
+
+
+@jit.kernel
+def lstm_inference_step(zt, projt, t, bias, ct, ht, work, out, s, skip, out_factor, masked, exact):
+    """One LSTM step without a graph (nothing saved for backward), on feature-major states, in place.
+
+    Feature-major so that the step's matmul is ``recurrent_kernel.T @ h`` ((4u, u) @ (u, b)), which BLAS runs
+    faster than ``h @ recurrent_kernel`` for an LSTM's small batch, and so that each gate row is contiguous.
+    zt (4u, b) in: ``recurrent_kernel.T @ ht``, overwritten with the activated gates; projt (time, 4u, b) in:
+    every step's input projection by time index (this step's is ``projt[t]``, contiguous: read row by row
+    from a (4u, time*b) matrix it costs a cache miss a row);
+    bias (4u,) (zeros when the op has none); ct, ht (u, b) in/out: the states (kept where ``skip``);
+    work (u, b) scratch; writes out[:, s, :] of out (b, time, u) = h_t (* out_factor if masked).
+    ``skip``/``out_factor`` (b,) as in :func:`lstm_forward_step`. Each pass is a loop of its own so that
+    LLVM vectorises it (a branch or a strided store inside the tanh loop keeps it scalar, 6x slower).
+    """
+
+    def tanh_in_place(a):  # a: 1-D (flat views of the 2-D buffers: one long loop vectorises best)
+        if exact:
+            for m in range(a.shape[0]):
+                a[m] = math.tanh(a[m])
+        else:
+            for m in range(a.shape[0]):
+                v = min(max(a[m], -_CLAMP), _CLAMP)
+                v2 = v * v
+                p = v2 * _A13 + _A11
+                p = v2 * p + _A9
+                p = v2 * p + _A7
+                p = v2 * p + _A5
+                p = v2 * p + _A3
+                p = v2 * p + _A1
+                p = v * p
+                q = v2 * _B6 + _B4
+                q = v2 * q + _B2
+                q = v2 * q + _B0
+                a[m] = p / q
+
+    u, b = ct.shape
+    # pre-activations, halved for the sigmoid gates i, f, o: sigmoid(v) = tanh(v/2)/2 + 1/2
+    for r in range(4 * u):
+        br = bias[r]
+        if r < 2 * u or r >= 3 * u:
+            for n in range(b):
+                zt[r, n] = ((zt[r, n] + projt[t, r, n]) + br) * _HALF
+        else:
+            for n in range(b):
+                zt[r, n] = (zt[r, n] + projt[t, r, n]) + br
+    flat = zt.reshape(4 * u * b)  # blocks i, f, g, o are contiguous ranges of it
+    tanh_in_place(flat)
+    for m in range(2 * u * b):
+        flat[m] = flat[m] * _HALF + _HALF
+    for m in range(3 * u * b, 4 * u * b):
+        flat[m] = flat[m] * _HALF + _HALF
+    for j in range(u):  # c_t into work (tanh'd next), kept in zt's f block until the masked write-back
+        for n in range(b):
+            c = zt[u + j, n] * ct[j, n] + zt[j, n] * zt[2 * u + j, n]
+            zt[u + j, n] = c
+            work[j, n] = c
+    tanh_in_place(work.reshape(u * b))
+    for j in range(u):
+        for n in range(b):
+            work[j, n] = zt[3 * u + j, n] * work[j, n]  # h_t
+    if masked:
+        for j in range(u):
+            for n in range(b):
+                if not skip[n]:
+                    ct[j, n] = zt[u + j, n]
+                    ht[j, n] = work[j, n]
+        for n in range(b):
+            factor = out_factor[n]
+            for j in range(u):
+                out[n, s, j] = ht[j, n] * factor
+    else:
+        for j in range(u):
+            for n in range(b):
+                ct[j, n] = zt[u + j, n]
+                ht[j, n] = work[j, n]
+        for n in range(b):
+            for j in range(u):
+                out[n, s, j] = ht[j, n]
