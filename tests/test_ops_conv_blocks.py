@@ -131,3 +131,58 @@ def test_col2im_kernel_against_numpy(xs, ks, strides, padding, dilation, rng, mo
             jit.set_enabled(previous)
     scale = max(np.abs(grads[0]).max(initial=0), 1)
     np.testing.assert_allclose(grads[1], grads[0], rtol=1e-6, atol=1e-6 * scale)
+
+
+# 3x3, stride 1, undilated: the forward Winograd F(2x2, 3x3) takes (with numba, enough channels, no im2col kept);
+# odd and even output sizes (partial last tiles), "same" padding, one channel and several
+WINOGRAD = [
+    ((2, 6, 6, 3), "valid"),
+    ((2, 7, 9, 2), "valid"),
+    ((3, 5, 4, 1), "same"),
+    ((1, 3, 3, 4), "valid"),  # a single output cell
+    ((2, 8, 5, 5), "same"),
+]
+
+
+@pytest.fixture
+def winograd(monkeypatch):
+    """Winograd for every channel count and cut into blocks of a few tiles; counts its calls."""
+    monkeypatch.setattr(conv_kernels, "WINOGRAD_MIN_CHANNELS", 1)
+    monkeypatch.setattr(conv_kernels, "WINOGRAD_BLOCK_BYTES", 16 * 4 * 8 * 3)
+    calls = []
+    run = conv_kernels.winograd_conv
+    monkeypatch.setattr(conv_kernels, "winograd_conv", lambda *a: calls.append(1) or run(*a))
+    return calls
+
+
+@pytest.mark.parametrize("xs,padding", WINOGRAD)
+def test_winograd_against_torch(xs, padding, rng, blocks, winograd, jit_path):
+    x, k = rng.standard_normal(xs), rng.standard_normal((3, 3, xs[-1], 3))
+    check_against_torch(
+        lambda a, b: ember.conv2d(a, b, 1, padding),
+        lambda a, b: torch_conv2d_keras_kernel(a, b, 1, padding, 1),
+        x,
+        k,
+    )
+    check_gradients(lambda a, b: ember.conv2d(a, b, 1, padding), x, k)
+    # the jit path takes Winograd where no im2col is kept for backward (always for the no-grad evaluations)
+    assert bool(winograd) == (jit_path == "jit")
+
+
+@pytest.mark.parametrize("xs,padding", WINOGRAD)
+def test_winograd_against_im2col_float32(xs, padding, rng, monkeypatch, winograd):
+    """Winograd (numba) and im2col (NumPy) outputs, in float32: the same sums, rounded differently."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(conv_kernels, "KERNEL_MIN_SIZE", 0)
+    x = rng.standard_normal(xs).astype(np.float32)
+    k = rng.standard_normal((3, 3, xs[-1], 6)).astype(np.float32)
+    outs = []
+    for on in (False, True):
+        previous = jit.set_enabled(on)
+        try:
+            outs.append(ember.conv2d(x, k, 1, padding).numpy())
+        finally:
+            jit.set_enabled(previous)
+    assert winograd == [1]
+    # the transforms add up to 4 extra roundings per product: a few ulps of the largest term, not of the result
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6 * np.abs(outs[0]).max())

@@ -42,3 +42,125 @@ def col2im_kernel(xp, size: int):
     if xp is not numpy or size < KERNEL_MIN_SIZE:
         return None
     return _col2im_kernel.compiled()
+
+
+# ---- Winograd F(2x2, 3x3): the forward of a 3x3, stride-1 convolution with 2.25x fewer multiplies ----------------
+#
+# Each 4x4 input tile d (per channel) gives a 2x2 output tile: Y = A^T [ sum_c (G g G^T)_c * (B^T d B)_c ] A
+# (Lavin & Gray 2015). The transforms are additions only (G halves, exact), so the 16 products per tile and
+# channel become 16 matmuls (tiles, C) @ (C, F), where im2col's single matmul has K = 9*C. The numbers are the
+# direct sums, rounded differently (a few float32 ulps, more than a reordered sum: the NumPy path is im2col).
+
+WINOGRAD_G = numpy.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0.0, 0.0, 1.0]])
+
+#: Winograd is used from this many input channels on (fewer: its matmuls are too thin to pay for the transforms).
+WINOGRAD_MIN_CHANNELS = 16
+
+#: Bytes of transformed tiles (input and product) per block, kept in the cache between the passes.
+WINOGRAD_BLOCK_BYTES = 2 << 20
+
+
+@jit.kernel
+def _winograd_input(xpad, t0, th, tw, v):
+    # v: (16, tiles, c) <- B^T d B for tiles t0.. (tile t: image t // (th*tw), tile row, tile column);
+    # xpad covers every tile: at least 2*th + 2 rows and 2*tw + 2 columns
+    c = xpad.shape[3]
+    per_image = th * tw
+    for t in range(v.shape[1]):
+        n = (t0 + t) // per_image
+        rem = (t0 + t) % per_image
+        y0 = (rem // tw) * 2
+        x0 = (rem % tw) * 2
+        p0, p1, p2, p3 = xpad[n, y0], xpad[n, y0 + 1], xpad[n, y0 + 2], xpad[n, y0 + 3]  # (w, c) rows
+        for ch in range(c):
+            d00, d01, d02, d03 = p0[x0, ch], p0[x0 + 1, ch], p0[x0 + 2, ch], p0[x0 + 3, ch]
+            d10, d11, d12, d13 = p1[x0, ch], p1[x0 + 1, ch], p1[x0 + 2, ch], p1[x0 + 3, ch]
+            d20, d21, d22, d23 = p2[x0, ch], p2[x0 + 1, ch], p2[x0 + 2, ch], p2[x0 + 3, ch]
+            d30, d31, d32, d33 = p3[x0, ch], p3[x0 + 1, ch], p3[x0 + 2, ch], p3[x0 + 3, ch]
+            # B^T d (rows)
+            r00, r01, r02, r03 = d00 - d20, d01 - d21, d02 - d22, d03 - d23
+            r10, r11, r12, r13 = d10 + d20, d11 + d21, d12 + d22, d13 + d23
+            r20, r21, r22, r23 = d20 - d10, d21 - d11, d22 - d12, d23 - d13
+            r30, r31, r32, r33 = d10 - d30, d11 - d31, d12 - d32, d13 - d33
+            # (B^T d) B (columns)
+            v[0, t, ch], v[1, t, ch], v[2, t, ch], v[3, t, ch] = r00 - r02, r01 + r02, r02 - r01, r01 - r03
+            v[4, t, ch], v[5, t, ch], v[6, t, ch], v[7, t, ch] = r10 - r12, r11 + r12, r12 - r11, r11 - r13
+            v[8, t, ch], v[9, t, ch], v[10, t, ch], v[11, t, ch] = r20 - r22, r21 + r22, r22 - r21, r21 - r23
+            v[12, t, ch], v[13, t, ch], v[14, t, ch], v[15, t, ch] = r30 - r32, r31 + r32, r32 - r31, r31 - r33
+
+
+@jit.kernel
+def _winograd_output(m, t0, th, tw, out):
+    # out (n, oh, ow, f) <- A^T m A for tiles t0.. of m (16, tiles, f); cells past oh/ow are dropped
+    oh, ow, f = out.shape[1], out.shape[2], out.shape[3]
+    per_image = th * tw
+    for t in range(m.shape[1]):
+        n = (t0 + t) // per_image
+        rem = (t0 + t) % per_image
+        y0 = (rem // tw) * 2
+        x0 = (rem % tw) * 2
+        down = y0 + 1 < oh
+        right = x0 + 1 < ow
+        for ch in range(f):
+            a0 = m[0, t, ch] + m[4, t, ch] + m[8, t, ch]  # A^T m: row 0 ...
+            a1 = m[1, t, ch] + m[5, t, ch] + m[9, t, ch]
+            a2 = m[2, t, ch] + m[6, t, ch] + m[10, t, ch]
+            a3 = m[3, t, ch] + m[7, t, ch] + m[11, t, ch]
+            b0 = m[4, t, ch] - m[8, t, ch] - m[12, t, ch]  # ... and row 1
+            b1 = m[5, t, ch] - m[9, t, ch] - m[13, t, ch]
+            b2 = m[6, t, ch] - m[10, t, ch] - m[14, t, ch]
+            b3 = m[7, t, ch] - m[11, t, ch] - m[15, t, ch]
+            out[n, y0, x0, ch] = a0 + a1 + a2
+            if right:
+                out[n, y0, x0 + 1, ch] = a1 - a2 - a3
+            if down:
+                out[n, y0 + 1, x0, ch] = b0 + b1 + b2
+                if right:
+                    out[n, y0 + 1, x0 + 1, ch] = b1 - b2 - b3
+
+
+def winograd_kernels(xp, kernel_shape, strides, dilation, size: int):
+    """(input transform, output transform) for a 3x3, stride-1, undilated convolution with enough channels, or None.
+
+    NumPy arrays only, ``size`` output elements or more (as :data:`KERNEL_MIN_SIZE`), numba available.
+    """
+    kh, kw, c, _ = kernel_shape
+    if xp is not numpy or (kh, kw) != (3, 3) or tuple(strides) != (1, 1) or tuple(dilation) != (1, 1):
+        return None
+    if c < WINOGRAD_MIN_CHANNELS or size < KERNEL_MIN_SIZE:
+        return None
+    forward, backward = _winograd_input.compiled(), _winograd_output.compiled()
+    return None if forward is None or backward is None else (forward, backward)
+
+
+def winograd_conv(kernels, xpad, kernel, out_hw, out):
+    """``out`` (N, OH, OW, F) <- the 3x3 stride-1 convolution of padded ``xpad`` (N, H, W, C) by ``kernel``.
+
+    ``kernel`` is (3, 3, C, F) and ``kernels`` the pair :func:`winograd_kernels` gave.
+
+    Tiles of 2x2 outputs in blocks of about :data:`WINOGRAD_BLOCK_BYTES`: per block the input transform into
+    ``v`` (16, tiles, C), 16 matmuls ``v[k] @ u[k]`` into ``m`` (16, tiles, F), the output transform into ``out``.
+    """
+    from ._windows import scratch
+
+    to_tiles, from_tiles = kernels
+    n, _, _, c = xpad.shape
+    f = kernel.shape[3]
+    g = WINOGRAD_G.astype(out.dtype)
+    u = numpy.einsum("ia,abcf,jb->ijcf", g, kernel.astype(out.dtype, copy=False), g).reshape(16, c, f)
+    th, tw = -(-out_hw[0] // 2), -(-out_hw[1] // 2)
+    tiles = n * th * tw
+    step = max(WINOGRAD_BLOCK_BYTES // (16 * (c + f) * out.itemsize), 1)
+    work = scratch(numpy, 16 * min(step, tiles) * (c + f), out.dtype)
+    xin = xpad if xpad.dtype == out.dtype else xpad.astype(out.dtype)
+    if xin.shape[1] < 2 * th + 2 or xin.shape[2] < 2 * tw + 2:  # an odd output size: zeros for the last tiles
+        grown = numpy.zeros((n, max(xin.shape[1], 2 * th + 2), max(xin.shape[2], 2 * tw + 2), c), dtype=out.dtype)
+        grown[:, : xin.shape[1], : xin.shape[2]] = xin
+        xin = grown
+    for t0 in range(0, tiles, step):
+        rows = min(step, tiles - t0)
+        v = work[: 16 * rows * c].reshape(16, rows, c)
+        m = work[16 * rows * c : 16 * rows * (c + f)].reshape(16, rows, f)
+        to_tiles(xin, t0, th, tw, v)
+        numpy.matmul(v, u, out=m)
+        from_tiles(m, t0, th, tw, out)
