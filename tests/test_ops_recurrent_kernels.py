@@ -12,7 +12,10 @@ import ember
 from ember.backend import jit
 from ember.ops import recurrent_kernels
 
-pytestmark = pytest.mark.skipif(not jit.available(), reason="numba is not installed (pip install 'ember[speed]')")
+pytestmark = pytest.mark.skipif(
+    not jit.available(),
+    reason="the numba kernels are off: numba is not installed (pip install 'ember[speed]') or EMBER_JIT=0",
+)
 
 
 @pytest.fixture(autouse=True)
