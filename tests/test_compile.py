@@ -142,7 +142,7 @@ def test_released_activations_change_no_number(kind, optimizer, monkeypatch):
     eager_logs, eager_weights, _, _ = _train(kind, optimizer, False)
     logs, weights, model, _ = _train(kind, optimizer, True, fuse=False)
     for p in _plans(model):
-        value_slots, saved = p._release
+        value_slots, saved = p._drop_after_step
         assert value_slots and all(p.slots[i] is None for i in value_slots)  # nothing held between steps
         assert saved and all(name not in attributes for attributes, names in saved for name in names)
     assert logs == eager_logs
@@ -152,7 +152,7 @@ def test_released_activations_change_no_number(kind, optimizer, monkeypatch):
 
 def test_small_plans_keep_their_values():
     _, _, model, _ = _train("tiny", "adam", True)
-    assert all(p._release == () for p in _plans(model))
+    assert all(p._drop_after_step == () for p in _plans(model))
 
 
 @pytest.mark.parametrize("kind,optimizer", [("mlp", "rmsprop"), ("cnn", "adadelta"), ("bn", "adam")])

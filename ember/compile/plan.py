@@ -38,7 +38,7 @@ from .lean import broadcast_sum, lean_backward, lean_forward
 
 _INPUT, _VARIABLE, _CONSTANT, _VALUE = range(4)
 # A plan whose step values (activations, their gradients' inputs) total this many bytes drops them after each
-# step instead of holding them until the next one overwrites them (see StepPlan._plan_release).
+# step instead of holding them until the next one overwrites them (see StepPlan._plan_drop).
 RELEASE_BYTES = 8 << 20
 _NDARRAY = numpy.ndarray
 
@@ -77,6 +77,7 @@ class StepPlan:
 
     fused = ()
     _program = None  # the compiled forward (see _compile_program), built on the first replay
+    _drop_after_step = ()  # what replay drops once a step is done (see _plan_drop), set on the first replay
     metrics_update = None  # the train function's (compiled metrics, lean update or None) for this plan
 
     def __init__(self, tracer, inputs, loss, outputs, weights):
@@ -201,10 +202,10 @@ class StepPlan:
         ``grads``), or None to return a fresh array as usual.
         """
         program = self._program
+        keys_before = None
         if program is None:
             program = self._program = self._compile_program()
-            self._fn_keys_before = [frozenset(vars(step.fn)) for step in self.steps]
-            self._release = None
+            keys_before = [frozenset(vars(step.fn)) for step in self.steps]
         slots = self.slots
         for slot, array in zip(self.input_slots, arrays):
             slots[slot] = array
@@ -214,23 +215,23 @@ class StepPlan:
             run(slots)
         grads = self._backward(grad_into)
         result = slots[self.loss_slot], [slots[s] for s in self.output_slots], grads
-        release = self._release
-        if release is None:
-            release = self._release = self._plan_release()
-        if release:
-            self._release_step(release)
+        if keys_before is not None:
+            self._drop_after_step = self._plan_drop(keys_before)
+        if self._drop_after_step:
+            self._drop_step_values(self._drop_after_step)
         return result
 
-    def _plan_release(self):
+    def _plan_drop(self, keys_before):
         """What to drop after each step, or ``()`` to keep everything (small plans).
 
         Without a release, a step's activations (slot values and what each function saved for its backward)
         stay referenced until the next step overwrites them one op at a time, so the next step's activations are
         allocated while the last one's are still held: twice the activation memory at the peak. For a plan whose
         values total ``RELEASE_BYTES`` or more, this lists the value slots and, per step function, the attributes
-        its forward added (those present after the first replay but not before it, taken from
-        ``_fn_keys_before``), so ``_release_step`` can drop them once the backward has run. Small plans skip the
-        few microseconds this costs.
+        its forward added (present after the first replay, not in ``keys_before``), so ``_drop_step_values`` can
+        drop them once the backward has run. Small plans skip the few microseconds this costs. (The eager
+        counterpart is ``Function._release`` after backward; a plan's functions are reused, so they keep what
+        they had before their first forward: device, gradient needs, a fused step's settings.)
         """
         slots = self.slots
         value_slots = [i for i, kind in enumerate(self.kinds) if kind in (_INPUT, _VALUE)]
@@ -238,14 +239,14 @@ class StepPlan:
         if total < RELEASE_BYTES:
             return ()
         saved = []
-        for step, before in zip(self.steps, self._fn_keys_before):
+        for step, before in zip(self.steps, keys_before):
             added = tuple(k for k in vars(step.fn) if k not in before)
             if added:
                 saved.append((vars(step.fn), added))
         return value_slots, saved
 
-    def _release_step(self, release):
-        value_slots, saved = release
+    def _drop_step_values(self, drop):
+        value_slots, saved = drop
         slots = self.slots
         for i in value_slots:
             slots[i] = None
