@@ -31,8 +31,14 @@ import os
 import threading
 import warnings
 
+
+def switched_off(value: str | None) -> bool:
+    """Whether an ``EMBER_JIT`` value turns the kernels off (``0``, ``false``, ``off``, ``no``; unset is on)."""
+    return value is not None and value.strip().lower() in ("0", "false", "off", "no")
+
+
 _lock = threading.Lock()
-_enabled = os.environ.get("EMBER_JIT", "1").strip().lower() not in ("0", "false", "off", "no")
+_enabled = not switched_off(os.environ.get("EMBER_JIT"))
 _numba = None  # the module once imported; False when it could not be
 
 

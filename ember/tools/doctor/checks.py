@@ -350,8 +350,10 @@ def _package(section, name, module, pip_name, purpose) -> Check:
 def check_kernels() -> list[Check]:
     """numba, for the optional compiled CPU kernels (ember/backend/jit.py): the LSTM gates, the optimizers' updates."""
     s = "Compiled CPU kernels"
+    from ...backend.jit import switched_off
+
     switch = probes.environ().get("EMBER_JIT")
-    off = switch is not None and switch.strip().lower() in ("0", "false", "off", "no")
+    off = switched_off(switch)
     mod = probes.module("numba")
     if mod is None:
         return [
