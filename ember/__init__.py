@@ -25,6 +25,7 @@ _SUBPACKAGES = {
     "constraints",
     "data",
     "datasets",
+    "errors",
     "initializers",
     "layers",
     "losses",
