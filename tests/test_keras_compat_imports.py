@@ -1,6 +1,6 @@
 """The seed programs' Keras imports, with ``keras`` changed to ``ember``, must import.
 
-For every program in ``../shared/seed-programs/`` this parses the file, takes
+For every program in ``examples/seeds/`` this parses the file, takes
 each ``import keras...`` / ``from keras... import ...`` statement (and the
 ``import ember ...`` ones the newer seeds already use), rewrites the module
 path (``import keras`` becomes ``import ember as keras``, as the seeds' README
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-SEED_DIR = Path(__file__).resolve().parents[2] / "shared" / "seed-programs"
+SEED_DIR = Path(__file__).resolve().parents[1] / "examples" / "seeds"
 ROOTS = ("keras", "ember")
 
 # "program: statement or chain" -> what is missing (and who brings it)

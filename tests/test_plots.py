@@ -267,9 +267,7 @@ def test_plot_graph_without_graphviz_keeps_the_dot_text(tmp_path, monkeypatch, c
 
 
 def test_seed_graph_e_program_runs(tmp_path):
-    seed = os.path.join(os.path.dirname(__file__), "..", "..", "shared", "seed-programs", "graph_e.py")
-    if not os.path.exists(seed):
-        pytest.skip("the seed programs are not next to this checkout")
+    seed = os.path.join(os.path.dirname(__file__), "..", "examples", "seeds", "graph_e.py")
     done = subprocess.run([sys.executable, os.path.abspath(seed)], cwd=tmp_path, capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["6.0", "2.0", "5.0"]

@@ -1,4 +1,4 @@
-"""The seeds' programs (``../shared/seed-programs/``) as fast smoke tests on small slices.
+"""The seeds' programs (``examples/seeds/``, as the seed documents print them) as fast tests on small slices.
 
 Each program runs in a subprocess, in a temporary working directory with
 ``MPLBACKEND=Agg``, from a copy whose text differs from the original in two
@@ -13,9 +13,8 @@ documented ways only:
    line, and the sample counts written in the program are changed to match)
    and the number of epochs. The model code is left exactly as printed.
 
-A program that needs a part of Ember not built yet (an import or an
-attribute that does not exist) is an expected failure, not strict, whose
-reason names the missing piece; it passes as soon as that piece lands.
+Every program must run to the end and print a result at or above its floor
+on the small slice (``EXPECT``); nothing is turned into an expected failure.
 """
 
 from __future__ import annotations
@@ -30,7 +29,7 @@ import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SEEDS = ROOT.parent / "shared" / "seed-programs"
+SEEDS = ROOT / "examples" / "seeds"
 
 PRELUDE = '''
 def _shrink(data, n_train, n_test):
@@ -64,7 +63,7 @@ SHRINK = {
         ("epochs=15", "epochs=1"),
     ],
     "transfusion_mlp.py": [("nb_epoch=200", "nb_epoch=3"), ("nb_epoch=150", "nb_epoch=3")],
-    "csv_mlp.py": [("nb_epoch=1000", "nb_epoch=3")],
+    "csv_mlp.py": [("nb_epoch=1000", "nb_epoch=30")],
     "gluon_mlp.py": [
         ("n, nf, nhn, no = 6000,", "n, nf, nhn, no = 600,"),
         ("lr, epochs, bs = 0.1, 10,", "lr, epochs, bs = 0.1, 2,"),
@@ -73,25 +72,17 @@ SHRINK = {
     "graph_e.py": [],
 }
 
-# what each program must print (a regular expression over its stdout)
+# what each program must print (a regular expression over its stdout, its first group a number) and the floor
+# that number must reach on the small slice; chance level is noted where the floor is near it
 EXPECT = {
-    "mnist_mlp.py": r"The accuracy I am expecting: 0\.\d+",
-    "mnist_kfold.py": r"Accuracy: mean=\d",
-    "mnist_cnn.py": r"Test accuracy: 0\.\d+",
-    "imdb_lstm.py": r"Test accuracy: 0\.\d+",
-    "transfusion_mlp.py": r"Accuracy : \d",
-    "csv_mlp.py": r"\d",
-    "gluon_mlp.py": r"\d",
-    "linear_y2x.py": r"\[\[\s*1[01]\.\d+",
-    "graph_e.py": r"^6(\.0)?\s*\n2(\.0)? 5(\.0)?",
+    "mnist_mlp.py": (r"The accuracy I am expecting: (0\.\d+)", 0.75),  # 0.85 seen; chance 0.1
+    "mnist_kfold.py": (r"Accuracy: mean=(\d+\.\d+)", 60.0),  # 76.5 seen (percent); chance 10
+    "mnist_cnn.py": (r"Test accuracy: (0\.\d+)", 0.2),  # 0.34 seen after one epoch of 256 images; chance 0.1
+    "imdb_lstm.py": (r"Test accuracy: (0\.\d+)", 0.4),  # one epoch of 128 reviews learns ~nothing: a sanity floor
+    "transfusion_mlp.py": (r"Accuracy : (\d+\.\d+)%", 70.0),  # 84.2 seen; the majority class is ~80%
+    "csv_mlp.py": (r"Test accuracy: (0\.\d+|1\.0)", 0.8),  # a linear rule of two features, 30 epochs
+    "linear_y2x.py": (r"\[\[\s*(1[01]\.\d+)", 10.8),  # the issue's target: Y(6) = 11 within 0.2
 }
-
-_MISSING = [
-    r"ImportError: cannot import name '(\w+)' from '(ember[\w.]*)'",
-    r"ModuleNotFoundError: No module named '(ember[\w.]*)'",
-    r"AttributeError: module '(ember[\w.]*)' has no attribute '(\w+)'",
-    r"AttributeError: '(\w+)' object has no attribute '(\w+)'",
-]
 
 
 def ember_text(source: str, shrink) -> str:
@@ -130,14 +121,6 @@ def make_input_csv(path: Path) -> None:
     frame.to_csv(path, index=False)
 
 
-def missing_piece(stderr: str):
-    for pattern in _MISSING:
-        found = re.findall(pattern, stderr)
-        if found:
-            return ".".join(found[-1]) if isinstance(found[-1], tuple) else found[-1]
-    return None
-
-
 @pytest.mark.parametrize("program", sorted(SHRINK))
 def test_seed_program_runs_on_ember(program, tmp_path):
     source = (SEEDS / program).read_text()
@@ -152,11 +135,19 @@ def test_seed_program_runs_on_ember(program, tmp_path):
     env = dict(os.environ, MPLBACKEND="Agg", PYTHONPATH=str(ROOT), PYTHONWARNINGS="ignore")
     result = subprocess.run(args, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=300)
     if result.returncode != 0:
-        missing = missing_piece(result.stderr)
-        if missing is not None:
-            pytest.xfail(f"needs {missing}, not in Ember yet")
         pytest.fail(f"{program} failed (exit {result.returncode}):\n{result.stderr[-3000:]}")
-    assert re.search(EXPECT[program], result.stdout, flags=re.M), result.stdout[-2000:]
-    if program == "linear_y2x.py":  # the issue's target: Y(6) = 2 * 6 - 1 = 11 within 0.2
-        value = float(re.findall(r"-?\d+\.\d+", result.stdout)[-1])
+    if program == "graph_e.py":  # the graph's value and both gradients, then a picture (or its dot text)
+        assert result.stdout.split()[:3] == ["6.0", "2.0", "5.0"], result.stdout
+        assert (tmp_path / "graph_e.png").exists() or (tmp_path / "graph_e.dot").exists()
+        return
+    if program == "gluon_mlp.py":  # the seed's settings cannot learn in 2 epochs (see examples/seeds/README.md):
+        losses = [float(v) for v in re.findall(r"Loss: (\d+\.\d+)", result.stdout)]  # the loss must still fall
+        assert len(losses) == 2 and losses[1] < losses[0], result.stdout[-2000:]
+        return
+    pattern, floor = EXPECT[program]
+    found = re.findall(pattern, result.stdout, flags=re.M)
+    assert found, f"{program} did not print {pattern!r}:\n{result.stdout[-2000:]}"
+    value = float(found[-1])
+    assert value >= floor, f"{program}: {value} is below the floor {floor}"
+    if program == "linear_y2x.py":
         assert abs(value - 11.0) < 0.2
