@@ -6,6 +6,7 @@ import threading
 import numpy as np
 import pytest
 
+import ember
 from ember.data import INFINITE_CARDINALITY, UNKNOWN_CARDINALITY, Dataset, TensorSpec, unpack_x_y_sample_weight
 
 
@@ -243,3 +244,20 @@ def test_import_without_extras(tmp_path):
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert "pip install 'ember[data]'" in out
+
+
+def test_unseeded_shuffle_follows_set_random_seed():
+    """shuffle(seed=None) after keras.utils.set_random_seed(s) gives the same epochs in two runs, as Keras's does."""
+    y = np.arange(40)
+
+    def two_epochs():
+        ember.utils.set_random_seed(5)
+        ds = Dataset.from_tensor_slices(y).shuffle(40)
+        return [np.array(list(ds)) for _ in range(2)]
+
+    first, second = two_epochs(), two_epochs()
+    np.testing.assert_array_equal(first[0], second[0])
+    np.testing.assert_array_equal(first[1], second[1])
+    assert not np.array_equal(first[0], first[1])  # still a new order each epoch
+    ember.utils.set_random_seed(6)
+    assert not np.array_equal(np.array(list(Dataset.from_tensor_slices(y).shuffle(40))), first[0])

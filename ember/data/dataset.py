@@ -286,15 +286,16 @@ class _ShuffleDataset(_UnaryDataset):
         self._buffer = buffer_size
         self._seed = seed
         self._reshuffle = True if reshuffle_each_iteration is None else bool(reshuffle_each_iteration)
-        self._fixed_entropy = np.random.SeedSequence().entropy if seed is None else None
+        # without a seed, the base is drawn from NumPy's global generator when the pipeline is built, so
+        # ``set_random_seed`` (which seeds it) makes two runs shuffle alike, as a global seed does in Keras
+        self._fixed_entropy = int(np.random.randint(0, 2**63 - 1, dtype=np.int64)) if seed is None else None
         self._epoch = 0
 
     def _rng(self):
-        """A generator for the next epoch: reproducible from ``seed``, different each epoch if reshuffling."""
+        """A generator for the next epoch: reproducible from ``seed`` (or the global seed), different each
+        epoch if reshuffling."""
         base = self._seed if self._seed is not None else self._fixed_entropy
         if self._reshuffle:
-            if self._seed is None:
-                return np.random.default_rng()
             epoch, self._epoch = self._epoch, self._epoch + 1
             return np.random.default_rng([base, epoch])
         return np.random.default_rng([base, 0])
