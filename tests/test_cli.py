@@ -182,3 +182,94 @@ def test_demo_trains_and_prints_test_accuracy(capsys):
     assert "Total params: 407,050" in out
     accuracy = float(out.strip().splitlines()[-1].split(": ")[1])
     assert 0.5 < accuracy <= 1.0
+
+
+def test_plot_refuses_a_csv_that_is_not_a_history(tmp_path, capsys):
+    data = tmp_path / "data.csv"
+    data.write_text("a,b\n" + "\n".join(f"{i},{i * 2}" for i in range(50)) + "\n")
+    assert main(["plot", str(data)]) == 1
+    err = capsys.readouterr().err
+    assert "not a CSVLogger history" in err and "'a', 'b'" in err and len(err.splitlines()) == 1
+    assert not (tmp_path / "data.png").exists()
+    bad_row = tmp_path / "h.csv"
+    bad_row.write_text("epoch,loss\n0,1.5\n1,oops\n")
+    assert main(["plot", str(bad_row)]) == 1
+    assert "line 3: 'oops' is not a number" in capsys.readouterr().err
+    good = tmp_path / "good.csv"
+    good.write_text("epoch,loss\n0,1.5\n1,1.2\n")
+    assert main(["plot", str(good), "-o", str(tmp_path / "g.jpg")]) == 1
+    assert "must be a .png file" in capsys.readouterr().err
+
+
+def test_export_onnx_refuses_another_extension(tmp_path, capsys):
+    path = str(tmp_path / "m.keras")
+    _ember_model(path)
+    assert main(["export-onnx", path, str(tmp_path / "m.keras2")]) == 1
+    assert "must be a .onnx file" in capsys.readouterr().err
+    assert not (tmp_path / "m.keras2").exists()
+
+
+def _two_input_model(path):
+    a, b = ember.Input((3,), name="a"), ember.Input((2,), name="b")
+    h = ember.layers.Concatenate()([a, b])
+    model = ember.Model([a, b], [ember.layers.Dense(2)(h), ember.layers.Dense(1)(h)])
+    model.save(path)
+    return model
+
+
+def test_predict_feeds_a_model_with_two_inputs_and_two_outputs(tmp_path, capsys):
+    path = str(tmp_path / "two.keras")
+    model = _two_input_model(path)
+    rng = np.random.default_rng(3)
+    xa, xb = rng.standard_normal((6, 3)).astype("float32"), rng.standard_normal((6, 2)).astype("float32")
+    np.save(tmp_path / "a.npy", xa)
+    np.save(tmp_path / "b.npy", xb)
+    assert main(["predict", path, str(tmp_path / "a.npy"), str(tmp_path / "b.npy"), "-o", str(tmp_path / "p.npy")]) == 0
+    first, second = model.predict([xa, xb], verbose=0)
+    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), np.concatenate([first, second], axis=1), rtol=1e-6)
+    capsys.readouterr()
+    assert main(["predict", path, str(tmp_path / "a.npy")]) == 1
+    assert "takes 2 input(s), one data file each; got 1" in capsys.readouterr().err
+    np.save(tmp_path / "short.npy", xb[:4])
+    assert main(["predict", path, str(tmp_path / "a.npy"), str(tmp_path / "short.npy")]) == 1
+    assert "same number of samples, got [4, 6]" in capsys.readouterr().err
+
+
+def test_predict_reports_nonfinite_once_without_numpy_warnings(tmp_path, capsys):
+    path = str(tmp_path / "m.keras")
+    model = ember.Sequential([ember.layers.Input((2,)), ember.layers.Dense(1, activation="exponential")])
+    model.layers[0].set_weights([np.full((2, 1), 100.0, "float32"), np.zeros(1, "float32")])
+    model.save(path)
+    np.save(tmp_path / "x.npy", np.full((3, 2), 10.0, "float32"))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a leaked NumPy RuntimeWarning would fail here
+        assert main(["predict", path, str(tmp_path / "x.npy")]) == 0
+    err = capsys.readouterr().err
+    assert err.strip() == "ember predict: 3 prediction value(s) are not finite (nan or inf)"
+
+
+def test_custom_objects_module_for_summary_and_predict(tmp_path, capsys, monkeypatch):
+    module = tmp_path / "my_layers_for_cli.py"
+    module.write_text(
+        "import ember\n\n"
+        "@ember.saving.register_keras_serializable(package='cli_test')\n"
+        "class Doubling(ember.layers.Layer):\n"
+        "    def call(self, x):\n"
+        "        return x * 2.0\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import my_layers_for_cli
+
+    model = ember.Sequential([ember.layers.Input((3,)), my_layers_for_cli.Doubling(), ember.layers.Dense(2)])
+    model.save(str(tmp_path / "c.keras"))
+    x = np.ones((2, 3), "float32")
+    np.save(tmp_path / "x.npy", x)
+    assert main(["summary", str(tmp_path / "c.keras"), "--custom-objects", "my_layers_for_cli"]) == 0
+    assert "doubling" in capsys.readouterr().out.lower()
+    assert main(["predict", "c.keras", "x.npy", "--custom-objects", "my_layers_for_cli", "-o", "p.npy"]) == 0
+    np.testing.assert_allclose(np.load(tmp_path / "p.npy"), model.predict(x, verbose=0), rtol=1e-6)
+    assert main(["summary", "c.keras", "--custom-objects", "no_such_module_here"]) == 1
+    assert "--custom-objects 'no_such_module_here': cannot import it" in capsys.readouterr().err

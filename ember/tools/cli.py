@@ -25,11 +25,31 @@ def _require_file(path, what):
     return path
 
 
-def _load_model(path, compile=True):  # noqa: A002
+def _custom_objects(module_names):
+    """The classes and functions of the modules named by ``--custom-objects`` (the user's own code, by choice).
+
+    Importing a module runs it: this is the explicit trust a user gives, as ``safe_mode=False`` is in Python.
+    """
+    import importlib
+
+    found = {}
+    for name in module_names or ():
+        sys.path.insert(0, os.getcwd())  # `--custom-objects my_layers` finds ./my_layers.py
+        try:
+            module = importlib.import_module(name)
+        except ImportError as err:
+            raise CommandError(f"--custom-objects {name!r}: cannot import it ({err})") from err
+        finally:
+            sys.path.pop(0)
+        found.update({k: v for k, v in vars(module).items() if not k.startswith("_") and callable(v)})
+    return found
+
+
+def _load_model(path, compile=True, custom_objects=None):  # noqa: A002
     from ember.models import load_model
 
     _require_file(path, "model file")
-    return load_model(path, compile=compile)
+    return load_model(path, compile=compile, custom_objects=_custom_objects(custom_objects) or None)
 
 
 # ------------------------------------------------------------------ subcommands
@@ -51,7 +71,7 @@ def _cmd_demo(args) -> int:
 
 
 def _cmd_summary(args) -> int:
-    model = _load_model(args.model, compile=False)
+    model = _load_model(args.model, compile=False, custom_objects=args.custom_objects)
     model.summary()
     return 0
 
@@ -96,9 +116,25 @@ def _write_predictions(path, predictions):
 def _cmd_predict(args) -> int:
     import numpy as np
 
-    data = _read_data(args.data)
-    model = _load_model(args.model, compile=False)
-    predictions = np.asarray(model.predict(data, batch_size=args.batch_size, verbose=0))
+    data = [_read_data(path) for path in args.data]
+    model = _load_model(args.model, compile=False, custom_objects=args.custom_objects)
+    n_inputs = len(getattr(model, "inputs", None) or [None])
+    if len(data) != n_inputs:
+        raise CommandError(f"the model takes {n_inputs} input(s), one data file each; got {len(data)} file(s)")
+    rows = {len(d) for d in data}
+    if len(rows) > 1:
+        raise CommandError(f"the data files must have the same number of samples, got {sorted(rows)}")
+    with np.errstate(all="ignore"):  # overflow in a user's model is reported once below, not as NumPy warnings
+        out = model.predict(data[0] if n_inputs == 1 else data, batch_size=args.batch_size, verbose=0)
+    outputs = out if isinstance(out, (list, tuple)) else [out]
+    if len(outputs) > 1:  # several outputs: one flat row of all of them per sample
+        outputs = [np.asarray(o).reshape(len(o), -1) for o in outputs]
+        predictions = np.concatenate(outputs, axis=1)
+    else:
+        predictions = np.asarray(outputs[0])
+    bad = int(np.size(predictions) - np.count_nonzero(np.isfinite(predictions)))
+    if bad:
+        print(f"ember predict: {bad} prediction value(s) are not finite (nan or inf)", file=sys.stderr)
     if args.output:
         _write_predictions(args.output, predictions)
         print(f"wrote predictions of shape {predictions.shape} to {args.output}", file=sys.stderr)
@@ -111,7 +147,7 @@ def _cmd_predict(args) -> int:
 def _cmd_convert(args) -> int:
     if not args.output.endswith(".keras"):
         raise CommandError(f"the output must be a .keras file, got {args.output!r}")
-    model = _load_model(args.input)
+    model = _load_model(args.input, custom_objects=args.custom_objects)
     model.save(args.output)
     print(f"converted {args.input} to {args.output}")
     return 0
@@ -125,17 +161,46 @@ def _cmd_export_onnx(args) -> int:
             f"ONNX export is not available in this Ember ({err}); it needs ember.onnx and the onnx extra: "
             f"`{sys.executable} -m pip install onnx onnxruntime`"
         ) from err
-    model = _load_model(args.model, compile=False)
+    if not args.output.lower().endswith(".onnx"):
+        raise CommandError(f"the output must be a .onnx file, got {args.output!r}")
+    model = _load_model(args.model, compile=False, custom_objects=args.custom_objects)
     export(model, args.output)
     print(f"exported {args.model} to {args.output}")
     return 0
+
+
+def _check_history_csv(path, max_epochs=100_000):
+    """Refuse a CSV that is not a CSVLogger history: its header must start with ``epoch`` and every row
+    must be one number per column, with at most ``max_epochs`` rows (a picture one point per epoch)."""
+    import csv
+
+    with open(path, newline="", encoding="utf-8") as f:
+        reader = csv.reader(f)
+        header = next(reader, None)
+        if not header or header[0].strip() != "epoch" or len(header) < 2:
+            raise CommandError(
+                f"{path!r} is not a CSVLogger history: expected a header 'epoch,<metric>,...', got {header!r}"
+            )
+        for line, row in enumerate(reader, start=2):
+            if line - 1 > max_epochs:
+                raise CommandError(f"{path!r} has more than {max_epochs} epochs; not a history to draw")
+            if len(row) != len(header):
+                raise CommandError(f"{path!r} line {line}: expected {len(header)} fields, got {len(row)}")
+            for field in row:
+                try:
+                    float(field)
+                except ValueError:
+                    raise CommandError(f"{path!r} line {line}: {field!r} is not a number") from None
 
 
 def _cmd_plot(args) -> int:
     from ember.utils.plots import plot_history
 
     _require_file(args.history, "history file")
+    _check_history_csv(args.history)
     out = args.output or os.path.splitext(args.history)[0] + ".png"
+    if not out.lower().endswith(".png"):
+        raise CommandError(f"the picture must be a .png file, got {out!r}")
     plot_history(args.history, to_file=out)
     print(f"wrote {out}")
     return 0
@@ -157,6 +222,16 @@ def _cmd_serve(args) -> int:
 # ------------------------------------------------------------------ parser
 
 
+def _add_custom_objects(p):
+    p.add_argument(
+        "--custom-objects",
+        action="append",
+        metavar="MODULE",
+        help="a Python module (importable, or MODULE.py in the current folder) defining the model's custom "
+        "layers, losses or functions; importing it runs it, so name only your own code; repeatable",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``ember`` command (one subparser per subcommand)."""
     parser = argparse.ArgumentParser(prog="ember", description="Ember's command-line tools.")
@@ -175,23 +250,27 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("summary", help="print a saved model's summary")
     p.add_argument("model", help="a .keras (or legacy .h5) model file")
+    _add_custom_objects(p)
     p.set_defaults(func=_cmd_summary)
 
     p = sub.add_parser("predict", help="run a saved model on a .npy or .csv file")
     p.add_argument("model", help="a .keras (or legacy .h5) model file")
-    p.add_argument("data", help="inputs: a .npy array or a numeric CSV, one sample per row")
+    p.add_argument("data", nargs="+", help="inputs: a .npy array or a numeric CSV, one sample per row; one per input")
     p.add_argument("--batch-size", type=int, default=32, help="prediction batch size (default 32)")
     p.add_argument("--output", "-o", default=None, help="write to out.npy or out.csv instead of stdout")
+    _add_custom_objects(p)
     p.set_defaults(func=_cmd_predict)
 
     p = sub.add_parser("convert", help="convert a legacy Keras .h5 model to .keras")
     p.add_argument("input", help="the .h5 model")
     p.add_argument("output", help="the .keras file to write")
+    _add_custom_objects(p)
     p.set_defaults(func=_cmd_convert)
 
     p = sub.add_parser("export-onnx", help="export a saved model to ONNX")
     p.add_argument("model", help="a .keras model file")
     p.add_argument("output", help="the .onnx file to write")
+    _add_custom_objects(p)
     p.set_defaults(func=_cmd_export_onnx)
 
     p = sub.add_parser("plot", help="draw a CSVLogger history file as a PNG")
