@@ -196,6 +196,17 @@ def test_coretype_probe_quiet_when_already_fastest_or_within_noise(monkeypatch):
     assert check.status == "ok" and check.fix is None  # auto already loads SkylakeX kernels
 
 
+def test_coretype_line_never_calls_slower_kernels_the_fastest(monkeypatch):
+    # SkylakeX measured 10% faster: under the 15% noise margin, so no advice, but the line must not claim
+    # that the current (Haswell) kernels are the fastest measured
+    speeds = {"Haswell": (100.0, "Haswell"), None: (100.0, "Haswell"), "SkylakeX": (110.0, "SkylakeX")}
+    _openblas(monkeypatch, {"OPENBLAS_CORETYPE": "Haswell"}, speeds)
+    check = _find(checks.check_blas(), "OpenBLAS core type")
+    assert check.status == "ok" and check.fix is None
+    assert "is the fastest measured" not in check.summary
+    assert "within the noise of the fastest measured (SkylakeX, 1.1x" in check.summary
+
+
 def test_coretype_probe_can_recommend_unsetting(monkeypatch):
     speeds = {"Haswell": (100.0, "Haswell"), None: (200.0, "Zen2"), "SkylakeX": (120.0, "SkylakeX")}
     _openblas(monkeypatch, {"OPENBLAS_CORETYPE": "Haswell"}, speeds)
