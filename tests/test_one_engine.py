@@ -1,0 +1,258 @@
+"""The default ``fit`` / ``predict`` give the eager numbers in the cases issue 12 reproduced.
+
+Each scenario runs twice from the same seed: once as ``compile`` leaves it
+(``jit_compile="auto"``: the compiled step and the compiled predict) and once
+with ``compile(..., jit_compile=False)`` (the eager definition). Losses,
+predictions and weights must be equal bit for bit.
+"""
+
+from __future__ import annotations
+
+import threading
+import warnings
+
+import numpy
+import pytest
+
+import ember as keras
+from ember import layers
+
+
+def _seed():
+    numpy.random.seed(0)
+    keras.random.seed(0)
+
+
+def _cls_data(n=64, d=6, k=4, scale=1.0, seed=0):
+    r = numpy.random.RandomState(seed)
+    x = (r.randn(n, d) * scale).astype("float32")
+    y = numpy.eye(k, dtype="float32")[r.randint(0, k, n)]
+    return x, y
+
+
+def _mlp(k=4, d=6, activation="relu", dropout=None):
+    stack = [keras.Input((d,)), layers.Dense(8, activation=activation)]
+    if dropout is not None:
+        stack.append(layers.Dropout(dropout))
+    stack.append(layers.Dense(k, activation="softmax"))
+    return keras.Sequential(stack)
+
+
+def _weights(model):
+    return [w.copy() for w in model.get_weights()]
+
+
+def _same(a, b):
+    assert len(a) == len(b)
+    for u, v in zip(a, b):
+        numpy.testing.assert_array_equal(u, v)
+
+
+def _both(scenario):
+    """``scenario(jit_compile)`` run with the default compile and with ``jit_compile=False``; both results."""
+    results = []
+    for jit in ("default", False):
+        _seed()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # no fallback warning either
+            results.append(scenario(jit))
+    return results
+
+
+def _compile(model, jit, **kwargs):
+    kwargs.setdefault("optimizer", "adam")
+    kwargs.setdefault("loss", "categorical_crossentropy")
+    if jit != "default":
+        kwargs["jit_compile"] = jit
+    model.compile(**kwargs)
+
+
+def _losses(history):
+    return history.history["loss"]
+
+
+def test_freezing_a_layer_after_fit_keeps_its_kernel_fixed():
+    x, y = _cls_data()
+
+    def scenario(jit):
+        model = _mlp()
+        _compile(model, jit)
+        first = _losses(model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False))
+        model.layers[0].trainable = False
+        frozen = model.layers[0].kernel.numpy().copy()
+        second = _losses(model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False))
+        numpy.testing.assert_array_equal(model.layers[0].kernel.numpy(), frozen)
+        model.layers[0].trainable = True
+        third = _losses(model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False))
+        return first + second + third, _weights(model)
+
+    (la, wa), (lb, wb) = _both(scenario)
+    assert la == lb
+    _same(wa, wb)
+
+
+def test_swapping_an_activation_after_fit_runs_the_new_one():
+    x, y = _cls_data(seed=1)
+
+    def scenario(jit):
+        model = _mlp(activation="relu")
+        _compile(model, jit)
+        model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+        before = model.predict(x, verbose=0)
+        model.layers[0].activation = keras.activations.get("tanh")
+        after = model.predict(x, verbose=0)
+        losses = _losses(model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False))
+        return losses, [before, after, model.predict(x, verbose=0)], _weights(model)
+
+    (la, pa, wa), (lb, pb, wb) = _both(scenario)
+    assert la == lb
+    _same(pa, pb)
+    _same(wa, wb)
+
+
+def test_saturated_softmax_crossentropy_follows_the_clip():
+    """Logits of size ~100 saturate the softmax: Keras's clip zeroes those gradients, eager and default alike."""
+    x, y = _cls_data(n=48, scale=30.0, seed=2)
+
+    def scenario(jit):
+        model = _mlp()
+        _compile(model, jit, optimizer="sgd")
+        losses = _losses(model.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False))
+        return losses, _weights(model)
+
+    (la, wa), (lb, wb) = _both(scenario)
+    assert la == lb
+    _same(wa, wb)
+
+
+def test_predict_from_eight_threads_at_once():
+    x, _ = _cls_data(n=40, seed=3)
+
+    def build():
+        _seed()
+        return keras.Sequential(
+            [keras.Input((6,)), layers.Dense(16, activation="relu"), layers.Dense(4), layers.Softmax(axis=-1)]
+        )
+
+    eager = build()
+    eager.compile(jit_compile=False)
+    expected = eager.predict(x, batch_size=8, verbose=0)
+    fresh = build()  # untraced: the threads race to trace it
+    errors, results = [], []
+    barrier = threading.Barrier(8)
+
+    def work():
+        try:
+            barrier.wait()
+            for _ in range(12):
+                results.append(fresh.predict(x, batch_size=8, verbose=0))
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        threads = [threading.Thread(target=work) for _ in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert not errors, errors[0]
+    assert len(results) == 96
+    for r in results:
+        numpy.testing.assert_array_equal(r, expected)
+
+
+def test_a_layer_called_in_a_prefetch_thread_does_not_break_tracing():
+    x, y = _cls_data(n=96, seed=4)
+    preprocess = layers.Dense(6, use_bias=False, kernel_initializer="identity")
+
+    def scenario(jit):
+        data = (
+            keras.data.Dataset.from_tensor_slices((x, y))
+            .batch(16)
+            .map(lambda a, b: (preprocess(a).numpy() * 0.5, b))
+            .prefetch(2)
+        )
+        model = _mlp()
+        _compile(model, jit)
+        losses = _losses(model.fit(data, epochs=3, verbose=0))
+        return losses, _weights(model), _compiled_step_replayed(model)
+
+    (la, wa, replayed), (lb, wb, _) = _both(scenario)
+    assert replayed, "the default fit should replay its plan (a background thread's ops are not the step's)"
+    assert la == lb
+    _same(wa, wb)
+
+
+def test_changing_a_dropout_rate_after_fit_uses_the_new_rate():
+    x, y = _cls_data(seed=5)
+
+    def scenario(jit):
+        model = _mlp(dropout=0.2)
+        _compile(model, jit)
+        first = _losses(model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False))
+        model.layers[1].rate = 0.6
+        second = _losses(model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False))
+        return first + second, _weights(model)
+
+    (la, wa), (lb, wb) = _both(scenario)
+    assert la == lb
+    _same(wa, wb)
+
+
+def test_recompiling_with_another_optimizer_and_loss():
+    x, y = _cls_data(seed=6)
+
+    def scenario(jit):
+        model = _mlp()
+        _compile(model, jit, optimizer="adam", loss="categorical_crossentropy", metrics=["accuracy"])
+        first = _losses(model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False))
+        _compile(model, jit, optimizer=keras.optimizers.SGD(0.1, momentum=0.9), loss="mse", metrics=["mae"])
+        history = model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False)
+        return first + _losses(history) + history.history["mae"], _weights(model)
+
+    (la, wa), (lb, wb) = _both(scenario)
+    assert la == lb
+    _same(wa, wb)
+
+
+def test_train_on_batch_after_a_freeze_matches_eager():
+    x, y = _cls_data(seed=7)
+
+    def scenario(jit):
+        model = _mlp()
+        _compile(model, jit)
+        model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+        model.layers[-1].trainable = False
+        out = [model.train_on_batch(x[:16], y[:16]) for _ in range(3)]
+        model.layers[-1].trainable = True
+        out += [model.train_on_batch(x[16:32], y[16:32]) for _ in range(3)]
+        return out, _weights(model)
+
+    (la, wa), (lb, wb) = _both(scenario)
+    assert la == lb
+    _same(wa, wb)
+
+
+def _compiled_step_replayed(model) -> bool:
+    function = getattr(model, "_train_function", None)
+    return bool(getattr(function, "replays", 0))
+
+
+@pytest.mark.parametrize("scenario", ["freeze", "activation"])
+def test_the_plans_retrace_rather_than_replay_a_stale_step(scenario):
+    """After the change, the default path traces again (a new plan), and its plan replays afterwards."""
+    x, y = _cls_data(seed=8)
+    _seed()
+    model = _mlp()
+    _compile(model, "default")
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    function = model._train_function
+    assert function.replays > 0
+    traced = function.traces
+    if scenario == "freeze":
+        model.layers[0].trainable = False
+    else:
+        model.layers[0].activation = keras.activations.get("sigmoid")
+    model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
+    assert function.traces > traced
