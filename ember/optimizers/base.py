@@ -441,7 +441,8 @@ class Optimizer:
             raise ValueError(f"{cls_name}.apply: no gradients provided for any variable.")
         if missing:
             warnings.warn(f"Gradients do not exist for variables {missing} when minimizing the loss.", stacklevel=2)
-        pairs = [(g, v) for g, v in zip(grads, variables) if g is not None and v.trainable]
+        # a plain tensor (``ember.tensor(..., requires_grad=True)``) is trainable, as a torch Parameter is
+        pairs = [(g, v) for g, v in zip(grads, variables) if g is not None and getattr(v, "trainable", True)]
         with no_grad():
             if pairs:
                 grads = [self._prepare_gradient(g, v) for g, v in pairs]
@@ -540,7 +541,7 @@ class Optimizer:
             if grad.shape != shape:
                 raise ValueError(
                     f"{self.__class__.__name__}.apply: sparse gradient of shape {grad.shape} for variable "
-                    f"{variable.path} of shape {shape}"
+                    f"{getattr(variable, 'path', 'a tensor')} of shape {shape}"
                 )
             if grad.dtype != variable.dtype:
                 grad = grad.astype(variable.dtype)
@@ -556,7 +557,7 @@ class Optimizer:
         if array.shape != shape:
             raise ValueError(
                 f"{self.__class__.__name__}.apply: gradient of shape {tuple(array.shape)} for variable "
-                f"{variable.path} of shape {tuple(shape)}"
+                f"{getattr(variable, 'path', 'a tensor')} of shape {tuple(shape)}"
             )
         return array
 
