@@ -13,6 +13,7 @@ import warnings
 
 import numpy
 
+from ..data.unpack import unpack_x_y_sample_weight
 from ..engine.grad_mode import no_grad
 from ..engine.tensor import Tensor
 from ..layers.symbolic import flatten, map_structure
@@ -125,7 +126,7 @@ class Trainer:
         return total
 
     def train_step(self, data) -> dict:
-        x, y, sample_weight = data
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         weights = self.trainable_weights
         for w in weights:
             w.grad = None
@@ -155,11 +156,11 @@ class Trainer:
 
             self._train_function = CompiledTrainFunction(self, force=jit is True)
         else:
-            self._train_function = self.train_step
+            self._train_function = self._step_function("train_step")  # an override gets Keras's batches
         return self._train_function
 
     def test_step(self, data) -> dict:
-        x, y, sample_weight = data
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
         with no_grad():
             y_pred = self(x, training=False)
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
@@ -167,7 +168,7 @@ class Trainer:
         return self._metric_logs(y, y_pred, sample_weight)
 
     def predict_step(self, data):
-        x, _, _ = data
+        x, _, _ = unpack_x_y_sample_weight(data)
         with no_grad():
             return self(x, training=False)
 
@@ -184,7 +185,8 @@ class Trainer:
         """
         overridden = type(self).predict_step is not Trainer.predict_step
         if not getattr(self, "jit_compile", False) or self.run_eagerly or overridden or not _is_graph_model(self):
-            return lambda x: map_structure(_to_numpy, self.predict_step((x, None, None)))
+            predict_step = self._step_function("predict_step")
+            return lambda x: map_structure(_to_numpy, predict_step((x, None, None)))
         from ..compile.predict_function import CompiledPredictFunction
 
         function = getattr(self, "_predict_function", None)
@@ -336,9 +338,10 @@ class Trainer:
         self.reset_metrics()
         callbacks.on_test_begin()
         logs = {}
+        test_step = self._step_function("test_step")
         for step, batch in enumerate(data):
             callbacks.on_test_batch_begin(step)
-            logs = self.test_step(batch)
+            logs = test_step(batch)
             callbacks.on_test_batch_end(step, logs)
         callbacks.on_test_end(logs)
         if return_dict:
@@ -379,7 +382,7 @@ class Trainer:
         data = ArrayBatches(x, y, sample_weight, batch_size=max(_num_samples(x), 1))
         self._ensure_built(data)
         self.reset_metrics()
-        logs = self.train_step(next(iter(data)))
+        logs = self._step_function("train_step")(next(iter(data)))
         return logs if return_dict else _as_list(logs, self._ordered_log_names(list(logs)))
 
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
@@ -387,7 +390,7 @@ class Trainer:
         data = ArrayBatches(x, y, sample_weight, batch_size=max(_num_samples(x), 1))
         self._ensure_built(data)
         self.reset_metrics()
-        logs = self.test_step(next(iter(data)))
+        logs = self._step_function("test_step")(next(iter(data)))
         return logs if return_dict else _as_list(logs, self._ordered_log_names(list(logs)))
 
     def predict_on_batch(self, x):
