@@ -15,7 +15,7 @@ from ..ops.arithmetic import clip, maximum, minimum, where
 from ..ops.elementwise import abs as _abs
 from ..ops.elementwise import expm1, sqrt, square
 from ..ops.reduction import sum as _sum
-from ..ops.shape import split
+from ..ops.shaping import split
 
 __all__ = [
     "celu",

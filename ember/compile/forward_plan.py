@@ -34,7 +34,7 @@ import numpy
 from ..engine.variable import Variable
 from ..ops.activation import ReLU
 from ..ops.arithmetic import Add, Matmul
-from ..ops.conv import Conv2D
+from ..ops.convolution import Conv2D
 from .plan import UntraceableError, _as_array, _attr_signature, _fresh, _same_attrs
 
 # state every Function instance keeps; anything else a forward stores on it is for a backward

@@ -2,17 +2,18 @@
 
 from .activation import *  # noqa: F403
 from .arithmetic import *  # noqa: F403
-from .cast import *  # noqa: F403
+from .casting import *  # noqa: F403
 from .comparison import *  # noqa: F403
-from .conv import *  # noqa: F403
+from .convolution import *  # noqa: F403
 from .dropout import *  # noqa: F403
 from .elementwise import *  # noqa: F403
 from .embedding import *  # noqa: F403
 from .indexing import *  # noqa: F403
+from .keras_core import *  # noqa: F403
 from .keras_names import *  # noqa: F403
 from .loss import *  # noqa: F403
 from .normalization import *  # noqa: F403
 from .pooling import *  # noqa: F403
 from .recurrent import *  # noqa: F403
 from .reduction import *  # noqa: F403
-from .shape import *  # noqa: F403
+from .shaping import *  # noqa: F403

@@ -3,7 +3,7 @@
 The input gradient of a convolution, for a block of output rows (see :mod:`ember.ops._windows`), is
 ``d = g_block @ kernel2d.T`` (rows, KH*KW*C), one matmul, followed by col2im: row ``r`` (image ``n``, output
 cell ``(y, x)``) adds its slice ``d[r, (a*KW + b)*C : ...]`` into the padded gradient at cell
-``(y*sh + a*dh, x*sw + b*dw)``. NumPy has no scatter-add of slabs, so :class:`~ember.ops.conv.Conv2D` does
+``(y*sh + a*dh, x*sw + b*dw)``. NumPy has no scatter-add of slabs, so :class:`~ember.ops.convolution.Conv2D` does
 the same sums as KH*KW matmuls and strided adds; this kernel does all of col2im in one pass while the block
 is in the cache. The two paths add the same products in another order (float32-honest, not bitwise).
 """

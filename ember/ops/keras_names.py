@@ -31,12 +31,12 @@ from ..engine.tensor import Tensor, tensor
 from . import activation as _act
 from . import arithmetic as _ar
 from . import comparison as _cmp
-from . import conv as _conv
+from . import convolution as _conv
 from . import elementwise as _el
 from . import indexing as _ix
 from . import pooling as _pool
 from . import reduction as _rd
-from . import shape as _sh
+from . import shaping as _sh
 
 __all__ = [
     # nn

@@ -6,7 +6,7 @@ import numbers
 import warnings
 
 from ... import constraints, initializers, regularizers
-from ...ops.cast import cast
+from ...ops.casting import cast
 from ...ops.comparison import not_equal
 from ...ops.embedding import embedding
 from ..layer import Layer

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...ops.shape import concatenate, flip
+from ...ops.shaping import concatenate, flip
 from ..layer import Layer
 from ..symbolic import flatten
 from .layer_config import deserialize_layer, serialize_layer

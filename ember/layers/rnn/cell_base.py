@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ... import activations, constraints, initializers, regularizers
 from ...ops.recurrent import ACTIVATIONS
-from ...ops.shape import expand_dims
+from ...ops.shaping import expand_dims
 from ..layer import Layer
 from .dropout_rnn_cell import DropoutRNNCell, clip_rate, seed_generator
 from .rnn import RNN, check_units, resolve_legacy

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from ...ops.arithmetic import matmul
 from ...ops.recurrent import gru
-from ...ops.shape import split
+from ...ops.shaping import split
 from ..input_spec import InputSpec
 from .cell_base import (
     CELL_ATTRIBUTES,

@@ -12,7 +12,7 @@ from __future__ import annotations
 from ... import initializers
 from ...ops.arithmetic import matmul
 from ...ops.recurrent import lstm
-from ...ops.shape import concatenate, split
+from ...ops.shaping import concatenate, split
 from ..input_spec import InputSpec
 from .cell_base import (
     CELL_ATTRIBUTES,

@@ -22,7 +22,7 @@ from ...engine.creation import zeros
 from ...engine.grad_mode import no_grad
 from ...engine.tensor import Tensor
 from ...ops.arithmetic import where
-from ...ops.shape import stack
+from ...ops.shaping import stack
 from ..layer import Layer
 from ..legacy import rename_legacy_kwargs
 from ..symbolic import flatten

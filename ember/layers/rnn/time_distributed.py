@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ...ops.shape import reshape, stack
+from ...ops.shaping import reshape, stack
 from ..layer import Layer
 from .layer_config import deserialize_layer, serialize_layer
 

@@ -55,6 +55,7 @@ def _as_shape(op, shape) -> tuple:
 
 class Reshape(Function):
     """y = x with a new shape holding the same number of elements. Shapes: x (...) -> y (newshape)."""
+    graph_saved = {}
 
     def forward(self, x, newshape):
         self.shape = x.shape
@@ -136,6 +137,7 @@ def squeeze(x, axis=None):
 
 class Transpose(Function):
     """y = x with its axes permuted: y.shape[i] = x.shape[axes[i]]. The gradient uses the inverse permutation."""
+    graph_saved = {}
 
     def forward(self, x, axes):
         self.axes = axes
@@ -198,6 +200,7 @@ class BroadcastTo(Function):
     """y = x broadcast to ``shape`` (a read-only view). The engine sums the gradient back to x's shape."""
 
     name = "broadcast_to"
+    graph_saved = {}
 
     def forward(self, x, shape):
         lead = len(shape) - x.ndim
@@ -221,6 +224,7 @@ class Concatenate(Function):
     """y = the inputs joined along ``axis``. Shapes: (..., n_i, ...) for each input -> (..., sum n_i, ...)."""
 
     promote = True
+    graph_saved = {}
 
     def forward(self, *xs, axis=0):
         if not xs:
@@ -248,6 +252,7 @@ class Stack(Function):
     """y = the equally shaped inputs stacked along a new ``axis``. Shapes: k x (...) -> (..., k, ...)."""
 
     promote = True
+    graph_saved = {}
 
     def forward(self, *xs, axis=0):
         if not xs:
@@ -268,6 +273,7 @@ class Stack(Function):
 
 class Split(Function):
     """ys = x cut along ``axis`` at ``indices`` (one output per piece); the gradient joins the pieces' gradients."""
+    graph_saved = {}
 
     def forward(self, x, indices, axis):
         self.axis = axis
@@ -332,6 +338,7 @@ class Pad(Function):
     its gradient to the input element it copies (found by padding an index range
     the same way), one axis at a time.
     """
+    graph_saved = {}
 
     def forward(self, x, pad_width, mode="constant", constant_values=0):
         xp = self.xp
@@ -391,6 +398,7 @@ def pad(x, pad_width, mode="constant", constant_values=0):
 
 class Flip(Function):
     """y = x reversed along ``axes`` (a view). The gradient is g reversed the same way."""
+    graph_saved = {}
 
     def forward(self, x, axes):
         self.axes = axes
@@ -411,6 +419,7 @@ class Repeat(Function):
     Shapes: (..., n, ...) -> (..., sum(repeats), ...). The gradient sums each run
     of copies back into its source element.
     """
+    graph_saved = {}
 
     def forward(self, x, repeats, axis):
         xp = self.xp
@@ -470,6 +479,7 @@ class Tile(Function):
 
     The gradient views g as (r_0, n_0, r_1, n_1, ...) and sums over the r axes.
     """
+    graph_saved = {}
 
     def forward(self, x, reps):
         self.shape = x.shape
