@@ -18,6 +18,12 @@ import ember as keras
 from ember import layers
 
 
+@pytest.fixture(autouse=True)
+def _say_fallbacks(monkeypatch):
+    """An eager fallback of the compiled step is said (and made an error below) rather than silent."""
+    monkeypatch.setenv("EMBER_VERBOSE", "1")
+
+
 def _seed():
     numpy.random.seed(0)
     keras.random.seed(0)

@@ -12,8 +12,9 @@ touched becomes a local variable of the generated function:
   last reader (as the eager call frees them).
 
 Each recorded function runs its own ``forward`` on those arrays, in the
-traced order (a function object per step, reused; whatever its forward saves
-for a backward is dropped after it runs). Three ops whose forward is one
+traced order, on a Function object made for that call (a local of the
+generated function: concurrent runs from several threads share no state, and
+what a forward saves for a backward goes with the object). Three ops whose forward is one
 NumPy expression are written inline instead, with the same arithmetic:
 ``Matmul`` (``a @ b``), ``Add`` (``a + b``) and the default ``ReLU``
 (``maximum(x, 0)``). Where the first operand of such an ``Add``/``ReLU`` is an
@@ -37,7 +38,7 @@ from ..ops.arithmetic import Add, Matmul
 from ..ops.convolution import Conv2D
 from .plan import UntraceableError, _as_array, _attr_signature, _fresh, _same_attrs
 
-# state every Function instance keeps; anything else a forward stores on it is for a backward
+# what a Function instance holds before its forward runs
 _BASE_ATTRS = ("device", "xp", "needs_input_grad")
 _NDARRAY = numpy.ndarray
 _PLAIN_RELU = {"negative_slope": 0.0, "max_value": None, "threshold": 0.0}
@@ -46,11 +47,11 @@ _PLAIN_RELU = {"negative_slope": 0.0, "max_value": None, "threshold": 0.0}
 class _Step:
     """One recorded function application: the reused function, its attrs, slots, and traced (shape, dtype)s."""
 
-    __slots__ = ("fn", "attrs", "in_slots", "out_slots", "in_meta", "out_meta", "saves")
+    __slots__ = ("fn", "attrs", "in_slots", "out_slots", "in_meta", "out_meta")
 
-    def __init__(self, fn, attrs, in_slots, out_slots, in_meta, out_meta, saves):
+    def __init__(self, fn, attrs, in_slots, out_slots, in_meta, out_meta):
         self.fn, self.attrs, self.in_slots, self.out_slots = fn, attrs, in_slots, out_slots
-        self.in_meta, self.out_meta, self.saves = in_meta, out_meta, saves
+        self.in_meta, self.out_meta = in_meta, out_meta
 
 
 class ForwardPlan:
@@ -68,8 +69,8 @@ class ForwardPlan:
     def __init__(self, tracer, inputs, outputs):
         if tracer.problems:
             raise UntraceableError("; ".join(dict.fromkeys(tracer.problems)))
-        if tracer.stat_updates:
-            raise UntraceableError("a BatchNormalization layer updates its moving statistics in inference")
+        if tracer.state_updates:
+            raise UntraceableError("the forward updates layer state (moving statistics) in inference")
         self.input_slots = []
         self.variable_slots = []  # (slot, Variable)
         self.constants = []  # (slot, array as traced), also for comparing two traces
@@ -111,7 +112,6 @@ class ForwardPlan:
                 tuple(out_slots),
                 tuple((t.shape, t.dtype) for t in rec.inputs),
                 tuple((t.shape, t.dtype) for t in rec.outputs),
-                any(k not in _BASE_ATTRS for k in rec.fn.__dict__),
             )
             steps.append(step)
             self.signature.append((type(step.fn), step.in_slots, step.out_slots, _attr_signature(rec.attrs, False)))
@@ -135,10 +135,15 @@ class ForwardPlan:
         return self._source
 
     def run(self, arrays) -> list:
-        """The model's flat outputs for the batch ``arrays`` (flat, as traced): new arrays the caller may keep."""
-        if self._run is None:  # generated on first use: a trace kept only for comparison never needs it
-            self._source, self._run = self._generate(self._steps)
-        return self._run(*arrays)
+        """The model's flat outputs for the batch ``arrays`` (flat, as traced): new arrays the caller may keep.
+
+        Safe to call from several threads at once: every value and Function object is a local of the run.
+        """
+        run = self._run
+        if run is None:  # generated on first use: a trace kept only for comparison never needs it
+            self._source, run = self._generate(self._steps)
+            self._run = run
+        return run(*arrays)
 
     def compatible(self, other) -> bool:
         """Whether ``other`` (a trace of another batch of the same signature) recorded the same forward."""
@@ -201,9 +206,10 @@ class ForwardPlan:
 
     @staticmethod
     def _call(i, step, names, env):
-        """Lines running ``step.fn.forward`` (step ``i``) and dropping what it saved for a backward."""
+        """Lines running the forward of step ``i`` on a new Function object of its class (one per run)."""
         fn = step.fn
-        env[f"f{i}"] = fn.forward
+        env[f"k{i}"] = type(fn)
+        env[f"b{i}"] = {k: fn.__dict__[k] for k in _BASE_ATTRS}
         args = ", ".join(names[s] for s in step.in_slots)
         if step.attrs:
             env[f"a{i}"] = step.attrs
@@ -211,18 +217,20 @@ class ForwardPlan:
         if len(step.out_slots) == 1:
             out = names[step.out_slots[0]]
             lines = [
-                f"{out} = f{i}({args})  # {fn.op_name()}",
+                f"f = k{i}.__new__(k{i})",
+                f"f.__dict__.update(b{i})",
+                f"{out} = f.forward({args})  # {fn.op_name()}",
                 # NumPy gives 0-d results as scalars; a single-output forward may return a 1-tuple
                 f"if type({out}) is not _ndarray:",
                 f"    {out} = _as_array({out}[0] if type({out}) is tuple else {out})",
             ]
         else:
             outs = ", ".join(names[s] for s in step.out_slots)
-            lines = [f"{outs} = [_as_array(o) for o in f{i}({args})]  # {fn.op_name()}"]
-        if step.saves:
-            env[f"d{i}"] = fn.__dict__
-            env[f"b{i}"] = {k: fn.__dict__[k] for k in _BASE_ATTRS}
-            lines += [f"d{i}.clear()", f"d{i}.update(b{i})"]
+            lines = [
+                f"f = k{i}.__new__(k{i})",
+                f"f.__dict__.update(b{i})",
+                f"{outs} = [_as_array(o) for o in f.forward({args})]  # {fn.op_name()}",
+            ]
         return [f"    {line}" for line in lines]
 
 

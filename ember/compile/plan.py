@@ -12,15 +12,14 @@ tensor the step touched gets a *slot* in one flat list of arrays:
 
 ``replay(arrays)`` runs each recorded function's ``forward`` on the slot
 arrays (one reused Function object per step entry, no Tensors, no graph
-edges), repeats BatchNormalization's moving-statistics updates and draws
-fresh dropout masks where the eager step did, then walks the backward in
+edges), repeats the state updates (BatchNormalization's moving statistics)
+and draws fresh dropout masks where the eager step did, then walks the backward in
 the order the eager ``backward()`` used, summing gradients per output and
 into one gradient per trainable variable exactly as the engine does (the
 backward walk is generated once as straight-line Python, see
 ``StepPlan._compile_backward``; some steps run lean forms for their traced
 shapes, see :mod:`ember.compile.lean`). The arithmetic is the same as the
-eager step's, op for op, so the numbers are bit-identical; fused entries
-(see :mod:`ember.compile.fusion`) are the exception and say so.
+eager step's, op for op, so the numbers are bit-identical.
 
 Shapes: slot arrays have the shapes of the trace; a batch of another shape
 needs another plan (the caller keys plans by input shapes and dtypes).
@@ -50,14 +49,14 @@ class UntraceableError(Exception):
 class Step:
     """One forward entry: the function object reused each replay, its attrs and its slots."""
 
-    __slots__ = ("fn", "attrs", "in_slots", "out_slots", "draw", "edges", "out_meta", "name", "in_meta")
+    __slots__ = ("fn", "attrs", "in_slots", "out_slots", "redraw", "edges", "out_meta", "name", "in_meta")
 
-    def __init__(self, fn, attrs, in_slots, out_slots, draw, name):
+    def __init__(self, fn, attrs, in_slots, out_slots, redraw, name):
         self.fn = fn
         self.attrs = attrs
         self.in_slots = in_slots
         self.out_slots = out_slots
-        self.draw = draw
+        self.redraw = redraw  # (attr, redraw(device)) for an argument drawn afresh each step (a dropout mask)
         self.edges = None  # (kind, target, out_index, shape, dtype) per input; target: step or weight index
         self.out_meta = None
         self.name = name
@@ -75,7 +74,6 @@ class StepPlan:
         weights: the trainable Variables, in the order the optimizer gets their gradients.
     """
 
-    fused = ()
     _program = None  # the compiled forward (see _compile_program), built on the first replay
     _drop_after_step = ()  # what replay drops once a step is done (see _plan_drop), set on the first replay
     metrics_update = None  # the train function's (compiled metrics, lean update or None) for this plan
@@ -105,9 +103,9 @@ class StepPlan:
             self.input_slots.append(slot)
             where[id(t)] = slot
         stat_at = {}
-        for position, update in tracer.stat_updates:
-            stat_at.setdefault(position, []).append(update)
-        self.stat_updates = []  # (after step index, layer, mean slot, variance slot)
+        for update in tracer.state_updates:
+            stat_at.setdefault(update.position, []).append(update)
+        self.stat_updates = []  # (before step index, update, input slots)
         step_of_fn = {}
         for i, rec in enumerate(tracer.records):
             for update in stat_at.pop(i, ()):
@@ -136,17 +134,17 @@ class StepPlan:
                 where[id(t)] = slot
                 out_slots.append(slot)
             fn = rec.fn
-            step = Step(_fresh(fn), rec.attrs, tuple(in_slots), tuple(out_slots), rec.draw, fn.op_name())
+            step = Step(_fresh(fn), rec.attrs, tuple(in_slots), tuple(out_slots), rec.redraw, fn.op_name())
             step.in_meta = tuple((tuple(t.shape), t.data.dtype) for t in rec.inputs)
             step_of_fn[id(fn)] = len(self.steps)
             self.steps.append(step)
             self.signature.append(
-                (type(fn), step.in_slots, step.out_slots, _attr_signature(rec.attrs, rec.draw is not None))
+                (type(fn), step.in_slots, step.out_slots, _attr_signature(rec.attrs, rec.redraw is not None))
             )
         for position in sorted(stat_at):
             for update in stat_at[position]:
                 self._add_stat_update(update, where, len(self.steps))
-        self.signature.append(tuple((a, len(self.steps)) for a, *_ in self.stat_updates))
+        self.signature.append(tuple((a, _callable_key(u), ins) for a, u, ins in self.stat_updates))
 
         self.loss_slot = where.get(id(loss))
         self.output_slots = [where.get(id(t)) for t in outputs]
@@ -157,10 +155,10 @@ class StepPlan:
         del self._keep
 
     def _add_stat_update(self, update, where, after):
-        mean, variance = where.get(id(update.mean)), where.get(id(update.variance))
-        if mean is None or variance is None:
-            raise UntraceableError(f"{update.layer.name}: the batch statistics were not made by the traced operations")
-        self.stat_updates.append((after, update.layer, mean, variance))
+        slots = tuple(where.get(id(t)) for t in update.tensors)
+        if None in slots:
+            raise UntraceableError("a state update reads values not made by the traced operations")
+        self.stat_updates.append((after, update.update, slots))
 
     def _build_backward(self, loss, step_of_fn):
         """The backward order of the eager engine, with edges pointing at steps and weight indices."""
@@ -170,7 +168,7 @@ class StepPlan:
             raise UntraceableError("the loss does not depend on any trainable weight")
         self.loss_step = step_of_fn.get(id(loss.grad_fn))
         self.loss_out_index = loss._out_index
-        for fn in _topological_order(loss.grad_fn):
+        for fn in _backward_order(loss.grad_fn):
             index = step_of_fn.get(id(fn))
             if index is None:
                 raise UntraceableError(f"{fn.op_name()} is in the loss's graph but was not traced in this step")
@@ -257,7 +255,7 @@ class StepPlan:
     def _compile_program(self):
         """The forward pass as a flat list of prebound calls ``run(slots)`` (statistics updates included).
 
-        Built on the first replay, after any fusion has replaced step functions.
+        Built on the first replay.
         """
         program = []
         stat_updates = self.stat_updates
@@ -283,11 +281,9 @@ class StepPlan:
         from ..engine.grad_mode import no_grad
         from ..engine.tensor import Tensor
 
-        _, layer, mean, variance = entry
+        _, update, slots = entry
         with no_grad():
-            type(layer)._update_moving_statistics(
-                layer, Tensor._wrap(self.slots[mean]), Tensor._wrap(self.slots[variance])
-            )
+            update(*[Tensor._wrap(self.slots[s]) for s in slots])
 
     def _compile_backward(self):
         """The backward walk as one generated Python function (``self.backward_source`` holds its text).
@@ -323,7 +319,7 @@ class StepPlan:
         }
         body = []
         leaf_targets = set()
-        # steps no gradient can reach (a fusion rerouted their consumers' gradients past them) are left out
+        # steps no gradient can reach are left out
         reached = {(self.loss_step, self.loss_out_index)}
         for index in self.backward_order:
             for edge in steps[index].edges:
@@ -420,9 +416,17 @@ class StepPlan:
             if a.shape != b.shape or a.dtype != b.dtype or not bool((a == b).all()):
                 return False, "a constant array differs between two batches (made from the data outside the ops?)"
         for s, t in zip(self.steps, other.steps):
-            if s.draw is None and not _same_attrs(s.attrs, t.attrs):
+            if s.redraw is None and not _same_attrs(s.attrs, t.attrs):
                 return False, f"{s.name}: its array arguments differ between two batches"
         return True, ""
+
+
+def _backward_order(fn):
+    """The order the eager ``backward()`` visits the functions behind ``fn`` (the engine's own walk)."""
+    try:
+        return _topological_order(fn)
+    except TypeError:  # the engine's walk takes a list of starting functions
+        return _topological_order([fn])
 
 
 def _fresh(fn):
@@ -436,13 +440,14 @@ def _fresh(fn):
 
 def _forward_runner(step, plan):
     """``run(slots)``: one forward entry with its function, attrs and slots bound (no per-step lookups)."""
-    forward, ins, outs, attrs, draw = step.fn.forward, step.in_slots, step.out_slots, step.attrs, step.draw
-    if draw is None and not attrs:
+    forward, ins, outs, attrs, redraw = step.fn.forward, step.in_slots, step.out_slots, step.attrs, step.redraw
+    if redraw is None and not attrs:
         forward = lean_forward(step, plan) or forward
-    if draw is not None or len(outs) != 1:
+    if redraw is not None or len(outs) != 1:
+        name, draw = redraw or (None, None)
 
         def run(slots):
-            kwargs = attrs if draw is None else dict(attrs, mask=draw.mask(plan.device))
+            kwargs = attrs if draw is None else dict(attrs, **{name: draw(plan.device)})
             raw = forward(*[slots[s] for s in ins], **kwargs)
             if len(outs) == 1:
                 slots[outs[0]] = _as_array(raw[0] if type(raw) is tuple else raw)
@@ -557,6 +562,11 @@ def _attr_signature(attrs, drawn):
             v = ("arrays", len(v))
         out.append((k, _hashable(v)))
     return (tuple(out), drawn)
+
+
+def _callable_key(update):
+    """What identifies a state update across two traces: its function and the object it is bound to."""
+    return (getattr(update, "__func__", update), id(getattr(update, "__self__", None)))
 
 
 def _hashable(v):

@@ -20,7 +20,10 @@ functions only; intermediate tensors are not kept alive by it.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import numbers
+import threading
 
 import numpy
 
@@ -93,8 +96,10 @@ class Function:
                 result = wrap(o, fn, 0) if o.dtype.kind == "f" else wrap(o)
             else:
                 result = tuple(wrap(o, fn, i) if o.dtype.kind == "f" else wrap(o) for i, o in enumerate(outs))
-        if _recorder is not None:  # ember.compile is tracing a step
-            _recorder(fn, tensors, attrs, result)
+        if _tracing:  # a recorder is active in some thread: this thread's, if any, gets the application
+            recorder = _recorder.get()
+            if recorder is not None:
+                recorder.on_apply(fn, tensors, attrs, result)
         return result
 
     def _release(self) -> None:
@@ -184,8 +189,40 @@ def _scalar_dtype(x, ref_float, ref):
     return ref_float if ref_float is not None else floatx()
 
 
-# set by ember.compile while it traces a step: called as _recorder(fn, input_tensors, attrs, result)
-_recorder = None
+# The recorder of the current thread (context), set by ``recording``: ember.compile's tracer. Function.apply
+# calls ``recorder.on_apply(fn, input_tensors, attrs, result)``; random draws (engine/random.py), Variable
+# writes and state updates (engine/variable.py) report to it too. ``_tracing`` counts the recorders active in
+# all threads, so an apply with nobody tracing costs one integer test.
+_recorder = contextvars.ContextVar("ember_recorder", default=None)
+_tracing = 0
+_tracing_lock = threading.Lock()
+
+
+def current_recorder():
+    """The recorder tracing in this thread (context), or None."""
+    return _recorder.get() if _tracing else None
+
+
+@contextlib.contextmanager
+def recording(recorder):
+    """Within the block, this thread's Function applications, draws and writes are reported to ``recorder``.
+
+    Other threads (a ``Dataset.prefetch`` worker, concurrent ``predict`` calls) are not recorded: the
+    recorder is a ``contextvars`` value of the calling thread. Refused when this thread already records.
+    """
+    global _tracing
+    if _recorder.get() is not None:
+        raise RuntimeError("ember: this thread is already recording a trace")
+    token = _recorder.set(recorder)
+    with _tracing_lock:
+        _tracing += 1
+    try:
+        yield recorder
+    finally:
+        with _tracing_lock:
+            _tracing -= 1
+        _recorder.reset(token)
+
 
 # bound at the end of the import of engine/tensor.py (which imports this module)
 Tensor = tensor = None

@@ -13,6 +13,7 @@ import numbers
 
 from ..backend.config import floatx
 from ..backend.device import Device, default_device
+from .function import current_recorder
 from .tensor import Tensor
 
 
@@ -33,7 +34,10 @@ class Generator:
         self._per_device = {}
 
     def for_device(self, device: Device):
-        """The array-module generator for ``device``, created on first use."""
+        """The array-module generator for ``device``, created on first use (a tracing recorder hears of it)."""
+        recorder = current_recorder()
+        if recorder is not None:
+            recorder.on_draw(self)
         rng = self._per_device.get(device)
         if rng is None:
             xp = device.xp
@@ -65,6 +69,19 @@ def _rng(seed, device):
     if isinstance(seed, numbers.Integral):
         return Generator(int(seed)).for_device(device)
     raise TypeError(f"seed: expected None, an int or an ember.random.Generator, got {type(seed).__name__}")
+
+
+def note_redraw(attr: str, redraw) -> None:
+    """Tell this thread's tracing recorder (if any) how the next op's ``attr`` argument was drawn.
+
+    ``redraw(device)`` makes a fresh array exactly as the one just drawn was
+    made, from the same generator (``ops.dropout``'s mask): a replayed step
+    calls it where the traced step drew, so the stream advances as in eager
+    steps. Any other draw makes a step untraceable.
+    """
+    recorder = current_recorder()
+    if recorder is not None:
+        recorder.on_redraw(attr, redraw)
 
 
 def _setup(shape, dtype, device):

@@ -8,6 +8,7 @@ the optimizer, a compiled plan) sees the new value. Named as Keras 3 names it
 
 from __future__ import annotations
 
+from . import function as _function
 from .dtypes import is_floating
 from .tensor import Tensor, _to_array
 
@@ -44,6 +45,8 @@ class Variable(Tensor):
 
     def assign(self, value) -> Variable:
         """Write ``value`` (same shape) into the variable in place."""
+        if _function._tracing:
+            _note_write(self, "assign")
         src = value.data if isinstance(value, Tensor) else value
         xp = self.device.xp
         src = xp.asarray(src, dtype=self.dtype)
@@ -53,10 +56,14 @@ class Variable(Tensor):
         return self
 
     def assign_add(self, value) -> Variable:
+        if _function._tracing:
+            _note_write(self, "assign_add")
         self.data += value.data if isinstance(value, Tensor) else value
         return self
 
     def assign_sub(self, value) -> Variable:
+        if _function._tracing:
+            _note_write(self, "assign_sub")
         self.data -= value.data if isinstance(value, Tensor) else value
         return self
 
@@ -67,3 +74,23 @@ class Variable(Tensor):
 
     def __repr__(self) -> str:
         return f"<Variable path={self.path}, shape={self.shape}, dtype={self.dtype}, trainable={self.trainable}>"
+
+
+def _note_write(variable, how) -> None:
+    recorder = _function.current_recorder()
+    if recorder is not None:
+        recorder.on_write(variable, how)
+
+
+def state_update(update, *tensors):
+    """Run ``update(*tensors)``: a write of state (Variables) from values the step computed.
+
+    BatchNormalization's moving statistics go through here. Outside a trace it
+    is just the call. A tracing recorder (ember.compile) records it, so a
+    replayed step repeats ``update`` with that step's values of ``tensors``;
+    a write to a Variable outside such an update makes a step untraceable.
+    """
+    recorder = _function.current_recorder()
+    if recorder is None:
+        return update(*tensors)
+    return recorder.on_state_update(update, tensors)

@@ -14,7 +14,7 @@ import numbers
 
 from ..engine.dtypes import is_floating
 from ..engine.function import Function
-from ..engine.random import _rng
+from ..engine.random import _rng, note_redraw
 
 __all__ = ["dropout"]
 
@@ -68,13 +68,33 @@ def dropout(x, rate, training=True, noise_shape=None, seed=None):
     shape = _noise_shape(x.shape, noise_shape)
     if not training or rate == 0.0:
         return x
-    xp = x.device.xp
-    draw_dtype = "float64" if x.dtype == xp.float64 else "float32"
-    uniform = _rng(seed, x.device).random(shape, dtype=draw_dtype)
-    # keep with probability 1 - rate: P(u >= rate) = 1 - rate for u ~ U[0, 1)
-    mask = (uniform >= rate).astype(x.dtype)
-    mask *= x.dtype.type(1.0 / (1.0 - rate))
+    draw = MaskDraw(seed, shape, rate, x.dtype)
+    mask = draw(x.device)
+    note_redraw("mask", draw)  # a compiled step draws each step's mask the same way
     return Dropout.apply(x, mask=mask)
+
+
+class MaskDraw:
+    """How a dropout mask is drawn: ``draw(device)`` gives a new one from the same generator.
+
+    The mask (of ``shape``, in x's ``dtype``) holds 0 with probability
+    ``rate`` and ``1 / (1 - rate)`` elsewhere, from a uniform draw in float32
+    (float64 for float64 inputs).
+    """
+
+    __slots__ = ("seed", "shape", "rate", "dtype")
+
+    def __init__(self, seed, shape, rate, dtype):
+        self.seed, self.shape, self.rate, self.dtype = seed, tuple(shape), rate, dtype
+
+    def __call__(self, device):
+        xp = device.xp
+        draw_dtype = "float64" if self.dtype == xp.float64 else "float32"
+        uniform = _rng(self.seed, device).random(self.shape, dtype=draw_dtype)
+        # keep with probability 1 - rate: P(u >= rate) = 1 - rate for u ~ U[0, 1)
+        mask = (uniform >= self.rate).astype(self.dtype)
+        mask *= self.dtype.type(1.0 / (1.0 - self.rate))
+        return mask
 
 
 def _noise_shape(shape, noise_shape):

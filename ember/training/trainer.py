@@ -145,9 +145,12 @@ class Trainer:
 
         The compiled step (:class:`ember.compile.CompiledTrainFunction`) is used
         when ``jit_compile`` is ``"auto"`` or True, ``run_eagerly`` is False and
-        ``train_step`` is not overridden; it is kept until the next ``compile``.
+        ``train_step`` is not overridden; it is kept until the next ``compile``,
+        and re-reads the model (trainable weights, layer settings) each time it
+        is handed out, tracing again when anything changed.
         """
         if self._train_function is not None and not force:
+            _check_model(self._train_function)
             return self._train_function
         jit = getattr(self, "jit_compile", False)
         overridden = type(self).train_step is not Trainer.train_step
@@ -271,19 +274,26 @@ class Trainer:
         hook_begin = callbacks.overrides("on_train_batch_begin")
         hook_end = callbacks.overrides("on_train_batch_end")
         quiet = not hook_end and getattr(train_function, "accepts_return_logs", False)
+        # a compiled step re-reads the model after anything that may have changed it: a user callback's hook
+        recheck = _user_batch_hooks(callbacks)
         logs = {}
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
+            _check_model(train_function)
             for step, batch in enumerate(train):
                 if hook_begin:
                     callbacks.on_train_batch_begin(step)
+                    if recheck:
+                        _check_model(train_function)
                 if quiet:
                     logs = train_function(batch, return_logs=False)
                 else:
                     logs = train_function(batch)
                 if hook_end:
                     callbacks.on_train_batch_end(step, logs)
+                    if recheck:
+                        _check_model(train_function)
                 if self.stop_training:
                     break
             if quiet and logs is None:  # a batch ran: read the epoch's running values
@@ -462,6 +472,26 @@ class _PredictOutputs:
         from ..layers.symbolic import pack_like
 
         return pack_like(self.structure, flat)
+
+
+def _check_model(function) -> None:
+    """Let a compiled step or predict function re-read the model (a plain ``train_step`` has nothing to check)."""
+    check = getattr(function, "check_model", None)
+    if check is not None:
+        check()
+
+
+def _user_batch_hooks(callbacks) -> bool:
+    """Whether a callback other than the progress bar and History has a per-batch training hook."""
+    from ..callbacks import History, ProgbarLogger
+    from ..callbacks.callback import is_default
+
+    names = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
+    return any(
+        not isinstance(cb, (History, ProgbarLogger)) and not is_default(getattr(cb, name))
+        for cb in callbacks.callbacks
+        for name in names
+    )
 
 
 def _is_graph_model(model) -> bool:

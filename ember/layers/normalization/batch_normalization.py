@@ -6,6 +6,7 @@ from ... import constraints, initializers, regularizers
 from ...backend.config import epsilon as backend_epsilon
 from ...engine.grad_mode import no_grad
 from ...engine.tensor import Tensor
+from ...engine.variable import state_update
 from ...ops import batch_norm, batch_norm_train, broadcast_to, expand_dims, reshape, square, where
 from ...ops import sum as reduce_sum
 from ..activations._mask import passthrough_mask
@@ -178,6 +179,10 @@ class BatchNormalization(Layer):
         return reshape(mean, (size,)), reshape(variance, (size,))
 
     def _update_moving_statistics(self, mean, variance):
+        # through the engine's state_update, so a compiled step repeats the write with each batch's moments
+        state_update(self._assign_moving_statistics, mean, variance)
+
+    def _assign_moving_statistics(self, mean, variance):
         momentum = self.momentum
         with no_grad():
             self.moving_mean.assign(self.moving_mean.data * momentum + mean.data * (1.0 - momentum))

@@ -1,0 +1,89 @@
+"""``fingerprint(model)``: everything a traced step or forward depends on besides the batch and weight values.
+
+A plan replays the operations its trace recorded, so it is valid only while
+nothing that decided those operations has changed. The fingerprint collects,
+for the model and every layer under it (recursively):
+
+- the layer object and its ``trainable`` flag;
+- its variables (identity and ``trainable``): a rebuild, ``Sequential.add``,
+  a frozen or unfrozen layer change the list of trainable weights;
+- each attribute of the layer (but ``None``s): numbers, strings, booleans and ``None`` (and
+  tuples/lists of them) by value (a Dropout ``rate``, a BatchNormalization
+  ``momentum``, ``return_sequences``), anything else (activations and other
+  functions, arrays and tensors, sublayers, initializers) by identity;
+
+and the backend's settings that ops read while tracing (floatx, epsilon,
+image data format, the default device). The trainer's own bookkeeping (the
+optimizer, history, compiled loss and metrics) is left out: ``compile``
+starts a new compiled function anyway, and a step reads the optimizer's
+hyperparameters when it runs.
+
+Computing it walks every layer's ``__dict__``: microseconds per layer, so it
+is taken when a ``fit``/``predict``/``evaluate`` call starts and at each
+epoch, not per batch.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+from ..backend import config as _config
+from ..backend.device import default_device
+from ..backend.keras_api import image_data_format
+
+# attributes that are bookkeeping (of training, of summary()), not part of what a step computes
+_IGNORED = frozenset(
+    {
+        "optimizer",
+        "compiled",
+        "stop_training",
+        "history",
+        "loss",
+        "jit_compile",
+        "run_eagerly",
+        "_compiled_loss",
+        "_compiled_metrics",
+        "_loss_tracker",
+        "_train_function",
+        "_predict_function",
+        "_initial_epoch",
+        "_fit_batches",
+        "_first_output_shapes",
+        "_dropout_mask",  # the recurrent layers' per-call mask caches
+        "_recurrent_dropout_mask",
+    }
+)
+_SCALARS = (bool, numbers.Number, str, bytes, type(None))
+
+
+def fingerprint(model) -> tuple:
+    """A hashable summary of what ``model``'s plans were traced from (see the module docstring)."""
+    parts = []
+    stack = [model]
+    seen = set()
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        parts.append((id(layer), getattr(layer, "trainable", None)))
+        for v in getattr(layer, "_trainable_variables", ()):
+            parts.append((id(v), v.trainable))
+        for v in getattr(layer, "_non_trainable_variables", ()):
+            parts.append((id(v), v.trainable))
+        for name, value in vars(layer).items():
+            if name in _IGNORED or value is None:  # None: attributes set lazily by a first call look alike
+                continue
+            parts.append((name, _value_key(value)))
+        stack.extend(reversed(getattr(layer, "_layers", ())))
+    device = default_device()
+    settings = (_config.floatx(), _config.epsilon(), image_data_format(), device.type, device.index)
+    return tuple(parts), settings
+
+
+def _value_key(value):
+    if isinstance(value, _SCALARS):
+        return value
+    if type(value) in (tuple, list) and len(value) <= 16 and all(isinstance(v, _SCALARS) for v in value):
+        return (type(value).__name__, *value)
+    return ("id", id(value))
