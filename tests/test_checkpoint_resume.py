@@ -240,9 +240,9 @@ def test_backup_every_n_batches_and_double_checkpoint(tmp_path):
     saves = []
     original = cb._save_model
 
-    def counting():
+    def counting(*args, **kwargs):
         saves.append(cb._last_batch_seen)
-        original()
+        original(*args, **kwargs)
 
     cb._save_model = counting
     model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0, callbacks=[cb])

@@ -1,4 +1,4 @@
-"""``BackupAndRestore``: survive an interrupted ``fit`` by resuming from the last backup."""
+"""``BackupAndRestore``: survive an interrupted ``fit`` by resuming exactly where the last backup stopped."""
 
 from __future__ import annotations
 
@@ -6,24 +6,37 @@ import json
 import os
 import shutil
 
-from ..saving.atomic import atomic_open
+from ..saving.atomic import atomic_open, atomic_path
+from . import training_state
 from .callback import Callback
 
 
 class BackupAndRestore(Callback):
     """Backs up the training state during ``fit`` and restores it when ``fit`` starts again.
 
-    At the end of every epoch (or every ``save_freq`` batches) the model's
-    weights and its optimizer's state go to ``backup_dir/latest.weights.h5``
-    and the number of finished epochs to ``backup_dir/training_metadata.json``
-    (the names Keras 3 uses). When a later ``fit`` begins with the same
-    callback (or one with the same ``backup_dir``) it loads them back and sets
-    ``model._initial_epoch`` so that training continues with the first epoch
-    that had not finished. When ``fit`` completes, the backup is deleted
-    (unless ``delete_checkpoint=False``).
+    At the end of every epoch (or every ``save_freq`` batches) one file,
+    ``backup_dir/latest.weights.h5``, receives everything needed to continue
+    exactly: the weights, the optimizer's state (iteration count, slots), the
+    epoch and the batches done in it, the shuffle order of that epoch and the
+    state of the random generators (``ember.random``'s and those of layers
+    such as ``Dropout(seed=...)``), and the epoch's running loss and metrics.
+    It is written to a temporary file and moved into place with
+    ``os.replace``, so a kill at any moment leaves the previous backup or the
+    new one, never a mix. ``training_metadata.json`` (``{"epoch", "batch"}``,
+    Keras 3's file, for Keras to read) is written after it; Ember itself
+    reads only the state inside the weights file.
+
+    When a later ``fit`` begins with the same callback (or one with the same
+    ``backup_dir``) it restores all of it: training continues at the first
+    batch that had not finished, in the same order, with the same dropout
+    masks, so the resumed run ends with the weights of an uninterrupted run,
+    bit for bit (on the CPU). A backup written by Keras (no state inside)
+    resumes as Keras does: at the start of the epoch it names. When ``fit``
+    completes, the backup is deleted (unless ``delete_checkpoint=False``).
 
     The model must be built before ``fit`` and be the same model (and
-    compile arguments) as the one that wrote the backup.
+    compile arguments) as the one that wrote the backup, and ``fit`` must get
+    the same data and arguments (``batch_size``, ``shuffle``, ``epochs``).
 
     Args:
         backup_dir: the folder that holds the backup; use it for nothing else.
@@ -34,9 +47,9 @@ class BackupAndRestore(Callback):
         delete_checkpoint: delete ``backup_dir`` once ``fit`` finishes.
 
     Example:
-        >>> backup = BackupAndRestore("/tmp/backup")
-        >>> model.fit(x, y, epochs=10, callbacks=[backup])  # interrupted at epoch 4
-        >>> model.fit(x, y, epochs=10, callbacks=[backup])  # runs epochs 4..9 only
+        >>> backup = BackupAndRestore("/tmp/backup", save_freq=100)
+        >>> model.fit(x, y, epochs=10, callbacks=[backup])  # killed in epoch 4, after its batch 250
+        >>> model.fit(x, y, epochs=10, callbacks=[backup])  # continues at batch 300 of epoch 4
     """
 
     def __init__(self, backup_dir, save_freq="epoch", double_checkpoint=False, delete_checkpoint=True):
@@ -54,6 +67,7 @@ class BackupAndRestore(Callback):
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen = 0
         self._current_epoch = 0
+        self._resume_state = None  # a restored mid-epoch state whose running loss and metrics are still to add
         self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
         self._training_metadata_path = os.path.join(self.backup_dir, "training_metadata.json")
         self._prev_weights_path = f"{self._weights_path}.bkp"
@@ -61,56 +75,85 @@ class BackupAndRestore(Callback):
 
     # ---- restore -------------------------------------------------------------
     def on_train_begin(self, logs=None):
+        self._resume_state = None
+        if not getattr(self.model, "built", False):
+            raise ValueError(
+                f"BackupAndRestore: the model '{self.model.name}' must be built before fit() (call it on a batch or "
+                "give it an Input) so that its backup can be restored"
+            )
         try:
-            self._load_model()
+            self._load_model(self._weights_path, self._training_metadata_path)
         except (OSError, ValueError) as err:
             if not os.path.exists(self._prev_weights_path):
                 raise
             # the latest backup is unreadable: fall back to the previous one
-            shutil.copyfile(self._prev_weights_path, self._weights_path)
-            if os.path.exists(self._prev_training_metadata_path):
-                shutil.copyfile(self._prev_training_metadata_path, self._training_metadata_path)
-            elif os.path.exists(self._training_metadata_path):
-                os.remove(self._training_metadata_path)
             try:
-                self._load_model()
+                self._load_model(self._prev_weights_path, self._prev_training_metadata_path)
             except (OSError, ValueError) as err2:
                 raise err2 from err
 
-    def _load_model(self) -> None:
+    def _load_model(self, weights_path, metadata_path) -> None:
         model = self.model
-        if not getattr(model, "built", False):
-            raise ValueError(
-                f"BackupAndRestore: the model '{model.name}' must be built before fit() (call it on a batch or "
-                "give it an Input) so that its backup can be restored"
-            )
-        if os.path.exists(self._weights_path):
+        state = None
+        if os.path.exists(weights_path):
+            state = training_state.read_state(weights_path)
             optimizer = getattr(model, "optimizer", None)
             if optimizer is not None and not optimizer.built:
                 optimizer.build(model.trainable_variables)  # so its saved state has slots to fill
-            model.load_weights(self._weights_path)
-        if os.path.exists(self._training_metadata_path):
+            model.load_weights(weights_path)
+        if state is not None:
+            self._resume(state)
+        elif os.path.exists(metadata_path):  # a backup Keras wrote: restart the epoch it names
             try:
-                with open(self._training_metadata_path) as f:
+                with open(metadata_path) as f:
                     metadata = json.load(f)
                 epoch = int(metadata["epoch"])
             except (ValueError, KeyError, TypeError) as err:
                 raise ValueError(
-                    f"BackupAndRestore: '{self._training_metadata_path}' is not a training metadata file "
+                    f"BackupAndRestore: '{metadata_path}' is not a training metadata file "
                     f"(expected JSON with an integer 'epoch'): {err}"
                 ) from err
             model._initial_epoch = epoch
+            self._current_epoch = epoch
+
+    def _resume(self, state) -> None:
+        """Position ``fit`` at the saved epoch and batch, with the saved shuffle order and generator states."""
+        model = self.model
+        epoch, done = state["epoch"], state["batches_done"]
+        training_state.restore_rng(model, state)
+        model._initial_epoch = epoch
+        self._current_epoch = epoch
+        if done:
+            batches = training_state._fit_batches(model)
+            if batches is None:
+                raise ValueError(
+                    f"BackupAndRestore: the backup stopped after batch {done} of epoch {epoch + 1}, but fit() did "
+                    "not expose its data to continue that epoch"
+                )
+            steps = getattr(batches, "steps", None)
+            if steps is not None and done > steps:
+                raise ValueError(
+                    f"BackupAndRestore: the backup stopped after batch {done} of epoch {epoch + 1}, but this fit() "
+                    f"has {steps} batches per epoch; resume with the same data and batch_size"
+                )
+            batches.resume(done, state.get("order_state"))
+            self._last_batch_seen = done - 1
+            self._resume_state = state  # its running loss and metrics join the first resumed batch's
 
     # ---- back up -------------------------------------------------------------
     def on_epoch_end(self, epoch, logs=None):
         self._current_epoch = epoch + 1
         self._last_batch_seen = 0
+        self._resume_state = None
         if self.save_freq == "epoch":
-            self._save_model()
+            self._save_model(batches_done=0)
 
     def on_train_batch_end(self, batch, logs=None):
+        if self._resume_state is not None:
+            training_state.add_running_state(self.model, self._resume_state)
+            self._resume_state = None
         if self._should_save_on_batch(batch):
-            self._save_model()
+            self._save_model(batches_done=batch + 1)
 
     def _should_save_on_batch(self, batch) -> bool:
         """Count training batches across epochs and say when ``save_freq`` of them have passed."""
@@ -127,17 +170,33 @@ class BackupAndRestore(Callback):
             return True
         return False
 
-    def _save_model(self) -> None:
+    def _save_model(self, batches_done=0) -> None:
+        """Write the backup: one atomic file with everything, then Keras's metadata file (for Keras only)."""
         os.makedirs(self.backup_dir, exist_ok=True)
+        state = training_state.capture(self.model, self._current_epoch, batches_done)
         if self.double_checkpoint:
-            if os.path.exists(self._weights_path):
-                shutil.copyfile(self._weights_path, self._prev_weights_path)
-            if os.path.exists(self._training_metadata_path):
-                shutil.copyfile(self._training_metadata_path, self._prev_training_metadata_path)
-        self.model.save_weights(self._weights_path, overwrite=True)
+            for path, previous in (
+                (self._weights_path, self._prev_weights_path),
+                (self._training_metadata_path, self._prev_training_metadata_path),
+            ):
+                if os.path.exists(path):
+                    with atomic_path(previous) as tmp:
+                        shutil.copyfile(path, tmp)
+        training_state.write_checkpoint(self.model, self._weights_path, state)
         with atomic_open(self._training_metadata_path, "w") as f:
             json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
 
     def on_train_end(self, logs=None):
-        if self.delete_checkpoint and os.path.exists(self.backup_dir):
-            shutil.rmtree(self.backup_dir)
+        if not (self.delete_checkpoint and os.path.exists(self.backup_dir)):
+            return
+        # Keras's metadata first, the weights file (which says where training stands) last: a kill in between
+        # leaves a backup that resumes correctly (a finished fit), never metadata without its weights
+        for path in (
+            self._training_metadata_path,
+            self._prev_training_metadata_path,
+            self._prev_weights_path,
+            self._weights_path,
+        ):
+            if os.path.exists(path):
+                os.remove(path)
+        shutil.rmtree(self.backup_dir, ignore_errors=True)

@@ -48,6 +48,57 @@ class Generator:
             self._per_device[device] = rng
         return rng
 
+    def get_state(self) -> dict:
+        """Where the stream stands: enough for :meth:`set_state` to make the same draws again.
+
+        Returns:
+            a JSON-serializable dict ``{"initial_seed": int | None, "streams": {device: state}}``, one
+            bit-generator state (NumPy's ``bit_generator.state``) per device stream created so far. A
+            stream not created yet is recreated from ``initial_seed`` on its first use, as before.
+        """
+        streams = {}
+        for device, rng in self._per_device.items():
+            bit_generator = getattr(rng, "bit_generator", None)
+            if bit_generator is None or not hasattr(bit_generator, "state"):
+                raise ValueError(
+                    f"Generator.get_state: the stream for device {device} ({type(rng).__name__}) does not expose "
+                    "its state; only NumPy bit generators can be saved"
+                )
+            streams[str(device)] = _plain(bit_generator.state)
+        return {"initial_seed": self.initial_seed, "streams": streams}
+
+    def set_state(self, state: dict) -> None:
+        """Put the stream back where :meth:`get_state` saw it; later draws repeat the ones made after that.
+
+        Args:
+            state: a dict from :meth:`get_state` (possibly through JSON).
+
+        Raises:
+            ValueError: ``state`` is not such a dict, or a stream's state does not fit its bit generator.
+        """
+        if not isinstance(state, dict) or "streams" not in state or not isinstance(state["streams"], dict):
+            raise ValueError(
+                "Generator.set_state: expected a dict from Generator.get_state() with 'initial_seed' and 'streams', "
+                f"got {type(state).__name__}"
+            )
+        streams = {}
+        for key, value in state["streams"].items():
+            device = Device(key)
+            rng = device.xp.random.default_rng()
+            name = value.get("bit_generator") if isinstance(value, dict) else None
+            if name != type(rng.bit_generator).__name__:
+                bit_generator_class = getattr(device.xp.random, str(name), None)
+                if bit_generator_class is None:
+                    raise ValueError(f"Generator.set_state: unknown bit generator {name!r} for device {key}")
+                rng = device.xp.random.Generator(bit_generator_class())
+            try:
+                rng.bit_generator.state = value
+            except (TypeError, ValueError, KeyError) as err:
+                raise ValueError(f"Generator.set_state: the state for device {key} does not fit {name}: {err}") from err
+            streams[device] = rng
+        self.reset(state.get("initial_seed"))
+        self._per_device = streams
+
 
 _default = Generator(None)
 
@@ -59,6 +110,27 @@ def seed(value: int) -> None:
 
 def default_generator() -> Generator:
     return _default
+
+
+def get_state() -> dict:
+    """The process-wide generator's state (see :meth:`Generator.get_state`): what ``seed=None`` draws come from."""
+    return _default.get_state()
+
+
+def set_state(state: dict) -> None:
+    """Put the process-wide generator back where :func:`get_state` saw it."""
+    _default.set_state(state)
+
+
+def _plain(value):
+    """A bit generator's state as plain Python (ints, strs, lists, dicts): JSON writes and reads it unchanged."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    if hasattr(value, "tolist"):  # NumPy arrays and scalars (MT19937's key)
+        return value.tolist()
+    return value
 
 
 def _rng(seed, device):

@@ -83,19 +83,52 @@ class ArrayBatches:
         if self.batch_size <= 0:
             raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
         self.shuffle = shuffle
+        self.order_state = None  # the generator state this epoch's shuffle order was drawn from
+        self._resume_at = None  # (first step, order state) for the next epoch, set by resume()
 
     @property
     def steps(self) -> int:
         return math.ceil(self.num_samples / self.batch_size)
 
-    def __iter__(self):
+    def resume(self, first_step: int, order_state=None) -> None:
+        """Make the next epoch start at batch ``first_step``, in the order drawn from ``order_state``.
+
+        What ``BackupAndRestore`` calls to continue an epoch a backup stopped in:
+        the batches before ``first_step`` are skipped, and with ``shuffle`` the
+        order is the interrupted epoch's (``order_state``, the ``order_state``
+        of that epoch) while the process-wide generator is left alone.
+        """
+        _check_resume(first_step, order_state, self.shuffle)
+        self._resume_at = (int(first_step), order_state)
+
+    def enumerate_epoch(self):
+        """One epoch: yield ``(step, (x, y, sample_weight))``, from the step set by :meth:`resume` (else 0).
+
+        With ``shuffle`` the order is a permutation drawn from the process-wide
+        generator at the epoch's start; its state before that draw is kept in
+        ``order_state``, so a backup can redraw the same order.
+        """
         n, size = self.num_samples, self.batch_size
+        first, order_state = self._resume_at or (0, None)
+        self._resume_at = None
         order = None
         if self.shuffle:
-            order = default_generator().for_device(_cpu()).permutation(n)
-        for start in range(0, n, size):
+            if order_state is None:
+                stream = default_generator().for_device(_cpu())
+                order_state = stream.bit_generator.state
+                order = stream.permutation(n)
+            else:
+                order = _generator_at(order_state).permutation(n)
+        self.order_state = order_state
+        for step, start in enumerate(range(0, n, size)):
+            if step < first:
+                continue
             index = slice(start, min(start + size, n)) if order is None else order[start : start + size]
-            yield self._take(self.x, index), self._take(self.y, index), _take_one(self.sample_weight, index)
+            yield step, (self._take(self.x, index), self._take(self.y, index), _take_one(self.sample_weight, index))
+
+    def __iter__(self):
+        for _, batch in self.enumerate_epoch():
+            yield batch
 
     @staticmethod
     def _take(structure, index):
@@ -139,6 +172,29 @@ def _cpu():
     return CPU
 
 
+def _generator_at(state):
+    """A NumPy Generator whose bit generator is at ``state`` (a ``bit_generator.state`` dict)."""
+    name = state.get("bit_generator") if isinstance(state, dict) else None
+    bit_generator_class = getattr(numpy.random, str(name), None)
+    if bit_generator_class is None:
+        raise ValueError(f"resume: expected a NumPy bit generator state for the shuffle order, got {state!r:.200}")
+    bit_generator = bit_generator_class()
+    bit_generator.state = state
+    return numpy.random.Generator(bit_generator)
+
+
+def _check_resume(first_step, order_state, shuffle) -> None:
+    if isinstance(first_step, bool) or not isinstance(first_step, (int, numpy.integer)) or first_step < 0:
+        raise ValueError(
+            f"resume: first_step must be an int >= 0 (the batches of the epoch already done), got {first_step!r}"
+        )
+    if shuffle and first_step > 0 and order_state is None:
+        raise ValueError(
+            "resume: the data is shuffled, so continuing an epoch at a batch > 0 needs the generator state its "
+            "order was drawn from (order_state); got None"
+        )
+
+
 class IterableBatches:
     """Batches from a Dataset or an iterator: each element is x, (x,), (x, y) or (x, y, sample_weight)."""
 
@@ -146,6 +202,8 @@ class IterableBatches:
         self.source = source
         self.steps_limit = steps
         self._iterator = None
+        self.order_state = None  # a Dataset shuffles on its own; nothing to save here
+        self._resume_at = None
 
     @property
     def steps(self):
@@ -156,6 +214,18 @@ class IterableBatches:
             n = length()
             return n if n is not None and n >= 0 else None
         return None
+
+    def resume(self, first_step: int, order_state=None) -> None:
+        """Make the next epoch skip its first ``first_step`` batches (read and dropped: no random access)."""
+        _check_resume(first_step, None, False)
+        self._resume_at = int(first_step)
+
+    def enumerate_epoch(self):
+        """One epoch: yield ``(step, (x, y, sample_weight))``, the first ``resume()`` steps read but not yielded."""
+        first, self._resume_at = getattr(self, "_resume_at", None) or 0, None
+        for step, batch in enumerate(self):
+            if step >= first:
+                yield step, batch
 
     def __iter__(self):
         if self.steps_limit is not None:

@@ -10,6 +10,7 @@ size, then each metric by name, and ``val_`` versions at the end of an epoch.
 from __future__ import annotations
 
 import warnings
+import weakref
 
 import numpy
 
@@ -265,6 +266,7 @@ class Trainer:
         )
         self.stop_training = False
         train_function = self.make_train_function()
+        self._fit_batches = weakref.ref(train)  # BackupAndRestore saves its shuffle order and resumes it
         callbacks.on_train_begin()
         # BackupAndRestore sets the epoch to resume from while on_train_begin runs
         initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
@@ -281,7 +283,7 @@ class Trainer:
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             _check_model(train_function)
-            for step, batch in enumerate(train):
+            for step, batch in train.enumerate_epoch():  # from the batch BackupAndRestore resumes at
                 if hook_begin:
                     callbacks.on_train_batch_begin(step)
                     if recheck:
