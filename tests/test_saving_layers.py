@@ -68,6 +68,11 @@ CASES = [
     _case(["GRU"], (5, 3), lambda ly: [ly.GRU(4)]),
     _case(["Bidirectional", "LSTM"], (5, 3), lambda ly: [ly.Bidirectional(ly.LSTM(3))]),
     _case(["TimeDistributed"], (5, 3), lambda ly: [ly.TimeDistributed(ly.Dense(2))]),
+    _case(
+        ["EinsumDense", "Identity"],
+        (5, 3),
+        lambda ly: [ly.EinsumDense("abc,cde->abde", (None, 2, 4), bias_axes="de"), ly.Identity(), ly.Flatten()],
+    ),
 ]
 
 

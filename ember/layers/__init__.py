@@ -1,8 +1,9 @@
 """Keras layers, one family per subpackage; this file only re-exports them."""
 
 from .activations import *  # noqa: F403
+from .attention import *  # noqa: F403
 from .convolutional import *  # noqa: F403
-from .core import Dense, Input, InputLayer, Lambda
+from .core import Dense, EinsumDense, Identity, Input, InputLayer, Lambda
 from .embedding import *  # noqa: F403
 from .input_spec import InputSpec
 from .layer import Layer

@@ -376,11 +376,16 @@ class Layer:
         runs = []
         for fill in (2, 3):
             concrete = map_structure(lambda t, f=fill: _stand_in(t, f), inputs)
+            # symbolic tensors passed beside the first argument (attention's value, key, masks) get stand-ins too
+            rest_c = map_structure(lambda t, f=fill: _stand_in(t, f) if is_symbolic(t) else t, tuple(rest))
             with no_grad(), _TrainingScope(False):
-                call_kwargs = dict(kwargs)
+                call_kwargs = {
+                    k: map_structure(lambda t, f=fill: _stand_in(t, f) if is_symbolic(t) else t, v)
+                    for k, v in kwargs.items()
+                }
                 if "training" in self._call_signature:
                     call_kwargs["training"] = False
-                out = self.call(concrete, *rest, **call_kwargs)
+                out = self.call(concrete, *rest_c, **call_kwargs)
             runs.append(out)
         self._losses = []
         first, second = (flatten(r) for r in runs)

@@ -87,7 +87,10 @@ class Node:
     def __init__(self, layer, inputs, kwargs, outputs):
         self.layer = layer
         self.inputs = inputs
-        self.flat_inputs = flatten(inputs)
+        # the first argument's tensors, then any symbolic tensor passed beside it (positionally or by keyword),
+        # so the graph knows every tensor the call reads
+        beside = [t for t in flatten(list(kwargs.get("args", ())) + [v for k, v in kwargs.items() if k != "args"])]
+        self.flat_inputs = flatten(inputs) + [t for t in beside if isinstance(t, SymbolicTensor)]
         self.kwargs = kwargs
         self.outputs = outputs
         self.flat_outputs = flatten(outputs)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ..layers.core.input_layer import InputLayer
-from ..layers.symbolic import SymbolicTensor, flatten, pack_like
+from ..layers.symbolic import SymbolicTensor, flatten, is_symbolic, map_structure, pack_like
 from .model import Model
 
 
@@ -67,7 +67,7 @@ class Functional(Model):
             if isinstance(node.layer, InputLayer):
                 continue
             args = pack_like(node.inputs, [values[id(t)] for t in node.flat_inputs])
-            kwargs = dict(node.kwargs)
+            kwargs = {k: _substitute(v, values) for k, v in node.kwargs.items()}
             extra = kwargs.pop("args", ())
             if training is not None and "training" in node.layer._call_signature:
                 kwargs["training"] = training
@@ -99,6 +99,13 @@ class Functional(Model):
             layers.append({"class_name": type(layer).__name__, "name": layer.name, "config": layer.get_config()})
         config["layers"] = layers
         return config
+
+
+def _substitute(structure, values):
+    """``structure`` (a call's other arguments) with each symbolic tensor replaced by its computed value."""
+    if not is_symbolic(structure):
+        return structure
+    return map_structure(lambda t: values[id(t)] if isinstance(t, SymbolicTensor) else t, structure)
 
 
 def _nodes_between(flat_inputs, flat_outputs) -> list:

@@ -122,9 +122,13 @@ def layer_build_config(layer):
 
     if not isinstance(layer, Layer) or isinstance(layer, InputLayer) or not layer.built:
         return None
+    if hasattr(layer, "get_build_config"):  # a layer whose build takes several shapes (MultiHeadAttention)
+        return layer.get_build_config()
     if not layer._inbound_nodes:
         return None
-    shapes = [list(t.shape) for t in layer._inbound_nodes[0].flat_inputs]
+    from ..layers.symbolic import flatten
+
+    shapes = [list(t.shape) for t in flatten(layer._inbound_nodes[0].inputs)]
     if not shapes:
         return None
     return {"input_shape": shapes[0] if len(shapes) == 1 else shapes}
@@ -173,7 +177,10 @@ def deserialize_keras_object(config, custom_objects=None, safe_mode=True, family
         inner = clean_layer_config(cls, inner)
         obj = _from_config(cls, inner, custom_objects, safe_mode)
         build_config = config.get("build_config")
-        if build_config and not getattr(obj, "built", True) and build_config.get("input_shape") is not None:
+        if build_config and not getattr(obj, "built", True) and build_config.get("shapes_dict"):
+            if hasattr(obj, "build_from_config"):
+                obj.build_from_config(build_config)
+        elif build_config and not getattr(obj, "built", True) and build_config.get("input_shape") is not None:
             shape = build_config["input_shape"]
             obj.build(_tuple_shape(shape))
             obj.built = True

@@ -1,0 +1,7 @@
+"""Attention layers: MultiHeadAttention, GroupedQueryAttention, Attention, AdditiveAttention."""
+
+from .additive_attention import AdditiveAttention
+from .attention import Attention
+from .multi_head_attention import MultiHeadAttention
+
+__all__ = ["AdditiveAttention", "Attention", "MultiHeadAttention"]
