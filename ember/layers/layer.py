@@ -17,6 +17,7 @@ Names, arguments and behaviour follow ``keras.layers.Layer`` (Keras 3).
 from __future__ import annotations
 
 import collections
+import contextvars
 import inspect
 import re
 import threading
@@ -34,6 +35,9 @@ from .symbolic import Node, SymbolicTensor, flatten, is_symbolic, map_structure,
 
 _name_counts = collections.defaultdict(int)
 _call_context = threading.local()
+# set by the loaders (ember.saving) while a model is built from a file's config: called with
+# (layer, name, shape, dtype) before each weight is allocated, it refuses shapes the file cannot fill
+ALLOCATION_CHECK = contextvars.ContextVar("ember_allocation_check", default=None)
 
 
 def reset_names() -> None:
@@ -149,6 +153,9 @@ class Layer:
         dtype = _dtype_name(dtype) if dtype is not None else self.dtype
         if initializer is None:
             initializer = "glorot_uniform" if numpy.dtype(dtype).kind == "f" else "zeros"
+        check = ALLOCATION_CHECK.get()
+        if check is not None:
+            check(self, name, shape, dtype)
         init = initializers.get(initializer)
         value = init(shape, dtype=dtype)
         var = Variable(value, shape=shape, dtype=dtype, trainable=trainable, name=name or "variable")
