@@ -5,6 +5,8 @@ from __future__ import annotations
 import contextlib
 import os
 
+from ..errors import FileFormatError
+
 _HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 
 
@@ -16,7 +18,7 @@ def check_readable(filepath, what="file") -> str:
     if os.path.isdir(filepath):
         raise IsADirectoryError(f"Expected a {what}, but '{filepath}' is a directory")
     if os.path.getsize(filepath) == 0:
-        raise ValueError(f"'{filepath}' is empty (0 bytes): it is not a {what}; was a save interrupted?")
+        raise FileFormatError(f"'{filepath}' is empty (0 bytes): it is not a {what}; was a save interrupted?")
     return filepath
 
 
@@ -35,19 +37,19 @@ def open_h5(filepath, what="HDF5 file"):
     if not is_hdf5(filepath):
         with open(filepath, "rb") as f:
             head = f.read(8)
-        raise ValueError(
+        raise FileFormatError(
             f"'{filepath}' is not an HDF5 file (it starts with {head!r}, expected the HDF5 signature "
             f"{_HDF5_SIGNATURE!r})"
         )
     try:
         f = h5py.File(filepath, "r")
     except OSError as err:
-        raise ValueError(f"'{filepath}' could not be read as HDF5; it is corrupt or truncated ({err})") from None
+        raise FileFormatError(f"'{filepath}' could not be read as HDF5; it is corrupt or truncated ({err})") from None
     try:
         yield f
     except (OSError, KeyError) as err:
         if isinstance(err, KeyError) and "object" not in str(err).lower():
             raise
-        raise ValueError(f"'{filepath}' is corrupt or truncated: reading it failed ({err})") from None
+        raise FileFormatError(f"'{filepath}' is corrupt or truncated: reading it failed ({err})") from None
     finally:
         f.close()

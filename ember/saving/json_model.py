@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 
+from ..errors import FileFormatError
+from .limits import LoadLimits, allocation_budget, load_json
 from .model_config import model_from_config, serialize_model
 
 
@@ -22,18 +24,32 @@ def to_json(model, **kwargs) -> str:
     return json.dumps(serialize_model(model), default=_json_default, **kwargs)
 
 
-def model_from_json(json_string, custom_objects=None):
+def model_from_json(json_string, custom_objects=None, *, max_json_bytes=None, max_json_depth=None, max_bytes=None):
     """Build a model (fresh weights) from the JSON of ``to_json`` or of Keras's ``model.to_json()``.
 
+    The text is untrusted input: its size and nesting depth are checked before parsing, the model's
+    weights may not exceed ``max_bytes`` (as float32) in all, and Lambda layers, foreign modules and
+    file paths are refused (rebuild those in code).
+
     Args:
-        json_string: the JSON text.
+        json_string: the JSON text (str or bytes).
         custom_objects: dict of name -> your classes/functions.
+        max_json_bytes, max_json_depth, max_bytes: raise the limits of ``LoadLimits``.
 
     Returns:
-        the model. Lambda layers are refused (the JSON is untrusted input); rebuild those in code.
+        the model.
+
+    Raises:
+        ember.errors.FileFormatError (a ValueError) and its subclasses.
     """
-    try:
-        config = json.loads(json_string)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"model_from_json: the text is not valid JSON ({err})") from None
-    return model_from_config(config, custom_objects=custom_objects, safe_mode=True)
+    from .boundary import boundary
+
+    limits = LoadLimits.make(None, max_json_bytes=max_json_bytes, max_json_depth=max_json_depth, max_bytes=max_bytes)
+    if not isinstance(json_string, (str, bytes, bytearray)):
+        raise FileFormatError(f"model_from_json: expected the JSON text (str), got {type(json_string).__name__}")
+    with boundary("model_from_json", "model JSON"):
+        config = load_json(json_string, "model_from_json", "the text", limits)
+        if not isinstance(config, dict):
+            raise FileFormatError(f"model_from_json: the JSON holds a {type(config).__name__}, expected an object")
+        with allocation_budget("model_from_json", None, limits):
+            return model_from_config(config, custom_objects=custom_objects, safe_mode=True)

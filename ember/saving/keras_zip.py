@@ -14,9 +14,11 @@ import io
 import json
 import zipfile
 
+from ..errors import EmberError, FileFormatError
 from .atomic import atomic_path
 from .compile_config import compile_config, compile_from_config
 from .h5_file import check_readable
+from .limits import LoadLimits, allocation_budget, check_zip_members, load_json
 from .model_config import model_from_config, serialize_model
 
 # the Keras release whose .keras format this module follows
@@ -37,6 +39,7 @@ def save_keras(model, filepath, include_optimizer=True) -> None:
     import h5py
 
     from .. import __version__
+    from .assets import save_assets
     from .weights_h5 import save_weights_to_group
 
     if not getattr(model, "built", False):
@@ -63,62 +66,105 @@ def save_keras(model, filepath, include_optimizer=True) -> None:
             with h5py.File(buffer, "w") as h5:
                 save_weights_to_group(model, h5, include_optimizer=include_optimizer)
             zf.writestr(_WEIGHTS, buffer.getvalue())
+            save_assets(model, zf)
 
 
-def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
+def load_keras(filepath, custom_objects=None, compile=True, safe_mode=True, limits=None):  # noqa: A002
     """Read a ``.keras`` file written by Ember or Keras 3.
+
+    Every declared size is checked before the data is read: the zip members'
+    sizes and compression ratios, config.json's size and depth, the weights'
+    dataset shapes; the model is built from the config only as far as the
+    stored weights can fill it. In ``safe_mode`` the weights member may not
+    point outside the archive (external links or storage, virtual datasets)
+    and the config may not name code or files (see ``serialization.check_safe``).
 
     Args:
         filepath: the file.
         custom_objects: dict of name -> your classes/functions.
         compile: compile the model with the saved compile config and restore the optimizer's state.
-        safe_mode: refuse Lambda layers and Python bytecode.
+        safe_mode: refuse Lambda layers, Python bytecode, foreign modules, file paths and external HDF5 data.
+        limits: a ``LoadLimits`` (None: the defaults).
 
     Returns:
         the model.
-    """
-    import h5py
 
-    from .weights_h5 import load_weights_from_group
+    Raises:
+        UnsafeFileError, ResourceLimitError, FileFormatError: see ``ember.errors``.
+    """
+    from .boundary import boundary
 
     filepath = check_readable(filepath, "Keras model file")
+    with boundary(f"'{filepath}'", "Keras model file"):
+        return _load_keras(filepath, custom_objects, compile, safe_mode, LoadLimits.make(limits))
+
+
+def _load_keras(filepath, custom_objects, compile, safe_mode, limits):  # noqa: A002
+    import h5py
+
+    from .assets import load_assets
+    from .h5_safety import scan
+    from .weights_h5 import load_weights_from_group
+
+    source = f"'{filepath}'"
     if not zipfile.is_zipfile(filepath):
         with open(filepath, "rb") as f:
             head = f.read(8)
-        raise ValueError(
-            f"'{filepath}' is not a .keras file: a .keras file is a zip archive, but this file starts with "
+        raise FileFormatError(
+            f"{source} is not a .keras file: a .keras file is a zip archive, but this file starts with "
             f"{head!r} and has no zip directory (is it truncated, or another format?)"
         )
     try:
-        with zipfile.ZipFile(filepath, "r") as zf:
-            names = set(zf.namelist())
-            missing = [n for n in (_CONFIG, _WEIGHTS) if n not in names]
-            if missing:
-                raise ValueError(
-                    f"'{filepath}' is a zip file but not a Keras model: it lacks {missing} "
-                    f"(it holds {sorted(names)[:10]})"
-                )
-            config_bytes = zf.read(_CONFIG)
-            weights_bytes = zf.read(_WEIGHTS)
-    except (zipfile.BadZipFile, EOFError, OSError, zlib_error()) as err:
-        raise ValueError(f"'{filepath}' is a corrupt or truncated .keras file: {err}") from None
-    try:
-        config = json.loads(config_bytes)
-    except ValueError as err:
-        raise ValueError(f"'{filepath}': config.json is not valid JSON ({err})") from None
-    try:
-        model = model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
-    except ValueError as err:
-        raise type(err)(f"While loading '{filepath}': {err}") from err
-    cc = config.get("compile_config")
-    if compile and cc:
-        compile_from_config(model, cc, custom_objects=custom_objects, safe_mode=safe_mode)
-    try:
-        with h5py.File(io.BytesIO(weights_bytes), "r") as h5:
-            load_weights_from_group(model, h5, source=f"'{filepath}' ({_WEIGHTS})")
-    except OSError as err:
-        raise ValueError(f"'{filepath}': {_WEIGHTS} inside it is corrupt or truncated ({err})") from None
+        zf = zipfile.ZipFile(filepath, "r")
+    except (zipfile.BadZipFile, EOFError, OSError, ValueError) as err:
+        raise FileFormatError(f"{source} is a corrupt or truncated .keras file: {err}") from None
+    with zf:
+        names = set(zf.namelist())
+        missing = [n for n in (_CONFIG, _WEIGHTS) if n not in names]
+        if missing:
+            raise FileFormatError(
+                f"{source} is a zip file but not a Keras model: it lacks {missing} (it holds {sorted(names)[:10]})"
+            )
+        check_zip_members(zf, source, limits, only={_CONFIG, _WEIGHTS, _METADATA})
+        config_bytes = _read_member(zf, _CONFIG, source)
+        config = load_json(config_bytes, source, _CONFIG, limits)
+        if not isinstance(config, dict):
+            raise FileFormatError(f"{source}: {_CONFIG} holds a JSON {type(config).__name__}, expected an object")
+        weights_bytes = _read_member(zf, _WEIGHTS, source)
+        weights_source = f"{source} ({_WEIGHTS})"
+        try:
+            h5 = h5py.File(io.BytesIO(weights_bytes), "r")
+        except OSError as err:
+            raise FileFormatError(f"{source}: {_WEIGHTS} inside it is corrupt or truncated ({err})") from None
+        with h5:
+            inventory = scan(h5, weights_source, safe_mode=safe_mode, limits=limits)
+            try:
+                with allocation_budget(source, inventory.elements(), limits):
+                    model = model_from_config(config, custom_objects=custom_objects, safe_mode=safe_mode)
+            except EmberError as err:
+                _name_source(err, source)
+                raise
+            except ValueError as err:
+                raise FileFormatError(f"While loading {source}: {err}") from err
+            cc = config.get("compile_config")
+            if compile and cc:
+                compile_from_config(model, cc, custom_objects=custom_objects, safe_mode=safe_mode)
+            load_weights_from_group(model, h5, source=weights_source)
+        load_assets(model, zf, source)
     return model
+
+
+def _read_member(zf, name, source) -> bytes:
+    try:
+        return zf.read(name)
+    except (zipfile.BadZipFile, EOFError, OSError, zlib_error(), NotImplementedError, ValueError) as err:
+        raise FileFormatError(f"{source}: member {name!r} is corrupt or truncated ({err})") from None
+
+
+def _name_source(err, source) -> None:
+    """Prefix ``err``'s message with the file, unless it names it already."""
+    if source not in str(err):
+        err.args = (f"While loading {source}: {err}", *err.args[1:])
 
 
 def zlib_error():

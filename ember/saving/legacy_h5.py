@@ -15,72 +15,106 @@ which is how they are matched (by layer position, or by layer name).
 
 from __future__ import annotations
 
-import json
 import warnings
 
 import numpy
 
+from ..errors import EmberError, FileFormatError
 from .h5_file import open_h5
+from .h5_safety import read_attr, scan
+from .limits import LoadLimits, allocation_budget, load_json
 
 
-def load_legacy_h5(filepath, custom_objects=None, compile=True, safe_mode=True):  # noqa: A002
+def load_legacy_h5(filepath, custom_objects=None, compile=True, safe_mode=True, limits=None):  # noqa: A002
     """A model from a legacy Keras 2 (or Keras 3 legacy-writer) ``.h5`` file.
 
     Args:
         filepath: the ``.h5`` file.
         custom_objects: dict of name -> your classes/functions.
         compile: compile with the saved ``training_config`` (optimizer state is restored when it fits).
-        safe_mode: refuse Lambda layers and Python bytecode.
+        safe_mode: refuse Lambda layers, Python bytecode, foreign modules, file paths and data outside the file.
+        limits: a ``LoadLimits`` (None: the defaults).
     """
+    from .boundary import boundary
+    from .h5_file import check_readable
+
+    filepath = check_readable(filepath, "legacy Keras .h5 model file")
+    with boundary(f"'{filepath}'", "legacy Keras .h5 model file"):
+        return _load_legacy_h5(filepath, custom_objects, compile, safe_mode, LoadLimits.make(limits))
+
+
+def _load_legacy_h5(filepath, custom_objects, compile, safe_mode, limits):  # noqa: A002
     from .compile_config import compile_from_config
     from .model_config import model_from_config
 
+    source = f"'{filepath}'"
     with open_h5(filepath, "legacy Keras .h5 model file") as f:
-        raw = f.attrs.get("model_config")
+        inventory = scan(f, source, safe_mode=safe_mode, limits=limits)
+        raw = read_attr(f, "model_config", source, limits)
         if raw is None:
             if "layer_names" in f.attrs:
-                raise ValueError(
-                    f"'{filepath}' holds only weights (no 'model_config'): build the model in code and call "
+                raise FileFormatError(
+                    f"{source} holds only weights (no 'model_config'): build the model in code and call "
                     "load_weights on it"
                 )
-            raise ValueError(
-                f"'{filepath}' is an HDF5 file but not a Keras model: it has no 'model_config' attribute "
+            raise FileFormatError(
+                f"{source} is an HDF5 file but not a Keras model: it has no 'model_config' attribute "
                 f"(attributes: {sorted(f.attrs.keys())}, groups: {sorted(f.keys())[:10]})"
             )
-        config = _json_attr(raw, filepath, "model_config")
-        try:
-            model = model_from_config(_upgrade(config), custom_objects=custom_objects, safe_mode=safe_mode)
-        except ValueError as err:
-            raise type(err)(f"While loading '{filepath}': {err}") from err
+        config = _json_attr(raw, source, "model_config", limits)
+        if not isinstance(config, dict):
+            raise FileFormatError(f"{source}: 'model_config' holds a JSON {type(config).__name__}, expected an object")
         if "model_weights" not in f:
-            raise ValueError(f"'{filepath}' has a model_config but no 'model_weights' group (truncated?)")
-        load_legacy_weights(model, f["model_weights"], source=f"'{filepath}'")
-        training = f.attrs.get("training_config")
+            raise FileFormatError(f"{source} has a model_config but no 'model_weights' group (truncated?)")
+        try:
+            with allocation_budget(source, inventory.elements("model_weights/"), limits):
+                model = model_from_config(_upgrade(config), custom_objects=custom_objects, safe_mode=safe_mode)
+        except EmberError as err:
+            if source not in str(err):
+                err.args = (f"While loading {source}: {err}", *err.args[1:])
+            raise
+        except ValueError as err:
+            raise FileFormatError(f"While loading {source}: {err}") from err
+        load_legacy_weights(model, f["model_weights"], source=source, limits=limits)
+        training = read_attr(f, "training_config", source, limits)
         if compile and training is not None:
-            training = _json_attr(training, filepath, "training_config")
+            training = _json_attr(training, source, "training_config", limits)
+            if not isinstance(training, dict):
+                raise FileFormatError(f"{source}: 'training_config' is not a JSON object")
             cc = dict(training)
             opt = cc.pop("optimizer_config", None)
             cc["optimizer"] = opt
             compile_from_config(model, cc, custom_objects=custom_objects, safe_mode=safe_mode)
             if "optimizer_weights" in f:
-                _load_optimizer_weights(model, f["optimizer_weights"], filepath)
+                _load_optimizer_weights(model, f["optimizer_weights"], filepath, limits)
     return model
 
 
-def load_legacy_weights(model, root, by_name=False, skip_mismatch=False, source="the file") -> list:
+def load_legacy_weights(model, root, by_name=False, skip_mismatch=False, source="the file", limits=None) -> list:
     """Load Keras 2-layout weights (``layer_names`` / ``weight_names``) from an open h5py group into ``model``.
+
+    Shapes are compared from the datasets' declarations; no data is read until every one fits.
 
     Returns:
         the skipped mismatches ``(path, layer, what, expected, found)`` (only with ``skip_mismatch``).
     """
     from .weights_h5 import WeightsMismatchError, _report
 
-    names = [_str(n) for n in root.attrs.get("layer_names", [])]
+    limits = limits or LoadLimits()
+    names = [_str(n) for n in _list_attr(root, "layer_names", source, limits)]
     saved = []
     for name in names:
-        group = root[name]
-        weight_names = [_str(w) for w in group.attrs.get("weight_names", [])]
-        saved.append((name, [numpy.asarray(group[w][()]) for w in weight_names], weight_names))
+        group = root.get(name)
+        if not isinstance(group, _h5py().Group):
+            raise FileFormatError(f"{source}: 'layer_names' lists {name!r}, but the file has no group of that name")
+        weight_names = [_str(w) for w in _list_attr(group, "weight_names", source, limits)]
+        datasets = []
+        for w in weight_names:
+            dset = group.get(w)
+            if not isinstance(dset, _h5py().Dataset):
+                raise FileFormatError(f"{source}: layer {name!r} lists weight {w!r}, which is not a dataset in it")
+            datasets.append(dset)
+        saved.append((name, datasets, weight_names))
     layers = _flat_layers(model)
     pairs, mismatches = [], []
     if by_name:
@@ -100,39 +134,49 @@ def load_legacy_weights(model, root, by_name=False, skip_mismatch=False, source=
             raise WeightsMismatchError(message, [("", "", "layer count", len(with_weights), len(saved_with))])
         pairs = [(layer, arrays, wn) for layer, (_, arrays, wn) in zip(with_weights, saved_with)]
     plans = []
-    for layer, arrays, weight_names in pairs:
+    for layer, datasets, weight_names in pairs:
         own = layer.weights
-        if len(own) != len(arrays):
-            mismatches.append((layer.name, layer.name, "weight count", len(own), len(arrays)))
+        if len(own) != len(datasets):
+            mismatches.append((layer.name, layer.name, "weight count", len(own), len(datasets)))
             continue
         bad = False
-        for var, array, wn in zip(own, arrays, weight_names):
-            if tuple(var.shape) != tuple(array.shape):
-                mismatches.append((layer.name, layer.name, f"weight {wn}", tuple(var.shape), tuple(array.shape)))
+        for var, dset, wn in zip(own, datasets, weight_names):
+            if tuple(var.shape) != tuple(dset.shape or ()):
+                mismatches.append((layer.name, layer.name, f"weight {wn}", tuple(var.shape), tuple(dset.shape or ())))
                 bad = True
         if not bad:
-            plans.append((own, arrays))
+            plans.append((own, datasets))
     if mismatches and not skip_mismatch:
         raise WeightsMismatchError(_report(source, mismatches, "Pass skip_mismatch=True to load the rest."), mismatches)
     if mismatches:
         warnings.warn(_report(source, mismatches, "These were skipped."), stacklevel=3)
-    for own, arrays in plans:
-        for var, array in zip(own, arrays):
-            var.assign(array.astype(var.dtype, copy=False))
+    for own, datasets in plans:
+        for var, dset in zip(own, datasets):
+            var.assign(numpy.asarray(dset[()]).astype(var.dtype, copy=False).reshape(var.shape))
     return mismatches
 
 
-def _load_optimizer_weights(model, group, filepath) -> None:
-    names = [_str(n) for n in group.attrs.get("weight_names", [])]
-    arrays = [numpy.asarray(group[n][()]) for n in names]
+def _load_optimizer_weights(model, group, filepath, limits) -> None:
+    names = [_str(n) for n in _list_attr(group, "weight_names", f"'{filepath}'", limits)]
+    datasets = [group.get(n) for n in names]
     optimizer = model.optimizer
-    if optimizer is None or not optimizer.built or len(arrays) != len(optimizer.variables):
+    fits = (
+        optimizer is not None
+        and optimizer.built
+        and len(datasets) == len(optimizer.variables)
+        and all(
+            isinstance(d, _h5py().Dataset) and tuple(d.shape or ()) == tuple(v.shape)
+            for d, v in zip(datasets, optimizer.variables)
+        )
+    )
+    if not fits:
         warnings.warn(
-            f"'{filepath}': the optimizer state ({len(arrays)} arrays) does not fit the rebuilt optimizer "
+            f"'{filepath}': the optimizer state ({len(datasets)} arrays) does not fit the rebuilt optimizer "
             f"({len(optimizer.variables) if optimizer is not None else 0} variables); it starts fresh",
             stacklevel=3,
         )
         return
+    arrays = [numpy.asarray(d[()]) for d in datasets]
     try:
         optimizer.set_weights(arrays)
     except ValueError as err:
@@ -156,13 +200,28 @@ def _upgrade(config):
     return config
 
 
-def _json_attr(raw, filepath, name):
-    if isinstance(raw, bytes):
-        raw = raw.decode("utf-8")
-    try:
-        return json.loads(raw)
-    except ValueError as err:
-        raise ValueError(f"'{filepath}': the '{name}' attribute is not valid JSON ({err})") from None
+def _json_attr(raw, source, name, limits):
+    if isinstance(raw, numpy.ndarray) and raw.shape == ():
+        raw = raw[()]
+    if not isinstance(raw, (bytes, str)):
+        raise FileFormatError(f"{source}: the '{name}' attribute should be JSON text, found {type(raw).__name__}")
+    return load_json(raw, source, f"the '{name}' attribute", limits)
+
+
+def _list_attr(obj, name, source, limits) -> list:
+    value = read_attr(obj, name, source, limits, default=[])
+    value = numpy.atleast_1d(numpy.asarray(value))
+    if value.size == 0:
+        return []
+    if value.ndim != 1 or value.dtype.kind not in "SUO":
+        raise FileFormatError(f"{source}: attribute '{name}' of '{obj.name}' should be a list of names")
+    return list(value)
+
+
+def _h5py():
+    import h5py
+
+    return h5py
 
 
 def _str(x) -> str:

@@ -10,10 +10,20 @@ Loading finds the class by name: ``custom_objects=``, then the active
 ``register_keras_serializable``, then Ember's own modules (``ember.layers``,
 ``ember.models``, ``ember.optimizers``, ``ember.losses``, ``ember.metrics``,
 ``ember.activations``, ``ember.initializers``, ``ember.regularizers``,
-``ember.constraints``). Nothing is ever imported by the module name written
-in a file, and nothing is unpickled. Python code stored in a file
-(``Lambda`` layers, ``__lambda__`` functions) is refused unless
-``safe_mode=False``.
+``ember.constraints``). Nothing is unpickled. In ``safe_mode`` (the default)
+nothing is imported by the module name written in a file: a module outside
+Ember's and Keras's own namespaces (``keras``, ``keras.*``, ``ember.*``,
+``tf_keras``, ``builtins``) that names a class not found above is refused
+without importing it; with ``safe_mode=False`` it is imported, as Keras does.
+Also refused unless ``safe_mode=False``: Python code stored in a file
+(``Lambda`` layers, ``__lambda__`` functions) and configs naming a file to
+read (a lookup layer's ``vocabulary`` given as a path; Keras writes adapted
+vocabularies into the archive's ``assets/``, which is read instead).
+
+This is the one deserialization routine: ``load_model``, ``model_from_json``
+and the public ``ember.saving.deserialize_keras_object`` /
+``ember.utils.deserialize_keras_object`` all come through
+:func:`deserialize_keras_object`.
 """
 
 from __future__ import annotations
@@ -24,6 +34,9 @@ import inspect
 import marshal
 import types
 
+import numpy
+
+from ..errors import FileFormatError, UnsafeFileError
 from . import registry
 
 # the Ember subpackages a Keras module name points to, in lookup order
@@ -62,8 +75,20 @@ _KERAS_ONLY_DEFAULTS = {
 }
 
 
-class UnsafeDeserializationError(ValueError):
-    """A file asks to run Python code (a Lambda layer, a marshalled function) and safe_mode is on."""
+class UnsafeDeserializationError(UnsafeFileError):
+    """A config asks to run Python code, import a module or read a file, and safe_mode is on."""
+
+
+class UnknownObjectError(FileFormatError, TypeError):
+    """A config names a class or function that is neither Ember's nor registered (a TypeError, as in Keras)."""
+
+
+# module namespaces whose names Ember maps to its own classes (never imported)
+_OWN_NAMESPACES = ("keras", "ember", "tf_keras", "builtins")
+# config keys that name a file to read when they hold a string
+_FILE_KEYS = ("vocabulary", "idf_weights", "vocabulary_file", "vocab_file", "filepath", "file_path", "filename")
+# Keras's wrappers for values JSON cannot hold
+_DTYPE_POLICIES = ("DTypePolicy", "FloatDTypePolicy")
 
 
 def serialize_keras_object(obj):
@@ -134,71 +159,157 @@ def layer_build_config(layer):
     return {"input_shape": shapes[0] if len(shapes) == 1 else shapes}
 
 
-def deserialize_keras_object(config, custom_objects=None, safe_mode=True, family=None):
-    """Rebuild an object from ``serialize_keras_object``'s dict (or Keras 3's).
+def deserialize_keras_object(config, custom_objects=None, safe_mode=True, family=None, **kwargs):
+    """Rebuild an object from ``serialize_keras_object``'s dict (or Keras 3's); safe by default.
 
     Args:
-        config: the dict (or a plain value, returned as is).
+        config: the dict, or a plain value / list / tuple / dict of them (rebuilt item by item).
         custom_objects: dict of name -> class/function for your own objects.
-        safe_mode: refuse Python code stored in the file (Lambda layers, marshalled functions).
+        safe_mode: refuse Python code (Lambda layers, marshalled functions), modules outside Ember/Keras
+            (never imported) and file paths in configs. False only for configs you trust.
         family: "layers", "optimizers", ... to look in first when the module is not telling.
+        **kwargs: accepted for Keras compatibility (``printable_module_name``) and ignored.
 
     Returns:
         the object.
 
     Raises:
-        UnsafeDeserializationError: Python code in the file and ``safe_mode=True``.
-        ValueError: an unknown class, naming it and where it was looked for.
+        UnsafeDeserializationError: refused by ``safe_mode`` (an ``ember.errors.UnsafeFileError``).
+        UnknownObjectError: an unknown class or function (a TypeError and a FileFormatError), naming it.
     """
+    try:
+        if safe_mode:
+            check_safe(config, safe_mode)
+        return _deserialize(config, custom_objects, safe_mode, family)
+    except RecursionError:
+        from ..errors import ResourceLimitError
+
+        raise ResourceLimitError("deserialize_keras_object: the config is nested too deeply to rebuild") from None
+
+
+def _deserialize(config, custom_objects, safe_mode, family):
     if config is None or isinstance(config, (str, bool, int, float)):
         return config
-    if isinstance(config, list):
-        return [deserialize_keras_object(c, custom_objects, safe_mode, family) for c in config]
-    if not isinstance(config, dict) or "class_name" not in config:
-        raise ValueError(f"deserialize_keras_object: expected a dict with 'class_name' and 'config', got {config!r}")
+    if isinstance(config, (list, tuple)):
+        return type(config)(_deserialize(c, custom_objects, safe_mode, family) for c in config)
+    if not isinstance(config, dict):
+        raise TypeError(
+            f"deserialize_keras_object: expected a dict, list, tuple or plain value, got {type(config).__name__}"
+        )
+    if "class_name" not in config:
+        return {k: _deserialize(v, custom_objects, safe_mode, family) for k, v in config.items()}
     class_name = config["class_name"]
     inner = config.get("config")
-    check_safe(config, safe_mode)
+    if class_name in ("__tuple__", "__numpy__", "__bytes__") or class_name in _DTYPE_POLICIES:
+        return _unwrap(class_name, inner)
     if class_name == "__lambda__":
+        check_safe(config, safe_mode)
         return load_lambda(inner)
+    module, registered = config.get("module"), config.get("registered_name")
     if class_name == "function":
-        fn = resolve(inner, config.get("registered_name"), config.get("module"), custom_objects, family)
+        fn = resolve(inner, registered, module, custom_objects, family, safe_mode)
+        if fn is None and isinstance(inner, str):
+            from .. import activations  # Keras writes its own functions as {"module": "builtins", "config": "relu"}
+
+            try:
+                fn = activations.get(inner)
+            except (ValueError, TypeError):
+                fn = None
         if fn is None:
-            raise ValueError(f"Unknown function {inner!r} (module {config.get('module')!r}): {_hint()}")
+            raise UnknownObjectError(
+                f"deserialize_keras_object: could not locate function {inner!r} (module {module!r}): {_hint()}"
+            )
         return fn
-    cls = resolve(class_name, config.get("registered_name"), config.get("module"), custom_objects, family)
+    if not isinstance(class_name, str):
+        raise FileFormatError(f"deserialize_keras_object: 'class_name' should be a string, got {class_name!r}")
+    cls = resolve(class_name, registered, module, custom_objects, family, safe_mode)
     if cls is None:
-        raise ValueError(
-            f"Unknown class {class_name!r} (module {config.get('module')!r}, registered name "
-            f"{config.get('registered_name')!r}): Ember has no such class yet. {_hint()}"
+        raise UnknownObjectError(
+            f"Unknown class {class_name!r} (module {module!r}, registered name {registered!r}): Ember has no such "
+            f"class and could not locate it. {_hint()}"
         )
+    if inner is not None and not isinstance(inner, dict):
+        raise FileFormatError(f"the config of {class_name!r} should be a dict, got {type(inner).__name__}")
     inner = dict(inner or {})
     if _is_layer_class(cls):
         inner = clean_layer_config(cls, inner)
         obj = _from_config(cls, inner, custom_objects, safe_mode)
         build_config = config.get("build_config")
-        if build_config and not getattr(obj, "built", True) and build_config.get("shapes_dict"):
-            if hasattr(obj, "build_from_config"):
-                obj.build_from_config(build_config)
-        elif build_config and not getattr(obj, "built", True) and build_config.get("input_shape") is not None:
+        if (
+            isinstance(build_config, dict)
+            and not getattr(obj, "built", True)
+            and build_config.get("input_shape") is not None
+        ):
             shape = build_config["input_shape"]
             obj.build(_tuple_shape(shape))
             obj.built = True
         return obj
-    return _from_config(cls, inner, custom_objects, safe_mode)
+    if not hasattr(cls, "from_config") and not isinstance(cls, type):
+        return cls
+    return _from_config(cls, _unwrap_values(inner), custom_objects, safe_mode)
 
 
-def resolve(class_name, registered_name=None, module=None, custom_objects=None, family=None):
+def _unwrap(class_name, inner):
+    """The value behind Keras's ``__tuple__`` / ``__numpy__`` / ``__bytes__`` / dtype-policy wrappers."""
+    if not isinstance(inner, dict):
+        raise FileFormatError(f"a {class_name!r} entry should have a dict 'config', got {inner!r}")
+    if class_name in _DTYPE_POLICIES:
+        return dtype_name({"config": inner})
+    if class_name == "__tuple__":
+        return tuple(_unwrap_values(v) for v in inner.get("value", ()))
+    if class_name == "__bytes__":
+        return str(inner.get("value", "")).encode("latin-1")
+    dtype = numpy.dtype(inner.get("dtype", "float32"))
+    if dtype.kind not in "biufcSU":
+        raise FileFormatError(f"a '__numpy__' entry has dtype {dtype}; only numeric and string arrays are read")
+    return numpy.asarray(inner.get("value"), dtype=dtype)
+
+
+def _unwrap_values(value):
+    """``value`` with Keras's value wrappers (tuples, arrays, bytes) inside it undone; objects stay configs."""
+    if isinstance(value, list):
+        return [_unwrap_values(v) for v in value]
+    if isinstance(value, dict):
+        name = value.get("class_name")
+        if name in ("__tuple__", "__numpy__", "__bytes__"):
+            return _unwrap(name, value.get("config"))
+        if name is None:
+            return {k: _unwrap_values(v) for k, v in value.items()}
+    return value
+
+
+def resolve(class_name, registered_name=None, module=None, custom_objects=None, family=None, safe_mode=True):
     """The class or function a saved config names, or None.
 
     Order: ``custom_objects`` (by registered name, then class name), the active
-    custom-object scopes and the registry, then Ember's family modules.
+    custom-object scopes and the registry, then Ember's family modules. A module
+    outside Ember's and Keras's namespaces is never imported in ``safe_mode``: the
+    config is refused (UnsafeDeserializationError); with ``safe_mode=False`` it is
+    imported and the name looked up in it.
     """
     for key in (registered_name, class_name):
-        if key:
+        if isinstance(key, str) and key:
             found = registry.get_registered_object(key, custom_objects)
             if found is not None:
                 return found
+    if not isinstance(class_name, str) or class_name.startswith("_"):
+        return None
+    if module is not None and not isinstance(module, str):
+        raise FileFormatError(f"the 'module' of {class_name!r} should be a string, got {module!r}")
+    if module and not _own_namespace(module):
+        if safe_mode:
+            raise UnsafeDeserializationError(
+                f"Refusing to load {class_name!r} from module {module!r}: it is neither Ember's nor Keras's, and "
+                "importing a module a file names runs that module's code. The module was not imported. Register "
+                "the class (`@ember.saving.register_keras_serializable()`) or pass it in `custom_objects`; or, if "
+                "you trust the file, pass `safe_mode=False`."
+            )
+        try:
+            found = getattr(importlib.import_module(module), class_name, None)
+        except ImportError:
+            found = None
+        if found is not None:
+            return found
     families = _families_for(module, family)
     for fam in families:
         mod = _ember_module(fam)
@@ -209,13 +320,17 @@ def resolve(class_name, registered_name=None, module=None, custom_objects=None, 
 
             return Functional
         obj = getattr(mod, class_name, None)
-        if obj is not None and (isinstance(obj, type) or callable(obj)):
+        if obj is not None and (isinstance(obj, type) or callable(obj)) and not isinstance(obj, types.ModuleType):
             return obj
     return None
 
 
+def _own_namespace(module: str) -> bool:
+    return any(module == ns or module.startswith(f"{ns}.") for ns in _OWN_NAMESPACES)
+
+
 def check_safe(config, safe_mode: bool) -> None:
-    """Raise UnsafeDeserializationError if ``config`` holds Python code and ``safe_mode`` is on."""
+    """Raise UnsafeDeserializationError if ``config`` holds Python code or names a file, and ``safe_mode`` is on."""
     if not safe_mode:
         return
     found = _find_code(config)
@@ -225,24 +340,48 @@ def check_safe(config, safe_mode: bool) -> None:
             "This is disabled by default (safe_mode=True) because a file could run arbitrary code. If you trust "
             "the file, pass `safe_mode=False` to the loading function."
         )
+    found = _find_file_path(config)
+    if found:
+        raise UnsafeDeserializationError(
+            f"Refusing to load {found}: loading would read that file from this machine. Keras writes vocabularies "
+            "into the archive's assets/ (which Ember reads); a path in the config is refused in safe_mode. If you "
+            "trust the file, pass `safe_mode=False` to the loading function."
+        )
+
+
+def _find_file_path(config):
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            inner = item.get("config")
+            if "class_name" in item and isinstance(inner, dict):
+                for key in _FILE_KEYS:
+                    if isinstance(inner.get(key), str):
+                        return (
+                            f"{item.get('class_name')} '{inner.get('name', '?')}': its {key!r} is a path "
+                            f"({inner[key][:200]!r})"
+                        )
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return None
 
 
 def _find_code(config):
-    if isinstance(config, dict):
-        name = config.get("class_name")
-        if name == "__lambda__":
-            return "a marshalled Python function ('__lambda__')"
-        if name in ("Lambda", "TensorOp"):
-            return f"a {name} layer ({config.get('config', {}).get('name', '?')})"
-        for v in config.values():
-            found = _find_code(v)
-            if found:
-                return found
-    elif isinstance(config, list):
-        for v in config:
-            found = _find_code(v)
-            if found:
-                return found
+    stack = [config]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            name = item.get("class_name")
+            if name == "__lambda__":
+                return "a marshalled Python function ('__lambda__')"
+            if name in ("Lambda", "TensorOp"):
+                inner = item.get("config")
+                return f"a {name} layer ({inner.get('name', '?') if isinstance(inner, dict) else '?'})"
+            stack.extend(item.values())
+        elif isinstance(item, (list, tuple)):
+            stack.extend(item)
     return None
 
 
@@ -304,9 +443,11 @@ def _clean_nested(value):
     if not (isinstance(value, dict) and isinstance(value.get("config"), dict) and "class_name" in value):
         return value
     module = value.get("module") or ""
+    if not isinstance(module, str) or (module and not _own_namespace(module)):
+        return value
     if "layers" not in module and "models" not in module and module != "keras":
         return value
-    cls = resolve(value["class_name"], value.get("registered_name"), module, None, "layers")
+    cls = resolve(value["class_name"], value.get("registered_name"), module, None, "layers", safe_mode=True)
     if cls is None or not _is_layer_class(cls):
         return value
     return {**value, "config": clean_layer_config(cls, value["config"])}

@@ -21,15 +21,17 @@ import warnings
 
 import numpy
 
+from ..errors import FileFormatError
+
 _SKIP = None  # attribute names every plain Layer has (never walked)
 
 
-class WeightsMismatchError(ValueError):
+class WeightsMismatchError(FileFormatError):
     """The file's weights do not fit the model; ``mismatches`` lists (path, layer, what, expected, found)."""
 
-    def __init__(self, message, mismatches):
+    def __init__(self, message, mismatches=()):
         super().__init__(message)
-        self.mismatches = mismatches
+        self.mismatches = list(mismatches)
 
 
 # ---- the walk --------------------------------------------------------------------------
@@ -170,12 +172,14 @@ def load_weights_from_group(model, root, skip_mismatch=False, by_name=False, sou
             if variables and not by_name:
                 mismatches.append((path, name, "group", f"{len(variables)} variables", "nothing in the file"))
             continue
-        keys = sorted(group.keys(), key=lambda k: int(k) if k.isdigit() else k)
+        if not isinstance(group, _h5py().Group):
+            raise FileFormatError(f"{source}: '{group.name}' should be a group of variables, found a dataset")
+        keys = sorted(group.keys(), key=lambda k: (not k.isdigit(), int(k) if k.isdigit() else 0, k))
         if isinstance(obj, Optimizer) and len(keys) < len(variables) and len(keys) <= 2:
             # saved before its first step: only iterations/learning_rate exist, the slots start at zero
             # exactly as the freshly built ones do
             head = variables[: len(keys)]
-            if all(tuple(group[str(i)].shape) == tuple(v.shape) for i, v in enumerate(head)):
+            if all(dataset_shape(group, str(i), source) == tuple(v.shape) for i, v in enumerate(head)):
                 plans.append((head, group))
                 continue
         if isinstance(obj, Optimizer) and len(keys) != len(variables):
@@ -191,7 +195,7 @@ def load_weights_from_group(model, root, skip_mismatch=False, by_name=False, sou
             continue
         bad = False
         for i, var in enumerate(variables):
-            found = tuple(group[str(i)].shape)
+            found = dataset_shape(group, str(i), source)
             if found != tuple(var.shape):
                 label = getattr(var, "name", str(i))
                 mismatches.append((path, name, f"variable {i} ({label})", tuple(var.shape), found))
@@ -208,7 +212,7 @@ def load_weights_from_group(model, root, skip_mismatch=False, by_name=False, sou
     return mismatches
 
 
-def load_weights(model, filepath, skip_mismatch=False, by_name=False) -> list:
+def load_weights(model, filepath, skip_mismatch=False, by_name=False, safe_mode=True, limits=None) -> list:
     """Load a ``.weights.h5`` file (Keras 3's layout, or Keras 2's legacy layout) into ``model``.
 
     Args:
@@ -216,24 +220,50 @@ def load_weights(model, filepath, skip_mismatch=False, by_name=False) -> list:
         filepath: the file.
         skip_mismatch: skip (and report) layers whose weights do not fit instead of raising.
         by_name: match layers by name instead of by position.
+        safe_mode: refuse external links and storage and virtual datasets (data outside the file).
+        limits: a ``LoadLimits`` (None: the defaults).
 
     Returns:
         the list of skipped mismatches.
     """
-    from .h5_file import open_h5
+    from .boundary import boundary
+    from .h5_file import check_readable, open_h5
+    from .h5_safety import scan
+    from .limits import LoadLimits
 
-    with open_h5(filepath) as f:
+    filepath = check_readable(filepath, "weights file")
+    limits = LoadLimits.make(limits)
+    with boundary(f"'{filepath}'", "weights file"), open_h5(filepath) as f:
+        scan(f, f"'{filepath}'", safe_mode=safe_mode, limits=limits)
         if "layer_names" in f.attrs or "model_weights" in f:
             from .legacy_h5 import load_legacy_weights
 
             root = f["model_weights"] if "model_weights" in f else f
-            return load_legacy_weights(model, root, by_name=by_name, skip_mismatch=skip_mismatch, source=filepath)
+            return load_legacy_weights(
+                model, root, by_name=by_name, skip_mismatch=skip_mismatch, source=f"'{filepath}'", limits=limits
+            )
         if not any(k in f for k in ("vars", "layers", "optimizer")) and not len(f.keys()) == 0:
-            raise ValueError(
+            raise FileFormatError(
                 f"'{filepath}' is an HDF5 file but not a Keras weights file: expected groups 'vars'/'layers' "
                 f"(Keras 3) or the attribute 'layer_names' (Keras 2); found {sorted(f.keys())[:10]}"
             )
         return load_weights_from_group(model, f, skip_mismatch=skip_mismatch, by_name=by_name, source=f"'{filepath}'")
+
+
+def _h5py():
+    import h5py
+
+    return h5py
+
+
+def dataset_shape(group, key, source) -> tuple:
+    """The declared shape of dataset ``group[key]`` (nothing is read); a missing or non-dataset member is an error."""
+    h5py = _h5py()
+    obj = group.get(key)
+    if not isinstance(obj, h5py.Dataset):
+        found = "nothing" if obj is None else type(obj).__name__
+        raise FileFormatError(f"{source}: expected a dataset at '{group.name}/{key}', found {found}")
+    return tuple(int(d) for d in (obj.shape or ()))
 
 
 def _groups_by_name(root) -> dict:

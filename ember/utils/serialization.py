@@ -4,9 +4,11 @@ An object with ``get_config`` becomes ``{"module", "class_name", "config",
 "registered_name"}``; a function ``{"module", "class_name": "function",
 "config": name, "registered_name"}``; NumPy arrays get Keras's ``"__numpy__"``
 wrapper; plain values, lists, tuples and dicts pass through, their contents
-serialized (``"__tuple__"`` wrappers are read back as tuples). Reading looks the class up in the custom
-objects (scope, registry, ``custom_objects``), then in its module, where a
-Keras module path (``keras.layers``, ``keras.src.layers...``) means Ember's.
+serialized (``"__tuple__"`` wrappers are read back as tuples). Reading is
+``ember.saving.deserialize_keras_object``: the custom objects (scope,
+registry, ``custom_objects``), then Ember's own classes, where a Keras module
+path (``keras.layers``, ``keras.src.layers...``) means Ember's; any other
+module is refused without being imported unless ``safe_mode=False``.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import types
 
 import numpy as np
 
-from .object_registration import GLOBAL_CUSTOM_NAMES, get_registered_name, get_registered_object
+from .object_registration import GLOBAL_CUSTOM_NAMES, get_registered_name
 
 __all__ = ["serialize_keras_object", "deserialize_keras_object"]
 
@@ -80,76 +82,22 @@ def serialize_keras_object(obj):
     )
 
 
-def _ember_module(module: str) -> str:
-    if module == "keras" or module.startswith("keras."):
-        rest = module.split(".")[1:]
-        if rest[:1] == ["src"]:
-            rest = rest[1:]
-        return ".".join(["ember", *rest])
-    return module
-
-
-def _find(module, class_name, registered_name, custom_objects):
-    for name in (registered_name, class_name):
-        if name:
-            found = get_registered_object(name, custom_objects)
-            if found is not None:
-                return found
-    if module:
-        try:
-            found = getattr(importlib.import_module(_ember_module(module)), class_name, None)
-        except ImportError:
-            found = None
-        if found is not None:
-            return found
-    where = f" in module {module!r}" if module else ""
-    raise TypeError(
-        f"deserialize_keras_object: could not locate {class_name!r}{where}; register it with "
-        f"@ember.utils.register_keras_serializable() or pass it in custom_objects"
-    )
-
-
 def deserialize_keras_object(config, custom_objects=None, safe_mode=True, **kwargs):
     """Rebuild the object :func:`serialize_keras_object` described (a class through its ``from_config``).
+
+    The same routine as ``load_model`` uses (``ember.saving.deserialize_keras_object``), safe by default:
+    a module the config names is never imported unless ``safe_mode=False``, and Python code and file
+    paths in the config are refused.
 
     Args:
         config: what ``serialize_keras_object`` returned (or Keras 3 wrote).
         custom_objects: name -> class/function, for objects that are not registered.
-        safe_mode: accepted for Keras compatibility (Ember never deserializes lambdas' bytecode).
-    """
-    if isinstance(config, _PLAIN):
-        return config
-    if isinstance(config, (list, tuple)):
-        return type(config)(deserialize_keras_object(x, custom_objects) for x in config)
-    if not isinstance(config, dict):
-        raise TypeError(
-            f"deserialize_keras_object: expected a dict, list, tuple or plain value, got {type(config).__name__}"
-        )
-    if "class_name" not in config or "config" not in config:
-        return {k: deserialize_keras_object(v, custom_objects) for k, v in config.items()}
-    class_name, inner = config["class_name"], config["config"]
-    if class_name == "__tuple__":
-        return tuple(deserialize_keras_object(x, custom_objects) for x in inner["value"])
-    if class_name == "__numpy__":
-        return np.asarray(inner["value"], dtype=inner["dtype"])
-    module, registered = config.get("module"), config.get("registered_name")
-    if class_name in _DTYPE_POLICIES:  # Keras's dtype policy objects: Ember layers take the dtype name
-        return inner["name"]
-    if class_name == "function":
-        try:
-            return _find(module, inner, registered, custom_objects)
-        except TypeError:
-            from .. import activations  # Keras writes its own functions as {"module": "builtins", "config": "relu"}
+        safe_mode: refuse bytecode, modules outside Ember/Keras and file paths (default True).
 
-            try:
-                return activations.get(inner)
-            except (ValueError, TypeError):
-                raise TypeError(
-                    f"deserialize_keras_object: could not locate function {inner!r}; register it with "
-                    f"@ember.utils.register_keras_serializable() or pass it in custom_objects"
-                ) from None
-    cls = _find(module, class_name, registered, custom_objects)
-    inner = deserialize_keras_object(inner, custom_objects) if isinstance(inner, dict) else inner
-    if not hasattr(cls, "from_config"):
-        raise TypeError(f"deserialize_keras_object: {class_name} ({cls!r}) has no from_config()")
-    return cls.from_config(inner)
+    Raises:
+        ember.saving.UnsafeDeserializationError: refused by safe_mode.
+        TypeError: an unknown class or function (``UnknownObjectError``, also an ember.errors.FileFormatError).
+    """
+    from ..saving.serialization import deserialize_keras_object as _deserialize
+
+    return _deserialize(config, custom_objects=custom_objects, safe_mode=safe_mode, **kwargs)

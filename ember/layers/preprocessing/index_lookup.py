@@ -234,6 +234,49 @@ class IndexLookup(Layer):
                 idf = numpy.concatenate([numpy.full(token_start, idf.mean()), idf])
             self._set_idf(idf)
 
+    # ---- assets (the vocabulary inside a .keras file) ------------------------------
+    def save_assets(self, dir_path) -> None:
+        """Write the adapted vocabulary to ``dir_path/vocabulary.txt`` (Keras's asset), one token a line.
+
+        A vocabulary given in the constructor is in the config instead (as Keras does). In ``"tf_idf"`` mode
+        the IDF weights go beside it in ``idf_weights.txt`` (Ember's own asset).
+        """
+        if self.input_vocabulary is not None or not self._tokens:
+            return
+        with open(os.path.join(dir_path, "vocabulary.txt"), "w", encoding="utf-8") as f:
+            f.write("\n".join(str(w) for w in self.get_vocabulary(include_special_tokens=True)))
+        if self.output_mode == "tf_idf" and self.idf_weights is not None:
+            numpy.savetxt(os.path.join(dir_path, "idf_weights.txt"), numpy.asarray(self.idf_weights), fmt="%.9g")
+
+    def load_assets(self, dir_path) -> None:
+        """Read the vocabulary that ``save_assets`` (or Keras) wrote into a ``.keras`` file's ``assets/``."""
+        if self.input_vocabulary is not None:
+            return
+        path = os.path.join(dir_path, "vocabulary.txt")
+        if not os.path.isfile(path):
+            return
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        while lines and lines[-1] == "":
+            lines.pop()
+        cls = type(self).__name__
+        try:
+            tokens = lines if self._is_string else [int(v) for v in lines]
+        except ValueError as err:
+            raise ValueError(
+                f"{cls} '{self.name}': vocabulary.txt holds a line that is not an integer ({err})"
+            ) from None
+        idf = None
+        if self.output_mode == "tf_idf":
+            idf_path = os.path.join(dir_path, "idf_weights.txt")
+            if not os.path.isfile(idf_path):
+                raise ValueError(
+                    f"{cls} '{self.name}': output_mode 'tf_idf' needs the IDF weights, which this file does not "
+                    "hold (Ember writes them to idf_weights.txt beside vocabulary.txt)"
+                )
+            idf = numpy.atleast_1d(numpy.loadtxt(idf_path, dtype=float))[: len(tokens)]  # without the padding
+        self.set_vocabulary(tokens, idf_weights=idf)
+
     def _set_idf(self, idf) -> None:
         if self.pad_to_max_tokens and self.max_tokens is not None and len(idf) < self.max_tokens:
             idf = numpy.concatenate([idf, numpy.zeros(self.max_tokens - len(idf))])

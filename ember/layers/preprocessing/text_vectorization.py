@@ -244,6 +244,14 @@ class TextVectorization(Layer):
         """Set the vocabulary (and IDF weights in ``"tf_idf"`` mode) directly."""
         self._lookup_layer.set_vocabulary(vocabulary, idf_weights=idf_weights)
 
+    def save_assets(self, dir_path) -> None:
+        """Write the adapted vocabulary into a ``.keras`` file's assets (see ``IndexLookup.save_assets``)."""
+        self._lookup_layer.save_assets(dir_path)
+
+    def load_assets(self, dir_path) -> None:
+        """Read the vocabulary from a ``.keras`` file's assets (see ``IndexLookup.load_assets``)."""
+        self._lookup_layer.load_assets(dir_path)
+
     def get_config(self) -> dict:
         lookup = self._lookup_layer
         config = super().get_config()
