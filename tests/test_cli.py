@@ -166,7 +166,7 @@ def test_serve_calls_ember_serving(tmp_path, monkeypatch, capsys):
     path = str(tmp_path / "m.keras")
     _ember_model(path)
     calls = []
-    monkeypatch.setattr(ember.serving, "serve", lambda p, host, port: calls.append((p, host, port)))
+    monkeypatch.setattr(ember.serving, "serve", lambda p, host, port, **limits: calls.append((p, host, port)))
     assert main(["serve", path, "--host", "127.0.0.1", "--port", "8123"]) == 0
     assert main(["serve", path]) == 0
     assert calls == [(path, "127.0.0.1", 8123), (path, "127.0.0.1", 8000)]

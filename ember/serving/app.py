@@ -14,20 +14,35 @@ Routes:
 
 Every refused request gets a 4xx answer ``{"error": "<what was expected, what
 came>"}``: 400 for a malformed or mismatched body, 404/405 for an unknown route
-or method, 413 for a body over ``max_body_bytes``.
+or method, 408 for a body not received within ``body_timeout_s``, 413 for a
+body over ``max_body_bytes`` or more than ``max_instances`` examples; a
+prediction request beyond ``max_concurrent`` in flight gets 503 with
+``Retry-After``. Bodies are parsed and converted off the event loop (a worker
+thread, reading large bodies example by example so ``/health`` keeps
+answering), at most two at a time. A client that disconnects mid-request is
+logged as one line on the ``ember.serving`` logger, without a traceback.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import math
 import os
 
 from .batcher import Batcher
 from .errors import RequestError
+from .limits import SERVE_DEFAULTS
 from .payload import parse_body, read_request, write_response
 from .signature import ModelSignature
 
-DEFAULT_MAX_BODY_BYTES = 16 * 1024 * 1024
+DEFAULT_MAX_BODY_BYTES = SERVE_DEFAULTS["max_body_bytes"]
+DEFAULT_MAX_INSTANCES = SERVE_DEFAULTS["max_instances"]
+DEFAULT_MAX_CONCURRENT = SERVE_DEFAULTS["max_concurrent"]
+DEFAULT_BODY_TIMEOUT_S = SERVE_DEFAULTS["body_timeout_s"]
+PARSE_THREADS = 2  # bodies parsed at once: JSON parsing holds the GIL, more threads only add memory
+
+logger = logging.getLogger("ember.serving")
 
 
 def _require_starlette():
@@ -62,12 +77,32 @@ def _flat_outputs(result) -> list:
     return [result]
 
 
+def _positive_int(name, value):
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"create_app: {name} must be a positive int, got {value!r}")
+    return value
+
+
+def _positive_seconds(name, value):
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0 or math.isinf(value):
+        raise ValueError(f"create_app: {name} must be a positive number of seconds, got {value!r}")
+    return float(value)
+
+
+def _client(request) -> str:
+    client = request.client
+    return f"{client.host}:{client.port}" if client else "a client"
+
+
 def create_app(
     model_or_path,
     max_batch_size=32,
     batch_timeout_ms=2.0,
     max_body_bytes=DEFAULT_MAX_BODY_BYTES,
     allow_nonfinite=False,
+    max_instances=DEFAULT_MAX_INSTANCES,
+    max_concurrent=DEFAULT_MAX_CONCURRENT,
+    body_timeout_s=DEFAULT_BODY_TIMEOUT_S,
 ):
     """An ASGI app serving ``model_or_path`` with TensorFlow Serving's JSON API.
 
@@ -82,26 +117,40 @@ def create_app(
         allow_nonfinite: accept ``NaN``/``Infinity`` in the inputs (refused with
             a 400 by default). Non-finite outputs are always written as
             ``NaN``/``Infinity``/``-Infinity``, as TensorFlow Serving does.
+        max_instances: the most examples one request may hold (413 above it;
+            a large body is refused as soon as its reader passes the limit).
+        max_concurrent: the most prediction requests in flight at once
+            (reading, parsing, waiting for or running the model); one more is
+            answered 503 with ``Retry-After: 1`` before its body is read.
+        body_timeout_s: the longest a request body may take to arrive (408
+            and the connection closed after it).
 
     Returns:
         A ``starlette.applications.Starlette`` app; run it with
-        ``uvicorn.run(app, host="127.0.0.1", port=8000)``. ``app.state`` holds
-        ``model``, ``signature`` (:class:`ModelSignature`) and ``batcher``.
+        ``uvicorn.run(app, host="127.0.0.1", port=8000)`` (or
+        :func:`ember.serving.serve`, which also sets header and keep-alive
+        timeouts). ``app.state`` holds ``model``, ``signature``
+        (:class:`ModelSignature`), ``batcher`` and ``limits``.
 
     Example:
         >>> app = create_app("mnist.keras", max_batch_size=64)
         >>> import uvicorn; uvicorn.run(app, host="127.0.0.1", port=8000)
     """
     _require_starlette()
+    import anyio
+    import anyio.to_thread
     from starlette.applications import Starlette
     from starlette.exceptions import HTTPException
+    from starlette.requests import ClientDisconnect
     from starlette.responses import JSONResponse, Response
     from starlette.routing import Route
 
+    _positive_int("max_body_bytes", max_body_bytes)
+    _positive_int("max_instances", max_instances)
+    _positive_int("max_concurrent", max_concurrent)
+    body_timeout_s = _positive_seconds("body_timeout_s", body_timeout_s)
     model = _load(model_or_path)
     signature = ModelSignature.from_model(model)
-    if not isinstance(max_body_bytes, int) or max_body_bytes < 1:
-        raise ValueError(f"create_app: max_body_bytes must be a positive int, got {max_body_bytes!r}")
 
     def run_model(arrays: list) -> list:
         x = arrays[0] if len(arrays) == 1 else list(arrays)
@@ -113,10 +162,15 @@ def create_app(
         "batch_timeout_ms": batch_timeout_ms,
         "max_body_bytes": max_body_bytes,
         "allow_nonfinite": allow_nonfinite,
+        "max_instances": max_instances,
+        "max_concurrent": max_concurrent,
+        "body_timeout_s": body_timeout_s,
     }
+    in_flight = [0]  # prediction requests being served now (touched on the event loop only)
+    parse_slots = []  # the CapacityLimiter, made inside the running loop
 
-    def error(status: int, message: str):
-        return JSONResponse({"error": message}, status_code=status)
+    def error(status: int, message: str, headers=None):
+        return JSONResponse({"error": message}, status_code=status, headers=headers)
 
     def check_name(request):
         name = request.path_params.get("model_name")
@@ -132,30 +186,77 @@ def create_app(
                 raise RequestError(400, f"Content-Length header is not an integer: {length!r}") from None
             if declared > max_body_bytes:
                 raise RequestError(
-                    413, f"request body of {declared} bytes is over this server's limit of {max_body_bytes}"
+                    413,
+                    f"request body of {declared} bytes is over this server's limit of {max_body_bytes} "
+                    "(max_body_bytes, `ember serve --max-request-bytes`)",
+                    {"Connection": "close"},
                 )
         body = bytearray()
-        async for chunk in request.stream():
-            body += chunk
-            if len(body) > max_body_bytes:
-                raise RequestError(413, f"request body is over this server's limit of {max_body_bytes} bytes")
+        try:
+            with anyio.fail_after(body_timeout_s):
+                async for chunk in request.stream():
+                    body += chunk
+                    if len(body) > max_body_bytes:
+                        raise RequestError(
+                            413,
+                            f"request body is over this server's limit of {max_body_bytes} bytes "
+                            "(max_body_bytes, `ember serve --max-request-bytes`)",
+                            {"Connection": "close"},
+                        )
+        except TimeoutError:
+            raise RequestError(
+                408,
+                f"request body not received within {body_timeout_s:g} s ({len(body)} bytes came); "
+                "`ember serve --body-timeout` sets the limit",
+                {"Connection": "close"},
+            ) from None
         return bytes(body)
+
+    def decode(body: bytes):
+        """Body -> model inputs, in a worker thread: JSON parsing, checks and conversion to arrays."""
+        payload = parse_body(body, max_instances=max_instances)
+        has_booleans = b"true" in body or b"false" in body
+        return read_request(
+            payload, signature, allow_nonfinite=allow_nonfinite, has_booleans=has_booleans, max_instances=max_instances
+        )
+
+    async def in_thread(fn, *args):
+        if not parse_slots:
+            parse_slots.append(anyio.CapacityLimiter(PARSE_THREADS))
+        return await anyio.to_thread.run_sync(fn, *args, limiter=parse_slots[0])
 
     async def predict(request):
         check_name(request)
-        body = await read_body(request)
-        payload = parse_body(body)
-        has_booleans = b"true" in body or b"false" in body
-        arrays, form = read_request(payload, signature, allow_nonfinite=allow_nonfinite, has_booleans=has_booleans)
+        if in_flight[0] >= max_concurrent:
+            raise RequestError(
+                503,
+                f"server busy: {in_flight[0]} prediction requests in flight, the limit is {max_concurrent} "
+                "(max_concurrent, `ember serve --max-concurrent`); retry shortly",
+                {"Retry-After": "1"},
+            )
+        in_flight[0] += 1
         try:
-            outputs = await batcher.predict(arrays)
-        except (ValueError, TypeError) as exc:  # the model refused inputs that passed the checks above
-            raise RequestError(400, f"model '{signature.name}' could not run on this input: {exc}") from None
-        return Response(write_response(outputs, signature, form), media_type="application/json")
+            body = await read_body(request)
+            arrays, form = await in_thread(decode, body)
+            del body
+            try:
+                outputs = await batcher.predict(arrays)
+            except (ValueError, TypeError) as exc:  # the model refused inputs that passed the checks above
+                raise RequestError(400, f"model '{signature.name}' could not run on this input: {exc}") from None
+            answer = await in_thread(write_response, outputs, signature, form)
+            return Response(answer, media_type="application/json")
+        finally:
+            in_flight[0] -= 1
 
     async def health(request):
         return JSONResponse(
-            {"status": "ok", "model": signature.name, "requests": batcher.requests, "predict_calls": batcher.calls}
+            {
+                "status": "ok",
+                "model": signature.name,
+                "requests": batcher.requests,
+                "predict_calls": batcher.calls,
+                "in_flight": in_flight[0],
+            }
         )
 
     async def metadata(request):
@@ -173,10 +274,16 @@ def create_app(
         )
 
     async def on_request_error(request, exc):
-        return error(exc.status, exc.message)
+        return error(exc.status, exc.message, exc.headers or None)
 
     async def on_http_error(request, exc):
         return error(exc.status_code, f"{exc.detail}: {request.method} {request.url.path}")
+
+    async def on_disconnect(request, exc):
+        # nobody is left to answer: one quiet line instead of uvicorn's traceback
+        logger.info("client %s disconnected during %s %s; request dropped", _client(request), request.method,
+                    request.url.path)  # fmt: skip
+        return Response(status_code=400)
 
     async def on_internal_error(request, exc):
         return error(500, f"internal error while serving model '{signature.name}': {type(exc).__name__}: {exc}")
@@ -196,10 +303,16 @@ def create_app(
     ]
     app = Starlette(
         routes=routes,
-        exception_handlers={RequestError: on_request_error, HTTPException: on_http_error, Exception: on_internal_error},
+        exception_handlers={
+            RequestError: on_request_error,
+            HTTPException: on_http_error,
+            ClientDisconnect: on_disconnect,
+            Exception: on_internal_error,
+        },
         lifespan=lifespan,
     )
     app.state.model = model
     app.state.signature = signature
     app.state.batcher = batcher
+    app.state.limits = limits
     return app

@@ -23,6 +23,7 @@ non-finite outputs are written as those same tokens, as TensorFlow Serving does.
 from __future__ import annotations
 
 import json
+import re
 
 import numpy as np  # host-side: request parsing and response encoding
 
@@ -175,11 +176,118 @@ def _check_shape(arr: np.ndarray, spec: TensorSpec, where: str) -> np.ndarray:
     return arr
 
 
-def parse_body(body: bytes):
+# Bodies up to this size are parsed by one json.loads call; larger ones example by example (loads_json).
+SMALL_BODY_BYTES = 1 << 20
+_WS = re.compile(r"[ \t\n\r]*")
+_DECODER = json.JSONDecoder()  # Python's reader: NaN/Infinity tokens are read (and checked later)
+
+
+class _TooManyItemsError(Exception):
+    def __init__(self, key, limit):
+        super().__init__(key, limit)
+        self.key, self.limit = key, limit
+
+
+def loads_json(text: str, max_items=None):
+    """``json.loads(text)``, read in pieces so a parse of a large body shares the interpreter.
+
+    ``json.loads`` is one C call that holds the GIL from start to end: in a worker thread it still
+    stops the event loop (``/health``) for the whole parse (0.5 s for 16 MiB). Here the top-level
+    object, the example lists under its keys (``"instances": [...]``, ``"inputs": [...]`` or
+    ``"inputs": {"a": [...]}``) and the object under ``"inputs"`` are walked in Python, and each example
+    is one ``raw_decode`` call, so other threads run between examples. The result equals ``json.loads``'s
+    (same errors, positions, duplicate-key and NaN rules).
+
+    Args:
+        text: the JSON document.
+        max_items: the most elements an example list may hold; reading stops at the first one over
+            (``_TooManyItemsError``), before the rest of the body is parsed.
+    """
+    value, end = _value(text, 0, 0, False, None, max_items)
+    end = _WS.match(text, end).end()
+    if end != len(text):
+        raise json.JSONDecodeError("Extra data", text, end)
+    return value
+
+
+def _value(s, i, depth, parent_is_object, key, max_items):
+    i = _WS.match(s, i).end()
+    c = s[i : i + 1]
+    if c == "[" and (depth < 2 or parent_is_object):
+        return _array(s, i, depth, parent_is_object, key, max_items)
+    if c == "{" and depth < 2:
+        return _object(s, i, depth, max_items)
+    try:
+        return _DECODER.raw_decode(s, i)
+    except StopIteration as e:  # raw_decode's own signal for "no value here"
+        raise json.JSONDecodeError("Expecting value", s, e.value) from None
+
+
+def _array(s, i, depth, parent_is_object, key, max_items):
+    out = []
+    i = _WS.match(s, i + 1).end()
+    if s[i : i + 1] == "]":
+        return out, i + 1
+    limit = max_items if parent_is_object else None
+    while True:
+        item, i = _value(s, i, depth + 1, False, None, max_items)
+        out.append(item)
+        if limit is not None and len(out) > limit:
+            raise _TooManyItemsError(key, limit)
+        i = _WS.match(s, i).end()
+        c = s[i : i + 1]
+        if c == ",":
+            i += 1
+        elif c == "]":
+            return out, i + 1
+        else:
+            raise json.JSONDecodeError("Expecting ',' delimiter", s, i)
+
+
+def _object(s, i, depth, max_items):
+    out = {}
+    i = _WS.match(s, i + 1).end()
+    if s[i : i + 1] == "}":
+        return out, i + 1
+    while True:
+        i = _WS.match(s, i).end()
+        if s[i : i + 1] != '"':
+            raise json.JSONDecodeError("Expecting property name enclosed in double quotes", s, i)
+        name, i = _DECODER.raw_decode(s, i)
+        i = _WS.match(s, i).end()
+        if s[i : i + 1] != ":":
+            raise json.JSONDecodeError("Expecting ':' delimiter", s, i)
+        out[name], i = _value(s, i + 1, depth + 1, True, name, max_items)
+        i = _WS.match(s, i).end()
+        c = s[i : i + 1]
+        if c == ",":
+            i += 1
+        elif c == "}":
+            return out, i + 1
+        else:
+            raise json.JSONDecodeError("Expecting ',' delimiter", s, i)
+
+
+def _too_many(count_text: str, limit: int, key) -> RequestError:
+    where = f'"{key}"' if key is not None else "the request"
+    return RequestError(
+        413,
+        f"{where} holds {count_text} examples; this server accepts at most {limit} per request "
+        "(max_instances, `ember serve --max-instances`); split the request",
+    )
+
+
+def parse_body(body: bytes, max_instances=None):
     """The request body as a JSON object.
 
+    Args:
+        body: the raw body.
+        max_instances: the most examples an example list may hold (None: no limit); a body over it
+            is refused while it is read, before the rest is parsed.
+
     Raises:
-        RequestError: 400 when it is not UTF-8, not JSON, or not an object.
+        RequestError: 400 when it is not UTF-8, not JSON (or JSON Python cannot read: nested too
+        deeply, an integer of more than 4300 digits), or not an object; 413 over ``max_instances``.
     """
     if not body:
         raise RequestError(400, 'request body is empty; expected JSON such as {"instances": [...]}')
@@ -188,13 +296,24 @@ def parse_body(body: bytes):
     except UnicodeDecodeError as exc:
         raise RequestError(400, f"request body is not UTF-8 text: {exc}") from None
     try:
-        payload = json.loads(text)
+        if len(body) <= SMALL_BODY_BYTES:
+            payload = json.loads(text)
+        else:
+            payload = loads_json(text, max_instances)
     except json.JSONDecodeError as exc:
         raise RequestError(
             400, f"request body is not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}"
         ) from None
     except RecursionError:
         raise RequestError(400, "request body is JSON nested too deeply to read") from None
+    except _TooManyItemsError as exc:
+        raise _too_many(f"more than {exc.limit}", exc.limit, exc.key) from None
+    except ValueError as exc:  # Python's int-size guard: "Exceeds the limit (4300 digits) ..."
+        raise RequestError(
+            400,
+            "request body holds a number Python will not read "
+            f"({str(exc).split(';')[0]}); expected numbers that fit the model's dtypes",
+        ) from None
     if not isinstance(payload, dict):
         raise RequestError(
             400,
@@ -204,7 +323,13 @@ def parse_body(body: bytes):
     return payload
 
 
-def read_request(payload: dict, signature: ModelSignature, allow_nonfinite: bool = False, has_booleans: bool = True):
+def read_request(
+    payload: dict,
+    signature: ModelSignature,
+    allow_nonfinite: bool = False,
+    has_booleans: bool = True,
+    max_instances=None,
+):
     """The model inputs a TensorFlow Serving request asks for.
 
     Args:
@@ -213,13 +338,14 @@ def read_request(payload: dict, signature: ModelSignature, allow_nonfinite: bool
         allow_nonfinite: accept NaN and infinities in the inputs.
         has_booleans: whether the body may hold ``true``/``false`` (when it
             cannot, the per-value check for booleans among numbers is skipped).
+        max_instances: the most examples one request may hold (None: no limit).
 
     Returns:
         ``(arrays, form)``: one array per model input (in the model's order, the
         examples first), and ``"instances"`` or ``"inputs"``, the form used.
 
     Raises:
-        RequestError: 400 with what was expected and what came.
+        RequestError: 400 with what was expected and what came; 413 over ``max_instances``.
     """
     keys = set(payload)
     unknown = sorted(keys - {ROW_KEY, COLUMN_KEY, "signature_name"})
@@ -247,6 +373,10 @@ def read_request(payload: dict, signature: ModelSignature, allow_nonfinite: bool
         columns = _columnar(payload[COLUMN_KEY], names)
         where = [COLUMN_KEY if len(names) == 1 else f"{COLUMN_KEY}['{n}']" for n in names]
         form = COLUMN_KEY
+    if max_instances is not None:
+        for col, w in zip(columns, where):
+            if isinstance(col, list) and len(col) > max_instances:
+                raise _too_many(str(len(col)), max_instances, w)
     arrays = [
         to_array(col, spec, w, allow_nonfinite, has_booleans) for col, spec, w in zip(columns, signature.inputs, where)
     ]

@@ -215,7 +215,10 @@ def _cmd_serve(args) -> int:
             f"`{sys.executable} -m pip install starlette uvicorn`"
         ) from err
     _require_file(args.model, "model file")
-    serve(args.model, host=args.host, port=args.port)
+    limits = {key: getattr(args, key) for _, key, _, _ in _SERVE_LIMITS if getattr(args, key) is not None}
+    if args.allow_nonfinite:
+        limits["allow_nonfinite"] = True
+    serve(args.model, host=args.host, port=args.port, **limits)
     return 0
 
 
@@ -230,6 +233,47 @@ def _add_custom_objects(p):
         help="a Python module (importable, or MODULE.py in the current folder) defining the model's custom "
         "layers, losses or functions; importing it runs it, so name only your own code; repeatable",
     )
+
+
+# ember serve's limits: (flag, serve() keyword, type, help); defaults from ember.serving.limits
+_SERVE_LIMITS = (
+    ("--batch-size", "max_batch_size", int, "most examples merged into one model call"),
+    ("--batch-timeout-ms", "batch_timeout_ms", float, "how long a request waits for others to join its batch"),
+    ("--max-request-bytes", "max_body_bytes", int, "largest request body; 413 above it"),
+    ("--max-instances", "max_instances", int, "most examples in one request; 413 above it"),
+    ("--max-concurrent", "max_concurrent", int, "most prediction requests in flight; 503 above it"),
+    ("--body-timeout", "body_timeout_s", float, "seconds a request body may take to arrive; 408 after"),
+    ("--header-timeout", "header_timeout_s", float, "seconds a request line and headers may take to arrive"),
+    ("--keep-alive-timeout", "keep_alive_timeout_s", float, "seconds an idle keep-alive connection stays open"),
+    ("--max-header-bytes", "max_header_bytes", int, "largest request line plus headers; 400 above it"),
+)
+
+
+def _positive(kind):
+    def parse(text):
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}") from None
+        if not 0 < value < float("inf"):
+            raise argparse.ArgumentTypeError(f"expected a positive {kind.__name__}, got {text!r}")
+        return value
+
+    return parse
+
+
+def _add_serve_limits(p) -> None:
+    """``ember serve``'s limit flags (docs/tools.md, "Limits and guarantees")."""
+    try:
+        from ember.serving.limits import SERVE_DEFAULTS
+    except ImportError:  # serve then says what is missing; its own defaults apply
+        SERVE_DEFAULTS = {}  # noqa: N806
+    for flag, key, kind, text in _SERVE_LIMITS:
+        metavar = "SECONDS" if key.endswith("_s") else ("MS" if key.endswith("_ms") else "N")
+        default = SERVE_DEFAULTS.get(key)
+        shown = f" (default {default})" if default is not None else ""
+        p.add_argument(flag, dest=key, metavar=metavar, type=_positive(kind), default=default, help=text + shown)
+    p.add_argument("--allow-nonfinite", action="store_true", help="accept NaN and Infinity in the inputs")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -282,6 +326,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", help="a .keras model file")
     p.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8000, help="TCP port (default 8000)")
+    _add_serve_limits(p)
     p.set_defaults(func=_cmd_serve)
     return parser
 
