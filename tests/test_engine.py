@@ -395,16 +395,3 @@ def test_inplace_arithmetic_updates_parameters_under_no_grad():
     t += ember.tensor([1.0, 1.0])
     t /= 2
     np.testing.assert_allclose(t.numpy(), [2.0, 3.5])
-
-
-def test_malloc_tuning_is_on_by_default_and_can_be_turned_off():
-    import subprocess
-
-    code = "import ember.backend.allocator as a; print(a._tuned)"
-    on = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.strip()
-    if not sys.platform.startswith("linux"):
-        pytest.skip("malloc tuning applies to glibc on Linux only")
-    assert on == "True"
-    env = {**__import__("os").environ, "EMBER_TUNE_MALLOC": "0"}
-    off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    assert off.stdout.strip() == "False"

@@ -262,3 +262,24 @@ def test_the_plans_retrace_rather_than_replay_a_stale_step(scenario):
         model.layers[0].activation = keras.activations.get("sigmoid")
     model.fit(x, y, batch_size=16, epochs=1, verbose=0, shuffle=False)
     assert function.traces > traced
+
+
+def test_import_leaves_malloc_alone_and_fit_tunes_it():
+    """``import ember`` changes nothing in the process; the first fit tunes glibc's malloc (unless told not to)."""
+    import os
+    import subprocess
+    import sys
+
+    if not sys.platform.startswith("linux"):
+        pytest.skip("malloc tuning applies to glibc on Linux only")
+    code = (
+        "import numpy, ember, ember.backend.allocator as a; print(a._tuned); import ember as k;"
+        "m = k.Sequential([k.Input((2,)), k.layers.Dense(1)]); m.compile('sgd', 'mse');"
+        "m.fit(numpy.ones((4, 2), 'float32'), numpy.ones((4, 1), 'float32'), verbose=0); print(a._tuned)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "EMBER_TUNE_MALLOC"}
+    on = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert on.stdout.split() == ["None", "True"]
+    env["EMBER_TUNE_MALLOC"] = "0"
+    off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert off.stdout.split() == ["None", "False"]

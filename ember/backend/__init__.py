@@ -13,8 +13,6 @@ from .keras_api import (
     set_image_data_format,
 )
 
-tune_malloc()
-
 __all__ = [
     "CPU",
     "Device",

@@ -6,8 +6,12 @@ gradients, im2col buffers). glibc's malloc serves blocks above a threshold
 pays page faults to zero fresh memory; trimming the heap top does the same for
 smaller blocks. Raising both thresholds lets freed buffers be reused, as
 PyTorch's caching allocator does; on the seed MLP it roughly doubles
-training throughput on the CPU. Only glibc is touched; set
-``EMBER_TUNE_MALLOC=0`` to leave malloc alone.
+training throughput on the CPU. Only glibc is touched.
+
+``import ember`` leaves malloc alone: the first ``fit`` or ``predict`` call
+tunes it (the process then keeps the thresholds: glibc has no way back to
+its adaptive default). Call :func:`tune_malloc` to tune it earlier; set
+``EMBER_TUNE_MALLOC=0`` to never touch it.
 """
 
 from __future__ import annotations

@@ -14,6 +14,7 @@ import weakref
 
 import numpy
 
+from ..backend.allocator import tune_malloc
 from ..data.unpack import unpack_x_y_sample_weight
 from ..engine.grad_mode import no_grad
 from ..engine.tensor import Tensor
@@ -241,6 +242,7 @@ class Trainer:
         if kwargs:
             raise TypeError(f"fit() got unexpected keyword arguments {sorted(kwargs)}")
         self._assert_compiled("fit")
+        tune_malloc()  # the training loop's allocations reuse freed buffers (a no-op after the first call)
         from ..callbacks import CallbackList
 
         val = None
@@ -362,6 +364,7 @@ class Trainer:
 
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x`` as NumPy arrays (a list or dict for several outputs)."""
+        tune_malloc()
         from ..callbacks import CallbackList
 
         data = make_batches(x, None, None, batch_size, False, steps)
