@@ -288,3 +288,324 @@ def test_unbuilt_model_is_refused(tmp_path):
     cb.set_model(model)
     with pytest.raises(ValueError, match="must be built"):
         cb.on_train_begin()
+
+
+# --------------------------------------------------------------------------------------
+# Exact resume: mid-epoch backups, shuffle and dropout, kills between and during writes
+# --------------------------------------------------------------------------------------
+
+RESUME_EPOCHS = 8  # 48 samples in batches of 8: 6 batches an epoch, 48 optimizer steps in all
+
+
+class StopError(RuntimeError):
+    """Stands for the process dying: raised before a batch runs, so the batches before it were backed up."""
+
+
+class StopBefore(ecb.Callback):
+    """Raises ``StopError`` before batch ``step`` of epoch ``epoch``; counts the (epoch, step) pairs that ran."""
+
+    def __init__(self, at=None, ran=None):
+        super().__init__()
+        self.at, self.ran, self.epoch = at, ran if ran is not None else [], None
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch
+
+    def on_train_batch_begin(self, batch, logs=None):
+        if (self.epoch, batch) == self.at:
+            raise StopError(f"stopped before batch {batch} of epoch {self.epoch}")
+        self.ran.append((self.epoch, batch))
+
+
+def _dropout_model(jit_compile="auto", optimizer="adam"):
+    """Shuffled data and two Dropouts (one on the process-wide generator, one with its own seed)."""
+    ember.utils.set_random_seed(0)  # as a training script does at every start
+    model = ember.Sequential(
+        [
+            ember.Input((6,)),
+            el.Dense(16, activation="tanh"),
+            el.Dropout(0.3),
+            el.Dense(8),
+            el.Dropout(0.2, seed=5),
+            el.Dense(2),
+        ]
+    )
+    rng = np.random.default_rng(1)
+    model.set_weights([rng.normal(scale=0.3, size=w.shape).astype("float32") for w in model.get_weights()])
+    opt = ember.optimizers.Adam(0.01) if optimizer == "adam" else ember.optimizers.SGD(0.05, momentum=0.9)
+    model.compile(optimizer=opt, loss="mse", metrics=["mae"], jit_compile=jit_compile)
+    return model
+
+
+def _fit_kwargs(**extra):
+    x, y = _data()
+    return dict(x=x, y=y, epochs=RESUME_EPOCHS, batch_size=8, verbose=0, **extra)
+
+
+def _reference(make_model):
+    model = make_model()
+    history = model.fit(**_fit_kwargs(shuffle=True))
+    return model, history
+
+
+def _run_with_kills(make_model, backup_dir, stops, save_freq=1, shuffle=True, disturb=True):
+    """One fit per entry of ``stops`` (each stopped there), then one that finishes; all with BackupAndRestore."""
+    ran = []
+    for i, at in enumerate(stops):
+        model = make_model()
+        if disturb and i:
+            ember.random.seed(1000 + i)  # a resumed run must not depend on the generator's state at its start
+        with pytest.raises(StopError):
+            model.fit(
+                **_fit_kwargs(shuffle=shuffle),
+                callbacks=[ecb.BackupAndRestore(backup_dir, save_freq=save_freq), StopBefore(at, ran)],
+            )
+    model = make_model()
+    if disturb:
+        ember.random.seed(999)
+    history = model.fit(
+        **_fit_kwargs(shuffle=shuffle),
+        callbacks=[ecb.BackupAndRestore(backup_dir, save_freq=save_freq), StopBefore(None, ran)],
+    )
+    return model, history, ran
+
+
+def _assert_same_training(model, reference):
+    for got, want in zip(model.get_weights(), reference.get_weights()):
+        np.testing.assert_array_equal(got, want)
+    for got, want in zip(model.optimizer.variables, reference.optimizer.variables):
+        np.testing.assert_array_equal(np.asarray(got.numpy()), np.asarray(want.numpy()))
+
+
+@pytest.mark.parametrize("jit_compile", ["auto", False])
+def test_mid_epoch_resume_with_shuffle_and_dropout_is_bit_for_bit(tmp_path, jit_compile):
+    make = lambda: _dropout_model(jit_compile)  # noqa: E731
+    reference, full = _reference(make)
+    model, history, ran = _run_with_kills(make, str(tmp_path / "b"), stops=[(2, 3)])
+    _assert_same_training(model, reference)
+    assert int(np.asarray(model.optimizer.iterations)) == RESUME_EPOCHS * 6 == 48
+    assert history.epoch == list(range(2, RESUME_EPOCHS))
+    for key, values in full.history.items():  # the resumed epoch's running loss and metrics carried over too
+        assert history.history[key] == values[2:], key
+
+
+def test_save_freq_in_batches_skips_the_batches_already_done(tmp_path):
+    """The issue's case: with save_freq=4 a stop mid-epoch once restarted the epoch (51 steps instead of 48)."""
+    make = lambda: _dropout_model(False, optimizer="sgd")  # noqa: E731
+    reference, _ = _reference(make)
+    model, _, ran = _run_with_kills(make, str(tmp_path / "b"), stops=[(3, 5)], save_freq=4)
+    # saves after 4, 8, ..., 20 batches: the stop before batch 5 of epoch 3 (batch 23 overall) loses batches
+    # 20..22, which run again; nothing else runs twice
+    assert len(ran) == 48 + 3
+    assert sorted(set(ran)) == [(e, b) for e in range(RESUME_EPOCHS) for b in range(6)]
+    assert int(np.asarray(model.optimizer.iterations)) == 48
+    _assert_same_training(model, reference)
+
+
+def test_rng_state_is_restored(tmp_path):
+    """The shuffle order and both dropout generators come back: 0 difference (it was 2.9e-3)."""
+    make = lambda: _dropout_model(False)  # noqa: E731
+    reference, _ = _reference(make)
+    for disturb in (False, True):
+        model, _, _ = _run_with_kills(make, str(tmp_path / f"b{disturb}"), stops=[(1, 2), (4, 0)], disturb=disturb)
+        _assert_same_training(model, reference)
+
+
+def test_repeated_stops_never_apply_a_batch_twice(tmp_path):
+    """Stops at many points, one after the other (batch 0 included): every batch of every epoch runs once."""
+    make = lambda: _dropout_model("auto")  # noqa: E731
+    reference, full = _reference(make)
+    stops = [(0, 1), (0, 2), (1, 0), (1, 5), (2, 0), (2, 1), (6, 3)]
+    model, history, ran = _run_with_kills(make, str(tmp_path / "b"), stops=stops)
+    assert sorted(ran) == [(e, b) for e in range(RESUME_EPOCHS) for b in range(6)]
+    _assert_same_training(model, reference)
+    assert history.history["loss"] == full.history["loss"][6:]
+
+
+def test_kill_between_the_backup_and_the_keras_metadata_file(tmp_path, monkeypatch):
+    """The state lives in the one weights file; a kill before Keras's metadata file is written costs nothing."""
+    from ember.callbacks import backup_and_restore
+
+    make = lambda: _dropout_model(False)  # noqa: E731
+    reference, full = _reference(make)
+    backup_dir = str(tmp_path / "b")
+    real_atomic_open = backup_and_restore.atomic_open
+    saves = []
+
+    def dying_atomic_open(path, mode="wb"):
+        saves.append(path)
+        if len(saves) == 3:  # the metadata of the third backup (end of epoch 2) is never written
+            raise StopError("killed between the weights file and training_metadata.json")
+        return real_atomic_open(path, mode)
+
+    monkeypatch.setattr(backup_and_restore, "atomic_open", dying_atomic_open)
+    model = make()
+    with pytest.raises(StopError):
+        model.fit(**_fit_kwargs(shuffle=True), callbacks=[ecb.BackupAndRestore(backup_dir)])
+    monkeypatch.setattr(backup_and_restore, "atomic_open", real_atomic_open)
+    with open(os.path.join(backup_dir, "training_metadata.json")) as f:
+        assert json.load(f)["epoch"] == 2  # stale: Keras would train epoch 3 again; Ember reads the weights file
+    model = make()
+    history = model.fit(**_fit_kwargs(shuffle=True), callbacks=[ecb.BackupAndRestore(backup_dir)])
+    assert history.epoch == list(range(3, RESUME_EPOCHS))  # no extra epoch
+    _assert_same_training(model, reference)
+    assert [n for n in os.listdir(tmp_path) if n.endswith(".tmp")] == []
+
+
+def test_backup_is_one_file_with_the_state_and_keras_reads_it(tmp_path):
+    backup_dir = str(tmp_path / "b")
+    model = _dropout_model(False)
+    with pytest.raises(StopError):
+        model.fit(
+            **_fit_kwargs(shuffle=True), callbacks=[ecb.BackupAndRestore(backup_dir, save_freq=2), StopBefore((1, 4))]
+        )
+    assert sorted(os.listdir(backup_dir)) == ["latest.weights.h5", "training_metadata.json"]
+    state = ember.callbacks.training_state.read_state(os.path.join(backup_dir, "latest.weights.h5"))
+    assert (state["epoch"], state["batches_done"]) == (1, 4)
+    assert state["order_state"]["bit_generator"] == "PCG64"
+    assert set(state["rng"]["layers"]) == {"layers/dropout_1/_generator"}
+    with open(os.path.join(backup_dir, "training_metadata.json")) as f:
+        assert json.load(f) == {"epoch": 1, "batch": 3}  # Keras's fields: the epoch and the last batch seen
+    kmodel = keras.Sequential(
+        [
+            keras.Input((6,)),
+            keras.layers.Dense(16, activation="tanh"),
+            keras.layers.Dropout(0.3),
+            keras.layers.Dense(8),
+            keras.layers.Dropout(0.2),
+            keras.layers.Dense(2),
+        ]
+    )
+    kmodel.compile(optimizer=keras.optimizers.Adam(0.01), loss="mse")
+    kmodel.optimizer.build(kmodel.trainable_variables)
+    kmodel.load_weights(os.path.join(backup_dir, "latest.weights.h5"))
+    for got, want in zip(kmodel.get_weights(), model.get_weights()):
+        np.testing.assert_array_equal(np.asarray(got), want)
+    assert int(np.asarray(kmodel.optimizer.iterations)) == 6 + 4
+
+
+def test_a_keras_backup_resumes_at_its_epoch(tmp_path):
+    """A backup without Ember's state (as Keras writes it) restarts the epoch its metadata names, as Keras does."""
+    x, y = _data()
+    backup_dir = str(tmp_path / "b")
+    model = _ember_model()
+    model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    os.makedirs(backup_dir)
+    kmodel = _keras_model()
+    kmodel.set_weights(model.get_weights())
+    kmodel.save_weights(os.path.join(backup_dir, "latest.weights.h5"))
+    with open(os.path.join(backup_dir, "training_metadata.json"), "w") as f:
+        json.dump({"epoch": 2, "batch": 0}, f)
+    fresh = _ember_model()
+    history = fresh.fit(
+        x, y, epochs=3, batch_size=8, shuffle=False, verbose=0, callbacks=[ecb.BackupAndRestore(backup_dir)]
+    )
+    assert history.epoch == [2]
+
+
+def test_generator_state_round_trips_through_json():
+    gen = ember.random.Generator(3)
+    ember.random.uniform((5,), seed=gen)
+    state = json.loads(json.dumps(gen.get_state()))
+    want = ember.random.uniform((7,), seed=gen).numpy()
+    other = ember.random.Generator(None)
+    other.set_state(state)
+    np.testing.assert_array_equal(ember.random.uniform((7,), seed=other).numpy(), want)
+    ember.random.seed(11)
+    ember.random.normal((3,))
+    saved = ember.random.get_state()
+    want = ember.random.normal((4,)).numpy()
+    ember.random.seed(12)
+    ember.random.set_state(saved)
+    np.testing.assert_array_equal(ember.random.normal((4,)).numpy(), want)
+    with pytest.raises(ValueError, match="get_state"):
+        other.set_state({"seed": 1})
+    with pytest.raises(ValueError, match="bit generator"):
+        other.set_state({"initial_seed": None, "streams": {"cpu": {"bit_generator": "NoSuch"}}})
+
+
+def test_resuming_with_other_data_is_refused(tmp_path):
+    backup_dir = str(tmp_path / "b")
+    model = _dropout_model(False)
+    with pytest.raises(StopError):
+        model.fit(
+            **_fit_kwargs(shuffle=True), callbacks=[ecb.BackupAndRestore(backup_dir, save_freq=1), StopBefore((0, 5))]
+        )
+    x, y = _data()
+    model = _dropout_model(False)
+    with pytest.raises(ValueError, match="batches per epoch"):
+        model.fit(x[:16], y[:16], epochs=2, batch_size=8, verbose=0, callbacks=[ecb.BackupAndRestore(backup_dir)])
+
+
+# --------------------------------------------------------------------------------------
+# ModelCheckpoint files hold the state; the save -> load -> fit recipe of docs/saving.md
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("filename", ["ckpt.weights.h5", "ckpt.keras"])
+def test_model_checkpoint_file_continues_the_run_exactly(tmp_path, filename):
+    make = lambda: _dropout_model(False)  # noqa: E731
+    reference, full = _reference(make)
+    path = str(tmp_path / filename)
+    model = make()
+    with pytest.raises(StopError):
+        model.fit(
+            **_fit_kwargs(shuffle=True),
+            callbacks=[
+                ecb.ModelCheckpoint(path, save_weights_only=filename.endswith(".weights.h5")),
+                StopBefore((3, 2)),
+            ],
+        )
+    model = make()
+    ember.random.seed(99)
+    state = ember.callbacks.restore_training_state(model, path)
+    assert (state["epoch"], state["batches_done"]) == (3, 0)
+    history = model.fit(**_fit_kwargs(shuffle=True, initial_epoch=state["epoch"]))
+    _assert_same_training(model, reference)
+    assert history.history["loss"] == full.history["loss"][3:]
+
+
+def test_model_checkpoint_keras_file_with_state_loads_in_keras_and_ember(tmp_path):
+    path = str(tmp_path / "m.keras")
+    model = _ember_model()
+    x, y = _data()
+    model.fit(x, y, epochs=1, batch_size=8, verbose=0, callbacks=[ecb.ModelCheckpoint(path, save_freq=3)])
+    import zipfile
+
+    with zipfile.ZipFile(path) as zf:
+        assert "ember_training_state.json" in zf.namelist()
+        state = json.loads(zf.read("ember_training_state.json"))
+    assert (state["epoch"], state["batches_done"]) == (0, 6)
+    np.testing.assert_array_equal(ember.models.load_model(path).predict(x, verbose=0), model.predict(x, verbose=0))
+    kmodel = keras.models.load_model(path)
+    np.testing.assert_allclose(
+        np.asarray(kmodel.predict(x, verbose=0)), model.predict(x, verbose=0), rtol=1e-5, atol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "optimizer",
+    [
+        lambda: "adam",
+        lambda: ember.optimizers.SGD(0.05, momentum=0.9, nesterov=True),
+        lambda: ember.optimizers.RMSprop(0.01, momentum=0.5, centered=True),
+        lambda: ember.optimizers.AdamW(ember.optimizers.schedules.ExponentialDecay(0.01, 3, 0.9)),
+    ],
+    ids=["adam", "sgd", "rmsprop", "adamw-schedule"],
+)
+@pytest.mark.parametrize("jit_compile", ["auto", False])
+def test_save_load_fit_recipe_is_bit_for_bit(tmp_path, optimizer, jit_compile):
+    """docs/saving.md: fit, save_model, load_model, fit again gives the uninterrupted run's weights exactly."""
+    from ember import saving
+
+    x, y = _data()
+    model = ember.Sequential([ember.Input((6,)), el.Dense(8, activation="relu"), el.Dense(2)])
+    model.set_weights(_initial_weights())
+    model.compile(optimizer=optimizer(), loss="mse", jit_compile=jit_compile)
+    model.fit(x, y, epochs=1, batch_size=8, shuffle=False, verbose=0)
+    saving.save_model(model, str(tmp_path / "ckpt.keras"))
+    loaded = saving.load_model(str(tmp_path / "ckpt.keras"))
+    loaded.jit_compile = jit_compile
+    model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    loaded.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)
+    _assert_same_training(loaded, model)

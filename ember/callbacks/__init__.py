@@ -15,6 +15,7 @@ from .progbar_logger import ProgbarLogger
 from .reduce_lr_on_plateau import ReduceLROnPlateau
 from .tensorboard import TensorBoard
 from .terminate_on_nan import TerminateOnNaN
+from .training_state import restore_training_state
 
 __all__ = [
     "BackupAndRestore",
@@ -32,4 +33,5 @@ __all__ = [
     "ReduceLROnPlateau",
     "TensorBoard",
     "TerminateOnNaN",
+    "restore_training_state",
 ]

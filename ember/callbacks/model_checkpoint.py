@@ -6,6 +6,7 @@ import inspect
 import os
 import warnings
 
+from . import training_state
 from .monitor_callback import MonitorCallback
 from .progbar import _write
 
@@ -18,6 +19,15 @@ def _accepts_overwrite(method) -> bool:
     return any(p.name == "overwrite" or p.kind is inspect.Parameter.VAR_KEYWORD for p in params)
 
 
+def _writes_training_state(model, method_name, filepath) -> bool:
+    """Whether the checkpoint is Ember's own file with the training state in it (not an overridden ``save``)."""
+    from ..models.model import Model
+
+    if not isinstance(model, Model) or getattr(type(model), method_name) is not getattr(Model, method_name):
+        return False
+    return filepath.endswith(".weights.h5" if method_name == "save_weights" else ".keras")
+
+
 class ModelCheckpoint(MonitorCallback):
     """Saves the model or its weights at the end of every epoch, or every ``save_freq`` batches.
 
@@ -25,6 +35,15 @@ class ModelCheckpoint(MonitorCallback):
     logs: ``"ckpt/model-{epoch:02d}-{val_loss:.2f}.keras"`` gives
     ``ckpt/model-03-0.41.keras``; when saving by batch, ``{batch}`` is also
     available. Missing folders are created.
+
+    Each file is written atomically (a temporary file, then ``os.replace``)
+    and, for Ember's own formats, holds the training state along with the
+    weights and the optimizer's state: the epoch and batch reached, the
+    shuffle order and the random generators' states (a JSON attribute of a
+    ``.weights.h5`` file, an ``ember_training_state.json`` member of a
+    ``.keras`` file; Keras ignores both). ``ember.callbacks.restore_training_state``
+    reads it back; a ``.weights.h5`` checkpoint is also a valid
+    ``BackupAndRestore`` backup (copy it to ``backup_dir/latest.weights.h5``).
 
     Args:
         filepath: where to save; ends in ``.keras`` (or ``.h5``) for a whole
@@ -147,7 +166,17 @@ class ModelCheckpoint(MonitorCallback):
         dirname = os.path.dirname(filepath)
         if dirname:
             os.makedirs(dirname, exist_ok=True)
-        if _accepts_overwrite(method):
+        if _writes_training_state(self.model, name, filepath):
+            # one atomic file: weights, optimizer state, and where training stands (epoch, batch, shuffle, RNG)
+            if batch is None:  # at the epoch's end: a run continuing from here starts the next epoch
+                state = training_state.capture(self.model, epoch + 1, 0)
+            else:
+                state = training_state.capture(self.model, epoch, batch + 1)
+            if self.save_weights_only:
+                training_state.write_checkpoint(self.model, filepath, state)
+            else:
+                training_state.write_keras_checkpoint(self.model, filepath, state)
+        elif _accepts_overwrite(method):
             method(filepath, overwrite=True)
         else:
             method(filepath)
