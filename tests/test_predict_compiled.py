@@ -207,7 +207,8 @@ def test_one_batch_of_identical_rows_stays_eager_but_correct():
         assert _plans(model) == []  # the same data each time proves nothing: traced, not replayed
 
 
-def test_data_dependent_constant_falls_back_to_eager():
+def test_data_dependent_constant_falls_back_to_eager(monkeypatch):
+    monkeypatch.setenv("EMBER_VERBOSE", "1")  # the fallback is said only when asked for
     model = keras.Sequential([keras.Input((3,)), layers.Lambda(lambda t: t * float(t.numpy().max())), layers.Dense(2)])
     x = numpy.random.RandomState(9).rand(30, 3).astype("float32")
     with pytest.warns(RuntimeWarning, match="compiled predict step"):
@@ -216,7 +217,9 @@ def test_data_dependent_constant_falls_back_to_eager():
     _assert_same(model.predict(x, batch_size=8, verbose=0), out)
 
 
-def test_random_draw_in_inference_falls_back_to_eager():
+def test_random_draw_in_inference_falls_back_to_eager(monkeypatch):
+    monkeypatch.setenv("EMBER_VERBOSE", "1")  # the fallback is said only when asked for
+
     class Noisy(layers.Layer):
         def call(self, x):
             return x + keras.random.normal(tuple(x.shape), seed=1)
@@ -367,6 +370,7 @@ def test_signatures_are_capped(monkeypatch):
     from ember.compile import predict_function
 
     monkeypatch.setattr(predict_function, "_MAX_SIGNATURES", 2)
+    monkeypatch.setenv("EMBER_VERBOSE", "1")  # the fallback is said only when asked for
     model = _mlp()
     x = numpy.random.RandomState(21).rand(30, 6).astype("float32")
     batches = [x[:5], x[5:10], x[10:14], x[14:17], x[17:19]]  # shapes 5, 5, 4, 3, 2
@@ -404,3 +408,17 @@ def test_replaced_layer_state_is_traced_again():
     out = model.predict(x, batch_size=8, verbose=0)
     assert out.min() < 0  # tanh, not relu
     _assert_same(out, _eager_predict(model, x, 8))
+
+
+def test_eager_fallback_is_silent_unless_asked(monkeypatch, caplog):
+    """Keras prints nothing when a step cannot be compiled: no warning by default, an INFO record for a logger."""
+    import logging
+
+    monkeypatch.delenv("EMBER_VERBOSE", raising=False)
+    model = keras.Sequential([keras.Input((3,)), layers.Lambda(lambda t: t * float(t.numpy().max())), layers.Dense(2)])
+    x = numpy.random.RandomState(9).rand(30, 3).astype("float32")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with caplog.at_level(logging.INFO, logger="ember.compile"):
+            model.predict(x, batch_size=8, verbose=0)
+    assert any("run eagerly" in r.getMessage() for r in caplog.records)
