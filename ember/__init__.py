@@ -31,6 +31,7 @@ _SUBPACKAGES = {
     "losses",
     "metrics",
     "models",
+    "onnx",
     "optimizers",
     "preprocessing",
     "regularizers",
