@@ -3,6 +3,7 @@
 from .api import load_model, load_weights, save_model, save_weights
 from .atomic import atomic_open, atomic_path
 from .json_model import model_from_json, to_json
+from .limits import LoadLimits
 from .model_config import model_from_config
 from .parameters import load_parameters, save_parameters
 from .registry import (
@@ -19,6 +20,7 @@ from .weights_h5 import WeightsMismatchError
 
 __all__ = [
     "CustomObjectScope",
+    "LoadLimits",
     "UnsafeDeserializationError",
     "WeightsMismatchError",
     "atomic_open",

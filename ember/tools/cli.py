@@ -331,6 +331,11 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(err) -> str:
+    """The error's message on one line (a weights-mismatch report lists one mismatch a line)."""
+    return "; ".join(line.strip() for line in str(err).splitlines() if line.strip())
+
+
 def main(argv=None) -> int:
     """Run the ``ember`` command with ``argv`` (default: ``sys.argv[1:]``); return its exit status."""
     parser = build_parser()
@@ -338,10 +343,10 @@ def main(argv=None) -> int:
     try:
         return int(args.func(args) or 0)
     except CommandError as err:
-        print(f"ember {args.command}: {err}", file=sys.stderr)
+        print(f"ember {args.command}: {_one_line(err)}", file=sys.stderr)
         return 1
-    except (OSError, ValueError, ImportError) as err:
-        print(f"ember {args.command}: {type(err).__name__}: {err}", file=sys.stderr)
+    except (OSError, ValueError, ImportError) as err:  # Ember errors (ember.errors) are ValueErrors
+        print(f"ember {args.command}: {type(err).__name__}: {_one_line(err)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
