@@ -430,19 +430,47 @@ def _columnar(inputs, names: list) -> list:
     return [inputs]
 
 
+_ROWS_PER_PIECE = 1024  # rows encoded by one json.dumps call (it holds the GIL while it runs)
+
+
+def _encode(value) -> str:
+    return json.dumps(value, allow_nan=True, separators=(",", ":"))
+
+
+def _array_text(array: np.ndarray) -> str:
+    """``_encode(array.tolist())``, built a piece of rows at a time so other threads run in between."""
+    if array.ndim == 0 or len(array) <= _ROWS_PER_PIECE:
+        return _encode(array.tolist())
+    pieces = (_encode(array[i : i + _ROWS_PER_PIECE].tolist())[1:-1] for i in range(0, len(array), _ROWS_PER_PIECE))
+    return "[" + ",".join(pieces) + "]"
+
+
+def _named_rows_text(outputs: list, names: list) -> str:
+    """The row form with several outputs: ``[{"<name>": value, ...}, ...]``, built a piece at a time."""
+    n = len(outputs[0])
+    pieces = []
+    for i in range(0, n, _ROWS_PER_PIECE):
+        lists = [o[i : i + _ROWS_PER_PIECE].tolist() for o in outputs]
+        pieces.append(_encode([dict(zip(names, row)) for row in zip(*lists)])[1:-1])
+    return "[" + ",".join(p for p in pieces if p) + "]"
+
+
 def write_response(outputs: list, signature: ModelSignature, form: str) -> bytes:
-    """The JSON answer to a request of ``form`` (see the module docstring), encoded as UTF-8."""
+    """The JSON answer to a request of ``form`` (see the module docstring), encoded as UTF-8.
+
+    Equal to ``json.dumps(answer, allow_nan=True, separators=(",", ":"))``; large outputs are encoded
+    in pieces of rows (run it in a worker thread: the event loop keeps answering between pieces).
+    """
     names = [spec.name for spec in signature.outputs] or [f"output_{i}" for i in range(len(outputs))]
     if len(names) != len(outputs):
         names = [f"output_{i}" for i in range(len(outputs))]
     if form == ROW_KEY:
-        if len(outputs) == 1:
-            answer = {"predictions": outputs[0].tolist()}
-        else:
-            lists = [o.tolist() for o in outputs]
-            answer = {"predictions": [dict(zip(names, row)) for row in zip(*lists)]}
-    elif len(outputs) == 1:
-        answer = {"outputs": outputs[0].tolist()}
+        key = "predictions"
+        text = _array_text(outputs[0]) if len(outputs) == 1 else _named_rows_text(outputs, names)
     else:
-        answer = {"outputs": {n: o.tolist() for n, o in zip(names, outputs)}}
-    return json.dumps(answer, allow_nan=True, separators=(",", ":")).encode("utf-8")
+        key = "outputs"
+        if len(outputs) == 1:
+            text = _array_text(outputs[0])
+        else:
+            text = "{" + ",".join(f"{_encode(n)}:{_array_text(o)}" for n, o in zip(names, outputs)) + "}"
+    return ("{" + _encode(key) + ":" + text + "}").encode("utf-8")
