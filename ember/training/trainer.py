@@ -547,6 +547,9 @@ def _as_list(logs, names):
 
 
 def _class_weights_to_sample_weight(y, class_weight, sample_weight):
+    if isinstance(y, (list, tuple, dict)) and len(y) > 1 and not numpy.isscalar(next(iter(y))):
+        # as Keras 3: class weights are per class of one target (several targets made a ragged array here)
+        raise ValueError("`class_weight` is only supported for Models with a single output.")
     y = numpy.asarray(y.numpy() if isinstance(y, Tensor) else y)
     labels = y.argmax(axis=-1) if y.ndim > 1 and y.shape[-1] > 1 else y.reshape(len(y), -1)[:, 0].astype(int)
     missing = set(numpy.unique(labels).tolist()) - set(class_weight)
