@@ -73,6 +73,33 @@ CASES = [
         (5, 3),
         lambda ly: [ly.EinsumDense("abc,cde->abde", (None, 2, 4), bias_axes="de"), ly.Identity(), ly.Flatten()],
     ),
+    _case(
+        ["Conv3D", "GroupNormalization", "MaxPooling3D", "Conv3DTranspose", "GlobalAveragePooling3D"],
+        (4, 4, 4, 2),
+        lambda ly: [
+            ly.Conv3D(4, 2, padding="same"),
+            ly.GroupNormalization(2),
+            ly.MaxPooling3D(2),
+            ly.Conv3DTranspose(2, 2, strides=2),
+            ly.GlobalAveragePooling3D(),
+        ],
+    ),
+    _case(
+        ["ZeroPadding3D", "Cropping3D", "UpSampling3D", "AveragePooling3D", "GlobalMaxPooling3D"],
+        (3, 4, 4, 2),
+        lambda ly: [
+            ly.ZeroPadding3D(1),
+            ly.Cropping3D((1, 0, 1)),
+            ly.UpSampling3D(2),
+            ly.AveragePooling3D(2),
+            ly.GlobalMaxPooling3D(),
+        ],
+    ),
+    _case(
+        ["Conv1DTranspose", "UnitNormalization", "RMSNormalization"],
+        (5, 3),
+        lambda ly: [ly.Conv1DTranspose(4, 3, strides=2), ly.UnitNormalization(), ly.RMSNormalization()],
+    ),
 ]
 
 
