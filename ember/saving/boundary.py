@@ -21,6 +21,17 @@ from ..errors import EmberError, FileFormatError, ResourceLimitError
 _PASS = (FileNotFoundError, IsADirectoryError, PermissionError, KeyboardInterrupt)
 
 
+def ember_cause(err):
+    """The first Ember error in ``err``'s chain of causes (a layer may re-raise ours as its own ValueError)."""
+    seen = set()
+    while err is not None and id(err) not in seen:
+        if isinstance(err, EmberError):
+            return err
+        seen.add(id(err))
+        err = err.__cause__ or err.__context__
+    return None
+
+
 @contextlib.contextmanager
 def boundary(source, what="file"):
     """Run a load; non-Ember exceptions become Ember errors naming ``source`` (the file, quoted).
@@ -44,6 +55,9 @@ def boundary(source, what="file"):
             f"{source}: reading the {what} ran out of memory; it declares more data than this machine can hold"
         ) from err
     except Exception as err:  # noqa: BLE001 -- the boundary: every other failure is a bad file
+        inner = ember_cause(err)
+        if inner is not None:
+            raise inner from err
         message = str(err) or type(err).__name__
         if isinstance(err, ValueError) and source in message:
             raise FileFormatError(message) from err

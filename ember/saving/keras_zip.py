@@ -16,6 +16,7 @@ import zipfile
 
 from ..errors import EmberError, FileFormatError
 from .atomic import atomic_path
+from .boundary import ember_cause
 from .compile_config import compile_config, compile_from_config
 from .h5_file import check_readable
 from .limits import LoadLimits, allocation_budget, check_zip_members, load_json
@@ -145,6 +146,9 @@ def _load_keras(filepath, custom_objects, compile, safe_mode, limits):  # noqa: 
                 _name_source(err, source)
                 raise
             except ValueError as err:
+                inner = ember_cause(err)
+                if inner is not None:  # ours, re-raised by a layer as its own ValueError
+                    raise inner from err
                 raise FileFormatError(f"While loading {source}: {err}") from err
             cc = config.get("compile_config")
             if compile and cc:

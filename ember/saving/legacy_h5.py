@@ -20,6 +20,7 @@ import warnings
 import numpy
 
 from ..errors import EmberError, FileFormatError
+from .boundary import ember_cause
 from .h5_file import open_h5
 from .h5_safety import read_attr, scan
 from .limits import LoadLimits, allocation_budget, load_json
@@ -74,6 +75,9 @@ def _load_legacy_h5(filepath, custom_objects, compile, safe_mode, limits):  # no
                 err.args = (f"While loading {source}: {err}", *err.args[1:])
             raise
         except ValueError as err:
+            inner = ember_cause(err)
+            if inner is not None:  # ours, re-raised by a layer as its own ValueError
+                raise inner from err
             raise FileFormatError(f"While loading {source}: {err}") from err
         load_legacy_weights(model, f["model_weights"], source=source, limits=limits)
         training = read_attr(f, "training_config", source, limits)
