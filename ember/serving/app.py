@@ -33,7 +33,7 @@ import os
 from .batcher import Batcher
 from .errors import RequestError
 from .limits import SERVE_DEFAULTS
-from .payload import parse_body, read_request, write_response
+from .payload import SMALL_BODY_BYTES, gc_paused, parse_body, read_request, write_response
 from .signature import ModelSignature
 
 DEFAULT_MAX_BODY_BYTES = SERVE_DEFAULTS["max_body_bytes"]
@@ -214,11 +214,16 @@ def create_app(
 
     def decode(body: bytes):
         """Body -> model inputs, in a worker thread: JSON parsing, checks and conversion to arrays."""
-        payload = parse_body(body, max_instances=max_instances)
-        has_booleans = b"true" in body or b"false" in body
-        return read_request(
-            payload, signature, allow_nonfinite=allow_nonfinite, has_booleans=has_booleans, max_instances=max_instances
-        )
+        with gc_paused() if len(body) > SMALL_BODY_BYTES else contextlib.nullcontext():
+            payload = parse_body(body, max_instances=max_instances)
+            has_booleans = b"true" in body or b"false" in body
+            return read_request(
+                payload,
+                signature,
+                allow_nonfinite=allow_nonfinite,
+                has_booleans=has_booleans,
+                max_instances=max_instances,
+            )
 
     async def in_thread(fn, *args):
         if not parse_slots:

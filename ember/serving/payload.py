@@ -22,8 +22,11 @@ non-finite outputs are written as those same tokens, as TensorFlow Serving does.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import re
+import threading
 
 import numpy as np  # host-side: request parsing and response encoding
 
@@ -266,6 +269,33 @@ def _object(s, i, depth, max_items):
             return out, i + 1
         else:
             raise json.JSONDecodeError("Expecting ',' delimiter", s, i)
+
+
+_gc_lock = threading.Lock()
+_gc_holders = [0, False]  # threads inside gc_paused(), and whether the first of them switched the collector off
+
+
+@contextlib.contextmanager
+def gc_paused():
+    """The cyclic garbage collector off while a large body is read (shared by concurrent readers).
+
+    Reading 16 MiB of JSON makes millions of lists and floats; each full collection the allocations
+    trigger walks all of them with the GIL held (~0.1 s each), which stalls the event loop as the parse
+    itself would. Parsed JSON holds no reference cycles, so nothing is left uncollected; the collector is
+    switched back on (if it was on) when the last reader leaves.
+    """
+    with _gc_lock:
+        if _gc_holders[0] == 0:
+            _gc_holders[1] = gc.isenabled()
+            gc.disable()
+        _gc_holders[0] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_holders[0] -= 1
+            if _gc_holders[0] == 0 and _gc_holders[1]:
+                gc.enable()
 
 
 def _too_many(count_text: str, limit: int, key) -> RequestError:
