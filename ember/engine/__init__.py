@@ -1,6 +1,6 @@
 """The engine: Tensor, Function, backward(), grad mode, creation functions and RNG."""
 
-from .autograd import backward
+from .autograd import backward, grad
 from .creation import arange, eye, full, full_like, linspace, ones, ones_like, zeros, zeros_like
 from .function import Function
 from .grad_mode import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
@@ -19,6 +19,7 @@ __all__ = [
     "eye",
     "full",
     "full_like",
+    "grad",
     "is_grad_enabled",
     "linspace",
     "no_grad",

@@ -1,4 +1,4 @@
-"""Reverse-mode differentiation: walk the graph once, from the output back.
+"""Reverse-mode differentiation: walk the graph once, from the outputs back.
 
 ``backward(root)`` orders the functions behind ``root`` topologically with an
 explicit stack (no recursion, so graphs of any depth work), then visits each
@@ -6,6 +6,23 @@ function once, root first, summing the gradients that reach each output before
 calling its ``backward``. Leaf tensors accumulate into ``.grad``. Unless
 ``retain_graph`` is set, each function drops its saved arrays after use, and a
 second backward through it raises.
+
+``grad(outputs, inputs)`` walks the same way but only through the functions
+that lead to ``inputs``, and returns their gradients instead of touching
+``.grad``.
+
+With ``create_graph=True`` the walk itself is recorded: gradients are tensors
+with a ``grad_fn``, so they can be differentiated again (gradient penalties,
+Hessian-vector products). Each op runs its one backward formula on tensors
+instead of arrays: the engine hands it a copy of the function whose saved
+arrays are replaced by tensors linked to the graph (as the op's
+``graph_saved`` declares) and whose ``xp`` is :data:`graph_xp.GRAPH_XP`, the
+NumPy-named functions on tensors. An op without a ``graph_saved`` declaration
+has no differentiable backward and is refused by name.
+
+Before an op's backward runs, the versions of the tensors whose arrays it
+saved are compared with the versions at the forward: an in-place write in
+between (``x += 1``) would make the gradient wrong, so it raises instead.
 
 A gradient may arrive as a :class:`RowSparseGrad` (an embedding's rows); it
 stays sparse on its way to a leaf and is made dense only where an op's
@@ -17,62 +34,179 @@ from __future__ import annotations
 import numpy
 
 from .function import _LEAF
+from .grad_mode import enable_grad
 from .sparse_grad import RowSparseGrad
 
 
-def backward(root, grad=None, retain_graph: bool = False) -> None:
+def backward(root, grad=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
     """Accumulate d(root)/d(leaf) into ``leaf.grad`` for every leaf that requires grad.
 
     Args:
         root: the tensor to differentiate. Without ``grad`` it must hold one element.
         grad: d(loss)/d(root), same shape as ``root`` (defaults to ones for a scalar).
-        retain_graph: keep saved arrays so backward can run through the graph again.
+        retain_graph: keep saved arrays so backward can run through the graph again
+            (defaults to ``create_graph``).
+        create_graph: record the backward pass, so the gradients (``.grad``) are
+            tensors with a graph that can be differentiated again.
+    """
+    if retain_graph is None:
+        retain_graph = create_graph
+    _run("backward", [root], [grad], bool(retain_graph), bool(create_graph), None)
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, allow_unused=False):
+    """The gradients of ``outputs`` with respect to ``inputs``, as ``torch.autograd.grad``.
+
+    Args:
+        outputs: a tensor or a sequence of tensors to differentiate.
+        inputs: a tensor or a sequence of tensors (leaves or intermediate results).
+        grad_outputs: the vector(s) in the vector-Jacobian product, one per output, same shapes
+            (None: ones, allowed for one-element outputs only).
+        retain_graph: keep the graph for another backward (defaults to ``create_graph``).
+        create_graph: record the backward pass so the returned gradients can be differentiated again.
+        allow_unused: return None for an input the outputs do not depend on (otherwise an error).
+
+    Returns:
+        a tuple with one gradient tensor per input (shape of the input), or None for an unused input
+        when ``allow_unused``. ``.grad`` of the leaves is left untouched.
+
+    Example:
+        >>> (gx,) = ember.grad((x ** 3).sum(), x, create_graph=True)   # 3 x^2, with a graph
+        >>> (gxx,) = ember.grad(gx.sum(), x)                            # 6 x
     """
     from .tensor import Tensor
 
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single_input = isinstance(inputs, Tensor)
+    inputs = [inputs] if single_input else list(inputs)
+    if grad_outputs is None:
+        grad_outputs = [None] * len(outputs)
+    elif isinstance(grad_outputs, Tensor) or not isinstance(grad_outputs, (list, tuple)):
+        grad_outputs = [grad_outputs]
+    if len(grad_outputs) != len(outputs):
+        raise ValueError(f"grad: got {len(grad_outputs)} grad_outputs for {len(outputs)} outputs")
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"grad: inputs[{i}] must be a tensor, got {type(t).__name__}")
+        if not t.requires_grad:
+            raise RuntimeError(
+                f"grad: inputs[{i}] (shape {t.shape}) does not require grad; create it with requires_grad=True"
+            )
+    if retain_graph is None:
+        retain_graph = create_graph
+    found = _run("grad", outputs, grad_outputs, bool(retain_graph), bool(create_graph), inputs)
+    result = []
+    for i, (t, g) in enumerate(zip(inputs, found)):
+        if g is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"grad: inputs[{i}] (shape {t.shape}) was not used to compute the outputs; "
+                    "pass allow_unused=True to get None for it"
+                )
+            result.append(None)
+            continue
+        if isinstance(g, RowSparseGrad):
+            g = g.dense_array()
+        result.append(g if isinstance(g, Tensor) else Tensor._wrap(g))
+    return tuple(result)
+
+
+def _seed(op, root, grad, create_graph):
+    """The starting gradient d(out)/d(root): an array, or a tensor under ``create_graph``."""
+    from .tensor import Tensor
+
+    if not isinstance(root, Tensor):
+        raise TypeError(f"{op}: expected tensors to differentiate, got {type(root).__name__}")
     if not root.requires_grad:
         raise RuntimeError(
-            "backward: this tensor does not require grad and has no graph; "
+            f"{op}: this tensor does not require grad and has no graph; "
             "create its inputs with requires_grad=True (and outside no_grad())"
         )
     xp = root.device.xp
     if grad is None:
         if root.size != 1:
             raise RuntimeError(
-                f"backward: grad can be implied only for a tensor with one element, got shape {root.shape}; "
+                f"{op}: grad can be implied only for a tensor with one element, got shape {root.shape}; "
                 "pass grad= with the same shape"
             )
         seed = xp.ones(root.shape, dtype=root.dtype)
+    elif isinstance(grad, Tensor) and create_graph:
+        if grad.shape != root.shape:
+            raise ValueError(f"{op}: grad has shape {grad.shape}, expected the tensor's shape {root.shape}")
+        return grad if grad.dtype == root.dtype else grad.astype(root.dtype)
     else:
         seed = grad.data if isinstance(grad, Tensor) else xp.asarray(grad, dtype=root.dtype)
         if seed.shape != root.shape:
-            raise ValueError(f"backward: grad has shape {seed.shape}, expected the tensor's shape {root.shape}")
+            raise ValueError(f"{op}: grad has shape {seed.shape}, expected the tensor's shape {root.shape}")
         seed = seed.astype(root.dtype, copy=False)
+    return Tensor._wrap(seed) if create_graph else seed
 
-    if root.grad_fn is None:  # a leaf: its gradient is the seed itself
-        _accumulate_leaf(root, seed)
-        return
 
-    pending = {id(root.grad_fn): [None] * len(root.grad_fn._out_meta)}
-    pending[id(root.grad_fn)][root._out_index] = seed
+def _run(op, roots, grads, retain_graph, create_graph, inputs):
+    """The shared walk of ``backward`` and ``grad``; returns the gradients of ``inputs`` (a list) when given."""
+    from .tensor import Tensor
+
+    seeds = [_seed(op, r, g, create_graph) for r, g in zip(roots, grads)]
+    # grad(): where the gradient of each input is caught instead of flowing on
+    capture = found = None
+    if inputs is not None:
+        found = [None] * len(inputs)
+        capture = {}
+        for k, t in enumerate(inputs):
+            key = id(t) if t.grad_fn is None else (id(t.grad_fn), t._out_index)
+            capture.setdefault(key, []).append(k)
+
+    def to_leaf(leaf, g):
+        if capture is None:
+            _accumulate_leaf(leaf, g, create_graph)
+        else:
+            for k in capture.get(id(leaf), ()):
+                found[k] = g if found[k] is None else found[k] + g
+
+    pending = {}
+    starts = []
+    for root, seed in zip(roots, seeds):
+        fn = root.grad_fn
+        if fn is None:  # a leaf: its gradient is the seed itself
+            to_leaf(root, seed if create_graph or capture is not None else seed.copy())
+            continue
+        slots = pending.setdefault(id(fn), [None] * len(fn._out_meta))
+        i = root._out_index
+        slots[i] = seed if slots[i] is None else slots[i] + seed
+        starts.append(fn)
+    if not starts:
+        return found
+    order = _topological_order(starts)
+    useful = None if capture is None else _leading_to(order, capture)
     # a leaf's .grad must own its array, so an optimizer may change it in place
     given_to_leaves = set()
-    for fn in _topological_order(root.grad_fn):
+    for fn in order:
         if fn._freed:
             raise RuntimeError(
-                f"backward: the graph through {fn.op_name()} was already freed by an earlier backward(); "
+                f"{op}: the graph through {fn.op_name()} was already freed by an earlier backward(); "
                 "pass retain_graph=True to the first backward() to run it again"
             )
         grads_out = pending.pop(id(fn), None)
-        if grads_out is None:  # not on a path from root
+        if grads_out is None:  # not on a path from a root
             continue
-        grads_out = [_dense(fn, g, shape, dtype) for g, (shape, dtype) in zip(grads_out, fn._out_meta)]
+        grads_out = [_dense(fn, g, shape, dtype, create_graph) for g, (shape, dtype) in zip(grads_out, fn._out_meta)]
         if fn._retained:
             for i, ref in fn._retained.items():
                 t = ref()
                 if t is not None:
-                    t.grad = Tensor._wrap(grads_out[i])
-        grads_in = fn.backward(*grads_out)
+                    t.grad = grads_out[i] if create_graph else Tensor._wrap(grads_out[i])
+        if capture is not None:
+            for i, g in enumerate(grads_out):
+                for k in capture.get((id(fn), i), ()):
+                    found[k] = g if found[k] is None else found[k] + g
+            if id(fn) not in useful:
+                continue
+        if fn._saved_versions:
+            _check_versions(fn)
+        if create_graph:
+            grads_in = _graph_backward(fn, grads_out)
+        else:
+            grads_in = fn.backward(*grads_out)
         if not isinstance(grads_in, tuple):
             grads_in = (grads_in,)
         if len(grads_in) != len(fn._edges):
@@ -83,39 +217,152 @@ def backward(root, grad=None, retain_graph: bool = False) -> None:
             if edge is None or g is None:
                 continue
             kind, target, index, shape, dtype = edge
+            if useful is not None and not _wanted(kind, target, index, useful, capture):
+                continue
             if isinstance(g, numpy.generic):  # NumPy turns 0-d results into scalars
                 g = numpy.asarray(g)
             if not isinstance(g, RowSparseGrad):
                 g = sum_to_shape(g, shape, fn.op_name())
+            elif create_graph:
+                g = Tensor._wrap(g.dense_array())  # a constant: only an embedding table's own backward gives one
             if g.dtype != dtype:
                 g = g.astype(dtype)
             if kind == _LEAF:
-                if not isinstance(g, RowSparseGrad) and (g.base is not None or id(g) in given_to_leaves):
-                    # a view (a broadcast, a slice) or an array already given to another input (add: g, g)
-                    g = g.copy()
-                given_to_leaves.add(id(g))
-                _accumulate_leaf(target, g)
+                if not create_graph and not isinstance(g, RowSparseGrad) and capture is None:
+                    if g.base is not None or id(g) in given_to_leaves:
+                        # a view (a broadcast, a slice) or an array already given to another input (add: g, g)
+                        g = g.copy()
+                    given_to_leaves.add(id(g))
+                to_leaf(target, g)
             else:
                 slots = pending.setdefault(id(target), [None] * len(target._out_meta))
                 slots[index] = g if slots[index] is None else slots[index] + g
         if not retain_graph:
             fn._release()
+    return found
 
 
-def _dense(fn, g, shape, dtype):
+def _leading_to(order, capture):
+    """Ids of the functions through which a gradient reaches an input of ``grad()`` (the rest is skipped).
+
+    ``order`` has every function before those it depends on, so walking it
+    backwards sees a function's producers before the function itself.
+    """
+    useful = set()
+    for fn in reversed(order):
+        for edge in fn._edges:
+            if edge is None:
+                continue
+            if edge[0] == _LEAF:
+                if id(edge[1]) in capture:
+                    useful.add(id(fn))
+                    break
+            elif id(edge[1]) in useful or (id(edge[1]), edge[2]) in capture:
+                useful.add(id(fn))
+                break
+    return useful
+
+
+def _wanted(kind, target, index, useful, capture):
+    """Whether grad() needs the gradient on this edge: it reaches an input, now or further up."""
+    if kind == _LEAF:
+        return id(target) in capture
+    return id(target) in useful or (id(target), index) in capture
+
+
+def _check_versions(fn):
+    """Refuse to run ``fn.backward`` on arrays changed in place since its forward saved them."""
+    for which, cell, version in fn._saved_versions:
+        if cell[0] != version:
+            what = f"input {which}" if isinstance(which, int) else f"output {which[1]}"
+            raise RuntimeError(
+                "one of the variables needed for gradient computation has been modified by an inplace "
+                f"operation: {fn.op_name()} saved {what} at version {version}, now {cell[0]}; "
+                "use an out-of-place op (y = x - m instead of x -= m), or make the change before "
+                f"{fn.op_name()} uses the tensor"
+            )
+
+
+def _graph_backward(fn, grads_out):
+    """Run ``fn``'s backward formula on tensors, recording it; raise if the op has none."""
+    from . import graph_xp
+    from .tensor import Tensor
+
+    cls = type(fn)
+    spec = getattr(cls, "graph_saved", None)
+    if spec is None:
+        raise RuntimeError(
+            f"backward with create_graph=True: {fn.op_name()} has no differentiable backward, "
+            "so gradients through it cannot be differentiated again; use create_graph=False, "
+            "or keep this op out of the part of the model that is differentiated twice"
+        )
+    shadow = cls.__new__(cls)
+    state = shadow.__dict__
+    state.update(fn.__dict__)
+    state["xp"] = graph_xp.GRAPH_XP
+    for name, where in spec.items():
+        array = state.get(name)
+        if array is None or isinstance(array, Tensor):
+            continue
+        state[name] = _saved_tensor(fn, where, array)
+    grads_out = [g if isinstance(g, Tensor) else Tensor._wrap(g) for g in grads_out]
+    derive = getattr(shadow, "graph_derive", None)
+    try:
+        with enable_grad():
+            if derive is not None:  # saved values computed from the inputs, rebuilt as tensors
+                derive()
+            grads_in = shadow.backward(*grads_out)
+    except graph_xp.NoGraphFormError as err:
+        raise RuntimeError(
+            f"backward with create_graph=True: {fn.op_name()}'s backward uses {err.args[0]}, which has no "
+            "differentiable form; use create_graph=False for this op"
+        ) from None
+    if not isinstance(grads_in, tuple):
+        grads_in = (grads_in,)
+    return tuple(g if g is None or isinstance(g, Tensor) else Tensor._wrap(fn.xp.asarray(g)) for g in grads_in)
+
+
+def _saved_tensor(fn, where, array):
+    """The tensor, linked into the graph, whose array ``fn`` saved: input ``where`` (an int) or output ``where[1]``."""
+    from .tensor import Tensor
+
+    if isinstance(where, int):
+        edge = fn._edges[where]
+        if edge is None:
+            return Tensor._wrap(array)
+        if edge[0] == _LEAF:
+            leaf = edge[1]
+            return leaf if leaf.data is array else Tensor._wrap(array, None)
+        return Tensor._wrap(array, edge[1], edge[2])
+    return Tensor._wrap(array, fn, where[1])
+
+
+def _dense(fn, g, shape, dtype, create_graph=False):
     """The gradient for one output of ``fn`` as a dense array (zeros if nothing reached it)."""
     if g is None:
-        return fn.xp.zeros(shape, dtype=dtype)
+        zeros = fn.xp.zeros(shape, dtype=dtype)
+        if create_graph:
+            from .tensor import Tensor
+
+            return Tensor._wrap(zeros)
+        return zeros
     if isinstance(g, RowSparseGrad):
         return g.dense_array()
     return g
 
 
-def _accumulate_leaf(leaf, g) -> None:
+def _accumulate_leaf(leaf, g, create_graph=False) -> None:
     """Add ``g`` to ``leaf.grad``; a row-sparse gradient stays sparse until it meets a dense one."""
     from .tensor import Tensor
 
     old = leaf.grad
+    if create_graph:
+        if isinstance(old, RowSparseGrad):
+            old = Tensor._wrap(old.dense_array())
+        leaf.grad = g if old is None else old + g
+        return
+    if isinstance(g, Tensor):  # a seed given as a tensor for a root that is itself a leaf
+        g = g.data
     if old is None:
         leaf.grad = g if isinstance(g, RowSparseGrad) else Tensor._wrap(g)
     elif isinstance(old, RowSparseGrad):
@@ -125,10 +372,10 @@ def _accumulate_leaf(leaf, g) -> None:
         leaf.grad = Tensor._wrap(old.data + g)  # a new array: g may alias another buffer
 
 
-def _topological_order(start):
-    """Functions reachable from ``start``, each before every function it depends on."""
+def _topological_order(starts):
+    """Functions reachable from ``starts`` (a list), each before every function it depends on."""
     order, visited = [], set()
-    stack = [(start, False)]
+    stack = [(fn, False) for fn in reversed(starts)]
     while stack:
         fn, expanded = stack.pop()
         if expanded:
@@ -146,7 +393,7 @@ def _topological_order(start):
 
 
 def sum_to_shape(g, shape, op: str = "backward"):
-    """Sum a broadcast gradient ``g`` back down to ``shape`` (the input's shape)."""
+    """Sum a broadcast gradient ``g`` (an array, or a tensor under create_graph) back down to ``shape``."""
     if g.shape == shape:
         return g
     lead = g.ndim - len(shape)

@@ -25,7 +25,18 @@ class Tensor:
     """
 
     # _keras_mask: the mask a Keras layer attached to its output (left unset otherwise)
-    __slots__ = ("data", "requires_grad", "grad", "grad_fn", "_out_index", "name", "_keras_mask", "__weakref__")
+    # _vc: the version cell, [n] after n in-place writes (None until the first write or until an op saves the data)
+    __slots__ = (
+        "data",
+        "requires_grad",
+        "grad",
+        "grad_fn",
+        "_out_index",
+        "name",
+        "_keras_mask",
+        "_vc",
+        "__weakref__",
+    )
     # NumPy defers its binary operators to ours (ndarray + Tensor -> Tensor).
     __array_priority__ = 1000
 
@@ -42,6 +53,7 @@ class Tensor:
         self.grad_fn = grad_fn
         self._out_index = index
         self.name = None
+        self._vc = None
 
     @classmethod
     def _wrap(cls, array, grad_fn=None, index=0):
@@ -74,6 +86,11 @@ class Tensor:
     @property
     def is_leaf(self) -> bool:
         return self.grad_fn is None
+
+    @property
+    def _version(self) -> int:
+        """How many in-place writes this tensor's data has had (PyTorch's ``_version``)."""
+        return 0 if self._vc is None else self._vc[0]
 
     def __len__(self) -> int:
         if self.ndim == 0:
@@ -128,16 +145,18 @@ class Tensor:
         return int(self.item())
 
     # ---- autograd ------------------------------------------------------------
-    def backward(self, grad=None, retain_graph: bool = False) -> None:
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
         """Accumulate the gradient of this tensor into ``.grad`` of every leaf behind it.
 
         Args:
-            grad: d(loss)/d(self); defaults to 1 for a one-element tensor.
-            retain_graph: keep the graph so backward can run through it again.
+            gradient: d(loss)/d(self); defaults to 1 for a one-element tensor.
+            retain_graph: keep the graph so backward can run through it again (defaults to ``create_graph``).
+            create_graph: record the backward pass, so each ``.grad`` is a tensor with a graph that can be
+                differentiated again (second derivatives, gradient penalties).
         """
         from .autograd import backward
 
-        backward(self, grad, retain_graph)
+        backward(self, gradient, retain_graph, create_graph)
 
     def retain_grad(self) -> Tensor:
         """Keep ``.grad`` on this non-leaf tensor after backward."""
@@ -157,8 +176,18 @@ class Tensor:
         return self
 
     def detach(self) -> Tensor:
-        """The same data (shared, not copied) cut from the graph."""
-        return Tensor._wrap(self.data)
+        """The same data (shared, not copied) cut from the graph; in-place writes to either bump one version."""
+        t = Tensor._wrap(self.data)
+        if self._vc is None:
+            self._vc = [0]
+        t._vc = self._vc
+        return t
+
+    def copy(self) -> Tensor:
+        """A copy of the data, differentiable (PyTorch's ``clone``)."""
+        return _ops.cast(self, self.dtype)
+
+    clone = copy
 
     def zero_grad(self) -> None:
         self.grad = None
@@ -179,8 +208,10 @@ class Tensor:
     def cuda(self, index: int = 0) -> Tensor:
         return self.to(f"cuda:{index}")
 
-    def astype(self, dtype) -> Tensor:
-        """A copy cast to ``dtype``; gradients flow between float dtypes."""
+    def astype(self, dtype, copy: bool = True) -> Tensor:
+        """This tensor cast to ``dtype`` (a copy; ``self`` when ``copy=False`` and the dtype is already right)."""
+        if not copy and resolve_dtype(dtype) == self.dtype:
+            return self
         return _ops.cast(self, dtype)
 
     def float(self) -> Tensor:
@@ -264,40 +295,38 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    # in-place arithmetic writes into the data (parameter updates under no_grad)
-    def _inplace(self, other, ufunc_name):
-        if self.requires_grad and _grad_enabled():
-            raise RuntimeError(
-                f"in-place {ufunc_name} on a tensor that requires grad would corrupt its graph; "
-                "update parameters inside `with ember.no_grad():`"
-            )
-        value = other.data if isinstance(other, Tensor) else other
-        getattr(self.device.xp, ufunc_name)(self.data, value, out=self.data, casting="same_kind")
-        return self
+    # logical operators of boolean tensors (masks), as NumPy's & | ~ on bool arrays
+    def __and__(self, other):
+        return _ops.logical_and(self, other)
 
+    def __or__(self, other):
+        return _ops.logical_or(self, other)
+
+    def __invert__(self):
+        if self.dtype != numpy.bool_:
+            raise TypeError(f"~: expected a bool tensor, got dtype {self.dtype}; use ember.logical_not for others")
+        return _ops.logical_not(self)
+
+    # in-place arithmetic writes into the data, with PyTorch's rule (engine/inplace.py): recorded on a
+    # non-leaf, refused on a leaf that requires grad while grad mode is on, plain under no_grad
     def __iadd__(self, other):
-        return self._inplace(other, "add")
+        return _inplace.arithmetic(self, other, "add")
 
     def __isub__(self, other):
-        return self._inplace(other, "subtract")
+        return _inplace.arithmetic(self, other, "subtract")
 
     def __imul__(self, other):
-        return self._inplace(other, "multiply")
+        return _inplace.arithmetic(self, other, "multiply")
 
     def __itruediv__(self, other):
-        return self._inplace(other, "true_divide")
+        return _inplace.arithmetic(self, other, "true_divide")
 
     def __getitem__(self, index):
         return _ops.getitem(self, index)
 
     def __setitem__(self, index, value):
-        """Write into the data in place; refused where it would corrupt a recorded graph."""
-        if self.requires_grad and (self.grad_fn is not None or _grad_enabled()):
-            raise RuntimeError(
-                "setitem: in-place assignment to a tensor that requires grad would corrupt its graph; "
-                "do it under ember.no_grad() on a leaf, or build a new tensor with ember.where"
-            )
-        self.data[_raw_index(index)] = value.data if isinstance(value, Tensor) else value
+        """``x[index] = value`` in place, with the rule of in-place arithmetic (engine/inplace.py)."""
+        _inplace.setitem(self, _raw_index(index), value)
 
     def __iter__(self):
         if self.ndim == 0:
@@ -427,12 +456,6 @@ def _raw_index(index):
     return index
 
 
-def _grad_enabled():
-    from .grad_mode import is_grad_enabled
-
-    return is_grad_enabled()
-
-
 def _to_array(data, dtype=None, device=None):
     """Copy ``data`` into a new array on ``device`` with Ember's dtype rules."""
     dtype = resolve_dtype(dtype)
@@ -479,5 +502,6 @@ from . import function as _function  # noqa: E402
 _function.Tensor, _function.tensor = Tensor, tensor
 
 from .. import ops as _ops  # noqa: E402
+from . import inplace as _inplace  # noqa: E402
 
 __all__ = ["Tensor", "tensor"]

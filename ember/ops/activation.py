@@ -67,6 +67,8 @@ _GELU_CUBIC = 0.044715
 
 def _sigmoid(xp, x):
     """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
+    if getattr(xp, "graph", False):  # a backward recorded for create_graph: the op itself
+        return sigmoid(x)
     e = xp.asarray(xp.abs(x))  # asarray: NumPy turns 0-d results into scalars, which out= refuses
     xp.negative(e, out=e)
     xp.exp(e, out=e)  # e = exp(-|x|) in (0, 1]
@@ -78,6 +80,8 @@ def _sigmoid(xp, x):
 
 def _softplus(xp, x):
     """log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), exact for large |x|."""
+    if getattr(xp, "graph", False):  # a backward recorded for create_graph: the op itself
+        return softplus(x)
     e = xp.asarray(xp.abs(x))
     xp.negative(e, out=e)
     xp.exp(e, out=e)
@@ -233,6 +237,7 @@ class ReLU(Function):
     """
 
     name = "relu"
+    graph_saved = {}
 
     def forward(self, x, negative_slope=0.0, max_value=None, threshold=0.0):
         xp = self.xp
@@ -269,6 +274,7 @@ class LeakyReLU(Function):
     """y = x where x > 0, else negative_slope * x. Shapes: x (...) -> y (...)."""
 
     name = "leaky_relu"
+    graph_saved = {}
 
     def forward(self, x, negative_slope=0.2):
         self.pos = x > 0
@@ -283,6 +289,7 @@ class ReLU6(Function):
     """y = min(max(x, 0), 6); the gradient is 1 on 0 < x < 6 only (as PyTorch's relu6)."""
 
     name = "relu6"
+    graph_saved = {}
 
     def forward(self, x):
         self.inside = (x > 0) & (x < 6)
@@ -296,6 +303,7 @@ class ELU(Function):
     """y = x where x > 0, else alpha * (exp(x) - 1); times ``scale`` (1 for elu, SELU's constant for selu)."""
 
     name = "elu"
+    graph_saved = {"y": ("out", 0)}
 
     def forward(self, x, alpha=1.0, scale=1.0):
         xp = self.xp
@@ -307,7 +315,12 @@ class ELU(Function):
         y = xp.where(self.pos, x, neg)
         if scale != 1.0:
             y *= scale
+        self.y = y
         return y
+
+    def graph_derive(self):
+        # below 0, y = scale * neg: neg as a tensor of the graph, for the second derivative
+        self.neg = self.y / self.scale
 
     def backward(self, g):
         d = self.xp.where(self.pos, 1, self.neg + self.alpha).astype(g.dtype, copy=False)
@@ -329,6 +342,7 @@ class GELU(Function):
     """
 
     name = "gelu"
+    graph_saved = {"x": 0}
 
     def forward(self, x, approximate=False):
         xp = self.xp
@@ -344,6 +358,13 @@ class GELU(Function):
         self.cdf = cdf
         return x * cdf
 
+    def graph_derive(self):
+        x = self.x
+        if self.approximate:
+            self.t = tanh(_SQRT_2_OVER_PI * (x + _GELU_CUBIC * x * x * x))
+        else:
+            self.cdf = _NormalCdf.apply(x)
+
     def backward(self, g):
         xp, x = self.xp, self.x
         if self.approximate:
@@ -355,10 +376,28 @@ class GELU(Function):
         return g * d
 
 
+class _NormalCdf(Function):
+    """y = Phi(x), the standard normal CDF; dy/dx = phi(x). gelu's backward uses it under create_graph."""
+
+    name = "normal_cdf"
+    graph_saved = {"x": 0}
+
+    def forward(self, x):
+        self.x = x
+        half_tail = _erfc_nonneg(self.xp, self.xp.abs(x) * _INV_SQRT_2)
+        half_tail *= 0.5
+        return self.xp.where(x >= 0, 1 - half_tail, half_tail)
+
+    def backward(self, g):
+        x = self.x
+        return g * self.xp.exp(-0.5 * x * x) * _INV_SQRT_2PI
+
+
 class Sigmoid(Function):
     """y = 1 / (1 + exp(-x)), stable for large |x|; dy/dx = y (1 - y). Shapes: x (...) -> y (...)."""
 
     name = "sigmoid"
+    graph_saved = {"y": ("out", 0)}
 
     def forward(self, x):
         self.y = _sigmoid(self.xp, x)
@@ -372,6 +411,7 @@ class Tanh(Function):
     """y = tanh(x); dy/dx = 1 - y^2. Shapes: x (...) -> y (...)."""
 
     name = "tanh"
+    graph_saved = {"y": ("out", 0)}
 
     def forward(self, x):
         self.y = self.xp.tanh(x)
@@ -385,6 +425,7 @@ class Softplus(Function):
     """y = log(1 + exp(x)), computed without overflow; dy/dx = sigmoid(x)."""
 
     name = "softplus"
+    graph_saved = {"x": 0}
 
     def forward(self, x):
         self.x = x
@@ -398,6 +439,7 @@ class LogSigmoid(Function):
     """y = log(sigmoid(x)) = -softplus(-x), stable; dy/dx = sigmoid(-x)."""
 
     name = "log_sigmoid"
+    graph_saved = {"x": 0}
 
     def forward(self, x):
         self.x = x
@@ -424,11 +466,15 @@ class Silu(Function):
     """y = x * sigmoid(x) (swish); dy/dx = s (1 + x (1 - s)) with s = sigmoid(x)."""
 
     name = "silu"
+    graph_saved = {"x": 0}
 
     def forward(self, x):
         self.x = x
         self.s = _sigmoid(self.xp, x)
         return x * self.s
+
+    def graph_derive(self):
+        self.s = sigmoid(self.x)
 
     def backward(self, g):
         s = self.s
@@ -439,12 +485,16 @@ class Mish(Function):
     """y = x * tanh(softplus(x)); dy/dx = tanh(sp) + x (1 - tanh(sp)^2) sigmoid(x)."""
 
     name = "mish"
+    graph_saved = {"x": 0}
 
     def forward(self, x):
         xp = self.xp
         self.x = x
         self.t = xp.tanh(_softplus(xp, x))
         return x * self.t
+
+    def graph_derive(self):
+        self.t = tanh(softplus(self.x))
 
     def backward(self, g):
         t = self.t
@@ -455,6 +505,7 @@ class HardSigmoid(Function):
     """Keras 3's hard sigmoid: y = clip(x / 6 + 0.5, 0, 1) (= relu6(x + 3) / 6); slope 1/6 on -3 < x < 3."""
 
     name = "hard_sigmoid"
+    graph_saved = {}
 
     def forward(self, x):
         self.inside = (x > -3) & (x < 3)
@@ -471,6 +522,7 @@ class HardSilu(Function):
     """
 
     name = "hard_silu"
+    graph_saved = {"x": 0}
 
     def forward(self, x):
         self.x = x
@@ -492,6 +544,7 @@ class Softmax(Function):
     """
 
     name = "softmax"
+    graph_saved = {"y": ("out", 0)}
 
     def forward(self, x, axis=-1):
         xp = self.xp
@@ -519,6 +572,7 @@ class LogSoftmax(Function):
     """
 
     name = "log_softmax"
+    graph_saved = {"y": ("out", 0)}
 
     def forward(self, x, axis=-1):
         xp = self.xp

@@ -38,6 +38,7 @@ class Add(Function):
     """out = a + b, shapes broadcast."""
 
     promote = True
+    graph_saved = {}
 
     def forward(self, a, b):
         return elementwise("add", operator.add, a, b)
@@ -50,6 +51,7 @@ class Subtract(Function):
     """out = a - b, shapes broadcast."""
 
     promote = True
+    graph_saved = {}
 
     def forward(self, a, b):
         return elementwise("subtract", operator.sub, a, b)
@@ -62,6 +64,7 @@ class Multiply(Function):
     """out = a * b, shapes broadcast."""
 
     promote = True
+    graph_saved = {"a": 0, "b": 1}
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -77,6 +80,7 @@ class Divide(Function):
     """out = a / b, shapes broadcast."""
 
     promote = True
+    graph_saved = {"b": 1, "out": ("out", 0)}
 
     def forward(self, a, b):
         self.b = b
@@ -115,6 +119,7 @@ class FloorDivide(Function):
 
     name = "floor_divide"
     promote = True
+    graph_saved = {}
 
     def forward(self, a, b):
         broadcast_shapes(self.name, a.shape, b.shape)
@@ -128,6 +133,7 @@ class Mod(Function):
     """out = a mod b (sign of b, as NumPy); d/da = 1, d/db = -floor(a / b)."""
 
     promote = True
+    graph_saved = {}
 
     def forward(self, a, b):
         broadcast_shapes("mod", a.shape, b.shape)
@@ -140,6 +146,8 @@ class Mod(Function):
 
 class Negative(Function):
     """out = -a."""
+
+    graph_saved = {}
 
     def forward(self, a):
         return -a
@@ -156,6 +164,7 @@ class Power(Function):
     """
 
     promote = True
+    graph_saved = {"a": 0, "b": 1, "out": ("out", 0)}
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -182,6 +191,7 @@ class Matmul(Function):
     """
 
     promote = True
+    graph_saved = {"a": 0, "b": 1}
 
     def forward(self, a, b):
         if a.ndim == 0 or b.ndim == 0:
@@ -219,6 +229,7 @@ class Maximum(Function):
     """Elementwise larger of a and b; on ties each side gets half the gradient (as PyTorch)."""
 
     promote = True
+    graph_saved = {}
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -232,6 +243,7 @@ class Minimum(Function):
     """Elementwise smaller of a and b; on ties each side gets half the gradient (as PyTorch)."""
 
     promote = True
+    graph_saved = {}
 
     def forward(self, a, b):
         self.a, self.b = a, b
@@ -251,6 +263,8 @@ def _pick_grads(xp, g, a_wins, tie, needs):
 class Where(Function):
     """out = x where condition else y; condition is boolean and gets no gradient."""
 
+    graph_saved = {}
+
     def forward(self, condition, x, y):
         broadcast_shapes("where", condition.shape, x.shape, y.shape)
         self.cond = condition.astype(bool, copy=False)
@@ -266,6 +280,8 @@ class Where(Function):
 
 class Clip(Function):
     """out = min(max(x, lo), hi); the gradient passes where lo <= x <= hi (bounds included, as PyTorch)."""
+
+    graph_saved = {}
 
     def forward(self, x, lo=None, hi=None):
         self.inside = True

@@ -11,6 +11,7 @@ __all__ = ["cast", "to_device"]
 
 class Cast(Function):
     """y = x as ``dtype``; between float dtypes the gradient is cast back."""
+
     graph_saved = {}
 
     def forward(self, x, dtype):

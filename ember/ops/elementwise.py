@@ -37,6 +37,8 @@ __all__ = [
 class Exp(Function):
     """y = e**x."""
 
+    graph_saved = {"y": ("out", 0)}
+
     def forward(self, x):
         self.y = self.xp.exp(x)
         return self.y
@@ -47,6 +49,8 @@ class Exp(Function):
 
 class Expm1(Function):
     """y = e**x - 1, accurate near 0."""
+
+    graph_saved = {"y": ("out", 0)}
 
     def forward(self, x):
         self.y = self.xp.expm1(x)
@@ -59,6 +63,8 @@ class Expm1(Function):
 class Log(Function):
     """y = ln(x); -inf at 0, nan below, as NumPy."""
 
+    graph_saved = {"x": 0}
+
     def forward(self, x):
         self.x = x
         return self.xp.log(x)
@@ -69,6 +75,8 @@ class Log(Function):
 
 class Log1p(Function):
     """y = ln(1 + x), accurate near 0."""
+
+    graph_saved = {"x": 0}
 
     def forward(self, x):
         self.x = x
@@ -81,6 +89,8 @@ class Log1p(Function):
 class Log2(Function):
     """y = log2(x)."""
 
+    graph_saved = {"x": 0}
+
     def forward(self, x):
         self.x = x
         return self.xp.log2(x)
@@ -91,6 +101,8 @@ class Log2(Function):
 
 class Log10(Function):
     """y = log10(x)."""
+
+    graph_saved = {"x": 0}
 
     def forward(self, x):
         self.x = x
@@ -103,6 +115,8 @@ class Log10(Function):
 class Sqrt(Function):
     """y = sqrt(x); the gradient 1 / (2 sqrt(x)) is inf at 0, as in NumPy and PyTorch."""
 
+    graph_saved = {"y": ("out", 0)}
+
     def forward(self, x):
         self.y = self.xp.sqrt(x)
         return self.y
@@ -113,6 +127,8 @@ class Sqrt(Function):
 
 class Rsqrt(Function):
     """y = 1 / sqrt(x)."""
+
+    graph_saved = {"x": 0, "y": ("out", 0)}
 
     def forward(self, x):
         self.x = x
@@ -126,6 +142,8 @@ class Rsqrt(Function):
 class Reciprocal(Function):
     """y = 1 / x."""
 
+    graph_saved = {"y": ("out", 0)}
+
     def forward(self, x):
         self.y = 1 / x
         return self.y
@@ -136,6 +154,8 @@ class Reciprocal(Function):
 
 class Abs(Function):
     """y = |x|; the gradient at 0 is 0 (sign(0)), as in PyTorch."""
+
+    graph_saved = {"x": 0}
 
     def forward(self, x):
         self.x = x
@@ -148,6 +168,8 @@ class Abs(Function):
 class Square(Function):
     """y = x * x."""
 
+    graph_saved = {"x": 0}
+
     def forward(self, x):
         self.x = x
         return x * x
@@ -157,6 +179,8 @@ class Square(Function):
 
 
 class Sin(Function):
+    graph_saved = {"x": 0}
+
     def forward(self, x):
         self.x = x
         return self.xp.sin(x)
@@ -166,6 +190,8 @@ class Sin(Function):
 
 
 class Cos(Function):
+    graph_saved = {"x": 0}
+
     def forward(self, x):
         self.x = x
         return self.xp.cos(x)
@@ -175,6 +201,8 @@ class Cos(Function):
 
 
 class Tan(Function):
+    graph_saved = {"y": ("out", 0)}
+
     def forward(self, x):
         self.y = self.xp.tan(x)
         return self.y
@@ -184,6 +212,8 @@ class Tan(Function):
 
 
 class Arctan(Function):
+    graph_saved = {"x": 0}
+
     def forward(self, x):
         self.x = x
         return self.xp.arctan(x)
@@ -193,6 +223,8 @@ class Arctan(Function):
 
 
 class Sinh(Function):
+    graph_saved = {"x": 0}
+
     def forward(self, x):
         self.x = x
         return self.xp.sinh(x)
@@ -202,6 +234,8 @@ class Sinh(Function):
 
 
 class Cosh(Function):
+    graph_saved = {"x": 0}
+
     def forward(self, x):
         self.x = x
         return self.xp.cosh(x)
@@ -212,6 +246,8 @@ class Cosh(Function):
 
 class _Constant(Function):
     """Piecewise-constant ops: the gradient is zero almost everywhere."""
+
+    graph_saved = {}
 
     def backward(self, g):
         return self.xp.zeros_like(g)

@@ -46,6 +46,7 @@ class GetItem(Function):
     """
 
     name = "getitem"
+    graph_saved = {}
 
     def forward(self, x, index):
         xp = self.xp
@@ -98,6 +99,8 @@ class Take(Function):
     indices count from the end; repeated indices accumulate their gradients.
     """
 
+    graph_saved = {}
+
     def forward(self, x, indices, axis=None):
         xp = self.xp
         idx = _index_array(xp, "take", indices)
@@ -136,6 +139,7 @@ class TakeAlongAxis(Function):
     """
 
     name = "take_along_axis"
+    graph_saved = {}
 
     def forward(self, x, indices, axis):
         xp = self.xp

@@ -31,6 +31,7 @@ from ..backend.config import epsilon, floatx
 from ..engine.autograd import sum_to_shape
 from ..engine.dtypes import is_floating
 from ..engine.function import Function
+from ..engine.graph_xp import NoGraphFormError
 from ._checks import broadcast_shapes, normalize_axis
 
 __all__ = [
@@ -111,6 +112,7 @@ class _LastAxisLoss(Function):
         raise NotImplementedError
 
     def forward(self, t, p, **options):
+        self.t_in, self.p_in = t, p  # create_graph rebuilds the derivative terms from them
         self.t_shape, self.p_shape = t.shape, p.shape
         if self.align:
             ts, ps = _aligned_shapes(t.shape, p.shape)
@@ -138,17 +140,23 @@ class MeanSquaredError(_LastAxisLoss):
     """mean((y_true - y_pred)^2, axis=-1)."""
 
     name = "mean_squared_error"
+    graph_saved = {"t_in": 0, "p_in": 1}
 
     def terms(self, t, p):
         d = p - t
         two_d = 2 * d if (self.need_t or self.need_p) else None
         return d * d, (-two_d if self.need_t else None), two_d
 
+    def graph_derive(self):
+        two_d = 2 * (self.p_in.reshape(self.p_work) - self.t_in.reshape(self.t_work))
+        self.dt, self.dp = -two_d, two_d
+
 
 class MeanAbsoluteError(_LastAxisLoss):
     """mean(|y_true - y_pred|, axis=-1); the gradient at a tie is 0."""
 
     name = "mean_absolute_error"
+    graph_saved = {}  # the derivative terms are signs: constants
 
     def terms(self, t, p):
         d = p - t
@@ -394,9 +402,11 @@ class CategoricalCrossentropy(Function):
     """
 
     name = "categorical_crossentropy"
+    graph_saved = {"t_in": 0, "p_in": 1}
 
     def forward(self, t, p, from_logits=False, label_smoothing=0.0, axis=-1):
         xp = self.xp
+        self.t_in, self.p_in = t, p  # create_graph rebuilds the saved terms from them
         if t.shape != p.shape:
             raise ValueError(f"{self.name}: y_true and y_pred must have the same shape, got {t.shape} and {p.shape}")
         if p.ndim == 0:
@@ -427,6 +437,18 @@ class CategoricalCrossentropy(Function):
             self.log_q = log_q
         return -(t * log_q).sum(axis=ax)
 
+    def graph_derive(self):
+        if not self.from_logits:
+            raise NoGraphFormError("from_logits=False (probabilities)")
+        t, p, ax = self.t_in, self.p_in, self.axis
+        if self.smooth != 1.0:
+            t = t * self.smooth + (1.0 - self.smooth) / t.shape[-1]
+        z = p - p.data.max(axis=ax, keepdims=True) if p.size else p  # a constant shift: softmax ignores it
+        self.e = self.xp.exp(z)
+        self.s = self.e.sum(axis=ax, keepdims=True)
+        self.t = t
+        self.log_q = z - self.xp.log(self.s)
+
     def backward(self, g):
         xp, ax = self.xp, self.axis
         g = xp.expand_dims(g, ax)
@@ -456,9 +478,11 @@ class SparseCategoricalCrossentropy(Function):
     """
 
     name = "sparse_categorical_crossentropy"
+    graph_saved = {"p_in": 1}
 
     def forward(self, labels, p, from_logits=False, ignore_class=None, axis=-1):
         xp = self.xp
+        self.p_in = p  # create_graph rebuilds the softmax from it
         if p.ndim == 0:
             raise ValueError(f"{self.name}: expected y_pred of rank >= 1, got shape {p.shape}")
         ax = self.axis = normalize_axis(self.name, axis, p.ndim)
@@ -520,6 +544,14 @@ class SparseCategoricalCrossentropy(Function):
             gp = (g * self.w_label / self.s) * (self.onehot - self.q_label)
         return None, gp
 
+    def graph_derive(self):
+        if not self.from_logits:
+            raise NoGraphFormError("from_logits=False (probabilities)")
+        p = self.p_in
+        z = p - p.data.max(axis=self.axis, keepdims=True) if p.size else p
+        self.e = self.xp.exp(z)
+        self.s = self.e.sum(axis=self.axis, keepdims=True)
+
 
 class BinaryCrossentropy(Function):
     """mean(-(t log q + (1 - t) log(1 - q)), axis), q = sigmoid(y_pred) (fused) or clip(y_pred, eps, 1 - eps).
@@ -532,9 +564,12 @@ class BinaryCrossentropy(Function):
     """
 
     name = "binary_crossentropy"
+    graph_saved = {"t_in": 0, "p_in": 1}
 
     def forward(self, t, p, from_logits=False, label_smoothing=0.0, axis=-1):
         xp = self.xp
+        self.t_in, self.p_in = t, p  # create_graph rebuilds the derivative terms from them
+        self.from_logits = from_logits
         if t.shape != p.shape:
             raise ValueError(f"{self.name}: y_true and y_pred must have the same shape, got {t.shape} and {p.shape}")
         self.axis = normalize_axis(self.name, axis, p.ndim) if p.ndim else None
@@ -567,6 +602,15 @@ class BinaryCrossentropy(Function):
         gt = g * self.dt * self.smooth if self.needs_input_grad[0] else None
         gp = g * self.dp if self.needs_input_grad[1] else None
         return gt, gp
+
+    def graph_derive(self):
+        if not self.from_logits:
+            raise NoGraphFormError("from_logits=False (probabilities)")
+        t, p = self.t_in, self.p_in
+        if self.smooth != 1.0:
+            t = t * self.smooth + 0.5 * (1.0 - self.smooth)
+        self.dp = _sigmoid(self.xp, p) - t
+        self.dt = -p
 
 
 # ---- public functions -----------------------------------------------------------------------------------------------

@@ -68,6 +68,8 @@ class _Reduction(Function):
 class Sum(_Reduction):
     """y = x summed over ``axis`` (all axes when None). Shapes: x (...) -> y (reduced)."""
 
+    graph_saved = {}
+
     def forward(self, x, axis=None, keepdims=False):
         self._setup(x, axis, keepdims)
         return x.sum(axis=self.axes, keepdims=keepdims)
@@ -78,6 +80,8 @@ class Sum(_Reduction):
 
 class Mean(_Reduction):
     """y = x averaged over ``axis`` (all axes when None). Shapes: x (...) -> y (reduced)."""
+
+    graph_saved = {}
 
     def forward(self, x, axis=None, keepdims=False):
         self._setup(x, axis, keepdims)
@@ -90,6 +94,8 @@ class Mean(_Reduction):
 
 class _Extreme(_Reduction):
     """max/min: the gradient is shared evenly among the tied extreme entries (as torch.amax)."""
+
+    graph_saved = {}
 
     def forward(self, x, axis=None, keepdims=False):
         self._setup(x, axis, keepdims)
@@ -137,16 +143,24 @@ class Var(_Reduction):
     """
 
     name = "var"
+    graph_saved = {"x": 0}
 
     def forward(self, x, axis=None, keepdims=False, ddof=0):
         self._setup(x, axis, keepdims)
         self.denom = _count(x.shape, self.axes) - ddof
+        self.x = x  # for create_graph, which rebuilds dev as a tensor
         self.dev = x - x.mean(axis=self.axes, keepdims=True)
         var = (self.dev * self.dev).sum(axis=self.axes, keepdims=True) / self.denom
         return self._out(var)
 
     def backward(self, g):
         return self.dev * (self._g(g) * (2.0 / self.denom)).astype(g.dtype, copy=False)
+
+    def graph_derive(self):
+        x = self.x
+        self.dev = x - x.mean(axis=self.axes, keepdims=True)
+        if "y" in self.__dict__:  # std: y = sqrt(var), kept dims
+            self.y = self.xp.sqrt((self.dev * self.dev).sum(axis=self.axes, keepdims=True) / self.denom)
 
 
 class Std(Var):
@@ -176,6 +190,8 @@ class Prod(_Reduction):
     more zeros every entry gets 0.
     """
 
+    graph_saved = {"x": 0}
+
     def forward(self, x, axis=None, keepdims=False):
         self._setup(x, axis, keepdims)
         if builtins.any(self.needs_input_grad):
@@ -200,6 +216,7 @@ class LogSumExp(_Reduction):
     """
 
     name = "logsumexp"
+    graph_saved = {"x": 0}
 
     def forward(self, x, axis=None, keepdims=False):
         xp = self.xp
@@ -214,6 +231,9 @@ class LogSumExp(_Reduction):
         if builtins.any(self.needs_input_grad):
             self.x, self.y = x, y
         return self._out(y)
+
+    def graph_derive(self):
+        self.y = logsumexp(self.x, axis=self.axes, keepdims=True)
 
     def backward(self, g):
         xp = self.xp
@@ -318,6 +338,7 @@ class CumSum(_Scan):
     """
 
     name = "cumsum"
+    graph_saved = {}
 
     def forward(self, x, axis=None):
         x = self._setup(x, axis)

@@ -55,6 +55,7 @@ def _as_shape(op, shape) -> tuple:
 
 class Reshape(Function):
     """y = x with a new shape holding the same number of elements. Shapes: x (...) -> y (newshape)."""
+
     graph_saved = {}
 
     def forward(self, x, newshape):
@@ -137,6 +138,7 @@ def squeeze(x, axis=None):
 
 class Transpose(Function):
     """y = x with its axes permuted: y.shape[i] = x.shape[axes[i]]. The gradient uses the inverse permutation."""
+
     graph_saved = {}
 
     def forward(self, x, axes):
@@ -273,6 +275,7 @@ class Stack(Function):
 
 class Split(Function):
     """ys = x cut along ``axis`` at ``indices`` (one output per piece); the gradient joins the pieces' gradients."""
+
     graph_saved = {}
 
     def forward(self, x, indices, axis):
@@ -338,6 +341,7 @@ class Pad(Function):
     its gradient to the input element it copies (found by padding an index range
     the same way), one axis at a time.
     """
+
     graph_saved = {}
 
     def forward(self, x, pad_width, mode="constant", constant_values=0):
@@ -398,6 +402,7 @@ def pad(x, pad_width, mode="constant", constant_values=0):
 
 class Flip(Function):
     """y = x reversed along ``axes`` (a view). The gradient is g reversed the same way."""
+
     graph_saved = {}
 
     def forward(self, x, axes):
@@ -419,6 +424,7 @@ class Repeat(Function):
     Shapes: (..., n, ...) -> (..., sum(repeats), ...). The gradient sums each run
     of copies back into its source element.
     """
+
     graph_saved = {}
 
     def forward(self, x, repeats, axis):
@@ -479,6 +485,7 @@ class Tile(Function):
 
     The gradient views g as (r_0, n_0, r_1, n_1, ...) and sums over the r axes.
     """
+
     graph_saved = {}
 
     def forward(self, x, reps):
