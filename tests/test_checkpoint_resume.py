@@ -625,3 +625,55 @@ def test_save_load_fit_recipe_is_bit_for_bit(tmp_path, optimizer, head, jit_comp
     model.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)  # replays its compiled step from batch 0
     loaded.fit(x, y, epochs=2, batch_size=8, shuffle=False, verbose=0)  # traces its first step
     _assert_same_training(loaded, model)
+
+
+def test_mid_epoch_resume_from_a_dataset_reads_past_the_batches_done(tmp_path):
+    """A Dataset (no random access): the batches already done are read and dropped; dropout stays exact."""
+    x, y = _data()
+
+    def dataset():
+        return ember.data.Dataset.from_tensor_slices((x, y)).batch(8)
+
+    reference = _dropout_model(False)
+    reference.fit(dataset(), epochs=4, verbose=0)
+    backup_dir = str(tmp_path / "b")
+    ran = []
+    model = _dropout_model(False)
+    with pytest.raises(StopError):
+        model.fit(
+            dataset(),
+            epochs=4,
+            verbose=0,
+            callbacks=[ecb.BackupAndRestore(backup_dir, save_freq=1), StopBefore((2, 4), ran)],
+        )
+    model = _dropout_model(False)
+    ember.random.seed(5)
+    model.fit(
+        dataset(), epochs=4, verbose=0, callbacks=[ecb.BackupAndRestore(backup_dir, save_freq=1), StopBefore(None, ran)]
+    )
+    assert sorted(ran) == [(e, b) for e in range(4) for b in range(6)]
+    _assert_same_training(model, reference)
+
+
+def test_a_model_checkpoint_weights_file_is_a_backup(tmp_path):
+    """A mid-epoch ModelCheckpoint ``.weights.h5`` copied into a backup_dir continues that epoch exactly."""
+    import shutil
+
+    make = lambda: _dropout_model(False)  # noqa: E731
+    reference, _ = _reference(make)
+    path = str(tmp_path / "ckpt-{epoch}-{batch}.weights.h5")
+    model = make()
+    with pytest.raises(StopError):
+        model.fit(
+            **_fit_kwargs(shuffle=True),
+            callbacks=[ecb.ModelCheckpoint(path, save_weights_only=True, save_freq=5), StopBefore((4, 1))],
+        )
+    # 5, 10, ..., 25 batches: the last file was written after batch 1 (0-based 0) of epoch 5 (0-based 4)
+    last = str(tmp_path / "ckpt-5-1.weights.h5")
+    state = ember.callbacks.training_state.read_state(last)
+    assert (state["epoch"], state["batches_done"]) == (4, 1)
+    os.makedirs(tmp_path / "b")
+    shutil.copyfile(last, tmp_path / "b" / "latest.weights.h5")
+    model = make()
+    model.fit(**_fit_kwargs(shuffle=True), callbacks=[ecb.BackupAndRestore(str(tmp_path / "b"))])
+    _assert_same_training(model, reference)

@@ -173,3 +173,34 @@ def test_killed_by_a_timer_at_random_moments(tmp_path, reference):
     assert kills >= 1  # at least one kill landed before the end
     _assert_equal(_load(tmp_path / "out.npz"), reference["auto"])
     assert not os.path.exists(backup_dir)
+
+
+def test_orphaned_temporaries_are_recognised_by_pid_and_age(tmp_path):
+    """Which ``.ember-*.tmp`` files the next save removes: dead writers', and stale ones older than this process."""
+    from ember.saving import atomic
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    old = time.time() - 3600
+    files = {
+        f".ember-{dead.pid}-a1b2c3.tmp": None,  # its writer is gone: removed
+        f".ember-{os.getpid()}-d4e5f6.tmp": None,  # this process's own save in progress: kept
+        ".ember-1-g7h8i9.tmp": old,  # pid 1 is alive, but the file predates this process: removed (pid reused)
+        ".ember-1-j0k1l2.tmp": None,  # pid 1 alive and the file is fresh: kept (a live writer's)
+        ".ember-legacyname.tmp": old,  # no pid in the name, older than this process: removed
+        ".ember-newlegacy.tmp": None,  # no pid, fresh: kept
+        "notes.tmp": old,  # not an Ember temporary: kept
+        "model.keras": old,
+    }
+    for name, mtime in files.items():
+        path = tmp_path / name
+        path.write_bytes(b"partial")
+        if mtime is not None:
+            os.utime(path, (mtime, mtime))
+    with atomic.atomic_open(tmp_path / "model.keras") as f:
+        f.write(b"new")
+    left = sorted(os.listdir(tmp_path))
+    assert left == sorted(
+        [f".ember-{os.getpid()}-d4e5f6.tmp", ".ember-1-j0k1l2.tmp", ".ember-newlegacy.tmp", "notes.tmp", "model.keras"]
+    )
+    assert (tmp_path / "model.keras").read_bytes() == b"new"
