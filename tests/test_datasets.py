@@ -156,6 +156,16 @@ def test_get_file_downloads_verifies_and_caches(home, server):
     assert sorted(os.listdir(home)) == ["a.bin"]  # no temporary file left behind
 
 
+def test_download_shows_its_progress_once_in_a_log(home, server, capsys):
+    data = b"x" * (3 * 2**20)
+    url = server.serve("/big.bin", data)
+    _files.get_file("big.bin", url, file_hash=sha256(data))
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"Downloading data from {url}", "  3.0 MiB of 3.0 MiB (100%) received"]  # not a tty: one line
+    _files.get_file("big.bin", url, file_hash=sha256(data))
+    assert capsys.readouterr().err == ""  # from the cache: nothing to say
+
+
 def test_get_file_md5_and_file_url(home, tmp_path):
     src = tmp_path / "src.json"
     src.write_bytes(b'{"a": 1}')

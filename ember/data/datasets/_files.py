@@ -18,7 +18,9 @@ import importlib.util
 import io
 import os
 import pickle
+import sys
 import tempfile
+import time
 import urllib.request
 import warnings
 import zipfile
@@ -84,14 +86,44 @@ def _check(fpath, file_hash, hash_algorithm, validate):
     return None
 
 
+class _DownloadProgress:
+    """Bytes received so far, on one stderr line: redrawn at most every half second on a terminal, and
+    once at the end everywhere (so logs get one line, not hundreds)."""
+
+    def __init__(self, total):
+        self.total = int(total) if total and str(total).isdigit() else None
+        self.received, self.shown = 0, 0.0
+        self.tty = sys.stderr.isatty()
+
+    def _text(self):
+        got = f"{self.received / 2**20:.1f} MiB"
+        if self.total:
+            return f"{got} of {self.total / 2**20:.1f} MiB ({100 * self.received / self.total:.0f}%)"
+        return got
+
+    def update(self, n):
+        self.received += n
+        now = time.monotonic()
+        if self.tty and now - self.shown >= 0.5:
+            self.shown = now
+            print(f"\r  {self._text()}", end="", file=sys.stderr, flush=True)
+
+    def done(self):
+        print(("\r" if self.tty else "") + f"  {self._text()} received", file=sys.stderr, flush=True)
+
+
 def _download(origin, target, file_hash, hash_algorithm, validate):
     """Download ``origin`` to a temp file beside ``target``, verify it, then move it into place."""
     directory = os.path.dirname(target)
     fd, tmp = tempfile.mkstemp(dir=directory, prefix=os.path.basename(target) + ".", suffix=".part")
     try:
+        print(f"Downloading data from {origin}", file=sys.stderr, flush=True)  # as Keras says it
         with os.fdopen(fd, "wb") as out, urllib.request.urlopen(origin, timeout=DOWNLOAD_TIMEOUT_S) as response:
+            progress = _DownloadProgress(response.headers.get("Content-Length"))
             for chunk in iter(lambda: response.read(_CHUNK), b""):
                 out.write(chunk)
+                progress.update(len(chunk))
+            progress.done()
         problem = _check(tmp, file_hash, hash_algorithm, validate)
         if problem is not None:
             raise ValueError(f"the file downloaded from {origin} is corrupt or not the expected one: {problem}")
