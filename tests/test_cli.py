@@ -58,6 +58,15 @@ def test_doctor_json_through_the_module_entry_point(tmp_path):
     assert done.returncode == 0, done.stderr
     report = json.loads(done.stdout)
     assert report["ok"] is True and any(c["name"] == "NumPy" for c in report["checks"])
+    steps = [line for line in done.stderr.splitlines() if line.startswith("ember doctor: [")]
+    assert steps[0] == "ember doctor: [1/11] Python" and steps[-1] == "ember doctor: [11/11] datasets"
+    quiet = subprocess.run(
+        [sys.executable, "-m", "ember.tools.cli", "doctor", "--json", "--no-probe", "--quiet"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert quiet.returncode == 0 and "ember doctor: [" not in quiet.stderr
 
 
 def test_doctor_text_exit_status_follows_failures(monkeypatch, capsys, tmp_path):

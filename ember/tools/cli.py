@@ -58,7 +58,10 @@ def _load_model(path, compile=True, custom_objects=None):  # noqa: A002
 def _cmd_doctor(args) -> int:
     from ember.tools.doctor import exit_status, format_json, format_text, run_checks
 
-    checks = run_checks(probe_coretype=not args.no_probe)
+    def progress(text):  # on stderr, so `ember doctor --json > report.json` stays clean
+        print(f"ember doctor: {text}", file=sys.stderr, flush=True)
+
+    checks = run_checks(probe_coretype=not args.no_probe, progress=None if args.quiet else progress)
     print(format_json(checks) if args.json else format_text(checks))
     return exit_status(checks)
 
@@ -285,6 +288,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("doctor", help="inspect this machine and say how to fix what is missing")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--no-probe", action="store_true", help="skip the OpenBLAS core-type matmul timing")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines on stderr")
     p.set_defaults(func=_cmd_doctor)
 
     p = sub.add_parser("demo", help="train the seeds' MNIST network and print its test accuracy")

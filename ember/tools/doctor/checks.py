@@ -473,14 +473,24 @@ def check_datasets() -> list[Check]:
     return out
 
 
-def run_checks(probe_coretype: bool = True) -> list[Check]:
-    """Every check, in report order. Never raises: a probe that crashes becomes a ``warn`` line."""
+def run_checks(probe_coretype: bool = True, progress=None) -> list[Check]:
+    """Every check, in report order. Never raises: a probe that crashes becomes a ``warn`` line.
+
+    ``progress``: an optional ``callable(text)`` told what is being checked before each step (the CLI
+    prints it on stderr, so a 20-second probe is not silence).
+    """
     steps = [
-        check_python, check_ember, check_numpy, lambda: check_blas(probe_coretype), check_machine,
-        check_gpu, check_kernels, check_saving, check_pictures, check_exchange, check_datasets,
+        ("Python", check_python), ("Ember", check_ember), ("NumPy", check_numpy),
+        ("BLAS (timing OpenBLAS core types in subprocesses)" if probe_coretype else "BLAS",
+         lambda: check_blas(probe_coretype)),
+        ("CPU and memory", check_machine), ("GPU", check_gpu), ("compiled kernels", check_kernels),
+        ("saving", check_saving), ("pictures", check_pictures), ("model exchange", check_exchange),
+        ("datasets", check_datasets),
     ]  # fmt: skip
     out = []
-    for step in steps:
+    for number, (what, step) in enumerate(steps, start=1):
+        if progress is not None:
+            progress(f"[{number}/{len(steps)}] {what}")
         try:
             out.extend(step())
         except Exception as err:  # the doctor reports, it does not crash
