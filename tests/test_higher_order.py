@@ -323,3 +323,192 @@ def test_double_backward_matches_finite_differences(name):
             down[i].reshape(-1)[j] -= eps
             numeric.reshape(-1)[j] = (first_gradient_dot_v(up) - first_gradient_dot_v(down)) / (2 * eps)
         np.testing.assert_allclose(hvp[i], numeric, rtol=1e-5, atol=1e-6, err_msg=f"{name}: input {i}")
+
+
+# ---- uses: gradient penalty, Hessian-vector product ------------------------------------------------------------------
+
+
+def _critic_weights(seed=3):
+    r = np.random.default_rng(seed)
+    return [
+        r.standard_normal((3, 8)) * 0.5,
+        r.standard_normal(8) * 0.1,
+        r.standard_normal((8, 1)) * 0.5,
+        r.standard_normal(1) * 0.1,
+    ]
+
+
+def test_gradient_penalty_trains_a_dense_critic_like_torch():
+    """WGAN-GP: loss = D(fake) - D(real) + 10 (||dD(x_hat)/dx_hat|| - 1)^2; one SGD step, weights vs torch."""
+    from ember import layers
+
+    r = np.random.default_rng(4)
+    real, fake, alpha = r.standard_normal((6, 3)), r.standard_normal((6, 3)) + 1.0, r.uniform(size=(6, 1))
+    w1, b1, w2, b2 = _critic_weights()
+    lr, lam = 0.05, 10.0
+
+    h1, h2 = layers.Dense(8, activation="tanh"), layers.Dense(1)
+    h1.build((None, 3))
+    h2.build((None, 8))
+    for var, value in zip([h1.kernel, h1.bias, h2.kernel, h2.bias], [w1, b1, w2, b2]):
+        var.assign(value.astype("float32"))
+
+    def critic(x):
+        return h2(h1(x))
+
+    x_hat = ember.tensor(alpha * real + (1 - alpha) * fake, requires_grad=True)
+    (gx,) = ember.grad(critic(x_hat).sum(), x_hat, create_graph=True)
+    penalty = ((ember.sqrt((gx * gx).sum(axis=1)) - 1.0) ** 2).mean()
+    loss = critic(ember.tensor(fake)).mean() - critic(ember.tensor(real)).mean() + lam * penalty
+    weights = [h1.kernel, h1.bias, h2.kernel, h2.bias]
+    grads = ember.grad(loss, weights)
+    updated = [w.numpy() - lr * g.numpy() for w, g in zip(weights, grads)]
+
+    tw = [torch.tensor(a, dtype=torch.float32, requires_grad=True) for a in (w1, b1, w2, b2)]
+
+    def t_critic(x):
+        return torch.tanh(x @ tw[0] + tw[1]) @ tw[2] + tw[3]
+
+    t_hat = torch.tensor(alpha * real + (1 - alpha) * fake, dtype=torch.float32, requires_grad=True)
+    (tgx,) = torch.autograd.grad(t_critic(t_hat).sum(), t_hat, create_graph=True)
+    t_pen = ((tgx.pow(2).sum(1).sqrt() - 1.0) ** 2).mean()
+    t_loss = (
+        t_critic(torch.tensor(fake, dtype=torch.float32)).mean()
+        - t_critic(torch.tensor(real, dtype=torch.float32)).mean()
+        + lam * t_pen
+    )
+    t_grads = torch.autograd.grad(t_loss, tw)
+    assert_close(float(loss.item()), float(t_loss.item()), msg="loss")
+    assert abs(float(penalty.item())) > 1e-3, "the penalty must matter for this check to mean something"
+    for k, (u, w, g) in enumerate(zip(updated, tw, t_grads)):
+        assert_close(grads[k].numpy(), g.numpy(), msg=f"gradient of weight {k} vs torch")
+        assert_close(u, (w - lr * g).detach().numpy(), msg=f"weight {k} after one step vs torch")
+
+
+def test_hessian_vector_product_of_an_mlp_loss_matches_torch():
+    r = np.random.default_rng(5)
+    x, y = r.standard_normal((5, 3)), r.integers(0, 4, 5)
+    w1, w2, v1, v2 = (
+        r.standard_normal((3, 6)),
+        r.standard_normal((6, 4)),
+        r.standard_normal((3, 6)),
+        r.standard_normal((6, 4)),
+    )
+
+    e_w = [ember.tensor(w1, requires_grad=True), ember.tensor(w2, requires_grad=True)]
+    logits = ember.gelu(ember.tensor(x) @ e_w[0]) @ e_w[1]
+    loss = ember.sparse_categorical_crossentropy(ember.tensor(y), logits, from_logits=True).mean()
+    g = ember.grad(loss, e_w, create_graph=True)
+    hv = ember.grad((g[0] * ember.tensor(v1)).sum() + (g[1] * ember.tensor(v2)).sum(), e_w)
+
+    t_w = [torch.tensor(w, dtype=torch.float32) for w in (w1, w2)]
+
+    def t_loss(a, b):
+        return F.cross_entropy(F.gelu(torch.tensor(x, dtype=torch.float32) @ a) @ b, torch.tensor(y))
+
+    _, t_hv = torch.autograd.functional.hvp(
+        t_loss, tuple(t_w), (torch.tensor(v1, dtype=torch.float32), torch.tensor(v2, dtype=torch.float32))
+    )
+    for k in range(2):
+        assert_close(hv[k].numpy(), t_hv[k].numpy(), msg=f"Hessian-vector product, weight {k}")
+
+
+def test_backward_with_create_graph_leaves_differentiable_grads():
+    x = ember.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    (x**3).sum().backward(create_graph=True)
+    assert x.grad.grad_fn is not None
+    np.testing.assert_allclose(x.grad.numpy(), 3 * x.numpy() ** 2, rtol=1e-6)
+    first = x.grad
+    x.grad = None
+    first.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 6 * x.numpy(), rtol=1e-6)
+
+
+def test_grad_leaves_dot_grad_alone_and_returns_one_per_input():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    w = ember.tensor([3.0, 4.0], requires_grad=True)
+    gx, gw = ember.grad((x * w).sum(), [x, w])
+    assert x.grad is None and w.grad is None
+    np.testing.assert_array_equal(gx.numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(gw.numpy(), [1.0, 2.0])
+    assert gx.grad_fn is None  # without create_graph the gradient is a plain tensor
+
+
+def test_grad_with_respect_to_an_intermediate_tensor():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    h = x * x
+    y = (h * 3.0).sum()
+    gh, gx = ember.grad(y, [h, x])
+    np.testing.assert_array_equal(gh.numpy(), [3.0, 3.0])
+    np.testing.assert_array_equal(gx.numpy(), [6.0, 12.0])
+
+
+def test_grad_allow_unused():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    unused = ember.tensor([5.0], requires_grad=True)
+    y = (x * x).sum()
+    with pytest.raises(RuntimeError, match=r"inputs\[1\].*not used.*allow_unused=True"):
+        ember.grad(y, [x, unused], retain_graph=True)
+    gx, gu = ember.grad(y, [x, unused], allow_unused=True)
+    assert gu is None
+    np.testing.assert_array_equal(gx.numpy(), [2.0, 4.0])
+    t_x = torch.tensor([1.0, 2.0], requires_grad=True)
+    t_u = torch.tensor([5.0], requires_grad=True)
+    assert torch.autograd.grad((t_x * t_x).sum(), [t_x, t_u], allow_unused=True)[1] is None
+
+
+def test_grad_refuses_an_input_that_does_not_require_grad():
+    x = ember.tensor([1.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match=r"inputs\[0\].*does not require grad"):
+        ember.grad((x * 2).sum(), [ember.tensor([1.0])])
+
+
+def test_retain_graph_semantics():
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = (ember.exp(x) * x).sum()
+    ember.grad(y, x)
+    with pytest.raises(RuntimeError, match="already freed.*retain_graph=True"):
+        ember.grad(y, x)
+    # create_graph keeps the graph by default (retain_graph defaults to create_graph), as in torch
+    y = (ember.exp(x) * x).sum()
+    (g1,) = ember.grad(y, x, create_graph=True)
+    (g2,) = ember.grad(y, x)
+    np.testing.assert_allclose(g1.numpy(), g2.numpy())
+    with pytest.raises(RuntimeError, match="already freed"):
+        y.backward()
+    # and retain_graph=False with create_graph frees it
+    y = (ember.exp(x) * x).sum()
+    ember.grad(y, x, create_graph=True, retain_graph=False)
+    with pytest.raises(RuntimeError, match="already freed"):
+        ember.grad(y, x)
+
+
+def test_grad_outputs_and_several_outputs():
+    x = ember.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    a, b = x * x, ember.sin(x)
+    v = np.array([1.0, -1.0, 0.5])
+    (g,) = ember.grad([a, b], [x], grad_outputs=[ember.tensor(v), ember.tensor(np.ones(3))])
+    np.testing.assert_allclose(g.numpy(), 2 * x.numpy() * v + np.cos(x.numpy()), rtol=1e-6)
+
+
+def test_an_op_without_a_differentiable_backward_is_named():
+    x = ember.tensor(rng.standard_normal((1, 5, 5, 2)), requires_grad=True)
+    k = ember.tensor(rng.standard_normal((3, 3, 2, 1)))
+    y = ember.conv2d(x, k).sum()
+    with pytest.raises(RuntimeError, match=r"create_graph=True: conv2d has no differentiable backward"):
+        ember.grad(y, x, create_graph=True)
+    p = ember.tensor(rng.uniform(0.1, 1, (2, 3)), requires_grad=True)
+    loss = ember.categorical_crossentropy(ember.tensor(np.eye(3)[:2]), p).sum()
+    with pytest.raises(RuntimeError, match=r"categorical_crossentropy.*from_logits=False"):
+        ember.grad(loss, p, create_graph=True)
+    # without create_graph both work as before
+    assert ember.grad(ember.conv2d(x, k).sum(), x)[0].shape == x.shape
+
+
+def test_grad_does_not_run_the_graph_upstream_of_its_inputs():
+    """grad(D(x), x) for x = G(z) stops at x: an op above x that has no differentiable backward is fine."""
+    z = ember.tensor(rng.standard_normal((1, 5, 5, 2)), requires_grad=True)
+    k = ember.tensor(rng.standard_normal((3, 3, 2, 1)))
+    x = ember.conv2d(z, k)
+    (gx,) = ember.grad((ember.tanh(x) ** 2).sum(), x, create_graph=True)
+    assert gx.requires_grad and gx.shape == x.shape
