@@ -100,6 +100,11 @@ CASES = [
         (5, 3),
         lambda ly: [ly.Conv1DTranspose(4, 3, strides=2), ly.UnitNormalization(), ly.RMSNormalization()],
     ),
+    _case(
+        ["Resizing", "CenterCrop"],
+        (8, 6, 3),
+        lambda ly: [ly.Resizing(10, 9), ly.CenterCrop(7, 5), ly.Conv2D(2, 3), ly.Flatten()],
+    ),
 ]
 
 

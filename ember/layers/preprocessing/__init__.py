@@ -5,25 +5,33 @@ strings (Ember tensors are numeric) and return Ember tensors.
 """
 
 from .category_encoding import CategoryEncoding
+from .center_crop import CenterCrop
+from .discretization import Discretization
 from .integer_lookup import IntegerLookup
 from .normalization import Normalization
+from .random_crop import RandomCrop
 from .random_flip import RandomFlip
 from .random_rotation import RandomRotation
 from .random_translation import RandomTranslation
 from .random_zoom import RandomZoom
 from .rescaling import Rescaling
+from .resizing import Resizing
 from .string_lookup import StringLookup
 from .text_vectorization import TextVectorization
 
 __all__ = [
     "CategoryEncoding",
+    "CenterCrop",
+    "Discretization",
     "IntegerLookup",
     "Normalization",
+    "RandomCrop",
     "RandomFlip",
     "RandomRotation",
     "RandomTranslation",
     "RandomZoom",
     "Rescaling",
+    "Resizing",
     "StringLookup",
     "TextVectorization",
 ]
