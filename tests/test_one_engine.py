@@ -283,3 +283,31 @@ def test_import_leaves_malloc_alone_and_fit_tunes_it():
     env["EMBER_TUNE_MALLOC"] = "0"
     off = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
     assert off.stdout.split() == ["None", "False"]
+
+
+def test_compile_is_used_only_by_the_trainer_and_uses_no_training_code():
+    """Layering: ember/compile is the trainer's strategy; no layer or piece imports it, it imports no training."""
+    import ast
+    import pathlib
+
+    root = pathlib.Path(keras.__file__).parent
+
+    def imported(path):
+        package = ".".join(("ember", *path.relative_to(root).parent.parts))
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom):
+                base = package.split(".")[: len(package.split(".")) - node.level + 1] if node.level else []
+                yield ".".join([*base, node.module] if node.module else base)
+            elif isinstance(node, ast.Import):
+                yield from (alias.name for alias in node.names)
+
+    users, compile_uses = set(), set()
+    for path in root.rglob("*.py"):
+        inside = path.relative_to(root).parts[0]
+        for name in imported(path):
+            if name.startswith("ember.compile") and inside != "compile":
+                users.add(inside)
+            if inside == "compile" and name.split(".")[1:2] and name.startswith("ember."):
+                compile_uses.add(name.split(".")[1])
+    assert users <= {"training"}, users
+    assert not compile_uses & {"training", "models", "callbacks", "saving", "serving", "tools"}, compile_uses

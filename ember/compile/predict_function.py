@@ -21,28 +21,30 @@ writes to Variables, BatchNormalization updating its statistics, tensors
 made outside the traced call), the batch runs eagerly: the traced call *is*
 the eager call, so its outputs are what is returned.
 
-Caveat shared with the compiled training step: a plan remembers the layer
-calls of its trace. Changing a layer's Python attributes (its activation, a
-Lambda's function) after a ``predict`` is not seen by later ones; changes to
-the model's layers or weight objects (``Sequential.add``, a rebuild) are
-(:meth:`CompiledPredictFunction.check_model` drops the plans), and weight
-values always are.
+Plans are keyed on the model's :func:`~ember.compile.fingerprint.fingerprint`
+as well: :meth:`CompiledPredictFunction.check_model` (each ``predict`` call)
+drops them when a layer's settings, functions, arrays or weights objects
+changed (a new activation, ``Sequential.add``, a rebuild); weight values are
+read at every batch.
+
+Thread safety: ``predict`` may run from many threads at once (``ember serve``
+does). A replay keeps all its values in locals; tracing runs in the calling
+thread only (the recorder is a ``contextvars`` value), and the table of plans
+is updated under a lock.
 """
 
 from __future__ import annotations
 
-import logging
-import os
+import threading
 import warnings
 
 import numpy
 
-from ..backend.device import default_device
 from ..engine.grad_mode import no_grad
 from ..engine.tensor import Tensor
 from ..layers.layer import _as_tensor
 from ..layers.symbolic import flatten, pack_like
-from ..training.trainer import Trainer
+from .fingerprint import fingerprint
 from .forward_plan import ForwardPlan
 from .plan import UntraceableError
 from .tracer import Tracer
@@ -67,14 +69,16 @@ class CompiledPredictFunction:
         self.model = model
         self.plans = {}  # signature -> ForwardPlan, (first trace, its input arrays), or why it stays eager
         self.warned = set()
-        self.fingerprint = _fingerprint(model)
+        self.fingerprint = fingerprint(model)
+        self._lock = threading.Lock()  # guards the table of plans while traces are kept or compared
 
     def check_model(self) -> None:
-        """Drop the plans when the model's layers or weight objects (or the default device) changed."""
-        fingerprint = _fingerprint(self.model)
-        if fingerprint != self.fingerprint:
-            self.plans.clear()
-            self.fingerprint = fingerprint
+        """Drop the plans when anything they were traced from changed (see :mod:`ember.compile.fingerprint`)."""
+        key = fingerprint(self.model)
+        if key != self.fingerprint:
+            with self._lock:
+                self.plans = {}
+                self.fingerprint = key
 
     def __call__(self, x):
         if type(x) is _NDARRAY:
@@ -86,7 +90,7 @@ class CompiledPredictFunction:
         if plan is None and not self.model.built:  # the first call builds the weights: not part of a forward
             with no_grad():
                 y = self.model(x, training=False)
-            self.fingerprint = _fingerprint(self.model)
+            self.fingerprint = fingerprint(self.model)
             return _numpy(y)
         if plan is None and len(self.plans) >= _MAX_SIGNATURES:
             plan = f"more than {_MAX_SIGNATURES} input signatures (shapes and dtypes); the new ones are not traced"
@@ -103,13 +107,20 @@ class CompiledPredictFunction:
     def _trace(self, key, x, flat):
         """Run the batch eagerly under a tracer; keep the trace, or the plan once two traces agree."""
         y, plan, tensors = self._traced_call(x, flat)
+        with self._lock:
+            return self._keep_trace(key, x, y, plan, tensors)
+
+    def _keep_trace(self, key, x, y, plan, tensors):
+        plans = self.plans
         if isinstance(plan, str):
             self._stay_eager(key, plan)
             return y
         arrays = [t.data for t in tensors]
-        first = self.plans.get(key)
+        first = plans.get(key)
         if first is None:
-            self.plans[key] = (plan, [a.copy() for a in arrays])  # a copy: a view would keep the caller's x alive
+            plans[key] = (plan, [a.copy() for a in arrays])  # a copy: a view would keep the caller's x alive
+            return y
+        if type(first) is not tuple:  # another thread made the plan (or gave up) meanwhile
             return y
         if _same_data(first[1], arrays):
             # the same batch twice proves nothing about what depends on the data: probe with its rows reversed
@@ -122,7 +133,7 @@ class CompiledPredictFunction:
                 return y
         if first[0].compatible(plan):
             plan.structure = None if plan.structure is None else _placeholders(plan.structure)
-            self.plans[key] = plan
+            plans[key] = plan
         else:
             self._stay_eager(key, "the operations or their constants differ between two batches")
         return y
@@ -149,11 +160,7 @@ class CompiledPredictFunction:
         """Say once per reason that batches run eagerly."""
         if reason not in self.warned:
             self.warned.add(reason)
-            message = f"the compiled predict step: batches run eagerly: {reason}"
-            # silent by default, as Keras is: said when asked for (EMBER_VERBOSE, the "ember" logger at INFO)
-            logging.getLogger("ember.compile").info(message)
-            if os.environ.get("EMBER_VERBOSE", "0") not in ("", "0"):
-                warnings.warn(message, RuntimeWarning, stacklevel=5)
+            warnings.warn(f"the compiled predict step: batches run eagerly: {reason}", RuntimeWarning, stacklevel=5)
 
 
 def _same_data(a, b) -> bool:
@@ -178,29 +185,3 @@ def _structure(s):
     if isinstance(s, (list, tuple)):
         return (type(s).__name__, tuple(_structure(v) for v in s))
     return None
-
-
-def _fingerprint(model) -> tuple:
-    """What a model's plans were traced from, as identities: its layers, recursively, and in each layer
-    (not models) the objects its call may read besides its inputs (weights, tensors and arrays, functions).
-
-    Replacing any of them (``Sequential.add``, a rebuild, ``Normalization.adapt`` setting a new mean,
-    ``layer.activation = ...``) changes the fingerprint, and the plans are traced again.
-    """
-    parts = []
-    stack = [model]
-    seen = set()
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        parts.append(id(layer))
-        parts.extend(id(v) for v in getattr(layer, "_trainable_variables", ()))
-        parts.extend(id(v) for v in getattr(layer, "_non_trainable_variables", ()))
-        if not isinstance(layer, Trainer):  # a model's own call is its graph of layers: no attribute of its own
-            for name, value in vars(layer).items():
-                if isinstance(value, (Tensor, numpy.ndarray)) or (callable(value) and not isinstance(value, type)):
-                    parts.append((name, id(value)))
-        stack.extend(reversed(getattr(layer, "_layers", ())))
-    return tuple(parts), (default_device().type, default_device().index)

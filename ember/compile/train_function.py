@@ -10,21 +10,26 @@ replayed (random draws outside ``ops.dropout``, writes to Variables other
 than BatchNormalization's statistics, data-dependent Python control flow,
 several tracked losses) stays eager for that signature, with one warning.
 
-The replay gives the eager step's numbers bit for bit, except where a fusion
-is enabled (``fuse=True``, see :mod:`ember.compile.fusion`).
+The replay gives the eager step's numbers bit for bit. Plans are keyed on
+the input signature and on the model's :func:`~ember.compile.fingerprint.fingerprint`
+(its layers' configuration and callables, the list of trainable weights, the
+optimizer, loss and metrics objects), re-read by :meth:`check_model` when a
+``fit`` starts and at each epoch: any change traces again, so a frozen layer,
+a new activation or a new dropout rate is never replayed stale.
+
+Not thread-safe: one ``fit`` per model at a time (the plans reuse their
+arrays and Function objects from step to step).
 """
 
 from __future__ import annotations
 
-import logging
-import os
 import warnings
 
 import numpy
 
 from ..engine.tensor import Tensor
 from ..layers.symbolic import flatten, pack_like
-from .fusion import fuse_plan
+from .fingerprint import fingerprint
 from .plan import StepPlan, UntraceableError
 from .tracer import Tracer
 
@@ -39,14 +44,15 @@ class CompiledTrainFunction:
         model: a compiled Model (the Trainer's interface: ``__call__``,
             ``compute_loss``, ``trainable_weights``, ``optimizer``, ``_loss_tracker``,
             ``_metric_logs``).
-        fuse: apply the plan fusions (softmax with cross-entropy).
         force: ``jit_compile=True``: warn louder when a step must stay eager.
     """
 
-    def __init__(self, model, fuse=True, force=False):
+    def __init__(self, model, force=False):
         self.model = model
-        self.fuse = fuse
         self.force = force
+        self.key = None  # what the plans were traced from (see check_model)
+        self.traces = 0  # steps traced, and steps replayed from a plan (for tests and diagnostics)
+        self.replays = 0
         self.plans = {}  # signature -> StepPlan, a list of traces so far, or the reason it stays eager
         self.weights = None
         self.warned = set()
@@ -55,6 +61,29 @@ class CompiledTrainFunction:
         self._had_targets = True
 
     accepts_return_logs = True  # fit may call it with return_logs=False (see Trainer.fit)
+
+    def check_model(self) -> None:
+        """Re-read the trainable weights and the model's fingerprint; drop every plan if anything changed.
+
+        ``fit`` calls this when it starts and at each epoch (and after batch
+        callbacks, which may change the model), as Keras 3's trainer re-reads
+        the trainable variables.
+        """
+        model = self.model
+        weights = list(model.trainable_weights)
+        key = (
+            tuple(id(w) for w in weights),
+            fingerprint(model),
+            id(model.optimizer),
+            id(getattr(model, "_compiled_loss", None)),
+            id(getattr(model, "_compiled_metrics", None)),
+        )
+        if key != self.key:
+            self.key = key
+            self.weights = weights
+            self.plans = {}
+            self._fast = {}
+            self._flat = None
 
     def __call__(self, data, return_logs=True):
         """Train on one batch ``(x, y, sample_weight)``; the logs (None when ``return_logs`` is False)."""
@@ -94,7 +123,7 @@ class CompiledTrainFunction:
     def __getstate__(self):
         # the plans and flat buffers belong to this process's arrays: a copy traces again
         state = dict(self.__dict__)
-        state.update(plans={}, _fast={}, _flat=None, weights=None)
+        state.update(plans={}, _fast={}, _flat=None, weights=None, key=None)
         return state
 
     # ---- tracing ------------------------------------------------------------------------------------
@@ -104,9 +133,10 @@ class CompiledTrainFunction:
         reason = _eager_only(model)
         if reason:
             return self._stay_eager(key, reason, data)
-        if self.weights is None:
-            self.weights = list(model.trainable_weights)
+        if self.key is None:
+            self.check_model()
         weights = self.weights
+        self.traces += 1
         tensors = [Tensor(a) for a in flat]
         tx = pack_like(x, tensors[: len(flatten(x))])
         rest = tensors[len(flatten(x)) :]
@@ -138,8 +168,6 @@ class CompiledTrainFunction:
             else:
                 ok, why = traces[0].compatible(plan)
                 if ok:
-                    if self.fuse:
-                        fuse_plan(plan)
                     plan.structure = y_pred
                     self.plans[key] = plan
                 else:
@@ -157,18 +185,14 @@ class CompiledTrainFunction:
         if reason not in self.warned:
             self.warned.add(reason)
             what = "jit_compile=True" if self.force else "the compiled training step"
-            message = f"{what}: this step runs eagerly: {reason}"
-            # silent by default, as Keras is: said when asked for (EMBER_VERBOSE, the "ember" logger at INFO)
-            # or when jit_compile=True was requested
-            logging.getLogger("ember.compile").info(message)
-            if self.force or os.environ.get("EMBER_VERBOSE", "0") not in ("", "0"):
-                warnings.warn(message, RuntimeWarning, stacklevel=4)
+            warnings.warn(f"{what}: this step runs eagerly: {reason}", RuntimeWarning, stacklevel=4)
 
     # ---- replay --------------------------------------------------------------------------------------
     def _replay(self, plan, data, arrays, return_logs):
         model = self.model
         x, y, sample_weight = data
         weights = self.weights
+        self.replays += 1
         flat = self._flat
         use_flat = bool(flat) and flat.prepare()
         loss, outputs, grads = plan.replay(arrays, flat.grad_into if use_flat else None)
