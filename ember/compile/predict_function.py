@@ -35,6 +35,8 @@ is updated under a lock.
 
 from __future__ import annotations
 
+import logging
+import os
 import threading
 import warnings
 
@@ -160,7 +162,11 @@ class CompiledPredictFunction:
         """Say once per reason that batches run eagerly."""
         if reason not in self.warned:
             self.warned.add(reason)
-            warnings.warn(f"the compiled predict step: batches run eagerly: {reason}", RuntimeWarning, stacklevel=5)
+            message = f"the compiled predict step: batches run eagerly: {reason}"
+            # silent by default, as Keras is: said when asked for (EMBER_VERBOSE, the "ember" logger at INFO)
+            logging.getLogger("ember.compile").info(message)
+            if os.environ.get("EMBER_VERBOSE", "0") not in ("", "0"):
+                warnings.warn(message, RuntimeWarning, stacklevel=5)
 
 
 def _same_data(a, b) -> bool:

@@ -23,6 +23,8 @@ arrays and Function objects from step to step).
 
 from __future__ import annotations
 
+import logging
+import os
 import warnings
 
 import numpy
@@ -185,7 +187,12 @@ class CompiledTrainFunction:
         if reason not in self.warned:
             self.warned.add(reason)
             what = "jit_compile=True" if self.force else "the compiled training step"
-            warnings.warn(f"{what}: this step runs eagerly: {reason}", RuntimeWarning, stacklevel=4)
+            message = f"{what}: this step runs eagerly: {reason}"
+            # silent by default, as Keras is: said when asked for (EMBER_VERBOSE, the "ember" logger at INFO)
+            # or when jit_compile=True was requested
+            logging.getLogger("ember.compile").info(message)
+            if self.force or os.environ.get("EMBER_VERBOSE", "0") not in ("", "0"):
+                warnings.warn(message, RuntimeWarning, stacklevel=4)
 
     # ---- replay --------------------------------------------------------------------------------------
     def _replay(self, plan, data, arrays, return_logs):
