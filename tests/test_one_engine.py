@@ -311,3 +311,33 @@ def test_compile_is_used_only_by_the_trainer_and_uses_no_training_code():
                 compile_uses.add(name.split(".")[1])
     assert users <= {"training"}, users
     assert not compile_uses & {"training", "models", "callbacks", "saving", "serving", "tools"}, compile_uses
+
+
+def test_calling_a_model_from_eight_threads_at_once():
+    """``model(x)`` (eager, training=False) from several threads: each call's Function objects are its own."""
+    _seed()
+    model = keras.Sequential(
+        [keras.Input((6,)), layers.Dense(16, activation="relu"), layers.BatchNormalization(), layers.Dense(3)]
+    )
+    x = _cls_data(n=32, seed=9)[0]
+    expected = model(x, training=False).numpy()
+    errors, results = [], []
+    barrier = threading.Barrier(8)
+
+    def work():
+        try:
+            barrier.wait()
+            for _ in range(20):
+                results.append(model(x, training=False).numpy())
+        except BaseException as e:  # noqa: BLE001 - reported below
+            errors.append(e)
+
+    threads = [threading.Thread(target=work) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors[0]
+    assert len(results) == 160
+    for r in results:
+        numpy.testing.assert_array_equal(r, expected)

@@ -168,7 +168,7 @@ class StepPlan:
             raise UntraceableError("the loss does not depend on any trainable weight")
         self.loss_step = step_of_fn.get(id(loss.grad_fn))
         self.loss_out_index = loss._out_index
-        for fn in _backward_order(loss.grad_fn):
+        for fn in _topological_order([loss.grad_fn]):  # the order the eager backward() visits them
             index = step_of_fn.get(id(fn))
             if index is None:
                 raise UntraceableError(f"{fn.op_name()} is in the loss's graph but was not traced in this step")
@@ -419,14 +419,6 @@ class StepPlan:
             if s.redraw is None and not _same_attrs(s.attrs, t.attrs):
                 return False, f"{s.name}: its array arguments differ between two batches"
         return True, ""
-
-
-def _backward_order(fn):
-    """The order the eager ``backward()`` visits the functions behind ``fn`` (the engine's own walk)."""
-    try:
-        return _topological_order(fn)
-    except TypeError:  # the engine's walk takes a list of starting functions
-        return _topological_order([fn])
 
 
 def _fresh(fn):
