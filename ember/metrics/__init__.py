@@ -32,6 +32,9 @@ from .accuracy_metrics import (
 )
 from .base import Metric
 from .confusion import AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives
+from .correlation import ConcordanceCorrelation, PearsonCorrelation, concordance_correlation, pearson_correlation
+from .f_score import F1Score, FBetaScore
+from .iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from .probabilistic import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -42,6 +45,7 @@ from .probabilistic import (
     SparseCategoricalCrossentropy,
     SquaredHinge,
 )
+from .r2_score import R2Score
 from .reduction import Mean, MeanMetricWrapper, Sum
 from .registry import ALL_OBJECTS_DICT, deserialize, get, resolve_accuracy, serialize
 from .regression import (

@@ -10,6 +10,9 @@ from ..losses.registry import binary_or_sparse_categorical
 from . import accuracy_metrics as acc
 from .base import Metric
 from .confusion import AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives
+from .correlation import ConcordanceCorrelation, PearsonCorrelation
+from .f_score import F1Score, FBetaScore
+from .iou import BinaryIoU, IoU, MeanIoU, OneHotIoU, OneHotMeanIoU
 from .probabilistic import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -20,6 +23,7 @@ from .probabilistic import (
     SparseCategoricalCrossentropy,
     SquaredHinge,
 )
+from .r2_score import R2Score
 from .reduction import Mean, MeanMetricWrapper, Sum
 from .regression import (
     CosineSimilarity,
@@ -67,6 +71,16 @@ _CLASSES = (
     acc.SparseCategoricalAccuracy,
     acc.TopKCategoricalAccuracy,
     acc.SparseTopKCategoricalAccuracy,
+    F1Score,
+    FBetaScore,
+    R2Score,
+    IoU,
+    BinaryIoU,
+    MeanIoU,
+    OneHotIoU,
+    OneHotMeanIoU,
+    PearsonCorrelation,
+    ConcordanceCorrelation,
 )
 
 #: Every name ``get`` knows: class names, their snake_case forms, and Keras's short aliases.
