@@ -677,3 +677,29 @@ def test_a_model_checkpoint_weights_file_is_a_backup(tmp_path):
     model = make()
     model.fit(**_fit_kwargs(shuffle=True), callbacks=[ecb.BackupAndRestore(str(tmp_path / "b"))])
     _assert_same_training(model, reference)
+
+
+def test_a_backup_due_at_an_epochs_last_batch_is_made_at_its_end(tmp_path):
+    """With save_freq=3 and 6 batches an epoch, the backup after batch 6 waits for the epoch's end (validation,
+    logs, callbacks); a stop before that end resumes inside the epoch, never in an epoch with no batch left."""
+
+    class StopAtEpochEnd(ecb.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if epoch == 2:
+                raise StopError("stopped while epoch 2 ended")
+
+    make = lambda: _dropout_model(False)  # noqa: E731
+    reference, full = _reference(make)
+    backup_dir = str(tmp_path / "b")
+    model = make()
+    with pytest.raises(StopError):  # listed first: its on_epoch_end runs before the backup's
+        model.fit(
+            **_fit_kwargs(shuffle=True), callbacks=[StopAtEpochEnd(), ecb.BackupAndRestore(backup_dir, save_freq=3)]
+        )
+    state = ember.callbacks.training_state.read_state(os.path.join(backup_dir, "latest.weights.h5"))
+    assert (state["epoch"], state["batches_done"]) == (2, 3)
+    model = make()
+    history = model.fit(**_fit_kwargs(shuffle=True), callbacks=[ecb.BackupAndRestore(backup_dir, save_freq=3)])
+    assert history.epoch == list(range(2, RESUME_EPOCHS))
+    assert history.history["loss"] == full.history["loss"][2:]
+    _assert_same_training(model, reference)

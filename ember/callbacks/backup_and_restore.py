@@ -68,6 +68,7 @@ class BackupAndRestore(Callback):
         self._last_batch_seen = 0
         self._current_epoch = 0
         self._resume_state = None  # a restored mid-epoch state whose running loss and metrics are still to add
+        self._save_at_epoch_end = False  # a batch backup due at the epoch's last batch, made at its end instead
         self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
         self._training_metadata_path = os.path.join(self.backup_dir, "training_metadata.json")
         self._prev_weights_path = f"{self._weights_path}.bkp"
@@ -76,6 +77,7 @@ class BackupAndRestore(Callback):
     # ---- restore -------------------------------------------------------------
     def on_train_begin(self, logs=None):
         self._resume_state = None
+        self._save_at_epoch_end = False
         if not getattr(self.model, "built", False):
             raise ValueError(
                 f"BackupAndRestore: the model '{self.model.name}' must be built before fit() (call it on a batch or "
@@ -143,17 +145,24 @@ class BackupAndRestore(Callback):
     # ---- back up -------------------------------------------------------------
     def on_epoch_end(self, epoch, logs=None):
         self._current_epoch = epoch + 1
-        self._last_batch_seen = 0
         self._resume_state = None
-        if self.save_freq == "epoch":
+        if self.save_freq == "epoch" or self._save_at_epoch_end:
+            self._save_at_epoch_end = False
             self._save_model(batches_done=0)
+        self._last_batch_seen = 0
 
     def on_train_batch_end(self, batch, logs=None):
         if self._resume_state is not None:
             training_state.add_running_state(self.model, self._resume_state)
             self._resume_state = None
         if self._should_save_on_batch(batch):
-            self._save_model(batches_done=batch + 1)
+            steps = (self.params or {}).get("steps")
+            if steps is not None and batch + 1 >= steps:
+                # the epoch's last batch: back up once its end (validation, logs, callbacks) has run, as the
+                # start of the next epoch, so that a resumed run never re-enters an epoch with no batch left
+                self._save_at_epoch_end = True
+            else:
+                self._save_model(batches_done=batch + 1)
 
     def _should_save_on_batch(self, batch) -> bool:
         """Count training batches across epochs and say when ``save_freq`` of them have passed."""
