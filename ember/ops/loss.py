@@ -32,6 +32,7 @@ from ..engine.autograd import sum_to_shape
 from ..engine.dtypes import is_floating
 from ..engine.function import Function
 from ..engine.graph_xp import NoGraphFormError
+from ..errors import DataError
 from ._checks import broadcast_shapes, normalize_axis
 
 __all__ = [
@@ -499,6 +500,12 @@ class SparseCategoricalCrossentropy(Function):
         if ignore_class is not None:
             self.valid = labels != ignore_class
             labels = xp.where(self.valid, labels, 0)
+        if labels.dtype.kind == "f" and labels.size and bool((labels != xp.floor(labels)).any()):
+            bad = labels[labels != xp.floor(labels)]
+            raise DataError(
+                f"{self.name}: expected integer class labels in y_true, got fractional values {bad[:5]} "
+                f"(dtype {labels.dtype}); use categorical_crossentropy for soft labels"
+            )
         labels = labels.astype(xp.int64, copy=False)
         if labels.size and bool(((labels < 0) | (labels >= n)).any()):
             bad = labels[(labels < 0) | (labels >= n)]

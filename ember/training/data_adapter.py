@@ -6,44 +6,128 @@ for named inputs) is converted once per call to contiguous host arrays
 ``ember.data.Dataset`` or a Python iterator of batches is read as it comes.
 Batches are ``(x, y, sample_weight)`` with NumPy arrays (any of y and
 sample_weight may be None).
+
+Bad input is refused here, before any step runs, with
+:class:`ember.errors.DataError` (a ``ValueError``, the type Keras raises for
+these) naming the argument, what was expected and what came: ``x=None``, no
+samples, a ``batch_size`` that is not a positive integer, ragged nested lists,
+complex numbers, Python objects, and strings (``x`` may hold strings only for a
+model with a layer that reads them, such as ``StringLookup``).
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy
 
 from ..backend.config import floatx
 from ..engine.random import default_generator
 from ..engine.tensor import Tensor
+from ..errors import DataError
 from ..layers.symbolic import flatten, pack_like
 
 
-def to_host_array(x, name="x"):
-    """``x`` as a NumPy array with Ember's dtype rules (float64 -> floatx), no copy when already fine."""
+def check_batch_size(batch_size, name="batch_size"):
+    """``batch_size`` as an int: a positive integer (a NumPy integer too), or None; else DataError."""
+    if batch_size is None:
+        return None
+    if isinstance(batch_size, bool) or not isinstance(batch_size, numbers.Integral):
+        raise DataError(
+            f"{name}: expected a positive integer (or None), got {batch_size!r} ({type(batch_size).__name__})"
+        )
+    if batch_size <= 0:
+        raise DataError(f"{name}: expected a positive integer (or None), got {batch_size}")
+    return int(batch_size)
+
+
+def _describe_item(v) -> str:
+    if isinstance(v, (list, tuple)):
+        return f"a {type(v).__name__} of {len(v)}"
+    if isinstance(v, numpy.ndarray):
+        return f"an array of shape {v.shape}"
+    return f"a {type(v).__name__}"
+
+
+def _ragged_place(value, path, depth=0):
+    """The first place where sibling items of nested lists differ in shape: ``(path_a, what_a, path_b, what_b)``."""
+    if depth > 64 or not isinstance(value, (list, tuple)) or not value:
+        return None
+    kinds = [len(v) if isinstance(v, (list, tuple)) else (v.shape if isinstance(v, numpy.ndarray) else None)
+             for v in value]  # fmt: skip
+    for i, kind in enumerate(kinds):
+        if kind != kinds[0]:
+            return f"{path}[{i}]", _describe_item(value[i]), f"{path}[0]", _describe_item(value[0])
+    for i, v in enumerate(value):
+        found = _ragged_place(v, f"{path}[{i}]", depth + 1)
+        if found is not None:
+            return found
+    return None
+
+
+def _first_string(x: numpy.ndarray):
+    index = tuple(int(i) for i in numpy.unravel_index(0, x.shape)) if x.size else ()
+    return "".join(f"[{i}]" for i in index), (x[index].item() if x.size else None)
+
+
+def to_host_array(x, name="x", allow_strings=False):
+    """``x`` as a NumPy array with Ember's dtype rules (float64 -> floatx), no copy when already fine.
+
+    Raises:
+        DataError: ragged nested lists, complex numbers, Python objects, dates, or strings (unless
+            ``allow_strings``), naming ``name`` and the first offending place.
+    """
     if x is None:
         return None
     if isinstance(x, Tensor):
         x = x.numpy()
     elif hasattr(x, "to_numpy") and not isinstance(x, numpy.ndarray):  # pandas DataFrame / Series
         x = x.to_numpy()
-    x = numpy.asarray(x)
-    if x.dtype == numpy.float64:
-        x = x.astype(floatx())
-    elif x.dtype == object:
-        raise ValueError(f"{name}: expected numeric data, got an array of Python objects (dtype=object)")
-    return x
+    try:
+        array = numpy.asarray(x)
+    except ValueError as e:  # "inhomogeneous shape": ragged nested lists
+        place = _ragged_place(x, name)
+        where = f": {place[0]} is {place[1]} but {place[2]} is {place[3]}" if place else f" ({e})"
+        raise DataError(
+            f"{name}: expected an array or nested lists of one shape (every row the same length), "
+            f"got ragged nested lists{where}; pad them (ember.utils.pad_sequences) or pass a Dataset"
+        ) from None
+    kind = array.dtype.kind
+    if kind == "f" and array.dtype == numpy.float64:
+        return array.astype(floatx())
+    if kind in "biuf":
+        return array
+    if kind == "c":
+        raise DataError(
+            f"{name}: expected real numbers, got complex values (dtype {array.dtype}, shape {array.shape}); "
+            "pass the real and imaginary parts as separate features (numpy.real, numpy.imag)"
+        )
+    if kind in "US":
+        if allow_strings:
+            return array
+        at, value = _first_string(array)
+        raise DataError(
+            f"{name}: expected numbers, got strings (dtype {array.dtype}, shape {array.shape}; {name}{at} is "
+            f"{value!r})"
+            + ("; convert them to numbers first (e.g. with ember.layers.StringLookup)" if name[:1] == "x" else "")
+        )
+    if kind == "O":
+        raise DataError(
+            f"{name}: expected numeric data, got an array of Python objects (dtype=object, shape {array.shape}); "
+            "mixed types or None values cannot be trained on"
+        )
+    raise DataError(f"{name}: expected numeric data, got dtype {array.dtype} (shape {array.shape})")
 
 
-def to_host_structure(data, name):
+def to_host_structure(data, name, allow_strings=False):
     if data is None:
         return None
     if isinstance(data, dict):
-        return {k: to_host_array(v, f"{name}[{k!r}]") for k, v in data.items()}
+        return {k: to_host_array(v, f"{name}[{k!r}]", allow_strings) for k, v in data.items()}
     if isinstance(data, (list, tuple)) and data and _is_array_like(data[0]) and not _is_scalar_list(data):
-        return [to_host_array(v, f"{name}[{i}]") for i, v in enumerate(data)]
-    return to_host_array(data, name)
+        return [to_host_array(v, f"{name}[{i}]", allow_strings) for i, v in enumerate(data)]
+    return to_host_array(data, name, allow_strings)
 
 
 def _is_array_like(v) -> bool:
@@ -67,21 +151,29 @@ class ArrayBatches:
     """Batches of in-memory arrays: one fancy index (or slice) per array per batch."""
 
     def __init__(self, x, y=None, sample_weight=None, batch_size=32, shuffle=False):
-        self.x = to_host_structure(x, "x")
+        if x is None:
+            raise DataError(_NO_X)
+        self.x = to_host_structure(x, "x", allow_strings=True)  # checked against the model in check_inputs
         self.y = to_host_structure(y, "y")
         self.sample_weight = to_host_array(sample_weight, "sample_weight")
+        named = [("x", self.x), ("y", self.y), ("sample_weight", self.sample_weight)]
+        for name, part in named:
+            for a in flatten(part) if part is not None else []:
+                if a is not None and a.ndim == 0:
+                    raise DataError(f"{name}: expected an array with the samples on its first axis, got a scalar {a}")
         flat = [a for a in flatten(self.x) + flatten(self.y) + [self.sample_weight] if a is not None]
-        sizes = {a.shape[0] if a.ndim else 0 for a in flat}
+        sizes = {a.shape[0] for a in flat}
         if len(sizes) > 1:
             described = ", ".join(str(a.shape) for a in flat)
-            raise ValueError(
+            raise DataError(
                 f"Data cardinality is ambiguous: the arrays have different numbers of samples ({described}); "
                 "make sure all arrays contain the same number of samples"
             )
         self.num_samples = sizes.pop() if sizes else 0
-        self.batch_size = int(batch_size)
-        if self.batch_size <= 0:
-            raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
+        if self.num_samples == 0:
+            shapes = ", ".join(f"{n} {a.shape}" for n, part in named if part is not None for a in flatten(part))
+            raise DataError(f"x: expected at least one sample, got empty arrays ({shapes or 'no arrays'})")
+        self.batch_size = check_batch_size(batch_size)
         self.shuffle = shuffle
         self.order_state = None  # the generator state this epoch's shuffle order was drawn from
         self._resume_at = None  # (first step, order state) for the next epoch, set by resume()
@@ -248,18 +340,31 @@ def unpack(element):
     """``(x, y, sample_weight)`` from a batch given as x, (x,), (x, y) or (x, y, sample_weight)."""
     if isinstance(element, tuple):
         if len(element) == 1:
-            return to_host_structure(element[0], "x"), None, None
+            return to_host_structure(element[0], "x", allow_strings=True), None, None
         if len(element) == 2:
-            return to_host_structure(element[0], "x"), to_host_structure(element[1], "y"), None
+            return to_host_structure(element[0], "x", allow_strings=True), to_host_structure(element[1], "y"), None
         if len(element) == 3:
             x, y, sw = element
-            return to_host_structure(x, "x"), to_host_structure(y, "y"), to_host_array(sw, "sample_weight")
+            return (
+                to_host_structure(x, "x", allow_strings=True),
+                to_host_structure(y, "y"),
+                to_host_array(sw, "sample_weight"),
+            )
         raise ValueError(f"expected batches of (x,), (x, y) or (x, y, sample_weight), got a tuple of {len(element)}")
     return to_host_structure(element, "x"), None, None
 
 
+_NO_X = (
+    "x is None: expected the model inputs (an array, nested lists of one shape, a list or dict of arrays, "
+    "an ember.data.Dataset or an iterator of batches)"
+)
+
+
 def make_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False, steps=None):
     """The right batch source for what the user passed."""
+    if x is None:
+        raise DataError(_NO_X)
+    batch_size = check_batch_size(batch_size)
     if is_dataset(x):
         if y is not None:
             raise ValueError("`y` must not be given when `x` is a dataset or an iterator: it yields (x, y) already")
@@ -269,3 +374,46 @@ def make_batches(x, y=None, sample_weight=None, batch_size=None, shuffle=False, 
             )
         return IterableBatches(x, steps)
     return ArrayBatches(x, y, sample_weight, batch_size if batch_size is not None else 32, shuffle)
+
+
+def _may_read_strings(model) -> bool:
+    """Whether ``model`` may hold a layer that reads strings (a lookup layer, a Lambda, or user code)."""
+    from ..layers.preprocessing.index_lookup import IndexLookup
+    from ..layers.preprocessing.text_vectorization import TextVectorization
+
+    stack, seen = [model], set()
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        cls = type(layer)
+        if isinstance(layer, (IndexLookup, TextVectorization)) or cls.__name__ == "Lambda":
+            return True
+        if not cls.__module__.startswith("ember."):  # a user's layer or model: its call may take anything
+            return True
+        stack.extend(getattr(layer, "_layers", None) or [])
+    return False
+
+
+def check_inputs(model, data) -> None:
+    """Refuse string inputs for a model none of whose layers reads strings (DataError naming the input).
+
+    Called by the trainer before a model first sees in-memory data (``fit``, ``evaluate``, ``predict``,
+    ``*_on_batch``); the other checks happen when the data is converted (``to_host_array``).
+    """
+    if not isinstance(data, ArrayBatches):
+        return
+    x = data.x
+    parts = x.items() if isinstance(x, dict) else (enumerate(x) if isinstance(x, list) else [(None, x)])
+    for key, a in parts:
+        if isinstance(a, numpy.ndarray) and a.dtype.kind in "US":
+            if _may_read_strings(model):
+                return
+            name = "x" if key is None else f"x[{key!r}]"
+            at, value = _first_string(a)
+            raise DataError(
+                f"{name}: expected numbers, got strings (dtype {a.dtype}, shape {a.shape}; {name}{at} is {value!r}) "
+                f"and model '{getattr(model, 'name', '?')}' has no layer that reads strings; convert them to "
+                "numbers first (e.g. with ember.layers.StringLookup)"
+            )

@@ -20,7 +20,7 @@ from ..engine.grad_mode import no_grad
 from ..engine.tensor import Tensor
 from ..layers.symbolic import flatten, map_structure
 from .compile_utils import CompiledLoss, CompiledMetrics, RunningMean
-from .data_adapter import ArrayBatches, make_batches
+from .data_adapter import ArrayBatches, check_inputs, make_batches
 
 
 class Trainer:
@@ -415,6 +415,7 @@ class Trainer:
 
     def _ensure_built(self, data) -> None:
         """Build a deferred Sequential model from the data's shape before the first step."""
+        check_inputs(self, data)  # strings for a model that cannot read them (data_adapter)
         if self.built or not isinstance(data, ArrayBatches):
             return
         x = data.x
