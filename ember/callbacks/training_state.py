@@ -19,6 +19,8 @@ weights and the optimizer's state (its iteration count and slots):
 layout, which Keras reads; the state is a JSON attribute of the root group
 that Keras ignores), written to a temporary file and moved into place with
 ``os.replace``: a kill leaves either the old checkpoint or the new one.
+:func:`write_keras_checkpoint` does the same for a ``.keras`` file, with the
+state as one more member (``ember_training_state.json``).
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ import numbers
 import numpy
 
 STATE_ATTRIBUTE = "ember_training_state"  # the root attribute of the HDF5 file that holds the JSON state
+KERAS_MEMBER = "ember_training_state.json"  # the member of a .keras zip that holds it
 FORMAT = 1
 
 
@@ -228,9 +231,6 @@ def restore_training_state(model, filepath) -> dict | None:
     if state is not None:
         restore_rng(model, state)
     return state
-
-
-KERAS_MEMBER = "ember_training_state.json"  # the member of a .keras zip that holds the state
 
 
 def write_keras_checkpoint(model, filepath, state: dict) -> None:
