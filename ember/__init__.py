@@ -22,6 +22,7 @@ __version__ = "0.1.0"
 _SUBPACKAGES = {
     "activations",
     "callbacks",
+    "config",
     "constraints",
     "data",
     "datasets",

@@ -439,11 +439,19 @@ def dot_product_attention(
         mask: boolean, broadcastable to (B, N, T, S); False positions get no attention.
         scale: default ``1 / sqrt(H)``.
         is_causal: query t attends to keys s <= t only.
-        flash_attention: must be None or False (Ember has no fused kernel).
+        flash_attention: must be False, or None with ``ember.config.enable_flash_attention()`` not called
+            (Ember has no fused kernel).
         attn_logits_soft_cap: if given, logits become ``cap * tanh(logits / cap)`` before masking.
     """
+    if flash_attention is None:
+        from ..config import is_flash_attention_enabled
+
+        flash_attention = is_flash_attention_enabled()
     if flash_attention:
-        raise ValueError("dot_product_attention: flash_attention=True is not supported by Ember")
+        raise ValueError(
+            "dot_product_attention: flash attention is not supported by Ember (no fused kernel); "
+            "pass flash_attention=False or call ember.config.disable_flash_attention()"
+        )
     q, k, v = _float(query), _float(key), _float(value)
     for name, t in (("query", q), ("key", k), ("value", v)):
         if t.ndim != 4:
