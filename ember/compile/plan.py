@@ -472,31 +472,6 @@ def _forward_runner(step, plan):
     return run
 
 
-_SUM_AXES = {}  # (gradient shape, input shape) -> (axes summed with keepdims, whether to reshape)
-
-
-def _sum_to(g, shape, op):
-    """``autograd.sum_to_shape`` with its axes looked up once per pair of shapes (the same sums)."""
-    key = (g.shape, shape)
-    plan = _SUM_AXES.get(key)
-    if plan is None:
-        lead = g.ndim - len(shape)
-        if lead < 0:
-            return sum_to_shape(g, shape, op)  # raises, with the engine's message
-        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and g.shape[lead + i] != 1)
-        if len(_SUM_AXES) > 4096:
-            _SUM_AXES.clear()
-        plan = _SUM_AXES[key] = (axes, bool(lead))
-    axes, reshape = plan
-    if axes:
-        g = g.sum(axis=axes, keepdims=True)
-    if reshape:
-        g = g.reshape(g.shape[len(g.shape) - len(shape) :])
-    if g.shape != shape:
-        raise RuntimeError(f"{op}: gradient of shape {g.shape} does not match input shape {shape}")
-    return g
-
-
 def _fit(g, shape, dtype, op):
     """An input gradient as its edge wants it: NumPy scalars as arrays, broadcast ones summed down, the dtype."""
     if type(g) is not _NDARRAY:
@@ -505,7 +480,7 @@ def _fit(g, shape, dtype, op):
         if not isinstance(g, RowSparseGrad) and g.shape != shape:
             g = sum_to_shape(g, shape, op)
     elif g.shape != shape:
-        g = _sum_to(g, shape, op)
+        g = sum_to_shape(g, shape, op)
     if g.dtype != dtype:
         g = g.astype(dtype)
     return g
