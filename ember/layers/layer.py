@@ -502,6 +502,9 @@ def _as_tensor(x):
 def _stand_in(t, fill):
     """A concrete tensor shaped like symbolic ``t`` with unknown sizes set to ``fill``."""
     shape = tuple(fill if d is None else d for d in t.shape)
+    check = ALLOCATION_CHECK.get()
+    if check is not None:  # a model being built from a file: the file's shapes may be hostile
+        check(None, "stand-in", shape, t.dtype)
     if t.dtype.kind == "f":
         return Tensor._wrap(numpy.full(shape, 0.5, dtype=t.dtype))
     return Tensor._wrap(numpy.zeros(shape, dtype=t.dtype))
