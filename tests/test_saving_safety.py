@@ -401,6 +401,20 @@ def test_model_from_json_bounds_the_weights_it_allocates():
         saving.model_from_json(text)
 
 
+def test_huge_declared_input_shape_is_refused_before_the_shape_inference_allocates(tmp_path):
+    """Ember infers each layer's output shape on an example tensor: a weightless model's config cannot size it."""
+    model = ember.Sequential([ember.Input(shape=(4,)), ember.layers.Activation("relu", name="act")])
+    text = saving.to_json(model).replace("[null, 4]", "[null, 134217728]")  # 1 GiB example tensors
+    with pytest.raises(errors.ResourceLimitError, match=r"shape \(2, 134217728\).*max_stand_in_bytes"):
+        saving.model_from_json(text)
+    path = _keras_file(tmp_path, "act.keras", model)
+    members = _members(path)
+    members["config.json"] = members["config.json"].replace(b"[null, 4]", b"[null, 134217728]")
+    with pytest.raises(errors.ResourceLimitError, match="max_stand_in_bytes"):
+        saving.load_model(_write_zip(tmp_path / "wide.keras", members))
+    assert saving.model_from_json(text.replace("134217728", "1000")).output_shape == (None, 1000)
+
+
 def test_deep_json_is_an_ember_error_not_a_recursion_error(tmp_path):
     members = _members(_keras_file(tmp_path))
     members["config.json"] = b"[" * 100_000 + b"]" * 100_000

@@ -44,6 +44,7 @@ def load_model(
     max_compression_ratio=None,
     max_json_bytes=None,
     max_json_depth=None,
+    max_stand_in_bytes=None,
     limits=None,
 ):
     """Load a model saved as ``.keras`` (Ember or Keras 3) or as a legacy Keras 2 ``.h5`` file.
@@ -56,8 +57,8 @@ def load_model(
             functions, classes from modules outside Ember/Keras, file paths in configs (lookup
             vocabularies), HDF5 external links, external storage and virtual datasets. Pass False
             only for files you trust.
-        max_bytes, max_compression_ratio, max_json_bytes, max_json_depth: raise one of the limits of
-            ``LoadLimits`` (the declared sizes checked before reading) for a big file you trust.
+        max_bytes, max_compression_ratio, max_json_bytes, max_json_depth, max_stand_in_bytes: raise one of
+            the limits of ``LoadLimits`` (the declared sizes checked before reading) for a big file you trust.
         limits: a whole ``LoadLimits`` instead.
 
     Returns:
@@ -77,6 +78,7 @@ def load_model(
         max_compression_ratio=max_compression_ratio,
         max_json_bytes=max_json_bytes,
         max_json_depth=max_json_depth,
+        max_stand_in_bytes=max_stand_in_bytes,
     )
     filepath = check_readable(filepath, "model file")
     kwargs = dict(custom_objects=custom_objects, compile=compile, safe_mode=safe_mode, limits=limits)

@@ -134,7 +134,7 @@ def _check_dataset(dset, path, source, safe_mode, limits, inventory) -> None:
             f"{source}: dataset '/{path}' is a virtual dataset (its data comes from other files). {_UNSAFE_HINT}"
         )
     dtype = dset.dtype
-    if dtype.kind not in "biufc" or dtype.fields is not None or dtype.subdtype is not None:
+    if dtype.kind not in "biuf" or dtype.fields is not None or dtype.subdtype is not None:
         raise FileFormatError(f"{source}: dataset '/{path}' has dtype {dtype}; expected a numeric array")
     shape = tuple(int(d) for d in (dset.shape or ()))
     nbytes = _count(shape) * dtype.itemsize

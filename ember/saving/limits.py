@@ -38,6 +38,8 @@ class LoadLimits:
         ratio_floor: members up to this size are not ratio-checked (small JSON compresses well).
         max_json_bytes: the largest JSON text (config.json, metadata.json, a model_config attribute).
         max_json_depth: the deepest nesting of lists/objects in that JSON (Keras configs nest about 10 deep).
+        max_stand_in_bytes: the largest example tensor built while wiring a loaded model's layers (Ember infers
+            each layer's output shape by running it on such a tensor, sized by the shapes the file declares).
     """
 
     max_bytes: int = 4 * GiB
@@ -45,6 +47,7 @@ class LoadLimits:
     ratio_floor: int = 1 * MiB
     max_json_bytes: int = 64 * MiB
     max_json_depth: int = 100
+    max_stand_in_bytes: int = 256 * MiB
 
     @classmethod
     def make(cls, limits=None, **overrides) -> LoadLimits:
@@ -162,13 +165,25 @@ ALLOCATION_SLACK = 1 << 20
 
 
 class _Budget:
-    def __init__(self, allowed, source, stored):
+    def __init__(self, allowed, source, stored, limits):
         self.allowed, self.source, self.stored, self.used = allowed, source, stored, 0
+        self.limits = limits
 
     def __call__(self, layer, name, shape, dtype) -> None:
         n = 1
         for d in shape:
             n *= int(d)
+        if layer is None:  # an example tensor for shape inference: checked alone, freed after
+            nbytes = n * numpy.dtype(dtype).itemsize
+            if nbytes > self.limits.max_stand_in_bytes:
+                raise refuse(
+                    self.source,
+                    "its config",
+                    f"a layer input of shape {tuple(shape)} ({format_bytes(nbytes)} as an example tensor)",
+                    format_bytes(self.limits.max_stand_in_bytes),
+                    "max_stand_in_bytes",
+                )
+            return
         self.used += n
         if self.used > self.allowed:
             held = (
@@ -201,7 +216,7 @@ def allocation_budget(source, stored_elements=None, limits=None):
         allowed = limits.max_bytes // 4
     else:
         allowed = min(stored_elements + ALLOCATION_SLACK, limits.max_bytes)
-    token = ALLOCATION_CHECK.set(_Budget(allowed, source, stored_elements))
+    token = ALLOCATION_CHECK.set(_Budget(allowed, source, stored_elements, limits))
     try:
         yield
     finally:

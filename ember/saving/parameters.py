@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy
 
+from ..errors import FileFormatError
 from .tensors import load_tensors, save_tensors
 
 
@@ -35,7 +36,7 @@ def save_parameters(layer, path) -> None:
     save_tensors({k: v.numpy() for k, v in named_parameters(layer).items()}, path)
 
 
-def load_parameters(layer, path, allow_missing=False, ignore_extra=False) -> None:
+def load_parameters(layer, path, allow_missing=False, ignore_extra=False, *, max_bytes=None) -> None:
     """Load parameters written by ``save_parameters`` into ``layer``.
 
     Args:
@@ -43,15 +44,19 @@ def load_parameters(layer, path, allow_missing=False, ignore_extra=False) -> Non
         path: the ``.npz`` / ``.safetensors`` file.
         allow_missing: leave parameters absent from the file as they are (default: error).
         ignore_extra: ignore names in the file that the layer lacks (default: error).
+        max_bytes: raise the limit on the bytes the file may declare (see ``LoadLimits``).
+
+    Raises:
+        ember.errors.FileFormatError: the file's names or shapes do not fit the layer (or the file is bad).
     """
     params = named_parameters(layer)
-    stored = load_tensors(path)
+    stored = load_tensors(path, max_bytes=max_bytes)
     missing = [k for k in params if k not in stored]
     extra = [k for k in stored if k not in params]
     if missing and not allow_missing:
-        raise ValueError(f"load_parameters('{path}'): the file lacks {missing} (pass allow_missing=True to skip)")
+        raise FileFormatError(f"load_parameters('{path}'): the file lacks {missing} (pass allow_missing=True to skip)")
     if extra and not ignore_extra:
-        raise ValueError(
+        raise FileFormatError(
             f"load_parameters('{path}'): the file has {extra}, which '{layer.name}' lacks "
             "(pass ignore_extra=True to skip)"
         )
@@ -60,8 +65,13 @@ def load_parameters(layer, path, allow_missing=False, ignore_extra=False) -> Non
         for k in params
         if k in stored and tuple(stored[k].shape) != tuple(params[k].shape)
     ]
+    bad += [
+        f"{k}: expected numbers, found dtype {stored[k].dtype}"
+        for k in params
+        if k in stored and numpy.asarray(stored[k]).dtype.kind not in "biuf"
+    ]
     if bad:
-        raise ValueError(f"load_parameters('{path}'): shapes differ: " + "; ".join(bad))
+        raise FileFormatError(f"load_parameters('{path}'): shapes or dtypes differ: " + "; ".join(bad))
     for k, var in params.items():
         if k in stored:
             var.assign(numpy.asarray(stored[k]).astype(var.dtype, copy=False))
