@@ -7,28 +7,29 @@ for the model and every layer under it (recursively):
 - the layer object and its ``trainable`` flag;
 - its variables (identity and ``trainable``): a rebuild, ``Sequential.add``,
   a frozen or unfrozen layer change the list of trainable weights;
-- each attribute of the layer (but ``None``s): numbers, strings, booleans and ``None`` (and
-  tuples/lists of them) by value (a Dropout ``rate``, a BatchNormalization
-  ``momentum``, ``return_sequences``), anything else (activations and other
-  functions, arrays and tensors, sublayers, initializers) by identity;
+- each attribute of the layer, ``None`` ones aside (a first call sets some
+  lazily): numbers, strings and booleans (and short tuples/lists of them)
+  by value (a Dropout ``rate``, a BatchNormalization ``momentum``,
+  ``return_sequences``), anything else (activations and other functions,
+  arrays and tensors, sublayers, initializers) by identity;
 
 and the backend's settings that ops read while tracing (floatx, epsilon,
-image data format, the default device). The trainer's own bookkeeping (the
+image data format, ``EMBER_DEVICE``). The trainer's own bookkeeping (the
 optimizer, history, compiled loss and metrics) is left out: ``compile``
 starts a new compiled function anyway, and a step reads the optimizer's
 hyperparameters when it runs.
 
-Computing it walks every layer's ``__dict__``: microseconds per layer, so it
-is taken when a ``fit``/``predict``/``evaluate`` call starts and at each
-epoch, not per batch.
+Computing it walks every layer's ``__dict__`` (tens of microseconds for a
+small model), so ``fit`` takes it when it starts, at each epoch and after a
+user callback's batch hook, and ``predict`` once per call, not per batch.
 """
 
 from __future__ import annotations
 
 import numbers
+import os
 
 from ..backend import config as _config
-from ..backend.device import default_device
 from ..backend.keras_api import image_data_format
 
 # attributes that are bookkeeping (of training, of summary()), not part of what a step computes
@@ -53,7 +54,7 @@ _IGNORED = frozenset(
         "_recurrent_dropout_mask",
     }
 )
-_SCALARS = (bool, numbers.Number, str, bytes, type(None))
+_SCALARS = frozenset({bool, int, float, complex, str, bytes, type(None)})  # compared by value (exact types: fast)
 
 
 def fingerprint(model) -> tuple:
@@ -76,14 +77,16 @@ def fingerprint(model) -> tuple:
                 continue
             parts.append((name, _value_key(value)))
         stack.extend(reversed(getattr(layer, "_layers", ())))
-    device = default_device()
-    settings = (_config.floatx(), _config.epsilon(), image_data_format(), device.type, device.index)
+    settings = (_config.floatx(), _config.epsilon(), image_data_format(), os.environ.get("EMBER_DEVICE", "cpu"))
     return tuple(parts), settings
 
 
 def _value_key(value):
-    if isinstance(value, _SCALARS):
+    kind = type(value)
+    if kind in _SCALARS:
         return value
-    if type(value) in (tuple, list) and len(value) <= 16 and all(isinstance(v, _SCALARS) for v in value):
-        return (type(value).__name__, *value)
+    if (kind is tuple or kind is list) and len(value) <= 16 and all(type(v) in _SCALARS for v in value):
+        return (kind.__name__, *value)
+    if isinstance(value, numbers.Number):  # NumPy scalars and other numbers
+        return value
     return ("id", id(value))
