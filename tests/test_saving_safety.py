@@ -197,6 +197,27 @@ def test_legacy_h5_with_external_storage_or_link_is_refused(tmp_path):
         saving.load_model(_legacy_copy(tmp_path, link))
 
 
+def test_dataset_needing_an_hdf5_filter_plugin_is_refused(tmp_path):
+    """HDF5 loads a plugin library for a filter it does not have built in: the file would choose code to load."""
+    path = str(tmp_path / "w.weights.h5")
+    saving.save_weights(_model(), path)
+    with h5py.File(path, "r+") as f:
+        kernel = f["layers/dense/vars/0"][()]
+        del f["layers/dense/vars/0"]
+        f["layers/dense/vars"].create_dataset("0", data=kernel, compression=32001, allow_unknown_filter=True)
+    with pytest.raises(errors.UnsafeFileError, match="filter 32001.*plugin"):
+        saving.load_weights(_model(), path)
+    gzipped = str(tmp_path / "gz.weights.h5")  # HDF5's own filters are fine
+    saving.save_weights(_model(), gzipped)
+    with h5py.File(gzipped, "r+") as f:
+        kernel = f["layers/dense/vars/0"][()]
+        del f["layers/dense/vars/0"]
+        f["layers/dense/vars"].create_dataset("0", data=kernel, compression="gzip", shuffle=True)
+    model = _model()
+    saving.load_weights(model, gzipped)
+    np.testing.assert_array_equal(model.layers[0].kernel.numpy(), kernel)
+
+
 def test_soft_link_inside_the_file_is_fine_and_a_dangling_one_is_a_format_error(tmp_path):
     def inside(f):
         f["copy_of_vars"] = f["layers/dense/vars/0"][()]

@@ -7,7 +7,8 @@ link can route through such a link, and a virtual dataset maps regions of
 other files. Reading any of those reads local files the user never named.
 :func:`scan` walks every link without following it out of the file and, in
 ``safe_mode``, refuses each of them with :class:`~ember.errors.UnsafeFileError`
-naming the member. It also records every dataset's declared shape and dtype,
+naming the member, as it refuses datasets whose compression filter would make
+HDF5 load a plugin library. It also records every dataset's declared shape and dtype,
 so loaders compare shapes before reading and refuse a file whose datasets
 declare more than ``LoadLimits.max_bytes``
 (:class:`~ember.errors.ResourceLimitError`).
@@ -133,6 +134,8 @@ def _check_dataset(dset, path, source, safe_mode, limits, inventory) -> None:
         raise UnsafeFileError(
             f"{source}: dataset '/{path}' is a virtual dataset (its data comes from other files). {_UNSAFE_HINT}"
         )
+    if safe_mode:
+        _check_filters(dset, path, source)
     dtype = dset.dtype
     if dtype.kind not in "biuf" or dtype.fields is not None or dtype.subdtype is not None:
         raise FileFormatError(f"{source}: dataset '/{path}' has dtype {dtype}; expected a numeric array")
@@ -141,6 +144,22 @@ def _check_dataset(dset, path, source, safe_mode, limits, inventory) -> None:
     check_declared_bytes(nbytes, source, f"dataset '/{path}' (shape {shape}, {dtype})", limits)
     inventory.datasets[path] = (shape, numpy.dtype(dtype))
     inventory.total_bytes += nbytes
+
+
+# HDF5's own filters (deflate, shuffle, fletcher32, szip, nbit, scaleoffset) and h5py's LZF: anything else makes
+# HDF5 look for a plugin library on this machine and load it
+_BUILT_IN_FILTERS = {1, 2, 3, 4, 5, 6, 32000}
+
+
+def _check_filters(dset, path, source) -> None:
+    plist = dset.id.get_create_plist()
+    for i in range(plist.get_nfilters()):
+        code = plist.get_filter(i)[0]
+        if code not in _BUILT_IN_FILTERS:
+            raise UnsafeFileError(
+                f"{source}: dataset '/{path}' is compressed with HDF5 filter {code}, which is not built in: reading "
+                f"it would load a filter plugin library from this machine. {_UNSAFE_HINT}"
+            )
 
 
 def _resolve_soft(root, path, target, source, safe_mode) -> None:
