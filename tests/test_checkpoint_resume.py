@@ -703,3 +703,34 @@ def test_a_backup_due_at_an_epochs_last_batch_is_made_at_its_end(tmp_path):
     assert history.epoch == list(range(2, RESUME_EPOCHS))
     assert history.history["loss"] == full.history["loss"][2:]
     _assert_same_training(model, reference)
+
+
+def test_layer_owned_generators_of_recurrent_and_noise_layers_are_restored(tmp_path):
+    """An LSTM's dropout masks (its cell's seed_generator) and GaussianNoise's own generator continue exactly."""
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(32, 5, 3)).astype("float32")
+    y = rng.normal(size=(32, 1)).astype("float32")
+
+    def make():
+        ember.utils.set_random_seed(0)
+        model = ember.Sequential(
+            [
+                ember.Input((5, 3)),
+                el.LSTM(4, dropout=0.2, recurrent_dropout=0.1, seed=3),
+                el.GaussianNoise(0.1, seed=4),
+                el.Dense(1),
+            ]
+        )
+        model.compile(optimizer=ember.optimizers.Adam(0.01), loss="mse")
+        return model
+
+    kwargs = dict(x=x, y=y, epochs=3, batch_size=8, shuffle=True, verbose=0)
+    reference = make()
+    reference.fit(**kwargs)
+    backup_dir = str(tmp_path / "b")
+    model = make()
+    with pytest.raises(StopError):
+        model.fit(**kwargs, callbacks=[ecb.BackupAndRestore(backup_dir, save_freq=1), StopBefore((1, 2))])
+    model = make()
+    model.fit(**kwargs, callbacks=[ecb.BackupAndRestore(backup_dir, save_freq=1)])
+    _assert_same_training(model, reference)
