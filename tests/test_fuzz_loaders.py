@@ -1,10 +1,11 @@
 """Fuzzing every loader: a damaged file loads, or raises an Ember error, within a memory and time budget.
 
-Each loader gets valid seed files (``.keras``, ``.weights.h5``, legacy Keras 2 ``.h5``, ``.npz``,
-``.safetensors``, a model's JSON config) and hypothesis mutates them: byte flips, truncation,
-inserted and repeated bytes; for zip archives member swaps, drops, duplicates and deflated
-copies; for HDF5 datasets replaced by huge declared shapes, strings, groups or external links;
-for JSON configs values replaced by others (huge numbers, deep nesting, paths, wrong types).
+Each loader gets valid seed files (``.keras`` with and without ``assets/``, ``.weights.h5``, legacy
+Keras 2 ``.h5``, ``.npz``, ``.safetensors``, ``save_parameters`` files, a model's JSON config) and
+hypothesis mutates them: byte flips, truncation, inserted and repeated bytes; for zip archives
+member swaps, drops, duplicates and deflated copies; for HDF5 datasets replaced by huge declared
+shapes, strings, groups or external links; for JSON configs values replaced by others (huge
+numbers, deep nesting, paths, wrong types).
 
 Every load runs in a forked child (the loaders use C libraries: a crash must fail the test, not
 end the run) with an address-space cap, and reports how it ended and how much its peak RSS
@@ -160,6 +161,14 @@ def seeds(tmp_path_factory):
     out["safetensors"] = str(folder / "t.safetensors")
     saving.save_tensors(arrays, out["safetensors"], metadata={"k": "v"})
     out["json"] = saving.to_json(model)
+    lookup = ember.layers.StringLookup(name="lookup")
+    lookup.adapt(np.array(["b", "a", "b", "c"]))
+    with_assets = ember.Sequential([lookup])
+    with_assets(np.array([["a"]]))
+    out["keras_assets"] = str(folder / "assets.keras")
+    saving.save_model(with_assets, out["keras_assets"])
+    out["params"] = str(folder / "p.safetensors")
+    saving.save_parameters(_fresh_model(), out["params"])
     return out
 
 
@@ -319,13 +328,14 @@ def json_mutations(draw, text: str) -> str:
 def test_keras_files(seeds, data, tmp_path_factory):
     folder = seeds["folder"]
     path = os.path.join(folder, "fuzzed.keras")
+    seed = seeds[data.draw(st.sampled_from(["keras", "keras", "keras_assets"]))]
     kind = data.draw(st.sampled_from(["bytes", "zip", "weights", "config"]))
     if kind == "bytes":
-        blob = data.draw(byte_mutations(open(seeds["keras"], "rb").read()))
+        blob = data.draw(byte_mutations(open(seed, "rb").read()))
     elif kind == "zip":
-        blob = data.draw(zip_mutations(seeds["keras"]))
+        blob = data.draw(zip_mutations(seed))
     else:
-        with zipfile.ZipFile(seeds["keras"]) as zf:
+        with zipfile.ZipFile(seed) as zf:
             members = {n: zf.read(n) for n in zf.namelist()}
         if kind == "weights":
             source, edited = os.path.join(folder, "member.h5"), os.path.join(folder, "member_edited.h5")
@@ -411,6 +421,16 @@ def test_safetensors_files(seeds, data):
     with open(path, "wb") as f:
         f.write(blob)
     _check(lambda: saving.load_tensors(path), path, folder)
+
+
+@FUZZ
+@given(data=st.data())
+def test_parameter_files(seeds, data):
+    folder = seeds["folder"]
+    path = os.path.join(folder, "fuzzed_params.safetensors")
+    with open(path, "wb") as f:
+        f.write(data.draw(byte_mutations(open(seeds["params"], "rb").read())))
+    _check(lambda: saving.load_parameters(_fresh_model(), path), path, folder)
 
 
 @FUZZ
