@@ -97,10 +97,22 @@ class CSVDataset(Dataset):
                     found = _TOO_MANY.search(str(e))
                     if found is None:
                         raise DataError(f"from_csv: cannot parse {self._path}: {e}") from None
-                    raise self._field_count_error(int(found.group(2)), int(found.group(3))) from None
-                if not isinstance(frame.index, pd.RangeIndex):
-                    # pandas reads a first row longer than the header as an implicit index (shifting the row)
-                    raise self._field_count_error(2, len(self._header) + frame.index.nlevels)
+                    line, got = int(found.group(2)), int(found.group(3))
+                    for row in range(start, line - 2):  # a short row earlier in this chunk comes first
+                        earlier = fields.count(row)
+                        if earlier is not None and earlier != len(self._header):
+                            raise self._field_count_error(row + 2, earlier) from None
+                    raise self._field_count_error(line, got) from None
+                if len(frame) == 0:  # a header-only file: no rows (pandas gives the columns no dtype)
+                    continue
+                if start == 0:
+                    # pandas reads a first row longer than the header as an implicit index (shifting the row,
+                    # and every later one): count the first record's fields from the file itself
+                    got = fields.count(0)
+                    if got is None and not isinstance(frame.index, pd.RangeIndex):
+                        got = len(self._header) + frame.index.nlevels  # a regex separator: judge by the index
+                    if got is not None and got > len(self._header):
+                        raise self._field_count_error(2, got)
                 short = np.flatnonzero(frame.iloc[:, -1].isna().to_numpy())
                 for r in short:
                     got = fields.count(start + int(r))
@@ -122,6 +134,7 @@ class _RecordFields:
         self._path, self._sep = path, sep
         self._file = self._reader = None
         self._next = 0  # index of the data record the reader yields next
+        self._last = (None, None)  # (row, count) of the record read last: a row may be asked for twice
 
     def count(self, row):
         """The number of fields of data record ``row`` (0-based, after the header); None if unknown."""
@@ -132,11 +145,14 @@ class _RecordFields:
                 self._file = open(self._path, newline="", encoding="utf-8", errors="replace")
                 self._reader = csv.reader(self._file, delimiter=self._sep)
                 next(self._reader, None)  # the header
+            if row == self._last[0]:
+                return self._last[1]
             if row < self._next:
                 return None
             for record in self._reader:
                 self._next += 1
                 if self._next - 1 == row:
+                    self._last = (row, len(record))
                     return len(record)
         except csv.Error:
             return None
