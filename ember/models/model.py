@@ -35,6 +35,15 @@ class Model(Trainer, Layer):
     def __init__(self, *args, **kwargs):
         if type(self) is Model and (args or "inputs" in kwargs):
             raise TypeError("Model(inputs, outputs) should have built a functional model")  # pragma: no cover
+        if _functional_arguments(args, kwargs):
+            # a subclass called as Model(inputs, outputs) (keras.io's CustomModel overriding train_step):
+            # as Keras does, it becomes a functional model by putting Functional in place of Model in its bases
+            from .functional import Functional
+
+            if not isinstance(self, Functional):
+                _inject_functional(type(self), Functional)
+            Functional.__init__(self, *args, **kwargs)
+            return
         trainable = kwargs.pop("trainable", True)
         name = kwargs.pop("name", None)
         dtype = kwargs.pop("dtype", None)
@@ -263,6 +272,22 @@ def _inherit():
     from ..layers.layer import current_training
 
     return current_training()
+
+
+def _functional_arguments(args, kwargs) -> bool:
+    """Whether a Model subclass was called with functional arguments (symbolic inputs and outputs)."""
+    from ..layers.symbolic import is_symbolic
+
+    inputs = kwargs["inputs"] if "inputs" in kwargs else (args[0] if args else None)
+    has_outputs = "outputs" in kwargs or len(args) >= 2
+    return has_outputs and inputs is not None and is_symbolic(inputs)
+
+
+def _inject_functional(cls, functional) -> None:
+    """Rebase ``cls`` (and the subclasses between it and Model) on ``functional`` instead of ``Model``."""
+    for klass in cls.__mro__:
+        if Model in klass.__bases__ and klass is not functional:
+            klass.__bases__ = tuple(functional if base is Model else base for base in klass.__bases__)
 
 
 def _is_graph_model(model) -> bool:
