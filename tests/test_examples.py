@@ -94,6 +94,32 @@ def test_bidirectional_lstm_sentiment(run_example):
     assert result["test_accuracy"] >= 0.65  # 0.78 on 2,000 reviews; chance 0.5
 
 
+def test_vae_learns_to_reconstruct(run_example):
+    result = run_example("vae")
+    assert result["reconstruction_loss"] < 0.95 * result["first_reconstruction_loss"]  # 189 after 210 at epoch 1
+    assert result["reconstruction_loss"] < 220 and 0 < result["kl_loss"] < 50 and _is_png(result["figure"])
+
+
+@pytest.mark.slow
+def test_dcgan_keras3_way_learns_the_digits_brightness(run_example):
+    result = run_example("dcgan")
+    assert result["brightness_gap"] < 0.9 * result["brightness_gap_before"]  # 0.372 -> 0.314 after 32 steps
+    assert _is_png(result["figure"])
+
+
+@pytest.mark.slow
+def test_dcgan_classic_keras2_way_learns_the_digits_brightness(run_example):
+    result = run_example("dcgan_classic")
+    assert result["brightness_gap"] < 0.9 * result["brightness_gap_before"]  # 0.374 -> 0.314 after 32 steps
+    assert _is_png(result["figure"])
+
+
+@pytest.mark.slow
+def test_transformer_sentiment(run_example):
+    result = run_example("sentiment_transformer")
+    assert result["test_accuracy"] >= 0.65  # 0.77 on 2,000 reviews; chance 0.5
+
+
 def test_every_example_has_a_test():
     tested = {
         line.split('run_example("')[1].split('"')[0]
