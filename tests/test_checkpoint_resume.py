@@ -734,3 +734,28 @@ def test_layer_owned_generators_of_recurrent_and_noise_layers_are_restored(tmp_p
     model = make()
     model.fit(**kwargs, callbacks=[ecb.BackupAndRestore(backup_dir, save_freq=1)])
     _assert_same_training(model, reference)
+
+
+def test_one_callback_for_several_fits_and_a_later_initial_epoch(tmp_path):
+    """The callback's counters start afresh in each fit, and a backup names the epoch fit is in (initial_epoch
+    included), not a count of the epochs the callback has seen."""
+    make = lambda: _dropout_model(False)  # noqa: E731
+    later = {**_fit_kwargs(shuffle=True), "epochs": RESUME_EPOCHS + 5}
+    first = RESUME_EPOCHS + 2  # the second fit starts here: two epochs after the first fit's end
+    reference = make()
+    reference.fit(**_fit_kwargs(shuffle=True))
+    full = reference.fit(**later, initial_epoch=first)
+
+    backup_dir = str(tmp_path / "b")
+    backup = ecb.BackupAndRestore(backup_dir, save_freq=1)
+    model = make()
+    model.fit(**_fit_kwargs(shuffle=True), callbacks=[backup])  # the same callback, a whole fit first
+    with pytest.raises(StopError):
+        model.fit(**later, initial_epoch=first, callbacks=[backup, StopBefore((first, 4))])
+    state = ember.callbacks.training_state.read_state(os.path.join(backup_dir, "latest.weights.h5"))
+    assert (state["epoch"], state["batches_done"]) == (first, 4)
+    resumed = make()
+    history = resumed.fit(**later, initial_epoch=first, callbacks=[backup])
+    assert history.epoch == list(range(first, RESUME_EPOCHS + 5))
+    assert history.history["loss"] == full.history["loss"]
+    _assert_same_training(resumed, reference)

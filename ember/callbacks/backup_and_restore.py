@@ -76,8 +76,12 @@ class BackupAndRestore(Callback):
 
     # ---- restore -------------------------------------------------------------
     def on_train_begin(self, logs=None):
+        # a callback used for a second fit starts counting afresh (the backup, if any, says where training is)
         self._resume_state = None
         self._save_at_epoch_end = False
+        self._batches_seen_since_last_saving = 0
+        self._last_batch_seen = 0
+        self._current_epoch = 0
         if not getattr(self.model, "built", False):
             raise ValueError(
                 f"BackupAndRestore: the model '{self.model.name}' must be built before fit() (call it on a batch or "
@@ -143,6 +147,9 @@ class BackupAndRestore(Callback):
             self._resume_state = state  # its running loss and metrics join the first resumed batch's
 
     # ---- back up -------------------------------------------------------------
+    def on_epoch_begin(self, epoch, logs=None):
+        self._current_epoch = epoch  # fit may start at a later epoch (initial_epoch) than the backup knows
+
     def on_epoch_end(self, epoch, logs=None):
         self._current_epoch = epoch + 1
         self._resume_state = None
