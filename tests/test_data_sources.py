@@ -264,8 +264,26 @@ def test_sql_quoted_keywords_and_functions_are_not_writes(small_db):
         list(Dataset.from_sql(small_db, query, label="y"))
 
 
+def test_sql_url_with_driver_options_is_read_only_too(small_db, monkeypatch):
+    from ember.data.sources import sql
+
+    monkeypatch.setattr(sql, "check_read_only_query", lambda q: q)
+    before = _fingerprint(small_db)
+    for url in (f"sqlite:///{small_db}?timeout=5", f"sqlite:///file:{small_db}?uri=true"):
+        x, y = next(iter(Dataset.from_sql(url, "SELECT a, y FROM t", label="y").batch(5)))
+        np.testing.assert_array_equal(y, [0, 1])
+        with pytest.raises(DataError, match="attempt to write a readonly database"):
+            list(Dataset.from_sql(url, "DELETE FROM t"))
+    assert _fingerprint(small_db) == before
+
+
 def test_sql_missing_database_is_an_error_not_a_new_file(tmp_path):
-    for url in (tmp_path / "nope.db", f"sqlite:///{tmp_path / 'nope.db'}"):
+    for url in (
+        tmp_path / "nope.db",
+        f"sqlite:///{tmp_path / 'nope.db'}",
+        f"sqlite:///{tmp_path / 'nope.db'}?timeout=5",
+        f"sqlite:///file:{tmp_path / 'nope.db'}?uri=true",
+    ):
         with pytest.raises(FileNotFoundError, match=r"no SQLite database at .*nope.db .*never creates one"):
             Dataset.from_sql(url, "SELECT 1")
     assert list(tmp_path.iterdir()) == []

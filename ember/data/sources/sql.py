@@ -83,14 +83,21 @@ def _import_sqlalchemy():
 
 
 def _sqlite_file(sa, url: str):
-    """The database file a ``sqlite`` (pysqlite) URL names, or None (in-memory, another dialect or driver)."""
+    """``(path, plain)`` for an SQLite (pysqlite) URL naming a file, else ``(None, False)``.
+
+    ``plain`` is False when the URL carries driver options (``?timeout=5``) or is already an SQLite URI
+    (``sqlite:///file:...``): those keep SQLAlchemy's own connect, guarded by ``query_only`` alone.
+    """
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() != "sqlite" or parsed.get_driver_name() != "pysqlite":
-        return None
+        return None, False
     database = parsed.database
-    if not database or database == ":memory:" or database.startswith("file:") or parsed.query:
-        return None
-    return os.path.abspath(database)
+    if not database or database == ":memory:":
+        return None, False
+    if database.startswith("file:"):
+        path = database[len("file:") :].split("?", 1)[0]
+        return (None, False) if not path or path == ":memory:" else (os.path.abspath(path), False)
+    return os.path.abspath(database), not parsed.query
 
 
 def _read_only_sqlite_engine(sa, path: str):
@@ -128,13 +135,13 @@ class SQLDataset(Dataset):
     def __init__(self, url, query, label=None, columns=None, dtype=None, label_dtype=None, chunksize=10000):
         import_pandas("from_sql")
         sa = _import_sqlalchemy()
-        self._sqlite_path = None
+        self._sqlite_path, self._sqlite_plain = None, False
         if isinstance(url, sa.engine.Engine):
             self._engine, self._url = url, None
         else:
             url = os.fspath(url) if isinstance(url, os.PathLike) else str(url)
             self._engine, self._url = None, (url if "://" in url else f"sqlite:///{url}")
-            self._sqlite_path = _sqlite_file(sa, self._url)
+            self._sqlite_path, self._sqlite_plain = _sqlite_file(sa, self._url)
             if self._sqlite_path is not None and not os.path.isfile(self._sqlite_path):
                 raise FileNotFoundError(
                     f"from_sql: no SQLite database at {self._sqlite_path} (from {url!r}); "
@@ -153,7 +160,7 @@ class SQLDataset(Dataset):
     def _make_engine(self, sa):
         if self._engine is not None:
             return self._engine
-        if self._sqlite_path is not None:
+        if self._sqlite_path is not None and self._sqlite_plain:
             return _read_only_sqlite_engine(sa, self._sqlite_path)
         return sa.create_engine(self._url)
 
