@@ -260,6 +260,8 @@ def test_sql_quoted_keywords_and_functions_are_not_writes(small_db):
     ds = Dataset.from_sql(small_db, "SELECT a AS \"delete\", y FROM t WHERE 'insert' != ''", label="y")
     x, y = next(iter(ds.batch(5)))
     np.testing.assert_array_equal(x[:, 0], [1, 2])
+    x, y = next(iter(Dataset.from_sql(small_db, "SELECT a AS release, y AS lock FROM t", label="lock").batch(5)))
+    np.testing.assert_array_equal(y, [0, 1])  # words that only begin other statements are fine as names
     with pytest.raises(DataError, match="non-numeric value 'drop'"):  # it ran: the text is data, not a statement
         list(Dataset.from_sql(small_db, query, label="y"))
 

@@ -26,11 +26,12 @@ from .frames import TableConverter, import_pandas
 __all__ = ["SQLDataset", "check_read_only_query"]
 
 _FIRST_WORDS = ("SELECT", "WITH", "VALUES")
-# Whole words that make a statement write (or reach outside the database). REPLACE is left out on purpose:
-# it is also SQLite's string function, and a REPLACE statement fails the first-word check anyway.
+# Whole words that make a SELECT/WITH statement write: data-modifying CTEs (``WITH x AS (DELETE ...
+# RETURNING *) SELECT``), ``SELECT ... INTO`` (a new table), and DDL or session words that have no place in
+# a query. Statements that merely start with another word (GRANT, SET, BEGIN, ...) fail the first-word check;
+# REPLACE is left out on purpose: it is also SQLite's string function.
 _WRITES = re.compile(
-    r"\b(INSERT|UPDATE|DELETE|UPSERT|MERGE|DROP|CREATE|ALTER|TRUNCATE|RENAME|GRANT|REVOKE|ATTACH|DETACH|PRAGMA|"
-    r"VACUUM|REINDEX|ANALYZE|COPY|CALL|EXEC|EXECUTE|INTO|LOCK|SET|COMMIT|ROLLBACK|SAVEPOINT|RELEASE|BEGIN)\b",
+    r"\b(INSERT|UPDATE|DELETE|UPSERT|MERGE|INTO|DROP|CREATE|ALTER|TRUNCATE|ATTACH|DETACH|PRAGMA|VACUUM)\b",
     re.IGNORECASE,
 )
 # String literals, quoted identifiers and comments: their text is data, not keywords.
