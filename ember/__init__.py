@@ -18,6 +18,12 @@ from .ops import *  # noqa: F403
 
 __version__ = "0.1.0"
 
+
+def version() -> str:
+    """Ember's version (``keras.version()``)."""
+    return __version__
+
+
 # subpackages imported on first access (ember.layers, ember.optimizers, ...)
 _SUBPACKAGES = {
     "activations",
@@ -26,6 +32,7 @@ _SUBPACKAGES = {
     "constraints",
     "data",
     "datasets",
+    "dtype_policies",
     "errors",
     "initializers",
     "layers",
@@ -47,6 +54,21 @@ _TOP_LEVEL = {
     "Layer": "layers",
     "Model": "models",
     "Sequential": "models",
+    "Loss": "losses",
+    "Metric": "metrics",
+    "Optimizer": "optimizers",
+    "Initializer": "initializers",
+    "Regularizer": "regularizers",
+    "Constraint": "constraints",
+    "DTypePolicy": "dtype_policies",
+    "FloatDTypePolicy": "dtype_policies",
+    "name_scope": "scopes",
+    "StatelessScope": "scopes",
+    "SymbolicScope": "scopes",
+    "RematScope": "scopes",
+    "remat": "scopes",
+    "KerasTensor": "layers.symbolic",
+    "Quantizer": "layers.quantizer",
 }
 
 
@@ -59,5 +81,6 @@ def __getattr__(name):
                 raise
             raise AttributeError(f"module 'ember' has no attribute {name!r} (not built yet)") from None
     if name in _TOP_LEVEL:
-        return getattr(importlib.import_module(f".{_TOP_LEVEL[name]}", __name__), name)
+        module = importlib.import_module(f".{_TOP_LEVEL[name]}", __name__)
+        return getattr(module, "SymbolicTensor" if name == "KerasTensor" else name)
     raise AttributeError(f"module 'ember' has no attribute {name!r}")

@@ -127,6 +127,10 @@ def get(identifier):
         return _ops.linear
     if isinstance(identifier, str):
         fn = ALL_ACTIVATIONS.get(identifier)
+        if fn is None:  # the user's own, by name: registered or in an open custom_object_scope, as Keras
+            from ..utils.object_registration import get_registered_object
+
+            fn = get_registered_object(identifier)
         if fn is None:
             raise _unknown("activations.get", identifier)
         return fn

@@ -429,8 +429,32 @@ class Layer:
         return config
 
     @classmethod
-    def from_config(cls, config: dict):
+    def from_config(cls, config: dict, custom_objects=None):
+        """The layer ``get_config()`` describes; ``custom_objects`` (name -> class or function) resolve
+        the user's own objects named in it while it is rebuilt."""
+        if custom_objects:
+            from ..saving.registry import CustomObjectScope
+
+            with CustomObjectScope(custom_objects):
+                return cls(**config)
         return cls(**config)
+
+    @property
+    def compute_dtype(self) -> str:
+        """The dtype the layer computes in (Ember: its weights' dtype)."""
+        return self.dtype
+
+    @property
+    def variable_dtype(self) -> str:
+        """The dtype of the layer's weights."""
+        return self.dtype
+
+    @property
+    def dtype_policy(self):
+        """The layer's ``DTypePolicy`` (a plain dtype in Ember)."""
+        from ..dtype_policies import DTypePolicy
+
+        return DTypePolicy(self.dtype)
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
