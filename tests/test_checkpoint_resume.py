@@ -280,6 +280,14 @@ def test_corrupt_latest_backup_falls_back_to_previous(tmp_path):
     restorer.on_train_begin()
     assert fresh._initial_epoch == 1  # the previous backup: after the first epoch
 
+    # the fit that restored from the previous backup never copies the unreadable one over it
+    fresh = _ember_model()
+    restorer = ecb.BackupAndRestore(backup_dir, double_checkpoint=True, delete_checkpoint=False, save_freq=1)
+    with pytest.raises(StopError):
+        fresh.fit(x, y, epochs=3, batch_size=8, shuffle=False, verbose=0, callbacks=[restorer, StopBefore((1, 1))])
+    state = ember.callbacks.training_state.read_state(os.path.join(backup_dir, "latest.weights.h5.bkp"))
+    assert (state["epoch"], state["batches_done"]) == (1, 0)  # still the good previous backup
+
 
 def test_unbuilt_model_is_refused(tmp_path):
     model = ember.Sequential([el.Dense(2)])

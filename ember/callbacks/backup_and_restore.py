@@ -69,6 +69,7 @@ class BackupAndRestore(Callback):
         self._current_epoch = 0
         self._resume_state = None  # a restored mid-epoch state whose running loss and metrics are still to add
         self._save_at_epoch_end = False  # a batch backup due at the epoch's last batch, made at its end instead
+        self._latest_unreadable = False  # the latest backup could not be read: keep the previous one as it is
         self._weights_path = os.path.join(self.backup_dir, "latest.weights.h5")
         self._training_metadata_path = os.path.join(self.backup_dir, "training_metadata.json")
         self._prev_weights_path = f"{self._weights_path}.bkp"
@@ -79,6 +80,7 @@ class BackupAndRestore(Callback):
         # a callback used for a second fit starts counting afresh (the backup, if any, says where training is)
         self._resume_state = None
         self._save_at_epoch_end = False
+        self._latest_unreadable = False
         self._batches_seen_since_last_saving = 0
         self._last_batch_seen = 0
         self._current_epoch = 0
@@ -92,11 +94,12 @@ class BackupAndRestore(Callback):
         except (OSError, ValueError) as err:
             if not os.path.exists(self._prev_weights_path):
                 raise
-            # the latest backup is unreadable: fall back to the previous one
+            # the latest backup is unreadable: fall back to the previous one (and never copy the bad one over it)
             try:
                 self._load_model(self._prev_weights_path, self._prev_training_metadata_path)
             except (OSError, ValueError) as err2:
                 raise err2 from err
+            self._latest_unreadable = True
 
     def _load_model(self, weights_path, metadata_path) -> None:
         model = self.model
@@ -190,7 +193,7 @@ class BackupAndRestore(Callback):
         """Write the backup: one atomic file with everything, then Keras's metadata file (for Keras only)."""
         os.makedirs(self.backup_dir, exist_ok=True)
         state = training_state.capture(self.model, self._current_epoch, batches_done)
-        if self.double_checkpoint:
+        if self.double_checkpoint and not self._latest_unreadable:
             for path, previous in (
                 (self._weights_path, self._prev_weights_path),
                 (self._training_metadata_path, self._prev_training_metadata_path),
@@ -199,6 +202,7 @@ class BackupAndRestore(Callback):
                     with atomic_path(previous) as tmp:
                         shutil.copyfile(path, tmp)
         training_state.write_checkpoint(self.model, self._weights_path, state)
+        self._latest_unreadable = False
         with atomic_open(self._training_metadata_path, "w") as f:
             json.dump({"epoch": self._current_epoch, "batch": self._last_batch_seen}, f)
 
