@@ -115,6 +115,8 @@ def remove_orphaned_temporaries(directory) -> list:
 
 
 def _is_running(pid: int) -> bool:
+    if os.name == "nt":
+        return True  # os.kill(pid, 0) would terminate the process on Windows: judge by age only
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
