@@ -8,9 +8,14 @@ from .keras_api import (
     clear_session,
     get_uid,
     image_data_format,
+    is_float_dtype,
+    is_int_dtype,
+    is_keras_tensor,
     register_clear_session_hook,
     reset_uids,
+    result_type,
     set_image_data_format,
+    standardize_dtype,
 )
 
 __all__ = [
@@ -25,10 +30,15 @@ __all__ = [
     "floatx",
     "get_uid",
     "image_data_format",
+    "is_float_dtype",
+    "is_int_dtype",
+    "is_keras_tensor",
     "register_clear_session_hook",
     "reset_uids",
+    "result_type",
     "set_epsilon",
     "set_floatx",
     "set_image_data_format",
+    "standardize_dtype",
     "tune_malloc",
 ]

@@ -91,3 +91,93 @@ def clear_session(free_memory: bool = True) -> None:
         hook()
     if free_memory:
         gc.collect()
+
+
+# ---- dtype helpers (``keras.backend``) -------------------------------------------------------
+
+_PYTHON_DTYPES = {bool: "bool", int: "int32", float: "float32", str: "string"}
+_ALLOWED = (
+    "bool", "uint8", "uint16", "uint32", "uint64", "int8", "int16", "int32", "int64",
+    "float16", "bfloat16", "float32", "float64", "complex64", "complex128", "string",
+)  # fmt: skip
+
+
+def standardize_dtype(dtype) -> str:
+    """``dtype`` (a string, a NumPy dtype, a Python type, a tensor's dtype) as Keras's canonical name.
+
+    None gives :func:`~ember.backend.floatx`.
+    """
+    import numpy
+
+    from .config import floatx
+
+    if dtype is None:
+        return floatx()
+    if dtype in _PYTHON_DTYPES:
+        name = _PYTHON_DTYPES[dtype]
+        return floatx() if name == "float32" else name
+    if isinstance(dtype, str):
+        name = dtype
+    else:
+        try:
+            name = numpy.dtype(dtype).name
+        except TypeError:
+            name = str(getattr(dtype, "name", None) or dtype)
+            if name.startswith("torch."):
+                name = name[len("torch.") :]
+    if name not in _ALLOWED:
+        raise ValueError(f"standardize_dtype: {dtype!r} is not a dtype Keras knows (one of {_ALLOWED})")
+    return name
+
+
+def is_float_dtype(dtype) -> bool:
+    """Whether ``dtype`` is a floating dtype (float16/bfloat16/float32/float64)."""
+    return standardize_dtype(dtype).startswith(("float", "bfloat"))
+
+
+def is_int_dtype(dtype) -> bool:
+    """Whether ``dtype`` is a signed or unsigned integer dtype."""
+    return standardize_dtype(dtype).startswith(("int", "uint"))
+
+
+def is_keras_tensor(x) -> bool:
+    """Whether ``x`` is a symbolic tensor of a functional model."""
+    from ..layers.symbolic import SymbolicTensor
+
+    return isinstance(x, SymbolicTensor)
+
+
+def result_type(*dtypes) -> str:
+    """The dtype ``keras.backend.result_type`` gives for ``dtypes``: JAX-style promotion, 64-bit types narrowed.
+
+    Floats are not widened by integers (int32 with float16 gives float16); among floats the widest wins
+    (bfloat16 with float16 gives float32); among integers NumPy's promotion applies (an unsigned 64-bit
+    integer with a signed one gives a float). Python ``int``/``float`` are weak: they adopt the other
+    operands' type, float giving ``floatx`` when no float dtype is present. As Keras (JAX without x64)
+    returns it, int64/uint64/float64 results come back as int32/uint32/float32.
+    """
+    import numpy
+
+    from .config import floatx
+
+    narrow = {"int64": "int32", "uint64": "uint32", "float64": "float32"}
+    weak_float = any(d is float for d in dtypes)
+    weak_int = any(d is int for d in dtypes)
+    strong = [standardize_dtype(d) for d in dtypes if d not in (int, float)]
+    floats = [d for d in strong if is_float_dtype(d)]
+    if floats:
+        kinds = set(floats)
+        if kinds == {"bfloat16"}:
+            return "bfloat16"
+        if "bfloat16" in kinds and "float16" in kinds and kinds <= {"bfloat16", "float16"}:
+            return "float32"
+        widths = {"float16": 16, "bfloat16": 16, "float32": 32, "float64": 64}
+        return narrow.get(max(floats, key=lambda d: widths[d]), max(floats, key=lambda d: widths[d]))
+    if weak_float:
+        return narrow.get(floatx(), floatx())
+    if not strong:
+        return "int32" if weak_int else narrow.get(floatx(), floatx())
+    if weak_int and set(strong) == {"bool"}:
+        return "int32"
+    name = numpy.result_type(*[numpy.dtype(d) for d in strong]).name
+    return narrow.get(name, name)

@@ -1,5 +1,7 @@
 """Differentiable primitives, one family per module; this file only re-exports them."""
 
+# Keras's sub-namespaces: keras.ops.image, keras.ops.nn, keras.ops.numpy (keras.ops.linalg is imported above)
+from . import image, nn, numpy  # noqa: E402, F401
 from .activation import *  # noqa: F403
 from .arithmetic import *  # noqa: F403
 from .casting import *  # noqa: F403

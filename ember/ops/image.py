@@ -401,17 +401,25 @@ def affine_transform(images, transform, interpolation="bilinear", fill_mode="con
     if interpolation not in _ORDERS:
         raise ValueError(f"affine_transform: interpolation must be 'nearest' or 'bilinear', got {interpolation!r}")
     x, restore = _batched("affine_transform", images, data_format)
-    t = numpy.asarray(transform.numpy() if isinstance(transform, Tensor) else transform, dtype=numpy.float64)
+    t = numpy.asarray(transform.numpy() if isinstance(transform, Tensor) else transform)
+    # coordinates in the transform's float dtype, summed in Keras's order (ties round the same way)
+    t = t.astype(t.dtype if t.dtype.kind == "f" else floatx())
     if t.ndim == 1:
         t = t[None]
     if t.ndim != 2 or t.shape[1] != 8:
         raise ValueError(f"affine_transform: transform must have shape (8,) or (batch, 8), got {t.shape}")
     b, h, w, _ = x.shape
     t = numpy.broadcast_to(t, (b, 8))
-    gy, gx = numpy.meshgrid(numpy.arange(h, dtype=numpy.float64), numpy.arange(w, dtype=numpy.float64), indexing="ij")
-    k = t[:, 6, None, None] * gx + t[:, 7, None, None] * gy + 1.0
-    src_x = (t[:, 0, None, None] * gx + t[:, 1, None, None] * gy + t[:, 2, None, None]) / k
-    src_y = (t[:, 3, None, None] * gx + t[:, 4, None, None] * gy + t[:, 5, None, None]) / k
+    gy, gx = numpy.meshgrid(numpy.arange(h, dtype=t.dtype), numpy.arange(w, dtype=t.dtype), indexing="ij")
+
+    def coef(i):
+        return t[:, i, None, None]
+
+    src_x = (gy * coef(1) + gx * coef(0)) + coef(2)
+    src_y = (gy * coef(4) + gx * coef(3)) + coef(5)
+    if numpy.any(t[:, 6:] != 0):
+        k = gx * coef(6) + gy * coef(7) + t.dtype.type(1)
+        src_x, src_y = src_x / k, src_y / k
     return restore(_sample_images(x, src_y, src_x, _ORDERS[interpolation], fill_mode, fill_value))
 
 

@@ -496,7 +496,7 @@ def top_k(x, k, sorted=True):  # noqa: A002 - Keras's argument name
         raise ValueError(f"top_k: k={k} is out of range for a last axis of size {x.shape[-1]} (shape {x.shape})")
     xp = x.device.xp
     order = xp.argsort(-x.data, axis=-1, kind="stable")[..., :k]
-    indices = Tensor(order.astype("int32"), device=x.device)
+    indices = Tensor(order.astype("int64"), device=x.device)  # int64, as Keras on torch gives them
     return _ix.take_along_axis(x, order, axis=-1), indices
 
 
@@ -845,8 +845,9 @@ def argsort(x, axis=-1):
     if axis is None:
         x, axis = _sh.ravel(x), -1
     if x.ndim == 0:
-        return Tensor(numpy.zeros((), dtype="int64"), device=x.device)
-    return Tensor(x.device.xp.argsort(x.data, axis=axis, kind="stable"), device=x.device)
+        return Tensor(numpy.zeros((), dtype="int32"), device=x.device)
+    # int32, as Keras gives indices
+    return Tensor(x.device.xp.argsort(x.data, axis=axis, kind="stable").astype("int32"), device=x.device)
 
 
 def sort(x, axis=-1):

@@ -255,14 +255,15 @@ def ctc_decode(
 ):
     """Greedy CTC decoding: ``(decoded, log_probabilities)``, decoded (1, batch, time) padded with -1.
 
-    ``inputs`` (batch, time, classes) are logits or probabilities; each frame's best class is kept,
-    repeats merged (``merge_repeated``) and blanks (``mask_index``) dropped. The score is minus the
-    sum of the best log-softmax values over each sequence. Beam search is not built.
+    ``inputs`` (batch, time, classes) are unnormalised logits; each frame's best class is kept,
+    repeats merged (``merge_repeated``) and blanks (``mask_index``, default the last class) dropped.
+    The score is minus the sum of each frame's best logit, as Keras computes it. Beam search is not built.
     """
     if strategy != "greedy":
         raise NotImplementedError(f"ctc_decode: strategy={strategy!r} is not built in Ember; use strategy='greedy'")
-    x = _float(inputs)
-    logp = _act.log_softmax(x, axis=-1).numpy()
+    logp = _float(inputs).numpy()
+    if mask_index is None:
+        mask_index = logp.shape[-1] - 1
     lengths = numpy.asarray(sequence_lengths.numpy() if isinstance(sequence_lengths, Tensor) else sequence_lengths)
     batch, steps, _ = logp.shape
     best = logp.argmax(axis=-1)
@@ -284,4 +285,35 @@ def ctc_decode(
 def polar(abs_, angle):
     raise NotImplementedError(
         "polar: Ember has no complex tensors; use (abs_ * cos(angle), abs_ * sin(angle)) as a (real, imag) pair"
+    )
+
+
+# ``keras.ops.gelu`` and ``keras.ops.binary_crossentropy`` differ from Ember's engine functions of the same
+# name (``ember.gelu`` defaults to the exact form, ``ember.binary_crossentropy`` is the per-sample loss of
+# ``keras.losses``); ``ember.ops.nn`` gives Keras's ops versions under the Keras names.
+
+
+def keras_gelu(x, approximate=True):
+    """``keras.ops.gelu``: the tanh approximation unless ``approximate=False``."""
+    return _act.gelu(x, approximate=approximate)
+
+
+def keras_binary_crossentropy(target, output, from_logits=False):
+    """``keras.ops.binary_crossentropy``: the elementwise loss (no reduction). Shapes: as ``target``."""
+    from . import elementwise as _el
+
+    t, o = _float(target), _float(output)
+    if t.shape != o.shape:
+        raise ValueError(f"binary_crossentropy: target {t.shape} and output {o.shape} must have one shape")
+    if from_logits:
+        # log(1 + exp(-|o|)) + max(o, 0) - o * t, stable for large |o|
+        return _ar.add(
+            _ar.subtract(_ar.maximum(o, 0.0), _ar.multiply(o, t)), _el.log1p(_el.exp(_ar.negative(_el.abs(o))))
+        )
+    from ..backend.config import epsilon
+
+    eps = epsilon()
+    o = _ar.clip(o, eps, 1.0 - eps)
+    return _ar.negative(
+        _ar.add(_ar.multiply(t, _el.log(o)), _ar.multiply(_ar.subtract(1.0, t), _el.log(_ar.subtract(1.0, o))))
     )

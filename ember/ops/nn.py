@@ -69,7 +69,15 @@ _NAMES = (
 __all__ = list(_NAMES)  # every name is looked up in ember.ops on first use
 
 
+# names whose Keras ops meaning differs from the ember.ops function of that name (see ember.ops.keras_nn)
+_KERAS_VERSIONS = {"gelu": "keras_gelu", "binary_crossentropy": "keras_binary_crossentropy"}
+
+
 def __getattr__(name):
+    if name in _KERAS_VERSIONS:
+        value = getattr(importlib.import_module("ember.ops.keras_nn"), _KERAS_VERSIONS[name])
+        globals()[name] = value
+        return value
     if name in _NAMES:
         value = getattr(importlib.import_module("ember.ops"), name)
         globals()[name] = value
