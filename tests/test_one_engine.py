@@ -341,3 +341,33 @@ def test_calling_a_model_from_eight_threads_at_once():
     assert len(results) == 160
     for r in results:
         numpy.testing.assert_array_equal(r, expected)
+
+
+def test_freeze_unfreeze_and_new_activation_match_keras3():
+    """Where Keras defines the behaviour: the same program in Keras 3 (torch backend) gives the same numbers."""
+    import os
+
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    k = pytest.importorskip("keras", reason="Keras 3 (torch backend) is the oracle for fit after a change")
+    x, y = _cls_data(n=48, seed=10)
+
+    def program(lib, model):
+        model.compile(optimizer=lib.optimizers.SGD(0.1, momentum=0.5), loss="categorical_crossentropy")
+        losses = model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False).history["loss"]
+        model.layers[0].trainable = False
+        losses += model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False).history["loss"]
+        model.layers[0].trainable = True
+        model.layers[0].activation = lib.activations.get("tanh")
+        losses += model.fit(x, y, batch_size=16, epochs=2, verbose=0, shuffle=False).history["loss"]
+        return losses, [numpy.asarray(w) for w in model.get_weights()]
+
+    _seed()
+    ours = _mlp()
+    start = [w.copy() for w in ours.get_weights()]
+    dense = k.layers.Dense
+    theirs = k.Sequential([k.Input((6,)), dense(8, activation="relu"), dense(4, activation="softmax")])
+    theirs.set_weights(start)
+    (la, wa), (lb, wb) = program(keras, ours), program(k, theirs)
+    numpy.testing.assert_allclose(la, lb, rtol=1e-5)
+    for a, b in zip(wa, wb):
+        numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
