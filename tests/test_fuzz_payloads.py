@@ -90,6 +90,11 @@ class _Asgi:
         return status, json.loads(data)
 
     def close(self):
+        self.app.state.batcher.close()  # cancels its worker task; let the cancellation run, then close
+        pending = asyncio.all_tasks(self.loop)
+        for task in pending:
+            task.cancel()
+        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
         self.loop.close()
 
 
