@@ -235,13 +235,13 @@ def _deserialize(config, custom_objects, safe_mode, family):
         inner = clean_layer_config(cls, inner)
         obj = _from_config(cls, inner, custom_objects, safe_mode)
         build_config = config.get("build_config")
-        if (
-            isinstance(build_config, dict)
-            and not getattr(obj, "built", True)
-            and build_config.get("input_shape") is not None
-        ):
-            shape = build_config["input_shape"]
-            obj.build(_tuple_shape(shape))
+        if not isinstance(build_config, dict) or getattr(obj, "built", True):
+            return obj
+        if build_config.get("shapes_dict"):  # a layer whose build takes several shapes (MultiHeadAttention)
+            if hasattr(obj, "build_from_config"):
+                obj.build_from_config(build_config)
+        elif build_config.get("input_shape") is not None:
+            obj.build(_tuple_shape(build_config["input_shape"]))
             obj.built = True
         return obj
     if not hasattr(cls, "from_config") and not isinstance(cls, type):
