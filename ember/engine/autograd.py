@@ -20,9 +20,10 @@ arrays are replaced by tensors linked to the graph (as the op's
 NumPy-named functions on tensors. An op without a ``graph_saved`` declaration
 has no differentiable backward and is refused by name.
 
-Before an op's backward runs, the versions of the tensors whose arrays it
-saved are compared with the versions at the forward: an in-place write in
-between (``x += 1``) would make the gradient wrong, so it raises instead.
+Before an op's backward runs, the engine checks that no array it saved was
+written in place since its forward (``x += 1`` in between would make the
+gradient wrong): it raises instead, naming the op and the versions
+(engine/inplace.py).
 
 A gradient may arrive as a :class:`RowSparseGrad` (an embedding's rows); it
 stays sparse on its way to a leaf and is made dense only where an op's
@@ -33,9 +34,13 @@ from __future__ import annotations
 
 import numpy
 
-from .function import _LEAF
+from .function import _LEAF, _write_epoch
 from .grad_mode import enable_grad
+from .inplace import check_writes
 from .sparse_grad import RowSparseGrad
+
+# bound at the end of the import of engine/tensor.py (which imports this module's importers)
+Tensor = None
 
 
 def backward(root, grad=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
@@ -74,8 +79,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         >>> (gx,) = ember.grad((x ** 3).sum(), x, create_graph=True)   # 3 x^2, with a graph
         >>> (gxx,) = ember.grad(gx.sum(), x)                            # 6 x
     """
-    from .tensor import Tensor
-
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single_input = isinstance(inputs, Tensor)
     inputs = [inputs] if single_input else list(inputs)
@@ -113,8 +116,6 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 def _seed(op, root, grad, create_graph):
     """The starting gradient d(out)/d(root): an array, or a tensor under ``create_graph``."""
-    from .tensor import Tensor
-
     if not isinstance(root, Tensor):
         raise TypeError(f"{op}: expected tensors to differentiate, got {type(root).__name__}")
     if not root.requires_grad:
@@ -144,8 +145,6 @@ def _seed(op, root, grad, create_graph):
 
 def _run(op, roots, grads, retain_graph, create_graph, inputs):
     """The shared walk of ``backward`` and ``grad``; returns the gradients of ``inputs`` (a list) when given."""
-    from .tensor import Tensor
-
     seeds = [_seed(op, r, g, create_graph) for r, g in zip(roots, grads)]
     # grad(): where the gradient of each input is caught instead of flowing on
     capture = found = None
@@ -156,19 +155,15 @@ def _run(op, roots, grads, retain_graph, create_graph, inputs):
             key = id(t) if t.grad_fn is None else (id(t.grad_fn), t._out_index)
             capture.setdefault(key, []).append(k)
 
-    def to_leaf(leaf, g):
-        if capture is None:
-            _accumulate_leaf(leaf, g, create_graph)
-        else:
-            for k in capture.get(id(leaf), ()):
-                found[k] = g if found[k] is None else found[k] + g
-
     pending = {}
     starts = []
     for root, seed in zip(roots, seeds):
         fn = root.grad_fn
         if fn is None:  # a leaf: its gradient is the seed itself
-            to_leaf(root, seed if create_graph or capture is not None else seed.copy())
+            if capture is None:
+                _accumulate_leaf(root, seed if create_graph else seed.copy(), create_graph)
+            else:
+                _catch(found, capture.get(id(root), ()), seed)
             continue
         slots = pending.setdefault(id(fn), [None] * len(fn._out_meta))
         i = root._out_index
@@ -197,12 +192,11 @@ def _run(op, roots, grads, retain_graph, create_graph, inputs):
                     t.grad = grads_out[i] if create_graph else Tensor._wrap(grads_out[i])
         if capture is not None:
             for i, g in enumerate(grads_out):
-                for k in capture.get((id(fn), i), ()):
-                    found[k] = g if found[k] is None else found[k] + g
+                _catch(found, capture.get((id(fn), i), ()), g)
             if id(fn) not in useful:
                 continue
-        if fn._saved_versions:
-            _check_versions(fn)
+        if fn._epoch is not None and fn._epoch != _write_epoch[0]:  # something was written in place since
+            check_writes(fn)
         if create_graph:
             grads_in = _graph_backward(fn, grads_out)
         else:
@@ -228,18 +222,27 @@ def _run(op, roots, grads, retain_graph, create_graph, inputs):
             if g.dtype != dtype:
                 g = g.astype(dtype)
             if kind == _LEAF:
-                if not create_graph and not isinstance(g, RowSparseGrad) and capture is None:
+                if capture is not None:
+                    _catch(found, capture.get(id(target), ()), g)
+                    continue
+                if not create_graph and not isinstance(g, RowSparseGrad):
                     if g.base is not None or id(g) in given_to_leaves:
                         # a view (a broadcast, a slice) or an array already given to another input (add: g, g)
                         g = g.copy()
                     given_to_leaves.add(id(g))
-                to_leaf(target, g)
+                _accumulate_leaf(target, g, create_graph)
             else:
                 slots = pending.setdefault(id(target), [None] * len(target._out_meta))
                 slots[index] = g if slots[index] is None else slots[index] + g
         if not retain_graph:
             fn._release()
     return found
+
+
+def _catch(found, slots, g):
+    """grad(): add ``g`` to the result of each input in ``slots``."""
+    for k in slots:
+        found[k] = g if found[k] is None else found[k] + g
 
 
 def _leading_to(order, capture):
@@ -270,23 +273,9 @@ def _wanted(kind, target, index, useful, capture):
     return id(target) in useful or (id(target), index) in capture
 
 
-def _check_versions(fn):
-    """Refuse to run ``fn.backward`` on arrays changed in place since its forward saved them."""
-    for which, cell, version in fn._saved_versions:
-        if cell[0] != version:
-            what = f"input {which}" if isinstance(which, int) else f"output {which[1]}"
-            raise RuntimeError(
-                "one of the variables needed for gradient computation has been modified by an inplace "
-                f"operation: {fn.op_name()} saved {what} at version {version}, now {cell[0]}; "
-                "use an out-of-place op (y = x - m instead of x -= m), or make the change before "
-                f"{fn.op_name()} uses the tensor"
-            )
-
-
 def _graph_backward(fn, grads_out):
     """Run ``fn``'s backward formula on tensors, recording it; raise if the op has none."""
     from . import graph_xp
-    from .tensor import Tensor
 
     cls = type(fn)
     spec = getattr(cls, "graph_saved", None)
@@ -324,8 +313,6 @@ def _graph_backward(fn, grads_out):
 
 def _saved_tensor(fn, where, array):
     """The tensor, linked into the graph, whose array ``fn`` saved: input ``where`` (an int) or output ``where[1]``."""
-    from .tensor import Tensor
-
     if isinstance(where, int):
         edge = fn._edges[where]
         if edge is None:
@@ -342,8 +329,6 @@ def _dense(fn, g, shape, dtype, create_graph=False):
     if g is None:
         zeros = fn.xp.zeros(shape, dtype=dtype)
         if create_graph:
-            from .tensor import Tensor
-
             return Tensor._wrap(zeros)
         return zeros
     if isinstance(g, RowSparseGrad):
@@ -353,8 +338,6 @@ def _dense(fn, g, shape, dtype, create_graph=False):
 
 def _accumulate_leaf(leaf, g, create_graph=False) -> None:
     """Add ``g`` to ``leaf.grad``; a row-sparse gradient stays sparse until it meets a dense one."""
-    from .tensor import Tensor
-
     old = leaf.grad
     if create_graph:
         if isinstance(old, RowSparseGrad):

@@ -31,6 +31,9 @@ from ..backend.config import floatx
 from ..backend.device import default_device
 from .grad_mode import is_grad_enabled
 
+# How many in-place writes into tensors have happened (engine/inplace.py counts them); a list so both modules share it
+_write_epoch = [0]
+
 # Edge kinds in Function._edges: where an input's gradient goes.
 _LEAF = 0  # accumulate into a leaf tensor's .grad
 _NODE = 1  # pass on to the function that produced the input
@@ -52,8 +55,9 @@ class Function:
     # engine swaps them for tensors linked to the graph and runs backward on tensors (see engine/autograd.py).
     # Attributes not named are constants of the backward (masks, shapes). None: no differentiable backward.
     graph_saved: dict | None = None
-    # (input index or ("out", k), version cell, version at forward) of each tensor whose array forward saved
-    _saved_versions = None
+    # the count of in-place writes (engine/inplace.py) when forward ran; backward looks for later writes
+    # into the arrays it saved only when the count has moved since (None: never checked)
+    _epoch = None
 
     # graph bookkeeping, set by apply(); everything else on the instance is
     # the op's own saved state and is dropped when the graph is freed
@@ -102,7 +106,7 @@ class Function:
                 result = wrap(o, fn, 0) if o.dtype.kind == "f" else wrap(o)
             else:
                 result = tuple(wrap(o, fn, i) if o.dtype.kind == "f" else wrap(o) for i, o in enumerate(outs))
-            fn._saved_versions = _saved_versions(fn, tensors, outs, result)
+            fn._epoch = _write_epoch[0]
         if _tracing:  # a recorder is active in some thread: this thread's, if any, gets the application
             recorder = _recorder.get()
             if recorder is not None:
@@ -118,29 +122,6 @@ class Function:
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} backward>"
-
-
-def _saved_versions(fn, tensors, outs, result):
-    """The version of each input or output tensor whose array ``fn.forward`` kept, to check at backward.
-
-    An in-place write (``x -= m``) bumps the tensor's version; backward then
-    refuses to use the stale array. Found by identity among the saved
-    attributes, so no op has to declare what it keeps.
-    """
-    kept = set(map(id, fn.__dict__.values()))
-    found = None
-    for i, t in enumerate(tensors):
-        if id(t.data) in kept:
-            cell = t._vc
-            if cell is None:
-                cell = t._vc = [0]
-            found = (found or ()) + ((i, cell, cell[0]),)
-    for k, o in enumerate(outs):
-        if id(o) in kept:
-            t = result[k] if type(result) is tuple else result
-            cell = t._vc = [0]
-            found = (found or ()) + ((("out", k), cell, 0),)
-    return found
 
 
 def _edge(t):

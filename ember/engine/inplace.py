@@ -12,17 +12,20 @@ The rule, as PyTorch's:
   tensor's array, and the tensor takes the op's place in the graph
   (``x.grad_fn`` becomes the op), so gradients flow through the write.
 
-Every write bumps the tensor's version (``x._version``). A function that saved
-the tensor's array for its backward recorded the version at its forward
-(engine/function.py); its backward refuses to run on a changed array
-(engine/autograd.py). Known limit: a tensor that is a view of another's data
-(a reshape) shares its array but not its version, so a write through the view
-is not seen by functions that saved the other tensor.
+Every write bumps the tensor's version (``x._version``) and the process-wide
+count of writes, and notes the written array (and the array it is a view of)
+with the count. A function records the count at its forward (one integer:
+the eager path pays nothing more); before its backward runs, the engine calls
+:func:`check_writes` only if the count has moved since, which looks for its
+saved arrays among those written later and raises, naming the op, the input
+and the versions. The notes live as long as the arrays (weak references).
 """
 
 from __future__ import annotations
 
-from .function import Function
+import weakref
+
+from .function import _LEAF, Function, _write_epoch
 from .grad_mode import is_grad_enabled
 
 _SYMBOLS = {
@@ -35,13 +38,86 @@ _SYMBOLS = {
 }
 
 
-def bump(x) -> None:
-    """Count one in-place write to ``x``."""
+# id(array) -> _Writes, for every array written in place that is still alive
+_written: dict = {}
+_LOG = 8  # writes remembered per array (for the versions in the error message)
+
+
+class _Writes:
+    """The recent writes into one array: (count at the write, version before, version cell, id(tensor), node before)."""
+
+    __slots__ = ("ref", "log")
+
+    def __init__(self, ref):
+        self.ref, self.log = ref, []
+
+
+def _forget(ref, key, written=_written):
+    entry = written.get(key)  # ``written`` bound early: at interpreter exit the module global may be gone
+    if entry is not None and entry.ref is ref:
+        del written[key]
+
+
+def bump(x, node=None) -> None:
+    """Count one in-place write into ``x``'s array; ``node`` is x's (grad_fn, index) before the write."""
     cell = x._vc
     if cell is None:
-        x._vc = [1]
-    else:
-        cell[0] += 1
+        cell = x._vc = [0]
+    _write_epoch[0] += 1
+    note = (_write_epoch[0], cell[0], cell, id(x), node if node is not None else (x.grad_fn, x._out_index))
+    cell[0] += 1
+    array = x.data
+    for a in (array,) if array.base is None else (array, array.base):
+        key = id(a)
+        entry = _written.get(key)
+        if entry is None or entry.ref() is not a:
+            try:
+                ref = weakref.ref(a, lambda r, key=key, forget=_forget: forget(r, key))
+            except TypeError:  # an array type without weak references: its writes go unchecked
+                continue
+            entry = _written[key] = _Writes(ref)
+        entry.log.append(note)
+        if len(entry.log) > _LOG:
+            del entry.log[0]
+
+
+def check_writes(fn) -> None:
+    """Raise if an array ``fn`` saved for its backward was written in place after its forward."""
+    for value in list(fn.__dict__.values()):
+        if not hasattr(value, "__array_interface__") and not hasattr(value, "__cuda_array_interface__"):
+            continue
+        for a in (value,) if value.base is None else (value, value.base):
+            entry = _written.get(id(a))
+            if entry is None or entry.ref() is not a:
+                continue
+            later = [note for note in entry.log if note[0] > fn._epoch]
+            if later:
+                _, before, cell, tid, node = later[0]
+                raise RuntimeError(
+                    "one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: {fn.op_name()} saved {_which(fn, tid, node)} at version {before}, now {cell[0]}; "
+                    "use an out-of-place op (y = x - m instead of x -= m), or make the change before "
+                    f"{fn.op_name()} uses the tensor"
+                )
+
+
+def _which(fn, tid, node):
+    """'input k' or 'output k': which of ``fn``'s tensors was written, found from its node before the write."""
+    prior_fn, prior_index = node
+    if prior_fn is fn:
+        return f"output {prior_index}"
+    constants = []
+    for k, edge in enumerate(fn._edges):
+        if edge is None:
+            constants.append(k)
+        elif edge[0] == _LEAF:
+            if id(edge[1]) == tid:
+                return f"input {k}"
+        elif edge[1] is prior_fn and edge[2] == prior_index:
+            return f"input {k}"
+    if prior_fn is None and len(constants) == 1:
+        return f"input {constants[0]}"
+    return "an input"
 
 
 def _check_leaf(x, op):
@@ -58,9 +134,9 @@ def arithmetic(x, other, op: str):
 
     if is_grad_enabled() and (x.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
         _check_leaf(x, op)
-        src = Tensor._wrap(x.data, x.grad_fn, x._out_index)
-        result = _OPS[op](_ops)(src, other)
-        if src._vc is not None:  # the op kept x's array for its backward (multiply): give it the old value
+        result = _OPS[op](_ops)(Tensor._wrap(x.data, x.grad_fn, x._out_index), other)
+        if result.grad_fn is not None and _keeps(result.grad_fn, x.data):
+            # the op kept x's array for its backward (multiply): give it the old value instead
             result = _OPS[op](_ops)(Tensor._wrap(x.data.copy(), x.grad_fn, x._out_index), other)
         _take_over(x, result, op)
         return x
@@ -68,6 +144,10 @@ def arithmetic(x, other, op: str):
     getattr(x.device.xp, op)(x.data, value, out=x.data, casting="same_kind")
     bump(x)
     return x
+
+
+def _keeps(fn, array) -> bool:
+    return any(v is array for v in fn.__dict__.values())
 
 
 _OPS = {
@@ -116,8 +196,9 @@ def _take_over(x, result, op):
             f"in-place {_SYMBOLS[op]}: the result has dtype {result.dtype}, which cannot be written into the "
             f"tensor's dtype {x.dtype}; cast first with .astype()"
         )
+    node = (x.grad_fn, x._out_index)
     x.data[...] = result.data
-    bump(x)
+    bump(x, node)
     x.grad_fn, x._out_index, x.requires_grad = result.grad_fn, result._out_index, result.requires_grad
 
 

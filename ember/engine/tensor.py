@@ -500,6 +500,9 @@ def tensor(data, dtype=None, device=None, requires_grad: bool = False) -> Tensor
 from . import function as _function  # noqa: E402
 
 _function.Tensor, _function.tensor = Tensor, tensor
+from . import autograd as _autograd  # noqa: E402
+
+_autograd.Tensor = Tensor
 
 from .. import ops as _ops  # noqa: E402
 from . import inplace as _inplace  # noqa: E402
