@@ -90,11 +90,14 @@ class _Asgi:
         return status, json.loads(data)
 
     def close(self):
-        self.app.state.batcher.close()  # cancels its worker task; let the cancellation run, then close
-        pending = asyncio.all_tasks(self.loop)
-        for task in pending:
-            task.cancel()
-        self.loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+        async def drain():  # cancel the batcher's worker task and let the cancellation run
+            tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+            for task in tasks:
+                task.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+        self.loop.run_until_complete(drain())
+        self.app.state.batcher.close()
         self.loop.close()
 
 
