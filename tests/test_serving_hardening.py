@@ -355,3 +355,28 @@ def test_ember_serve_flags_reach_serve(tmp_path, monkeypatch):
         with pytest.raises(SystemExit) as exit_info:
             main(["serve", path, *bad])
         assert exit_info.value.code == 2
+
+
+def test_four_16_mib_requests_with_default_limits_are_refused_quickly(model):
+    """The issue's probe (4 x 16 MiB of instances at once: 1.46 GB, 107 s): refused over max_instances, fast."""
+    x = np.random.default_rng(2).normal(size=(420_000, 4)).round(6)
+    body = json.dumps({"instances": x.tolist()}, separators=(",", ":")).encode()
+    body = body[: 16 * 2**20 - 100]
+    body = body[: body.rindex(b"],[")] + b"]]}"  # valid JSON just under the default 16 MiB limit
+    with _Server(create_app(model), log_level="warning") as srv:
+        answers = []
+
+        def post():
+            conn = srv.start_post(body, len(body))
+            answers.append(_answer(conn))
+
+        start = time.perf_counter()
+        threads = [threading.Thread(target=post) for _ in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        elapsed = time.perf_counter() - start
+        assert [a[0] for a in answers] == [413] * 4
+        assert all("at most 8192" in a[2]["error"] for a in answers)
+        assert elapsed < 20.0, elapsed
