@@ -250,3 +250,27 @@ def test_keras_layer_centering_its_inputs_in_place_trains_as_out_of_place(jit_co
     assert loss_a[-1] < loss_a[0]
     for a, b in zip(weights_a, weights_b):
         np.testing.assert_array_equal(a, b)
+
+
+def test_keras_layer_centering_in_place_predicts_as_out_of_place():
+    """Under predict nothing requires grad, so the write is a plain one; the compiled predict must not lose it."""
+    import ember as keras
+    from ember import ops
+
+    class CenterInPlace(keras.layers.Layer):
+        def call(self, inputs):
+            inputs -= ops.mean(inputs, axis=-1, keepdims=True)
+            return inputs
+
+    class CenterOutOfPlace(keras.layers.Layer):
+        def call(self, inputs):
+            return inputs - ops.mean(inputs, axis=-1, keepdims=True)
+
+    x = np.random.default_rng(1).standard_normal((48, 4)).astype("float32")
+    results = []
+    for layer_cls in (CenterInPlace, CenterOutOfPlace):
+        keras.utils.set_random_seed(3)
+        model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(8), layer_cls(), keras.layers.Dense(1)])
+        results.append([model.predict(x, batch_size=16, verbose=0) for _ in range(3)] + [model(x).numpy()])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import weakref
 
+from . import function as _function
 from .function import _LEAF, Function, _write_epoch
 from .grad_mode import is_grad_enabled
 
@@ -130,24 +131,13 @@ def _check_leaf(x, op):
 
 def arithmetic(x, other, op: str):
     """``x op= other`` for op in add, subtract, multiply, true_divide; returns ``x``."""
-    from .tensor import Tensor, _ops
+    from .tensor import _ops
 
-    if is_grad_enabled() and (x.requires_grad or (isinstance(other, Tensor) and other.requires_grad)):
-        _check_leaf(x, op)
-        result = _OPS[op](_ops)(Tensor._wrap(x.data, x.grad_fn, x._out_index), other)
-        if result.grad_fn is not None and _keeps(result.grad_fn, x.data):
-            # the op kept x's array for its backward (multiply): give it the old value instead
-            result = _OPS[op](_ops)(Tensor._wrap(x.data.copy(), x.grad_fn, x._out_index), other)
-        _take_over(x, result, op)
-        return x
-    value = other.data if isinstance(other, Tensor) else other
-    getattr(x.device.xp, op)(x.data, value, out=x.data, casting="same_kind")
-    bump(x)
+    def plain(value):
+        getattr(x.device.xp, op)(x.data, value, out=x.data, casting="same_kind")
+
+    _write(x, op, other, _OPS[op](_ops), plain)
     return x
-
-
-def _keeps(fn, array) -> bool:
-    return any(v is array for v in fn.__dict__.values())
 
 
 _OPS = {
@@ -160,32 +150,51 @@ _OPS = {
 
 def setitem(x, index, value) -> None:
     """``x[index] = value``; ``index`` holds raw arrays (no tensors)."""
-    from .tensor import Tensor
 
-    if is_grad_enabled() and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
-        _check_leaf(x, "setitem")
-        result = SetItem.apply(Tensor._wrap(x.data, x.grad_fn, x._out_index), value, index=index)
-        _take_over(x, result, "setitem")
-        return
-    x.data[index] = value.data if isinstance(value, Tensor) else value
-    bump(x)
+    def plain(v):
+        x.data[index] = v
+
+    _write(x, "setitem", value, lambda src, v: SetItem.apply(src, v, index=index), plain)
 
 
 def index_add(x, index, value) -> None:
     """``numpy.add.at(x, index, value)`` on a tensor, recorded like the other writes (backward formulas use it)."""
+
+    def plain(v):
+        x.device.xp.add.at(x.data, index, v)
+
+    _write(x, "add.at", value, lambda src, v: IndexAdd.apply(src, v, index=index), plain)
+
+
+def _write(x, op, other, out_of_place, plain):
+    """Write ``op(x, other)`` into ``x``: plainly, or as an op on x's old value (in the graph, seen by a tracer).
+
+    ``out_of_place(old_x, other)`` applies the op as a Function; ``plain(raw_other)`` writes into ``x.data``.
+    """
     from .tensor import Tensor
 
-    if is_grad_enabled() and (x.requires_grad or (isinstance(value, Tensor) and value.requires_grad)):
-        _check_leaf(x, "add.at")
-        result = IndexAdd.apply(Tensor._wrap(x.data, x.grad_fn, x._out_index), value, index=index)
-        _take_over(x, result, "add.at")
+    graph = is_grad_enabled() and (x.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
+    if graph:
+        _check_leaf(x, op)
+    elif not (_function._tracing and _function.current_recorder() is not None):
+        plain(other.data if isinstance(other, Tensor) else other)
+        bump(x)
         return
-    x.device.xp.add.at(x.data, index, value.data if isinstance(value, Tensor) else value)
-    bump(x)
+    # as an op: recorded in the graph when one is wanted; while ember.compile traces a step, the op on a
+    # tensor the trace has not seen makes the step run eagerly rather than replay without the write
+    result = out_of_place(Tensor._wrap(x.data, x.grad_fn if graph else None, x._out_index), other)
+    if graph and result.grad_fn is not None and _keeps(result.grad_fn, x.data):
+        # the op kept x's array for its backward (multiply): give it the old value instead
+        result = out_of_place(Tensor._wrap(x.data.copy(), x.grad_fn, x._out_index), other)
+    _take_over(x, result, op, graph)
 
 
-def _take_over(x, result, op):
-    """Write ``result`` into ``x``'s array and put ``x`` in the graph where ``result`` was."""
+def _keeps(fn, array) -> bool:
+    return any(v is array for v in fn.__dict__.values())
+
+
+def _take_over(x, result, op, graph=True):
+    """Write ``result`` into ``x``'s array and (with ``graph``) put ``x`` in the graph where ``result`` was."""
     if result.shape != x.shape:
         raise RuntimeError(
             f"in-place {_SYMBOLS[op]}: the result has shape {result.shape}, which does not fit the tensor's shape "
@@ -199,7 +208,8 @@ def _take_over(x, result, op):
     node = (x.grad_fn, x._out_index)
     x.data[...] = result.data
     bump(x, node)
-    x.grad_fn, x._out_index, x.requires_grad = result.grad_fn, result._out_index, result.requires_grad
+    if graph:
+        x.grad_fn, x._out_index, x.requires_grad = result.grad_fn, result._out_index, result.requires_grad
 
 
 class SetItem(Function):
