@@ -330,10 +330,16 @@ class IterableBatches:
                 except StopIteration:
                     self._iterator = None
                     return
-                yield unpack(element)
+                yield self._checked(unpack(element))
             return
         for element in self.source:
-            yield unpack(element)
+            yield self._checked(unpack(element))
+
+    def _checked(self, batch):
+        model = getattr(self, "string_check_model", None)  # set by check_inputs
+        if model is not None:
+            _refuse_strings(model, batch[0], "x (a batch of the dataset)")
+        return batch
 
 
 def unpack(element):
@@ -402,18 +408,23 @@ def check_inputs(model, data) -> None:
     Called by the trainer before a model first sees in-memory data (``fit``, ``evaluate``, ``predict``,
     ``*_on_batch``); the other checks happen when the data is converted (``to_host_array``).
     """
-    if not isinstance(data, ArrayBatches):
+    if isinstance(data, IterableBatches):  # checked batch by batch as the batches come
+        data.string_check_model = model
         return
-    x = data.x
+    if isinstance(data, ArrayBatches):
+        _refuse_strings(model, data.x, "x")
+
+
+def _refuse_strings(model, x, name):
     parts = x.items() if isinstance(x, dict) else (enumerate(x) if isinstance(x, list) else [(None, x)])
     for key, a in parts:
         if isinstance(a, numpy.ndarray) and a.dtype.kind in "US":
             if _may_read_strings(model):
                 return
-            name = "x" if key is None else f"x[{key!r}]"
+            where = name if key is None else f"{name}[{key!r}]"
             at, value = _first_string(a)
             raise DataError(
-                f"{name}: expected numbers, got strings (dtype {a.dtype}, shape {a.shape}; {name}{at} is {value!r}) "
-                f"and model '{getattr(model, 'name', '?')}' has no layer that reads strings; convert them to "
-                "numbers first (e.g. with ember.layers.StringLookup)"
+                f"{where}: expected numbers, got strings (dtype {a.dtype}, shape {a.shape}; element {at} is "
+                f"{value!r}) and model '{getattr(model, 'name', '?')}' has no layer that reads strings; convert "
+                "them to numbers first (e.g. with ember.layers.StringLookup)"
             )
