@@ -67,6 +67,16 @@ CASES = [
     ("UpSampling3D", {"size": 2, "data_format": "channels_first"}, (2, 3, 4, 2, 3)),
     ("ZeroPadding3D", {"padding": ((1, 0), (0, 2), (3, 1))}, (2, 3, 4, 2, 3)),
     ("Cropping3D", {"cropping": (1, 0, 2)}, (2, 4, 5, 6, 3)),
+    ("DepthwiseConv1D", {"kernel_size": 3}, (2, 9, 4)),
+    ("DepthwiseConv1D", {"kernel_size": 3, "strides": 2, "padding": "same", "depth_multiplier": 2}, (2, 9, 4)),
+    ("DepthwiseConv1D", {"kernel_size": 3, "dilation_rate": 2, "padding": "same"}, (2, 9, 4)),
+    ("SeparableConv1D", {"filters": 5, "kernel_size": 3}, (2, 9, 4)),
+    (
+        "SeparableConv1D",
+        {"filters": 5, "kernel_size": 3, "strides": 2, "padding": "same", "depth_multiplier": 2},
+        (2, 9, 4),
+    ),
+    ("SeparableConv1D", {"filters": 3, "kernel_size": 3, "dilation_rate": 2, "activation": "relu"}, (2, 9, 4)),
 ]
 
 
@@ -178,3 +188,68 @@ def test_bad_arguments_are_named():
         ember.layers.Conv1DTranspose(2, 3, strides=2, output_padding=2)
     with pytest.raises(ValueError, match="Cropping3D"):
         ember.layers.Cropping3D(2)(np.zeros((1, 3, 5, 5, 1), "float32"))
+
+
+def test_alpha_dropout_keeps_mean_and_variance():
+    x = RNG.normal(size=(4000, 50)).astype("float32")
+    layer = ember.layers.AlphaDropout(0.2, seed=3)
+    y = layer(x, training=True).numpy()
+    assert abs(y.mean()) < 0.01 and abs(y.std() - 1.0) < 0.01
+    # dropped units all take the same value a * alpha_p + b
+    alpha_p = -1.6732632423543772 * 1.0507009873554805
+    a = ((1 - 0.2) * (1 + 0.2 * alpha_p**2)) ** -0.5
+    dropped = np.isclose(y, a * alpha_p - a * alpha_p * 0.2, atol=1e-6)
+    assert abs(dropped.mean() - 0.2) < 0.01
+    np.testing.assert_array_equal(layer(x, training=False).numpy(), x)
+    assert ember.layers.AlphaDropout.from_config(layer.get_config()).get_config() == layer.get_config()
+
+
+def test_spatial_dropout3d_drops_whole_channels():
+    y = ember.layers.SpatialDropout3D(0.5, seed=1)(np.ones((8, 2, 3, 2, 6), "float32"), training=True).numpy()
+    per_map = y.reshape(8, -1, 6)
+    assert np.all(per_map.std(axis=1) == 0)  # one draw per (example, channel)
+    assert set(np.unique(y)) <= {0.0, 2.0}
+
+
+def _stacked(k):
+    inp = k.Input((6, 3))
+    cells = [k.layers.LSTMCell(4), k.layers.GRUCell(3), k.layers.SimpleRNNCell(2)]
+    out = k.layers.RNN(cells, return_sequences=True, return_state=True)(inp)
+    return k.Model(inp, out)
+
+
+def test_stacked_rnn_cells_match_keras_and_files_go_both_ways(tmp_path):
+    keras = _keras()
+    x = RNG.normal(size=(4, 6, 3)).astype("float32")
+    kmodel, emodel = _stacked(keras), _stacked(ember)
+    assert [w.shape for w in emodel.get_weights()] == [tuple(w.shape) for w in kmodel.get_weights()]
+    emodel.set_weights(kmodel.get_weights())
+
+    def flat(outs):
+        return [np.asarray(o) for o in outs[:1]] + [np.asarray(s) for s in outs[1]] + [np.asarray(o) for o in outs[2:]]
+
+    expected, got = kmodel.predict(x, verbose=0), emodel.predict(x, verbose=0)
+    assert len(got) == len(expected) == 4  # output, [h, c] of the LSTM, the GRU's h, the SimpleRNN's h
+    for a, b in zip(flat(got), flat(expected)):
+        _close(a, b)
+    kmodel.save(tmp_path / "k.keras")
+    for a, b in zip(flat(ember.saving.load_model(tmp_path / "k.keras").predict(x, verbose=0)), flat(expected)):
+        _close(a, b)
+    emodel.save(tmp_path / "e.keras")
+    for a, b in zip(flat(keras.saving.load_model(tmp_path / "e.keras").predict(x, verbose=0)), flat(got)):
+        _close(a, b)
+
+
+def test_wrapper_serialize_and_foreign_framework_layers():
+    wrapper = ember.layers.Wrapper(ember.layers.Dense(2))
+    assert wrapper(np.ones((1, 3), "float32")).shape == (1, 2)
+    assert len(wrapper.trainable_weights) == 2
+    again = ember.layers.Wrapper.from_config(wrapper.get_config())
+    assert isinstance(again.layer, ember.layers.Dense) and again.layer.units == 2
+    config = ember.layers.serialize(ember.layers.Conv1D(3, 2, name="c"))
+    assert config["class_name"] == "Conv1D" and config["module"] == "keras.layers"
+    layer = ember.layers.deserialize(config)
+    assert isinstance(layer, ember.layers.Conv1D) and layer.filters == 3
+    for name in ("JaxLayer", "FlaxLayer", "TFSMLayer", "TorchModuleWrapper"):
+        with pytest.raises(NotImplementedError, match="Ember cannot run"):
+            getattr(ember.layers, name)(None)

@@ -6,6 +6,7 @@ from .conv2d import Conv2D, Convolution2D
 from .conv2d_transpose import Conv2DTranspose, Convolution2DTranspose
 from .conv3d import Conv3D, Convolution3D
 from .conv_transpose_nd import Conv1DTranspose, Conv3DTranspose
+from .depthwise_conv1d import DepthwiseConv1D, SeparableConv1D, SeparableConvolution1D
 from .depthwise_conv2d import DepthwiseConv2D
 from .separable_conv2d import SeparableConv2D, SeparableConvolution2D
 
@@ -25,7 +26,10 @@ __all__ = [
     "Convolution1D",
     "Convolution2D",
     "Convolution2DTranspose",
+    "DepthwiseConv1D",
     "DepthwiseConv2D",
+    "SeparableConv1D",
+    "SeparableConvolution1D",
     "SeparableConv2D",
     "SeparableConvolution2D",
 ]

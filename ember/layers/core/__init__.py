@@ -2,6 +2,8 @@
 
 from .dense import Dense
 from .einsum_dense import EinsumDense
+from .framework_layers import FlaxLayer, JaxLayer, TFSMLayer, TorchModuleWrapper
 from .identity import Identity
 from .input_layer import Input, InputLayer
 from .lambda_layer import Lambda
+from .wrapper import Wrapper

@@ -6,6 +6,7 @@ from .gru import GRU, GRUCell
 from .lstm import LSTM, LSTMCell
 from .rnn import RNN
 from .simple_rnn import SimpleRNN, SimpleRNNCell
+from .stacked_rnn_cells import StackedRNNCells
 from .time_distributed import TimeDistributed
 
 __all__ = [
@@ -18,5 +19,6 @@ __all__ = [
     "LSTMCell",
     "SimpleRNN",
     "SimpleRNNCell",
+    "StackedRNNCells",
     "TimeDistributed",
 ]

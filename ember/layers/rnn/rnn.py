@@ -67,11 +67,10 @@ class RNN(Layer):
         zero_output_for_mask=False,
         **kwargs,
     ):
-        if isinstance(cell, (list, tuple)):
-            raise NotImplementedError(
-                f"{type(self).__name__}: a list of cells (stacked cells) is not supported; pass one cell, "
-                "or stack several recurrent layers with return_sequences=True"
-            )
+        if isinstance(cell, (list, tuple)):  # Keras stacks a list of cells
+            from .stacked_rnn_cells import StackedRNNCells
+
+            cell = StackedRNNCells(cell)
         if not callable(getattr(cell, "call", None)):
             raise ValueError(f"Argument `cell` should have a `call` method. Received: cell={cell!r}")
         state_size = getattr(cell, "state_size", None)
@@ -196,14 +195,16 @@ class RNN(Layer):
             output_size = self.state_size[0]
         output_shape = (batch, length, output_size) if self.return_sequences else (batch, output_size)
         if self.return_state:
-            return (output_shape, *[(batch, d) for d in self.state_size])
+            states = [(batch, d) for d in self.state_size]
+            group = getattr(self.cell, "group_states", None)
+            return (output_shape, *(group(states) if group is not None else states))
         return output_shape
 
     def _infer_output_specs(self, inputs, rest, kwargs):
         # symbolic calls: the shapes are known without running the loop (and a stateful layer's
         # states must not be overwritten by the stand-in data the base class would run)
         shapes = self.compute_output_shape(tuple(flatten(inputs)[0].shape))
-        n = len(shapes) if self.return_state else 1
+        n = 1 + len(self.state_size) if self.return_state else 1
         return shapes, [_float_dtype(self.dtype)] * n
 
     def compute_mask(self, inputs, mask=None):
@@ -270,7 +271,8 @@ class RNN(Layer):
                     var.assign(s.data)
         output = outputs if self.return_sequences else outputs[:, -1]
         if self.return_state:
-            return (output, *states)
+            group = getattr(cell, "group_states", None)  # stacked cells: one entry per cell, as Keras
+            return (output, *(group(states) if group is not None else states))
         return output
 
     def _step_loop(self, sequences, states, mask, training):
