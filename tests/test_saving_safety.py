@@ -447,6 +447,20 @@ def test_deep_json_is_an_ember_error_not_a_recursion_error(tmp_path):
         saving.model_from_json("[" + "1," * 1000 + "1]", max_json_bytes=100)
 
 
+def test_json_depth_is_exact_linear_and_ignores_brackets_in_strings():
+    import time
+
+    from ember.saving.limits import json_depth
+
+    nested = {"a": [1, {"b": "[[{{", "c": ['\\"[', {"d": []}]}], "e\\": "}}"}
+    text = json.dumps(nested).encode()
+    for chunk in (1, 2, 3, 5, 1 << 20):  # strings and escapes cut across chunk boundaries
+        assert json_depth(text, chunk) == 6  # {"a": [{"c": [{"d": []}]}]}
+    start = time.perf_counter()
+    assert json_depth(b'"\\' * 1_000_000) == 0  # unterminated escapes: a backtracking regex takes minutes
+    assert time.perf_counter() - start < 5
+
+
 def test_npz_bombs_are_refused(tmp_path):
     bomb = str(tmp_path / "bomb.npz")
     with zipfile.ZipFile(bomb, "w", compression=zipfile.ZIP_DEFLATED) as zf:

@@ -16,7 +16,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import json
-import re
 
 import numpy
 
@@ -120,17 +119,37 @@ def check_zip_members(zf, source, limits: LoadLimits, only=None) -> dict:
     return infos
 
 
-# JSON strings (with escapes) removed before the brackets are counted
-_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
+def json_depth(raw: bytes, chunk: int = 1 << 20) -> int:
+    """The deepest nesting of ``[``/``{`` in JSON text; brackets inside strings do not count.
 
-
-def json_depth(raw: bytes) -> int:
-    """The deepest nesting of ``[``/``{`` in JSON text (brackets inside strings do not count)."""
-    text = _JSON_STRING.sub(b'""', raw)
-    codes = numpy.frombuffer(text, dtype=numpy.uint8)
-    step = (codes == ord("[")).astype(numpy.int64) + (codes == ord("{"))
-    step -= (codes == ord("]")).astype(numpy.int64) + (codes == ord("}"))
-    return int(numpy.cumsum(step).max(initial=0))
+    Linear in the text and in chunks of ``chunk`` bytes (NumPy, no backtracking, bounded memory):
+    a quote is a string delimiter unless an odd run of backslashes precedes it, and a bracket
+    counts when an even number of delimiters precede it. Exact for valid JSON; for invalid JSON
+    exact up to its first error, which is where a parser stops.
+    """
+    view = memoryview(raw)
+    depth = deepest = 0
+    inside = 0  # 1 inside a string at the chunk's start
+    run = 0  # backslashes ending the previous chunk
+    for start in range(0, len(view), chunk):
+        codes = numpy.frombuffer(view[start : start + chunk], dtype=numpy.uint8)
+        index = numpy.arange(codes.size, dtype=numpy.int64)
+        backslash = codes == ord("\\")
+        last_other = numpy.maximum.accumulate(numpy.where(backslash, -run - 1, index))  # last non-backslash <= i
+        run_before = numpy.empty(codes.size, dtype=numpy.int64)  # backslashes just before i
+        run_before[0] = run
+        run_before[1:] = index[:-1] - last_other[:-1]
+        delimiter = (codes == ord('"')) & (run_before % 2 == 0)
+        seen = numpy.cumsum(delimiter)
+        outside = (inside + seen - delimiter) % 2 == 0
+        step = ((codes == ord("[")) | (codes == ord("{"))).astype(numpy.int64)
+        step -= (codes == ord("]")) | (codes == ord("}"))
+        level = numpy.cumsum(step * outside)
+        deepest = max(deepest, depth + int(level.max(initial=0)))
+        depth += int(level[-1])
+        inside = int(inside + seen[-1]) % 2
+        run = int(codes.size - 1 - last_other[-1])
+    return deepest
 
 
 def load_json(raw, source, member, limits: LoadLimits):
