@@ -224,6 +224,17 @@ CASES = {
         lambda t, z: F.binary_cross_entropy_with_logits(z * z, torch.sigmoid(t), reduction="none").mean(-1),
         [_normal(3, 4), _normal(3, 4)],
     ),
+    # normalization
+    "layer_norm": (
+        lambda x, g, b: ember.layer_norm(x, g, b, epsilon=1e-3) ** 2,
+        lambda x, g, b: F.layer_norm(x, (4,), g, b, eps=1e-3) ** 2,
+        [_normal(3, 4), _normal(4), _normal(4)],
+    ),
+    "layer_norm_plain_two_axes": (
+        lambda x: ember.layer_norm(x * x, axis=(1, 2), epsilon=1e-3) ** 3,
+        lambda x: F.layer_norm(x * x, (2, 3), eps=1e-3) ** 3,
+        [_normal(2, 2, 3)],
+    ),
     # a dense layer: tanh(x W + b) and a softmax classifier on top
     "dense_stack": (
         lambda x, w, b, v: ember.log_softmax(ember.tanh(x @ w + b) @ v),

@@ -311,6 +311,14 @@ def _graph_backward(fn, grads_out):
     return tuple(g if g is None or isinstance(g, Tensor) else Tensor._wrap(fn.xp.asarray(g)) for g in grads_in)
 
 
+def graph_input(fn, k, array):
+    """For an op's ``graph_derive``: input ``k`` of ``fn`` as a tensor of the graph, holding ``array``.
+
+    ``array`` must hold the input's values (an op that did not keep the input rebuilds them from what it kept).
+    """
+    return _saved_tensor(fn, k, array)
+
+
 def _saved_tensor(fn, where, array):
     """The tensor, linked into the graph, whose array ``fn`` saved: input ``where`` (an int) or output ``where[1]``."""
     if isinstance(where, int):
@@ -318,8 +326,7 @@ def _saved_tensor(fn, where, array):
         if edge is None:
             return Tensor._wrap(array)
         if edge[0] == _LEAF:
-            leaf = edge[1]
-            return leaf if leaf.data is array else Tensor._wrap(array, None)
+            return edge[1]  # the leaf itself, so gradients reach it
         return Tensor._wrap(array, edge[1], edge[2])
     return Tensor._wrap(array, fn, where[1])
 

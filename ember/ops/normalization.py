@@ -25,6 +25,7 @@ from __future__ import annotations
 import numbers
 
 from ..backend.config import epsilon as _default_epsilon
+from ..engine.autograd import graph_input
 from ..engine.dtypes import is_floating
 from ..engine.function import Function
 from ._checks import normalize_axes, normalize_axis
@@ -52,7 +53,7 @@ def _sum_of_products(xp, a, b, keep):
 
     Returns an array of shape ``tuple(a.shape[i] for i in keep)``.
     """
-    if a.ndim > len(_LETTERS):
+    if a.ndim > len(_LETTERS) or getattr(xp, "graph", False):  # (a backward recorded for create_graph)
         return (a * b).sum(axis=tuple(i for i in range(a.ndim) if i not in keep))
     spec = _LETTERS[: a.ndim]
     out = "".join(spec[i] for i in keep)
@@ -213,6 +214,8 @@ class LayerNorm(Function):
         dgamma = sum over the other axes of g * xhat, dbeta = sum of g.
     """
 
+    graph_saved = {}  # graph_derive rebuilds the statistics
+
     def forward(self, x, *rest, axes, epsilon, has_gamma, has_beta):
         xp = self.xp
         gamma = rest[0] if has_gamma else None
@@ -247,6 +250,7 @@ class LayerNorm(Function):
             y = xhat  # never written to in place: outputs are not mutated by ops
         self.xhat, self.inv, self.gamma_b, self.axes, self.pshape = xhat, inv, gamma_b, axes, pshape
         self.others, self.group = others, group
+        self.mean, self.epsilon = mean, epsilon  # create_graph rebuilds x from xhat / inv + mean
         self.has_gamma, self.has_beta = has_gamma, has_beta
         return y
 
@@ -260,8 +264,8 @@ class LayerNorm(Function):
             m2 = (_sum_of_products(self.xp, dxhat, xhat, self.others) / xhat.dtype.type(self.group)).reshape(
                 self.inv.shape
             )
-            if dxhat is g:
-                dx = g - m1
+            if dxhat is g or getattr(self.xp, "graph", False):  # (create_graph: m2's product keeps dxhat)
+                dx = dxhat - m1
             else:  # dxhat is our own temporary: reuse it
                 dx = dxhat
                 dx -= m1
@@ -273,6 +277,17 @@ class LayerNorm(Function):
         if self.has_beta and needs[-1]:
             grads[-1] = g.sum(axis=self.others).reshape(self.pshape)
         return tuple(grads)
+
+    def graph_derive(self):
+        # x is not kept (xhat is): rebuilt from xhat / inv + mean, then the statistics as tensors of the graph
+        x = graph_input(self, 0, self.xhat / self.inv + self.mean)
+        centred = x - x.mean(axis=self.axes, keepdims=True)
+        var = (centred * centred).mean(axis=self.axes, keepdims=True)
+        self.inv = 1 / self.xp.sqrt(var + self.epsilon)
+        self.xhat = centred * self.inv
+        if self.gamma_b is not None:
+            gamma = graph_input(self, 1, self.gamma_b.reshape(self.pshape))
+            self.gamma_b = gamma.reshape(self.gamma_b.shape)
 
 
 def _float_input(op, x):
