@@ -371,3 +371,31 @@ def test_freeze_unfreeze_and_new_activation_match_keras3():
     numpy.testing.assert_allclose(la, lb, rtol=1e-5)
     for a, b in zip(wa, wb):
         numpy.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("how", ["callback", "lambda"])
+def test_a_change_made_by_a_batch_callback_mid_epoch_is_seen(how):
+    x, y = _cls_data(n=80, seed=11)
+
+    class Freeze(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if batch == 2:
+                self.model.layers[0].trainable = False
+
+    def change_rate(batch, logs):
+        if batch == 1:
+            model_ref[0].layers[1].rate = 0.7
+
+    model_ref = []
+
+    def scenario(jit):
+        model = _mlp(dropout=0.1)
+        model_ref[:] = [model]
+        _compile(model, jit)
+        callback = Freeze() if how == "callback" else keras.callbacks.LambdaCallback(on_train_batch_end=change_rate)
+        history = model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False, callbacks=[callback])
+        return history.history["loss"], _weights(model)
+
+    (la, wa), (lb, wb) = _both(scenario)
+    assert la == lb
+    _same(wa, wb)

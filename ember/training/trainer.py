@@ -488,13 +488,18 @@ def _check_model(function) -> None:
 
 
 def _user_batch_hooks(callbacks) -> bool:
-    """Whether a callback other than the progress bar and History has a per-batch training hook."""
-    from ..callbacks import History, ProgbarLogger
+    """Whether a callback that may change the model (user code) has a per-batch training hook.
+
+    Ember's own callbacks change weight values or the learning rate at most, which a compiled step reads
+    anyway; a ``LambdaCallback`` runs user code.
+    """
+    from ..callbacks import LambdaCallback
     from ..callbacks.callback import is_default
 
     names = ("on_train_batch_begin", "on_train_batch_end", "on_batch_begin", "on_batch_end")
     return any(
-        not isinstance(cb, (History, ProgbarLogger)) and not is_default(getattr(cb, name))
+        (isinstance(cb, LambdaCallback) or not type(cb).__module__.startswith("ember.callbacks"))
+        and not is_default(getattr(cb, name))
         for cb in callbacks.callbacks
         for name in names
     )
