@@ -29,7 +29,7 @@ CASES = [
     (
         "fit_empty",
         lambda k: _model(k).fit(np.zeros((0, 3)), np.zeros((0, 1)), verbose=0),
-        r"x: expected at least one sample, got empty arrays \(x \(0, 3\), y \(0, 1\)\)",
+        r"x: expected at least one sample, got no samples \(empty arrays: x \(0, 3\), y \(0, 1\)\)",
         ValueError,
     ),
     (

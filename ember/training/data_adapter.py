@@ -172,7 +172,7 @@ class ArrayBatches:
         self.num_samples = sizes.pop() if sizes else 0
         if self.num_samples == 0:
             shapes = ", ".join(f"{n} {a.shape}" for n, part in named if part is not None for a in flatten(part))
-            raise DataError(f"x: expected at least one sample, got empty arrays ({shapes or 'no arrays'})")
+            raise DataError(f"x: expected at least one sample, got no samples (empty arrays: {shapes or 'none'})")
         self.batch_size = check_batch_size(batch_size)
         self.shuffle = shuffle
         self.order_state = None  # the generator state this epoch's shuffle order was drawn from
