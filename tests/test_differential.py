@@ -195,9 +195,17 @@ def _compile(model, program, jit, optimizer, losses):
     model.compile(
         optimizer=OPTIMIZERS[optimizer](),
         loss=losses if len(losses) > 1 else losses[0],
-        metrics=["accuracy"] if program["heads"][0][0] == "softmax" and len(losses) == 1 else None,
+        metrics=_metrics(program),
         **kwargs,
     )
+
+
+def _metrics(program):
+    """Accuracy (its lean per-batch counter on the compiled path) for classifiers, MAE for regressions."""
+    kinds = [head for head, _, _ in program["heads"]]
+    if len(kinds) == 1:
+        return ["mae"] if kinds[0] == "linear" else ["accuracy"]
+    return [["accuracy"] if kind != "linear" else ["mae"] for kind in kinds]
 
 
 class _BatchLosses(keras.callbacks.Callback):
