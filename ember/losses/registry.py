@@ -6,7 +6,17 @@ import inspect
 
 from . import functions as fns
 from .base import Loss
+from .circle import Circle, circle
+from .ctc import CTC, ctc
+from .focal import (
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
+)
+from .generalized_cross_entropy import CategoricalGeneralizedCrossEntropy, categorical_generalized_cross_entropy
 from .hinge_losses import CategoricalHinge, Hinge, SquaredHinge
+from .overlap import Dice, Tversky, dice, tversky
 from .probabilistic import (
     BinaryCrossentropy,
     CategoricalCrossentropy,
@@ -45,8 +55,23 @@ _CLASSES = (
     Hinge,
     SquaredHinge,
     CategoricalHinge,
+    BinaryFocalCrossentropy,
+    CategoricalFocalCrossentropy,
+    CategoricalGeneralizedCrossEntropy,
+    Circle,
+    CTC,
+    Dice,
+    Tversky,
 )
-_FUNCTIONS = tuple(getattr(fns, name) for name in fns.__all__)
+_FUNCTIONS = tuple(getattr(fns, name) for name in fns.__all__) + (
+    binary_focal_crossentropy,
+    categorical_focal_crossentropy,
+    categorical_generalized_cross_entropy,
+    circle,
+    ctc,
+    dice,
+    tversky,
+)
 
 #: Every name ``get`` knows: class names, function names, and Keras's short aliases.
 ALL_OBJECTS_DICT = {obj.__name__: obj for obj in (*_CLASSES, *_FUNCTIONS)}

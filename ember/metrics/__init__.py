@@ -1,5 +1,6 @@
 """Metrics as Keras 3 names them: the Metric classes, the accuracy functions, and lookup by name."""
 
+from ..losses.focal import binary_focal_crossentropy, categorical_focal_crossentropy
 from ..losses.functions import (
     binary_crossentropy,
     categorical_crossentropy,
