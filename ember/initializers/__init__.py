@@ -4,6 +4,7 @@ from .base import Initializer, deserialize, get, serialize
 from .constant import Constant, Identity, Ones, Zeros
 from .orthogonal import Orthogonal
 from .random import RandomNormal, RandomUniform, TruncatedNormal
+from .stft import STFT
 from .variance_scaling import (
     GlorotNormal,
     GlorotUniform,
@@ -32,6 +33,8 @@ he_uniform = HeUniform
 lecun_normal = LecunNormal
 lecun_uniform = LecunUniform
 IdentityInitializer = Identity
+STFTInitializer = STFT
+stft = STFT
 OrthogonalInitializer = Orthogonal
 
 __all__ = [
@@ -50,6 +53,8 @@ __all__ = [
     "OrthogonalInitializer",
     "RandomNormal",
     "RandomUniform",
+    "STFT",
+    "STFTInitializer",
     "TruncatedNormal",
     "VarianceScaling",
     "Zeros",
@@ -69,6 +74,7 @@ __all__ = [
     "random_normal",
     "random_uniform",
     "serialize",
+    "stft",
     "truncated_normal",
     "variance_scaling",
     "zeros",
