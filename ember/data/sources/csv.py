@@ -119,7 +119,7 @@ class CSVDataset(Dataset):
                     if got is not None and got < len(self._header):
                         raise self._field_count_error(start + int(r) + 2, got)
                 start += len(frame)
-                yield converter.convert(frame[list(dict.fromkeys(self._features + self._labels))])
+                yield converter.convert(frame)  # it takes its columns by name
 
 
 class _RecordFields:
