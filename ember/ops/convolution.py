@@ -80,6 +80,7 @@ class Conv2D(Function):
 
     name = "conv2d"
     spatial = 2
+    graph_saved = {}  # _backward_on_tensors links the kept input and kernel into the graph itself
 
     def forward(self, x, kernel, strides, padding, dilation_rate):
         op, spatial = self.name, self.spatial
@@ -130,6 +131,8 @@ class Conv2D(Function):
         return out.reshape((n,) + out_hw[2 - spatial :] + (f,))
 
     def backward(self, g):
+        if getattr(self.xp, "graph", False):  # backward(create_graph=True): the same sums with Ember ops
+            return self._backward_on_tensors(g)
         x_shape, k_shape, (n, h, w, c), pads, out_hw, strides, dilation, pointwise = self.geometry
         xp = self.xp
         f = k_shape[-1]
@@ -155,6 +158,42 @@ class Conv2D(Function):
             else:
                 gx = self._input_grad(xp, g2, k4, (n, h, w, c), pads, out_hw, strides, dilation)
             gx = gx.reshape(x_shape)
+        return gx, gk
+
+    def _backward_on_tensors(self, g):
+        """The backward as differentiable Ember ops, one kernel offset (a, b) at a time, for create_graph.
+
+        gk[a, b] = window(a, b)^T @ g and gx = the sum over (a, b) of g @ kernel[a, b]^T added at the cells
+        the window reads, cropped to the unpadded input; the windows are strided slices of the padded input.
+        """
+        from ..engine.autograd import graph_input
+        from .arithmetic import matmul
+        from .shaping import pad, stack
+
+        x_shape, k_shape, (n, h, w, c), pads, out_hw, strides, dilation, pointwise = self.geometry
+        kh, kw = (1,) + k_shape[:1] if self.spatial == 1 else k_shape[:2]
+        f = k_shape[-1]
+        (t, b_), (left, r) = pads
+        g2 = g.reshape(-1, f)
+        offsets = []
+        for a in range(kh):
+            for b in range(kw):
+                ys = offset_slice(a, dilation[0], strides[0], out_hw[0])
+                xs = offset_slice(b, dilation[1], strides[1], out_hw[1])
+                offsets.append((a, b, (slice(None), ys, xs)))
+        gx = gk = None
+        if self.needs_input_grad[1]:
+            kept = self.xpad.reshape(n, h, w, c) if pointwise else _crop(self.xpad, pads, h, w)
+            x4 = graph_input(self, 0, kept.reshape(x_shape)).reshape(n, h, w, c)
+            xpad = pad(x4, ((0, 0), (t, b_), (left, r), (0, 0))) if (t or b_ or left or r) else x4
+            parts = [matmul(xpad[index].reshape(-1, c).T, g2) for _, _, index in offsets]
+            gk = stack(parts).reshape(k_shape)
+        if self.needs_input_grad[0]:
+            k4 = graph_input(self, 1, self.k4.reshape(k_shape)).reshape(kh, kw, c, f)
+            gpad = self.xp.zeros((n, h + t + b_, w + left + r, c), dtype=g.dtype)
+            for a, b, index in offsets:
+                gpad[index] += matmul(g2, k4[a, b].T).reshape(n, out_hw[0], out_hw[1], c)
+            gx = gpad[:, t : t + h, left : left + w].reshape(x_shape)
         return gx, gk
 
     @staticmethod
