@@ -217,13 +217,16 @@ def create_app(
         with gc_paused() if len(body) > SMALL_BODY_BYTES else contextlib.nullcontext():
             payload = parse_body(body, max_instances=max_instances)
             has_booleans = b"true" in body or b"false" in body
-            return read_request(
-                payload,
-                signature,
-                allow_nonfinite=allow_nonfinite,
-                has_booleans=has_booleans,
-                max_instances=max_instances,
-            )
+            try:
+                return read_request(
+                    payload,
+                    signature,
+                    allow_nonfinite=allow_nonfinite,
+                    has_booleans=has_booleans,
+                    max_instances=max_instances,
+                )
+            except RecursionError:  # the checks walk nested lists; JSON's own limit is close to Python's
+                raise RequestError(400, "request body is JSON nested too deeply to check") from None
 
     async def in_thread(fn, *args):
         if not parse_slots:
