@@ -59,6 +59,11 @@ def _first_bad_leaf(value, path="", want_bool=False):
     return (path, value)
 
 
+def _short_path(path: str) -> str:
+    """A place like ``[0][3][0]...`` kept readable in a message (deeply nested bodies make long ones)."""
+    return path if len(path) <= 120 else f"{path[:60]}...{path[-40:]}"
+
+
 def _kind_name(value) -> str:
     if value is None:
         return "null"
@@ -101,7 +106,8 @@ def to_array(value, spec: TensorSpec, where: str, allow_nonfinite: bool, check_l
         bad = _first_bad_leaf(value, want_bool=want_bool)
         if bad is not None:
             raise RequestError(
-                400, f"{where}{bad[0]}: expected {expected} for input '{spec.name}', got {_kind_name(bad[1])}"
+                400,
+                f"{where}{_short_path(bad[0])}: expected {expected} for input '{spec.name}', got {_kind_name(bad[1])}",
             ) from None
         raise RequestError(
             400,
@@ -119,7 +125,7 @@ def to_array(value, spec: TensorSpec, where: str, allow_nonfinite: bool, check_l
                 400, f"{where}: expected {expected} for input '{spec.name}', got {raw.dtype.name} values"
             )
         raise RequestError(
-            400, f"{where}{bad[0]}: expected {expected} for input '{spec.name}', got {_kind_name(bad[1])}"
+            400, f"{where}{_short_path(bad[0])}: expected {expected} for input '{spec.name}', got {_kind_name(bad[1])}"
         )
     if kind == "f" and not allow_nonfinite and not np.all(np.isfinite(raw)):
         index = np.argwhere(~np.isfinite(raw))[0]
