@@ -250,6 +250,7 @@ def _run(program, jit):
     _compile(model, program, jit, program["optimizer"], [loss for _, loss, _ in program["heads"]])
     record = []
     batch_losses = []
+    functions = {}  # the compiled train functions used (a recompile makes a new one)
     callbacks = [_BatchLosses(batch_losses)] if program["per_batch"] else []
 
     def fit():
@@ -265,6 +266,7 @@ def _run(program, jit):
             callbacks=callbacks,
         )
         record.append(history.history)
+        functions[id(model._train_function)] = model._train_function
         record.append(model.predict(x, batch_size=program["batch_size"], verbose=0))
         record.append([w.copy() for w in model.get_weights()])
         record.append([numpy.asarray(w).copy() for w in model.optimizer.variables])
@@ -277,7 +279,10 @@ def _run(program, jit):
     except ValueError as e:  # e.g. unfreezing after a recompile: Keras's "unknown variable", on both paths alike
         record.append(("error", str(e)))
     record.append(batch_losses)
-    return record
+    fits = len([entry for entry in record if isinstance(entry, dict)])
+    traces = sum(getattr(f, "traces", 0) for f in functions.values())
+    replays = sum(getattr(f, "replays", 0) for f in functions.values())
+    return record, (fits, traces, replays)
 
 
 def _assert_equal(a, b, where="record"):
@@ -304,9 +309,14 @@ def _assert_equal(a, b, where="record"):
 def test_default_fit_equals_eager_step_by_step(program):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the same warnings on both paths (e.g. a model without trainable weights)
-        compiled = _run(program, "default")
-        eager = _run(program, False)
+        compiled, (fits, traces, replays) = _run(program, "default")
+        eager, _ = _run(program, False)
     _assert_equal(compiled, eager)
+    # the default path did replay plans, and traced each signature at most twice per fit (no stale key, no
+    # key that changes by itself and retraces every epoch)
+    signatures = 1 + (program["samples"] % program["batch_size"] != 0)
+    assert replays > 0
+    assert traces <= 2 * signatures * fits, (traces, signatures, fits)
 
 
 if "EMBER_DIFF_SEED" in os.environ:

@@ -399,3 +399,50 @@ def test_a_change_made_by_a_batch_callback_mid_epoch_is_seen(how):
     (la, wa), (lb, wb) = _both(scenario)
     assert la == lb
     _same(wa, wb)
+
+
+def test_layers_with_losses_keep_their_plans_across_epochs():
+    """A layer's per-call state (its ``add_loss`` list) is not part of the key: plans are traced once, not per epoch."""
+    x, y = _cls_data(n=40, seed=12)
+
+    def scenario(jit):
+        model = keras.Sequential(
+            [
+                keras.Input((6,)),
+                layers.Dense(8, activation="relu", kernel_regularizer="l2", activity_regularizer="l1"),
+                layers.Dense(4, activation="softmax"),
+            ]
+        )
+        _compile(model, jit)
+        history = model.fit(x, y, batch_size=8, epochs=4, verbose=0, shuffle=False)
+        return history.history["loss"], _weights(model), getattr(model._train_function, "traces", None)
+
+    (la, wa, traces), (lb, wb, _) = _both(scenario)
+    assert traces == 2  # one signature, traced twice, then replayed in every epoch
+    assert la == lb
+    _same(wa, wb)
+
+
+def test_a_two_output_model_with_two_losses_is_compiled_and_equals_eager():
+    """Several losses (each logged as ``<output>_loss``): the plan feeds their running means; numbers as eager."""
+    x, y = _cls_data(n=40, seed=13)
+    r = numpy.random.RandomState(13).randn(40, 2).astype("float32")
+
+    def scenario(jit):
+        inputs = keras.Input((6,))
+        h = layers.Dense(8, activation="relu")(inputs)
+        model = keras.Model(inputs, [layers.Dense(4, activation="softmax", name="c")(h), layers.Dense(2, name="r")(h)])
+        _compile(
+            model,
+            jit,
+            loss=["categorical_crossentropy", "mse"],
+            loss_weights=[1.0, 0.5],
+            metrics=[["accuracy"], ["mae"]],
+        )
+        history = model.fit(x, [y, r], batch_size=8, epochs=3, verbose=0, shuffle=False)
+        return history.history, _weights(model), getattr(model._train_function, "replays", None)
+
+    (ha, wa, replays), (hb, wb, _) = _both(scenario)
+    assert replays == 13  # 15 steps (5 per epoch): the first two traced, the rest replayed
+    assert ha == hb and set(ha) >= {"loss", "c_loss", "r_loss", "c_accuracy", "r_mae"}
+    _same(wa, wb)

@@ -50,6 +50,7 @@ _IGNORED = frozenset(
         "_initial_epoch",
         "_fit_batches",
         "_first_output_shapes",
+        "_losses",  # the losses of the last call (add_loss, activity regularizers), replaced at each call
         "_dropout_mask",  # the recurrent layers' per-call mask caches
         "_recurrent_dropout_mask",
     }

@@ -7,8 +7,8 @@ sample_weight) the first two batches run the eager step under a
 same constants: nothing in the step depended on the data outside the ops)
 later batches of that signature replay the plan. A step that cannot be
 replayed (random draws outside ``ops.dropout``, writes to Variables other
-than BatchNormalization's statistics, data-dependent Python control flow,
-several tracked losses) stays eager for that signature, with one warning.
+than BatchNormalization's statistics, data-dependent Python control flow)
+stays eager for that signature, with one warning.
 
 The replay gives the eager step's numbers bit for bit. Plans are keyed on
 the input signature and on the model's :func:`~ember.compile.fingerprint.fingerprint`
@@ -132,9 +132,6 @@ class CompiledTrainFunction:
     def _trace(self, key, traces, data, flat):
         model = self.model
         x, y, sample_weight = data
-        reason = _eager_only(model)
-        if reason:
-            return self._stay_eager(key, reason, data)
         if self.key is None:
             self.check_model()
         weights = self.weights
@@ -151,10 +148,17 @@ class CompiledTrainFunction:
             y_pred = model(tx, training=True)
             loss = model.compute_loss(tx, ty, y_pred, tw, training=True)
         model._loss_tracker.update(loss.item(), _batch_size(flat[0]))
+        outputs = flatten(y_pred)
+        # several losses: each one's running mean (``<output>_loss``) is fed from its value in the plan
+        compiled_loss = getattr(model, "_compiled_loss", None)
+        trackers = [] if compiled_loss is None else compiled_loss.trackers
+        parts = [compiled_loss.last_parts[i] for i, _, _ in trackers]
         plan = None
         if weights:
             try:
-                plan = StepPlan(tracer, tensors, loss, flatten(y_pred), weights)
+                plan = StepPlan(tracer, tensors, loss, outputs + parts, weights)
+                plan.n_outputs = len(outputs)
+                plan.trackers = [(tracker, _batch_size(outputs[i])) for i, _, tracker in trackers]
             except UntraceableError as e:
                 self.plans[key] = str(e)
                 self._warn(str(e))
@@ -204,6 +208,10 @@ class CompiledTrainFunction:
         use_flat = bool(flat) and flat.prepare()
         loss, outputs, grads = plan.replay(arrays, flat.grad_into if use_flat else None)
         model._loss_tracker.update(float(loss), _batch_size(arrays[0]))
+        if plan.trackers:
+            for (tracker, count), value in zip(plan.trackers, outputs[plan.n_outputs :]):
+                tracker.update(float(value), count)
+            outputs = outputs[: plan.n_outputs]
         if use_flat and flat.ready(grads):
             for w, g in flat.grad_tensors:
                 w.grad = g
@@ -315,14 +323,6 @@ def _host_default() -> bool:
     from ..backend.device import default_device
 
     return default_device().type == "cpu"
-
-
-def _eager_only(model) -> str:
-    """Why ``model``'s step cannot be compiled at all (empty if it can)."""
-    compiled_loss = getattr(model, "_compiled_loss", None)
-    if compiled_loss is not None and compiled_loss.trackers:
-        return "the model tracks several losses (one per output); their running means are updated eagerly"
-    return ""
 
 
 def _structure(s):

@@ -41,6 +41,7 @@ class CompiledLoss:
         self.losses = None
         self.names = None
         self.trackers = []  # (output index, log name, running mean): one per loss when there are several
+        self.last_parts = None  # the per-output loss tensors of the last call (None where an output has none)
 
     def build(self, model, n_outputs):
         from .. import losses
@@ -78,6 +79,7 @@ class CompiledLoss:
                     tracker.update(float(value.item()), int(yp.shape[0]) if yp.ndim else 1)
             term = value * weight if weight != 1.0 else value
             total = term if total is None else total + term
+        self.last_parts = parts  # the compiled step replays the per-output losses its trackers read
         return total, parts
 
     def reset(self):
