@@ -697,3 +697,51 @@ def test_scan_associative_scan_and_vectorized_map_match_keras(keras):
 def test_scan_carries_gradients_through_every_step():
     xs = np.random.default_rng(15).standard_normal((4, 2))
     check_gradients(lambda t: ember.ops.scan(lambda c, x: (c * x + 1.0, c), ember.zeros(2, dtype="float64"), t)[0], xs)
+
+
+# ---- Keras's argument names ---------------------------------------------------------------------------------
+
+# ember.ops keeps keras.losses's (y_true, y_pred) signature for these (ember.binary_crossentropy is the loss);
+# their keras.ops forms, with target/output, are in ember.ops.nn
+LOSS_SIGNATURES = {"binary_crossentropy", "categorical_crossentropy", "sparse_categorical_crossentropy"}
+
+
+def test_every_keras_ops_argument_name_is_accepted(keras):
+    import inspect
+
+    missing = []
+    for ns in ("", "nn", "numpy", "image", "linalg"):
+        k_mod = getattr(keras.ops, ns) if ns else keras.ops
+        e_mod = getattr(ember.ops, ns) if ns else ember.ops
+        for name in dir(k_mod):
+            theirs = getattr(k_mod, name)
+            if name.startswith("_") or inspect.ismodule(theirs) or not callable(theirs):
+                continue
+            if not ns and name in LOSS_SIGNATURES:
+                continue
+            ours = inspect.signature(getattr(e_mod, name)).parameters
+            if any(p.kind == p.VAR_KEYWORD for p in ours.values()):
+                continue
+            wanted = [p for p, v in inspect.signature(theirs).parameters.items() if v.kind != v.VAR_POSITIONAL]
+            missing += [f"{ns}.{name}({p})" for p in wanted if p not in ours]
+    assert not missing, missing
+
+
+def test_keras_keyword_spellings():
+    x = np.arange(12.0, dtype="float32").reshape(3, 4)
+    np.testing.assert_array_equal(ember.ops.clip(x, x_min=2, x_max=5).numpy(), np.clip(x, 2, 5))
+    np.testing.assert_array_equal(ember.ops.clip(x, min=2).numpy(), np.maximum(x, 2))
+    np.testing.assert_array_equal(ember.ops.tile(x, repeats=(1, 2)).numpy(), np.tile(x, (1, 2)))
+    np.testing.assert_array_equal(ember.ops.stack(x=[x, x], axis=1).numpy(), np.stack([x, x], 1))
+    assert ember.ops.cumsum(x, axis=1, dtype="float64").dtype == np.float64
+    assert float(ember.ops.max(x, initial=20.0).numpy()) == 20.0
+    np.testing.assert_array_equal(ember.ops.where(x > 6)[1].numpy(), np.nonzero(x > 6)[1])
+    with pytest.raises(TypeError, match="both"):
+        ember.ops.clip(x, 1, min=2)
+    with pytest.raises(ValueError, match="sparse"):
+        ember.ops.one_hot(np.array([1]), 3, sparse=True)
+    t = np.eye(4, dtype="float32")[[0, 2, 1]]
+    np.testing.assert_allclose(
+        ember.ops.nn.categorical_crossentropy(target=t, output=x[:, :4], from_logits=True).numpy(),
+        ember.ops.categorical_crossentropy(t, x[:, :4], from_logits=True).numpy(),
+    )

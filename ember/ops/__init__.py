@@ -1,7 +1,7 @@
 """Differentiable primitives, one family per module; this file only re-exports them."""
 
-# Keras's sub-namespaces: keras.ops.image, keras.ops.nn, keras.ops.numpy (keras.ops.linalg is imported above)
-from . import image, nn, numpy  # noqa: E402, F401
+# Keras's sub-namespaces keras.ops.image, keras.ops.nn, keras.ops.numpy (keras.ops.linalg is linalg below)
+from . import image, nn, numpy  # noqa: F401
 from .activation import *  # noqa: F403
 from .arithmetic import *  # noqa: F403
 from .casting import *  # noqa: F403
@@ -26,3 +26,7 @@ from .recurrent import *  # noqa: F403
 from .reduction import *  # noqa: F403
 from .shaping import *  # noqa: F403
 from .special import *  # noqa: F403
+
+# isort: split
+# last, so Keras's argument names (clip(x, x_min, x_max), tile(x, repeats), ...) win over the engine's spellings
+from .keras_signatures import *  # noqa: F403

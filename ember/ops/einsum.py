@@ -101,8 +101,15 @@ class Einsum(Function):
         return tuple(grads)
 
 
-def einsum(subscripts, *operands):
-    """Einstein summation as ``numpy.einsum`` (``...`` and implicit outputs included), differentiable."""
+def einsum(subscripts, *operands, **kwargs):
+    """Einstein summation as ``numpy.einsum`` (``...`` and implicit outputs included), differentiable.
+
+    ``optimize`` (NumPy's contraction-order hint, which some Keras code passes) is accepted and ignored:
+    operands are contracted in one call.
+    """
+    kwargs.pop("optimize", None)
+    if kwargs:
+        raise TypeError(f"einsum: unexpected keyword arguments {sorted(kwargs)}")
     if not isinstance(subscripts, str):
         raise TypeError(f"einsum: the first argument must be the equation string, got {type(subscripts).__name__}")
     return Einsum.apply(*operands, equation=subscripts)

@@ -125,13 +125,30 @@ class ScatterUpdate(Function):
         return gx, gu
 
 
-def scatter_update(inputs, indices, updates):
-    """``inputs`` with the entries at ``indices`` (shape (n, k)) set to ``updates`` (shape (n, rest...))."""
+def scatter_update(inputs, indices, updates, reduction=None):
+    """``inputs`` with the entries at ``indices`` (shape (n, k)) set to ``updates`` (shape (n, rest...)).
+
+    ``reduction`` combines instead of replacing: 'add' (repeats sum), 'max', 'min' or 'mul' (repeats
+    applied in turn).
+    """
     x = _t(inputs)
     updates = _t(updates)
     if updates.dtype != x.dtype:
         updates = cast(updates, x.dtype)
-    return ScatterUpdate.apply(x, updates, index=_index_tuple(indices, "scatter_update"))
+    index = _index_tuple(indices, "scatter_update")
+    if reduction is None:
+        return ScatterUpdate.apply(x, updates, index=index)
+    if reduction == "add":
+        return _ar.add(x, Scatter.apply(updates, index=index, shape=x.shape))
+    combine = {"max": _ar.maximum, "min": _ar.minimum, "mul": _ar.multiply}.get(reduction)
+    if combine is None:
+        raise ValueError(f"scatter_update: reduction must be None, 'add', 'max', 'min' or 'mul', got {reduction!r}")
+    out = x
+    for i in range(index[0].shape[0]):
+        one = tuple(numpy.asarray(ix[i : i + 1]) for ix in index)
+        current = out[one]
+        out = ScatterUpdate.apply(out, combine(current, updates[i : i + 1]), index=one)
+    return out
 
 
 def slice_update(inputs, start_indices, updates):

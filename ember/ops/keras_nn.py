@@ -317,3 +317,17 @@ def keras_binary_crossentropy(target, output, from_logits=False):
     return _ar.negative(
         _ar.add(_ar.multiply(t, _el.log(o)), _ar.multiply(_ar.subtract(1.0, t), _el.log(_ar.subtract(1.0, o))))
     )
+
+
+def keras_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """``keras.ops.categorical_crossentropy``: the crossentropy per sample, ``axis`` reduced."""
+    from .loss import categorical_crossentropy
+
+    return categorical_crossentropy(target, output, from_logits=from_logits, axis=axis)
+
+
+def keras_sparse_categorical_crossentropy(target, output, from_logits=False, axis=-1):
+    """``keras.ops.sparse_categorical_crossentropy``: the crossentropy per sample from integer labels."""
+    from .loss import sparse_categorical_crossentropy
+
+    return sparse_categorical_crossentropy(target, output, from_logits=from_logits, axis=axis)

@@ -18,6 +18,7 @@ Integer index results are int32, as Keras gives them.
 from __future__ import annotations
 
 import builtins
+import inspect
 import math
 import numbers
 
@@ -712,28 +713,47 @@ def unravel_index(indices, shape):
     return tuple(_const(i) for i in numpy.unravel_index(_np(indices), tuple(int(n) for n in shape)))
 
 
-def _int_op(name, fn):
-    def op(x, y):
-        a, b = _np(x), _np(y)
-        for arg, v in (("x", a), ("y", b)):
+def _int_op(name, fn, names=("x1", "x2")):
+    first, second = names
+
+    def op(*args, **kwargs):
+        try:
+            bound = _bind(args, kwargs, names)
+        except TypeError as err:
+            raise TypeError(f"{name}: {err}") from None
+        a, b = _np(bound[first]), _np(bound[second])
+        for arg, v in ((first, a), (second, b)):
             if v.dtype.kind not in "iub":
                 raise TypeError(f"{name}: {arg} must be an integer or bool tensor, got dtype {v.dtype}")
         return _const(fn(a, b), numpy.result_type(a, b))
 
     op.__name__ = name
-    op.__doc__ = f"Elementwise ``numpy.{fn.__name__}`` of two integer tensors (no gradient)."
+    op.__doc__ = f"Elementwise ``numpy.{fn.__name__}`` of two integer tensors ``{first}``, ``{second}`` (no gradient)."
+    op.__signature__ = inspect.Signature([inspect.Parameter(n, inspect.Parameter.POSITIONAL_OR_KEYWORD) for n in names])
     return op
+
+
+def _bind(args, kwargs, names):
+    if len(args) + len(kwargs) != len(names):
+        raise TypeError(f"expected the arguments {names}, got {len(args)} positional and {sorted(kwargs)}")
+    bound = dict(zip(names, args))
+    for k, v in kwargs.items():
+        if k not in names or k in bound:
+            raise TypeError(f"unexpected or repeated argument {k!r} (the arguments are {names})")
+        bound[k] = v
+    return bound
 
 
 gcd = _int_op("gcd", numpy.gcd)
 lcm = _int_op("lcm", numpy.lcm)
-bitwise_and = _int_op("bitwise_and", numpy.bitwise_and)
-bitwise_or = _int_op("bitwise_or", numpy.bitwise_or)
-bitwise_xor = _int_op("bitwise_xor", numpy.bitwise_xor)
-bitwise_left_shift = _int_op("bitwise_left_shift", numpy.left_shift)
-bitwise_right_shift = _int_op("bitwise_right_shift", numpy.right_shift)
-left_shift = _int_op("left_shift", numpy.left_shift)
-right_shift = _int_op("right_shift", numpy.right_shift)
+_XY = ("x", "y")  # Keras names the bitwise operands x and y
+bitwise_and = _int_op("bitwise_and", numpy.bitwise_and, _XY)
+bitwise_or = _int_op("bitwise_or", numpy.bitwise_or, _XY)
+bitwise_xor = _int_op("bitwise_xor", numpy.bitwise_xor, _XY)
+bitwise_left_shift = _int_op("bitwise_left_shift", numpy.left_shift, _XY)
+bitwise_right_shift = _int_op("bitwise_right_shift", numpy.right_shift, _XY)
+left_shift = _int_op("left_shift", numpy.left_shift, _XY)
+right_shift = _int_op("right_shift", numpy.right_shift, _XY)
 
 
 def bitwise_invert(x):

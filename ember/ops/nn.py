@@ -70,7 +70,12 @@ __all__ = list(_NAMES)  # every name is looked up in ember.ops on first use
 
 
 # names whose Keras ops meaning differs from the ember.ops function of that name (see ember.ops.keras_nn)
-_KERAS_VERSIONS = {"gelu": "keras_gelu", "binary_crossentropy": "keras_binary_crossentropy"}
+_KERAS_VERSIONS = {
+    "gelu": "keras_gelu",
+    "binary_crossentropy": "keras_binary_crossentropy",
+    "categorical_crossentropy": "keras_categorical_crossentropy",
+    "sparse_categorical_crossentropy": "keras_sparse_categorical_crossentropy",
+}
 
 
 def __getattr__(name):
