@@ -258,6 +258,32 @@ CASES = {
         lambda x, k: torch.sigmoid(F.conv1d(F.pad(x.permute(0, 2, 1), (1, 1)), k.permute(2, 1, 0)).permute(0, 2, 1)),
         [_normal(2, 6, 2), _normal(3, 2, 3) * 0.5],
     ),
+    # pooling
+    "max_pool2d": (
+        lambda x: ember.max_pool2d(x * x, 2),
+        lambda x: F.max_pool2d((x * x).permute(0, 3, 1, 2), 2).permute(0, 2, 3, 1),
+        [_distinct(2, 4, 4, 2)],
+    ),
+    "max_pool2d_overlapping_same": (
+        lambda x: ember.max_pool2d(x, 3, strides=2, padding="same") ** 2,
+        lambda x: F.max_pool2d(F.pad(x.permute(0, 3, 1, 2), (1, 1, 1, 1), value=-1e9), 3, 2).permute(0, 2, 3, 1) ** 2,
+        [_distinct(1, 5, 5, 2)],
+    ),
+    "max_pool1d": (
+        lambda x: ember.max_pool1d(x, 2) ** 2,
+        lambda x: F.max_pool1d(x.permute(0, 2, 1), 2).permute(0, 2, 1) ** 2,
+        [_distinct(2, 6, 3)],
+    ),
+    "avg_pool2d": (
+        lambda x: ember.avg_pool2d(x * x, 2),
+        lambda x: F.avg_pool2d((x * x).permute(0, 3, 1, 2), 2).permute(0, 2, 3, 1),
+        [_normal(2, 4, 4, 2)],
+    ),
+    "avg_pool2d_overlapping": (
+        lambda x: ember.avg_pool2d(x, 3, strides=1) ** 2,
+        lambda x: F.avg_pool2d(x.permute(0, 3, 1, 2), 3, 1).permute(0, 2, 3, 1) ** 2,
+        [_normal(1, 5, 5, 2)],
+    ),
     # a dense layer: tanh(x W + b) and a softmax classifier on top
     "dense_stack": (
         lambda x, w, b, v: ember.log_softmax(ember.tanh(x @ w + b) @ v),
@@ -527,8 +553,10 @@ def test_grad_outputs_and_several_outputs():
 
 def test_an_op_without_a_differentiable_backward_is_named():
     x = ember.tensor(rng.standard_normal((1, 5, 5, 2)), requires_grad=True)
-    y = ember.max_pool2d(x, 2).sum()
-    with pytest.raises(RuntimeError, match=r"create_graph=True: max_pool2d has no differentiable backward"):
+    r = np.random.default_rng(9)
+    kernel, recurrent = ember.tensor(r.standard_normal((2, 8))), ember.tensor(r.standard_normal((2, 8)))
+    y = ember.lstm(x.reshape(1, 25, 2), None, None, kernel, recurrent)[0].sum()
+    with pytest.raises(RuntimeError, match=r"create_graph=True: lstm has no differentiable backward"):
         ember.grad(y, x, create_graph=True)
     p = ember.tensor(rng.uniform(0.1, 1, (2, 3)), requires_grad=True)
     loss = ember.categorical_crossentropy(ember.tensor(np.eye(3)[:2]), p).sum()

@@ -53,6 +53,18 @@ class _Pool(Function):
         x_shape, (n, h, w, c), _, ((t, _), (left, _)), _, _ = self.geometry
         return gpad[:, t : t + h, left : left + w].reshape(x_shape)
 
+    def _scatter_on_tensors(self, terms, dtype):
+        """For create_graph: the input gradient from one tensor per pool offset (row-major), with Ember ops."""
+        _, (n, h, w, c), out_hw, pads, pool, strides = self.geometry
+        gpad = self.xp.zeros((n, h + pads[0][0] + pads[0][1], w + pads[1][0] + pads[1][1], c), dtype=dtype)
+        k = 0
+        for a in range(pool[0]):
+            rows = offset_slice(a, 1, strides[0], out_hw[0])
+            for b in range(pool[1]):
+                gpad[:, rows, offset_slice(b, 1, strides[1], out_hw[1])] += terms[k]
+                k += 1
+        return self._input_grad(gpad)
+
 
 class MaxPool2D(_Pool):
     """Maximum over each window.
@@ -62,6 +74,7 @@ class MaxPool2D(_Pool):
     """
 
     name = "max_pool2d"
+    graph_saved = {}  # the routing is a constant of the backward: _backward_on_tensors
 
     def forward(self, x, pool, strides, padding):
         xp = self.xp
@@ -85,6 +98,8 @@ class MaxPool2D(_Pool):
     def backward(self, g):
         xp = self.xp
         _, _, out_hw, _, pool, strides = self.geometry
+        if getattr(xp, "graph", False):
+            return self._backward_on_tensors(g)
         if hasattr(self, "winner"):  # the forward ran the kernel and recorded each window's winner
             g4 = g.reshape(self.winner.shape)
             return self._input_grad(pooling_kernels.max_pool_backward(g4, self.winner, self.pad_shape, pool, strides))
@@ -109,6 +124,22 @@ class MaxPool2D(_Pool):
                 free ^= hit
         return self._input_grad(gpad)
 
+    def _backward_on_tensors(self, g):
+        """For create_graph: g routed by constant masks (which offset won each window), with Ember ops."""
+        _, _, out_hw, _, pool, strides = self.geometry
+        if hasattr(self, "winner"):
+            g4 = g.reshape(self.winner.shape)
+            masks = [self.winner == k for k in range(pool[0] * pool[1])]
+        else:
+            g4 = g.reshape(self.out.shape)
+            masks, free = [], None
+            for _, xs in self._offsets(self.xpad, out_hw, pool, strides):
+                hit = xs == self.out
+                hit = hit if free is None else hit & free
+                free = ~hit if free is None else free & ~hit
+                masks.append(hit)
+        return self._scatter_on_tensors([g4 * m for m in masks], g.dtype)
+
 
 class MaxPool1D(MaxPool2D):
     """Maximum over each window of a sequence. Shapes: x (N, L, C) -> (N, OL, C)."""
@@ -125,6 +156,7 @@ class AvgPool2D(_Pool):
     """
 
     name = "avg_pool2d"
+    graph_saved = {}  # the counts are constants: _scatter_on_tensors when run on tensors
 
     def forward(self, x, pool, strides, padding):
         xp = self.xp
@@ -154,6 +186,8 @@ class AvgPool2D(_Pool):
         xp = self.xp
         _, (n, h, w, c), out_hw, pads, pool, strides = self.geometry
         g4 = g.reshape((n,) + out_hw + (c,)) / self.counts
+        if getattr(xp, "graph", False):  # create_graph: every offset gets g4, with Ember ops
+            return self._scatter_on_tensors([g4] * (pool[0] * pool[1]), g4.dtype)
         pad_shape = (n, h + pads[0][0] + pads[0][1], w + pads[1][0] + pads[1][1], c)
         overlap = strides[0] < pool[0] or strides[1] < pool[1]
         gpad = (xp.zeros if overlap else xp.empty)(pad_shape, dtype=g4.dtype)
