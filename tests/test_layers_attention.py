@@ -236,3 +236,47 @@ def test_config_round_trips_and_matches_keras(make):
     for key in ("num_heads", "key_dim", "value_dim", "dropout", "use_scale", "score_mode", "equation", "bias_axes"):
         if key in theirs:
             assert ours[key] == theirs[key], key
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"head_dim": 3, "num_query_heads": 4, "num_key_value_heads": 2},
+        {"head_dim": 2, "num_query_heads": 4, "num_key_value_heads": 1, "use_bias": False, "use_gate": True},
+        {"head_dim": 2, "num_query_heads": 2, "num_key_value_heads": 2, "sliding_window": 2},
+    ],
+)
+def test_group_query_attention_matches_keras(kwargs):
+    keras = _keras()
+    q = RNG.normal(size=(2, 5, 8)).astype("float32")
+    v = RNG.normal(size=(2, 4, 8)).astype("float32")
+    k = keras.layers.GroupQueryAttention(**kwargs)
+    e = ember.layers.GroupQueryAttention(**kwargs)
+    k(q, v)
+    e(q, v)
+    assert [w.shape for w in e.get_weights()] == [tuple(w.shape) for w in k.get_weights()]
+    e.set_weights(k.get_weights())
+    _close(e(q, v).numpy(), _np(k(q, v)))
+    ko, ks = k(q, v, use_causal_mask=True, return_attention_scores=True)
+    eo, es = e(query=q, value=v, use_causal_mask=True, return_attention_scores=True)
+    _close(eo.numpy(), _np(ko))
+    _close(es.numpy(), _np(ks))
+    mask = RNG.uniform(size=(2, 5, 4)) > 0.3
+    _close(e(q, v, attention_mask=mask).numpy(), _np(k(q, v, attention_mask=mask)))
+    assert set(e.get_config()) == set(k.get_config())
+
+
+def test_group_query_attention_keras_files_both_ways(tmp_path):
+    keras = _keras()
+    x = [RNG.normal(size=(2, 5, 8)).astype("float32"), RNG.normal(size=(2, 4, 8)).astype("float32")]
+
+    def make(k):
+        a, b = k.Input((5, 8)), k.Input((4, 8))
+        return k.Model([a, b], k.layers.GroupQueryAttention(2, 4, 2)(a, b, use_causal_mask=True))
+
+    kmodel = make(keras)
+    kmodel.save(tmp_path / "k.keras")
+    _close(ember.saving.load_model(tmp_path / "k.keras").predict(x, verbose=0), _np(kmodel.predict(x, verbose=0)))
+    emodel = make(ember)
+    emodel.save(tmp_path / "e.keras")
+    _close(_np(keras.saving.load_model(tmp_path / "e.keras").predict(x, verbose=0)), emodel.predict(x, verbose=0))

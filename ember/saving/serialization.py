@@ -130,7 +130,8 @@ def serialize_keras_object(obj):
     config = obj.get_config()
     out = {
         "module": _public_module(cls) if built_in else cls.__module__,
-        "class_name": cls.__name__,
+        # a class Keras exports under another name (GroupedQueryAttention as GroupQueryAttention) says so itself
+        "class_name": cls.__dict__.get("_keras_export_name", cls.__name__),
         "config": serialize_keras_object(config),
         "registered_name": None if built_in else (registered or cls.__name__),
     }

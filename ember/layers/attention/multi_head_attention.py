@@ -241,24 +241,7 @@ class MultiHeadAttention(Layer):
 
     # ---- call ------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        # query, value and key come positionally or by keyword; each one's mask fills its `*_mask` argument
-        names = ("query", "value", "key")
-        args = list(args)
-        for i, name in enumerate(names):
-            if name in kwargs:
-                if i < len(args):
-                    raise TypeError(f"MultiHeadAttention '{self.name}': got `{name}` both positionally and by keyword")
-                if i == len(args):
-                    args.append(kwargs.pop(name))
-        if len(args) < 2:
-            raise TypeError(f"MultiHeadAttention '{self.name}' needs `query` and `value`; got {len(args)} tensor(s)")
-        for name, tensor in zip(names[1:], args[1:3]):
-            mask = getattr(tensor, "_keras_mask", None)
-            if mask is not None and kwargs.get(f"{name}_mask") is None:
-                kwargs[f"{name}_mask"] = mask
-        if not self.built:
-            shapes = [tuple(getattr(t, "shape", numpy.shape(t))) if t is not None else None for t in args[:3]]
-            self.build(*shapes)
+        args, kwargs = prepare_attention_call(self, args, kwargs)
         return super().__call__(*args, **kwargs)
 
     def call(
@@ -371,6 +354,33 @@ class MultiHeadAttention(Layer):
             "bias_constraint": constraints.serialize(self._bias_constraint),
             "seed": self.seed,
         }
+
+
+def prepare_attention_call(layer, args, kwargs, masks_from=("value", "key")):
+    """``(args, kwargs)`` for ``Layer.__call__`` of an attention layer, which is built first if need be.
+
+    query, value and key come positionally or by keyword (they are made
+    positional); the mask attached to each tensor named in ``masks_from`` fills
+    its ``<name>_mask`` argument unless one is given, as Keras's ``__call__`` does.
+    """
+    names = ("query", "value", "key")
+    args = list(args)
+    for i, name in enumerate(names):
+        if name in kwargs:
+            if i < len(args):
+                raise TypeError(f"{type(layer).__name__} '{layer.name}': got `{name}` both positionally and by keyword")
+            if i == len(args):
+                args.append(kwargs.pop(name))
+    if len(args) < 2:
+        raise TypeError(f"{type(layer).__name__} '{layer.name}' needs `query` and `value`; got {len(args)} tensor(s)")
+    for name, tensor in zip(names, args[:3]):
+        mask = getattr(tensor, "_keras_mask", None)
+        if name in masks_from and mask is not None and kwargs.get(f"{name}_mask") is None:
+            kwargs[f"{name}_mask"] = mask
+    if not layer.built:
+        shapes = [tuple(getattr(t, "shape", numpy.shape(t))) if t is not None else None for t in args[:3]]
+        layer.build(*shapes)
+    return args, kwargs
 
 
 def _positive_int(v) -> bool:
