@@ -74,6 +74,16 @@ class CompiledPredictFunction:
         self.fingerprint = fingerprint(model)
         self._lock = threading.Lock()  # guards the table of plans while traces are kept or compared
 
+    def __getstate__(self):
+        # plans hold generated code and this process's arrays, the lock cannot be copied: a copy traces again
+        state = dict(self.__dict__)
+        state.update(plans={}, _lock=None)
+        return state
+
+    def __setstate__(self, state):
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     def check_model(self) -> None:
         """Drop the plans when anything they were traced from changed (see :mod:`ember.compile.fingerprint`)."""
         key = fingerprint(self.model)
