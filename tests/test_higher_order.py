@@ -64,6 +64,11 @@ CASES = {
         lambda a: torch.where(a > 0, a * a, torch.clamp(a, -1.0, 1.0) * a),
         [_away_from_zero(8)],
     ),
+    "divide_no_nan": (
+        lambda a, b, m: ember.divide_no_nan(a, b * m) * a,
+        lambda a, b, m: torch.where(b * m == 0, 0.0, a / torch.where(b * m == 0, 1.0, b * m)) * a,
+        [_normal(6), _positive(6), Const(np.array([1.0, 0.0, -1.0, 2.0, 0.0, 1.5]))],
+    ),
     # elementwise math
     "exp": (ember.exp, torch.exp, [_normal(2, 3)]),
     "log": (ember.log, torch.log, [_positive(2, 3)]),
@@ -284,6 +289,11 @@ CASES = {
         lambda x: F.avg_pool2d(x.permute(0, 3, 1, 2), 3, 1).permute(0, 2, 3, 1) ** 2,
         [_normal(1, 5, 5, 2)],
     ),
+    "embedding": (
+        lambda i, w: ember.tanh(ember.embedding(i, w * w)),
+        lambda i, w: torch.tanh(F.embedding(i, w * w)),
+        [Const(np.array([[0, 2, 2], [3, 0, 1]])), _normal(4, 3)],
+    ),
     # a dense layer: tanh(x W + b) and a softmax classifier on top
     "dense_stack": (
         lambda x, w, b, v: ember.log_softmax(ember.tanh(x @ w + b) @ v),
@@ -334,7 +344,12 @@ def _torch_double(fn, arrays, dtype, weights, vs):
 def _draws(fn, arrays, seed):
     r = np.random.default_rng(seed)
     with ember.no_grad():
-        xs = [ember.tensor(a.array) if isinstance(a, Const) else ember.tensor(a, dtype="float64") for a in arrays]
+        xs = [
+            ember.tensor(a.array, dtype="float64" if a.array.dtype.kind == "f" else None)
+            if isinstance(a, Const)
+            else ember.tensor(a, dtype="float64")
+            for a in arrays
+        ]
         shape = fn(*xs).shape
     weights = r.standard_normal(shape)
     vs = [r.standard_normal(np.shape(a)) for a in arrays if not isinstance(a, Const)]

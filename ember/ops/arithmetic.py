@@ -113,6 +113,12 @@ class DivideNoNan(Function):
         gb = -g * self.out / self.safe_b if self.needs_input_grad[1] else None
         return ga, gb
 
+    # create_graph: safe_b holds b's values where b != 0; as a tensor of the graph, with 1 where b == 0
+    graph_saved = {"safe_b": 1, "out": ("out", 0)}
+
+    def graph_derive(self):
+        self.safe_b = self.xp.where(self.zero, 1, self.safe_b)
+
 
 class FloorDivide(Function):
     """out = floor(a / b); piecewise constant, so no gradient flows."""

@@ -43,8 +43,14 @@ class Embedding(Function):
             self.weights_shape = weights.shape
         return xp.take(weights, indices, axis=0)
 
+    graph_saved = {}
+
     def backward(self, g):
         dim = self.weights_shape[1]
+        if getattr(self.xp, "graph", False):  # create_graph: a dense gradient, rows added with Ember ops
+            gw = self.xp.zeros(self.weights_shape, dtype=g.dtype)
+            self.xp.add.at(gw, self.rows, g.reshape(-1, dim))
+            return None, gw
         return None, RowSparseGrad(self.rows, g.reshape(-1, dim), self.weights_shape)
 
 
