@@ -280,3 +280,24 @@ def test_group_query_attention_keras_files_both_ways(tmp_path):
     emodel = make(ember)
     emodel.save(tmp_path / "e.keras")
     _close(_np(keras.saving.load_model(tmp_path / "e.keras").predict(x, verbose=0)), emodel.predict(x, verbose=0))
+
+
+@pytest.mark.parametrize("cls", ["MultiHeadAttention", "GroupQueryAttention"])
+def test_a_fully_masked_query_row_matches_keras_on_both_of_its_paths(cls):
+    # Keras's fused path (no dropout, no scores returned) spreads such a row's attention evenly; its
+    # softmax path (scores returned) gives the row zero attention
+    keras = _keras()
+    args = (2, 4) if cls == "MultiHeadAttention" else (2, 4, 2)
+    k, e = getattr(keras.layers, cls)(*args), getattr(ember.layers, cls)(*args)
+    q = RNG.normal(size=(2, 5, 8)).astype("float32")
+    v = RNG.normal(size=(2, 4, 8)).astype("float32")
+    k(q, v)
+    e(q, v)
+    e.set_weights(k.get_weights())
+    mask = RNG.uniform(size=(2, 5, 4)) > 0.3
+    mask[0, 2] = False
+    _close(e(q, v, attention_mask=mask).numpy(), _np(k(q, v, attention_mask=mask)))
+    ko, ks = k(q, v, attention_mask=mask, return_attention_scores=True)
+    eo, es = e(q, v, attention_mask=mask, return_attention_scores=True)
+    _close(eo.numpy(), _np(ko))
+    _close(es.numpy(), _np(ks))

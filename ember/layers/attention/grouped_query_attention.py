@@ -14,7 +14,12 @@ from ..core.einsum_dense import EinsumDense
 from ..core.einsum_function import einsum
 from ..layer import Layer
 from ..regularization.dropout import Dropout
-from .multi_head_attention import _bool, prepare_attention_call
+from .multi_head_attention import (
+    _bool,
+    fused_attention_path,
+    prepare_attention_call,
+    softmax_keeping_masked_rows,
+)
 
 
 class GroupedQueryAttention(Layer):
@@ -169,7 +174,7 @@ class GroupedQueryAttention(Layer):
         query = self._query_dense(query)
         key = repeat(self._key_dense(key), self.num_repeats, axis=2)
         value = repeat(self._value_dense(value), self.num_repeats, axis=2)
-        output, scores = self._compute_attention(query, key, value, attention_mask, training)
+        output, scores = self._compute_attention(query, key, value, attention_mask, training, return_attention_scores)
         if gate is not None:
             output = multiply(output, gate)
         output = self._output_dense(output)
@@ -203,13 +208,16 @@ class GroupedQueryAttention(Layer):
             attention_mask = _bool(attention_mask)
         return attention_mask
 
-    def _compute_attention(self, query, key, value, attention_mask=None, training=None):
+    def _compute_attention(self, query, key, value, attention_mask=None, training=None, return_attention_scores=False):
         query = multiply(query, numpy.asarray(self._inverse_sqrt_head_dim, dtype=query.dtype))
         scores = einsum(self._dot_product_equation, query, key)
         if attention_mask is not None:
             for _ in range(scores.ndim - attention_mask.ndim):
                 attention_mask = expand_dims(attention_mask, -3)
-        scores = self._softmax(scores, mask=attention_mask)
+        if attention_mask is not None and fused_attention_path(query, self.dropout, return_attention_scores):
+            scores = softmax_keeping_masked_rows(scores, attention_mask)
+        else:
+            scores = self._softmax(scores, mask=attention_mask)
         dropped = self._dropout_layer(scores, training=training) if self.dropout > 0.0 else scores
         return einsum(self._combine_equation, dropped, value), scores
 

@@ -18,7 +18,7 @@ import numpy
 
 from ... import constraints, initializers, regularizers
 from ...engine.tensor import Tensor
-from ...ops import cast, expand_dims, logical_and, multiply
+from ...ops import cast, expand_dims, logical_and, multiply, softmax, where
 from ..activations.softmax import Softmax
 from ..core.einsum_dense import EinsumDense
 from ..core.einsum_function import einsum
@@ -282,9 +282,19 @@ class MultiHeadAttention(Layer):
         """
         query = multiply(query, numpy.asarray(self._inverse_sqrt_key_dim, dtype=query.dtype))
         scores = einsum(self._dot_product_equation, key, query)
-        scores = self._masked_softmax(scores, attention_mask)
+        if attention_mask is not None and fused_attention_path(query, self._dropout, return_attention_scores):
+            scores = softmax_keeping_masked_rows(scores, self._expand_mask(scores, attention_mask))
+        else:
+            scores = self._masked_softmax(scores, attention_mask)
         dropped = self._dropout_layer(scores, training=training) if self._dropout > 0.0 else scores
         return einsum(self._combine_equation, dropped, value), scores
+
+    def _expand_mask(self, scores, attention_mask):
+        # (B, T, S) -> (B, 1, T, S): the mask is shared by the heads
+        axis = -len(self._attention_axes) * 2 - 1
+        for _ in range(len(scores.shape) - len(attention_mask.shape)):
+            attention_mask = expand_dims(attention_mask, axis)
+        return attention_mask
 
     def _masked_softmax(self, scores, attention_mask=None):
         if attention_mask is not None:
@@ -381,6 +391,18 @@ def prepare_attention_call(layer, args, kwargs, masks_from=("value", "key")):
         shapes = [tuple(getattr(t, "shape", numpy.shape(t))) if t is not None else None for t in args[:3]]
         layer.build(*shapes)
     return args, kwargs
+
+
+def fused_attention_path(query, dropout, return_attention_scores) -> bool:
+    """Whether Keras computes this attention with its fused ``dot_product_attention`` (4-D projections, no
+    dropout, no scores returned), where a query position with every key masked attends to all keys evenly
+    (its softmax path gives such a row zero attention instead)."""
+    return query.ndim == 4 and not dropout and not return_attention_scores
+
+
+def softmax_keeping_masked_rows(scores, mask):
+    """``softmax(where(mask, scores, -1e9))`` over the last axis (masked keys get 0; a fully masked row is even)."""
+    return softmax(where(mask, scores, -1e9), axis=-1)
 
 
 def _positive_int(v) -> bool:
