@@ -31,7 +31,6 @@ from ..backend.config import epsilon, floatx
 from ..engine.autograd import sum_to_shape
 from ..engine.dtypes import is_floating
 from ..engine.function import Function
-from ..engine.graph_xp import NoGraphFormError
 from ..errors import DataError
 from ._checks import broadcast_shapes, normalize_axis
 
@@ -439,16 +438,23 @@ class CategoricalCrossentropy(Function):
         return -(t * log_q).sum(axis=ax)
 
     def graph_derive(self):
-        if not self.from_logits:
-            raise NoGraphFormError("from_logits=False (probabilities)")
-        t, p, ax = self.t_in, self.p_in, self.axis
+        xp, t, p, ax = self.xp, self.t_in, self.p_in, self.axis
         if self.smooth != 1.0:
             t = t * self.smooth + (1.0 - self.smooth) / t.shape[-1]
-        z = p - p.data.max(axis=ax, keepdims=True) if p.size else p  # a constant shift: softmax ignores it
-        self.e = self.xp.exp(z)
-        self.s = self.e.sum(axis=ax, keepdims=True)
-        self.t = t
-        self.log_q = z - self.xp.log(self.s)
+        if self.from_logits:
+            z = p - p.data.max(axis=ax, keepdims=True) if p.size else p  # a constant shift: softmax ignores it
+            self.e = xp.exp(z)
+            self.s = self.e.sum(axis=ax, keepdims=True)
+            self.t = t
+            self.log_q = z - xp.log(self.s)
+            return
+        eps = epsilon()
+        self.s = p.sum(axis=ax, keepdims=True)
+        self.q = p / self.s
+        clipped = xp.clip(self.q, eps, 1 - eps)
+        inside = (self.q.data >= eps) & (self.q.data <= 1 - eps)  # a constant mask
+        self.w = -t / clipped * inside
+        self.log_q = xp.log(clipped)
 
     def backward(self, g):
         xp, ax = self.xp, self.axis
@@ -552,12 +558,17 @@ class SparseCategoricalCrossentropy(Function):
         return None, gp
 
     def graph_derive(self):
-        if not self.from_logits:
-            raise NoGraphFormError("from_logits=False (probabilities)")
-        p = self.p_in
-        z = p - p.data.max(axis=self.axis, keepdims=True) if p.size else p
-        self.e = self.xp.exp(z)
-        self.s = self.e.sum(axis=self.axis, keepdims=True)
+        xp, p, ax = self.xp, self.p_in, self.axis
+        if self.from_logits:
+            z = p - p.data.max(axis=ax, keepdims=True) if p.size else p
+            self.e = xp.exp(z)
+            self.s = self.e.sum(axis=ax, keepdims=True)
+            return
+        eps = epsilon()
+        self.s = p.sum(axis=ax, keepdims=True)
+        self.q_label = ((p / self.s) * self.onehot).sum(axis=ax, keepdims=True)
+        inside = self.w_label != 0  # a constant mask: the label's probability inside the clip
+        self.w_label = -(inside / xp.clip(self.q_label, eps, 1 - eps))
 
 
 class BinaryCrossentropy(Function):
@@ -611,13 +622,18 @@ class BinaryCrossentropy(Function):
         return gt, gp
 
     def graph_derive(self):
-        if not self.from_logits:
-            raise NoGraphFormError("from_logits=False (probabilities)")
-        t, p = self.t_in, self.p_in
+        xp, t, p = self.xp, self.t_in, self.p_in
         if self.smooth != 1.0:
             t = t * self.smooth + 0.5 * (1.0 - self.smooth)
-        self.dp = _sigmoid(self.xp, p) - t
-        self.dt = -p
+        if self.from_logits:
+            self.dp = _sigmoid(xp, p) - t
+            self.dt = -p
+            return
+        eps = epsilon()
+        q = xp.clip(p, eps, 1 - eps)
+        inside = (p.data >= eps) & (p.data <= 1 - eps)  # a constant mask
+        self.dp = (q - t) / xp.maximum(q * (1 - q), 1e-12) * inside
+        self.dt = xp.maximum(xp.log(1 - q), -100) - xp.maximum(xp.log(q), -100)
 
 
 # ---- public functions -----------------------------------------------------------------------------------------------
