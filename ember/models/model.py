@@ -216,6 +216,7 @@ class Model(Trainer, Layer):
 
         if isinstance(data, ArrayBatches) and data.x is not None:
             sample = map_structure(lambda a: a[:2], data.x)
+            shown = {id(layer) for layer in [self, *_all_sublayers(self)] if "_first_output_shapes" in layer.__dict__}
             try:
                 with no_grad():
                     self(sample, training=False)
@@ -223,6 +224,9 @@ class Model(Trainer, Layer):
                 return
             finally:
                 self._clear_losses()
+                for layer in [self, *_all_sublayers(self)]:  # summary() shows the shapes of the user's first call
+                    if id(layer) not in shown:
+                        layer.__dict__.pop("_first_output_shapes", None)
 
     # ---- saving (ember.saving does the work) ---------------------------------
     def save(self, filepath, overwrite=True, include_optimizer=True):
