@@ -38,6 +38,7 @@ _call_context = threading.local()
 # set by the loaders (ember.saving) while a model is built from a file's config: called with
 # (layer, name, shape, dtype) before each weight is allocated, it refuses shapes the file cannot fill
 ALLOCATION_CHECK = contextvars.ContextVar("ember_allocation_check", default=None)
+_CHECKING_OUTPUTS = contextvars.ContextVar("ember_checking_outputs", default=False)
 
 
 def reset_names() -> None:
@@ -380,6 +381,9 @@ class Layer:
         with them are unknown (None) too. Runs without recording, in inference
         mode, and forgets any loss the stand-in call added.
         """
+        check = ALLOCATION_CHECK.get()
+        if check is not None and type(self).compute_output_shape is not Layer.compute_output_shape:
+            _check_declared_outputs(self, inputs, check)
         runs = []
         for fill in (2, 3):
             concrete = map_structure(lambda t, f=fill: _stand_in(t, f), inputs)
@@ -521,6 +525,26 @@ def _as_tensor(x):
         wanted = default_dtype_for(x)
         return Tensor._wrap(x if x.dtype == wanted else x.astype(wanted))
     return Tensor(x)
+
+
+def _check_declared_outputs(layer, inputs, check) -> None:
+    """Check the output shapes a layer declares (``compute_output_shape``) before it runs on stand-ins.
+
+    Only while a model is built from a file: sizes in its config (RepeatVector's ``n``, a padding)
+    could make the stand-in run allocate gigabytes from a few bytes of JSON.
+    """
+    if _CHECKING_OUTPUTS.get():  # an override that falls back to running the layer: no second check inside it
+        return
+    token = _CHECKING_OUTPUTS.set(True)
+    try:
+        declared = layer.compute_output_shape(map_structure(lambda t: tuple(t.shape), inputs))
+        shapes = flatten_shapes(declared)
+    except Exception:  # noqa: BLE001 -- no declaration to check; the stand-in inputs were checked
+        return
+    finally:
+        _CHECKING_OUTPUTS.reset(token)
+    for shape in shapes:
+        check(None, f"the output of layer '{layer.name}'", tuple(3 if d is None else d for d in shape), "float32")
 
 
 def _stand_in(t, fill):
