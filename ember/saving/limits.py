@@ -198,7 +198,8 @@ class _Budget:
                 raise refuse(
                     self.source,
                     "its config",
-                    f"a layer input of shape {tuple(shape)} ({format_bytes(nbytes)} as an example tensor)",
+                    f"{'a layer input' if name == 'stand-in' else name} of shape {tuple(shape)} "
+                    f"({format_bytes(nbytes)} as an example tensor)",
                     format_bytes(self.limits.max_stand_in_bytes),
                     "max_stand_in_bytes",
                 )
