@@ -38,6 +38,11 @@ def _distinct(*shape):
     return (rng.permutation(n) * 0.37 - n * 0.15).reshape(shape)
 
 
+def _bn_train_terms(y, mean, var):
+    """All three outputs of training batch norm in one tensor, each one weighted differently."""
+    return y * y + mean * var + var
+
+
 def _onehot(n, k):
     return np.eye(k)[rng.integers(0, k, n)]
 
@@ -252,6 +257,23 @@ CASES = {
         [_normal(3, 4), _normal(3, 4)],
     ),
     # normalization
+    "batch_norm_inference": (
+        lambda x, m, v, b, g: ember.batch_norm(x, m, v * v + 0.5, offset=b, scale=g) ** 2,
+        lambda x, m, v, b, g: ((x - m) / torch.sqrt(v * v + 0.5 + 1e-3) * g + b) ** 2,
+        [_normal(4, 3), _normal(3), _normal(3), _normal(3), _normal(3)],
+    ),
+    "batch_norm_train": (
+        lambda x, g, b: _bn_train_terms(*ember.batch_norm_train(x * x, g, b)),
+        lambda x, g, b: _bn_train_terms(
+            F.batch_norm(x * x, None, None, g, b, training=True, eps=1e-3), (x * x).mean(0), (x * x).var(0, False)
+        ),
+        [_normal(5, 3), _normal(3), _normal(3)],
+    ),
+    "batch_norm_train_plain": (
+        lambda x: ember.batch_norm_train(x, axis=1)[0] ** 3,
+        lambda x: F.batch_norm(x, None, None, training=True, eps=1e-3) ** 3,
+        [_normal(3, 2, 4)],
+    ),
     "layer_norm": (
         lambda x, g, b: ember.layer_norm(x, g, b, epsilon=1e-3) ** 2,
         lambda x, g, b: F.layer_norm(x, (4,), g, b, eps=1e-3) ** 2,

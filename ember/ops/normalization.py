@@ -95,6 +95,7 @@ class BatchNorm(Function):
             y += offset.reshape(cshape)
         self.x, self.mean, self.inv, self.scale = x, mean, inv, scale
         self.factor, self.cshape, self.has_offset = factor, cshape, has_offset
+        self.epsilon = epsilon
         self.reduce = tuple(i for i in range(x.ndim) if i != axis)
         return y
 
@@ -122,6 +123,16 @@ class BatchNorm(Function):
             if want_scale:
                 grads[-1] = gc_sum * self.inv
         return tuple(grads)
+
+    graph_saved = {"x": 0, "mean": 1}
+
+    def graph_derive(self):
+        # the variance is not kept (inv is): rebuilt as 1 / inv^2 - epsilon, then inv and factor as tensors
+        variance = graph_input(self, 2, 1 / (self.inv * self.inv) - self.inv.dtype.type(self.epsilon))
+        self.inv = 1 / self.xp.sqrt(variance + self.epsilon)
+        if self.scale is not None:
+            self.scale = graph_input(self, len(self._edges) - 1, self.scale)
+        self.factor = self.inv if self.scale is None else self.inv * self.scale
 
 
 class BatchNormTrain(Function):
@@ -174,6 +185,7 @@ class BatchNormTrain(Function):
         self.xhat, self.inv, self.std, self.gamma = xhat, inv.reshape(size), std.reshape(size), gamma
         self.count, self.cshape, self.reduce, self.axis = count, cshape, reduce, axis
         self.has_gamma, self.has_beta = has_gamma, has_beta
+        self.mean, self.epsilon = mean, epsilon  # create_graph rebuilds x from xhat * std + mean
         return y, mean.reshape(size), var.reshape(size)
 
     def backward(self, gy, gm, gv):
@@ -197,6 +209,18 @@ class BatchNormTrain(Function):
         if self.has_beta and needs[-1]:
             grads[-1] = g_sum
         return tuple(grads)
+
+    graph_saved = {"gamma": 1}
+
+    def graph_derive(self):
+        # x is not kept (xhat is): rebuilt from xhat * std + mean, then the statistics as tensors of the graph
+        x = graph_input(self, 0, self.xhat * self.std.reshape(self.cshape) + self.mean)
+        centred = x - x.mean(axis=self.reduce, keepdims=True)
+        var = (centred * centred).mean(axis=self.reduce, keepdims=True)
+        std = self.xp.sqrt(var + self.epsilon)
+        self.xhat = centred / std
+        self.std = std.reshape(-1)
+        self.inv = 1 / self.std
 
 
 class LayerNorm(Function):
