@@ -4,11 +4,13 @@ Layers reading strings (``TextVectorization``, ``StringLookup``) take Python/Num
 strings (Ember tensors are numeric) and return Ember tensors.
 """
 
+from .auto_contrast import AutoContrast
 from .category_encoding import CategoryEncoding
 from .center_crop import CenterCrop
 from .discretization import Discretization
 from .integer_lookup import IntegerLookup
 from .normalization import Normalization
+from .random_color import RandomBrightness, RandomContrast, RandomGrayscale, RandomInvert, Solarization
 from .random_crop import RandomCrop
 from .random_flip import RandomFlip
 from .random_rotation import RandomRotation
@@ -20,6 +22,12 @@ from .string_lookup import StringLookup
 from .text_vectorization import TextVectorization
 
 __all__ = [
+    "AutoContrast",
+    "RandomBrightness",
+    "RandomContrast",
+    "RandomGrayscale",
+    "RandomInvert",
+    "Solarization",
     "CategoryEncoding",
     "CenterCrop",
     "Discretization",
