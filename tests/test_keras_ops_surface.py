@@ -745,3 +745,34 @@ def test_keras_keyword_spellings():
         ember.ops.nn.categorical_crossentropy(target=t, output=x[:, :4], from_logits=True).numpy(),
         ember.ops.categorical_crossentropy(t, x[:, :4], from_logits=True).numpy(),
     )
+
+
+# ---- keras.ops on symbolic tensors (functional models) --------------------------------------------------------
+
+
+def test_ops_on_symbolic_tensors_build_layers_of_a_functional_model():
+    inputs = ember.Input((4, 3))
+    pooled = ember.ops.mean(inputs, axis=1)
+    widened = ember.ops.concatenate([inputs, ember.ops.square(inputs)], axis=-1)
+    shifted = ember.ops.add(ember.ops.nn.relu(widened), ember.ops.ones((4, 6)))  # a concrete constant operand
+    dense_layer = ember.layers.Dense(2)
+    expanded = ember.ops.expand_dims(dense_layer(inputs), -1)
+    assert ember.ops.shape(pooled) == (None, 3) and ember.ops.ndim(expanded) == 4
+    assert ember.ops.convert_to_tensor(inputs) is inputs
+    model = ember.Model(inputs, [pooled, shifted, expanded])
+    x = np.random.default_rng(16).standard_normal((2, 4, 3)).astype("float32")
+    p, s, e = model(x)
+    np.testing.assert_allclose(p.numpy(), x.mean(axis=1), rtol=1e-6)
+    np.testing.assert_allclose(s.numpy(), np.maximum(np.concatenate([x, x * x], -1), 0) + 1, rtol=1e-6)
+    assert e.shape == (2, 4, 2, 1)
+    # gradients reach the Dense layer through the op layers
+    model.compile(optimizer="sgd", loss=["mse", "mse", "mse"])
+    before = dense_layer.get_weights()[0].copy()
+    model.fit(x, [p.numpy() + 1, s.numpy(), e.numpy() + 1], epochs=1, verbose=0)
+    assert not np.allclose(dense_layer.get_weights()[0], before)
+
+
+def test_concrete_calls_are_the_plain_functions():
+    x = np.ones((2, 3), "float32")
+    assert ember.ops.mean.__wrapped__ is not ember.ops.mean
+    np.testing.assert_array_equal(ember.ops.mean(x, axis=0).numpy(), ember.ops.mean.__wrapped__(x, axis=0).numpy())

@@ -30,3 +30,7 @@ from .special import *  # noqa: F403
 # isort: split
 # last, so Keras's argument names (clip(x, x_min, x_max), tile(x, repeats), ...) win over the engine's spellings
 from .keras_signatures import *  # noqa: F403
+
+# isort: split
+# then every keras.ops name is wrapped to build a layer when given a symbolic tensor (functional models)
+from .keras_symbolic import *  # noqa: F403

@@ -1125,8 +1125,9 @@ def copy(x):
 
 
 def ndim(x):
-    """The number of axes of ``x`` (an int)."""
-    return _t(x).ndim
+    """The number of axes of ``x`` (an int; symbolic tensors answer too)."""
+    n = getattr(x, "ndim", None)
+    return n if isinstance(n, int) else _t(x).ndim
 
 
 def size(x):
@@ -1143,6 +1144,8 @@ def convert_to_tensor(x, dtype=None, sparse=None, ragged=None):
     """``x`` (array, list, scalar or tensor) as a Tensor of ``dtype`` (``sparse``/``ragged`` must be falsy)."""
     if sparse or ragged:
         raise ValueError("convert_to_tensor: Ember has no sparse or ragged tensors")
+    if type(x).__name__ == "SymbolicTensor" and dtype is None:
+        return x  # a functional model's placeholder is already a tensor
     return _t(x, dtype=dtype)
 
 
