@@ -51,10 +51,14 @@ def save_legacy_h5(model, filepath, include_optimizer=True) -> None:
     if include_optimizer:
         config = compile_config(model)
         if config is not None:
+            compiled_metrics = getattr(model, "_compiled_metrics", None)
             training_config = {
-                "loss": config["loss"],
-                "metrics": config["metrics"],
-                "weighted_metrics": config["weighted_metrics"],
+                # names stay names, as Keras's legacy writer keeps them (its loader reads them back by name)
+                "loss": _names_or(getattr(model, "loss", None), config["loss"]),
+                "metrics": _names_or(getattr(compiled_metrics, "spec", None), config["metrics"]),
+                "weighted_metrics": _names_or(
+                    getattr(compiled_metrics, "weighted_spec", None), config["weighted_metrics"]
+                ),
                 "loss_weights": config["loss_weights"],
                 "optimizer_config": config["optimizer"],
             }
@@ -95,6 +99,21 @@ def _write_variables(group, variables, prefix=None) -> None:
         names.append(name)
         group.create_dataset(name, data=numpy.asarray(var.numpy()))
     group.attrs["weight_names"] = [n.encode("utf8") for n in names]
+
+
+def _names_or(spec, serialized):
+    """``spec`` when it is made of names only (a string, or lists/dicts of strings), else ``serialized``."""
+
+    def names_only(value):
+        if value is None or isinstance(value, str):
+            return True
+        if isinstance(value, (list, tuple)):
+            return all(names_only(v) for v in value)
+        if isinstance(value, dict):
+            return all(names_only(v) for v in value.values())
+        return False
+
+    return spec if spec is not None and names_only(spec) else serialized
 
 
 def _json_default(obj):
