@@ -204,6 +204,41 @@ CASES = {
         lambda t, p: (t - p * p).abs().mean(-1),
         [Const(_normal(3, 4) + 5.0), _normal(3, 4)],
     ),
+    "mape": (
+        lambda t, p: ember.mean_absolute_percentage_error(t, p * p),
+        lambda t, p: 100 * ((t - p * p) / t.abs()).abs().mean(-1),
+        [_positive(3, 4) + 2.0, _normal(3, 4)],
+    ),
+    "msle": (
+        lambda t, p: ember.mean_squared_logarithmic_error(t, p * p),
+        lambda t, p: ((torch.log(p * p + 1) - torch.log(t + 1)) ** 2).mean(-1),
+        [_positive(3, 4), _away_from_zero(3, 4)],
+    ),
+    "huber": (
+        lambda t, p: ember.huber(t, p * p, delta=1.0),
+        lambda t, p: F.huber_loss(p * p, t, reduction="none", delta=1.0).mean(-1),
+        [_normal(3, 4), _normal(3, 4)],
+    ),
+    "log_cosh": (
+        lambda t, p: ember.log_cosh(t, p * p),
+        lambda t, p: torch.log(torch.cosh(p * p - t)).mean(-1),
+        [_normal(3, 4), _normal(3, 4)],
+    ),
+    "poisson": (
+        lambda t, p: ember.poisson(t, p * p + 0.5),
+        lambda t, p: (p * p + 0.5 - t * torch.log(p * p + 0.5 + 1e-7)).mean(-1),
+        [_positive(3, 4), _normal(3, 4)],
+    ),
+    "kl_divergence": (
+        lambda t, p: ember.kl_divergence(t, ember.softmax(p)),
+        lambda t, p: (t * torch.log(t / torch.softmax(p, -1))).sum(-1),
+        [rng.dirichlet(np.ones(4), 3), _normal(3, 4)],
+    ),
+    "squared_hinge": (
+        lambda t, p: ember.squared_hinge(t, p * p),
+        lambda t, p: (torch.clamp(1 - (2 * t - 1) * p * p, min=0) ** 2).mean(-1),
+        [Const(rng.integers(0, 2, (3, 4)).astype(float)), _normal(3, 4) * 0.5],
+    ),
     "cce_logits": (
         lambda t, z: ember.categorical_crossentropy(t, z, from_logits=True),
         lambda t, z: F.cross_entropy(z, t, reduction="none"),

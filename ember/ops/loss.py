@@ -107,6 +107,8 @@ class _LastAxisLoss(Function):
 
     align = True  # apply squeeze_or_expand_to_same_rank first
     reduce_sum = False  # sum instead of mean over the last axis
+    # create_graph: ``terms`` runs again on the inputs as tensors (graph_derive)
+    graph_saved = {"t_in": 0, "p_in": 1}
 
     def terms(self, t, p):  # pragma: no cover - abstract
         raise NotImplementedError
@@ -120,12 +122,17 @@ class _LastAxisLoss(Function):
         self.t_work, self.p_work = t.shape, p.shape
         shape = broadcast_shapes(self.op_name(), t.shape, p.shape)
         self.need_t, self.need_p = self.needs_input_grad
+        self.options = options
         value, self.dt, self.dp = self.terms(t, p, **options)
         if len(shape) == 0:
             self.scale = None
             return value
         self.scale = 1.0 if self.reduce_sum else 1.0 / shape[-1] if shape[-1] else math.nan
         return value.sum(axis=-1) if self.reduce_sum else value.mean(axis=-1)
+
+    def graph_derive(self):
+        t, p = self.t_in.reshape(self.t_work), self.p_in.reshape(self.p_work)
+        _, self.dt, self.dp = self.terms(t, p, **self.options)
 
     def backward(self, g):
         if self.scale is not None:
@@ -140,23 +147,17 @@ class MeanSquaredError(_LastAxisLoss):
     """mean((y_true - y_pred)^2, axis=-1)."""
 
     name = "mean_squared_error"
-    graph_saved = {"t_in": 0, "p_in": 1}
 
     def terms(self, t, p):
         d = p - t
         two_d = 2 * d if (self.need_t or self.need_p) else None
         return d * d, (-two_d if self.need_t else None), two_d
 
-    def graph_derive(self):
-        two_d = 2 * (self.p_in.reshape(self.p_work) - self.t_in.reshape(self.t_work))
-        self.dt, self.dp = -two_d, two_d
-
 
 class MeanAbsoluteError(_LastAxisLoss):
     """mean(|y_true - y_pred|, axis=-1); the gradient at a tie is 0."""
 
     name = "mean_absolute_error"
-    graph_saved = {}  # the derivative terms are signs: constants
 
     def terms(self, t, p):
         d = p - t
