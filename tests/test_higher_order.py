@@ -239,6 +239,16 @@ CASES = {
         lambda t, p: (torch.clamp(1 - (2 * t - 1) * p * p, min=0) ** 2).mean(-1),
         [Const(rng.integers(0, 2, (3, 4)).astype(float)), _normal(3, 4) * 0.5],
     ),
+    "categorical_hinge": (
+        lambda t, p: ember.categorical_hinge(t, p * p),
+        lambda t, p: torch.clamp(((1 - t) * p * p).amax(-1) - (t * p * p).sum(-1) + 1, min=0),
+        [Const(_onehot(4, 3)), _normal(4, 3)],
+    ),
+    "cosine_similarity": (
+        lambda t, p: ember.cosine_similarity(t * t, p),
+        lambda t, p: -F.cosine_similarity(t * t, p, dim=-1, eps=0),
+        [_normal(3, 4), _normal(3, 4)],
+    ),
     "cce_logits": (
         lambda t, z: ember.categorical_crossentropy(t, z, from_logits=True),
         lambda t, z: F.cross_entropy(z, t, reduction="none"),

@@ -28,7 +28,7 @@ from __future__ import annotations
 import math
 
 from ..backend.config import epsilon, floatx
-from ..engine.autograd import sum_to_shape
+from ..engine.autograd import graph_input, sum_to_shape
 from ..engine.dtypes import is_floating
 from ..engine.function import Function
 from ..errors import DataError
@@ -307,6 +307,7 @@ class CategoricalHinge(Function):
     """
 
     name = "categorical_hinge"
+    graph_saved = {"t": 0, "p": 1}  # the shares are constants: the loss is piecewise linear
 
     def forward(self, t, p):
         xp = self.xp
@@ -385,6 +386,20 @@ class CosineSimilarity(Function):
         proj = (u * v).sum(axis=self.axis, keepdims=True)
         g = inv * (v - self.xp.where(clamped, 0, u * proj))
         return g.reshape(shape) if g.shape != shape else g
+
+    graph_saved = {}
+
+    def graph_derive(self):
+        # t and p are not kept (their normalised forms are): rebuilt as tn / inv_t, pn / inv_p, then normalised
+        # again as tensors of the graph
+        eps2 = epsilon() ** 2
+        for k, name in ((0, "t"), (1, "p")):
+            norm, inv = getattr(self, name + "n"), getattr(self, "inv_" + name)
+            x = graph_input(self, k, (norm / inv).reshape(getattr(self, name + "_shape")))
+            x = x.reshape(getattr(self, name + "_work"))
+            inv = 1 / self.xp.sqrt(self.xp.maximum((x * x).sum(axis=self.axis, keepdims=True), eps2))
+            setattr(self, "inv_" + name, inv)
+            setattr(self, name + "n", x * inv)
 
 
 # ---- crossentropies ---------------------------------------------------------------------------------------------
