@@ -676,3 +676,38 @@ def test_grad_does_not_run_the_graph_upstream_of_its_inputs():
     x = ember.max_pool2d(z, 2)
     (gx,) = ember.grad((ember.tanh(x) ** 2).sum(), x, create_graph=True)
     assert gx.requires_grad and gx.shape == x.shape
+
+
+def test_maml_outer_gradient_through_an_inner_step_matches_torch():
+    """MAML: w' = w - a dL_train(w)/dw (create_graph); the outer gradient d L_val(w')/dw needs second derivatives."""
+    r = np.random.default_rng(6)
+    xs, ys, xq, yq = (
+        r.standard_normal((5, 2)),
+        r.standard_normal((5, 1)),
+        r.standard_normal((4, 2)),
+        r.standard_normal((4, 1)),
+    )
+    w1, w2, alpha = r.standard_normal((2, 6)) * 0.7, r.standard_normal((6, 1)) * 0.7, 0.3
+
+    def e_loss(ws, x, y):
+        return ember.mean_squared_error(ember.tensor(y), ember.tanh(ember.tensor(x) @ ws[0]) @ ws[1]).mean()
+
+    e_w = [ember.tensor(w1, requires_grad=True), ember.tensor(w2, requires_grad=True)]
+    inner = ember.grad(e_loss(e_w, xs, ys), e_w, create_graph=True)
+    adapted = [w - alpha * g for w, g in zip(e_w, inner)]
+    e_loss(adapted, xq, yq).backward()
+
+    def t_loss(ws, x, y):
+        pred = torch.tanh(torch.tensor(x, dtype=torch.float32) @ ws[0]) @ ws[1]
+        return ((pred - torch.tensor(y, dtype=torch.float32)) ** 2).mean()
+
+    t_w = [torch.tensor(w, dtype=torch.float32, requires_grad=True) for w in (w1, w2)]
+    t_inner = torch.autograd.grad(t_loss(t_w, xs, ys), t_w, create_graph=True)
+    t_loss([w - alpha * g for w, g in zip(t_w, t_inner)], xq, yq).backward()
+    for k in range(2):
+        assert_close(e_w[k].grad.numpy(), t_w[k].grad.numpy(), msg=f"outer gradient of weight {k}")
+    # the first-order shortcut (inner gradient detached) differs: the second-order term matters here
+    e_w2 = [ember.tensor(w1, requires_grad=True), ember.tensor(w2, requires_grad=True)]
+    inner = ember.grad(e_loss(e_w2, xs, ys), e_w2)
+    e_loss([w - alpha * g for w, g in zip(e_w2, inner)], xq, yq).backward()
+    assert not np.allclose(e_w2[0].grad.numpy(), e_w[0].grad.numpy(), rtol=1e-3)
