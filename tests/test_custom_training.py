@@ -259,3 +259,25 @@ def test_onnx_is_a_lazy_attribute():
     module = ember.onnx
     assert module is importlib.import_module("ember.onnx") and hasattr(module, "export")
     assert "ember.onnx" in sys.modules
+
+
+def test_custom_loop_with_ember_grad_equals_backward():
+    """The backend-agnostic loop: grads from ``ember.grad`` or from ``.backward()`` drive the same update."""
+    x, y = _data(16)
+    models = []
+    for _ in range(2):
+        model = keras.Sequential([keras.Input((3,)), layers.Dense(4, activation="tanh"), layers.Dense(1)])
+        models.append(model)
+    models[1].set_weights(models[0].get_weights())
+    opts = [keras.optimizers.Adam(0.05), keras.optimizers.Adam(0.05)]
+    loss_fn = keras.losses.MeanSquaredError()
+    for _ in range(3):
+        loss = loss_fn(y, models[0](x, training=True))
+        grads = ember.grad(loss, models[0].trainable_variables)
+        opts[0].apply(grads, models[0].trainable_variables)
+        models[1].zero_grad()
+        loss_fn(y, models[1](x, training=True)).backward()
+        opts[1].apply([v.grad for v in models[1].trainable_variables], models[1].trainable_variables)
+    for a, b in zip(models[0].get_weights(), models[1].get_weights()):
+        numpy.testing.assert_array_equal(a, b)
+    assert all(w.grad is None for w in models[0].trainable_variables)  # ember.grad leaves .grad alone
