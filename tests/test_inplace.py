@@ -95,6 +95,18 @@ def test_setitem_on_a_non_leaf():
     _both(program)
 
 
+def test_a_recorded_write_into_a_view_leaves_the_viewed_tensor_alone():
+    """h's values must match h's graph: the write into its reshaped view gives the view new data."""
+    x = ember.tensor(X, requires_grad=True)
+    h = x * 2.0
+    v = h.reshape(12)
+    v *= 3.0
+    np.testing.assert_allclose(h.numpy(), X * 2.0, rtol=1e-6)
+    np.testing.assert_allclose(v.numpy(), (X * 6.0).reshape(12), rtol=1e-6)
+    (h.sum() + (v * v).sum()).backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2.0 + 2 * 36.0 * X, rtol=1e-5)
+
+
 def test_in_place_on_a_plain_tensor_is_a_plain_write():
     t = ember.tensor([1.0, 2.0])
     t *= 3

@@ -11,6 +11,9 @@ The rule, as PyTorch's:
   runs out of place on the old value, the result is written into the
   tensor's array, and the tensor takes the op's place in the graph
   (``x.grad_fn`` becomes the op), so gradients flow through the write.
+  One difference from PyTorch: when ``x`` is a view of another tensor's array
+  (a reshape, a slice), the recorded write gives ``x`` a new array instead of
+  writing through, so the other tensor keeps values that match its graph.
 
 Every write bumps the tensor's version (``x._version``) and the process-wide
 count of writes, and notes the written array (and the array it is a view of)
@@ -206,8 +209,18 @@ def _take_over(x, result, op, graph=True):
             f"tensor's dtype {x.dtype}; cast first with .astype()"
         )
     node = (x.grad_fn, x._out_index)
-    x.data[...] = result.data
-    bump(x, node)
+    if graph and x.data.base is not None:
+        # x views another tensor's array (a reshape, a slice): writing through would change that tensor's values
+        # behind its graph, so x gets the new array instead (PyTorch writes through and rebases the other graph)
+        x.data = result.data
+        cell = x._vc
+        if cell is None:
+            x._vc = [1]
+        else:
+            cell[0] += 1
+    else:
+        x.data[...] = result.data
+        bump(x, node)
     if graph:
         x.grad_fn, x._out_index, x.requires_grad = result.grad_fn, result._out_index, result.requires_grad
 
