@@ -57,8 +57,10 @@ def real_keras():
         pytest.skip(f"the Keras oracle runs on the torch backend; this process has {keras.backend.backend()!r}")
     import torch
 
-    torch.set_num_threads(1)
-    return keras
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)  # one core, as the corpus's time budget is stated
+    yield keras
+    torch.set_num_threads(threads)
 
 
 def _run(module, keras, workdir, label):
