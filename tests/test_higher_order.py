@@ -711,3 +711,21 @@ def test_maml_outer_gradient_through_an_inner_step_matches_torch():
     inner = ember.grad(e_loss(e_w2, xs, ys), e_w2)
     e_loss([w - alpha * g for w, g in zip(e_w2, inner)], xq, yq).backward()
     assert not np.allclose(e_w2[0].grad.numpy(), e_w[0].grad.numpy(), rtol=1e-3)
+
+
+def test_a_backward_that_computes_on_raw_arrays_is_refused_not_detached():
+    class RawDouble(ember.Function):
+        name = "raw_double"
+        graph_saved = {}
+
+        def forward(self, x):
+            return x * 2
+
+        def backward(self, g):
+            return np.asarray(g) * 2  # leaves the graph: its result cannot be differentiated
+
+    x = ember.tensor([1.0, 2.0], requires_grad=True)
+    y = (RawDouble.apply(x) ** 2).sum()
+    with pytest.raises(RuntimeError, match="raw_double's backward returned an array"):
+        ember.grad(y, x, create_graph=True)
+    np.testing.assert_allclose(ember.grad((RawDouble.apply(x) ** 2).sum(), x)[0].numpy(), [8.0, 16.0])

@@ -308,7 +308,13 @@ def _graph_backward(fn, grads_out):
         ) from None
     if not isinstance(grads_in, tuple):
         grads_in = (grads_in,)
-    return tuple(g if g is None or isinstance(g, Tensor) else Tensor._wrap(fn.xp.asarray(g)) for g in grads_in)
+    for g in grads_in:
+        if g is not None and not isinstance(g, Tensor):  # computed on raw arrays: it would be detached
+            raise RuntimeError(
+                f"backward with create_graph=True: {fn.op_name()}'s backward returned an array, not a tensor of "
+                "the graph, so its gradient cannot be differentiated again; use create_graph=False for this op"
+            )
+    return grads_in
 
 
 def graph_input(fn, k, array):
