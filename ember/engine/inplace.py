@@ -32,6 +32,9 @@ from . import function as _function
 from .function import _LEAF, Function, _write_epoch
 from .grad_mode import is_grad_enabled
 
+# bound at the end of the import of engine/tensor.py
+Tensor = _ops = None
+
 _SYMBOLS = {
     "add": "add (+=)",
     "subtract": "subtract (-=)",
@@ -67,22 +70,28 @@ def bump(x, node=None) -> None:
     cell = x._vc
     if cell is None:
         cell = x._vc = [0]
-    _write_epoch[0] += 1
-    note = (_write_epoch[0], cell[0], cell, id(x), node if node is not None else (x.grad_fn, x._out_index))
+    epoch = _write_epoch[0] = _write_epoch[0] + 1
+    note = (epoch, cell[0], cell, id(x), node if node is not None else (x.grad_fn, x._out_index))
     cell[0] += 1
     array = x.data
-    for a in (array,) if array.base is None else (array, array.base):
-        key = id(a)
-        entry = _written.get(key)
-        if entry is None or entry.ref() is not a:
-            try:
-                ref = weakref.ref(a, lambda r, key=key, forget=_forget: forget(r, key))
-            except TypeError:  # an array type without weak references: its writes go unchecked
-                continue
-            entry = _written[key] = _Writes(ref)
-        entry.log.append(note)
-        if len(entry.log) > _LOG:
-            del entry.log[0]
+    _note(array, note)
+    if array.base is not None:
+        _note(array.base, note)
+
+
+def _note(array, note):
+    entry = _written.get(id(array))
+    if entry is None or entry.ref() is not array:
+        key = id(array)
+        try:
+            ref = weakref.ref(array, lambda r, key=key, forget=_forget: forget(r, key))
+        except TypeError:  # an array type without weak references: its writes go unchecked
+            return
+        entry = _written[key] = _Writes(ref)
+    log = entry.log
+    log.append(note)
+    if len(log) > _LOG:
+        del log[0]
 
 
 def check_writes(fn) -> None:
@@ -134,7 +143,12 @@ def _check_leaf(x, op):
 
 def arithmetic(x, other, op: str):
     """``x op= other`` for op in add, subtract, multiply, true_divide; returns ``x``."""
-    from .tensor import _ops
+    if not (x.requires_grad or (isinstance(other, Tensor) and other.requires_grad)) or not is_grad_enabled():
+        if not _function._tracing:  # the common case (weights under no_grad, plain tensors): no op, no closure
+            value = other.data if isinstance(other, Tensor) else other
+            getattr(x.device.xp, op)(x.data, value, out=x.data, casting="same_kind")
+            bump(x)
+            return x
 
     def plain(value):
         getattr(x.device.xp, op)(x.data, value, out=x.data, casting="same_kind")
@@ -174,8 +188,6 @@ def _write(x, op, other, out_of_place, plain):
 
     ``out_of_place(old_x, other)`` applies the op as a Function; ``plain(raw_other)`` writes into ``x.data``.
     """
-    from .tensor import Tensor
-
     graph = is_grad_enabled() and (x.requires_grad or (isinstance(other, Tensor) and other.requires_grad))
     if graph:
         _check_leaf(x, op)

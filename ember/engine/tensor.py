@@ -507,4 +507,6 @@ _autograd.Tensor = Tensor
 from .. import ops as _ops  # noqa: E402
 from . import inplace as _inplace  # noqa: E402
 
+_inplace.Tensor, _inplace._ops = Tensor, _ops
+
 __all__ = ["Tensor", "tensor"]
