@@ -607,6 +607,17 @@ def test_grad_with_respect_to_an_intermediate_tensor():
     np.testing.assert_array_equal(gx.numpy(), [6.0, 12.0])
 
 
+def test_grad_runs_only_what_reaches_its_inputs_even_past_a_freed_graph():
+    """A generator's graph freed by its own backward does not stop grad(D(x), x) for x = G(z)."""
+    z = ember.tensor([0.5, -1.0], requires_grad=True)
+    x = ember.exp(z) * 2.0
+    x.sum().backward()  # frees exp and multiply
+    with pytest.raises(RuntimeError, match="already freed"):
+        x.sum().backward()
+    (gx,) = ember.grad((x * x).sum(), x)
+    np.testing.assert_allclose(gx.numpy(), 2 * x.numpy(), rtol=1e-6)
+
+
 def test_grad_allow_unused():
     x = ember.tensor([1.0, 2.0], requires_grad=True)
     unused = ember.tensor([5.0], requires_grad=True)

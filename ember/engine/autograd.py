@@ -176,11 +176,6 @@ def _run(op, roots, grads, retain_graph, create_graph, inputs):
     # a leaf's .grad must own its array, so an optimizer may change it in place
     given_to_leaves = set()
     for fn in order:
-        if fn._freed:
-            raise RuntimeError(
-                f"{op}: the graph through {fn.op_name()} was already freed by an earlier backward(); "
-                "pass retain_graph=True to the first backward() to run it again"
-            )
         grads_out = pending.pop(id(fn), None)
         if grads_out is None:  # not on a path from a root
             continue
@@ -195,6 +190,11 @@ def _run(op, roots, grads, retain_graph, create_graph, inputs):
                 _catch(found, capture.get((id(fn), i), ()), g)
             if id(fn) not in useful:
                 continue
+        if fn._freed:
+            raise RuntimeError(
+                f"{op}: the graph through {fn.op_name()} was already freed by an earlier backward(); "
+                "pass retain_graph=True to the first backward() to run it again"
+            )
         if fn._epoch is not None and fn._epoch != _write_epoch[0]:  # something was written in place since
             check_writes(fn)
         if create_graph:
