@@ -347,6 +347,30 @@ CASES = {
         lambda x, k: F.conv2d(x.permute(0, 3, 1, 2), k.permute(3, 2, 0, 1)).permute(0, 2, 3, 1) ** 2,
         [_normal(2, 3, 3, 4), _normal(1, 1, 4, 2)],
     ),
+    "depthwise_conv2d": (
+        lambda x, k: ember.depthwise_conv2d(x, k, strides=1, padding="same") ** 2,
+        lambda x, k: (
+            F.conv2d(x.permute(0, 3, 1, 2), k.permute(2, 3, 0, 1).reshape(4, 1, 3, 3), padding=1, groups=2).permute(
+                0, 2, 3, 1
+            )
+            ** 2
+        ),
+        [_normal(2, 4, 4, 2), _normal(3, 3, 2, 2) * 0.5],
+    ),
+    "conv2d_transpose": (
+        lambda x, k: ember.tanh(ember.conv2d_transpose(x, k, strides=2)),
+        lambda x, k: torch.tanh(F.conv_transpose2d(x.permute(0, 3, 1, 2), k.permute(3, 2, 0, 1), stride=2)).permute(
+            0, 2, 3, 1
+        ),
+        [_normal(2, 3, 3, 2), _normal(3, 3, 3, 2) * 0.5],
+    ),
+    "conv2d_transpose_same": (
+        lambda x, k: ember.conv2d_transpose(x * x, k, strides=2, padding="same"),
+        lambda x, k: F.conv_transpose2d((x * x).permute(0, 3, 1, 2), k.permute(3, 2, 0, 1), stride=2)[
+            :, :, :6, :6
+        ].permute(0, 2, 3, 1),
+        [_normal(1, 3, 3, 2), _normal(3, 3, 2, 2) * 0.5],
+    ),
     "conv1d_same": (
         lambda x, k: ember.sigmoid(ember.conv1d(x, k, padding="same")),
         lambda x, k: torch.sigmoid(F.conv1d(F.pad(x.permute(0, 2, 1), (1, 1)), k.permute(2, 1, 0)).permute(0, 2, 1)),

@@ -238,6 +238,7 @@ class DepthwiseConv(Function):
     """
 
     name = "depthwise_conv2d"
+    graph_saved = {"kernel": 1}  # the input: _backward_on_tensors
 
     def forward(self, x, kernel, strides, padding, dilation_rate):
         op = self.name
@@ -277,6 +278,8 @@ class DepthwiseConv(Function):
                 yield a, b, xpad[:, rows, offset_slice(b, dilation[1], strides[1], out_hw[1])]
 
     def backward(self, g):
+        if getattr(self.xp, "graph", False):  # backward(create_graph=True): the same sums with Ember ops
+            return self._backward_on_tensors(g)
         x_shape, k_shape, pad_shape, out_hw, pads, strides, dilation = self.geometry
         xp = self.xp
         n, h, w, c = x_shape
@@ -291,6 +294,34 @@ class DepthwiseConv(Function):
             for a, b, gs in self._offsets(gpad, k_shape, out_hw, strides, dilation):
                 gs += xp.einsum("nhwcm,cm->nhwc", g5, self.kernel[a, b])
             gx = _crop(gpad, pads, h, w)
+        return gx, gk
+
+    def _backward_on_tensors(self, g):
+        """For create_graph: per kernel offset, gk[a, b] = sum(window * g) and g * kernel[a, b] added back."""
+        from ..engine.autograd import graph_input
+        from .shaping import pad, stack
+
+        x_shape, k_shape, pad_shape, out_hw, pads, strides, dilation = self.geometry
+        n, h, w, c = x_shape
+        (t, b_), (left, r) = pads
+        g5 = g.reshape((n,) + out_hw + (c, k_shape[3]))
+        gx = gk = None
+        if self.needs_input_grad[1]:
+            x = graph_input(self, 0, _crop(self.xpad, pads, h, w))
+            xpad = pad(x, ((0, 0), (t, b_), (left, r), (0, 0))) if (t or b_ or left or r) else x
+            parts = [
+                (xs[..., None] * g5).sum(axis=(0, 1, 2))
+                for _, _, xs in self._offsets(xpad, k_shape, out_hw, strides, dilation)
+            ]
+            gk = stack(parts).reshape(k_shape)
+        if self.needs_input_grad[0]:
+            gpad = self.xp.zeros(pad_shape, dtype=g.dtype)
+            for a in range(k_shape[0]):
+                rows = offset_slice(a, dilation[0], strides[0], out_hw[0])
+                for b in range(k_shape[1]):
+                    cols = offset_slice(b, dilation[1], strides[1], out_hw[1])
+                    gpad[:, rows, cols] += (g5 * self.kernel[a, b]).sum(axis=-1)
+            gx = gpad[:, t : t + h, left : left + w]
         return gx, gk
 
 
@@ -328,6 +359,7 @@ class ConvTranspose(Function):
     """
 
     name = "conv2d_transpose"
+    graph_saved = {"kernel": 1}  # the input: _backward_on_tensors
 
     def forward(self, x, kernel, strides, padding, output_padding, dilation_rate):
         op = self.name
@@ -376,6 +408,8 @@ class ConvTranspose(Function):
         else:
             gbuf = xp.zeros(buf_shape, dtype=g.dtype)
             gbuf[:, crop_h : crop_h + oh, crop_w : crop_w + ow] = g
+        if getattr(xp, "graph", False):  # backward(create_graph=True): the windows one offset at a time
+            return self._grads_on_tensors(gbuf)
         cols = xp.ascontiguousarray(window_view(xp, gbuf, (h, w), (kh, kw), strides, dilation))
         cols = cols.reshape(-1, kh * kw * f)
         gx = gk = None
@@ -383,6 +417,28 @@ class ConvTranspose(Function):
             gx = (cols @ self.kernel.reshape(kh * kw * f, c)).reshape(x_shape)
         if self.needs_input_grad[1]:
             gk = (cols.T @ self.x2).reshape(k_shape)
+        return gx, gk
+
+    def _grads_on_tensors(self, gbuf):
+        """For create_graph: gx = sum over offsets of window(a, b) @ kernel[a, b], gk[a, b] = window^T @ x."""
+        from ..engine.autograd import graph_input
+        from .arithmetic import matmul
+        from .shaping import stack
+
+        x_shape, k_shape, _, _, _, strides, dilation = self.geometry
+        n, h, w, c = x_shape
+        kh, kw, f, _ = k_shape
+        windows = []
+        for a in range(kh):
+            rows = offset_slice(a, dilation[0], strides[0], h)
+            for b in range(kw):
+                windows.append((a, b, gbuf[:, rows, offset_slice(b, dilation[1], strides[1], w)].reshape(-1, f)))
+        gx = gk = None
+        if self.needs_input_grad[0]:
+            gx = sum(matmul(win, self.kernel[a, b]) for a, b, win in windows).reshape(x_shape)
+        if self.needs_input_grad[1]:
+            x2 = graph_input(self, 0, self.x2.reshape(x_shape)).reshape(-1, c)
+            gk = stack([matmul(win.T, x2) for _, _, win in windows]).reshape(k_shape)
         return gx, gk
 
 
