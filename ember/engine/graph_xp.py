@@ -143,6 +143,7 @@ _SAME_NAME = frozenset(
         "clip",
         "cos",
         "cosh",
+        "cumprod",
         "cumsum",
         "exp",
         "expm1",

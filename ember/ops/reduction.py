@@ -358,6 +358,7 @@ class CumProd(_Scan):
     """
 
     name = "cumprod"
+    graph_saved = {"x": 0, "y": ("out", 0)}
 
     def forward(self, x, axis=None):
         x = self._setup(x, axis)
