@@ -453,13 +453,18 @@ class Softsign(Function):
     """y = x / (1 + |x|); dy/dx = 1 / (1 + |x|)^2."""
 
     name = "softsign"
+    graph_saved = {"x": 0}
 
     def forward(self, x):
+        self.x = x  # for create_graph, which rebuilds den as a tensor
         self.den = 1 + self.xp.abs(x)
         return x / self.den
 
     def backward(self, g):
         return g / (self.den * self.den)
+
+    def graph_derive(self):
+        self.den = 1 + self.xp.abs(self.x)
 
 
 class Silu(Function):
