@@ -43,6 +43,10 @@ def _bn_train_terms(y, mean, var):
     return y * y + mean * var + var
 
 
+# the mask ember.dropout(rate 0.5, seed 3) draws for a (3, 4) input, for the torch side of the dropout case
+_DROPOUT_MASK = ember.dropout(ember.tensor(np.ones((3, 4))), 0.5, seed=3).numpy()
+
+
 def _onehot(n, k):
     return np.eye(k)[rng.integers(0, k, n)]
 
@@ -302,6 +306,11 @@ CASES = {
             -1
         ),
         [_normal(3, 4), _normal(3, 4)],
+    ),
+    "dropout": (
+        lambda x: ember.dropout(x * x, 0.5, seed=3),
+        lambda x: x * x * torch.tensor(_DROPOUT_MASK, dtype=x.dtype),
+        [_normal(3, 4)],
     ),
     # normalization
     "batch_norm_inference": (

@@ -27,6 +27,8 @@ class Dropout(Function):
     ``g * mask``: the same units are dropped and the same scale applies.
     """
 
+    graph_saved = {}  # create_graph: the mask is a constant of the backward
+
     def forward(self, x, *, mask):
         self.mask = mask
         return x * mask
