@@ -98,7 +98,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     found = _run("grad", outputs, grad_outputs, bool(retain_graph), bool(create_graph), inputs)
-    result = []
+    result, given = [], set()
     for i, (t, g) in enumerate(zip(inputs, found)):
         if g is None:
             if not allow_unused:
@@ -110,7 +110,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             continue
         if isinstance(g, RowSparseGrad):
             g = g.dense_array()
-        result.append(g if isinstance(g, Tensor) else Tensor._wrap(g))
+        if not isinstance(g, Tensor):
+            if g.base is not None or id(g) in given:
+                g = g.copy()  # a view (a broadcast) or an array already returned for another input: own it
+            given.add(id(g))
+            g = Tensor._wrap(g)
+        result.append(g)
     return tuple(result)
 
 
@@ -217,8 +222,6 @@ def _run(op, roots, grads, retain_graph, create_graph, inputs):
                 g = numpy.asarray(g)
             if not isinstance(g, RowSparseGrad):
                 g = sum_to_shape(g, shape, fn.op_name())
-            elif create_graph:
-                g = Tensor._wrap(g.dense_array())  # a constant: only an embedding table's own backward gives one
             if g.dtype != dtype:
                 g = g.astype(dtype)
             if kind == _LEAF:
