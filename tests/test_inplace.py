@@ -286,3 +286,16 @@ def test_keras_layer_centering_in_place_predicts_as_out_of_place():
         results.append([model.predict(x, batch_size=16, verbose=0) for _ in range(3)] + [model(x).numpy()])
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+def test_and_or_invert_of_tensors_follow_numpy():
+    """Masks combine with & | ~ (the backward formulas use them under create_graph); integers are bitwise."""
+    a, b = np.array([True, False, True]), np.array([True, True, False])
+    i, j = np.array([6, 3, 12]), np.array([3, 5, 10])
+    ea, eb, ei, ej = (ember.tensor(v) for v in (a, b, i, j))
+    np.testing.assert_array_equal((ea & eb).numpy(), a & b)
+    np.testing.assert_array_equal((ea | eb).numpy(), a | b)
+    np.testing.assert_array_equal((~ea).numpy(), ~a)
+    np.testing.assert_array_equal((ei & ej).numpy(), i & j)
+    np.testing.assert_array_equal((ei | ej).numpy(), i | j)
+    np.testing.assert_array_equal((~ei).numpy(), ~i)

@@ -295,17 +295,15 @@ class Tensor:
 
     __hash__ = object.__hash__
 
-    # logical operators of boolean tensors (masks), as NumPy's & | ~ on bool arrays
+    # & | ~ as NumPy's: logical on bool tensors (masks), bitwise on integers
     def __and__(self, other):
-        return _ops.logical_and(self, other)
+        return _ops.logical_and(self, other) if self.dtype == numpy.bool_ else _ops.bitwise_and(self, other)
 
     def __or__(self, other):
-        return _ops.logical_or(self, other)
+        return _ops.logical_or(self, other) if self.dtype == numpy.bool_ else _ops.bitwise_or(self, other)
 
     def __invert__(self):
-        if self.dtype != numpy.bool_:
-            raise TypeError(f"~: expected a bool tensor, got dtype {self.dtype}; use ember.logical_not for others")
-        return _ops.logical_not(self)
+        return _ops.logical_not(self) if self.dtype == numpy.bool_ else _ops.bitwise_invert(self)
 
     # in-place arithmetic writes into the data, with PyTorch's rule (engine/inplace.py): recorded on a
     # non-leaf, refused on a leaf that requires grad while grad mode is on, plain under no_grad
