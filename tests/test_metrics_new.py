@@ -153,3 +153,23 @@ def test_new_metrics_in_compile_and_fit():
         results.append(model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True))
     for key in ("loss", "f1", "miou"):
         np.testing.assert_allclose(results[1][key], results[0][key], rtol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("SensitivityAtSpecificity", {"specificity": 0.7}),
+        ("SpecificityAtSensitivity", {"sensitivity": 0.6, "num_thresholds": 50}),
+        ("PrecisionAtRecall", {"recall": 0.5}),
+        ("RecallAtPrecision", {"precision": 0.6, "num_thresholds": 100}),
+        ("PrecisionAtRecall", {"recall": 0.8, "class_id": 1}),
+        ("RecallAtPrecision", {"precision": 0.5, "num_thresholds": 1}),
+    ],
+)
+def test_rate_at_rate_metrics_match_keras(name, kwargs):
+    batches = []
+    for _ in range(3):
+        y = (RNG.uniform(size=(20, 3)) > 0.5).astype("float32")
+        p = np.clip(y * 0.3 + RNG.uniform(size=(20, 3)) * 0.7, 0, 1).astype("float32")
+        batches.append((y, p, RNG.uniform(0.1, 2.0, (20, 1)).astype("float32")))
+    _same(name, kwargs, batches)

@@ -31,6 +31,7 @@ from .accuracy_metrics import (
     sparse_top_k_categorical_accuracy,
     top_k_categorical_accuracy,
 )
+from .at_threshold import PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity
 from .base import Metric
 from .confusion import AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives
 from .correlation import ConcordanceCorrelation, PearsonCorrelation, concordance_correlation, pearson_correlation

@@ -8,6 +8,7 @@ from .. import losses
 from ..losses._naming import to_snake_case
 from ..losses.registry import binary_or_sparse_categorical
 from . import accuracy_metrics as acc
+from .at_threshold import PrecisionAtRecall, RecallAtPrecision, SensitivityAtSpecificity, SpecificityAtSensitivity
 from .base import Metric
 from .confusion import AUC, FalseNegatives, FalsePositives, Precision, Recall, TrueNegatives, TruePositives
 from .correlation import ConcordanceCorrelation, PearsonCorrelation
@@ -81,6 +82,10 @@ _CLASSES = (
     OneHotMeanIoU,
     PearsonCorrelation,
     ConcordanceCorrelation,
+    PrecisionAtRecall,
+    RecallAtPrecision,
+    SensitivityAtSpecificity,
+    SpecificityAtSensitivity,
 )
 
 #: Every name ``get`` knows: class names, their snake_case forms, and Keras's short aliases.
