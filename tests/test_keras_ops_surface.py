@@ -776,3 +776,40 @@ def test_concrete_calls_are_the_plain_functions():
     x = np.ones((2, 3), "float32")
     assert ember.ops.mean.__wrapped__ is not ember.ops.mean
     np.testing.assert_array_equal(ember.ops.mean(x, axis=0).numpy(), ember.ops.mean.__wrapped__(x, axis=0).numpy())
+
+
+# ---- the rest of keras.ops.core / linalg / image that the table does not cover ------------------------------
+
+
+def test_vectorize_matches_keras(keras):
+    a, b = f(3, 1), f(1, 4)
+    ours = ember.ops.vectorize(lambda u, v: u * v + 1.0)(a, b).numpy()
+    theirs = _np(keras.ops.vectorize(lambda u, v: u * v + 1.0)(a, b))
+    np.testing.assert_allclose(ours, theirs, rtol=1e-6)
+    rows = ember.ops.vectorize(lambda u, v: ember.ops.sum(u * v), signature="(n),(n)->()")(f(5, 3), f(5, 3))
+    assert rows.shape == (5,)
+
+
+def test_jvp_is_the_jacobian_times_the_tangent():
+    x = np.array([1.0, 2.0, 3.0])
+    t = np.array([0.5, -1.0, 2.0])
+    out, tangent = linalg.jvp(lambda v: v * v + ember.ops.sum(v), (x,), (t,))
+    np.testing.assert_allclose(out.numpy(), x * x + x.sum(), rtol=1e-6)
+    np.testing.assert_allclose(tangent.numpy(), 2 * x * t + t.sum(), rtol=1e-6)
+
+
+def test_eig_with_real_eigenvalues():
+    a = np.array([[2.0, 1.0], [0.0, 3.0]])
+    w, v = linalg.eig(a)
+    np.testing.assert_allclose(np.sort(w.numpy()), [2.0, 3.0], rtol=1e-6)
+    np.testing.assert_allclose(a @ v.numpy(), v.numpy() * w.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_elastic_transform_keeps_images_without_displacement():
+    imgs = np.random.default_rng(17).uniform(0, 1, (2, 6, 7, 3)).astype("float32")
+    same = image_ops.elastic_transform(imgs, alpha=0.0, seed=1).numpy()
+    np.testing.assert_allclose(same, imgs, rtol=1e-6)
+    moved = image_ops.elastic_transform(imgs, alpha=5.0, sigma=1.0, seed=1).numpy()
+    again = image_ops.elastic_transform(imgs, alpha=5.0, sigma=1.0, seed=1).numpy()
+    assert moved.shape == imgs.shape and not np.allclose(moved, imgs)
+    np.testing.assert_array_equal(moved, again)
