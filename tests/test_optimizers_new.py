@@ -54,6 +54,11 @@ def _run_both(name, kwargs, grads=GRADS, wrap=None):
         ("Lamb", {"learning_rate": 0.05, "beta_1": 0.8, "epsilon": 1e-5, "clipnorm": 1.0}),
         ("Adafactor", {}),
         ("Adafactor", {"learning_rate": 0.5, "relative_step": False, "clip_threshold": 0.5, "beta_2_decay": -0.5}),
+        ("ScheduleFreeAdamW", {}),
+        ("ScheduleFreeAdamW", {"learning_rate": 0.01, "warmup_steps": 3, "weight_decay": 0.01, "beta_1": 0.8}),
+        ("Muon", {}),
+        ("Muon", {"learning_rate": 0.01, "nesterov": False, "rms_rate": None, "weight_decay": None}),
+        ("Muon", {"adam_weight_decay": 0.1, "momentum": 0.8, "ns_steps": 3, "adam_lr_ratio": 0.5}),
     ],
 )
 def test_five_steps_match_keras(name, kwargs):
@@ -80,7 +85,7 @@ def test_adafactor_with_a_schedule_matches_keras():
 
 def test_config_keys_match_keras():
     keras = _keras()
-    for name in ("Lion", "Lamb", "Adafactor"):
+    for name in ("Lion", "Lamb", "Adafactor", "ScheduleFreeAdamW", "Muon"):
         ours = getattr(ember.optimizers, name)().get_config()
         assert set(ours) == set(getattr(keras.optimizers, name)().get_config())
         assert ember.optimizers.get(name.lower()).__class__.__name__ == name
@@ -143,3 +148,21 @@ def test_loss_scale_optimizer_refuses_base_options():
         ember.optimizers.LossScaleOptimizer(ember.optimizers.SGD(), clipnorm=1.0)
     with pytest.raises(ValueError, match="dynamic=False"):
         ember.optimizers.LossScaleOptimizer(ember.optimizers.SGD(), dynamic=False)
+
+
+def test_muon_keeps_embeddings_and_excluded_layers_on_adamw():
+    model = ember.Sequential(
+        [ember.Input((3,), dtype="int32"), ember.layers.Embedding(10, 4), ember.layers.Flatten(), ember.layers.Dense(2)]
+    )
+    opt = ember.optimizers.Muon(exclude_layers=["dense"])
+    opt.build(model.trainable_variables)
+    assert all(opt._should_use_adamw(v) for v in model.trainable_variables)
+    opt = ember.optimizers.Muon(exclude_embeddings=False)
+    opt.build(model.trainable_variables)
+    assert [opt._should_use_adamw(v) for v in model.trainable_variables] == [False, False, True]
+
+
+def test_legacy_optimizers_raise_as_in_keras_3():
+    for name in ("Adam", "SGD", "RMSprop", "Adagrad", "Ftrl", "Optimizer"):
+        with pytest.raises(ImportError, match="not supported in Keras 3"):
+            getattr(ember.optimizers.legacy, name)(learning_rate=0.1)

@@ -13,8 +13,10 @@ from .ftrl import Ftrl
 from .lamb import Lamb
 from .lion import Lion
 from .loss_scale_optimizer import LossScaleOptimizer
+from .muon import Muon
 from .nadam import Nadam
 from .rmsprop import RMSprop
+from .schedule_free_adamw import ScheduleFreeAdamW
 from .sgd import SGD
 
 _BUILT_IN = {
@@ -30,6 +32,8 @@ _BUILT_IN = {
         Lamb,
         Lion,
         LossScaleOptimizer,
+        Muon,
+        ScheduleFreeAdamW,
         Nadam,
         RMSprop,
         SGD,
