@@ -259,3 +259,32 @@ def test_wrapper_serialize_and_foreign_framework_layers():
     for name in ("JaxLayer", "FlaxLayer", "TFSMLayer", "TorchModuleWrapper"):
         with pytest.raises(NotImplementedError, match="Ember cannot run"):
             getattr(ember.layers, name)(None)
+
+
+@pytest.mark.parametrize("kwargs", [{}, {"tie_weights": False, "logit_soft_cap": 2.0}, {"mask_zero": True}])
+def test_reversible_embedding_matches_keras(kwargs):
+    keras = _keras()
+    ids = RNG.integers(0, 10, (3, 5))
+    hidden = RNG.normal(size=(3, 5, 4)).astype("float32")
+    k = keras.layers.ReversibleEmbedding(10, 4, **kwargs)
+    e = ember.layers.ReversibleEmbedding(10, 4, **kwargs)
+    k(ids)
+    e(ids)
+    assert [w.shape for w in e.get_weights()] == [tuple(w.shape) for w in k.get_weights()]
+    e.set_weights(k.get_weights())
+    _close(e(ids).numpy(), _np(k(ids)))
+    _close(e(hidden, reverse=True).numpy(), _np(k(hidden, reverse=True)))
+    assert set(e.get_config()) == set(k.get_config())
+    assert (e(ids)._keras_mask is not None) == bool(kwargs.get("mask_zero"))
+    assert getattr(e(hidden, reverse=True), "_keras_mask", None) is None
+
+
+def test_pipeline_matches_keras_and_round_trips():
+    keras = _keras()
+    x = RNG.uniform(0, 255, (2, 8, 8, 3)).astype("float32")
+    kp = keras.layers.Pipeline([keras.layers.Rescaling(1 / 255.0), keras.layers.CenterCrop(4, 4)])
+    ep = ember.layers.Pipeline([ember.layers.Rescaling(1 / 255.0), ember.layers.CenterCrop(4, 4)])
+    _close(ep(x).numpy(), _np(kp(x)))
+    again = ember.layers.Pipeline.from_config(ep.get_config())
+    _close(again(x).numpy(), ep(x).numpy())
+    assert [type(layer).__name__ for layer in again.layers] == ["Rescaling", "CenterCrop"]

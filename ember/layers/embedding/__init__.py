@@ -2,5 +2,6 @@
 
 from .embedding import Embedding
 from .masking import Masking
+from .reversible_embedding import ReversibleEmbedding
 
-__all__ = ["Embedding", "Masking"]
+__all__ = ["Embedding", "Masking", "ReversibleEmbedding"]

@@ -10,6 +10,7 @@ from .center_crop import CenterCrop
 from .discretization import Discretization
 from .integer_lookup import IntegerLookup
 from .normalization import Normalization
+from .pipeline import Pipeline
 from .random_color import RandomBrightness, RandomContrast, RandomGrayscale, RandomInvert, Solarization
 from .random_crop import RandomCrop
 from .random_flip import RandomFlip
@@ -22,6 +23,7 @@ from .string_lookup import StringLookup
 from .text_vectorization import TextVectorization
 
 __all__ = [
+    "Pipeline",
     "AutoContrast",
     "RandomBrightness",
     "RandomContrast",
