@@ -1,12 +1,20 @@
-"""``ember.activations``: the functions of ``keras.activations`` (Ember's ops) with ``get``/``serialize``."""
+"""``ember.activations``: the functions of ``keras.activations`` (Ember's ops) with ``get``/``serialize``.
 
-from ..ops.activation import (
+They are the very functions ``ember.ops`` exports (so ``ember.activations.relu is ember.relu``), symbolic-tensor
+aware as those are.
+"""
+
+from ..ops import (
+    celu,
     elu,
     exponential,
     gelu,
+    glu,
+    hard_shrink,
     hard_sigmoid,
     hard_silu,
     hard_swish,
+    hard_tanh,
     leaky_relu,
     linear,
     log_sigmoid,
@@ -17,22 +25,16 @@ from ..ops.activation import (
     selu,
     sigmoid,
     silu,
+    soft_shrink,
     softmax,
     softplus,
     softsign,
-    swish,
-    tanh,
-)
-from .composite import (
-    celu,
-    glu,
-    hard_shrink,
-    hard_tanh,
-    soft_shrink,
     sparse_plus,
     sparse_sigmoid,
     sparsemax,
     squareplus,
+    swish,
+    tanh,
     tanh_shrink,
     threshold,
 )

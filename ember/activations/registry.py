@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import types
 
-from ..ops import activation as _ops
-from . import composite as _composite
+from .. import ops as _ops  # the ember.ops functions themselves (symbolic-aware wrappers included)
+
+_composite = _ops
 
 _FUNCTIONS = (
     _ops.relu,
@@ -68,7 +69,8 @@ def serialize(activation):
         A string for built-in functions; ``{"module", "class_name", "config", "registered_name"}``
         for objects.
     """
-    name = _NAME_OF.get(id(activation))
+    # ember.ops exports the ops wrapped for symbolic tensors (ember.ops.keras_symbolic): look through that
+    name = _NAME_OF.get(id(activation)) or _NAME_OF.get(id(getattr(activation, "__wrapped__", None)))
     if name is not None:
         return name
     if not isinstance(activation, types.FunctionType) and hasattr(activation, "get_config"):
