@@ -1,6 +1,7 @@
 """Recurrent layers, their cells and the sequence wrappers; this file only re-exports them."""
 
 from .bidirectional import Bidirectional
+from .conv_lstm import ConvLSTM1D, ConvLSTM2D, ConvLSTM3D
 from .dropout_rnn_cell import DropoutRNNCell
 from .gru import GRU, GRUCell
 from .lstm import LSTM, LSTMCell
@@ -14,6 +15,9 @@ __all__ = [
     "LSTM",
     "RNN",
     "Bidirectional",
+    "ConvLSTM1D",
+    "ConvLSTM2D",
+    "ConvLSTM3D",
     "DropoutRNNCell",
     "GRUCell",
     "LSTMCell",
