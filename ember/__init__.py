@@ -27,6 +27,7 @@ def version() -> str:
 # subpackages imported on first access (ember.layers, ember.optimizers, ...)
 _SUBPACKAGES = {
     "activations",
+    "applications",
     "callbacks",
     "config",
     "constraints",
@@ -46,6 +47,7 @@ _SUBPACKAGES = {
     "saving",
     "training",
     "utils",
+    "wrappers",
 }
 # Keras's top-level names and the subpackage each comes from
 _TOP_LEVEL = {

@@ -1,0 +1,24 @@
+"""``keras.applications``: the ImageNet architectures of Keras, built with Ember's layers.
+
+Every builder takes Keras's arguments (``include_top``, ``weights``, ``input_tensor``, ``input_shape``,
+``pooling``, ``classes``, ``classifier_activation``, ``name``) and returns a functional ``Model`` with
+Keras's layer names, so weights files move between the two. ``weights=None`` builds a fresh model;
+a path loads a Keras weights file; ``"imagenet"`` loads Keras's file only when it is already in
+Ember's cache (Ember downloads no pretrained weights; the error says which file to get). The family
+modules (``ember.applications.resnet``, ...) also give ``preprocess_input`` and ``decode_predictions``.
+"""
+
+from . import (
+    imagenet_utils,
+    mobilenet_v2,
+    resnet,
+    resnet50,
+    resnet_v2,
+    vgg16,
+    vgg19,
+)
+from .mobilenet_v2 import MobileNetV2
+from .resnet import ResNet50, ResNet101, ResNet152
+from .resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
+from .vgg16 import VGG16
+from .vgg19 import VGG19
