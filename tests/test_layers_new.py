@@ -343,3 +343,36 @@ def test_conv_lstm_fits_and_saves_as_keras(tmp_path):
     _close(ember.saving.load_model(tmp_path / "k.keras").predict(x, verbose=0), _np(kmodel.predict(x, verbose=0)))
     emodel.save(tmp_path / "e.keras")
     _close(_np(keras.saving.load_model(tmp_path / "e.keras").predict(x, verbose=0)), emodel.predict(x, verbose=0))
+
+
+def test_spectral_normalization_matches_keras(tmp_path):
+    keras = _keras()
+    x = RNG.normal(size=(4, 5)).astype("float32")
+    k = keras.layers.SpectralNormalization(keras.layers.Dense(3), power_iterations=2)
+    e = ember.layers.SpectralNormalization(ember.layers.Dense(3), power_iterations=2)
+    k(x)
+    e(x)
+    assert [w.shape for w in e.get_weights()] == [tuple(w.shape) for w in k.get_weights()]
+    e.set_weights([np.asarray(w) for w in k.get_weights()])
+    for training in (False, True, True):
+        _close(e(x, training=training).numpy(), _np(k(x, training=training)))
+    for a, b in zip(e.get_weights(), k.get_weights()):
+        _close(a, np.asarray(b))
+    assert set(e.get_config()) == set(k.get_config())
+    assert len(e.non_trainable_weights) == 1
+
+    def make(kk):
+        inp = kk.Input((6, 6, 3))
+        return kk.Model(inp, kk.layers.SpectralNormalization(kk.layers.Conv2D(2, 3))(inp))
+
+    images = RNG.normal(size=(2, 6, 6, 3)).astype("float32")
+    kmodel = make(keras)
+    kmodel.save(tmp_path / "k.keras")
+    _close(
+        ember.saving.load_model(tmp_path / "k.keras").predict(images, verbose=0), _np(kmodel.predict(images, verbose=0))
+    )
+    emodel = make(ember)
+    emodel.save(tmp_path / "e.keras")
+    _close(
+        _np(keras.saving.load_model(tmp_path / "e.keras").predict(images, verbose=0)), emodel.predict(images, verbose=0)
+    )
