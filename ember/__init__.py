@@ -40,6 +40,7 @@ _SUBPACKAGES = {
     "losses",
     "metrics",
     "models",
+    "mxnet",
     "onnx",
     "optimizers",
     "preprocessing",
