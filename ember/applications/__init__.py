@@ -9,6 +9,8 @@ modules (``ember.applications.resnet``, ...) also give ``preprocess_input`` and 
 """
 
 from . import (
+    densenet,
+    efficientnet,
     imagenet_utils,
     mobilenet_v2,
     resnet,
@@ -16,6 +18,17 @@ from . import (
     resnet_v2,
     vgg16,
     vgg19,
+)
+from .densenet import DenseNet121, DenseNet169, DenseNet201
+from .efficientnet import (
+    EfficientNetB0,
+    EfficientNetB1,
+    EfficientNetB2,
+    EfficientNetB3,
+    EfficientNetB4,
+    EfficientNetB5,
+    EfficientNetB6,
+    EfficientNetB7,
 )
 from .mobilenet_v2 import MobileNetV2
 from .resnet import ResNet50, ResNet101, ResNet152
