@@ -32,6 +32,10 @@ CASES = [
     ("RandomGrayscale", {"factor": 0.5}, 255.0),
     ("RandomInvert", {"factor": 0.8}, 255.0),
     ("Solarization", {"addition_factor": 0.3, "threshold_factor": 0.6}, 255.0),
+    ("RandomPosterization", {"factor": 6}, 255.0),
+    ("RandomPosterization", {"factor": (2, 7), "value_range": (0, 1)}, 1.0),
+    ("RandomColorDegeneration", {"factor": 0.7}, 255.0),
+    ("RandomColorDegeneration", {"factor": (0.2, 0.9), "value_range": (0, 1)}, 1.0),
 ]
 
 
@@ -58,7 +62,13 @@ def test_augmentation_matches_keras_on_its_draws(name, kwargs, top):
 
 def test_factors_follow_keras_rules():
     keras = _keras()
-    for name, factor in (("RandomBrightness", 0.4), ("RandomContrast", 0.4), ("RandomInvert", 0.4)):
+    for name, factor in (
+        ("RandomBrightness", 0.4),
+        ("RandomContrast", 0.4),
+        ("RandomInvert", 0.4),
+        ("RandomPosterization", 5),
+        ("RandomColorDegeneration", 0.4),
+    ):
         assert tuple(getattr(ember.layers, name)(factor).factor) == tuple(getattr(keras.layers, name)(factor).factor)
     with pytest.raises(ValueError, match="factor"):
         ember.layers.RandomContrast(1.5)

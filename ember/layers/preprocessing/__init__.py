@@ -11,7 +11,15 @@ from .discretization import Discretization
 from .integer_lookup import IntegerLookup
 from .normalization import Normalization
 from .pipeline import Pipeline
-from .random_color import RandomBrightness, RandomContrast, RandomGrayscale, RandomInvert, Solarization
+from .random_color import (
+    RandomBrightness,
+    RandomColorDegeneration,
+    RandomContrast,
+    RandomGrayscale,
+    RandomInvert,
+    RandomPosterization,
+    Solarization,
+)
 from .random_crop import RandomCrop
 from .random_flip import RandomFlip
 from .random_rotation import RandomRotation
@@ -23,6 +31,8 @@ from .string_lookup import StringLookup
 from .text_vectorization import TextVectorization
 
 __all__ = [
+    "RandomColorDegeneration",
+    "RandomPosterization",
     "Pipeline",
     "AutoContrast",
     "RandomBrightness",

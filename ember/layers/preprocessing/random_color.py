@@ -239,3 +239,70 @@ class Solarization(BaseImageAugmentation):
             "addition_factor": self.addition_factor,
             "threshold_factor": self.threshold_factor,
         }
+
+
+class RandomPosterization(BaseImageAugmentation):
+    """Keep only the top ``bits`` bits of each 8-bit pixel value, ``bits`` drawn per image in ``factor``,
+    as ``keras.layers.RandomPosterization``.
+
+    Args:
+        factor: an int ``f`` in [1, 8] (bits in [1, f)) or a pair (a pair of equal values fixes the bits).
+        value_range: the images' range (default (0, 255)).
+        seed: an int for a layer-owned generator.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor_pair(self, factor, 1, 8)
+        self.factor = tuple(int(f) for f in self.factor)
+        self.value_range = _value_range(self, value_range)
+
+    def _draw(self, images):
+        n = images.shape[0]
+        low, high = self.factor
+        bits = numpy.full((n,), low) if low == high else self._rng(images.device).integers(low, high, size=(n,))
+        return {"shift_factor": (8 - bits).astype("uint8")}
+
+    def _augment(self, images, params):
+        shift = numpy.asarray(_numpy_of(params["shift_factor"])).astype("uint8").reshape(-1, 1, 1, 1)
+        x = _to_range(images, self.value_range, (0, 255)).numpy().astype("uint8")
+        x = ((x >> shift) << shift).astype(images.dtype)
+        return _to_range(Tensor(x), (0, 255), self.value_range)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
+class RandomColorDegeneration(BaseImageAugmentation):
+    """Blend each image towards its grayscale version by a random factor, as
+    ``keras.layers.RandomColorDegeneration``: ``x + f * (gray - x)``, clipped to ``value_range``.
+
+    Args:
+        factor: a number ``f`` in [-1, 1] (``f`` uniform in [-f, f]) or a pair.
+        value_range: the images' range (default (0, 255)).
+        seed: an int for a layer-owned generator.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor_pair(self, factor, -1.0, 1.0)
+        self.value_range = _value_range(self, value_range)
+
+    def _draw(self, images):
+        return {"factor": _uniform(self, images, (images.shape[0], 1, 1, 1), *self.factor)}
+
+    def _augment(self, images, params):
+        if images.shape[-1] != 3:
+            raise ValueError(
+                f"Input images must have 3 channels, but received images with {images.shape[-1]} channels."
+            )
+        gray = ops.sum(images * _GRAY.astype(images.dtype), axis=-1, keepdims=True)
+        out = images + _as_array(params["factor"], images) * (gray - images)
+        return ops.clip(out, self.value_range[0], self.value_range[1])
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
+def _numpy_of(x):
+    return x.numpy() if hasattr(x, "numpy") else numpy.asarray(x)
