@@ -420,42 +420,34 @@ def test_flat_buffers_with_constraints_non_trainable_and_per_variable_options():
         _both(scenario)
 
 
-def test_lean_step_forms_match_the_ops_and_decline_what_they_do_not_cover():
-    """ember.compile.lean: 2-D matmul and divide_no_nan by a constant, bit for bit the ops; other cases declined."""
-    from types import SimpleNamespace
-
-    from ember.compile.lean import lean_backward, lean_forward
-    from ember.compile.plan import _CONSTANT, _VALUE, Step, _fresh
+def test_ops_fast_forms_give_the_general_forms_bits():
+    """Matmul's 2-D forms and divide_no_nan by a nonzero scalar (what eager and the plan run) equal the general ones."""
     from ember.ops.arithmetic import DivideNoNan, Matmul
 
     r = numpy.random.RandomState(8)
 
-    def step_for(fn_type, arrays, kinds):
-        tensors = [keras.tensor(a, requires_grad=k == _VALUE) for a, k in zip(arrays, kinds)]
+    def run(fn_type, arrays, g):
+        tensors = [keras.tensor(a, requires_grad=True) for a in arrays]
         out = fn_type.apply(*tensors)
-        step = Step(_fresh(out.grad_fn), {}, tuple(range(len(arrays))), (len(arrays),), None, "op")
-        step.in_meta = tuple((a.shape, a.dtype) for a in arrays)
-        plan = SimpleNamespace(slots=list(arrays) + [None], kinds=list(kinds) + [_VALUE])
-        return step, plan, out
+        out.backward(keras.tensor(g))
+        return [out.numpy()] + [t.grad.numpy() for t in tensors]
 
-    a, b = r.rand(5, 3).astype("float32"), r.rand(3, 4).astype("float32")
-    step, plan, out = step_for(Matmul, [a, b], [_VALUE, _VALUE])
-    forward, backward = lean_forward(step, plan), lean_backward(step, plan)
-    numpy.testing.assert_array_equal(forward(a, b), out.data)
-    g = r.rand(5, 4).astype("float32")
-    out.grad_fn.needs_input_grad = (True, True)
-    for lean, eager in zip(backward(g), out.grad_fn.backward(g)):
-        numpy.testing.assert_array_equal(lean, eager)
-    step, plan, _ = step_for(Matmul, [a[0], b], [_VALUE, _VALUE])  # 1-D operand: the op's own forms
-    assert lean_forward(step, plan) is None and lean_backward(step, plan) is None
+    a, b, g = r.rand(5, 3).astype("float32"), r.rand(3, 4).astype("float32"), r.rand(5, 4).astype("float32")
+    fast = run(Matmul, [a, b], g)
+    general = run(Matmul, [a[None], b], g[None])  # a batch axis of 1: promotion and sums over batch axes
+    for got, want in zip(fast, [general[0][0], general[1][0], general[2]]):
+        assert got.shape == want.shape and got.dtype == want.dtype
+        numpy.testing.assert_array_equal(got, want)
 
-    x, n = r.rand(7).astype("float32"), numpy.asarray(7.0, dtype="float32")
-    step, plan, out = step_for(DivideNoNan, [x, n], [_VALUE, _CONSTANT])
-    numpy.testing.assert_array_equal(lean_forward(step, plan)(x, n), out.data)
-    g = r.rand(7).astype("float32")
-    numpy.testing.assert_array_equal(lean_backward(step, plan)(g)[0], out.grad_fn.backward(g)[0])
-    zero = numpy.asarray(0.0, dtype="float32")
-    step, plan, _ = step_for(DivideNoNan, [x, zero], [_VALUE, _CONSTANT])  # a zero divisor: the op's where
-    assert lean_forward(step, plan) is None and lean_backward(step, plan) is None
-    step, plan, _ = step_for(DivideNoNan, [x, x + 1], [_VALUE, _VALUE])  # a divisor computed per batch
-    assert lean_forward(step, plan) is None
+    for x in (r.rand(7).astype("float32"), numpy.asarray(3.25, dtype="float32")):
+        g = numpy.asarray(r.rand(*x.shape), dtype="float32")
+        n = numpy.asarray(7.0, dtype="float32")
+        fast = run(DivideNoNan, [x, n], g)
+        general = run(DivideNoNan, [x, n.reshape(1)], g if x.ndim else g.reshape(1))  # a (1,) divisor: the where
+        for got, want in zip(fast, [general[0].reshape(x.shape), general[1], general[2].reshape(())]):
+            assert got.shape == want.shape and got.dtype == want.dtype
+            numpy.testing.assert_array_equal(got, want)
+    x, zero = r.rand(3).astype("float32"), numpy.asarray(0.0, dtype="float32")
+    zero = run(DivideNoNan, [x, zero], numpy.ones(3, "float32"))
+    numpy.testing.assert_array_equal(zero[0], 0.0)  # a zero scalar divisor still takes the where
+    numpy.testing.assert_array_equal(zero[1], 0.0)

@@ -17,8 +17,7 @@ and draws fresh dropout masks where the eager step did, then walks the backward 
 the order the eager ``backward()`` used, summing gradients per output and
 into one gradient per trainable variable exactly as the engine does (the
 backward walk is generated once as straight-line Python, see
-``StepPlan._compile_backward``; some steps run lean forms for their traced
-shapes, see :mod:`ember.compile.lean`). The arithmetic is the same as the
+``StepPlan._compile_backward``). The arithmetic is the same as the
 eager step's, op for op, so the numbers are bit-identical.
 
 Shapes: slot arrays have the shapes of the trace; a batch of another shape
@@ -33,7 +32,7 @@ from ..engine.autograd import _topological_order, sum_to_shape
 from ..engine.function import _LEAF
 from ..engine.sparse_grad import RowSparseGrad
 from ..engine.variable import Variable
-from .lean import broadcast_sum, lean_backward, lean_forward
+from ..ops.arithmetic import Add, Subtract
 
 _INPUT, _VARIABLE, _CONSTANT, _VALUE = range(4)
 # A plan whose step values (activations, their gradients' inputs) total this many bytes drops them after each
@@ -292,7 +291,7 @@ class StepPlan:
 
         One local per gradient slot (a step output that gets a gradient), one
         block per step in the eager engine's order: call the step's backward
-        (a lean form for 2-D matmuls, see :func:`_lean_backward`), fit each
+        (the op's own, which has its fast forms), fit each
         input gradient to its edge's shape and dtype (broadcast gradients
         summed down with precomputed axes), and sum it into the consumer's
         slot or the weight's gradient: into the caller's buffer (``grad_into``)
@@ -332,7 +331,7 @@ class StepPlan:
             if not any((index, k) in reached for k in range(len(step.out_slots))):
                 continue
             outs = [gradient_slot(index, k) for k in range(len(step.out_slots))]
-            env[f"b{n}"] = lean_backward(step, self) or step.fn.backward
+            env[f"b{n}"] = step.fn.backward
             body.append(f"    # {step.name} (step {index})")
             if len(outs) == 1:
                 (k,) = outs
@@ -435,8 +434,6 @@ def _fresh(fn):
 def _forward_runner(step, plan):
     """``run(slots)``: one forward entry with its function, attrs and slots bound (no per-step lookups)."""
     forward, ins, outs, attrs, redraw = step.fn.forward, step.in_slots, step.out_slots, step.attrs, step.redraw
-    if redraw is None and not attrs:
-        forward = lean_forward(step, plan) or forward
     if redraw is not None or len(outs) != 1:
         name, draw = redraw or (None, None)
 
@@ -472,6 +469,29 @@ def _forward_runner(step, plan):
             slots[out] = raw if type(raw) is _NDARRAY else _as_array(raw[0] if type(raw) is tuple else raw)
 
     return run
+
+
+def broadcast_sum(step, position, shape):
+    """How to sum the gradient ``step``'s backward gives input ``position`` down to ``shape``, or None.
+
+    For add and subtract, whose backward gives each input a gradient of the
+    output's shape: ``(output shape, axes, keepdims)`` with
+    ``add.reduce(g, axis=axes, keepdims=keepdims)`` (reshaped to ``shape``
+    when ``keepdims``) exactly ``autograd.sum_to_shape(g, shape)``: the same
+    reduction over the same axes. None where no sum is needed or the form of
+    the gradient is not known.
+    """
+    if type(step.fn) not in (Add, Subtract) or step.out_meta is None or len(step.out_meta) != 1:
+        return None
+    out = tuple(step.out_meta[0][0])
+    shape = tuple(shape)
+    lead = len(out) - len(shape)
+    if out == shape or lead < 0:
+        return None
+    if any(n != 1 and n != out[lead + i] for i, n in enumerate(shape)):
+        return None
+    ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and out[lead + i] != 1)
+    return out, tuple(range(lead)) + ones, bool(ones)
 
 
 def _fit(g, shape, dtype, op):

@@ -100,6 +100,11 @@ class DivideNoNan(Function):
     promote = True
 
     def forward(self, a, b):
+        if b.ndim == 0 and a.dtype == b.dtype and b:  # a nonzero scalar divisor (a mean's count): nothing to mask
+            self.zero, self.safe_b = False, b
+            out = a / b
+            self.out = out = self.xp.asarray(out) if a.ndim == 0 else out  # NumPy gives a 0-d quotient as a scalar
+            return out
         broadcast_shapes(self.name, a.shape, b.shape)
         xp = self.xp
         self.zero = b == 0
@@ -108,7 +113,8 @@ class DivideNoNan(Function):
         return self.out
 
     def backward(self, g):
-        g = self.xp.where(self.zero, 0, g)
+        if self.zero is not False:  # False: a nonzero scalar divisor (the forward's fast form)
+            g = self.xp.where(self.zero, 0, g)
         ga = g / self.safe_b if self.needs_input_grad[0] else None
         gb = -g * self.out / self.safe_b if self.needs_input_grad[1] else None
         return ga, gb
@@ -200,6 +206,9 @@ class Matmul(Function):
     graph_saved = {"a": 0, "b": 1}
 
     def forward(self, a, b):
+        if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]:  # the common case: nothing to check
+            self.a, self.b = a, b
+            return a @ b
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
         ka, kb = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
@@ -216,6 +225,9 @@ class Matmul(Function):
     def backward(self, g):
         xp = self.xp
         a, b = self.a, self.b
+        if a.ndim == 2 and b.ndim == 2:  # no 1-D promotion, no batch axes to sum
+            needs = self.needs_input_grad
+            return (g @ b.T if needs[0] else None, a.T @ g if needs[1] else None)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         # restore the dimensions the 1-D promotion removed from the output
