@@ -609,3 +609,12 @@ BlockGrad = stop_gradient
 
 def waitall():
     """No-op: Ember runs eagerly."""
+
+
+broadcast_add = add
+broadcast_sub = broadcast_minus = subtract
+broadcast_mul = multiply
+broadcast_div = divide
+broadcast_maximum = maximum
+broadcast_minimum = minimum
+elemwise_add, elemwise_sub, elemwise_mul, elemwise_div = add, subtract, multiply, divide

@@ -44,7 +44,9 @@ class Loss(HybridBlock):
     def _per_sample(self, loss):
         return F.mean(_nd(loss), axis=self._batch_axis, exclude=True)
 
-    def forward(self, pred, label, sample_weight=None):
+    def hybrid_forward(self, F, pred, label, sample_weight=None):
+        """The built-in losses: ``elementwise`` then the mean over every axis but ``batch_axis``.
+        A custom loss overrides this (MXNet's way) and returns what it likes."""
         return self._per_sample(self.elementwise(pred, label, sample_weight))
 
 

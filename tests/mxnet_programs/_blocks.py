@@ -1,0 +1,29 @@
+"""Single-block cases shared by the fixture generator (real MXNet) and tests/test_mxnet_blocks.py (Ember):
+name -> (builder taking ``gluon.nn``, input shape, training mode, integer input range or None)."""
+
+CASES = {
+    "dense": (lambda nn: nn.Dense(4, activation="tanh"), (3, 5), False, None),
+    "dense_flatten": (lambda nn: nn.Dense(3), (2, 2, 3), False, None),
+    "dense_noflatten": (lambda nn: nn.Dense(3, flatten=False, use_bias=False), (2, 4, 5), False, None),
+    "conv1d": (lambda nn: nn.Conv1D(3, 3, strides=2, padding=1, dilation=1), (2, 2, 9), False, None),
+    "conv2d": (
+        lambda nn: nn.Conv2D(4, (3, 2), strides=(2, 1), padding=(1, 0), activation="relu"),
+        (2, 3, 7, 6),
+        False,
+        None,
+    ),
+    "conv2d_dilated": (lambda nn: nn.Conv2D(2, 3, dilation=2, use_bias=False), (1, 2, 8, 8), False, None),
+    "maxpool2d": (lambda nn: nn.MaxPool2D(pool_size=3, strides=2, padding=1), (2, 2, 7, 7), False, None),
+    "avgpool2d": (lambda nn: nn.AvgPool2D(pool_size=2, strides=2, padding=1), (1, 3, 5, 5), False, None),
+    "globalavg": (lambda nn: nn.GlobalAvgPool2D(), (2, 3, 4, 4), False, None),
+    "batchnorm_train": (lambda nn: nn.BatchNorm(), (4, 3, 2, 2), True, None),
+    "batchnorm_infer": (lambda nn: nn.BatchNorm(epsilon=1e-3), (4, 3, 2, 2), False, None),
+    "batchnorm_dense": (lambda nn: nn.BatchNorm(axis=-1), (5, 3), True, None),
+    "embedding": (lambda nn: nn.Embedding(7, 3), (2, 4), False, 7),
+    "flatten": (lambda nn: nn.Flatten(), (2, 3, 2), False, None),
+    "act_sigmoid": (lambda nn: nn.Activation("sigmoid"), (2, 3), False, None),
+    "act_softrelu": (lambda nn: nn.Activation("softrelu"), (2, 3), False, None),
+    "act_softsign": (lambda nn: nn.Activation("softsign"), (2, 3), False, None),
+    "leakyrelu": (lambda nn: nn.LeakyReLU(0.1), (2, 3), False, None),
+    "dropout_infer": (lambda nn: nn.Dropout(0.5), (2, 3), False, None),
+}
