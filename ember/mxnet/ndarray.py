@@ -380,7 +380,10 @@ def _reduce(fn, x, axis, keepdims, exclude):
     axes = _axes(x, axis, exclude)
     if axes == ():
         return x
-    return _nd(fn(x, axis=axes, keepdims=keepdims))
+    out = fn(x, axis=axes, keepdims=keepdims)
+    if axes is None and not keepdims:  # MXNet's full reductions have shape (1,), not ()
+        out = ember.reshape(out, (1,))
+    return _nd(out)
 
 
 def _as_nd(x):
@@ -418,8 +421,10 @@ def norm(data, ord=2, axis=None, keepdims=False):
     """The L2 (or L1) norm over ``axis`` (all elements when None)."""
     data = _as_nd(data)
     if ord == 1:
-        return _nd(ember.sum(ember.abs(data), axis=axis, keepdims=keepdims))
-    return _nd(ember.sqrt(ember.sum(ember.square(data), axis=axis, keepdims=keepdims)))
+        out = ember.sum(ember.abs(data), axis=axis, keepdims=keepdims)
+    else:
+        out = ember.sqrt(ember.sum(ember.square(data), axis=axis, keepdims=keepdims))
+    return _nd(ember.reshape(out, (1,)) if axis is None and not keepdims else out)
 
 
 def argmax(data, axis=None, keepdims=False):

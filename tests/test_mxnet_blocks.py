@@ -1,0 +1,177 @@
+"""gluon.nn blocks, gluon.loss and nd functions against real MXNet 1.9.1 (fixtures in MXNet's own binary
+format, tests/fixtures/mxnet/*.nd, written by tests/fixtures/make_mxnet_fixtures.py)."""
+
+import os
+
+import numpy as np
+import pytest
+
+import ember.mxnet as mx
+from ember.mxnet import autograd, gluon, nd
+from tests.mxnet_programs._blocks import CASES
+
+HERE = os.path.join(os.path.dirname(__file__), "fixtures", "mxnet")
+BLOCKS = nd.load(os.path.join(HERE, "blocks.nd"))
+LOSSES = nd.load(os.path.join(HERE, "losses.nd"))
+NDOPS = nd.load(os.path.join(HERE, "ndops.nd"))
+
+
+def close(got, want, what):
+    want = want.asnumpy() if hasattr(want, "asnumpy") else np.asarray(want)
+    got = got.asnumpy() if hasattr(got, "asnumpy") else np.asarray(got)
+    assert got.shape == want.shape, f"{what}: shape {got.shape} != MXNet's {want.shape}"
+    scale = max(1.0, float(np.abs(want).max()) if want.size else 1.0)
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6 * scale, err_msg=what)
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_block_forward_and_gradients_match_mxnet(name):
+    build, _shape, train, int_range = CASES[name]
+    block = build(gluon.nn)
+    block.initialize()
+    x = BLOCKS[f"{name}/x"].copy()
+    with autograd.record(train_mode=train):
+        block(x)  # deferred shapes
+    params = block._collect_params_with_prefix()
+    for key, p in params.items():
+        p.set_data(BLOCKS[f"{name}/param/{key}"])
+    if not int_range:
+        x.attach_grad()
+    with autograd.record(train_mode=train):
+        y = block(x)
+    y.backward(BLOCKS[f"{name}/head"])
+    close(y, BLOCKS[f"{name}/out"], f"{name} forward")
+    if name == "batchnorm_infer":
+        # MXNet 1.9.1 (its oneDNN kernel) does not return the gradient of the inference-mode function it ran;
+        # Ember does: d(out)/dx = head * gamma / sqrt(running_var + eps)
+        g, rv = params["gamma"].data().asnumpy(), params["running_var"].data().asnumpy()
+        expected = BLOCKS[f"{name}/head"].asnumpy() * (g / np.sqrt(rv + 1e-3))[None, :, None, None]
+        close(x.grad, expected, "batchnorm_infer input gradient (closed form)")
+        return
+    if name == "maxpool2d":
+        # MXNet 1.9.1's CPU max-pool backward with padding routes gradients to the wrong cells (its forward is
+        # right); the input gradient is checked against PyTorch instead
+        torch = pytest.importorskip("torch", reason="PyTorch is the oracle for padded max-pool gradients")
+        tx = torch.tensor(x.asnumpy(), requires_grad=True)
+        ty = torch.nn.functional.max_pool2d(tx, 3, 2, padding=1)
+        (ty * torch.tensor(BLOCKS[f"{name}/head"].asnumpy())).sum().backward()
+        close(x.grad, tx.grad.numpy(), "maxpool2d input gradient (PyTorch)")
+        return
+    if not int_range:
+        close(x.grad, BLOCKS[f"{name}/dx"], f"{name} input gradient")
+    for key, p in params.items():
+        if p.grad_req != "null":
+            close(p.grad(), BLOCKS[f"{name}/grad/{key}"], f"{name} gradient of {key}")
+        close(p.data(), BLOCKS[f"{name}/after/{key}"], f"{name} {key} after the pass")
+
+
+LOSS_FNS = {
+    "sce_sparse": lambda: gluon.loss.SoftmaxCrossEntropyLoss(),
+    "sce_dense": lambda: gluon.loss.SoftmaxCrossEntropyLoss(sparse_label=False),
+    "sce_weighted": lambda: gluon.loss.SoftmaxCrossEntropyLoss(weight=0.7),
+    "l2": lambda: gluon.loss.L2Loss(),
+    "l2_w_sw": lambda: gluon.loss.L2Loss(weight=3.0),
+    "l1": lambda: gluon.loss.L1Loss(),
+    "sbce": lambda: gluon.loss.SigmoidBinaryCrossEntropyLoss(),
+    "sbce_prob": lambda: gluon.loss.SigmoidBinaryCrossEntropyLoss(from_sigmoid=True),
+    "l2_batch_axis1": lambda: gluon.loss.L2Loss(batch_axis=1),
+    "huber": lambda: gluon.loss.HuberLoss(rho=0.7),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LOSS_FNS))
+def test_loss_values_and_gradients_match_mxnet(name):
+    pred = LOSSES[f"{name}/pred"].copy()
+    pred.attach_grad()
+    label = LOSSES[f"{name}/label"]
+    sw = LOSSES.get(f"{name}/sw")
+    with autograd.record():
+        loss = LOSS_FNS[name]()(pred, label) if sw is None else LOSS_FNS[name]()(pred, label, sw)
+    loss.backward()
+    close(loss, LOSSES[f"{name}/loss"], f"{name} value")
+    close(pred.grad, LOSSES[f"{name}/grad"], f"{name} gradient")
+
+
+def test_nd_functions_match_mxnet():
+    a, m, n = NDOPS["a"], NDOPS["m"], NDOPS["n"]
+    results = {
+        "sum_exclude": nd.sum(a, axis=1, exclude=True),
+        "mean_keep": nd.mean(a, axis=(0, 2), keepdims=True),
+        "max_axis": nd.max(a, axis=-1),
+        "min_exclude": nd.min(a, axis=0, exclude=True),
+        "nansum_exclude": nd.nansum(n, axis=0, exclude=True),
+        "nansum_all": nd.nansum(n),
+        "softmax": nd.softmax(a, axis=1),
+        "log_softmax": nd.log_softmax(m),
+        "one_hot": nd.one_hot(nd.array([0, 2, 5, -1]), 4),
+        "dot": nd.dot(m, m, transpose_b=True),
+        "dot3": nd.dot(a, m.T),
+        "pick": nd.pick(m, nd.array([0, 3, 1]), axis=1),
+        "argmax": nd.argmax(a, axis=2),
+        "reshape0": a.reshape((0, -1)),
+        "relu": nd.relu(m),
+        "norm": nd.norm(m),
+        "eq": m == nd.array(m.asnumpy().round()),
+        "clip": nd.clip(m, -0.5, 0.5),
+    }
+    for key, value in results.items():
+        close(value, NDOPS[key], f"nd.{key}")
+        assert value.dtype == NDOPS[key].dtype, f"nd.{key}: dtype {value.dtype} != MXNet's {NDOPS[key].dtype}"
+
+
+def test_nd_arrays_are_ndarrays_with_mxnet_surface():
+    x = nd.array([[1, 2], [3, 4]])
+    assert isinstance(x, mx.NDArray) and x.dtype == np.float32
+    assert isinstance(x + 1, mx.NDArray) and isinstance(nd.exp(x), mx.NDArray)
+    assert x.context == mx.cpu() and x.as_in_context(mx.cpu()) is x
+    assert nd.sum(x).asscalar() == 10.0 and isinstance(nd.sum(x).asscalar(), np.float32)
+    with pytest.raises(ValueError, match="exactly one element"):
+        x.asscalar()
+
+
+def test_vector_backward_sums_and_write_overwrites():
+    x = nd.array([1.0, 2.0, 3.0])
+    x.attach_grad()
+    for _ in range(2):  # grad_req='write': the second backward does not add to the first
+        with autograd.record():
+            y = x * x
+        y.backward()
+    np.testing.assert_array_equal(x.grad.asnumpy(), [2.0, 4.0, 6.0])
+
+
+def test_backward_outside_record_is_a_clear_error():
+    x = nd.array([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="autograd.record"):
+        (x * 2).backward()
+
+
+def test_gpu_without_cupy_is_a_clear_error():
+    if mx.num_gpus() > 0:
+        pytest.skip("a GPU is visible")
+    with pytest.raises(RuntimeError, match="mx.gpu\\(0\\).*CuPy"):
+        nd.zeros((2,), ctx=mx.gpu(0))
+
+
+def test_deferred_parameter_before_forward_is_a_clear_error():
+    net = gluon.nn.Dense(3)
+    net.initialize()
+    with pytest.raises(gluon.DeferredInitializationError, match="forward"):
+        net.weight.data()
+
+
+def test_initializers_follow_mxnet_rules():
+    mx.random.seed(0)
+    net = gluon.nn.Dense(200, in_units=300)
+    net.initialize(mx.init.Xavier(magnitude=3))
+    w = net.weight.data().asnumpy()
+    bound = np.sqrt(3 / ((200 + 300) / 2))
+    assert np.abs(w).max() <= bound and np.abs(w).max() > 0.95 * bound
+    assert (net.bias.data().asnumpy() == 0).all()  # the bias keeps its own 'zeros'
+    net.initialize(mx.init.Normal(0.5), force_reinit=True)
+    assert abs(net.weight.data().asnumpy().std() - 0.5) < 0.01
+    net.initialize(mx.init.MSRAPrelu(), force_reinit=True)
+    assert abs(net.weight.data().asnumpy().std() - np.sqrt(2 / 1.0625 / 250)) < 0.005
+    net.initialize(mx.init.Constant(0.25), force_reinit=True)
+    assert (net.weight.data().asnumpy() == 0.25).all()
+    net.initialize(force_reinit=True)  # MXNet's default: Uniform(0.07)
+    assert np.abs(net.weight.data().asnumpy()).max() <= 0.07
