@@ -166,3 +166,31 @@ def test_legacy_optimizers_raise_as_in_keras_3():
     for name in ("Adam", "SGD", "RMSprop", "Adagrad", "Ftrl", "Optimizer"):
         with pytest.raises(ImportError, match="not supported in Keras 3"):
             getattr(ember.optimizers.legacy, name)(learning_rate=0.1)
+
+
+def test_multi_optimizer_trains_as_keras():
+    keras = _keras()
+    x = RNG.normal(size=(16, 4)).astype("float32")
+    y = RNG.normal(size=(16, 2)).astype("float32")
+    results, counts = [], []
+    for k in (keras, ember):
+        model = k.Sequential([k.Input((4,)), k.layers.Dense(3, name="a"), k.layers.Dense(2, name="b")])
+        model.set_weights(
+            [np.full(w.shape, 0.01, "float32") * np.arange(w.size).reshape(w.shape) for w in model.get_weights()]
+        )
+        # Keras 3.15 paths read "sequential/a/kernel", Ember's "a/kernel": a pattern for both
+        mapping = k.optimizers.OptimizerMap(k.optimizers.SGD(0.1), {".*a/.*": k.optimizers.Adam(0.01)})
+        optimizer = k.optimizers.MultiOptimizer(mapping)
+        model.compile(optimizer, "mse")
+        model.fit(x, y, batch_size=4, epochs=2, verbose=0, shuffle=False)
+        results.append(model.get_weights())
+        counts.append(len(optimizer.variables))
+    assert counts[0] == counts[1]
+    for a, b in zip(results[1], results[0]):
+        np.testing.assert_allclose(a, np.asarray(b), rtol=1e-5, atol=1e-6)
+    again = ember.optimizers.MultiOptimizer.from_config(optimizer.get_config())
+    assert [type(o).__name__ for o in again.optimizers] == ["Adam", "SGD"]
+    with pytest.raises(AttributeError, match="sub-optimizers"):
+        _ = optimizer.learning_rate
+    with pytest.raises(ValueError, match="cannot be LossScaleOptimizer"):
+        mapping["x"] = ember.optimizers.LossScaleOptimizer(ember.optimizers.SGD())
