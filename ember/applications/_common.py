@@ -140,10 +140,17 @@ def build_model(inputs, outputs, name, weights, file_name=None, origin=None, fil
                 f"have that file, build the model with weights=None and call model.load_weights(path), pass "
                 f"weights=path, or put it at {path}."
             )
-        model.load_weights(path)
+        _load(model, path)
     elif weights is not None:
-        model.load_weights(os.fspath(weights))
+        _load(model, os.fspath(weights))
     return model
+
+
+def _load(model, path):
+    """Load a weights file; a Keras 2 ``.h5`` (the ImageNet files) is matched by layer name, since
+    Keras lists a branched graph's layers in another order than Ember and the names are Keras's."""
+    legacy = path.endswith(".h5") and not path.endswith(".weights.h5")
+    model.load_weights(path, by_name=True) if legacy else model.load_weights(path)
 
 
 def imagenet_file(stem, include_top, hashes, suffix="_weights_tf_dim_ordering_tf_kernels"):
