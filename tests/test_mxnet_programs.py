@@ -38,3 +38,55 @@ def test_program_matches_mxnet(name):
     module = importlib.import_module(f"tests.mxnet_programs.{name}")
     got = module.main(mx)
     _compare(name, got, EXPECTED[name], rtol=1e-5)
+
+
+# ---- the seed's Gluon programs (examples/gluon), MXNet code with only the import line changed ----------------
+
+EXAMPLES = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples", "gluon")
+
+
+@pytest.fixture
+def run_seed_example(tmp_path, monkeypatch):
+    monkeypatch.syspath_prepend(EXAMPLES)
+
+    def run(name):
+        return importlib.import_module(name).main(quick=True, out=str(tmp_path))
+
+    return run
+
+
+@pytest.mark.parametrize(
+    "name", ["raw_ndarray_mlp", "block_mlp", "sequential_classifier", "l2_regression", "checkpoint"]
+)
+def test_seed_example_changes_only_the_import_lines(name):
+    with open(os.path.join(EXAMPLES, f"{name}.py")) as f:
+        source = f.read()
+    assert "import ember.mxnet as mx  # was: import mxnet as mx" in source
+    lines = [line for line in source.splitlines() if "ember" in line and not line.lstrip().startswith(('"', "#"))]
+    assert all("# was: " in line for line in lines), f"{name}: Ember-specific lines besides the imports: {lines}"
+
+
+def test_seed_raw_ndarray_mlp_learns(run_seed_example):
+    result = run_seed_example("raw_ndarray_mlp")  # quick: about 0.95
+    assert result["loss"] < 0.7 * result["first_loss"]
+    assert result["test_accuracy"] > 0.85  # chance is 0.38 (the largest class)
+
+
+def test_seed_block_mlp_learns(run_seed_example):
+    assert run_seed_example("block_mlp")["test_accuracy"] > 0.93  # quick: about 0.97
+
+
+def test_seed_sequential_classifier_learns(run_seed_example):
+    result = run_seed_example("sequential_classifier")  # quick: about 0.96 / 0.96
+    assert result["test_accuracy"] > 0.92 and result["train_accuracy"] > 0.92
+
+
+def test_seed_l2_regression_fits(run_seed_example):
+    result = run_seed_example("l2_regression")  # the target's variance is about 27; the noise's 1e-4
+    assert result["test_mse"] < 0.01 and result["loss"] < 0.01 * result["first_loss"]
+
+
+def test_seed_checkpoint_round_trips(run_seed_example, tmp_path):
+    result = run_seed_example("checkpoint")
+    assert result["data_ok"] and result["max_difference"] == 0.0 and result["accuracy"] > 0.9
+    assert os.path.exists(tmp_path / "MyNet.params") and os.path.exists(tmp_path / "test.dat")
