@@ -12,12 +12,14 @@ from . import (
     densenet,
     efficientnet,
     imagenet_utils,
+    mobilenet,
     mobilenet_v2,
     resnet,
     resnet50,
     resnet_v2,
     vgg16,
     vgg19,
+    xception,
 )
 from .densenet import DenseNet121, DenseNet169, DenseNet201
 from .efficientnet import (
@@ -30,8 +32,10 @@ from .efficientnet import (
     EfficientNetB6,
     EfficientNetB7,
 )
+from .mobilenet import MobileNet
 from .mobilenet_v2 import MobileNetV2
 from .resnet import ResNet50, ResNet101, ResNet152
 from .resnet_v2 import ResNet50V2, ResNet101V2, ResNet152V2
 from .vgg16 import VGG16
 from .vgg19 import VGG19
+from .xception import Xception
