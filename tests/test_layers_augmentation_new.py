@@ -36,6 +36,8 @@ CASES = [
     ("RandomPosterization", {"factor": (2, 7), "value_range": (0, 1)}, 1.0),
     ("RandomColorDegeneration", {"factor": 0.7}, 255.0),
     ("RandomColorDegeneration", {"factor": (0.2, 0.9), "value_range": (0, 1)}, 1.0),
+    ("RandomSaturation", {"factor": 0.8}, 255.0),
+    ("RandomSaturation", {"factor": (0.1, 0.6), "value_range": (0, 1)}, 1.0),
 ]
 
 
@@ -68,6 +70,7 @@ def test_factors_follow_keras_rules():
         ("RandomInvert", 0.4),
         ("RandomPosterization", 5),
         ("RandomColorDegeneration", 0.4),
+        ("RandomSaturation", 0.4),
     ):
         assert tuple(getattr(ember.layers, name)(factor).factor) == tuple(getattr(keras.layers, name)(factor).factor)
     with pytest.raises(ValueError, match="factor"):

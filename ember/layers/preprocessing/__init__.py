@@ -18,6 +18,7 @@ from .random_color import (
     RandomGrayscale,
     RandomInvert,
     RandomPosterization,
+    RandomSaturation,
     Solarization,
 )
 from .random_crop import RandomCrop
@@ -31,6 +32,7 @@ from .string_lookup import StringLookup
 from .text_vectorization import TextVectorization
 
 __all__ = [
+    "RandomSaturation",
     "RandomColorDegeneration",
     "RandomPosterization",
     "Pipeline",

@@ -306,3 +306,39 @@ class RandomColorDegeneration(BaseImageAugmentation):
 
 def _numpy_of(x):
     return x.numpy() if hasattr(x, "numpy") else numpy.asarray(x)
+
+
+class RandomSaturation(BaseImageAugmentation):
+    """Scale each image's HSV saturation by a random factor, as ``keras.layers.RandomSaturation``.
+
+    A draw ``u`` uniform in ``factor`` becomes the multiplier ``u / (1 - u + epsilon)`` (0 gives
+    gray, 0.5 leaves the image, near 1 saturates fully); the saturation is clipped to
+    ``value_range`` as Keras does.
+
+    Args:
+        factor: a number ``f`` (``u`` in [-f, f], Keras's rule; negative multipliers clip to 0) or a pair.
+        value_range: the images' range (default (0, 255)).
+        seed: an int for a layer-owned generator.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor_pair(self, factor, -1.0, 1.0)
+        self.value_range = _value_range(self, value_range)
+
+    def _draw(self, images):
+        from ...backend.config import epsilon
+
+        u = _uniform(self, images, (images.shape[0],), *self.factor)
+        return {"factor": (u / (1 - u + epsilon())).astype(u.dtype)}
+
+    def _augment(self, images, params):
+        from ...ops.image import hsv_to_rgb, rgb_to_hsv
+
+        factor = _as_array(params["factor"], images).reshape((-1, 1, 1))
+        hsv = rgb_to_hsv(images)
+        s = ops.clip(hsv[..., 1] * factor, self.value_range[0], self.value_range[1])
+        return hsv_to_rgb(ops.stack([hsv[..., 0], s, hsv[..., 2]], axis=-1))
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
