@@ -317,3 +317,11 @@ def test_cross_val_score_kfold_equals_fold_by_fold():
     for train, test in KFold(3).split(X):
         by_hand.append(clone(est).fit(X[train], y[train]).score(X[test], y[test]))
     np.testing.assert_array_equal(scores, by_hand)  # the builder fixes the weights: each fold repeats exactly
+
+
+def test_probability_scorer_uses_predict_proba():
+    X, y = _classification(n=90)
+    scores = cross_val_score(
+        SKLearnClassifier(ember_classifier, fit_kwargs=FIT), X, y, cv=KFold(3), scoring="neg_log_loss"
+    )
+    assert scores.shape == (3,) and np.all(scores < 0) and np.all(np.isfinite(scores))
