@@ -38,6 +38,8 @@ CASES = [
     ("RandomColorDegeneration", {"factor": (0.2, 0.9), "value_range": (0, 1)}, 1.0),
     ("RandomSaturation", {"factor": 0.8}, 255.0),
     ("RandomSaturation", {"factor": (0.1, 0.6), "value_range": (0, 1)}, 1.0),
+    ("RandomHue", {"factor": 0.9}, 255.0),
+    ("RandomHue", {"factor": (0.2, 0.5), "value_range": (0, 1)}, 1.0),
 ]
 
 
@@ -71,6 +73,7 @@ def test_factors_follow_keras_rules():
         ("RandomPosterization", 5),
         ("RandomColorDegeneration", 0.4),
         ("RandomSaturation", 0.4),
+        ("RandomHue", 0.4),
     ):
         assert tuple(getattr(ember.layers, name)(factor).factor) == tuple(getattr(keras.layers, name)(factor).factor)
     with pytest.raises(ValueError, match="factor"):

@@ -16,6 +16,7 @@ from .random_color import (
     RandomColorDegeneration,
     RandomContrast,
     RandomGrayscale,
+    RandomHue,
     RandomInvert,
     RandomPosterization,
     RandomSaturation,
@@ -32,6 +33,7 @@ from .string_lookup import StringLookup
 from .text_vectorization import TextVectorization
 
 __all__ = [
+    "RandomHue",
     "RandomSaturation",
     "RandomColorDegeneration",
     "RandomPosterization",

@@ -342,3 +342,40 @@ class RandomSaturation(BaseImageAugmentation):
 
     def get_config(self) -> dict:
         return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
+
+
+class RandomHue(BaseImageAugmentation):
+    """Rotate each image's hue by a random amount, as ``keras.layers.RandomHue``.
+
+    The shift is ``±u / 2`` of the hue circle (sign drawn evenly, ``u`` uniform in
+    ``factor``); results are clipped to the value range.
+
+    Args:
+        factor: a number ``f`` in [0, 1] (``u`` in [0, f]) or a pair.
+        value_range: the images' range (default (0, 255)).
+        seed: an int for a layer-owned generator.
+    """
+
+    def __init__(self, factor, value_range=(0, 255), data_format=None, seed=None, **kwargs):
+        super().__init__(seed=seed, data_format=data_format, **kwargs)
+        self.factor = _factor_pair(self, factor, 0.0, 1.0)
+        self.value_range = value_range
+
+    def _draw(self, images):
+        n = images.shape[0]
+        sign = numpy.where(_uniform(self, images, (n,), 0.0, 1.0) > 0.5, -1.0, 1.0).astype(self.dtype)
+        return {"factor": sign * _uniform(self, images, (n,), *self.factor) * 0.5}
+
+    def _augment(self, images, params):
+        from ...ops.image import hsv_to_rgb, rgb_to_hsv
+
+        x = _to_range(images, self.value_range, (0, 1))
+        hsv = rgb_to_hsv(x)
+        h = hsv[..., 0] + _as_array(params["factor"], images).reshape((-1, 1, 1))
+        h = ops.where(h > 1.0, h - 1.0, h)
+        h = ops.where(h < 0.0, h + 1.0, h)
+        rgb = ops.clip(hsv_to_rgb(ops.stack([h, hsv[..., 1], hsv[..., 2]], axis=-1)), 0, 1)
+        return _to_range(rgb, (0, 1), self.value_range)
+
+    def get_config(self) -> dict:
+        return {**super().get_config(), "factor": self.factor, "value_range": self.value_range}
