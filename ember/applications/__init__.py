@@ -12,6 +12,7 @@ from . import (
     densenet,
     efficientnet,
     imagenet_utils,
+    inception_v3,
     mobilenet,
     mobilenet_v2,
     resnet,
@@ -32,6 +33,7 @@ from .efficientnet import (
     EfficientNetB6,
     EfficientNetB7,
 )
+from .inception_v3 import InceptionV3
 from .mobilenet import MobileNet
 from .mobilenet_v2 import MobileNetV2
 from .resnet import ResNet50, ResNet101, ResNet152
