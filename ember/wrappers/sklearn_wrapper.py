@@ -63,8 +63,8 @@ def _target_type(y, owner: str) -> str:
     from sklearn.utils.multiclass import type_of_target
 
     kind = type_of_target(y)
-    if kind == "unknown":
-        raise ValueError(f"{owner}.fit: unknown label type for y: {y!r}")
+    if kind == "unknown":  # scikit-learn's checks look for its wording, "Unknown label type"
+        raise ValueError(f"Unknown label type in {owner}.fit: y should hold numbers or labels, got {y!r}")
     return kind
 
 
@@ -177,6 +177,8 @@ class _SKLearnBase(BaseEstimator):
         Returns:
             self.
         """
+        if y is None:  # scikit-learn's checks look for its wording, "requires y to be passed"
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         X, y = _validate(self, X, y, reset=True)
         y = self._encode_target(y, reset=True)
         model = self._build_model(X, y)
