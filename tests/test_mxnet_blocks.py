@@ -8,7 +8,7 @@ import pytest
 
 import ember.mxnet as mx
 from ember.mxnet import autograd, gluon, nd
-from tests.mxnet_programs._blocks import CASES
+from tests.mxnet_programs._blocks import CASES, RNN_CASES
 
 HERE = os.path.join(os.path.dirname(__file__), "fixtures", "mxnet")
 BLOCKS = nd.load(os.path.join(HERE, "blocks.nd"))
@@ -24,10 +24,13 @@ def close(got, want, what):
     np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6 * scale, err_msg=what)
 
 
-@pytest.mark.parametrize("name", sorted(CASES))
+ALL_CASES = {**{k: (gluon.nn,) + v for k, v in CASES.items()}, **{k: (gluon.rnn,) + v for k, v in RNN_CASES.items()}}
+
+
+@pytest.mark.parametrize("name", sorted(ALL_CASES))
 def test_block_forward_and_gradients_match_mxnet(name):
-    build, _shape, train, int_range = CASES[name]
-    block = build(gluon.nn)
+    module, build, _shape, train, int_range = ALL_CASES[name]
+    block = build(module)
     block.initialize()
     x = BLOCKS[f"{name}/x"].copy()
     with autograd.record(train_mode=train):

@@ -21,4 +21,6 @@ PROGRAMS = [
     "p15_rmsprop_adagrad",
     "p16_metrics_eval",
     "p17_autograd_grad",
+    "p18_lstm_sequence",
+    "p19_gru_regression",
 ]

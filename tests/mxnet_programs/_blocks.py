@@ -27,3 +27,13 @@ CASES = {
     "leakyrelu": (lambda nn: nn.LeakyReLU(0.1), (2, 3), False, None),
     "dropout_infer": (lambda nn: nn.Dropout(0.5), (2, 3), False, None),
 }
+
+# gluon.rnn layers: builders take ``gluon.rnn``; input (T, N, C) unless the layout says otherwise
+RNN_CASES = {
+    "rnn_tanh": (lambda rnn: rnn.RNN(3, activation="tanh"), (4, 2, 3), False, None),
+    "rnn_relu_2layers": (lambda rnn: rnn.RNN(3, num_layers=2), (4, 2, 3), False, None),
+    "lstm": (lambda rnn: rnn.LSTM(3), (5, 2, 4), False, None),
+    "lstm_bidirectional": (lambda rnn: rnn.LSTM(2, bidirectional=True), (4, 3, 2), False, None),
+    "gru": (lambda rnn: rnn.GRU(3), (5, 2, 4), False, None),
+    "gru_ntc_2layers": (lambda rnn: rnn.GRU(2, num_layers=2, layout="NTC"), (2, 4, 3), False, None),
+}

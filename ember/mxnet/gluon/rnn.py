@@ -1,0 +1,177 @@
+# ruff: noqa: N803  (MXNet's names)
+"""``gluon.rnn``: ``RNN``, ``LSTM``, ``GRU`` layers in MXNet's TNC (or NTC) layout with MXNet's weights, and the
+``RNNCell``/``LSTMCell``/``GRUCell`` single-step cells.
+
+Weights per layer and direction (``l0``, ``r0`` for the reverse direction, ...): ``i2h_weight`` (G*H, in),
+``h2h_weight`` (G*H, H), ``i2h_bias`` and ``h2h_bias`` (G*H), gates stacked in MXNet's order: LSTM i, f, g, o;
+GRU r, z, n with ``n = act(x W_n + b_in + r * (h U_n + b_hn))`` and ``h' = (1 - z) * n + z * h``.
+The recurrence is written with Ember's ops (the input projection for all steps in one matmul, then one step
+per time index), so autograd gives the gradients through time.
+"""
+
+from __future__ import annotations
+
+import ember
+
+from ..ndarray import _nd
+from .block import HybridBlock
+
+_GATES = {"rnn_relu": 1, "rnn_tanh": 1, "lstm": 4, "gru": 3}
+
+
+def _step(mode, x_proj, h, c, h2h_w, h2h_b):
+    """One time step: x_proj = x W_i^T + b_i (N, G*H); returns (h, c)."""
+    hh = ember.matmul(h, ember.transpose(h2h_w)) + h2h_b
+    if mode == "lstm":
+        i, f, g, o = ember.split(x_proj + hh, 4, axis=-1)
+        c = ember.sigmoid(f) * c + ember.sigmoid(i) * ember.tanh(g)
+        return ember.sigmoid(o) * ember.tanh(c), c
+    if mode == "gru":
+        xr, xz, xn = ember.split(x_proj, 3, axis=-1)
+        hr, hz, hn = ember.split(hh, 3, axis=-1)
+        r, z = ember.sigmoid(xr + hr), ember.sigmoid(xz + hz)
+        n = ember.tanh(xn + r * hn)
+        return (1.0 - z) * n + z * h, None
+    pre = x_proj + hh
+    return (ember.relu(pre) if mode == "rnn_relu" else ember.tanh(pre)), None
+
+
+class _RNNLayer(HybridBlock):
+    def __init__(
+        self,
+        hidden_size,
+        num_layers,
+        layout,
+        dropout,
+        bidirectional,
+        input_size,
+        mode,
+        i2h_weight_initializer=None,
+        h2h_weight_initializer=None,
+        i2h_bias_initializer="zeros",
+        h2h_bias_initializer="zeros",
+        dtype="float32",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        if layout not in ("TNC", "NTC"):
+            raise ValueError(f"{type(self).__name__}: layout must be 'TNC' or 'NTC', got {layout!r}")
+        if dropout:
+            raise NotImplementedError(f"{type(self).__name__}: dropout between layers is not supported yet")
+        self._hidden, self._layers, self._layout = int(hidden_size), int(num_layers), layout
+        self._dirs = 2 if bidirectional else 1
+        self._mode, self._gates = mode, _GATES[mode]
+        g, h = self._gates * self._hidden, self._hidden
+        with self.name_scope():
+            for layer in range(self._layers):
+                for d in ["l", "r"][: self._dirs]:
+                    n_in = input_size if layer == 0 else h * self._dirs
+                    for name, shape, init in (
+                        ("i2h_weight", (g, n_in), i2h_weight_initializer),
+                        ("h2h_weight", (g, h), h2h_weight_initializer),
+                        ("i2h_bias", (g,), i2h_bias_initializer),
+                        ("h2h_bias", (g,), h2h_bias_initializer),
+                    ):
+                        key = f"{d}{layer}_{name}"
+                        p = self.params.get(key, shape=shape, init=init, dtype=dtype, allow_deferred_init=True)
+                        self._reg_params[key] = p
+
+    def _alias(self):
+        return type(self).__name__.lower()
+
+    def _collect_params_with_prefix(self, prefix=""):
+        """MXNet 1.9's keys in ``.params`` files: ``_unfused.<layer>.<name>`` (bidirectional:
+        ``_unfused.<layer>.l_cell.<name>`` / ``r_cell``)."""
+        if prefix:
+            prefix += "."
+        out = {}
+        for layer in range(self._layers):
+            for d in ["l", "r"][: self._dirs]:
+                cell = f"{d}_cell." if self._dirs == 2 else ""
+                for n in ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias"):
+                    out[f"{prefix}_unfused.{layer}.{cell}{n}"] = self.params[f"{self.prefix}{d}{layer}_{n}"]
+        return out
+
+    def begin_state(self, batch_size=0, func=None, **kwargs):
+        """Zero states: [h] (or [h, c] for LSTM), each (num_layers * dirs, N, H)."""
+        from .. import nd
+
+        shape = (self._layers * self._dirs, batch_size, self._hidden)
+        return [nd.zeros(shape) for _ in range(2 if self._mode == "lstm" else 1)]
+
+    def forward(self, inputs, states=None):
+        x = inputs if self._layout == "TNC" else ember.swapaxes(inputs, 0, 1)
+        t_len, batch = x.shape[0], x.shape[1]
+        given = states is not None
+        if states is None:
+            states = self.begin_state(batch)
+        if not isinstance(states, (list, tuple)):
+            states = [states]
+        first = self.params[f"{self.prefix}l0_i2h_weight"]
+        if first.shape[1] == 0:
+            first.shape = (first.shape[0], x.shape[2])
+            if self._dirs == 2:
+                self.params[f"{self.prefix}r0_i2h_weight"].shape = first.shape
+        for p in self.params.values():
+            p._finish_deferred_init()
+        h_out, c_out = [], []
+        for layer in range(self._layers):
+            outs = []
+            for di, d in enumerate(["l", "r"][: self._dirs]):
+                idx = layer * self._dirs + di
+                w = {
+                    n: self.params[f"{self.prefix}{d}{layer}_{n}"].data()
+                    for n in ("i2h_weight", "h2h_weight", "i2h_bias", "h2h_bias")
+                }
+                proj = ember.matmul(x, ember.transpose(w["i2h_weight"])) + w["i2h_bias"]  # (T, N, G*H)
+                h = states[0][idx]
+                c = states[1][idx] if self._mode == "lstm" else None
+                steps = range(t_len - 1, -1, -1) if d == "r" else range(t_len)
+                seq = [None] * t_len
+                for t in steps:
+                    h, c = _step(self._mode, proj[t], h, c, w["h2h_weight"], w["h2h_bias"])
+                    seq[t] = h
+                outs.append(ember.stack(seq, axis=0))
+                h_out.append(h)
+                c_out.append(c)
+            x = outs[0] if self._dirs == 1 else ember.concatenate(outs, axis=-1)
+        out = _nd(x if self._layout == "TNC" else ember.swapaxes(x, 0, 1))
+        if not given:
+            return out
+        new_states = [_nd(ember.stack(h_out, axis=0))]
+        if self._mode == "lstm":
+            new_states.append(_nd(ember.stack(c_out, axis=0)))
+        return out, new_states
+
+
+class RNN(_RNNLayer):
+    """Elman RNN, ``activation`` 'relu' or 'tanh'."""
+
+    def __init__(
+        self,
+        hidden_size,
+        num_layers=1,
+        activation="relu",
+        layout="TNC",
+        dropout=0,
+        bidirectional=False,
+        input_size=0,
+        **kwargs,
+    ):
+        super().__init__(
+            hidden_size, num_layers, layout, dropout, bidirectional, input_size, "rnn_" + activation, **kwargs
+        )
+
+
+class LSTM(_RNNLayer):
+    """Long short-term memory; states [h, c]."""
+
+    def __init__(self, hidden_size, num_layers=1, layout="TNC", dropout=0, bidirectional=False, input_size=0, **kwargs):
+        super().__init__(hidden_size, num_layers, layout, dropout, bidirectional, input_size, "lstm", **kwargs)
+
+
+class GRU(_RNNLayer):
+    """Gated recurrent unit (MXNet's / cuDNN's form: the reset gate applies after the recurrent matmul)."""
+
+    def __init__(self, hidden_size, num_layers=1, layout="TNC", dropout=0, bidirectional=False, input_size=0, **kwargs):
+        super().__init__(hidden_size, num_layers, layout, dropout, bidirectional, input_size, "gru", **kwargs)
