@@ -1,0 +1,143 @@
+"""ember.mxnet's API details that need no MXNet oracle: contexts, DataLoader rules, vision datasets and
+transforms, Trainer plumbing, parameters and names, errors."""
+
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+import ember.mxnet as mx
+from ember.mxnet import autograd, gluon, nd
+
+
+def test_import_ember_does_not_load_mxnet_front():
+    code = "import sys, ember; assert 'ember.mxnet' not in sys.modules; ember.mxnet.nd; print('ok')"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.stdout.strip() == "ok", out.stderr
+
+
+def test_contexts_map_to_ember_devices():
+    assert mx.cpu().device == "cpu" and repr(mx.cpu()) == "cpu(0)"
+    assert mx.Context("gpu", 1).device == "cuda:1"
+    with mx.cpu(0):
+        assert mx.current_context() == mx.cpu()
+    x = nd.zeros((2, 3), ctx=mx.cpu())
+    assert x.context == mx.cpu() and x.ctx == mx.cpu()
+    with pytest.raises(TypeError, match="mx.Context"):
+        nd.zeros((2,), ctx=3)
+
+
+def test_dataloader_last_batch_rules_and_shuffle():
+    ds = gluon.data.ArrayDataset(np.arange(10, dtype="float32"), np.arange(10) % 2)
+    keep = gluon.data.DataLoader(ds, batch_size=4)
+    assert [b[0].shape[0] for b in keep] == [4, 4, 2] and len(keep) == 3
+    discard = gluon.data.DataLoader(ds, batch_size=4, last_batch="discard")
+    assert [b[0].shape[0] for b in discard] == [4, 4] and len(discard) == 2
+    roll = gluon.data.DataLoader(ds, batch_size=4, last_batch="rollover")
+    first = [b[0].asnumpy().tolist() for b in roll]
+    second = [b[0].asnumpy().tolist() for b in roll]
+    assert first == [[0, 1, 2, 3], [4, 5, 6, 7]] and second[0] == [8, 9, 0, 1]
+    np.random.seed(0)
+    shuffled = np.concatenate([b[0].asnumpy() for b in gluon.data.DataLoader(ds, 3, shuffle=True)])
+    assert sorted(shuffled.tolist()) == list(range(10)) and shuffled.tolist() != list(range(10))
+    xb, yb = next(iter(keep))
+    assert isinstance(xb, mx.NDArray) and xb.dtype == np.float32 and yb.dtype == np.int64
+    with pytest.raises(ValueError, match="last_batch"):
+        gluon.data.DataLoader(ds, 2, last_batch="drop")
+    with pytest.raises(ValueError, match="length 3"):
+        gluon.data.ArrayDataset(np.zeros(4), np.zeros(3))
+
+
+def test_transforms_to_tensor_and_normalize():
+    img = nd.array(np.arange(12, dtype=np.uint8).reshape(2, 2, 3), dtype="uint8")
+    t = gluon.data.vision.transforms.ToTensor()(img)
+    assert t.shape == (3, 2, 2) and t.dtype == np.float32
+    np.testing.assert_allclose(t.asnumpy()[1], np.array([[1, 4], [7, 10]]) / 255.0, rtol=1e-6)
+    n = gluon.data.vision.transforms.Normalize(mean=(0.5, 0.5, 0.5), std=(0.5, 0.5, 0.5))(t)
+    np.testing.assert_allclose(n.asnumpy(), (t.asnumpy() - 0.5) / 0.5, rtol=1e-6)
+
+
+def test_vision_mnist_through_ember_datasets():
+    try:
+        ds = gluon.data.vision.MNIST(train=False, transform=lambda x, y: (x.astype("float32") / 255, y))
+    except Exception as err:  # no offline MNIST source installed
+        pytest.skip(f"MNIST not available offline: {err}")
+    x, y = ds[0]
+    assert len(ds) == 10_000 and x.shape == (28, 28, 1) and 0 <= int(y) <= 9
+    loader = gluon.data.DataLoader(
+        gluon.data.vision.MNIST(train=False).transform_first(gluon.data.vision.transforms.ToTensor()), 32
+    )
+    xb, yb = next(iter(loader))
+    assert xb.shape == (32, 1, 28, 28) and float(xb.max().asscalar()) <= 1.0
+
+
+def test_trainer_update_split_learning_rate_and_errors():
+    net = gluon.nn.Dense(1, in_units=2, use_bias=False)
+    net.initialize(mx.init.One())
+    trainer = gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.5})
+    with autograd.record():
+        loss = net(nd.array([[1.0, 2.0], [3.0, 4.0]])).sum()
+    loss.backward()
+    trainer.allreduce_grads()
+    trainer.update(2)  # rescale 1/2: w -= 0.5 * [4, 6] / 2
+    np.testing.assert_allclose(net.weight.data().asnumpy(), [[0.0, -0.5]])
+    trainer.set_learning_rate(0.1)
+    assert trainer.learning_rate == 0.1
+    with pytest.raises(ValueError, match="unknown name 'lbfgs'"):
+        gluon.Trainer(net.collect_params(), "lbfgs")
+    with pytest.raises(TypeError, match="ParameterDict"):
+        gluon.Trainer(net, "sgd")
+    with pytest.raises(TypeError, match="unknown arguments"):
+        gluon.Trainer(net.collect_params(), "sgd", {"learning_rte": 0.1})
+
+
+def test_names_follow_mxnet_scopes():
+    net = gluon.nn.Sequential(prefix="model_")
+    with net.name_scope():
+        net.add(gluon.nn.Dense(2), gluon.nn.Dense(2), gluon.nn.Conv2D(1, 1), gluon.nn.MaxPool2D())
+    assert [c.prefix for c in net._children.values()] == [
+        "model_dense0_",
+        "model_dense1_",
+        "model_conv0_",
+        "model_pool0_",
+    ]
+    assert list(net.collect_params(".*bias").keys()) == ["model_dense0_bias", "model_dense1_bias", "model_conv0_bias"]
+
+
+def test_hybridize_changes_nothing():
+    net = gluon.nn.HybridSequential()
+    net.add(gluon.nn.Dense(3, activation="relu"), gluon.nn.Dense(2))
+    net.initialize()
+    x = nd.random.uniform(shape=(4, 5))
+    before = net(x).asnumpy()
+    net.hybridize()
+    np.testing.assert_array_equal(net(x).asnumpy(), before)
+
+
+def test_parameter_errors_and_grad_req_null():
+    p = gluon.Parameter("w", shape=(2, 3))
+    with pytest.raises(RuntimeError, match="not been initialized"):
+        p.data()
+    p.initialize(mx.init.Zero())
+    with pytest.raises(ValueError, match="does not match"):
+        p.set_data(np.zeros((3, 2)))
+    net = gluon.nn.Dense(2, in_units=2)
+    net.initialize()
+    net.collect_params().setattr("grad_req", "null")
+    with pytest.raises(RuntimeError, match="'null'"):
+        net.weight.grad()
+    with pytest.raises(ValueError, match="unknown initializer"):
+        net.initialize("gaussian", force_reinit=True)
+
+
+def test_dropout_only_in_training_and_scales_kept_units():
+    drop = gluon.nn.Dropout(0.5)
+    x = nd.ones((200, 50))
+    assert (drop(x).asnumpy() == 1).all()
+    with autograd.record():
+        y = drop(x).asnumpy()
+    kept = y[y != 0]
+    assert np.allclose(kept, 2.0) and 0.4 < kept.size / y.size < 0.6
+    with autograd.predict_mode():
+        assert (drop(x).asnumpy() == 1).all()
