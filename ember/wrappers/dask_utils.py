@@ -14,7 +14,8 @@ joblib's ``"dask"`` backend sends each (candidate, fold) fit to a Dask worker. E
         search = GridSearchCV(SKLearnClassifier(build_mlp), grid).fit(X, y)
 
 The estimators travel to the workers pickled as data (the models' configs and weights); a builder
-function travels by reference, so it must be defined at module level in a module the workers can import.
+function travels by reference when it is defined at module level in a module the workers can import
+(otherwise cloudpickle sends its code).
 """
 
 from __future__ import annotations
