@@ -11,6 +11,7 @@ modules (``ember.applications.resnet``, ...) also give ``preprocess_input`` and 
 from . import (
     densenet,
     efficientnet,
+    efficientnet_v2,
     imagenet_utils,
     inception_v3,
     mobilenet,
@@ -32,6 +33,15 @@ from .efficientnet import (
     EfficientNetB5,
     EfficientNetB6,
     EfficientNetB7,
+)
+from .efficientnet_v2 import (
+    EfficientNetV2B0,
+    EfficientNetV2B1,
+    EfficientNetV2B2,
+    EfficientNetV2B3,
+    EfficientNetV2L,
+    EfficientNetV2M,
+    EfficientNetV2S,
 )
 from .inception_v3 import InceptionV3
 from .mobilenet import MobileNet
