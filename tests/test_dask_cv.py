@@ -95,3 +95,14 @@ def test_dask_cluster_without_distributed_is_a_clear_error(monkeypatch):
     with pytest.raises(ImportError, match="pip install"):
         with dask_cluster():
             pass
+
+
+def test_a_compiled_model_travels_to_the_workers_as_config_and_weights(mnist_slice, cluster):
+    X, y = mnist_slice
+    template = seed_mlp(X[:1], np.zeros((1, 10)), hidden=32)  # a compiled Model as the parameter
+    est = SKLearnClassifier(template, fit_kwargs=FIT)
+    out = cross_validate(est, X[:400], y[:400], cv=KFold(2), return_estimator=True)
+    assert out["test_score"].shape == (2,) and np.all(out["test_score"] > 0.3)
+    for fitted in out["estimator"]:
+        assert fitted.model_ is not template and fitted.model_.get_weights()[0].shape == (784, 32)
+        assert not np.array_equal(fitted.model_.get_weights()[0], template.get_weights()[0])  # cloned, then trained
