@@ -141,3 +141,17 @@ def test_dropout_only_in_training_and_scales_kept_units():
     assert np.allclose(kept, 2.0) and 0.4 < kept.size / y.size < 0.6
     with autograd.predict_mode():
         assert (drop(x).asnumpy() == 1).all()
+
+
+def test_backward_writes_only_the_gradients_of_its_own_graph():
+    a, b = nd.array([1.0, 2.0]), nd.array([3.0])
+    a.attach_grad()
+    b.attach_grad()
+    with autograd.record():
+        la = (a * a).sum()
+    la.backward()
+    with autograd.record():
+        lb = (b * 5).sum()
+    lb.backward()  # as MXNet: a's gradient from the first backward stays
+    np.testing.assert_array_equal(a.grad.asnumpy(), [2.0, 4.0])
+    np.testing.assert_array_equal(b.grad.asnumpy(), [5.0])

@@ -83,18 +83,31 @@ def predict_mode():
     return _scope(None, False)
 
 
-def _clear_write_grads():
-    for ref, req in list(_ATTACHED.values()):
-        array = ref()
-        if array is not None and req == "write":
-            _GRAD_SLOT.__set__(array, None)
+def _graph_leaves(heads):
+    """The leaf tensors the heads' recorded graph reaches (its Functions' leaf edges)."""
+    from ember.engine.autograd import _topological_order
+    from ember.engine.function import _LEAF
+
+    leaves = {id(h): h for h in heads if h.grad_fn is None and h.requires_grad}
+    for fn in _topological_order([h.grad_fn for h in heads if h.grad_fn is not None]):
+        for edge in fn._edges:
+            if edge is not None and edge[0] == _LEAF:
+                leaves[id(edge[1])] = edge[1]
+    return list(leaves.values())
 
 
-def _fill_missing_grads():
-    for ref, _req in list(_ATTACHED.values()):
-        array = ref()
-        if array is not None and _GRAD_SLOT.__get__(array) is None:
-            _GRAD_SLOT.__set__(array, _nd(Tensor._wrap(np.zeros_like(array.data))))
+def _clear_write_grads(leaves):
+    """MXNet's grad_req='write': the leaves this backward reaches get fresh gradients (others keep theirs)."""
+    for leaf in leaves:
+        entry = _ATTACHED.get(id(leaf))
+        if entry is not None and entry[0]() is leaf and entry[1] == "write":
+            _GRAD_SLOT.__set__(leaf, None)
+
+
+def _fill_missing_grads(leaves):
+    for leaf in leaves:
+        if id(leaf) in _ATTACHED and _GRAD_SLOT.__get__(leaf) is None:
+            _GRAD_SLOT.__set__(leaf, _nd(Tensor._wrap(np.zeros_like(leaf.data))))
 
 
 def backward(heads, head_grads=None, retain_graph: bool = False, train_mode: bool = True):
@@ -110,7 +123,8 @@ def backward(heads, head_grads=None, retain_graph: bool = False, train_mode: boo
                 "backward: this array is not the result of a recorded computation; compute it inside "
                 "`with autograd.record():` from arrays that called attach_grad() (or a block's parameters)"
             )
-    _clear_write_grads()
+    leaves = _graph_leaves(heads)
+    _clear_write_grads(leaves)
     for i, (head, grad) in enumerate(zip(heads, head_grads)):
         if grad is None:
             grad = np.ones(head.shape, dtype=head.data.dtype)
@@ -118,7 +132,7 @@ def backward(heads, head_grads=None, retain_graph: bool = False, train_mode: boo
             grad = grad.data
         keep = retain_graph or i < len(heads) - 1
         Tensor.backward(head, Tensor._wrap(np.asarray(grad, dtype=head.data.dtype)), retain_graph=keep)
-    _fill_missing_grads()
+    _fill_missing_grads(leaves)
 
 
 def grad(heads, variables, head_grads=None, retain_graph=None, create_graph: bool = False, train_mode=True):
