@@ -9,6 +9,7 @@ modules (``ember.applications.resnet``, ...) also give ``preprocess_input`` and 
 """
 
 from . import (
+    convnext,
     densenet,
     efficientnet,
     efficientnet_v2,
@@ -24,6 +25,7 @@ from . import (
     vgg19,
     xception,
 )
+from .convnext import ConvNeXtBase, ConvNeXtLarge, ConvNeXtSmall, ConvNeXtTiny, ConvNeXtXLarge
 from .densenet import DenseNet121, DenseNet169, DenseNet201
 from .efficientnet import (
     EfficientNetB0,
