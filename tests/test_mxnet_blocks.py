@@ -8,7 +8,7 @@ import pytest
 
 import ember.mxnet as mx
 from ember.mxnet import autograd, gluon, nd
-from tests.mxnet_programs._blocks import CASES, RNN_CASES
+from tests.mxnet_programs._blocks import CASES, CELL_CASES, RNN_CASES
 
 HERE = os.path.join(os.path.dirname(__file__), "fixtures", "mxnet")
 BLOCKS = nd.load(os.path.join(HERE, "blocks.nd"))
@@ -178,3 +178,26 @@ def test_initializers_follow_mxnet_rules():
     assert (net.weight.data().asnumpy() == 0.25).all()
     net.initialize(force_reinit=True)  # MXNet's default: Uniform(0.07)
     assert np.abs(net.weight.data().asnumpy()).max() <= 0.07
+
+
+CELLS = nd.load(os.path.join(HERE, "cells.nd"))
+
+
+@pytest.mark.parametrize("name", sorted(CELL_CASES))
+def test_rnn_cell_unroll_matches_mxnet(name):
+    build, shape = CELL_CASES[name]
+    cell = build(gluon.rnn)
+    cell.initialize()
+    x = CELLS[f"{name}/x"].copy()
+    cell.unroll(shape[1], x, merge_outputs=True)
+    for key, p in cell._collect_params_with_prefix().items():
+        p.set_data(CELLS[f"{name}/param/{key}"])
+    x.attach_grad()
+    with autograd.record():
+        seq, states = cell.unroll(shape[1], x, merge_outputs=True)
+        total = (seq * seq).sum() + sum((s * 2).sum() for s in states)
+    total.backward()
+    close(seq, CELLS[f"{name}/seq"], f"{name} outputs")
+    for i, s in enumerate(states):
+        close(s, CELLS[f"{name}/state{i}"], f"{name} state {i}")
+    close(x.grad, CELLS[f"{name}/dx"], f"{name} input gradient")

@@ -37,3 +37,10 @@ RNN_CASES = {
     "gru": (lambda rnn: rnn.GRU(3), (5, 2, 4), False, None),
     "gru_ntc_2layers": (lambda rnn: rnn.GRU(2, num_layers=2, layout="NTC"), (2, 4, 3), False, None),
 }
+
+# gluon.rnn cells unrolled: builders take ``gluon.rnn``; input (N, T, C)
+CELL_CASES = {
+    "rnncell": (lambda rnn: rnn.RNNCell(3), (2, 4, 3)),
+    "lstmcell": (lambda rnn: rnn.LSTMCell(3), (2, 4, 3)),
+    "grucell": (lambda rnn: rnn.GRUCell(2), (3, 5, 2)),
+}

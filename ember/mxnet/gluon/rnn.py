@@ -175,3 +175,83 @@ class GRU(_RNNLayer):
 
     def __init__(self, hidden_size, num_layers=1, layout="TNC", dropout=0, bidirectional=False, input_size=0, **kwargs):
         super().__init__(hidden_size, num_layers, layout, dropout, bidirectional, input_size, "gru", **kwargs)
+
+
+class _Cell(HybridBlock):
+    """One time step: ``cell(x (N, C), states) -> (output, new_states)``; ``unroll`` runs a sequence."""
+
+    _mode = "rnn_tanh"
+
+    def __init__(
+        self,
+        hidden_size,
+        input_size=0,
+        i2h_weight_initializer=None,
+        h2h_weight_initializer=None,
+        i2h_bias_initializer="zeros",
+        h2h_bias_initializer="zeros",
+        prefix=None,
+        params=None,
+    ):
+        super().__init__(prefix=prefix, params=params)
+        self._hidden = int(hidden_size)
+        g = _GATES[self._mode] * self._hidden
+        with self.name_scope():
+            self.i2h_weight = self.params.get(
+                "i2h_weight", shape=(g, input_size), init=i2h_weight_initializer, allow_deferred_init=True
+            )
+            self.h2h_weight = self.params.get("h2h_weight", shape=(g, self._hidden), init=h2h_weight_initializer)
+            self.i2h_bias = self.params.get("i2h_bias", shape=(g,), init=i2h_bias_initializer)
+            self.h2h_bias = self.params.get("h2h_bias", shape=(g,), init=h2h_bias_initializer)
+
+    def _alias(self):
+        return {"lstm": "lstm", "gru": "gru"}.get(self._mode, "rnn")
+
+    def begin_state(self, batch_size=0, func=None, **kwargs):
+        from .. import nd
+
+        return [nd.zeros((batch_size, self._hidden)) for _ in range(2 if self._mode == "lstm" else 1)]
+
+    def forward(self, x, states):
+        if self.i2h_weight.shape[1] == 0:
+            self.i2h_weight.shape = (self.i2h_weight.shape[0], x.shape[-1])
+        self.i2h_weight._finish_deferred_init()
+        proj = ember.matmul(x, ember.transpose(self.i2h_weight.data())) + self.i2h_bias.data()
+        c = states[1] if self._mode == "lstm" else None
+        h, c = _step(self._mode, proj, states[0], c, self.h2h_weight.data(), self.h2h_bias.data())
+        return _nd(h), [_nd(h)] + ([_nd(c)] if c is not None else [])
+
+    def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None, valid_length=None):
+        """Run ``length`` steps over ``inputs`` (NTC or TNC); outputs stacked when ``merge_outputs``."""
+        if valid_length is not None:
+            raise NotImplementedError("unroll: valid_length is not supported")
+        axis = layout.find("T")
+        steps = [ember.squeeze(s, axis) for s in ember.split(inputs, length, axis=axis)]
+        states = begin_state if begin_state is not None else self.begin_state(steps[0].shape[0])
+        outputs = []
+        for x in steps:
+            out, states = self(x, states)
+            outputs.append(out)
+        if merge_outputs:
+            outputs = _nd(ember.stack(outputs, axis=axis))
+        return outputs, states
+
+
+class RNNCell(_Cell):
+    """Elman cell, ``activation`` 'tanh' (default) or 'relu'."""
+
+    def __init__(self, hidden_size, activation="tanh", **kwargs):
+        self._mode = "rnn_" + activation
+        super().__init__(hidden_size, **kwargs)
+
+
+class LSTMCell(_Cell):
+    """LSTM cell; states [h, c]."""
+
+    _mode = "lstm"
+
+
+class GRUCell(_Cell):
+    """GRU cell (MXNet's form)."""
+
+    _mode = "gru"
