@@ -155,3 +155,39 @@ def test_backward_writes_only_the_gradients_of_its_own_graph():
     lb.backward()  # as MXNet: a's gradient from the first backward stays
     np.testing.assert_array_equal(a.grad.asnumpy(), [2.0, 4.0])
     np.testing.assert_array_equal(b.grad.asnumpy(), [5.0])
+
+
+@pytest.mark.parametrize(
+    "name, opts",
+    [
+        ("adam", {"learning_rate": 0.1}),
+        ("sgd", {"learning_rate": 0.1, "momentum": 0.9}),
+        ("rmsprop", {"centered": True}),
+        ("sgd", {"learning_rate": 0.1}),
+    ],
+)
+def test_trainer_states_save_and_resume(tmp_path, name, opts):
+    x, y = nd.array(np.random.default_rng(0).normal(size=(4, 3))), nd.array([0, 1, 1, 0])
+
+    def make():
+        net = gluon.nn.Dense(2, in_units=3)
+        net.initialize(mx.init.Constant(0.1))
+        return net, gluon.Trainer(net.collect_params(), name, dict(opts))
+
+    def step(net, trainer):
+        with autograd.record():
+            loss = gluon.loss.SoftmaxCrossEntropyLoss()(net(x), y)
+        loss.backward()
+        trainer.step(4)
+
+    net, trainer = make()
+    for _ in range(2):
+        step(net, trainer)
+    net.save_parameters(str(tmp_path / "w.params"))
+    trainer.save_states(str(tmp_path / "t.states"))
+    step(net, trainer)
+    net2, trainer2 = make()
+    net2.load_parameters(str(tmp_path / "w.params"))
+    trainer2.load_states(str(tmp_path / "t.states"))
+    step(net2, trainer2)
+    np.testing.assert_array_equal(net2.weight.data().asnumpy(), net.weight.data().asnumpy())

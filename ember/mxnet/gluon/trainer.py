@@ -63,7 +63,41 @@ class Trainer:
             p.zero_grad()
 
     def save_states(self, fname):
-        raise NotImplementedError("Trainer.save_states: not built in Ember yet (weights: net.save_parameters)")
+        """Write the optimizer's slots and step counts in MXNet's NDArray file format with Ember's keys
+        (``state/<param>/<slot>``, ``count/<param>``). MXNet pickles its own states file, so files from
+        MXNet's ``save_states`` do not load here, nor these there."""
+        import numpy as np
+
+        from ..ndarray_format import write_ndarray_file
+
+        opt_ = self._optimizer
+        out = {"num_update": np.array([opt_.num_update], np.int64)}
+        for i, state in opt_.states.items():
+            out[f"count/{i}"] = np.array([opt_._counts.get(i, 0)], np.int64)
+            slots = state if isinstance(state, tuple) else (() if state is None else (state,))
+            for j, slot in enumerate(slots):
+                out[f"state/{i}/{j}"] = slot
+            out[f"nslots/{i}"] = np.array([len(slots)], np.int64)
+        write_ndarray_file(fname, out)
 
     def load_states(self, fname):
-        raise NotImplementedError("Trainer.load_states: not built in Ember yet (weights: net.load_parameters)")
+        """Restore what ``save_states`` wrote (same parameters in the same order, same optimizer)."""
+        from ..ndarray_format import read_ndarray_file
+
+        data = read_ndarray_file(fname)
+        if not isinstance(data, dict) or "num_update" not in data:
+            raise ValueError(f"Trainer.load_states({fname!r}): not a file written by Ember's Trainer.save_states")
+        opt_ = self._optimizer
+        opt_.num_update = int(data["num_update"][0])
+        opt_._counts, opt_.states = {}, {}
+        for key, value in data.items():
+            if key.startswith("nslots/"):
+                i = int(key.split("/")[1])
+                opt_._counts[i] = int(data[f"count/{i}"][0])
+                slots = tuple(data[f"state/{i}/{j}"].copy() for j in range(int(value[0])))
+                if len(slots) == 0:
+                    opt_.states[i] = None
+                elif len(slots) == 1 and not isinstance(opt_.create_state(slots[0]), tuple):
+                    opt_.states[i] = slots[0]
+                else:
+                    opt_.states[i] = slots
