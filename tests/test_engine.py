@@ -395,3 +395,23 @@ def test_inplace_arithmetic_updates_parameters_under_no_grad():
     t += ember.tensor([1.0, 1.0])
     t /= 2
     np.testing.assert_allclose(t.numpy(), [2.0, 3.5])
+
+
+def test_numpy_array_protocol_copies_when_asked():
+    """np.array(t) gives an array the caller owns (NumPy 2's copy=True); np.asarray(t) shares, as torch's does."""
+    t = ember.tensor([1.0, 2.0])
+    owned = np.array(t)
+    owned[0] = 9.0
+    assert t.numpy()[0] == 1.0
+    shared = np.asarray(t)
+    shared[1] = 5.0
+    assert t.numpy()[1] == 5.0
+    assert np.array(t, dtype="float64").dtype == np.float64
+    with pytest.raises(ValueError, match="without a copy"):
+        np.array(t, dtype="float64", copy=False)
+
+
+def test_backend_set_floatx_refuses_bfloat16():
+    with pytest.raises(ValueError, match="no bfloat16"):
+        ember.backend.set_floatx("bfloat16")
+    assert ember.backend.floatx() == "float32"

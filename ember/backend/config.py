@@ -11,7 +11,7 @@ import numpy
 
 _FLOATX = "float32"
 _EPSILON = 1e-7
-_FLOAT_NAMES = ("float16", "bfloat16", "float32", "float64")
+_FLOAT_NAMES = ("float16", "float32", "float64")  # NumPy has no bfloat16, so neither has the engine
 
 
 def floatx() -> str:
@@ -20,9 +20,16 @@ def floatx() -> str:
 
 
 def set_floatx(value: str) -> None:
-    """Set the default float dtype: one of float16, bfloat16, float32, float64."""
+    """Set the default float dtype: one of float16, float32, float64 (bfloat16 is refused: NumPy lacks it)."""
     global _FLOATX
-    name = str(numpy.dtype(value)) if value != "bfloat16" else value
+    if str(value) == "bfloat16":
+        raise ValueError(
+            "set_floatx: Ember computes on NumPy, which has no bfloat16; use 'float16', 'float32' or 'float64'"
+        )
+    try:
+        name = str(numpy.dtype(value))
+    except TypeError:
+        name = None
     if name not in _FLOAT_NAMES:
         raise ValueError(f"set_floatx: expected one of {_FLOAT_NAMES}, got {value!r}")
     _FLOATX = name

@@ -125,8 +125,16 @@ class Tensor:
         return self.numpy().tolist()
 
     def __array__(self, dtype=None, copy=None):
+        # NumPy 2's protocol: copy=True must give an array the caller may write without touching the tensor
+        # (np.array(t) asks for one); copy=None shares when it can (np.asarray(t)); copy=False must share.
         a = self.numpy()
-        return a.astype(dtype) if dtype is not None else a
+        if copy is False and (a is not self.data or (dtype is not None and numpy.dtype(dtype) != a.dtype)):
+            raise ValueError(
+                f"cannot view this {self.device} tensor as a NumPy array of {dtype or a.dtype} without a copy"
+            )
+        if dtype is not None:
+            return a.astype(dtype, copy=bool(copy))
+        return a.copy() if copy and a is self.data else a
 
     def __float__(self) -> float:
         return float(self.item())
