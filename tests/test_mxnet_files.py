@@ -133,3 +133,28 @@ np.save({str(tmp_path / "out.npy")!r}, net(mx.nd.load({str(tmp_path / "x.nd")!r}
 """
     subprocess.run([python, "-c", script], check=True, capture_output=True, timeout=120)
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), want, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("prefix, x_key, out_key", [("mxnet_export", "x", "out"), ("mxnet_export2", "x2", "out2")])
+def test_symbolblock_imports_real_mxnet_exports(prefix, x_key, out_key):
+    net = gluon.SymbolBlock.imports(
+        os.path.join(HERE, f"{prefix}-symbol.json"), ["data"], os.path.join(HERE, f"{prefix}-0000.params")
+    )
+    out = net(nd.array(EXPECTED[x_key]))
+    np.testing.assert_allclose(out.asnumpy(), np.array(EXPECTED[out_key]), rtol=1e-5, atol=1e-6)
+    assert any(name.endswith("running_var") for name in net.collect_params())
+
+
+def test_symbolblock_imports_names_an_unsupported_operator(tmp_path):
+    spec = {
+        "nodes": [
+            {"op": "null", "name": "data", "inputs": []},
+            {"op": "ROIPooling", "name": "roi", "attrs": {}, "inputs": [[0, 0, 0]]},
+        ],
+        "arg_nodes": [0],
+        "heads": [[1, 0, 0]],
+    }
+    path = tmp_path / "m-symbol.json"
+    path.write_text(json.dumps(spec))
+    with pytest.raises(NotImplementedError, match="ROIPooling"):
+        gluon.SymbolBlock.imports(str(path), ["data"])

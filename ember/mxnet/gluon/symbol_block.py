@@ -5,7 +5,8 @@
 ``-symbol.json`` is **Ember's format, not MXNet's symbol graph**: ``{"format": "ember-gluon-block", "block":
 tree}`` where each node names a ``gluon.nn`` class, its constructor arguments and its prefix. Only blocks built
 from ``gluon.nn`` layers and (Hybrid)Sequential containers export; a custom Block raises a clear error.
-``SymbolBlock.imports(symbol_file, input_names, param_file)`` rebuilds the block and loads the weights.
+``SymbolBlock.imports(symbol_file, input_names, param_file)`` rebuilds the block and loads the weights; given
+real MXNet's ``-symbol.json`` instead, it runs that graph with Ember's ops (mxnet_symbol.py).
 """
 
 from __future__ import annotations
@@ -103,6 +104,13 @@ class SymbolBlock(HybridBlock):
         """Rebuild the block written by ``export`` and load its weights from ``param_file``."""
         with open(symbol_file) as f:
             spec = json.load(f)
+        if isinstance(spec, dict) and "nodes" in spec and "heads" in spec:  # real MXNet's symbol graph
+            from .mxnet_symbol import MXNetGraph
+
+            net = SymbolBlock(MXNetGraph(spec, input_names if input_names is not None else "data"))
+            if param_file is not None:
+                net._load_named(param_file, ctx, allow_missing, ignore_extra)
+            return net
         if not isinstance(spec, dict) or spec.get("format") != FORMAT:
             raise ValueError(
                 f"SymbolBlock.imports({symbol_file!r}): not an Ember export (MXNet's own symbol graphs are not "
@@ -110,16 +118,21 @@ class SymbolBlock(HybridBlock):
             )
         net = SymbolBlock(_build(spec["block"]))
         if param_file is not None:
-            loaded = read_ndarray_file(param_file)
-            loaded = {k.split(":", 1)[-1]: v for k, v in loaded.items()}
-            params = net.collect_params()
-            for name, p in params.items():
-                if name in loaded:
-                    p.set_data(loaded[name])
-                    p.reset_ctx(ctx) if ctx is not None else None
-                elif not allow_missing:
-                    raise KeyError(f"SymbolBlock.imports: {param_file!r} has no value for {name!r}")
-            extra = set(loaded) - set(params)
-            if extra and not ignore_extra:
-                raise KeyError(f"SymbolBlock.imports: unknown parameters in {param_file!r}: {sorted(extra)}")
+            net._load_named(param_file, ctx, allow_missing, ignore_extra)
         return net
+
+    def _load_named(self, param_file, ctx, allow_missing, ignore_extra):
+        """Load ``arg:``/``aux:`` entries by full parameter name."""
+        loaded = read_ndarray_file(param_file)
+        loaded = {k.split(":", 1)[-1]: v for k, v in loaded.items()}
+        params = self.collect_params()
+        for name, p in params.items():
+            if name in loaded:
+                p.set_data(loaded[name])
+                if ctx is not None:
+                    p.reset_ctx(ctx)
+            elif not allow_missing:
+                raise KeyError(f"SymbolBlock.imports: {param_file!r} has no value for {name!r}")
+        extra = set(loaded) - set(params)
+        if extra and not ignore_extra:
+            raise KeyError(f"SymbolBlock.imports: unknown parameters in {param_file!r}: {sorted(extra)}")
