@@ -244,3 +244,21 @@ def test_one_dimensional_data_for_an_input_declared_with_one_feature():
     copy_weights(k_model, e_model)
     assert_close(e_model.predict(xs, verbose=0), k_model.predict(xs, verbose=0))
     assert_close(e_model.predict(xs[:, None, None], verbose=0), k_model.predict(xs[:, None], verbose=0))
+
+
+def test_summary_positions_and_expand_nested():
+    inner = ember.Sequential([ember.Input((4,)), ember.layers.Dense(3), ember.layers.Dense(2)], name="inner")
+    model = ember.Sequential([ember.Input((4,)), inner, ember.layers.Dense(1)])
+    lines = []
+    model.summary(print_fn=lines.append)
+    assert not any("└ dense" in line for line in lines)
+    nested = []
+    model.summary(print_fn=nested.append, expand_nested=True)
+    names = [line.split("│")[1].strip() for line in nested if line.startswith("│")]
+    assert names == ["inner (Sequential)", "└ dense (Dense)", "└ dense_1 (Dense)", "dense_2 (Dense)"]
+    narrow = []
+    model.summary(print_fn=narrow.append, positions=[0.4, 0.7, 1.0], line_length=60)
+    row = next(line for line in narrow if line.startswith("│"))
+    assert [len(cell) for cell in row.split("│")[1:-1]] == [21 + 2, 15 + 2, 15 + 2]  # 60 x (.4, .7, 1) ends
+    with pytest.raises(ValueError, match="positions needs 3 column ends"):
+        model.summary(positions=[0.5, 1.0])

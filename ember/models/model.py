@@ -269,7 +269,14 @@ class Model(Trainer, Layer):
         """Print the layers, their output shapes and parameter counts as Keras does."""
         from .summary import print_summary
 
-        print_summary(self, line_length=line_length, print_fn=print_fn, show_trainable=show_trainable)
+        print_summary(
+            self,
+            line_length=line_length,
+            print_fn=print_fn,
+            show_trainable=show_trainable,
+            positions=positions,
+            expand_nested=expand_nested,
+        )
 
 
 def _inherit():

@@ -86,30 +86,65 @@ def _connections(model, layer) -> str:
     return ", ".join(parts) if parts else "-"
 
 
-def print_summary(model, line_length=None, print_fn=None, show_trainable=False) -> None:
-    """Print (or pass to ``print_fn``) the summary table of ``model``."""
+def _rows_of(layers, depth, expand_nested, into):
+    """``(layer, depth)`` pairs in print order; with ``expand_nested``, a nested model's layers follow it."""
+    for layer in layers:
+        into.append((layer, depth))
+        inner = getattr(layer, "layers", None)
+        if expand_nested and isinstance(inner, list | tuple) and inner:
+            _rows_of(inner, depth + 1, expand_nested, into)
+    return into
+
+
+def _widths_from_positions(positions, line_length, n_columns):
+    """Column text widths from Keras's ``positions``: the right end of each column, as fractions of
+    ``line_length`` when all are <= 1, else in characters."""
+    positions = list(positions)
+    if len(positions) != n_columns:
+        raise ValueError(f"summary: positions needs {n_columns} column ends for this model, got {positions}")
+    if all(p <= 1 for p in positions):
+        positions = [int(line_length * p) for p in positions]
+    ends = [int(p) for p in positions]
+    if any(b <= a for a, b in zip([0, *ends], ends)):
+        raise ValueError(f"summary: positions must increase, got {positions}")
+    return [max(4, b - a - 3) for a, b in zip([0, *ends], ends)]  # 3: the bar and two spaces around a cell
+
+
+def print_summary(
+    model, line_length=None, print_fn=None, show_trainable=False, positions=None, expand_nested=False
+) -> None:
+    """Print (or pass to ``print_fn``) the summary table of ``model``.
+
+    ``positions``: the right end of each column (fractions of ``line_length``, or characters), as in Keras.
+    ``expand_nested``: list the layers of nested models under them, indented with ``└``.
+    """
     from ..layers.core.input_layer import InputLayer
 
     print_fn = print_fn or print
     sequential_like = _is_sequential_like(model)
-    layers = list(model.layers)
+    entries = _rows_of(list(model.layers), 0, expand_nested, [])
+    layers = [layer for layer, _ in entries]
     header = ["Layer (type)", "Output Shape", "Param #"]
     rows = []
-    for layer in layers:
+    for layer, depth in entries:
         shape = str(layer.batch_shape) if isinstance(layer, InputLayer) else _output_shape_text(layer)
         params = f"{layer.count_params():,}" if layer.built else "0 (unbuilt)"
-        rows.append([f"{layer.name} ({type(layer).__name__})", shape, params])
+        name = f"{'  ' * (depth - 1)}└ " if depth else ""
+        rows.append([f"{name}{layer.name} ({type(layer).__name__})", shape, params])
     widths = list(_SEQUENTIAL_WIDTHS if sequential_like else _GRAPH_WIDTHS)
     if not sequential_like:
         header.append("Connected to")
-        for r, layer in zip(rows, layers):
-            r.append(_connections(model, layer))
+        for r, (layer, depth) in zip(rows, entries):
+            r.append(_connections(model, layer) if depth == 0 else "")
     if show_trainable:
         header.append("Trainable")
         widths.append(9)
         for r, layer in zip(rows, layers):
             r.append(("Y" if layer.trainable else "N") if layer.weights else "-")
-    if line_length:  # scale the columns to the requested total width
+    if positions is not None:
+        default_length = sum(widths) + 3 * len(widths) + 1
+        widths = _widths_from_positions(positions, line_length or default_length, len(widths))
+    elif line_length:  # scale the columns to the requested total width
         total = sum(widths) + 3 * len(widths) + 1
         widths = [max(4, int(w * line_length / total)) for w in widths]
     for i in range(len(widths)):  # widen a column rather than cut its text
