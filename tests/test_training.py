@@ -333,3 +333,39 @@ def test_unknown_fit_argument_is_rejected(cls_data):
     model.compile(optimizer="sgd", loss="categorical_crossentropy")
     with pytest.raises(TypeError, match="epoch_count"):
         model.fit(x, y, epoch_count=2, verbose=0)
+
+
+def test_steps_per_execution_calls_batch_hooks_once_per_execution_with_the_same_numbers():
+    """Keras 3 calls the batch hooks once per N steps (begin at the first, end at the last, the epoch's last
+    step closing a short group); the weights are those of N separate steps."""
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((70, 4)).astype("float32"), rng.standard_normal((70, 1)).astype("float32")
+
+    def run(n):
+        ember.utils.set_random_seed(1)
+        model = ember.Sequential([ember.Input((4,)), ember.layers.Dense(1)])
+        model.compile("sgd", "mse", steps_per_execution=n)
+        seen = []
+        hooks = ember.callbacks.LambdaCallback(
+            on_train_batch_begin=lambda b, logs=None: seen.append(("begin", b)),
+            on_train_batch_end=lambda b, logs=None: seen.append(("end", b)),
+        )
+        model.fit(x, y, batch_size=10, epochs=1, shuffle=False, verbose=0, callbacks=[hooks])
+        return model.get_weights(), seen
+
+    one, seen_one = run(1)
+    three, seen_three = run(3)
+    assert len(seen_one) == 14
+    assert seen_three == [("begin", 0), ("end", 2), ("begin", 3), ("end", 5), ("begin", 6), ("end", 6)]
+    for a, b in zip(one, three):
+        np.testing.assert_array_equal(a, b)
+    model = ember.Sequential([ember.Input((4,)), ember.layers.Dense(1)])
+    with pytest.raises(ValueError, match="steps_per_execution must be an integer >= 1"):
+        model.compile("sgd", "mse", steps_per_execution=0)
+    with pytest.raises(ValueError, match="auto_scale_loss must be True or False"):
+        model.compile("sgd", "mse", auto_scale_loss="yes")
+    model.compile("sgd", "mse", steps_per_execution=4, auto_scale_loss=False)
+    from ember.saving.compile_config import compile_config
+
+    config = compile_config(model)
+    assert config["steps_per_execution"] == 4 and config["auto_scale_loss"] is False

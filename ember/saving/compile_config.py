@@ -20,8 +20,9 @@ def compile_config(model):
         "metrics": _serialize_metrics(getattr(compiled_metrics, "spec", None)),
         "weighted_metrics": _serialize_metrics(getattr(compiled_metrics, "weighted_spec", None)),
         "run_eagerly": bool(getattr(model, "run_eagerly", False)),
-        "steps_per_execution": 1,
+        "steps_per_execution": int(getattr(model, "steps_per_execution", 1)),
         "jit_compile": False,
+        "auto_scale_loss": bool(getattr(model, "auto_scale_loss", True)),
     }
 
 
@@ -38,6 +39,8 @@ def compile_from_config(model, config, custom_objects=None, safe_mode=True) -> N
         loss_weights=config.get("loss_weights"),
         metrics=_deserialize_metrics(config.get("metrics"), custom_objects, safe_mode),
         weighted_metrics=_deserialize_metrics(config.get("weighted_metrics"), custom_objects, safe_mode),
+        steps_per_execution=int(config.get("steps_per_execution", 1) or 1),
+        auto_scale_loss=bool(config.get("auto_scale_loss", True)),
     )
     if model.optimizer is not None and model.built and not model.optimizer.built:
         model.optimizer.build(model.trainable_variables)

@@ -62,6 +62,15 @@ class Trainer:
         self._compiled_loss = CompiledLoss(loss, loss_weights) if loss is not None else None
         self._compiled_metrics = CompiledMetrics(metrics, weighted_metrics)
         self.run_eagerly = run_eagerly
+        if isinstance(steps_per_execution, bool) or not isinstance(steps_per_execution, int) or steps_per_execution < 1:
+            raise ValueError(f"compile: steps_per_execution must be an integer >= 1, got {steps_per_execution!r}")
+        # Keras runs that many steps per call and calls the batch hooks once per call: fit does the same for
+        # the hooks (the steps themselves are the same numbers either way)
+        self.steps_per_execution = steps_per_execution
+        if not isinstance(auto_scale_loss, bool):
+            raise ValueError(f"compile: auto_scale_loss must be True or False, got {auto_scale_loss!r}")
+        # only acts under a mixed_float16 policy in Keras; Ember computes in float32/float64 (no loss scaling)
+        self.auto_scale_loss = auto_scale_loss
         if jit_compile not in ("auto", True, False):
             raise ValueError(f"compile: jit_compile must be 'auto', True or False, got {jit_compile!r}")
         self.jit_compile = jit_compile
@@ -285,16 +294,18 @@ class Trainer:
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
             _check_model(train_function)
-            for step, batch in train.enumerate_epoch():  # from the batch BackupAndRestore resumes at
-                if hook_begin:
+            per_call = getattr(self, "steps_per_execution", 1)
+            for step, batch, last in _with_last(train.enumerate_epoch()):  # from where BackupAndRestore resumes
+                if hook_begin and step % per_call == 0:
                     callbacks.on_train_batch_begin(step)
                     if recheck:
                         _check_model(train_function)
+                end_of_call = last or (step + 1) % per_call == 0
                 if quiet:
                     logs = train_function(batch, return_logs=False)
                 else:
                     logs = train_function(batch)
-                if hook_end:
+                if hook_end and end_of_call:
                     callbacks.on_train_batch_end(step, logs)
                     if recheck:
                         _check_model(train_function)
@@ -485,6 +496,19 @@ def _check_model(function) -> None:
     check = getattr(function, "check_model", None)
     if check is not None:
         check()
+
+
+def _with_last(steps):
+    """``(step, batch, is_last)`` for each ``(step, batch)``, looking one batch ahead."""
+    it = iter(steps)
+    try:
+        current = next(it)
+    except StopIteration:
+        return
+    for following in it:
+        yield (*current, False)
+        current = following
+    yield (*current, True)
 
 
 def _user_batch_hooks(callbacks) -> bool:
