@@ -161,7 +161,86 @@ class AdaGrad(Optimizer):
         w -= lr * (g / np.sqrt(history + self.float_stable_eps) + wd * w)
 
 
-_BY_NAME = {"sgd": SGD, "adam": Adam, "rmsprop": RMSProp, "adagrad": AdaGrad}
+class NAG(Optimizer):
+    """Nesterov momentum with MXNet 1.9's in-place order (``nag_mom_update(..., out=weight)``):
+
+        v = momentum * mom - lr * (g + wd * w);  w <- w + momentum * v - lr * (g + wd * w)
+        mom <- momentum * mom - lr * (g + wd * w_new)   (the kernel reads the weight it has just written)
+
+    Without momentum: ``w -= lr * (g + wd * w)``.
+    """
+
+    def __init__(self, momentum=0.0, **kwargs):
+        super().__init__(**kwargs)
+        self.momentum = float(momentum)
+
+    def create_state(self, weight):
+        return np.zeros_like(weight) if self.momentum else None
+
+    def _step(self, index, w, grad, lr, wd, mom):
+        g = self._grad(grad, w, 0.0)
+        if mom is None:
+            w -= lr * (g + wd * w)
+            return
+        step = self.momentum * mom - lr * (g + wd * w)
+        w += self.momentum * step - lr * (g + wd * w)
+        mom *= self.momentum
+        mom -= lr * (g + wd * w)
+
+
+class AdaDelta(Optimizer):
+    """Zeiler: running averages of g^2 and of the squared steps (rho); the learning rate is not used."""
+
+    def __init__(self, rho=0.90, epsilon=1e-5, **kwargs):
+        kwargs.setdefault("learning_rate", 1.0)
+        super().__init__(**kwargs)
+        self.rho, self.epsilon = rho, epsilon
+
+    def create_state(self, weight):
+        return np.zeros_like(weight), np.zeros_like(weight)
+
+    def _step(self, index, w, grad, lr, wd, state):
+        acc_g, acc_delta = state
+        g = self._grad(grad, w, 0.0)
+        acc_g *= self.rho
+        acc_g += (1 - self.rho) * g * g
+        delta = np.sqrt(acc_delta + self.epsilon) / np.sqrt(acc_g + self.epsilon) * g
+        acc_delta *= self.rho
+        acc_delta += (1 - self.rho) * delta * delta
+        w -= delta + wd * w
+
+
+class Adamax(Optimizer):
+    """Adam with the infinity norm: ``u = max(beta2 * u, |g|); w -= lr / (1 - beta1^t) * m / u``."""
+
+    default_lr = 0.002
+
+    def __init__(self, beta1=0.9, beta2=0.999, **kwargs):
+        super().__init__(**kwargs)
+        self.beta1, self.beta2 = beta1, beta2
+
+    def create_state(self, weight):
+        return np.zeros_like(weight), np.zeros_like(weight)
+
+    def _step(self, index, w, grad, lr, wd, state):
+        m, u = state
+        lr = lr / (1.0 - self.beta1 ** self._counts[index])
+        g = self._grad(grad, w, wd)
+        m *= self.beta1
+        m += (1 - self.beta1) * g
+        np.maximum(self.beta2 * u, np.abs(g), out=u)
+        w -= lr * m / u
+
+
+_BY_NAME = {
+    "sgd": SGD,
+    "adam": Adam,
+    "rmsprop": RMSProp,
+    "adagrad": AdaGrad,
+    "nag": NAG,
+    "adadelta": AdaDelta,
+    "adamax": Adamax,
+}
 
 
 def create(name, **kwargs) -> Optimizer:

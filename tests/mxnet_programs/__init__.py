@@ -23,4 +23,5 @@ PROGRAMS = [
     "p17_autograd_grad",
     "p18_lstm_sequence",
     "p19_gru_regression",
+    "p20_more_optimizers",
 ]
