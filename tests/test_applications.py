@@ -181,6 +181,41 @@ def test_weights_path_loads_a_keras_weights_file(keras, tmp_path):
     np.testing.assert_allclose(np.asarray(em.predict(x, verbose=0)), want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
 
 
+@pytest.mark.parametrize(
+    ("fn", "kw", "file_name"),
+    [
+        (
+            "MobileNetV2",
+            dict(include_top=False, input_shape=(96, 96, 3), alpha=0.35),
+            "mobilenet_v2_weights_tf_dim_ordering_tf_kernels_0.35_96_no_top.h5",
+        ),
+        pytest.param(
+            "ResNet50",
+            dict(include_top=False, input_shape=SMALL),
+            "resnet50_weights_tf_dim_ordering_tf_kernels_notop.h5",
+            marks=pytest.mark.slow,
+        ),
+    ],
+    ids=["MobileNetV2", "ResNet50"],
+)
+def test_imagenet_weights_load_from_the_cache(keras, monkeypatch, tmp_path, fn, kw, file_name):
+    # a Keras 2-layout .h5 (the ImageNet files' format) in the cache is loaded, matched by layer name:
+    # ResNet's branches are listed in another order by Keras than by Ember
+    import warnings
+
+    monkeypatch.setenv("EMBER_HOME", str(tmp_path))
+    km = getattr(keras.applications, fn)(weights=None, **kw)
+    _randomize(km, seed=7)
+    (tmp_path / "models").mkdir()
+    km.save(str(tmp_path / "models" / file_name))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # MobileNetV2's "weights for 224 will be loaded" note, as in Keras
+        em = getattr(ember.applications, fn)(weights="imagenet", **kw)
+    x = np.random.default_rng(8).uniform(-1, 1, (1, *kw["input_shape"])).astype("float32")
+    want = np.asarray(km.predict(x, verbose=0))
+    np.testing.assert_allclose(np.asarray(em.predict(x, verbose=0)), want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
+
+
 def test_keras_file_saved_by_ember_loads_in_keras(keras, tmp_path):
     em = ember.applications.MobileNetV2(weights=None, input_shape=SMALL, alpha=0.35, classes=5)
     path = str(tmp_path / "mnv2.keras")
