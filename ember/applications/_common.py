@@ -129,7 +129,7 @@ def build_model(inputs, outputs, name, weights, file_name=None, origin=None, fil
     model = Model(inputs, outputs, name=name)
     if weights == "imagenet":
         if file_name is None:
-            raise FileNotFoundError(f"Keras has no ImageNet weights for {name} ")
+            raise ValueError(f"Keras publishes no ImageNet weights for {name!r}; use weights=None or a file path")
         from ..data.datasets._files import cache_dir
 
         path = os.path.join(cache_dir("models"), file_name)
