@@ -33,6 +33,7 @@ _SUBPACKAGES = {
     "constraints",
     "data",
     "datasets",
+    "distribution",
     "dtype_policies",
     "errors",
     "initializers",
@@ -49,6 +50,13 @@ _SUBPACKAGES = {
     "training",
     "utils",
     "wrappers",
+    "tree",
+    "mixed_precision",
+    "export",
+    "quantizers",
+    "visualization",
+    "distillation",
+    "legacy",
 }
 # Keras's top-level names and the subpackage each comes from
 _TOP_LEVEL = {

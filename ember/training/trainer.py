@@ -9,6 +9,7 @@ size, then each metric by name, and ``val_`` versions at the end of an epoch.
 
 from __future__ import annotations
 
+import sys
 import warnings
 import weakref
 
@@ -146,7 +147,10 @@ class Trainer:
         self._loss_tracker.update(loss.item(), _batch_size(x))
         if weights:
             loss.backward()
-            self.optimizer.apply([w.grad for w in weights], weights)
+            grads = [w.grad for w in weights]
+            if _data_parallel() is not None:  # averaged over the processes between backward and the update
+                grads = _data_parallel().average_gradients(grads)
+            self.optimizer.apply(grads, weights)
         else:
             warnings.warn("The model does not have any trainable weights.", stacklevel=2)
         return self._metric_logs(y, y_pred, sample_weight)
@@ -165,7 +169,7 @@ class Trainer:
             return self._train_function
         jit = getattr(self, "jit_compile", False)
         overridden = type(self).train_step is not Trainer.train_step
-        if jit and not self.run_eagerly and not overridden:
+        if jit and not self.run_eagerly and not overridden and _data_parallel() is None:
             from ..compile import CompiledTrainFunction
 
             self._train_function = CompiledTrainFunction(self, force=jit is True)
@@ -266,6 +270,10 @@ class Trainer:
         train = make_batches(x, y, sample_weight, batch_size, shuffle, steps_per_epoch)
         self._ensure_built(train)
         verbose = 1 if verbose == "auto" else verbose
+        dist = _data_parallel()  # DataParallel over MPI: this rank's shard; writing callbacks on rank 0
+        if dist is not None:
+            train = dist.shard_batches(train)
+            callbacks, verbose = dist.rank_callbacks(callbacks, verbose)
         callbacks = CallbackList(
             callbacks,
             add_history=True,
@@ -282,6 +290,8 @@ class Trainer:
         # BackupAndRestore sets the epoch to resume from while on_train_begin runs
         initial_epoch = getattr(self, "_initial_epoch", None) or initial_epoch
         self._initial_epoch = None
+        if dist is not None:  # every rank starts from rank 0's epoch, weights and optimizer state
+            initial_epoch = dist.sync_start(self, train, initial_epoch)
         # per-batch hooks and logs only when a callback listens (the progress bar does); the compiled step
         # then skips reading the metrics' results each batch, and the logs are read once per epoch
         hook_begin = callbacks.overrides("on_train_batch_begin")
@@ -309,10 +319,14 @@ class Trainer:
                     callbacks.on_train_batch_end(step, logs)
                     if recheck:
                         _check_model(train_function)
+                if dist is not None:
+                    self.stop_training = dist.any_rank(self.stop_training)
                 if self.stop_training:
                     break
             if quiet and logs is None:  # a batch ran: read the epoch's running values
                 logs = train_function.logs()
+            if dist is not None:
+                logs = dist.reduce_epoch_logs(self)
             epoch_logs = dict(logs)
             if val is not None and (epoch + 1) % validation_freq == 0:
                 val_logs = self.evaluate(
@@ -489,6 +503,16 @@ class _PredictOutputs:
         from ..layers.symbolic import pack_like
 
         return pack_like(self.structure, flat)
+
+
+def _data_parallel():
+    """``ember.distribution.fit_hooks`` when a DataParallel distribution over several processes is set, else None."""
+    lib = sys.modules.get("ember.distribution.distribution_lib")  # never imported: no distribution set
+    if lib is None or lib.active_data_parallel() is None:
+        return None
+    from ..distribution import fit_hooks
+
+    return fit_hooks
 
 
 def _check_model(function) -> None:
