@@ -51,7 +51,6 @@ def all_reduce(tensors, op: str = "mean", bucket_bytes: int = BUCKET_BYTES):
 
     In a single process the values come back unchanged.
     """
-    from ..engine.tensor import Tensor
 
     if op not in ("mean", "sum"):
         raise ValueError(f"all_reduce: op must be 'mean' or 'sum', got {op!r}")
