@@ -438,6 +438,7 @@ def _apply_steps(case, jit_on, flat, sparse=False, steps=4):
     try:
         init, grads = _problem(3, SHAPES, steps)
         opt = CASES[case](eopt)
+        opt.flat_buffers = flat  # the reference: variable by variable
         variables = [Variable(a.copy(), name=f"v{i}") for i, a in enumerate(init)]
         if sparse:  # an embedding-like table with a row-sparse gradient, updated one by one
             table = Variable(np.random.default_rng(5).normal(size=(10, 3)).astype(np.float32), name="emb")

@@ -59,8 +59,8 @@ class CompiledTrainFunction:
         self.weights = None
         self.warned = set()
         self._fast = {}  # (x shape, x dtype, (y shape, y dtype) or None) -> StepPlan, for plain array batches
-        self._flat = None  # _FlatState once set up after the first replay; False when it does not apply
         self._had_targets = True
+        self._into_tensors = (None, None)  # the optimizer's gradient buffers, each wrapped once as w.grad
 
     accepts_return_logs = True  # fit may call it with return_logs=False (see Trainer.fit)
 
@@ -85,7 +85,6 @@ class CompiledTrainFunction:
             self.weights = weights
             self.plans = {}
             self._fast = {}
-            self._flat = None
 
     def __call__(self, data, return_logs=True):
         """Train on one batch ``(x, y, sample_weight)``; the logs (None when ``return_logs`` is False)."""
@@ -123,9 +122,9 @@ class CompiledTrainFunction:
                 self._fast[(x.shape, x.dtype, None if y is None else (y.shape, y.dtype))] = plan
 
     def __getstate__(self):
-        # the plans and flat buffers belong to this process's arrays: a copy traces again
+        # the plans belong to this process's arrays: a copy traces again
         state = dict(self.__dict__)
-        state.update(plans={}, _fast={}, _flat=None, weights=None, key=None)
+        state.update(plans={}, _fast={}, weights=None, key=None, _into_tensors=(None, None))
         return state
 
     # ---- tracing ------------------------------------------------------------------------------------
@@ -204,27 +203,27 @@ class CompiledTrainFunction:
         x, y, sample_weight = data
         weights = self.weights
         self.replays += 1
-        flat = self._flat
-        use_flat = bool(flat) and flat.prepare()
-        loss, outputs, grads = plan.replay(arrays, flat.grad_into if use_flat else None)
+        optimizer = model.optimizer
+        # the optimizer's flat gradient buffers (see Optimizer._update), written straight into by the backward
+        layout = optimizer.flat_layout(weights) if optimizer is not None and optimizer.built else None
+        into = None if layout is None else layout.gradient_views(len(weights))
+        loss, outputs, grads = plan.replay(arrays, into)
         model._loss_tracker.update(float(loss), _batch_size(arrays[0]))
         if plan.trackers:
             for (tracker, count), value in zip(plan.trackers, outputs[plan.n_outputs :]):
                 tracker.update(float(value), count)
             outputs = outputs[: plan.n_outputs]
-        if use_flat and flat.ready(grads):
-            for w, g in flat.grad_tensors:
-                w.grad = g
-            for i in flat.rest:
-                w = weights[i]
-                w.grad = _wrap(grads[i])
-            model.optimizer.apply_flat(flat.groups, weights, [(grads[i], weights[i]) for i in flat.rest])
+        if into is not None and layout.holds(grads) and layout.prepare():
+            # the flat gradients are in their views, the others present, all trainable: apply's checks hold
+            if self._into_tensors[0] is not into:
+                self._into_tensors = (into, [None if v is None else Tensor._wrap(v) for v in into])
+            for w, g, t in zip(weights, grads, self._into_tensors[1]):
+                w.grad = t if t is not None else _wrap(g)
+            optimizer.apply_flat(layout.groups, weights, [(grads[k], weights[k]) for k in layout.rest])
         else:
             for w, g in zip(weights, grads):
                 w.grad = None if g is None else _wrap(g)
-            model.optimizer.apply(grads, weights)
-            if flat is None:
-                self._flat = _FlatState.setup(model.optimizer, weights, grads) or False
+            optimizer.apply(grads, weights)
         metrics = model._compiled_metrics
         if y is not None and metrics is not None:
             lean = plan.metrics_update
@@ -236,66 +235,6 @@ class CompiledTrainFunction:
                 y_pred = pack_like(plan.structure, [Tensor._wrap(o) for o in outputs])
                 metrics.update(model, model._compiled_loss, y, y_pred, sample_weight)
         return model._current_logs(y is not None) if return_logs else None
-
-
-class _FlatState:
-    """The compiled step's flat parameter buffers (:mod:`ember.optimizers.flat`) and how the plan uses them."""
-
-    def __init__(self, groups, weights, rest):
-        self.groups = groups
-        self.rest = rest  # indices of the weights updated one by one (sparse gradients, other devices)
-        self.grad_into = [None] * len(weights)
-        self.views = []  # (weight index, gradient view)
-        self.grad_tensors = []
-        for group in groups:
-            for w, view in zip(group.variables, group.grad_views):
-                i = next(k for k, v in enumerate(weights) if v is w)
-                self.grad_into[i] = view
-                self.views.append((i, view))
-                self.grad_tensors.append((w, Tensor._wrap(view)))
-
-    @classmethod
-    def setup(cls, optimizer, weights, grads):
-        """FlatState for the weights whose gradients are dense NumPy arrays, or None when it does not apply."""
-        if optimizer is None or not optimizer.built or not optimizer.supports_flat_update():
-            return None
-        if len({id(w) for w in weights}) != len(weights):
-            return None
-        members, rest = [], []
-        for i, (w, g) in enumerate(zip(weights, grads)):
-            if (
-                type(g) is _NDARRAY
-                and type(w.data) is _NDARRAY
-                and w.data.flags.c_contiguous
-                and w.trainable
-                and numpy.issubdtype(w.dtype, numpy.floating)
-                and id(w) in optimizer._index
-            ):
-                members.append(w)
-            else:
-                rest.append(i)
-        if not members:
-            return None
-        return cls(optimizer.flat_groups(members), weights, rest)
-
-    def prepare(self) -> bool:
-        """Before a step: re-adopt variables whose ``data`` was rebound; False if a weight is no longer trainable."""
-        for group in self.groups:
-            if not group.intact():
-                if not all(v.trainable for v in group.variables):
-                    return False
-                group.adopt()
-        return True
-
-    def ready(self, grads) -> bool:
-        """After the backward: every flat weight's gradient is in its view and every other weight has one."""
-        for i, view in self.views:
-            if grads[i] is not view:
-                return False
-        for i in self.rest:
-            if grads[i] is None:
-                return False
-        return True
 
 
 def _lean_metrics(metrics, y, outputs, sample_weight):

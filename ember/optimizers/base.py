@@ -65,6 +65,10 @@ def _host_variable(value, dtype, name: str, path: str) -> Variable:
     return variable
 
 
+# per Optimizer class: whether it has a flat rule and the apply loop it is exact for (see supports_flat_update)
+_FLAT_RULE = {}
+
+
 class Optimizer:
     """The base class of Ember's optimizers (Keras 3's ``keras.optimizers.Optimizer``).
 
@@ -460,7 +464,9 @@ class Optimizer:
                         v.assign(v.constraint(v))
             self._iterations.data += 1
 
-    # ---- flat buffers (the compiled training step) -----------------------------------------------
+    # ---- flat buffers (see _update) --------------------------------------------------------------
+    flat_buffers = True  # False: update variable by variable (``update_step``), as a reference
+
     def _flat_slot_lists(self):
         """The slot lists the flat update reads (each aligned with the built variables), or None: no flat update."""
         return None
@@ -478,14 +484,14 @@ class Optimizer:
         works per variable or across steps (clipping, gradient accumulation, loss scaling).
         """
         cls = type(self)
-        owner = next((c for c in cls.__mro__ if "_flat_update_step" in vars(c)), Optimizer)
-        if owner is Optimizer:
-            return False
-        same_rule = all(getattr(cls, name) is getattr(owner, name) for name in ("update_step", "_update_step_begin"))
-        same_loop = all(getattr(cls, name) is getattr(Optimizer, name) for name in ("apply", "_update"))
+        by_class = _FLAT_RULE.get(cls)
+        if by_class is None:
+            owner = next((c for c in cls.__mro__ if "_flat_update_step" in vars(c)), Optimizer)
+            same_rule = all(getattr(cls, n) is getattr(owner, n) for n in ("update_step", "_update_step_begin"))
+            same_loop = all(getattr(cls, n) is getattr(Optimizer, n) for n in ("apply", "_update"))
+            by_class = _FLAT_RULE[cls] = owner is not Optimizer and same_rule and same_loop
         return (
-            same_rule
-            and same_loop
+            by_class
             and not (self.clipnorm or self.clipvalue or self.global_clipnorm)
             and not self.gradient_accumulation_steps
             and self.loss_scale_factor is None
@@ -536,6 +542,10 @@ class Optimizer:
 
     def _prepare_gradient(self, grad, variable):
         """The gradient as an array of the variable's dtype and shape (or a RowSparseGrad when useful)."""
+        data = variable.data
+        if type(grad) is numpy.ndarray and type(data) is numpy.ndarray:  # the common case, checked at once
+            if grad.dtype == data.dtype and grad.shape == data.shape:
+                return grad
         shape = variable.shape
         if isinstance(grad, RowSparseGrad):
             if grad.shape != shape:
@@ -568,13 +578,86 @@ class Optimizer:
         return grad * grad.dtype.type(factor)
 
     def _update(self, grads, variables) -> None:
-        """Clip, decay, and run ``update_step`` on each variable (one optimizer update)."""
+        """Clip, decay, and run the update rule on each variable (one optimizer update).
+
+        Where :meth:`supports_flat_update` holds, the variables with dense NumPy gradients are updated through
+        flat buffers (:mod:`.flat`): one ``_flat_update_step`` per dtype instead of one ``update_step`` per
+        variable, the same elementwise rule on the same values (the same bits). Their ``data`` become views into
+        those buffers on the first such update.
+        """
         learning_rate = self._current_learning_rate()
         grads = self._clip_gradients(grads)
         self._apply_weight_decay(variables, learning_rate)
         self._update_step_begin(variables, learning_rate)
-        for grad, variable in zip(grads, variables):
-            self.update_step(grad, variable, learning_rate)
+        if self.flat_buffers and self.supports_flat_update():
+            layout = self._flat_layout(grads, variables)
+        else:
+            layout = None
+        if layout is None:
+            for grad, variable in zip(grads, variables):
+                self.update_step(grad, variable, learning_rate)
+            return
+        for group, positions in zip(layout.groups, layout.positions):
+            for k, view in zip(positions, group.grad_views):
+                if grads[k] is not view:  # the compiled step writes gradients straight into the views
+                    view[...] = grads[k]
+            self._flat_update_step(group, learning_rate)
+        for k in layout.rest:
+            self.update_step(grads[k], variables[k], learning_rate)
+
+    def _flat_layout(self, grads, variables):
+        """The :class:`~.flat.FlatLayout` of ``variables`` given their gradients (kept for the next call), or None.
+
+        One layout is kept: a call with other variables, or gradients of another kind, builds a new one.
+        """
+        layout = self.__dict__.get("_flat")
+        key = (tuple(map(id, variables)), tuple(map(type, grads)))
+        if layout is None or layout.key != key:
+            layout = self._flat = self._new_flat_layout(key, variables)
+        if layout is not None and not layout.prepare():
+            return None  # a variable frozen since (apply skips frozen ones: not met here), variable by variable
+        return layout
+
+    def _new_flat_layout(self, key, variables):
+        from .flat import FlatLayout
+
+        if len(set(key[0])) != len(variables):
+            return None
+        members = {}
+        rest = []
+        for k, (v, kind) in enumerate(zip(variables, key[1])):
+            data = v.data
+            if (
+                kind is numpy.ndarray
+                and isinstance(v, Variable)
+                and type(data) is numpy.ndarray
+                and data.flags.c_contiguous
+                and numpy.issubdtype(data.dtype, numpy.floating)
+                and id(v) in self._index
+            ):
+                members.setdefault(data.dtype, []).append(k)
+            else:
+                rest.append(k)
+        if not members:
+            return None
+        positions = list(members.values())
+        groups = self.flat_groups([variables[k] for k in sum(positions, [])])
+        return FlatLayout(key, groups, positions, rest)
+
+    def flat_layout(self, variables):
+        """The flat layout the last ``apply`` on ``variables`` used, if the flat update still applies, or None.
+
+        ``layout.gradient_views(len(variables))``: per variable, the array ``apply`` reads its next dense
+        gradient from (else None). The compiled step writes gradients straight into these, then calls
+        :meth:`apply_flat` with ``layout.groups`` (the same update as ``apply``'s, without its checks and copies).
+        """
+        layout = self.__dict__.get("_flat")
+        if layout is None or not (self.flat_buffers and self.supports_flat_update()):
+            return None
+        if variables is not layout.checked and layout.key[0] != tuple(map(id, variables)):
+            return None
+        layout.checked = variables  # the compiled step passes the same list each step (never changed in place)
+        return layout
 
     def _update_step_begin(self, variables, learning_rate) -> None:
         """Per-update work shared by all variables (Nadam's momentum-cache product)."""

@@ -85,3 +85,52 @@ class FlatGroup:
         if buf is None:
             buf = self._scratch[k] = numpy.empty(self.size, dtype=self.dtype)
         return buf
+
+
+class FlatLayout:
+    """How one ``apply`` call's variables go through flat buffers: the groups, and the variables left out.
+
+    Built by :meth:`Optimizer._flat_layout` for a list of variables and the kinds of their gradients
+    (``key``); ``positions[k]`` lists, for group ``k``, its variables' positions in that list, and ``rest``
+    the positions updated one by one (row-sparse gradients, other devices, non-float dtypes).
+    """
+
+    def __init__(self, key, groups, positions, rest):
+        self.key = key
+        self.groups = groups
+        self.positions = positions
+        self.rest = rest
+        self.checked = None  # the last list of variables flat_layout matched against ``key``
+        self.pairs = [(k, view) for group, ks in zip(groups, positions) for k, view in zip(ks, group.grad_views)]
+
+    def holds(self, grads) -> bool:
+        """Whether every flat gradient is in its view (written there by the caller) and no other one is None."""
+        for k, view in self.pairs:
+            if grads[k] is not view:
+                return False
+        for k in self.rest:
+            if grads[k] is None:
+                return False
+        return True
+
+    def prepare(self) -> bool:
+        """Re-adopt the variables whose ``data`` was rebound since the last update (values copied in).
+
+        False if one of them is no longer trainable (``apply`` would skip it: the caller goes through ``apply``).
+        """
+        for group in self.groups:
+            if not group.intact():
+                if not all(v.trainable for v in group.variables):
+                    return False
+                group.adopt()
+        return True
+
+    def gradient_views(self, n):
+        """For a list of ``n`` variables: the gradient view each flat one's gradient may be written into, else None."""
+        views = self.__dict__.get("_views")
+        if views is None or len(views) != n:
+            views = self._views = [None] * n
+            for group, positions in zip(self.groups, self.positions):
+                for k, view in zip(positions, group.grad_views):
+                    views[k] = view
+        return views
