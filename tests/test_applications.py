@@ -349,3 +349,21 @@ def test_headless_model_accepts_any_image_size():
     model = ember.applications.ResNet50(weights=None, include_top=False, pooling="avg")
     assert tuple(model.output.shape) == (None, 2048)
     assert tuple(model(np.zeros((1, 40, 48, 3), "float32")).shape) == (1, 2048)
+
+
+def test_every_keras_name_exists_with_its_signature(keras):
+    import inspect
+    import types
+
+    def same(k, e, where):
+        assert str(inspect.signature(e)) == str(inspect.signature(k)), where
+
+    for name in (n for n in dir(keras.applications) if not n.startswith("_")):
+        k, e = getattr(keras.applications, name), getattr(ember.applications, name)
+        if isinstance(k, types.ModuleType):
+            for member in (m for m in dir(k) if not m.startswith("_")):
+                assert hasattr(e, member), f"ember.applications.{name}.{member}"
+                if callable(getattr(k, member)):
+                    same(getattr(k, member), getattr(e, member), f"{name}.{member}")
+        else:
+            same(k, e, name)
