@@ -178,3 +178,19 @@ def test_tensor_op_direct_calls():
         TensorOp(3)
     with pytest.raises(TypeError, match="callable"):
         Lambda("relu")
+
+
+def test_from_config_never_imports_a_named_module_unless_trusted(tmp_path, monkeypatch):
+    import sys
+
+    (tmp_path / "lambda_target_mod.py").write_text("IMPORTED = True\ndef double(x):\n    return x * 2\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    config = {"function": {"class_name": "function", "config": "double", "module": "lambda_target_mod"}}
+    from ember.saving.serialization import UnsafeDeserializationError
+
+    with pytest.raises(UnsafeDeserializationError, match="importing a module named by a configuration"):
+        ember.layers.Lambda.from_config(dict(config))
+    assert "lambda_target_mod" not in sys.modules  # refused before importing
+    layer = ember.layers.Lambda.from_config(dict(config), safe_mode=False)
+    np.testing.assert_array_equal(layer(ember.tensor([1.0, 2.0])).numpy(), [2.0, 4.0])
+    monkeypatch.delitem(sys.modules, "lambda_target_mod")

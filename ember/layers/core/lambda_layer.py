@@ -220,6 +220,14 @@ def _deserialize_function(config, custom_objects, unsafe_ok):
     if custom_objects and name in custom_objects:
         return custom_objects[name]
     if module and not module.startswith("keras"):
+        from ...saving.serialization import UnsafeDeserializationError, _own_namespace
+
+        if not unsafe_ok and not _own_namespace(module):  # importing a module runs it: only by the user's choice
+            raise UnsafeDeserializationError(
+                f"Lambda.from_config: the function {name!r} comes from module {module!r}, and importing a module "
+                "named by a configuration runs its code. Pass it in custom_objects, or safe_mode=False if you "
+                "trust the configuration."
+            )
         try:
             return getattr(importlib.import_module(module), name)
         except (ImportError, AttributeError):
