@@ -43,13 +43,14 @@ def _weights(out):
         return [f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))]
 
 
-def test_two_processes_equal_one_process_with_the_global_batch(tmp_path):
+@pytest.mark.parametrize("mode", ["plain", "eager"])  # the compiled step, then the eager train_step
+def test_two_processes_equal_one_process_with_the_global_batch(tmp_path, mode):
     single, double = tmp_path / "one", tmp_path / "two"
     single.mkdir(), double.mkdir()
-    r1 = _run(single, 16, "plain", n=0)
+    r1 = _run(single, 16, mode, n=0)
     assert r1.returncode == 0, r1.stderr
     # rank 1 starts from other initial weights: the broadcast from rank 0 must replace them
-    r2 = _run(double, 8, "plain")
+    r2 = _run(double, 8, mode)
     assert r2.returncode == 0, r2.stderr
     for a, b in zip(_weights(single), _weights(double), strict=True):
         np.testing.assert_allclose(b, a, rtol=1e-5, atol=1e-6)

@@ -31,6 +31,7 @@ import numpy
 
 from ..engine.tensor import Tensor
 from ..layers.symbolic import flatten, pack_like
+from ..training.trainer import _data_parallel
 from .fingerprint import fingerprint
 from .plan import StepPlan, UntraceableError
 from .tracer import Tracer
@@ -162,7 +163,10 @@ class CompiledTrainFunction:
                 self.plans[key] = str(e)
                 self._warn(str(e))
             loss.backward()
-            model.optimizer.apply([w.grad for w in weights], weights)
+            grads = [w.grad for w in weights]
+            if _data_parallel() is not None:  # DataParallel on MPI: averaged over the processes
+                grads = _data_parallel().average_gradients(grads)
+            model.optimizer.apply(grads, weights)
         else:
             self.plans[key] = "the model has no trainable weights"
             warnings.warn("The model does not have any trainable weights.", stacklevel=3)
@@ -208,6 +212,8 @@ class CompiledTrainFunction:
         layout = optimizer.flat_layout(weights) if optimizer is not None and optimizer.built else None
         into = None if layout is None else layout.gradient_views(len(weights))
         loss, outputs, grads = plan.replay(arrays, into)
+        if _data_parallel() is not None:  # DataParallel on MPI: averaged over the processes, in the flat buffers
+            grads = _data_parallel().average_step_gradients(grads, layout)
         model._loss_tracker.update(float(loss), _batch_size(arrays[0]))
         if plan.trackers:
             for (tracker, count), value in zip(plan.trackers, outputs[plan.n_outputs :]):

@@ -151,3 +151,22 @@ def reduce_epoch_logs(model) -> dict:
 def any_rank(flag: bool) -> bool:
     """Whether ``flag`` is set on any rank (so that all ranks stop training together)."""
     return reduce_values([1.0 if flag else 0.0])[0] > 0
+
+
+def average_step_gradients(grads, layout=None):
+    """The compiled step's gradients (arrays) averaged over the ranks: in place in the optimizer's flat
+    gradient buffers where ``layout`` holds them (no packing), the others packed in buckets."""
+    from .collectives import average_in_place_
+
+    grads = list(grads)
+    if layout is not None and layout.holds(grads):
+        flat, rest = [group.g for group in layout.groups], list(layout.rest)
+    else:
+        flat, rest = [], [k for k, g in enumerate(grads) if g is not None]
+    if flat:
+        average_in_place_(flat)
+    if rest:
+        dense = [g if isinstance(g, numpy.ndarray) else g.numpy() for g in (grads[k] for k in rest)]
+        for k, g in zip(rest, all_reduce(dense, op="mean")):
+            grads[k] = g
+    return grads

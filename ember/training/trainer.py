@@ -169,7 +169,7 @@ class Trainer:
             return self._train_function
         jit = getattr(self, "jit_compile", False)
         overridden = type(self).train_step is not Trainer.train_step
-        if jit and not self.run_eagerly and not overridden and _data_parallel() is None:
+        if jit and not self.run_eagerly and not overridden:
             from ..compile import CompiledTrainFunction
 
             self._train_function = CompiledTrainFunction(self, force=jit is True)

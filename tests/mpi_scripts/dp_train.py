@@ -1,6 +1,6 @@
 """Run under ``mpiexec -n N`` (or alone): train a small MLP with DataParallel and save the weights.
 
-Usage: dp_train.py OUT_DIR PER_PROCESS_BATCH MODE  (MODE: plain | checkpoint | die | hang | resume)
+Usage: dp_train.py OUT_DIR PER_PROCESS_BATCH MODE  (MODE: plain | eager | checkpoint | die | hang | resume)
 """
 
 import os
@@ -27,7 +27,12 @@ ember.utils.set_random_seed(1)
 if rank != 0:
     ember.utils.set_random_seed(99)  # different initial weights: the broadcast from rank 0 must fix them
 model = ember.Sequential([ember.Input((6,)), layers.Dense(8, activation="tanh"), layers.Dense(3, activation="softmax")])
-model.compile(optimizer=ember.optimizers.SGD(0.1, momentum=0.9), loss="categorical_crossentropy", metrics=["accuracy"])
+model.compile(
+    optimizer=ember.optimizers.SGD(0.1, momentum=0.9),
+    loss="categorical_crossentropy",
+    metrics=["accuracy"],
+    run_eagerly=mode == "eager",  # else the compiled step
+)
 
 callbacks = []
 if mode in ("checkpoint", "die", "resume"):
