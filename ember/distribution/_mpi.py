@@ -72,10 +72,11 @@ def _wait(requests, what: str) -> None:
     """Wait for nonblocking requests; abort the whole job with a clear message past the deadline."""
     from mpi4py import MPI
 
-    deadline = time.monotonic() + timeout()
-    pause = 0.0
-    while not MPI.Request.Testall(requests):
-        if time.monotonic() > deadline:
+    begin = time.monotonic()
+    deadline = begin + timeout()
+    while not MPI.Request.Testall(requests):  # each Test also moves MPI's transfers on
+        now = time.monotonic()
+        if now > deadline:
             message = (
                 f"ember.distribution: rank {rank()} of {size()} waited more than {timeout():g} s for {what}; "
                 "another rank has died or stopped answering. Stopping the job; restart it to resume from the "
@@ -84,8 +85,13 @@ def _wait(requests, what: str) -> None:
             print(message, file=sys.stderr, flush=True)
             comm().Abort(70)
             raise DistributedError(message)  # Abort has the launcher end every rank; this rank stops here
-        time.sleep(pause)  # the ranks share cores: back off instead of spinning
-        pause = min(pause * 2 or 2e-5, 1e-3)
+        if now - begin < 1.0:
+            _yield()  # poll as MPI's own Wait does, but let a rank sharing this core run
+        else:
+            time.sleep(1e-3)  # a long wait (another rank far behind, or gone): poll gently
+
+
+_yield = getattr(os, "sched_yield", lambda: time.sleep(0))
 
 
 def allreduce_sum_(buffers, what: str = "an all-reduce") -> None:

@@ -141,10 +141,10 @@ def reduce_epoch_logs(model) -> dict:
     summed = [v for m in metrics for v in m.variables if getattr(v, "aggregation", "sum") in ("sum", "mean")]
     averaged = {id(v) for v in summed if getattr(v, "aggregation", "sum") == "mean"}
     if summed:
-        reduced = all_reduce([v for v in summed], op="sum")
-        for v, r in zip(summed, reduced):
-            value = r.numpy() / _mpi.size() if id(v) in averaged else r.numpy()
-            v.assign(value)
+        buffers = [numpy.array(v.numpy(), dtype=numpy.float64, order="C") for v in summed]
+        _mpi.allreduce_sum_(buffers, "the metrics' reduction")
+        for v, b in zip(summed, buffers):
+            v.assign(b / _mpi.size() if id(v) in averaged else b)
     return model._current_logs()
 
 
