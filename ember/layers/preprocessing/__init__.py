@@ -23,8 +23,11 @@ from .random_color import (
     Solarization,
 )
 from .random_crop import RandomCrop
+from .random_erasing import RandomErasing
 from .random_flip import RandomFlip
+from .random_gaussian_blur import RandomGaussianBlur
 from .random_rotation import RandomRotation
+from .random_sharpness import RandomSharpness
 from .random_translation import RandomTranslation
 from .random_zoom import RandomZoom
 from .rescaling import Rescaling
@@ -50,6 +53,9 @@ __all__ = [
     "IntegerLookup",
     "Normalization",
     "RandomCrop",
+    "RandomErasing",
+    "RandomGaussianBlur",
+    "RandomSharpness",
     "RandomFlip",
     "RandomRotation",
     "RandomTranslation",

@@ -1,0 +1,108 @@
+"""RandomErasing, RandomSharpness and RandomGaussianBlur against real Keras 3 (torch backend): on Keras's
+own draws (its ``get_random_transformation``) the images match; Ember's own draws follow Keras's rules."""
+
+import os
+
+import numpy as np
+import pytest
+
+import ember
+
+os.environ.setdefault("KERAS_BACKEND", "torch")
+
+RNG = np.random.default_rng(1)
+IMAGES = RNG.uniform(0, 255, size=(5, 9, 7, 3)).astype("float32")
+
+
+def _keras():
+    return pytest.importorskip("keras", reason="real Keras 3 (torch backend) is the oracle for these layers")
+
+
+def _numpy(t):
+    if isinstance(t, dict):
+        return {k: _numpy(v) for k, v in t.items()}
+    return np.asarray(t.detach().cpu()) if hasattr(t, "detach") else np.asarray(t)
+
+
+CASES = [
+    ("RandomErasing", {}, 255.0),
+    ("RandomErasing", {"factor": 0.6, "scale": (0.1, 0.5), "fill_value": 7.0}, 255.0),
+    ("RandomErasing", {"fill_value": [0.1, 0.5, 0.9], "value_range": (0, 1)}, 1.0),
+    ("RandomSharpness", {"factor": 0.9}, 255.0),
+    ("RandomSharpness", {"factor": (0.1, 0.4), "value_range": (0, 1)}, 1.0),
+    ("RandomGaussianBlur", {}, 255.0),
+    ("RandomGaussianBlur", {"factor": 0.5, "kernel_size": (5, 5), "sigma": (0.3, 0.9)}, 255.0),
+    ("RandomGaussianBlur", {"kernel_size": 5, "value_range": (0, 1)}, 1.0),
+]
+
+
+@pytest.mark.parametrize("name,kwargs,top", CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(CASES)])
+def test_augmentation_matches_keras_on_its_draws(name, kwargs, top):
+    keras = _keras()
+    import torch
+
+    images = IMAGES * (top / 255.0)
+    k = getattr(keras.layers, name)(**kwargs)
+    e = getattr(ember.layers, name)(**kwargs)
+    for _ in range(3):
+        drawn = k.get_random_transformation(torch.tensor(images), training=True)
+        expected = _numpy(k.transform_images(torch.tensor(images), drawn, training=True))
+        got = e._augment(ember.tensor(images), _numpy(drawn)).numpy()
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-5 * top)
+    # Ember's own draws have Keras's keys and shapes
+    ours = e._draw(ember.tensor(images))
+    assert set(ours) == set(_numpy(drawn))
+    for key, value in ours.items():
+        assert np.shape(value) == np.shape(_numpy(drawn)[key]), key
+    out = e(images, training=True)
+    assert out.shape == images.shape and out.dtype == np.float32
+    np.testing.assert_array_equal(e(images, training=False).numpy(), images)
+    clone = type(e).from_config(e.get_config())
+    assert clone.get_config() == e.get_config()
+
+
+def test_channels_first_and_unbatched_inputs():
+    for cls in (ember.layers.RandomErasing, ember.layers.RandomSharpness, ember.layers.RandomGaussianBlur):
+        layer = cls(factor=1.0, seed=3) if cls is not ember.layers.RandomSharpness else cls(0.9, seed=3)
+        first = cls.from_config({**layer.get_config(), "data_format": "channels_first"})
+        last = layer(IMAGES, training=True).numpy()
+        cf = first(np.transpose(IMAGES, (0, 3, 1, 2)), training=True).numpy()
+        np.testing.assert_allclose(np.transpose(cf, (0, 2, 3, 1)), last, rtol=1e-6, atol=1e-4)
+        assert layer(IMAGES[0], training=True).shape == IMAGES[0].shape
+
+
+def test_erasing_draws_rectangles_of_the_scale():
+    # factor=1.0 means a probability uniform in [0, 1] (Keras's rule); (1, 1) erases every image
+    layer = ember.layers.RandomErasing(factor=(1.0, 1.0), scale=(0.1, 0.3), fill_value=0.0, seed=0)
+    images = np.full((200, 20, 20, 1), 100.0, "float32")
+    out = layer(images, training=True).numpy()[..., 0]
+    for image in out:
+        rows, cols = np.nonzero(image == 0.0)
+        area = len(rows)
+        assert area > 0
+        # the erased pixels form one filled rectangle
+        assert area == (rows.max() - rows.min() + 1) * (cols.max() - cols.min() + 1)
+        side_y, side_x = (rows.max() - rows.min() + 1) / 20, (cols.max() - cols.min() + 1) / 20
+        assert np.sqrt(0.1) - 0.11 <= side_y <= np.sqrt(0.3) + 0.06
+        assert np.sqrt(0.1) - 0.11 <= side_x <= np.sqrt(0.3) + 0.06
+    never = ember.layers.RandomErasing(factor=0.0, seed=0)
+    np.testing.assert_array_equal(never(images, training=True).numpy(), images)
+
+
+def test_sharpness_half_is_identity_and_seed_repeats():
+    layer = ember.layers.RandomSharpness(factor=(0.5, 0.5))
+    np.testing.assert_allclose(layer(IMAGES, training=True).numpy(), IMAGES, rtol=1e-6)
+    a = ember.layers.RandomGaussianBlur(factor=0.5, seed=11)(IMAGES, training=True).numpy()
+    b = ember.layers.RandomGaussianBlur(factor=0.5, seed=11)(IMAGES, training=True).numpy()
+    np.testing.assert_array_equal(a, b)
+
+
+def test_bad_arguments_name_what_was_expected():
+    with pytest.raises(ValueError, match="odd"):
+        ember.layers.RandomGaussianBlur(kernel_size=4)
+    with pytest.raises(ValueError, match=r"range \[0.0, 1.0\]"):
+        ember.layers.RandomSharpness(1.5)
+    with pytest.raises(ValueError, match="fill_value"):
+        ember.layers.RandomErasing(fill_value=[1, 2])
+    with pytest.raises(ValueError, match="rank 3"):
+        ember.layers.RandomErasing()(np.zeros((2, 3)))
