@@ -25,13 +25,13 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import warnings
 
 import numpy
 
 from ..engine.tensor import Tensor
 from ..layers.symbolic import flatten, pack_like
-from ..training.trainer import _data_parallel
 from .fingerprint import fingerprint
 from .plan import StepPlan, UntraceableError
 from .tracer import Tracer
@@ -241,6 +241,20 @@ class CompiledTrainFunction:
                 y_pred = pack_like(plan.structure, [Tensor._wrap(o) for o in outputs])
                 metrics.update(model, model._compiled_loss, y, y_pred, sample_weight)
         return model._current_logs(y is not None) if return_logs else None
+
+
+def _data_parallel():
+    """``ember.distribution.fit_hooks`` when a DataParallel distribution over several processes is set, else None.
+
+    The trainer's ``_data_parallel``, restated here because compile imports no training code (the layering test
+    of tests/test_one_engine.py); it belongs in ``ember.distribution`` for both to import.
+    """
+    lib = sys.modules.get("ember.distribution.distribution_lib")  # never imported: no distribution set
+    if lib is None or lib.active_data_parallel() is None:
+        return None
+    from ..distribution import fit_hooks
+
+    return fit_hooks
 
 
 def _lean_metrics(metrics, y, outputs, sample_weight):
