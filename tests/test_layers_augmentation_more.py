@@ -1,4 +1,4 @@
-"""RandomErasing, RandomSharpness and RandomGaussianBlur against real Keras 3 (torch backend): on Keras's
+"""RandomErasing, RandomSharpness, RandomGaussianBlur and RandomShear against real Keras 3 (torch backend): on Keras's
 own draws (its ``get_random_transformation``) the images match; Ember's own draws follow Keras's rules."""
 
 import os
@@ -33,6 +33,10 @@ CASES = [
     ("RandomGaussianBlur", {}, 255.0),
     ("RandomGaussianBlur", {"factor": 0.5, "kernel_size": (5, 5), "sigma": (0.3, 0.9)}, 255.0),
     ("RandomGaussianBlur", {"kernel_size": 5, "value_range": (0, 1)}, 1.0),
+    ("RandomShear", {"x_factor": 0.3, "y_factor": 0.2}, 255.0),
+    ("RandomShear", {"x_factor": (0.1, 0.5), "fill_mode": "constant", "fill_value": 3.0}, 255.0),
+    ("RandomShear", {"y_factor": 0.4, "fill_mode": "wrap", "interpolation": "nearest"}, 255.0),
+    ("RandomShear", {"x_factor": 0.2, "y_factor": 0.2, "fill_mode": "nearest"}, 255.0),
 ]
 
 
@@ -104,5 +108,7 @@ def test_bad_arguments_name_what_was_expected():
         ember.layers.RandomSharpness(1.5)
     with pytest.raises(ValueError, match="fill_value"):
         ember.layers.RandomErasing(fill_value=[1, 2])
+    with pytest.raises(ValueError, match=r"range \[0, 1.0\]"):
+        ember.layers.RandomShear(x_factor=-0.2)
     with pytest.raises(ValueError, match="rank 3"):
         ember.layers.RandomErasing()(np.zeros((2, 3)))

@@ -28,6 +28,7 @@ from .random_flip import RandomFlip
 from .random_gaussian_blur import RandomGaussianBlur
 from .random_rotation import RandomRotation
 from .random_sharpness import RandomSharpness
+from .random_shear import RandomShear
 from .random_translation import RandomTranslation
 from .random_zoom import RandomZoom
 from .rescaling import Rescaling
@@ -56,6 +57,7 @@ __all__ = [
     "RandomErasing",
     "RandomGaussianBlur",
     "RandomSharpness",
+    "RandomShear",
     "RandomFlip",
     "RandomRotation",
     "RandomTranslation",
