@@ -1,4 +1,5 @@
-"""RandomErasing, RandomSharpness, RandomGaussianBlur and RandomShear against real Keras 3 (torch backend): on Keras's
+"""RandomErasing, RandomSharpness, RandomGaussianBlur, RandomShear and RandomColorJitter against real Keras 3
+(torch backend): on Keras's
 own draws (its ``get_random_transformation``) the images match; Ember's own draws follow Keras's rules."""
 
 import os
@@ -112,3 +113,52 @@ def test_bad_arguments_name_what_was_expected():
         ember.layers.RandomShear(x_factor=-0.2)
     with pytest.raises(ValueError, match="rank 3"):
         ember.layers.RandomErasing()(np.zeros((2, 3)))
+
+
+JITTER = [
+    {"brightness_factor": 0.2, "contrast_factor": 0.5, "saturation_factor": 0.6, "hue_factor": 0.3},
+    {"contrast_factor": (0.1, 0.4), "hue_factor": 0.5, "value_range": (0, 1)},
+    {"brightness_factor": (-0.3, 0.1)},
+]
+
+
+@pytest.mark.parametrize("kwargs", JITTER, ids=range(len(JITTER)))
+def test_color_jitter_matches_keras_on_its_draws(kwargs):
+    keras = _keras()
+    import torch
+
+    top = kwargs.get("value_range", (0, 255))[1]
+    images = IMAGES * (top / 255.0)
+    k = keras.layers.RandomColorJitter(**kwargs)
+    e = ember.layers.RandomColorJitter(**kwargs)
+    # Keras draws inside transform_images: record each step's draw as it happens
+    drawn = {}
+    for name in ("brightness", "contrast", "saturation", "hue"):
+        sub = getattr(k, f"random_{name}")
+        if sub is None:
+            continue
+
+        original = type(sub).get_random_transformation
+
+        def recorder(*args, _sub=sub, _name=name, _draw=original, **kw):
+            drawn[_name] = _draw(_sub, *args, **kw)
+            return drawn[_name]
+
+        sub.get_random_transformation = recorder
+    expected = _numpy(k.transform_images(torch.tensor(images), None, training=True))
+    assert set(drawn) == {name for name, _ in e._steps}
+    got = e._augment(ember.tensor(images), {n: _numpy(d) for n, d in drawn.items()}).numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-4 * top)
+    ours = e._draw(ember.tensor(images))
+    assert set(ours) == set(drawn)
+    np.testing.assert_array_equal(e(images, training=False).numpy(), images)
+    assert ember.layers.RandomColorJitter.from_config(e.get_config()).get_config() == e.get_config()
+
+
+def test_color_jitter_one_seed_repeats_and_none_is_identity():
+    kwargs = {"brightness_factor": 0.2, "hue_factor": 0.3, "seed": 4}
+    a = ember.layers.RandomColorJitter(**kwargs)(IMAGES, training=True).numpy()
+    b = ember.layers.RandomColorJitter(**kwargs)(IMAGES, training=True).numpy()
+    np.testing.assert_array_equal(a, b)
+    assert not np.allclose(a, IMAGES)
+    np.testing.assert_array_equal(ember.layers.RandomColorJitter()(IMAGES, training=True).numpy(), IMAGES)

@@ -22,6 +22,7 @@ from .random_color import (
     RandomSaturation,
     Solarization,
 )
+from .random_color_jitter import RandomColorJitter
 from .random_crop import RandomCrop
 from .random_erasing import RandomErasing
 from .random_flip import RandomFlip
@@ -54,6 +55,7 @@ __all__ = [
     "IntegerLookup",
     "Normalization",
     "RandomCrop",
+    "RandomColorJitter",
     "RandomErasing",
     "RandomGaussianBlur",
     "RandomSharpness",
