@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import logging
 import os
-import sys
 import warnings
 
 import numpy
@@ -244,17 +243,10 @@ class CompiledTrainFunction:
 
 
 def _data_parallel():
-    """``ember.distribution.fit_hooks`` when a DataParallel distribution over several processes is set, else None.
+    """``ember.distribution.fit_hooks`` when a DataParallel distribution over several processes is set, else None."""
+    from ..distribution.active import fit_hooks
 
-    The trainer's ``_data_parallel``, restated here because compile imports no training code (the layering test
-    of tests/test_one_engine.py); it belongs in ``ember.distribution`` for both to import.
-    """
-    lib = sys.modules.get("ember.distribution.distribution_lib")  # never imported: no distribution set
-    if lib is None or lib.active_data_parallel() is None:
-        return None
-    from ..distribution import fit_hooks
-
-    return fit_hooks
+    return fit_hooks()
 
 
 def _lean_metrics(metrics, y, outputs, sample_weight):

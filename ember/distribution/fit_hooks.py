@@ -25,8 +25,11 @@ def shard_batches(train):
     """This rank's batches: rows ``[g*N*b + r*b, g*N*b + (r+1)*b)`` of each global batch g (arrays), or every
     N-th batch of a dataset. With N ranks and per-rank batch b, each step covers the global batch N*b."""
     from ..training.data_adapter import ArrayBatches
+    from .distribution_lib import distribution
 
     n_ranks, me = _mpi.size(), _mpi.rank()
+    if not distribution().auto_shard_dataset:  # each process was given its own shard already
+        return train
     if isinstance(train, ArrayBatches):
         n, b = train.num_samples, train.batch_size
         global_b = n_ranks * b

@@ -9,7 +9,6 @@ size, then each metric by name, and ``val_`` versions at the end of an epoch.
 
 from __future__ import annotations
 
-import sys
 import warnings
 import weakref
 
@@ -507,12 +506,9 @@ class _PredictOutputs:
 
 def _data_parallel():
     """``ember.distribution.fit_hooks`` when a DataParallel distribution over several processes is set, else None."""
-    lib = sys.modules.get("ember.distribution.distribution_lib")  # never imported: no distribution set
-    if lib is None or lib.active_data_parallel() is None:
-        return None
-    from ..distribution import fit_hooks
+    from ..distribution.active import fit_hooks
 
-    return fit_hooks
+    return fit_hooks()
 
 
 def _check_model(function) -> None:
