@@ -1,6 +1,6 @@
-"""RandomErasing, RandomSharpness, RandomGaussianBlur, RandomShear and RandomColorJitter against real Keras 3
-(torch backend): on Keras's
-own draws (its ``get_random_transformation``) the images match; Ember's own draws follow Keras's rules."""
+"""The newer augmentation layers (RandomErasing, RandomSharpness, RandomGaussianBlur, RandomShear,
+RandomColorJitter, MixUp, CutMix) against real Keras 3 (torch backend): on Keras's own draws (its
+``get_random_transformation``) the images and labels match; Ember's own draws follow Keras's rules."""
 
 import os
 
@@ -162,3 +162,55 @@ def test_color_jitter_one_seed_repeats_and_none_is_identity():
     np.testing.assert_array_equal(a, b)
     assert not np.allclose(a, IMAGES)
     np.testing.assert_array_equal(ember.layers.RandomColorJitter()(IMAGES, training=True).numpy(), IMAGES)
+
+
+MIXING = [("MixUp", {}), ("MixUp", {"alpha": 0.7}), ("CutMix", {}), ("CutMix", {"factor": (0.3, 0.8)})]
+
+
+@pytest.mark.parametrize("name,kwargs", MIXING, ids=[f"{c[0]}-{i}" for i, c in enumerate(MIXING)])
+def test_mixing_matches_keras_on_its_draws(name, kwargs):
+    keras = _keras()
+    import torch
+
+    labels = np.eye(5, dtype="float32")[[0, 3, 1, 4, 2]]
+    k = getattr(keras.layers, name)(**kwargs)
+    e = getattr(ember.layers, name)(**kwargs)
+    for _ in range(3):
+        drawn = k.get_random_transformation(torch.tensor(IMAGES), training=True)
+        want_images = _numpy(k.transform_images(torch.tensor(IMAGES), drawn, training=True))
+        want_labels = _numpy(k.transform_labels(torch.tensor(labels), drawn, training=True))
+        params = _numpy(drawn)
+        np.testing.assert_allclose(e._augment(ember.tensor(IMAGES), params).numpy(), want_images, rtol=1e-5, atol=1e-4)
+        np.testing.assert_allclose(
+            e._mix_labels(ember.tensor(labels), params).numpy(), want_labels, rtol=1e-5, atol=1e-6
+        )
+    ours = e._draw(ember.tensor(IMAGES))
+    assert set(ours) == set(params)
+    for key, value in ours.items():
+        assert np.shape(value) == np.shape(params[key]), key
+    out = e({"images": IMAGES, "labels": labels}, training=True)
+    assert out["images"].shape == IMAGES.shape and out["labels"].shape == labels.shape
+    np.testing.assert_allclose(out["labels"].numpy().sum(axis=1), 1.0, rtol=1e-5)
+    unchanged = e({"images": IMAGES, "labels": labels}, training=False)
+    np.testing.assert_array_equal(unchanged["images"].numpy(), IMAGES)
+    assert type(e).from_config(e.get_config()).get_config() == e.get_config()
+
+
+def test_mixing_semantics():
+    labels = np.eye(5, dtype="float32")
+    out = ember.layers.CutMix(seed=2)({"images": IMAGES, "labels": labels}, training=True)
+    params = ember.layers.CutMix(seed=2)._draw(ember.tensor(IMAGES))
+    # the same seed draws the same params: pixels in the box come from the permuted image, the label
+    # mixes the two classes with the kept area's weight
+    order, masks, weight = params["permutation_order"], params["batch_masks"], params["mix_weight"].reshape(-1)
+    np.testing.assert_array_equal(out["images"].numpy(), np.where(masks, IMAGES[order], IMAGES))
+    assert masks.any() and not masks.all()
+    want = weight[:, None] * labels + (1 - weight[:, None]) * labels[order]
+    np.testing.assert_allclose(out["labels"].numpy(), want, rtol=1e-6)
+    cf = ember.layers.MixUp(seed=5, data_format="channels_first")(np.transpose(IMAGES, (0, 3, 1, 2)))
+    cl = ember.layers.MixUp(seed=5)(IMAGES)
+    np.testing.assert_allclose(np.transpose(cf.numpy(), (0, 2, 3, 1)), cl.numpy(), rtol=1e-6)
+    with pytest.raises(ValueError, match="positive"):
+        ember.layers.MixUp(alpha=0)
+    with pytest.raises(ValueError, match="bounding boxes"):
+        ember.layers.MixUp()({"images": IMAGES, "bounding_boxes": {}})

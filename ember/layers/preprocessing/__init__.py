@@ -7,8 +7,10 @@ strings (Ember tensors are numeric) and return Ember tensors.
 from .auto_contrast import AutoContrast
 from .category_encoding import CategoryEncoding
 from .center_crop import CenterCrop
+from .cut_mix import CutMix
 from .discretization import Discretization
 from .integer_lookup import IntegerLookup
+from .mix_up import MixUp
 from .normalization import Normalization
 from .pipeline import Pipeline
 from .random_color import (
@@ -55,6 +57,8 @@ __all__ = [
     "IntegerLookup",
     "Normalization",
     "RandomCrop",
+    "MixUp",
+    "CutMix",
     "RandomColorJitter",
     "RandomErasing",
     "RandomGaussianBlur",
