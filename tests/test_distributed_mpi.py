@@ -43,7 +43,7 @@ def _weights(out):
         return [f[k] for k in sorted(f.files, key=lambda k: int(k.split("_")[1]))]
 
 
-@pytest.mark.parametrize("mode", ["plain", "eager"])  # the compiled step, then the eager train_step
+@pytest.mark.parametrize("mode", ["plain", "eager", "dataset"])  # compiled step, eager step, a Dataset
 def test_two_processes_equal_one_process_with_the_global_batch(tmp_path, mode):
     single, double = tmp_path / "one", tmp_path / "two"
     single.mkdir(), double.mkdir()

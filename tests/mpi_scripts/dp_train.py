@@ -1,6 +1,6 @@
 """Run under ``mpiexec -n N`` (or alone): train a small MLP with DataParallel and save the weights.
 
-Usage: dp_train.py OUT_DIR PER_PROCESS_BATCH MODE  (MODE: plain | eager | checkpoint | die | hang | resume)
+Usage: dp_train.py OUT_DIR PER_PROCESS_BATCH MODE  (MODE: plain | eager | dataset | checkpoint | die | hang | resume)
 """
 
 import os
@@ -60,7 +60,11 @@ if mode == "die":
     callbacks.append(Die())
 if mode == "hang":
     callbacks.append(Hang())
-history = model.fit(x, y, batch_size=batch, epochs=4, shuffle=False, verbose=0, callbacks=callbacks)
+if mode == "dataset":  # a pipeline: each rank keeps every 2nd batch of the stream
+    data = ember.data.Dataset.from_tensor_slices((x, y)).batch(batch)
+    history = model.fit(data, epochs=4, verbose=0, callbacks=callbacks)
+else:
+    history = model.fit(x, y, batch_size=batch, epochs=4, shuffle=False, verbose=0, callbacks=callbacks)
 if rank == 0:
     np.savez(os.path.join(out, "weights.npz"), *[w.numpy() for w in model.weights])
     np.save(os.path.join(out, "loss.npy"), np.array(history.history["loss"]))
