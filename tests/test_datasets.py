@@ -751,7 +751,17 @@ def test_public_names():
     import ember.datasets as eds
 
     assert sorted(eds.__all__) == sorted(
-        ["boston_housing", "cifar10", "cifar100", "fashion_mnist", "imdb", "mnist", "reuters", "transfusion"]
+        [
+            "boston_housing",
+            "california_housing",
+            "cifar10",
+            "cifar100",
+            "fashion_mnist",
+            "imdb",
+            "mnist",
+            "reuters",
+            "transfusion",
+        ]
     )
     with warnings.catch_warnings():
         warnings.simplefilter("error")
