@@ -35,9 +35,7 @@ PROGRAMS = sorted(p.name for p in PROGRAMS_DIR.glob("*.py") if not p.name.starts
 
 # programs that fail on Ember because a name another engineer is adding has not landed yet:
 # program -> the exact missing name. Remove an entry as soon as its name lands.
-MISSING_ON_EMBER: dict[str, str] = {
-    "sklearn_wrapper_classifier.py": "keras.wrappers.SKLearnClassifier",
-}
+MISSING_ON_EMBER: dict[str, str] = {}
 
 
 def _load(name):
