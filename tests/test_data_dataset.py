@@ -261,3 +261,22 @@ def test_unseeded_shuffle_follows_set_random_seed():
     assert not np.array_equal(first[0], first[1])  # still a new order each epoch
     ember.utils.set_random_seed(6)
     assert not np.array_equal(np.array(list(Dataset.from_tensor_slices(y).shuffle(40))), first[0])
+
+
+def test_shard_splits_a_dataset_into_disjoint_parts_as_tf_data_does():
+    y = np.arange(23)
+    for source in (
+        Dataset.from_tensor_slices(y),  # in memory
+        Dataset.from_generator(lambda: iter(y)),  # a stream of elements
+        Dataset.from_tensor_slices(y).repeat(1),  # a chunked stream
+    ):
+        parts = [np.array([int(v) for v in source.shard(3, k)]) for k in range(3)]
+        for k, part in enumerate(parts):
+            np.testing.assert_array_equal(part, y[k::3])
+    assert Dataset.from_tensor_slices(y).shard(3, 2).cardinality() == 7
+    batches = list(Dataset.from_tensor_slices((y, y * 2)).shard(2, 1).batch(4))
+    np.testing.assert_array_equal(np.concatenate([b[0] for b in batches]), y[1::2])
+    with pytest.raises(ValueError, match="0 <= index < num_shards"):
+        Dataset.from_tensor_slices(y).shard(2, 2)
+    with pytest.raises(TypeError, match="num_shards must be an integer"):
+        Dataset.from_tensor_slices(y).shard(2.0, 0)

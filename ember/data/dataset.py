@@ -164,6 +164,11 @@ class Dataset:
         """The first ``count`` elements (-1: all of them)."""
         return _TakeDataset(self, count)
 
+    def shard(self, num_shards, index):
+        """Every ``num_shards``-th element, starting at element ``index`` (``tf.data``'s rule): the part one of
+        ``num_shards`` workers reads. Shard before shuffling, so the shards stay disjoint."""
+        return _ShardDataset(self, num_shards, index)
+
     def cache(self):
         """Keep the elements in memory after the first complete pass; later passes replay them (and an
         unbatched cached dataset shuffles and batches as fast as in-memory arrays). A pass stopped early
@@ -576,6 +581,47 @@ class _TakeDataset(_UnaryDataset):
                         left -= 1
                         if left == 0:
                             return
+
+
+class _ShardDataset(_UnaryDataset):
+    def __init__(self, upstream, num_shards, index):
+        super().__init__(upstream)
+        for name, value in (("num_shards", num_shards), ("index", index)):
+            if isinstance(value, bool) or not isinstance(value, int | np.integer):
+                raise TypeError(f"shard: {name} must be an integer, got {value!r}")
+        if num_shards < 1 or not 0 <= index < num_shards:
+            raise ValueError(f"shard: expected num_shards >= 1 and 0 <= index < num_shards, got {num_shards}, {index}")
+        self._n, self._index = int(num_shards), int(index)
+
+    def _cardinality(self):
+        n = self._up._cardinality()
+        if n < 0:  # INFINITE or UNKNOWN stay so
+            return n
+        return max(0, (n - self._index + self._n - 1) // self._n)
+
+    def _indexed(self):
+        up = self._up._indexed()
+        if up is None:
+            return None
+        arrays, order = up
+        if order is None:
+            return [a[self._index :: self._n] for a in arrays], None
+        return arrays, order[self._index :: self._n]
+
+    def _iter(self):
+        position = 0  # the upstream element number of the next row
+        with closing(self._up._iter()) as it:
+            for item in it:
+                if self._chunked:
+                    n = _rows(item)
+                    first = (self._index - position) % self._n
+                    if first < n:
+                        yield [a[first :: self._n] for a in item]
+                    position += n
+                else:
+                    if position % self._n == self._index:
+                        yield item
+                    position += 1
 
 
 class _CacheDataset(_UnaryDataset):
