@@ -214,3 +214,39 @@ def test_mixing_semantics():
         ember.layers.MixUp(alpha=0)
     with pytest.raises(ValueError, match="bounding boxes"):
         ember.layers.MixUp()({"images": IMAGES, "bounding_boxes": {}})
+
+
+EQUALIZE = [
+    ((0, 255), 256, RNG.uniform(0, 255, size=(3, 8, 9, 3))),
+    ((0, 1), 64, RNG.uniform(0, 1, size=(2, 5, 6, 3)) ** 3),
+    ((0, 255), 256, np.round(RNG.uniform(0, 255, size=(2, 6, 6, 1)))),
+    ((0, 255), 16, np.concatenate([np.full((1, 4, 4, 1), 7.0), RNG.uniform(0, 255, (1, 4, 4, 1))], axis=-1)),
+]
+
+
+@pytest.mark.parametrize("value_range,bins,images", EQUALIZE, ids=range(len(EQUALIZE)))
+def test_equalization_matches_keras(value_range, bins, images):
+    keras = _keras()
+    import torch
+
+    images = images.astype("float32")
+    k = keras.layers.Equalization(value_range=value_range, bins=bins)
+    e = ember.layers.Equalization(value_range=value_range, bins=bins)
+    want = _numpy(k(torch.tensor(images)))
+    np.testing.assert_allclose(e(images).numpy(), want, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(e(images[0]).numpy(), _numpy(k(torch.tensor(images[0]))), rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(e(images, training=False).numpy(), _numpy(k(torch.tensor(images), training=False)))
+    assert ember.layers.Equalization.from_config(e.get_config()).get_config() == e.get_config()
+
+
+def test_equalization_flattens_the_histogram():
+    images = (RNG.uniform(0, 1, size=(1, 32, 32, 1)) ** 2 * 255).astype("float32")
+    out = ember.layers.Equalization()(images).numpy()
+    before = np.histogram(images, bins=4, range=(0, 256))[0] / images.size
+    after = np.histogram(out, bins=4, range=(0, 256))[0] / out.size
+    assert before.max() > 0.45 and before.min() < 0.15  # skewed towards dark
+    assert after.min() > 0.2 and after.max() < 0.3  # about a quarter in each quarter
+    constant = np.full((1, 4, 4, 2), 9.0, "float32")
+    np.testing.assert_array_equal(ember.layers.Equalization()(constant).numpy(), constant)
+    with pytest.raises(ValueError, match="bins"):
+        ember.layers.Equalization(bins=1)

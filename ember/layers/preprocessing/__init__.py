@@ -9,6 +9,7 @@ from .category_encoding import CategoryEncoding
 from .center_crop import CenterCrop
 from .cut_mix import CutMix
 from .discretization import Discretization
+from .equalization import Equalization
 from .integer_lookup import IntegerLookup
 from .mix_up import MixUp
 from .normalization import Normalization
@@ -57,6 +58,7 @@ __all__ = [
     "IntegerLookup",
     "Normalization",
     "RandomCrop",
+    "Equalization",
     "MixUp",
     "CutMix",
     "RandomColorJitter",
