@@ -250,3 +250,39 @@ def test_equalization_flattens_the_histogram():
     np.testing.assert_array_equal(ember.layers.Equalization()(constant).numpy(), constant)
     with pytest.raises(ValueError, match="bins"):
         ember.layers.Equalization(bins=1)
+
+
+@pytest.mark.parametrize("max_number", [2, 3, 5])
+def test_max_num_bounding_boxes_matches_keras(max_number):
+    keras = _keras()
+    import torch
+
+    boxes = RNG.uniform(0, 10, size=(2, 3, 4)).astype("float32")
+    labels = np.array([[1, 2, 3], [4, 5, 6]], "float32")
+    for training in (True, False):
+        k = keras.layers.MaxNumBoundingBoxes(max_number, bounding_box_format="xyxy")
+        e = ember.layers.MaxNumBoundingBoxes(max_number, bounding_box_format="xyxy")
+        kd = {
+            "images": torch.tensor(IMAGES[:2]),
+            "bounding_boxes": {"boxes": torch.tensor(boxes), "labels": torch.tensor(labels)},
+        }
+        want = k(kd, training=training)
+        got = e({"images": IMAGES[:2], "bounding_boxes": {"boxes": boxes, "labels": labels}}, training=training)
+        for key in ("boxes", "labels"):
+            np.testing.assert_array_equal(got["bounding_boxes"][key].numpy(), _numpy(want["bounding_boxes"][key]))
+        np.testing.assert_array_equal(np.asarray(got["images"]), IMAGES[:2])
+    assert got["bounding_boxes"]["boxes"].shape == (2, max_number, 4)
+    assert e.compute_output_shape({"bounding_boxes": {"boxes": (None, 7, 4), "labels": (None, 7)}}) == {
+        "bounding_boxes": {"boxes": (None, max_number, 4), "labels": (None, max_number)}
+    }
+    assert ember.layers.MaxNumBoundingBoxes.from_config(e.get_config()).get_config() == e.get_config()
+
+
+def test_max_num_bounding_boxes_errors():
+    data = {"images": IMAGES[:1], "bounding_boxes": {"boxes": np.zeros((1, 2, 4)), "labels": np.zeros((1, 2))}}
+    with pytest.raises(ValueError, match="bounding_box_format"):
+        ember.layers.MaxNumBoundingBoxes(3)(data)
+    data["bounding_boxes"]["scores"] = np.zeros((1, 2))
+    with pytest.raises(KeyError, match="scores"):
+        ember.layers.MaxNumBoundingBoxes(3, bounding_box_format="xyxy")(data)
+    np.testing.assert_array_equal(ember.layers.MaxNumBoundingBoxes(3)(IMAGES).numpy(), IMAGES)

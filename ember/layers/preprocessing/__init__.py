@@ -11,6 +11,7 @@ from .cut_mix import CutMix
 from .discretization import Discretization
 from .equalization import Equalization
 from .integer_lookup import IntegerLookup
+from .max_num_bounding_boxes import MaxNumBoundingBoxes
 from .mix_up import MixUp
 from .normalization import Normalization
 from .pipeline import Pipeline
@@ -58,6 +59,7 @@ __all__ = [
     "IntegerLookup",
     "Normalization",
     "RandomCrop",
+    "MaxNumBoundingBoxes",
     "Equalization",
     "MixUp",
     "CutMix",
