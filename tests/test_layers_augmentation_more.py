@@ -286,3 +286,59 @@ def test_max_num_bounding_boxes_errors():
     with pytest.raises(KeyError, match="scores"):
         ember.layers.MaxNumBoundingBoxes(3, bounding_box_format="xyxy")(data)
     np.testing.assert_array_equal(ember.layers.MaxNumBoundingBoxes(3)(IMAGES).numpy(), IMAGES)
+
+
+STFT_CASES = [
+    {},
+    {"mode": "magnitude", "frame_length": 64, "frame_step": 16},
+    {"mode": "psd", "frame_length": 50, "fft_length": 64, "padding": "same"},
+    {"mode": "stft", "expand_dims": True, "frame_length": 32, "window": "hamming", "periodic": True},
+    {"mode": "angle", "frame_length": 32, "scaling": "spectrum"},
+    {"mode": "real", "frame_length": 32, "data_format": "channels_first"},
+    {"mode": "imag", "frame_length": 32, "data_format": "channels_first", "expand_dims": True},
+    {"mode": "log", "frame_length": 40, "window": None, "scaling": None},
+]
+
+
+@pytest.mark.parametrize("kwargs", STFT_CASES, ids=range(len(STFT_CASES)))
+def test_stft_spectrogram_matches_keras(kwargs):
+    keras = _keras()
+    import torch
+
+    signal = RNG.normal(size=(2, 300, 2)).astype("float32")
+    if kwargs.get("data_format") == "channels_first":
+        signal = np.ascontiguousarray(np.transpose(signal, (0, 2, 1)))
+    k = keras.layers.STFTSpectrogram(**kwargs)
+    e = ember.layers.STFTSpectrogram(**kwargs)
+    want = _numpy(k(torch.tensor(signal)))
+    e.build(signal.shape)
+    # the kernels start as initializers.STFT makes them; Keras's are computed in float32 (cosines of
+    # angles up to 2*pi*frame_length, off by up to ~3e-6 absolute), so they agree to 1e-4 of the largest;
+    # the layer's computation is then compared on Keras's own kernels
+    for kw, kv in zip(e.weights, k.weights):
+        np.testing.assert_allclose(np.asarray(kw), _numpy(kv.value), atol=1e-4 * np.abs(_numpy(kv.value)).max())
+    e.set_weights([_numpy(w.value) for w in k.weights])
+    got = e(signal).numpy()
+    assert got.shape == want.shape == tuple(k.compute_output_shape(signal.shape))
+    mode = kwargs.get("mode", "log")
+    if mode == "log":  # compare magnitudes: log of a near-zero bin amplifies float32 rounding
+        got, want = np.exp(got), np.exp(want)
+    if mode == "angle":  # compare directions where the bin has energy (angles wrap at +-pi)
+        real = ember.layers.STFTSpectrogram(**{**kwargs, "mode": "magnitude"})
+        real.build(signal.shape)
+        real.set_weights(e.get_weights())
+        energy = real(signal).numpy() > 1e-3
+        np.testing.assert_allclose(np.cos(got)[energy], np.cos(want)[energy], atol=1e-4)
+        np.testing.assert_allclose(np.sin(got)[energy], np.sin(want)[energy], atol=1e-4)
+        return
+    np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-5 * np.abs(want).max())
+    assert ember.layers.STFTSpectrogram.from_config(e.get_config()).get_config() == e.get_config()
+
+
+def test_stft_spectrogram_errors():
+    with pytest.raises(ValueError, match="frame_step"):
+        ember.layers.STFTSpectrogram(frame_length=16, frame_step=32)
+    with pytest.raises(ValueError, match="Output mode"):
+        ember.layers.STFTSpectrogram(mode="power")
+    with pytest.raises(ValueError, match="rank 3"):
+        ember.layers.STFTSpectrogram(frame_length=16)(np.zeros((2, 100), "float32"))

@@ -38,6 +38,7 @@ from .random_translation import RandomTranslation
 from .random_zoom import RandomZoom
 from .rescaling import Rescaling
 from .resizing import Resizing
+from .stft_spectrogram import STFTSpectrogram
 from .string_lookup import StringLookup
 from .text_vectorization import TextVectorization
 
@@ -59,6 +60,7 @@ __all__ = [
     "IntegerLookup",
     "Normalization",
     "RandomCrop",
+    "STFTSpectrogram",
     "MaxNumBoundingBoxes",
     "Equalization",
     "MixUp",
