@@ -342,3 +342,57 @@ def test_stft_spectrogram_errors():
         ember.layers.STFTSpectrogram(mode="power")
     with pytest.raises(ValueError, match="rank 3"):
         ember.layers.STFTSpectrogram(frame_length=16)(np.zeros((2, 100), "float32"))
+
+
+MEL_CASES = [
+    {},
+    {"fft_length": 512, "sequence_stride": 128, "num_mel_bins": 40, "power_to_db": False},
+    {"fft_length": 256, "sequence_length": 200, "sampling_rate": 8000, "min_freq": 50, "max_freq": 3000,
+     "mag_exp": 1.0, "top_db": 40, "ref_power": 2.0},
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("kwargs", MEL_CASES, ids=range(len(MEL_CASES)))
+def test_mel_spectrogram_matches_keras(kwargs):
+    keras = _keras()
+    import torch
+
+    from ember.layers.preprocessing.mel_spectrogram import linear_to_mel_weight_matrix
+
+    audio = RNG.normal(size=(2, 4000)).astype("float32")
+    k = keras.layers.MelSpectrogram(**kwargs)
+    e = ember.layers.MelSpectrogram(**kwargs)
+    # Keras spaces the filter edges with a float32 linspace; Ember's (NumPy's, float64 then rounded) differ
+    # by up to ~3e-5 of the filters' peak of 1, which bounds the agreement below
+    args = (e.num_mel_bins, e.fft_length // 2 + 1, e.sampling_rate, e.min_freq, e.max_freq)
+    np.testing.assert_allclose(
+        linear_to_mel_weight_matrix(*args), _numpy(k.linear_to_mel_weight_matrix(*args)), atol=5e-5
+    )
+
+    def close(got, want):
+        if e.power_to_db:
+            np.testing.assert_allclose(got, want, atol=3e-3)  # decibels: 3e-3 dB is 7e-4 relative power
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
+
+    want = _numpy(k(torch.tensor(audio)))
+    got = e(audio).numpy()
+    assert got.shape == want.shape == tuple(k.compute_output_shape(audio.shape))
+    close(got, want)
+    close(e(audio[0]).numpy(), _numpy(k(torch.tensor(audio[0]))))
+    assert ember.layers.MelSpectrogram.from_config(e.get_config()).get_config() == e.get_config()
+
+
+def test_mel_spectrogram_finds_a_tone():
+    rate = 8000
+    t = np.arange(8000) / rate
+    tone = np.sin(2 * np.pi * 1000.0 * t).astype("float32")
+    layer = ember.layers.MelSpectrogram(fft_length=512, sequence_stride=256, sampling_rate=rate, num_mel_bins=64)
+    out = layer(tone).numpy()
+    peak = out.mean(axis=1).argmax()
+    from ember.layers.preprocessing.mel_spectrogram import linear_to_mel_weight_matrix
+
+    filters = linear_to_mel_weight_matrix(64, 257, rate, 20.0, 4000)
+    assert filters[int(round(1000 / (rate / 2) * 256)), peak] > 0.5  # the loudest band is the one over 1 kHz
+    with pytest.raises(ValueError, match="fft_length"):
+        ember.layers.MelSpectrogram(fft_length=256, sequence_length=512)

@@ -12,6 +12,7 @@ from .discretization import Discretization
 from .equalization import Equalization
 from .integer_lookup import IntegerLookup
 from .max_num_bounding_boxes import MaxNumBoundingBoxes
+from .mel_spectrogram import MelSpectrogram
 from .mix_up import MixUp
 from .normalization import Normalization
 from .pipeline import Pipeline
@@ -60,6 +61,7 @@ __all__ = [
     "IntegerLookup",
     "Normalization",
     "RandomCrop",
+    "MelSpectrogram",
     "STFTSpectrogram",
     "MaxNumBoundingBoxes",
     "Equalization",
