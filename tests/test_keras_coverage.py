@@ -16,7 +16,7 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPT = ROOT / "tools" / "keras_coverage.py"
 
-FLOOR = 99.0  # percent of Keras 3.15's public names (1341 in the namespaces the script walks), measured at commit
+FLOOR = 99.2  # percent of Keras 3.15's public names (1341 in the namespaces the script walks), measured at commit
 
 # namespaces this work completed: each must stay whole
 COMPLETE = (
