@@ -1,5 +1,6 @@
 """The engine itself: tensors, dtype rules, the graph, backward, grad mode, devices, RNG."""
 
+import os
 import sys
 import threading
 
@@ -76,12 +77,27 @@ def test_scalars_and_arrays_take_the_tensor_dtype():
     assert (i * x).dtype == np.float32
 
 
-def test_mixing_float_dtypes_says_so():
-    a = ember.tensor([1.0], dtype="float32")
-    b = ember.tensor([1.0], dtype="float64")
-    with pytest.raises(TypeError, match="multiply: expected tensors of one float dtype, got float32 and float64"):
-        a * b
+def test_tensors_of_two_float_dtypes_meet_at_the_wider_as_in_keras_and_torch():
+    """float32 * float64 -> float64 and float16 + float32 -> float32, with each gradient in its input's dtype;
+    checked against Keras 3's ops (torch backend) and PyTorch."""
+    a = ember.tensor([1.5, -2.0], dtype="float32", requires_grad=True)
+    b = ember.tensor([3.0, 4.0], dtype="float64", requires_grad=True)
+    h = ember.tensor([0.5, 0.25], dtype="float16")
+    product = a * b
+    assert product.dtype == np.float64 and (h + a).dtype == np.float32
+    product.sum().backward()
+    assert a.grad.dtype == np.float32 and b.grad.dtype == np.float64
+    np.testing.assert_array_equal(a.grad.numpy(), [3.0, 4.0])
+    np.testing.assert_array_equal(b.grad.numpy(), np.float32([1.5, -2.0]).astype(np.float64))
     assert (a * b.astype("float32")).dtype == np.float32
+    assert (a + np.ones(2)).dtype == np.float32  # a raw array stays a weak constant (NumPy 2's scalar rule)
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for type promotion")
+    ta, tb = torch.tensor([1.5, -2.0], dtype=torch.float32), torch.tensor([3.0, 4.0], dtype=torch.float64)
+    assert str(product.dtype) == str(ta * tb).split("dtype=torch.")[1].rstrip(")")
+    os.environ.setdefault("KERAS_BACKEND", "torch")
+    keras = pytest.importorskip("keras", reason="Keras 3 defines the promotion table")
+    k = keras.ops.multiply(keras.ops.convert_to_tensor(np.float32([1.5])), keras.ops.convert_to_tensor(np.float64([3])))
+    assert keras.backend.standardize_dtype(k.dtype) == "float64"
 
 
 def test_shape_mismatch_names_op_and_both_shapes():

@@ -1,8 +1,9 @@
 """Dtype rules: what ``ember.tensor`` makes of Python values and arrays.
 
 Python floats and float64 arrays become ``floatx()`` (float32) unless a dtype is
-given, as Keras does; integer and bool data keep their kind. Ops refuse to mix
-two different float dtypes instead of silently upcasting.
+given, as Keras does; integer and bool data keep their kind. In an op, tensors of
+two float dtypes meet at the wider one (Keras 3's and PyTorch's promotion; see
+``engine/function.py``), while raw arrays and Python numbers stay weak constants.
 """
 
 from __future__ import annotations

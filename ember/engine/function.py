@@ -139,11 +139,12 @@ def _as_tensors(cls, inputs):
     Python scalars and raw arrays take the dtype of the tensor inputs (a weak
     type, as in NumPy 2 and Keras): ``x * 2`` and ``x * numpy_float64_array``
     stay float32 for a float32 ``x``. Two tensors of different float dtypes
-    are refused. With ``cls.promote``, integer and bool inputs are cast to the
-    float dtype.
+    meet at the wider one (float16 * float32 -> float32, float32 + float64 ->
+    float64), as Keras 3 and PyTorch promote. With ``cls.promote``, integer and
+    bool inputs are cast to the float dtype.
     """
     ref = ref_float = device = None
-    all_tensors = True
+    all_tensors, mixed = True, False
     for x in inputs:
         if isinstance(x, Tensor):
             if ref is None:
@@ -157,14 +158,12 @@ def _as_tensors(cls, inputs):
             if x.data.dtype.kind == "f":
                 if ref_float is None:
                     ref_float = x.data.dtype
-                elif x.data.dtype != ref_float:
-                    raise TypeError(
-                        f"{cls.op_name()}: expected tensors of one float dtype, got {ref_float} and "
-                        f"{x.data.dtype}; cast one with .astype()"
-                    )
+                elif x.data.dtype != ref_float:  # Keras's rule: tensors of two float dtypes meet at the wider
+                    ref_float = numpy.promote_types(ref_float, x.data.dtype)
+                    mixed = True
         else:
             all_tensors = False
-    if all_tensors and not (cls.promote and ref_float is not None):
+    if all_tensors and not mixed and not (cls.promote and ref_float is not None):
         return inputs, device
     if device is None:
         device = default_device()
@@ -182,6 +181,8 @@ def _as_tensors(cls, inputs):
             t = tensor(x, dtype=ref_float if floating and ref_float is not None else None, device=device)
         if cls.promote and ref_float is not None and t.dtype.kind != "f":
             t = t.astype(ref_float)
+        elif mixed and t.dtype.kind == "f" and t.dtype != ref_float:
+            t = t.astype(ref_float)  # a differentiable cast: the narrower tensor's gradient comes back narrow
         out.append(t)
     if ref_float is None:
         floats = {t.dtype for t in out if t.dtype.kind == "f"}
