@@ -339,11 +339,6 @@ def test_decode_predictions_offline_error_names_keras_url(monkeypatch, tmp_path)
     assert imagenet_utils.CLASS_INDEX_PATH in str(err.value)
 
 
-@pytest.mark.xfail(
-    reason="Ember's layers infer symbolic shapes by running on stand-in sizes 2 and 3, too small for a 7x7 valid "
-    "convolution after padding; open in issue 14 item 3 (None dimensions via compute_output_shape)",
-    strict=False,
-)
 def test_headless_model_accepts_any_image_size():
     # Keras's default for include_top=False: input_shape (None, None, 3)
     model = ember.applications.ResNet50(weights=None, include_top=False, pooling="avg")

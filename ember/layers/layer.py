@@ -39,6 +39,16 @@ _call_context = threading.local()
 # (layer, name, shape, dtype) before each weight is allocated, it refuses shapes the file cannot fill
 ALLOCATION_CHECK = contextvars.ContextVar("ember_allocation_check", default=None)
 _CHECKING_OUTPUTS = contextvars.ContextVar("ember_checking_outputs", default=False)
+# set while a layer's compute_output_shape runs for a symbolic call: one that falls back to running the
+# layer (the base class's) must not ask for the declaration again
+_DECLARING = contextvars.ContextVar("ember_declaring_output_shape", default=False)
+# the sizes stand-ins give unknown dimensions, pair by pair: the first pair that the layer accepts is used;
+# later pairs are for layers whose window (a 7x7 valid convolution, a pool) does not fit the smaller ones
+_STAND_IN_FILLS = ((2, 3), (16, 17), (64, 65))
+
+
+class _StandInCallError(Exception):
+    """A layer's ``call`` failed on stand-in inputs (the cause is chained)."""
 
 
 def reset_names() -> None:
@@ -375,34 +385,84 @@ class Layer:
         return outputs
 
     def _infer_output_specs(self, inputs, rest, kwargs):
-        """Output shapes and dtypes for symbolic inputs, found by running ``call`` on stand-in data.
+        """Output shapes and dtypes for symbolic inputs.
 
-        Unknown sizes (None) are tried as 2 and as 3; output sizes that change
-        with them are unknown (None) too. Runs without recording, in inference
-        mode, and forgets any loss the stand-in call added.
+        Where the layer declares its output shape (overrides ``compute_output_shape``)
+        the shapes are the declared ones, None dimensions kept, as Keras does. The
+        dtypes (and, for layers without a declaration, the shapes) come from running
+        ``call`` on stand-in data: unknown sizes (None) are tried as 2 and as 3, and
+        output sizes that change with them are unknown (None) too. A stand-in too
+        small for the layer (a 7x7 valid convolution on size 2) is retried with
+        larger sizes (see ``_STAND_IN_FILLS``). Runs without recording, in
+        inference mode, and forgets any loss the stand-in call added.
         """
         check = ALLOCATION_CHECK.get()
         if check is not None and type(self).compute_output_shape is not Layer.compute_output_shape:
             _check_declared_outputs(self, inputs, check)
-        runs = []
-        for fill in (2, 3):
-            concrete = map_structure(lambda t, f=fill: _stand_in(t, f), inputs)
-            # symbolic tensors passed beside the first argument (attention's value, key, masks) get stand-ins too
-            rest_c = map_structure(lambda t, f=fill: _stand_in(t, f) if is_symbolic(t) else t, tuple(rest))
-            with no_grad(), _TrainingScope(False):
-                call_kwargs = {
-                    k: map_structure(lambda t, f=fill: _stand_in(t, f) if is_symbolic(t) else t, v)
-                    for k, v in kwargs.items()
-                }
-                if "training" in self._call_signature:
-                    call_kwargs["training"] = False
-                out = self.call(concrete, *rest_c, **call_kwargs)
-            runs.append(out)
+        declared = self._declared_output_shapes(inputs, rest, kwargs)
+        has_unknown = any(d is None for t in flatten(inputs) if isinstance(t, SymbolicTensor) for d in t.shape[1:])
+        error, runs = None, None
+        for fills in _STAND_IN_FILLS:
+            if error is not None and not has_unknown:
+                break  # every size is known: larger stand-ins would change nothing
+            try:
+                runs = [self._stand_in_call(inputs, rest, kwargs, fill) for fill in fills]
+            except _StandInCallError as e:
+                error = error or e.__cause__
+                continue
+            break
         self._losses = []
+        if runs is None:
+            if declared is None:
+                raise error
+            # no stand-in size fits the layer: the declared shapes, in the layer's compute dtype
+            flat = flatten_shapes(declared)
+            return declared, [numpy.dtype(self.compute_dtype)] * len(flat)
         first, second = (flatten(r) for r in runs)
         shapes = [tuple(a if a == b else None for a, b in zip(x.shape, y.shape)) for x, y in zip(first, second)]
         dtypes = [x.dtype for x in first]
+        if declared is not None:
+            shapes = _merge_declared(flatten_shapes(declared), shapes)
         return pack_like(runs[0], shapes) if isinstance(runs[0], (list, tuple, dict)) else shapes[0], dtypes
+
+    def _declared_output_shapes(self, inputs, rest, kwargs):
+        """The shapes ``compute_output_shape`` declares for symbolic ``inputs``, or None where it has none.
+
+        Only for calls whose other arguments hold no symbolic tensors (a declaration takes the
+        first argument's shapes); a declaration that fails or falls back to running the layer
+        counts as none.
+        """
+        if type(self).compute_output_shape is Layer.compute_output_shape or _DECLARING.get():
+            return None
+        if is_symbolic(tuple(rest)) or any(is_symbolic(v) for v in kwargs.values()):
+            return None
+        token = _DECLARING.set(True)
+        try:
+            declared = self.compute_output_shape(map_structure(lambda t: tuple(t.shape), inputs))
+            declared = map_shapes(lambda s: tuple(s), declared)
+            if not flatten_shapes(declared):
+                return None
+        except Exception:  # noqa: BLE001 -- no usable declaration: the stand-in run decides
+            return None
+        finally:
+            _DECLARING.reset(token)
+        return declared
+
+    def _stand_in_call(self, inputs, rest, kwargs, fill):
+        """``call`` on stand-ins for the symbolic tensors among its arguments, unknown sizes set to ``fill``."""
+        concrete = map_structure(lambda t: _stand_in(t, fill), inputs)
+        # symbolic tensors passed beside the first argument (attention's value, key, masks) get stand-ins too
+        rest_c = map_structure(lambda t: _stand_in(t, fill) if is_symbolic(t) else t, tuple(rest))
+        call_kwargs = {
+            k: map_structure(lambda t: _stand_in(t, fill) if is_symbolic(t) else t, v) for k, v in kwargs.items()
+        }
+        if "training" in self._call_signature:
+            call_kwargs["training"] = False
+        try:
+            with no_grad(), _TrainingScope(False):
+                return self.call(concrete, *rest_c, **call_kwargs)
+        except Exception as e:  # noqa: BLE001 -- the caller retries larger stand-ins, then re-raises the first
+            raise _StandInCallError() from e
 
     def _infer_output_shapes(self, input_shape):
         inputs = map_shapes(lambda s: SymbolicTensor(s, self.dtype), input_shape)
@@ -545,6 +605,20 @@ def _check_declared_outputs(layer, inputs, check) -> None:
         _CHECKING_OUTPUTS.reset(token)
     for shape in shapes:
         check(None, f"the output of layer '{layer.name}'", tuple(3 if d is None else d for d in shape), "float32")
+
+
+def _merge_declared(declared, inferred) -> list:
+    """The declared output shapes, unless they disagree with what the stand-in run showed.
+
+    A declared size is kept (None stays None, as Keras keeps it); a declaration with another
+    count or rank of outputs, or a known size that the run contradicts, is not used.
+    """
+    if len(declared) != len(inferred) or any(len(d) != len(i) for d, i in zip(declared, inferred)):
+        return inferred
+    for d, i in zip(declared, inferred):
+        if any(a is not None and b is not None and a != b for a, b in zip(d, i)):
+            return inferred
+    return list(declared)
 
 
 def _stand_in(t, fill):
