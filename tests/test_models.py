@@ -247,8 +247,9 @@ def test_one_dimensional_data_for_an_input_declared_with_one_feature():
 
 
 def test_summary_positions_and_expand_nested():
-    inner = ember.Sequential([ember.Input((4,)), ember.layers.Dense(3), ember.layers.Dense(2)], name="inner")
-    model = ember.Sequential([ember.Input((4,)), inner, ember.layers.Dense(1)])
+    layer = ember.layers.Dense
+    inner = ember.Sequential([ember.Input((4,)), layer(3, name="dense"), layer(2, name="dense_1")], name="inner")
+    model = ember.Sequential([ember.Input((4,)), inner, layer(1, name="dense_2")])
     lines = []
     model.summary(print_fn=lines.append)
     assert not any("└ dense" in line for line in lines)

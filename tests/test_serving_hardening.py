@@ -281,7 +281,8 @@ def test_client_disconnect_is_one_quiet_log_line(model, caplog):
 
 
 def test_health_answers_while_a_large_request_is_read_and_parsed(model):
-    """A 12 MiB body sent slowly and then parsed: /health answers within 0.5 s the whole time."""
+    """A 12 MiB body sent slowly and then parsed: /health keeps answering during the parse (0.06-0.28 s seen on a
+    quiet machine), never waiting for it."""
     n = 300_000
     x = np.random.default_rng(1).normal(size=(n, 4)).round(5)
     body = json.dumps({"instances": x.tolist()}).encode()
@@ -316,7 +317,11 @@ def test_health_answers_while_a_large_request_is_read_and_parsed(model):
         )
         during_parse = [dt for t, dt in latencies if result["sent"] <= t <= result["done"]]
         assert len(during_parse) >= 3, "the body was parsed too fast to overlap any /health"
-        assert max(dt for _, dt in latencies) < 0.5, sorted(dt for _, dt in latencies)[-5:]
+        # were the body parsed on the event loop, one /health would wait for the whole parse; compare with that
+        # duration rather than a wall-clock bound, which a busy machine stretches for both alike
+        parse = result["done"] - result["sent"]
+        slowest = max(dt for _, dt in latencies)
+        assert slowest < 0.5 * parse, (slowest, parse, sorted(dt for _, dt in latencies)[-5:])
 
 
 def test_ember_serve_flags_reach_serve(tmp_path, monkeypatch):
