@@ -29,12 +29,7 @@ class Functional(Model):
                     f"Model(inputs, outputs): expected symbolic tensors (from ember.Input and layer calls), got {t!r}"
                 )
         self._nodes = _nodes_between(self._flat_inputs, self._flat_outputs)
-        # the model's input layers first (in input order), then the others in call order, as Keras lists them
-        nodes = [t.node for t in self._flat_inputs if t.node is not None] + list(self._nodes)
-        layers = []
-        for node in nodes:
-            if all(node.layer is not seen for seen in layers):
-                layers.append(node.layer)
+        layers = _layers_by_depth(self._flat_inputs, self._flat_outputs)
         self._layers = layers
         self._tracking = True
         self.built = True
@@ -106,6 +101,45 @@ def _substitute(structure, values):
     if not is_symbolic(structure):
         return structure
     return map_structure(lambda t: values[id(t)] if isinstance(t, SymbolicTensor) else t, structure)
+
+
+def _layers_by_depth(flat_inputs, flat_outputs) -> list:
+    """The graph's layers in Keras's order: deepest first (the input layers), ties in traversal order.
+
+    A node's depth is its distance from the outputs (the longest path); a layer called several times
+    takes its deepest call. The traversal walks back from each output in turn, through each node's
+    inputs in order, numbering layers as it first meets them. Keras lists ``model.layers`` (and so
+    ``get_weights()``, ``summary()``) this way, so a branched graph's weights line up with Keras's.
+    """
+    input_ids = {id(t) for t in flat_inputs}
+    finished, in_progress, finish_order, first_seen = set(), set(), [], {}
+    stack = [("enter", t) for t in reversed(flat_outputs)]
+    while stack:
+        step, item = stack.pop()
+        if step == "exit":
+            in_progress.discard(id(item))
+            finished.add(id(item))
+            finish_order.append(item)
+            continue
+        node = item.node
+        if node is None or id(node) in finished or id(node) in in_progress:
+            continue
+        if id(item) in input_ids and not isinstance(node.layer, InputLayer):
+            continue  # an intermediate tensor given as a model input: the graph starts there
+        first_seen.setdefault(id(node.layer), len(first_seen))
+        in_progress.add(id(node))
+        stack.append(("exit", node))
+        if id(item) not in input_ids:
+            stack.extend(("enter", t) for t in reversed(node.flat_inputs))
+    node_depth, layer_depth, layers = {}, {}, {}
+    for node in reversed(finish_order):  # outputs first: every consumer's depth is known before its inputs'
+        depth = max(node_depth.get(id(node), 0), layer_depth.get(id(node.layer), 0))
+        node_depth[id(node)] = depth
+        layer_depth[id(node.layer)] = depth
+        layers[id(node.layer)] = node.layer
+        for parent in node.parent_nodes:
+            node_depth[id(parent)] = max(node_depth.get(id(parent), 0), depth + 1)
+    return sorted(layers.values(), key=lambda layer: (-layer_depth[id(layer)], first_seen[id(layer)]))
 
 
 def _nodes_between(flat_inputs, flat_outputs) -> list:
