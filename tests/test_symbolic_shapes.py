@@ -96,3 +96,23 @@ def test_headless_applications_build_with_default_input_shape():
         model = build(weights=None, include_top=False)
         assert tuple(model.input.shape) == (None, None, None, 3)
         assert model.output.shape[0] is None and model.output.shape[1:3] == (None, None)
+
+
+def test_input_from_symbolic_tensor_as_keras(keras):
+    for lib in (ember, keras):
+        source = lib.Input((None, 3), dtype="float32")
+        inputs = lib.Input(tensor=source, name="wrapped")
+        assert inputs is source  # Keras returns the tensor itself, now produced by the new InputLayer
+        model = lib.Model(inputs, lib.layers.Dense(2)(inputs))
+        assert [type(layer).__name__ for layer in model.layers] == ["InputLayer", "Dense"]
+        assert tuple(model(np.ones((2, 5, 3), "float32")).shape) == (2, 5, 2)
+        with pytest.raises(ValueError, match="shape"):
+            lib.Input(shape=(4,), tensor=lib.Input((3,)))
+        with pytest.raises(ValueError, match="dtype"):
+            lib.Input(dtype="int32", tensor=lib.Input((3,)))
+
+
+def test_input_refuses_concrete_tensor_as_keras(keras):
+    for lib in (ember, keras):
+        with pytest.raises(ValueError, match="ndarray"):
+            lib.Input(tensor=np.zeros((2, 3), "float32"))

@@ -20,10 +20,12 @@ class InputLayer(Layer):
     def __init__(self, shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None, name=None, **kwargs):
         legacy = kwargs.pop("input_shape", None)
         legacy_batch = kwargs.pop("batch_input_shape", None)
-        kwargs.pop("input_tensor", None)
-        super().__init__(name=name, dtype=dtype, **kwargs)
+        input_tensor = kwargs.pop("input_tensor", None)
         shape = shape if shape is not None else legacy
         batch_shape = batch_shape if batch_shape is not None else legacy_batch
+        if input_tensor is not None:
+            batch_shape, dtype = _from_input_tensor(input_tensor, shape, batch_size, batch_shape, dtype)
+        super().__init__(name=name, dtype=dtype, **kwargs)
         if batch_shape is None:
             if shape is None:
                 raise ValueError("InputLayer: pass shape= (one sample, without the batch axis) or batch_shape=")
@@ -32,7 +34,10 @@ class InputLayer(Layer):
         self.batch_shape = tuple(batch_shape)
         self.sparse = bool(sparse)
         self.built = True
-        self.output_tensor = SymbolicTensor(self.batch_shape, _dtype_name(dtype), name=self.name)
+        if input_tensor is None:
+            input_tensor = SymbolicTensor(self.batch_shape, _dtype_name(dtype), name=self.name)
+        # as Keras: a given symbolic tensor becomes this layer's output (a model may start from it)
+        self.output_tensor = input_tensor
         Node(self, [], {}, self.output_tensor)
 
     def call(self, inputs):
@@ -49,6 +54,34 @@ def Input(shape=None, batch_size=None, dtype=None, sparse=None, batch_shape=None
         a :class:`SymbolicTensor` of shape ``(batch_size, *shape)``.
     """
     layer = InputLayer(
-        shape=shape, batch_size=batch_size, dtype=dtype, sparse=sparse, batch_shape=batch_shape, name=name
+        shape=shape,
+        batch_size=batch_size,
+        dtype=dtype,
+        sparse=sparse,
+        batch_shape=batch_shape,
+        name=name,
+        input_tensor=tensor,
     )
     return layer.output_tensor
+
+
+def _from_input_tensor(tensor, shape, batch_size, batch_shape, dtype):
+    """The batch shape and dtype of ``Input(tensor=...)``, checked against the other arguments as Keras does."""
+    if not isinstance(tensor, SymbolicTensor):
+        raise ValueError(
+            f"Input(tensor=...): expected a symbolic tensor (from ember.Input or a layer called on one), got "
+            f"{type(tensor).__name__}; as in Keras 3, concrete data is passed to the model when it is called"
+        )
+    if batch_size is not None and (not tensor.shape or tensor.shape[0] != batch_size):
+        raise ValueError(f"Input(tensor=...): batch_size={batch_size} does not match the tensor's shape {tensor.shape}")
+    if shape is not None:
+        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+        if shape != tensor.shape[1:]:
+            raise ValueError(f"Input(tensor=...): shape={shape} does not match the tensor's shape {tensor.shape}")
+    if batch_shape is not None and tuple(batch_shape) != tensor.shape:
+        raise ValueError(
+            f"Input(tensor=...): batch_shape={tuple(batch_shape)} does not match the tensor's shape {tensor.shape}"
+        )
+    if dtype is not None and _dtype_name(dtype) != tensor.dtype.name:
+        raise ValueError(f"Input(tensor=...): dtype={dtype} does not match the tensor's dtype {tensor.dtype.name}")
+    return tensor.shape, tensor.dtype.name
