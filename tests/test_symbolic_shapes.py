@@ -64,6 +64,8 @@ def test_pooling_and_dense_keep_unknown_sizes(keras):
         assert tuple(pooled.shape) == (None, None, None, 1)
         assert tuple(dense.shape) == (None, None, None, 5)
         assert tuple(flat.shape) == (None, 5)
+        # stand-in sizes 2 and 3 both pool to 1: only the declared shape knows the size varies
+        assert tuple(lib.layers.MaxPooling2D(2)(inputs).shape) == (None, None, None, 1)
 
 
 def test_known_sizes_are_declared_exactly():

@@ -610,8 +610,9 @@ def _check_declared_outputs(layer, inputs, check) -> None:
 def _merge_declared(declared, inferred) -> list:
     """The declared output shapes, unless they disagree with what the stand-in run showed.
 
-    A declared size is kept (None stays None, as Keras keeps it); a declaration with another
-    count or rank of outputs, or a known size that the run contradicts, is not used.
+    A declared size is kept, None included, as Keras keeps it: two stand-in sizes can agree by
+    chance (a 2x2 pool maps both 2 and 3 to 1) where the true size varies. A declaration with
+    another count or rank of outputs, or a known size that the run contradicts, is not used.
     """
     if len(declared) != len(inferred) or any(len(d) != len(i) for d, i in zip(declared, inferred)):
         return inferred
