@@ -350,8 +350,15 @@ def test_conv_errors_name_the_op_and_shapes():
         ember.conv2d_transpose(x[0], np.zeros((3, 3, 2, 3)))
 
 
-def test_conv_refuses_mixed_float_dtypes():
-    x = ember.tensor(np.zeros((1, 4, 4, 2)), dtype="float32")
-    k = ember.tensor(np.zeros((3, 3, 2, 2)), dtype="float64")
-    with pytest.raises(TypeError, match="conv2d"):
-        ember.conv2d(x, k)
+def test_conv_promotes_mixed_float_dtypes_to_the_wider():
+    # Keras's and torch's rule: float32 input with a float64 kernel computes in float64; each gradient keeps
+    # its input's dtype
+    rng = np.random.default_rng(0)
+    x = ember.tensor(rng.standard_normal((1, 4, 4, 2)), dtype="float32", requires_grad=True)
+    k = ember.tensor(rng.standard_normal((3, 3, 2, 2)), dtype="float64", requires_grad=True)
+    y = ember.conv2d(x, k)
+    assert y.dtype == np.float64
+    expected = ember.conv2d(ember.tensor(x.numpy().astype("float64")), k)
+    np.testing.assert_array_equal(y.numpy(), expected.numpy())
+    y.sum().backward()
+    assert x.grad.dtype == np.float32 and k.grad.dtype == np.float64
