@@ -26,6 +26,7 @@ import signal
 import sys
 import time
 import traceback
+import tracemalloc
 import zipfile
 
 import numpy as np
@@ -103,6 +104,9 @@ def _run_in_child(load):
             before = _reset_peak_rss() if os.path.exists("/proc/self/clear_refs") else None
             if before is None:
                 before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+            # NumPy reports its buffers to tracemalloc: this sees an allocation that reuses memory the parent
+            # freed but kept resident (glibc keeps it after ember tunes malloc), which no RSS count can see
+            tracemalloc.start()
             try:
                 load()
                 outcome, detail = "loaded", ""
@@ -115,8 +119,11 @@ def _run_in_child(load):
             except BaseException as err:  # noqa: BLE001 -- reported to the parent, which fails the test
                 outcome = "other"
                 detail = "".join(traceback.format_exception(type(err), err, err.__traceback__))[-3000:]
+            traced_peak = tracemalloc.get_traced_memory()[1]
+            tracemalloc.stop()
             peak = _status_bytes("VmHWM") if os.path.exists("/proc/self/clear_refs") else 0
             grown = (peak or resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) - before
+            grown = max(grown, traced_peak)
             result = (outcome, detail, grown)
         finally:
             with os.fdopen(write_end, "wb") as pipe:
