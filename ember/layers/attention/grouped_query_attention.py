@@ -9,9 +9,9 @@ import numpy
 from ... import constraints, initializers, regularizers
 from ...engine.tensor import Tensor
 from ...ops import expand_dims, logical_and, multiply, repeat
+from ...ops.einsum import einsum
 from ..activations.softmax import Softmax
 from ..core.einsum_dense import EinsumDense
-from ..core.einsum_function import einsum
 from ..layer import Layer
 from ..regularization.dropout import Dropout
 from .multi_head_attention import (

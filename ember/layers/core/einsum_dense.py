@@ -6,9 +6,9 @@ import re
 
 from ... import activations, constraints, initializers, regularizers
 from ...initializers.variance_scaling import VarianceScaling
+from ...ops.einsum import einsum
 from ..input_spec import InputSpec
 from ..layer import Layer
-from .einsum_function import einsum
 
 
 class EinsumDense(Layer):
