@@ -43,6 +43,15 @@ def test_raw_mlp_with_the_seeds_settings(run_example):
     assert result["test_accuracy"] >= 0.9  # 0.96 after 2 epochs; chance is about 0.4 (the largest class)
 
 
+def test_kfold_cross_validation_reports_every_fold(run_example, capsys):
+    pytest.importorskip("sklearn", reason="the k-fold example splits with scikit-learn's KFold")
+    result = run_example("mnist_kfold")
+    assert len(result["scores"]) == 3 and min(result["scores"]) >= 0.75  # 0.857-0.883 on 3,000 images; chance 0.1
+    printed = capsys.readouterr().out
+    assert printed.count("> fold ") == 3 and "fold 3/3  epoch 2/2" in printed and "s left]" in printed
+    assert _is_png(result["figure"])
+
+
 def test_elm_against_a_trained_mlp(run_example):
     result = run_example("elm")
     assert result["elm_accuracy"] >= 0.75 and result["mlp_accuracy"] >= 0.75  # 0.82 and 0.86; chance 0.1
