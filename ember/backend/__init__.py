@@ -2,7 +2,7 @@
 
 from .allocator import tune_malloc
 from .config import epsilon, floatx, set_epsilon, set_floatx
-from .device import CPU, Device, default_device, device, device_of_array
+from .device import CPU, Device, default_device, device, device_of_array, is_host_array, to_device, to_host, xp_of
 from .keras_api import (
     backend,
     clear_session,
@@ -31,6 +31,7 @@ __all__ = [
     "get_uid",
     "image_data_format",
     "is_float_dtype",
+    "is_host_array",
     "is_int_dtype",
     "is_keras_tensor",
     "register_clear_session_hook",
@@ -40,5 +41,8 @@ __all__ = [
     "set_floatx",
     "set_image_data_format",
     "standardize_dtype",
+    "to_device",
+    "to_host",
     "tune_malloc",
+    "xp_of",
 ]

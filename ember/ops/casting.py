@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..backend.device import Device
+from ..backend.device import to_device as _array_to_device
 from ..engine.dtypes import is_floating, resolve_dtype
 from ..engine.function import Function
 
@@ -36,11 +37,8 @@ class ToDevice(Function):
 
 
 def _move(array, device: Device):
-    if device.type == "cpu":
-        return array.get() if hasattr(array, "get") and not hasattr(array, "__array_interface__") else array.copy()
-    xp = device.xp
-    with xp.cuda.Device(device.index):
-        return xp.asarray(array)
+    moved = _array_to_device(array, device)
+    return moved.copy() if moved is array else moved
 
 
 def cast(x, dtype):
