@@ -9,14 +9,16 @@ Like CuPy, a strict array refuses every implicit trip to the host:
 
 - ``numpy.asarray(a)`` / ``numpy.array(a)`` (``__array__``) and NumPy ufuncs on it
   (``__array_ufunc__ = None``) raise ``TypeError``;
-- mixing it with a ``numpy.ndarray`` in an operator (``a + host``), an ``xp``
+- mixing it with a ``numpy.ndarray`` (other than 0-d) in an operator (``a + host``), an ``xp``
   function (``xp.add(a, host)``) or an assignment other than ``a[:] = host``
   raises ``TypeError`` (NumPy *scalars* and Python numbers are fine, as in CuPy);
 - ``operator.index(a)`` raises (CuPy leaves ``__index__`` out on purpose).
 
 It is stricter than CuPy where the issue asks for it: ``float(a)``, ``int(a)``,
-``bool(a)``, ``complex(a)`` and ``a.tolist()`` raise too (CuPy would quietly
-synchronise the GPU for each), unless inside :func:`explicit_transfer`. The
+``complex(a)`` and ``a.tolist()`` raise too (CuPy would quietly synchronise the
+GPU for each), unless inside :func:`explicit_transfer`. ``bool(a)`` of a
+one-element array is allowed, as in CuPy: a data-dependent branch
+(``if mask.any():``) needs it. The
 explicit ways out are ``a.get()``, ``xp.asnumpy(a)`` and ``a.item()`` (one
 element, asked for by name), and, above this module,
 :func:`ember.backend.to_host` and ``tensor.to("cpu")`` / ``tensor.numpy()``.
@@ -144,7 +146,8 @@ class StrictArray:
         return complex(self._host_scalar("complex()"))
 
     def __bool__(self):
-        return bool(self._host_scalar("bool()"))
+        # allowed as in CuPy (a one-element truth test syncs but works): data-dependent branches need it
+        return self._a.__bool__()
 
     def __index__(self):
         raise TypeError(
@@ -284,6 +287,8 @@ def _operand(x, where):
     if isinstance(x, (numbers.Number, numpy.generic)):
         return x
     if isinstance(x, numpy.ndarray):
+        if x.ndim == 0:  # CuPy takes a 0-d host array as a scalar
+            return x
         raise _host_array_error(where)
     return NotImplemented
 
@@ -320,7 +325,7 @@ def _unwrap(x, where, originals):
     if type(x) is StrictArray:
         originals[id(x._a)] = x
         return x._a
-    if isinstance(x, numpy.ndarray):
+    if isinstance(x, numpy.ndarray) and x.ndim > 0:
         raise _host_array_error(where)
     if type(x) is list or type(x) is tuple:
         return type(x)(_unwrap(v, where, originals) for v in x)

@@ -19,7 +19,7 @@ import math
 import numpy
 
 from ..backend import jit
-from ..backend.device import device_of_array
+from ..backend.device import device_of_array, to_host
 
 
 @jit.kernel
@@ -58,7 +58,7 @@ def _coalesce(xp, indices, values):
     rank = xp.arange(n) - starts[segment]
     by_rank = xp.argsort(rank, kind="stable")
     begin = 0
-    for count in xp.bincount(rank).tolist():
+    for count in to_host(xp.bincount(rank)).tolist():  # the level sizes steer a host loop
         take = by_rank[begin : begin + count]
         summed[segment[take]] += values[order[take]]
         begin += count

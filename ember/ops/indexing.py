@@ -111,7 +111,7 @@ class Take(Function):
         else:
             axis = normalize_axis("take", int(axis), x.ndim)
         n = x.shape[axis]
-        if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
+        if idx.size and (idx.min().item() < -n or idx.max().item() >= n):
             raise IndexError(f"take: indices must lie in [{-n}, {n}) for axis {axis} of shape {x.shape}")
         self.axis, self.idx, self.flat_shape = axis, idx, x.shape
         return xp.take(x, idx, axis=axis)
@@ -160,7 +160,7 @@ class TakeAlongAxis(Function):
                 f"outside axis {axis}"
             )
         n = x.shape[axis]
-        if idx.size and (int(idx.min()) < -n or int(idx.max()) >= n):
+        if idx.size and (idx.min().item() < -n or idx.max().item() >= n):
             raise IndexError(f"take_along_axis: indices must lie in [{-n}, {n}) for axis {axis} of shape {x.shape}")
         out = xp.take_along_axis(x, idx, axis=axis)
         # the full index into x for each output element, for the backward scatter
@@ -199,9 +199,9 @@ class OneHot(Function):
     def forward(self, x, num_classes, axis=-1, dtype=None):
         xp = self.xp
         labels = x.astype(numpy.int64, copy=False)
-        if labels.size and int(labels.max()) >= num_classes:
+        if labels.size and labels.max().item() >= num_classes:
             raise ValueError(
-                f"one_hot: labels must be smaller than num_classes={num_classes}, got a label {int(labels.max())}"
+                f"one_hot: labels must be smaller than num_classes={num_classes}, got a label {labels.max().item()}"
             )
         axis = normalize_axis("one_hot", int(axis), x.ndim + 1)
         out = (labels[..., None] == xp.arange(num_classes)).astype(dtype)
