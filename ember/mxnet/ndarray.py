@@ -11,6 +11,7 @@ returns float indices.
 
 from __future__ import annotations
 
+import threading
 import weakref
 
 import numpy as np
@@ -23,6 +24,10 @@ from .context import Context, as_context, context_of
 _GRAD_SLOT = Tensor.__dict__["grad"]
 # arrays with attach_grad(): id -> (weakref, grad_req); backward() clears their grads first when 'write'
 _ATTACHED: dict[int, tuple] = {}
+# while a hybridized block's call is traced (gluon/cached_op.py), ``count`` counts the reads of array values on the
+# host (asnumpy, asscalar, float(), bool(), ...): a call that reads its data may branch on it, so its trace is
+# checked against a second one before it is replayed
+host_reads = threading.local()
 
 
 def _nd(value):
@@ -35,7 +40,12 @@ def _nd(value):
 
 
 def _raw(value):
-    return value.data if isinstance(value, Tensor) else value
+    """The array behind an NDArray (a host read: functions computed outside Ember's ops use it)."""
+    if isinstance(value, Tensor):
+        if getattr(host_reads, "count", None) is not None:
+            host_reads.count += 1
+        return value.data
+    return value
 
 
 class NDArray(Tensor):
@@ -80,6 +90,16 @@ class NDArray(Tensor):
         return _nd(Tensor.detach(self))
 
     # ---- host access -------------------------------------------------------------------------------------
+    def numpy(self) -> np.ndarray:
+        if getattr(host_reads, "count", None) is not None:  # a hybridized call being traced reads data
+            host_reads.count += 1
+        return Tensor.numpy(self)
+
+    def item(self):
+        if getattr(host_reads, "count", None) is not None:
+            host_reads.count += 1
+        return Tensor.item(self)
+
     def asnumpy(self) -> np.ndarray:
         """A NumPy copy of the data."""
         return np.array(self.numpy(), copy=True)
@@ -239,7 +259,7 @@ class NDArray(Tensor):
 
     # ---- comparisons: 0/1 arrays in the operands' dtype, as MXNet ------------------------------------------
     def _compare(self, other, op):
-        a = self.data
+        a = _raw(self)
         b = _raw(other)
         return _nd(Tensor._wrap(np.asarray(op(a, b)).astype(a.dtype)))
 
@@ -541,8 +561,11 @@ def one_hot(indices, depth, on_value=1.0, off_value=0.0, dtype="float32"):
 
 def pick(data, index, axis=-1, keepdims=False):
     """``data`` at the integer positions ``index`` along ``axis`` (MXNet's pick)."""
-    idx = np.expand_dims(np.asarray(_raw(index)).astype(np.int64), axis)
-    out = ember.take_along_axis(_as_nd(data), Tensor._wrap(idx), axis=axis)
+    if isinstance(index, Tensor):  # through ops, so a hybridized call's plan reads each call's labels
+        idx = ember.expand_dims(ember.cast(index, "int64"), axis)
+    else:
+        idx = Tensor._wrap(np.expand_dims(np.asarray(index).astype(np.int64), axis))
+    out = ember.take_along_axis(_as_nd(data), idx, axis=axis)
     return _nd(out if keepdims else ember.squeeze(out, axis))
 
 

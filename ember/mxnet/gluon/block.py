@@ -6,7 +6,9 @@ Names follow MXNet 1.x: a block made inside a parent's ``name_scope()`` is named
 (``dense3_``). ``collect_params()`` is keyed by those full names. ``save_parameters`` keys by the structural
 path (``'0.weight'``, ``'dense0.bias'``), as MXNet does, so files move between MXNet and Ember both ways.
 
-``hybridize()`` is accepted and changes nothing: blocks run eagerly on Ember's engine (same numbers).
+``HybridBlock.hybridize()`` runs the block's calls through Ember's traced plans (``cached_op.py``: traced on the
+first calls per input signature, replayed after, the same numbers as the eager call); ``Block.hybridize()``
+passes the request on to its children, as MXNet does.
 """
 
 from __future__ import annotations
@@ -146,7 +148,10 @@ class Block:
         self.collect_params().initialize(init, ctx, verbose, force_reinit)
 
     def hybridize(self, active=True, **kwargs):
-        """Accepted for compatibility; Ember runs the block eagerly either way (same results)."""
+        """Hybridize the HybridBlocks inside (a plain Block itself runs eagerly, as in MXNet).
+
+        ``static_alloc`` / ``static_shape`` are accepted: plans are kept per input signature either way.
+        """
         for child in self._children.values():
             child.hybridize(active, **kwargs)
 
@@ -207,7 +212,35 @@ class Block:
 
 class HybridBlock(Block):
     """A block written as ``hybrid_forward(self, F, x, *args, **params)``: ``F`` is ``mx.nd`` and each of the
-    block's own parameters comes as a keyword argument holding its data."""
+    block's own parameters comes as a keyword argument holding its data.
+
+    After ``hybridize()`` its calls (outside another hybridized block's call) run through a
+    :class:`~ember.mxnet.gluon.cached_op.CachedCall`: traced on the first two calls of an input signature,
+    replayed on arrays after; inside ``autograd.record()`` the call is one op of the graph.
+    """
+
+    _cached_call = None
+
+    def __call__(self, *args, **kwargs):
+        cached = self._cached_call
+        if cached is not None:
+            from .cached_op import inside_trace
+
+            if not inside_trace():
+                return cached(args, kwargs)
+        return self.forward(*args, **kwargs)
+
+    def hybridize(self, active=True, **kwargs):
+        """Run this block's calls through Ember's traced plans (``active=False``: eagerly again).
+
+        MXNet's options (``static_alloc``, ``static_shape``, ``inline_limit``, ...) are accepted and change
+        nothing: plans are kept per input signature either way. A hybridize() call drops the plans made so far.
+        """
+        from .cached_op import CachedCall
+
+        object.__setattr__(self, "_cached_call", CachedCall(self) if active else None)
+        for child in self._children.values():
+            child.hybridize(active, **kwargs)
 
     def forward(self, x, *args):
         params = {}

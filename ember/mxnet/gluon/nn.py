@@ -10,6 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 import ember
+from ember.engine.variable import state_update
 
 from .. import autograd
 from .. import nd as F
@@ -233,21 +234,26 @@ class BatchNorm(HybridBlock):
         gamma, beta = self.gamma.data(), self.beta.data()
         if autograd.is_training() and not self._global:
             y, mean, var = ember.batch_norm_train(x, gamma, beta, axis=self._axis, epsilon=self._eps)
-            m = self._momentum
-            for running, batch in ((self.running_mean, mean), (self.running_var, var)):
-                arr = running.data().data
-                arr[...] = m * arr + (1 - m) * batch.data
+            # a declared state write: a hybridized (replayed) call repeats it with each call's statistics
+            state_update(self._update_running, mean, var)
             return _nd(y)
         y = ember.batch_norm(
             x,
-            self.running_mean.data().data,
-            self.running_var.data().data,
+            self.running_mean.data(),
+            self.running_var.data(),
             beta,
             gamma,
             epsilon=self._eps,
             axis=self._axis,
         )
         return _nd(y)
+
+    def _update_running(self, mean, var):
+        """running = momentum * running + (1 - momentum) * batch, in place (MXNet's rule)."""
+        m = self._momentum
+        for running, batch in ((self.running_mean, mean), (self.running_var, var)):
+            arr = running.data().data
+            arr[...] = m * arr + (1 - m) * batch.data
 
 
 class Embedding(HybridBlock):
@@ -259,8 +265,9 @@ class Embedding(HybridBlock):
             self.weight = self.params.get("weight", shape=(input_dim, output_dim), init=weight_initializer, dtype=dtype)
 
     def forward(self, x):
-        idx = np.asarray(x.data if isinstance(x, ember.Tensor) else x).astype(np.int64)
-        out = ember.take(self.weight.data(), ember.tensor(idx), axis=0)
+        # the cast is an op, so a hybridized call's plan takes each call's indices
+        idx = ember.cast(x if isinstance(x, ember.Tensor) else ember.tensor(np.asarray(x)), "int64")
+        out = ember.take(self.weight.data(), idx, axis=0)
         return _nd(out)
 
 

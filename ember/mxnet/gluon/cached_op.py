@@ -1,0 +1,577 @@
+"""``hybridize()``: a HybridBlock's call traced once per input signature and replayed as a plan (MXNet's CachedOp).
+
+A hybridized block's call goes through :class:`CachedCall`. For each *key* (whether ``autograd.record()`` is on,
+training mode, the inputs' shapes/dtypes/grad needs, the parameters' arrays and grad_req, and every attribute of
+every block inside by value or identity) the first call runs the block eagerly inside an
+:class:`ember.compile.Tracer` (Ember's public recorder of a thread's op applications); later calls replay the plan
+(:class:`CachedGraph`) on raw arrays: each op's own ``forward`` in the traced order, no Tensors, no graph edges, no
+layer Python. The numbers are eager's, bit for bit (the same op code on the same arrays in the same order).
+A call that read array values on the host while traced (``asnumpy``, ``asscalar``, ``float(x)``, ``if x``: it may
+branch on the data, which MXNet's symbols forbid) is traced a second time and replayed only if both traces agree.
+
+- Outside ``autograd.record()`` the replay builds no graph (as MXNet: nothing is recorded there).
+- Inside ``record()`` the whole call becomes one op of Ember's graph (:class:`CachedOpFunction`) whose inputs are
+  the block's inputs and parameters; its backward walks the traced ops in the order Ember's engine would
+  (``engine.autograd``'s depth-first order from the outputs), summing gradients per value and per parameter as
+  the engine sums them, so ``loss.backward()`` fills the parameters' ``.grad`` exactly as the eager call's graph.
+- Dropout redraws its mask each replay (the op tells the tracer how); BatchNorm's running statistics are a
+  declared state update (``ember.engine.variable.state_update``) repeated each replay.
+
+What stays eager (the key's calls run the block as before, logged at INFO): random draws other than dropout's,
+ops reading tensors made outside the call (arrays held from an earlier call), two traces that disagree (Python
+control flow on the data), parameters not yet initialized (deferred shapes: the first call infers them), and more
+than ``MAX_KEYS`` keys per block. What the key cannot see: state a block reads from outside its attributes (a
+global, a closure) and containers changed in place; change such state by replacing the attribute.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+
+import numpy as np
+
+import ember
+from ember.compile import Tracer
+from ember.engine.autograd import sum_to_shape
+from ember.engine.function import _LEAF, Function
+from ember.engine.grad_mode import is_grad_enabled
+from ember.engine.sparse_grad import RowSparseGrad
+from ember.engine.tensor import Tensor
+
+from .. import autograd
+from ..ndarray import _nd, host_reads
+
+logger = logging.getLogger("ember.mxnet")
+
+MAX_KEYS = 32  # signatures kept per hybridized block; more run eagerly
+_INPUT, _PARAM, _CONST, _VALUE = range(4)
+_local = threading.local()
+# how many calls replayed a plan (tests read it to know the compiled path ran)
+stats = {"replays": 0, "traces": 0}
+
+
+def inside_trace() -> bool:
+    """True while this thread runs a hybridized block's eager call (its children then run eagerly inside it)."""
+    return getattr(_local, "depth", 0) > 0
+
+
+class _Inside:
+    def __enter__(self):
+        _local.depth = getattr(_local, "depth", 0) + 1
+
+    def __exit__(self, *exc):
+        _local.depth -= 1
+
+
+class UntraceableCallError(Exception):
+    """The call cannot be replayed; the message says why."""
+
+
+# ---- the plan ------------------------------------------------------------------------------------------------------
+class _Step:
+    __slots__ = ("cls", "base", "attrs", "tensor_attrs", "in_slots", "out_slots", "redraw", "edges", "out_meta", "name")
+
+
+class CachedGraph:
+    """One traced call of a block: slots, the ops in order, state updates and (when recorded) the backward walk.
+
+    Args:
+        tracer: a finished Tracer.
+        inputs: the call's flat input tensors.
+        params: the block's parameters ``[(Parameter, its data NDArray at the trace)]``.
+        outputs: the call's flat output tensors.
+        recorded: whether the trace ran with a graph (inside ``autograd.record()``): then the backward is built.
+    """
+
+    def __init__(self, tracer, inputs, params, outputs, recorded):
+        if tracer.problems:
+            raise UntraceableCallError("; ".join(dict.fromkeys(tracer.problems)))
+        self.n_slots = 0
+        self.input_slots, self.param_slots, self.constants = [], [], []
+        self.steps, self.signature = [], []
+        where = {}  # id(tensor) -> slot
+        param_of = {id(data): (k, p) for k, (p, data) in enumerate(params)}
+        self.params = [p for p, _ in params]
+        self._param_slot = {}  # parameter index -> slot
+        keep = [inputs, outputs, tracer.records]  # noqa: F841 - the ids in `where` stay unique while it lives
+
+        def new_slot():
+            self.n_slots += 1
+            return self.n_slots - 1
+
+        for t in inputs:
+            slot = where.setdefault(id(t), new_slot())
+            self.input_slots.append(slot)
+
+        def slot_of(t, op):
+            slot = where.get(id(t))
+            if slot is not None:
+                return slot
+            slot = where[id(t)] = new_slot()
+            if id(t) in param_of:
+                k, _ = param_of[id(t)]
+                self._param_slot[k] = slot
+                self.param_slots.append((slot, k))
+            elif t.grad_fn is not None:
+                raise UntraceableCallError(f"{op} reads a tensor made outside the block's call")
+            elif t.requires_grad:
+                raise UntraceableCallError(f"{op} reads an array with a gradient, neither input nor parameter")
+            else:
+                self.constants.append((slot, t.data))
+            return slot
+
+        stat_at = {}
+        for update in tracer.state_updates:
+            stat_at.setdefault(update.position, []).append(update)
+        self.stat_updates = []  # (before step index, update, slots)
+        step_of_fn = {}
+        for i, rec in enumerate(tracer.records):
+            for update in stat_at.pop(i, ()):
+                self._add_update(update, where, len(self.steps))
+            name = rec.fn.op_name()
+            step = _Step()
+            step.cls, step.name = type(rec.fn), name
+            step.base = {"device": rec.fn.device, "xp": rec.fn.xp, "needs_input_grad": rec.fn.needs_input_grad}
+            step.in_slots = tuple(slot_of(t, name) for t in rec.inputs)
+            # an attr holding a tensor (take's indices made by a cast op) reads that tensor's slot each replay
+            step.attrs, step.tensor_attrs = {}, []
+            for k, v in rec.attrs.items():
+                if isinstance(v, Tensor):
+                    step.tensor_attrs.append((k, slot_of(v, name)))
+                else:
+                    step.attrs[k] = v
+            step.out_slots = tuple(where.setdefault(id(t), new_slot()) for t in rec.outputs)
+            step.redraw = rec.redraw
+            step.edges = step.out_meta = None
+            step_of_fn[id(rec.fn)] = len(self.steps)
+            self.steps.append(step)
+            self.signature.append(
+                (step.cls, step.in_slots, step.out_slots, tuple(step.tensor_attrs), _attr_key(step.attrs, step.redraw))
+            )
+        for position in sorted(stat_at):
+            for update in stat_at[position]:
+                self._add_update(update, where, len(self.steps))
+        self.signature.append(tuple((a, _callable_key(u), s) for a, u, s in self.stat_updates))
+        self.output_slots = []
+        for t in outputs:
+            if id(t) not in where:
+                raise UntraceableCallError("an output of the block was not made by the traced operations")
+            self.output_slots.append(where[id(t)])
+        self.signature.append(tuple(self.output_slots))
+        self.recorded = recorded
+        self.n_inputs = len(inputs)
+        self.used = [k for _, k in self.param_slots]  # the parameters the ops read (a recorded call's op inputs)
+        self._param_data = [data for _, data in params]
+        if recorded:
+            self._build_backward(inputs, outputs, step_of_fn)
+        del keep
+
+    def _add_update(self, update, where, before):
+        slots = tuple(where.get(id(t)) for t in update.tensors)
+        if None in slots:
+            raise UntraceableCallError("a state update reads values not made by the traced operations")
+        self.stat_updates.append((before, update.update, slots))
+
+    def _build_backward(self, inputs, outputs, step_of_fn):
+        """The engine's visiting order over the traced ops, with each edge pointing at a step, input or parameter."""
+        value_outputs = set()
+        for t, slot in zip(outputs, self.output_slots):
+            if t.grad_fn is None or id(t.grad_fn) not in step_of_fn or slot in value_outputs:
+                raise UntraceableCallError("an output of a recorded call is not a fresh result of its operations")
+            value_outputs.add(slot)
+        leaf_input = {id(t): k for k, t in enumerate(inputs) if t.grad_fn is None}
+        node_input = {(id(t.grad_fn), t._out_index): k for k, t in enumerate(inputs) if t.grad_fn is not None}
+        # the parameters' data tensors, to recognise leaf edges (id -> position among the used parameters)
+        leaf_param = {id(self._param_data[k]): n for n, k in enumerate(self.used)}
+        self.backward_order = []
+        for fn in _depth_first([t.grad_fn for t in outputs], step_of_fn):
+            index = step_of_fn[id(fn)]
+            step = self.steps[index]
+            edges = []
+            for edge in fn._edges:
+                if edge is None:
+                    edges.append(None)
+                    continue
+                kind, target, out_index, shape, dtype = edge
+                if kind == _LEAF:
+                    if id(target) in leaf_param:
+                        edges.append(("param", leaf_param[id(target)], 0, tuple(shape), np.dtype(dtype)))
+                    elif id(target) in leaf_input:
+                        edges.append(("input", leaf_input[id(target)], 0, tuple(shape), np.dtype(dtype)))
+                    else:
+                        raise UntraceableCallError(f"{step.name} sends a gradient to an array outside the call")
+                elif id(target) in step_of_fn:
+                    edges.append(("step", step_of_fn[id(target)], out_index, tuple(shape), np.dtype(dtype)))
+                elif (id(target), out_index) in node_input:
+                    edges.append(("input", node_input[(id(target), out_index)], 0, tuple(shape), np.dtype(dtype)))
+                else:
+                    raise UntraceableCallError(f"{step.name} sends a gradient to an operation outside the call")
+            step.edges = tuple(edges)
+            step.out_meta = fn._out_meta
+            self.backward_order.append(index)
+        self.signature.append(tuple(self.backward_order))
+
+    # ---- comparing two traces ----------------------------------------------------------------------------------
+    def compatible(self, other) -> bool:
+        """Whether ``other`` (a trace of another call with the same key) recorded the same call."""
+        if self.signature != other.signature:
+            return False
+        for (_, a), (_, b) in zip(self.constants, other.constants):
+            if not _same_array(a, b):
+                return False
+        for s, t in zip(self.steps, other.steps):
+            if s.redraw is not None:
+                continue
+            for k, v in s.attrs.items():
+                if _is_array(v) and not _same_array(v, t.attrs.get(k)):
+                    return False
+        return True
+
+    # ---- replay ------------------------------------------------------------------------------------------------
+    def run(self, input_arrays, param_arrays, keep=None):
+        """The flat output arrays for ``input_arrays``; ``keep`` (a list) receives each step's Function object."""
+        slots = [None] * self.n_slots
+        for slot, a in zip(self.input_slots, input_arrays):
+            slots[slot] = a
+        for slot, k in self.param_slots:
+            slots[slot] = param_arrays[k]
+        for slot, a in self.constants:
+            slots[slot] = a
+        updates, next_update = self.stat_updates, 0
+        for i, step in enumerate(self.steps):
+            while next_update < len(updates) and updates[next_update][0] == i:
+                self._state_update(updates[next_update], slots)
+                next_update += 1
+            fn = step.cls.__new__(step.cls)
+            fn.__dict__.update(step.base)
+            kwargs = step.attrs
+            if step.tensor_attrs or step.redraw is not None:
+                kwargs = dict(kwargs)
+                for k, slot in step.tensor_attrs:
+                    kwargs[k] = slots[slot]
+                if step.redraw is not None:
+                    name, draw = step.redraw
+                    kwargs[name] = draw(fn.device)
+            raw = fn.forward(*[slots[s] for s in step.in_slots], **kwargs)
+            if len(step.out_slots) == 1:
+                slots[step.out_slots[0]] = _as_array(raw[0] if type(raw) is tuple else raw)
+            else:
+                for s, o in zip(step.out_slots, raw):
+                    slots[s] = _as_array(o)
+            if keep is not None:
+                keep.append(fn)
+        while next_update < len(updates):
+            self._state_update(updates[next_update], slots)
+            next_update += 1
+        return [slots[s] for s in self.output_slots]
+
+    @staticmethod
+    def _state_update(entry, slots):
+        _, update, where = entry
+        with ember.no_grad():
+            update(*[Tensor._wrap(slots[s]) for s in where])
+
+    def backward(self, fns, grads_out, xp):
+        """Gradients of the call's inputs and parameters from its outputs' gradients (the engine's walk)."""
+        steps = self.steps
+        pending = {}
+        for slot, g in zip(self.output_slots, grads_out):
+            pending[slot] = g
+        found = [None] * (self.n_inputs + len(self.used))
+        for index in self.backward_order:
+            step = steps[index]
+            gs = [pending.pop(s, None) for s in step.out_slots]
+            if all(g is None for g in gs):
+                continue  # no gradient reached this op (the engine skips it too)
+            gs = [_dense(xp, g, meta) for g, meta in zip(gs, step.out_meta)]
+            result = fns[index].backward(*gs)
+            if type(result) is not tuple:
+                result = (result,)
+            for edge, e in zip(step.edges, result):
+                if edge is None or e is None:
+                    continue
+                kind, target, out_index, shape, dtype = edge
+                if isinstance(e, np.generic):
+                    e = np.asarray(e)
+                if not isinstance(e, RowSparseGrad):
+                    e = sum_to_shape(e, shape, step.name)
+                if e.dtype != dtype:
+                    e = e.astype(dtype)
+                if kind == "step":
+                    slot = steps[target].out_slots[out_index]
+                    old = pending.get(slot)
+                    pending[slot] = e if old is None else old + e
+                else:
+                    k = target if kind == "input" else self.n_inputs + target
+                    old = found[k]
+                    if old is None:
+                        # an array handed on is never a view of an op's buffer (the engine copies those too)
+                        found[k] = e.copy() if not isinstance(e, RowSparseGrad) and e.base is not None else e
+                    else:
+                        found[k] = old + e
+        return tuple(found)
+
+
+class CachedOpFunction(Function):
+    """A recorded hybridized call as one op of Ember's graph: inputs (block inputs..., parameters...)."""
+
+    name = "hybridized_block"
+
+    def forward(self, *arrays, graph):
+        n = graph.n_inputs
+        self.graph, self.fns = graph, []
+        params = [None] * len(graph.params)
+        for k, a in zip(graph.used, arrays[n:]):
+            params[k] = a
+        outs = graph.run(arrays[:n], params, keep=self.fns)
+        return tuple(outs) if len(outs) != 1 else outs[0]
+
+    def backward(self, *grads_out):
+        return self.graph.backward(self.fns, grads_out, self.xp)
+
+
+# ---- the per-block cache -------------------------------------------------------------------------------------------
+class CachedCall:
+    """The plans of one hybridized block, by key; ``__call__`` runs a call through them."""
+
+    def __init__(self, block):
+        self.block = block
+        self.entries = {}  # key -> ("trace", graph) | ("ready", graph) | ("eager", reason)
+
+    def __call__(self, args, kwargs):
+        block = self.block
+        flat, rebuild, static = _flatten((args, kwargs))
+        flat = [x if isinstance(x, Tensor) else _to_nd(x) for x in flat]
+        params = _block_params(block)
+        if any(p._data is None for p in params):  # deferred shapes: this call infers them, eagerly
+            return self._eager(rebuild(flat))
+        recording = autograd.is_recording() and is_grad_enabled()
+        key = (
+            recording,
+            autograd.is_training(),
+            static,
+            tuple((tuple(x.shape), x.dtype.str, x.requires_grad) for x in flat),
+            tuple((id(p), id(p._data), p._data.requires_grad, p._data.dtype.str) for p in params),
+            _fingerprint(block),
+        )
+        entry = self.entries.get(key)
+        if entry is not None and entry[0] == "ready":
+            return self._replay(entry[1], flat, params, recording)
+        if entry is not None and entry[0] == "eager":
+            return self._eager(rebuild(flat))
+        if entry is None and len(self.entries) >= MAX_KEYS:
+            self.entries[key] = ("eager", f"more than {MAX_KEYS} input signatures")
+            return self._eager(rebuild(flat))
+        return self._trace(key, entry, flat, rebuild, params, recording)
+
+    def _eager(self, call_args):
+        args, kwargs = call_args
+        with _Inside():
+            return self.block.forward(*args, **kwargs)
+
+    def _trace(self, key, entry, flat, rebuild, params, recording):
+        args, kwargs = rebuild(flat)
+        floats = {x.dtype for x in flat if x.dtype.kind == "f"} | {p._data.dtype for p in params}
+        if recording and len(floats) > 1:  # one op over all of them would promote its inputs to one dtype
+            self.entries[key] = ("eager", f"inputs and parameters of several float dtypes {sorted(map(str, floats))}")
+            return self._eager((args, kwargs))
+        datas = [(p, p._data) for p in params]
+        stats["traces"] += 1
+        host_reads.count = 0
+        try:
+            with _Inside(), Tracer() as tracer:
+                if recording:
+                    out = self.block.forward(*args, **kwargs)
+                else:
+                    with ember.no_grad():
+                        out = self.block.forward(*args, **kwargs)
+            reads = host_reads.count
+        finally:
+            host_reads.count = None
+        outs, out_rebuild, out_static = _flatten(out)
+        try:
+            if not all(isinstance(o, Tensor) for o in outs):
+                raise UntraceableCallError("the block returned something other than arrays")
+            graph = CachedGraph(tracer, flat, datas, outs, recording)
+            graph._param_data = None  # only needed while building
+            graph.out_rebuild = out_rebuild
+            graph.out_static = out_static
+        except UntraceableCallError as err:
+            self.entries[key] = ("eager", str(err))
+            logger.info("hybridize: %s runs eagerly for this input signature: %s", self.block.name, err)
+            return out
+        if entry is None:
+            # a call that never read its arrays' values cannot have branched on them: replay from the next call
+            # (MXNet's rule: a hybridized block sees symbols, never values); one that did is traced again first
+            self.entries[key] = ("trace", graph) if reads else ("ready", graph)
+        elif entry[1].compatible(graph) and entry[1].out_static == out_static:
+            self.entries[key] = ("ready", graph)
+        else:
+            reason = "two calls recorded different operations (Python control flow on the data?)"
+            self.entries[key] = ("eager", reason)
+            logger.info("hybridize: %s runs eagerly for this input signature: %s", self.block.name, reason)
+        return out
+
+    def _replay(self, graph, flat, params, recording):
+        stats["replays"] += 1
+        datas = [p._data for p in params]
+        if recording:
+            outs = CachedOpFunction.apply(*flat, *[datas[k] for k in graph.used], graph=graph)
+            outs = list(outs) if isinstance(outs, tuple) else [outs]
+            outs = [_nd(o) for o in outs]
+        else:
+            arrays = graph.run([x.data for x in flat], [d.data for d in datas])
+            outs = [_nd(Tensor._wrap(a)) for a in arrays]
+        return graph.out_rebuild(outs)
+
+
+# ---- helpers ---------------------------------------------------------------------------------------------------------
+def _depth_first(starts, inside):
+    """The traced functions behind ``starts`` in the engine's backward order (``engine.autograd``'s walk),
+    not expanding functions outside the call (``inside``: ids of the traced ones)."""
+    order, visited = [], set()
+    stack = [(fn, False) for fn in reversed(starts) if fn is not None and id(fn) in inside]
+    while stack:
+        fn, expanded = stack.pop()
+        if expanded:
+            order.append(fn)
+            continue
+        if id(fn) in visited:
+            continue
+        visited.add(id(fn))
+        stack.append((fn, True))
+        for edge in fn._edges:
+            if edge is not None and edge[0] != _LEAF and id(edge[1]) not in visited and id(edge[1]) in inside:
+                stack.append((edge[1], False))
+    order.reverse()
+    return order
+
+
+def _block_params(block):
+    """Every parameter of ``block`` and its descendants, once each, in a stable order."""
+    seen, out = set(), []
+    for b in block._walk():
+        for p in list(b._params.values()) + list(b._reg_params.values()):
+            if id(p) not in seen:
+                seen.add(id(p))
+                out.append(p)
+    return out
+
+
+_SKIP = frozenset({"_children", "_reg_params", "_params", "_child_counts", "_init_args", "_cached_call"})
+_PLAIN = (bool, int, float, str, bytes, type(None))
+
+
+def _value_key(v):
+    if isinstance(v, _PLAIN):
+        return v
+    if isinstance(v, (tuple, list)) and all(isinstance(e, _PLAIN) for e in v):
+        return (type(v).__name__, tuple(v))
+    return ("id", id(v))
+
+
+def _fingerprint(block):
+    """Every block's identity, children, and attributes (by value for plain data, by identity otherwise)."""
+    parts = []
+    for b in block._walk():
+        attrs = tuple((k, _value_key(v)) for k, v in b.__dict__.items() if k not in _SKIP)
+        parts.append((id(b), tuple(id(c) for c in b._children.values()), attrs))
+    return tuple(parts)
+
+
+def _flatten(value):
+    """``(tensors, rebuild(tensors) -> value, static)``: the arrays in nested lists/tuples/dicts, and the rest."""
+    flat, static = [], []
+
+    def walk(v):
+        if isinstance(v, Tensor) or isinstance(v, np.ndarray):
+            flat.append(v)
+            return ("t",)
+        if isinstance(v, (list, tuple)):
+            return (type(v).__name__, tuple(walk(e) for e in v))
+        if isinstance(v, dict):
+            return ("dict", tuple((k, walk(e)) for k, e in v.items()))
+        static.append(_value_key(v))
+        return ("s", v)
+
+    shape = walk(value)
+
+    def rebuild(tensors):
+        it = iter(tensors)
+
+        def build(s):
+            if s[0] == "t":
+                return next(it)
+            if s[0] == "s":
+                return s[1]
+            if s[0] == "dict":
+                return {k: build(e) for k, e in s[1]}
+            items = [build(e) for e in s[1]]
+            return tuple(items) if s[0] == "tuple" else items
+
+        return build(shape)
+
+    return flat, rebuild, (_shape_key(shape), tuple(static))
+
+
+def _shape_key(shape):
+    if shape[0] == "s":
+        return ("s",)
+    if shape[0] in ("t",):
+        return shape
+    if shape[0] == "dict":
+        return ("dict", tuple((k, _shape_key(e)) for k, e in shape[1]))
+    return (shape[0], tuple(_shape_key(e) for e in shape[1]))
+
+
+def _to_nd(x):
+    from .. import nd
+
+    return nd.array(x)
+
+
+def _attr_key(attrs, redraw):
+    out = []
+    for k in sorted(attrs):
+        v = attrs[k]
+        if _is_array(v):
+            v = ("array", tuple(v.shape), str(v.dtype))
+        else:
+            try:
+                hash(v)
+            except TypeError:
+                v = repr(v)
+        out.append((k, v))
+    return (tuple(out), redraw is not None)
+
+
+def _is_array(v):
+    return hasattr(v, "shape") and hasattr(v, "dtype") and not isinstance(v, np.generic)
+
+
+def _same_array(a, b):
+    return (
+        b is not None
+        and a.shape == b.shape
+        and a.dtype == b.dtype
+        and bool((a == b).all() if a.dtype.kind != "f" else np.array_equal(a, b, equal_nan=True))
+    )
+
+
+def _callable_key(update):
+    return (getattr(update, "__func__", update), id(getattr(update, "__self__", None)))
+
+
+def _as_array(o):
+    if isinstance(o, (np.generic, float, int)):
+        return np.asarray(o)
+    return o
+
+
+def _dense(xp, g, meta):
+    if g is None:
+        return xp.zeros(meta[0], dtype=meta[1])
+    if isinstance(g, RowSparseGrad):
+        return g.dense_array()
+    return g
