@@ -26,7 +26,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 FRAMEWORKS = ("ember", "torch", "keras")
-ALL_WORKLOADS = ("mnist_mlp", "mnist_cnn", "imdb_lstm", "tiny_mlp")
+ALL_WORKLOADS = ("mnist_mlp", "mnist_cnn", "imdb_lstm", "tiny_mlp", "imdb_lstm_dropout")
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
@@ -173,8 +173,12 @@ def main(argv=None) -> int:
     machine = machine_line(args.threads, args.coretype)
     print(machine, flush=True)
     results = []
+    from benchmarks.workloads import WORKLOADS
+
     for name in workloads:
         for framework in frameworks:
+            if framework not in getattr(WORKLOADS[name], "FRAMEWORKS", FRAMEWORKS):
+                continue  # no model in that framework (imdb_lstm_dropout: PyTorch has no recurrent dropout)
             result = _run_pair(name, framework, args.reps, args.threads, args.coretype, args.timeout)
             results.append(result)
             status = result.get("error") or (
