@@ -229,8 +229,52 @@ class CachedGraph:
         return True
 
     # ---- replay ------------------------------------------------------------------------------------------------
+    def _program(self):
+        """Per step, what ``run`` needs bound once: (class, base attrs, attrs, tensor attrs, redraw, input slots,
+        output slot or slots, slots dead after the step, state updates after the step)."""
+        last = {}
+        for i, step in enumerate(self.steps):
+            for s in step.in_slots + tuple(slot for _, slot in step.tensor_attrs):
+                last[s] = i
+        for before, _, where in self.stat_updates:
+            for s in where:
+                last[s] = max(last.get(s, -1), before - 1)
+        keep = set(self.output_slots) | set(self.input_slots) | {s for s, _ in self.param_slots}
+        keep |= {s for s, _ in self.constants}
+        dead = {}
+        for s, i in last.items():
+            if s not in keep:
+                dead.setdefault(i, []).append(s)
+        updates_after = {}
+        for entry in self.stat_updates:
+            updates_after.setdefault(entry[0] - 1, []).append(entry)
+        program = []
+        for i, step in enumerate(self.steps):
+            outs = step.out_slots[0] if len(step.out_slots) == 1 else step.out_slots
+            program.append(
+                (
+                    step.cls,
+                    step.base,
+                    step.attrs,
+                    tuple(step.tensor_attrs),
+                    step.redraw,
+                    step.in_slots,
+                    outs,
+                    tuple(dead.get(i, ())),
+                    tuple(updates_after.get(i, ())),
+                )
+            )
+        return program, tuple(updates_after.get(-1, ()))
+
     def run(self, input_arrays, param_arrays, keep=None):
-        """The flat output arrays for ``input_arrays``; ``keep`` (a list) receives each step's Function object."""
+        """The flat output arrays for ``input_arrays``; ``keep`` (a list) receives each step's Function object.
+
+        Values are dropped after their last reader, as the eager call frees them.
+        """
+        program = self.__dict__.get("_compiled")
+        if program is None:
+            program = self._compiled = self._program()
+        steps, first_updates = program
         slots = [None] * self.n_slots
         for slot, a in zip(self.input_slots, input_arrays):
             slots[slot] = a
@@ -238,32 +282,32 @@ class CachedGraph:
             slots[slot] = param_arrays[k]
         for slot, a in self.constants:
             slots[slot] = a
-        updates, next_update = self.stat_updates, 0
-        for i, step in enumerate(self.steps):
-            while next_update < len(updates) and updates[next_update][0] == i:
-                self._state_update(updates[next_update], slots)
-                next_update += 1
-            fn = step.cls.__new__(step.cls)
-            fn.__dict__.update(step.base)
-            kwargs = step.attrs
-            if step.tensor_attrs or step.redraw is not None:
+        for entry in first_updates:
+            self._state_update(entry, slots)
+        ndarray = np.ndarray
+        for cls, base, kwargs, tensor_attrs, redraw, ins, outs, dead, updates in steps:
+            fn = cls.__new__(cls)
+            fn.__dict__.update(base)
+            if tensor_attrs or redraw is not None:
                 kwargs = dict(kwargs)
-                for k, slot in step.tensor_attrs:
+                for k, slot in tensor_attrs:
                     kwargs[k] = slots[slot]
-                if step.redraw is not None:
-                    name, draw = step.redraw
-                    kwargs[name] = draw(fn.device)
-            raw = fn.forward(*[slots[s] for s in step.in_slots], **kwargs)
-            if len(step.out_slots) == 1:
-                slots[step.out_slots[0]] = _as_array(raw[0] if type(raw) is tuple else raw)
+                if redraw is not None:
+                    kwargs[redraw[0]] = redraw[1](fn.device)
+            raw = fn.forward(*[slots[s] for s in ins], **kwargs)
+            if type(outs) is int:
+                if type(raw) is not ndarray:
+                    raw = _as_array(raw[0] if type(raw) is tuple else raw)
+                slots[outs] = raw
             else:
-                for s, o in zip(step.out_slots, raw):
+                for s, o in zip(outs, raw):
                     slots[s] = _as_array(o)
             if keep is not None:
                 keep.append(fn)
-        while next_update < len(updates):
-            self._state_update(updates[next_update], slots)
-            next_update += 1
+            for entry in updates:
+                self._state_update(entry, slots)
+            for s in dead:
+                slots[s] = None
         return [slots[s] for s in self.output_slots]
 
     @staticmethod
@@ -343,7 +387,8 @@ class CachedCall:
         block = self.block
         flat, rebuild, static = _flatten((args, kwargs))
         flat = [x if isinstance(x, Tensor) else _to_nd(x) for x in flat]
-        params = _block_params(block)
+        blocks = _blocks(block)
+        params = _block_params(blocks)
         if any(p._data is None for p in params):  # deferred shapes: this call infers them, eagerly
             return self._eager(rebuild(flat))
         recording = autograd.is_recording() and is_grad_enabled()
@@ -353,7 +398,7 @@ class CachedCall:
             static,
             tuple((tuple(x.shape), x.dtype.str, x.requires_grad) for x in flat),
             tuple((id(p), id(p._data), p._data.requires_grad, p._data.dtype.str) for p in params),
-            _fingerprint(block),
+            _fingerprint(blocks),
         )
         entry = self.entries.get(key)
         if entry is not None and entry[0] == "ready":
@@ -448,35 +493,47 @@ def _depth_first(starts, inside):
     return order
 
 
-def _block_params(block):
-    """Every parameter of ``block`` and its descendants, once each, in a stable order."""
+def _blocks(block):
+    """``block`` and its descendants, depth first (an explicit stack: no generator per block)."""
+    out, stack = [], [block]
+    while stack:
+        b = stack.pop()
+        out.append(b)
+        stack.extend(reversed(b._children.values()))
+    return out
+
+
+def _block_params(blocks):
+    """Every parameter of ``blocks``, once each, in a stable order."""
     seen, out = set(), []
-    for b in block._walk():
-        for p in list(b._params.values()) + list(b._reg_params.values()):
-            if id(p) not in seen:
-                seen.add(id(p))
-                out.append(p)
+    for b in blocks:
+        for group in (b._params, b._reg_params):
+            for p in group.values():
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    out.append(p)
     return out
 
 
 _SKIP = frozenset({"_children", "_reg_params", "_params", "_child_counts", "_init_args", "_cached_call"})
-_PLAIN = (bool, int, float, str, bytes, type(None))
+_PLAIN = frozenset({bool, int, float, str, bytes, type(None)})
 
 
 def _value_key(v):
-    if isinstance(v, _PLAIN):
+    kind = type(v)
+    if kind in _PLAIN:
         return v
-    if isinstance(v, (tuple, list)) and all(isinstance(e, _PLAIN) for e in v):
-        return (type(v).__name__, tuple(v))
+    if (kind is tuple or kind is list) and all(type(e) in _PLAIN for e in v):
+        return (kind.__name__, tuple(v))
     return ("id", id(v))
 
 
-def _fingerprint(block):
+def _fingerprint(blocks):
     """Every block's identity, children, and attributes (by value for plain data, by identity otherwise)."""
     parts = []
-    for b in block._walk():
-        attrs = tuple((k, _value_key(v)) for k, v in b.__dict__.items() if k not in _SKIP)
-        parts.append((id(b), tuple(id(c) for c in b._children.values()), attrs))
+    for b in blocks:
+        attrs = tuple([(k, _value_key(v)) for k, v in b.__dict__.items() if k not in _SKIP])
+        parts.append((id(b), tuple([id(c) for c in b._children.values()]), attrs))
     return tuple(parts)
 
 
