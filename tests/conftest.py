@@ -33,6 +33,20 @@ STRICT_EXCLUDED_FILES = {
     "test_mxnet_programs.py": "the MXNet front is host-only (NDArray wraps NumPy)",
 }
 
+_NUMBA = "checks a numba CPU kernel or the flat host buffers, which run only on NumPy arrays"
+# single tests (any parameters) about host-only machinery, where a one-line marker in the file is not wanted
+STRICT_EXCLUDED_TESTS = {
+    "test_optimizers.py::test_fused_updates_are_bit_identical_on_both_jit_paths_and_flat": _NUMBA,
+    "test_optimizers.py::test_sparse_adam_kernel_equals_numpy": _NUMBA,
+    "test_optimizers.py::test_flat_groups_are_views_and_follow_assign": _NUMBA,
+    "test_ops_conv_blocks.py::test_winograd_against_torch": _NUMBA,
+    "test_ops_conv_blocks.py::test_winograd_against_im2col_float32": _NUMBA,
+    "test_ops_conv_blocks.py::test_the_scratch_buffer_is_reused_and_bounded": _NUMBA,
+    "test_ops_recurrent_kernels.py::test_lstm_inference_kernel_runs_only_without_a_graph": _NUMBA,
+    "test_ops_recurrent_kernels.py::test_the_kernels_run_only_where_they_apply": _NUMBA,
+    "test_metrics.py::test_lean_update_gives_update_states_numbers": "the lean metric update is a cpu-only fast path",
+}
+
 
 def pytest_configure(config):
     config.addinivalue_line(
@@ -45,6 +59,7 @@ def pytest_collection_modifyitems(config, items):
         return
     for item in items:
         reason = STRICT_EXCLUDED_FILES.get(item.path.name)
+        reason = STRICT_EXCLUDED_TESTS.get(f"{item.path.name}::{item.originalname}", reason)
         marker = item.get_closest_marker("host_only")
         if marker is not None:
             reason = marker.args[0] if marker.args else "asserts host behaviour"

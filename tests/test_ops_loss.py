@@ -488,5 +488,5 @@ def test_float32_stays_float32_through_backward(name, kw, rng):
         t = ember.tensor(rng.uniform(0.0, 1.0, (3, 4)).astype(np.float32), requires_grad=True)
     out = getattr(ember, name)(t, p, **kw)
     assert out.dtype == np.float32
-    grads = out.grad_fn.backward(np.ones(out.shape, dtype=np.float32))
+    grads = out.grad_fn.backward(out.grad_fn.xp.ones(out.shape, dtype=np.float32))
     assert all(g is None or g.dtype == np.float32 for g in grads)

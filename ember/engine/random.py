@@ -183,7 +183,7 @@ def truncated_normal(shape, mean=0.0, stddev=1.0, dtype=None, seed=None, device=
     a = rng.standard_normal(shape)
     bad = abs(a) > 2
     while bad.any():
-        a[bad] = rng.standard_normal(int(bad.sum()))
+        a[bad] = rng.standard_normal(bad.sum().item())
         bad = abs(a) > 2
     return Tensor._wrap((a * stddev + mean).astype(dt))
 

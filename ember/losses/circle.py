@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy
-
 from .. import ops
+from ..backend.device import to_device
 from ..engine.tensor import Tensor
 from .base import Loss
 from .reduction import as_tensor
@@ -29,14 +28,16 @@ def circle(y_true, y_pred, ref_labels=None, ref_embeddings=None, remove_diagonal
     Loss averages over those, as Keras does.
     """
     y_pred = as_tensor(y_pred)
-    labels = numpy.asarray(as_tensor(y_true).data).astype("int64").reshape(-1, 1)
+    labels = to_device(as_tensor(y_true).data, y_pred.device).astype("int64").reshape(-1, 1)
     ref = y_pred if ref_embeddings is None else as_tensor(ref_embeddings)
-    ref_lab = labels if ref_labels is None else numpy.asarray(as_tensor(ref_labels).data).astype("int64").reshape(-1, 1)
+    if ref_labels is not None:
+        ref_labels = to_device(as_tensor(ref_labels).data, y_pred.device).astype("int64").reshape(-1, 1)
+    ref_lab = labels if ref_labels is None else ref_labels
     distances = ops.maximum(1.0 - ops.matmul(y_pred, ops.transpose(ref)), 0.0)
     positive = labels == ref_lab.T
     negative = ~positive
     if remove_diagonal:
-        positive &= ~numpy.eye(labels.size, ref_lab.size, dtype=bool)
+        positive &= ~y_pred.device.xp.eye(labels.size, ref_lab.size, dtype=bool)
     pos_f, neg_f = positive.astype(y_pred.dtype), negative.astype(y_pred.dtype)
     pos_weights = ops.maximum((margin + distances) * pos_f, 0.0)
     neg_weights = ops.maximum((1 + margin - distances) * neg_f, 0.0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy
 
 from .. import ops
+from ..backend.device import to_host
 from .base import Loss
 from .reduction import as_tensor
 from .wrapper import LossFunctionWrapper
@@ -31,7 +32,7 @@ def ctc(y_true, y_pred):
             f"Received: y_pred.shape={tuple(y_pred.shape)}"
         )
     batch, time = y_pred.shape[0], y_pred.shape[1]
-    labels = numpy.asarray(y_true.data)
+    labels = to_host(y_true.data)  # the label bookkeeping of ctc_loss is on the host
     label_length = (labels != 0).sum(axis=-1).astype("int32")
     input_length = numpy.full((batch,), time, dtype="int32")
     return ops.ctc_loss(ops.cast(y_true, "int32"), y_pred, label_length, input_length, mask_index=0)

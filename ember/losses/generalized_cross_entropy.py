@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import numpy
-
 from .. import ops
+from ..backend.device import to_device
 from .base import Loss
 from .reduction import as_tensor
 from .wrapper import LossFunctionWrapper
@@ -15,8 +14,8 @@ __all__ = ["CategoricalGeneralizedCrossEntropy", "categorical_generalized_cross_
 def categorical_generalized_cross_entropy(y_true, y_pred, q):
     """``(1 - p**q) / q`` per sample, ``p`` the probability of the integer label ``y_true``."""
     y_pred = as_tensor(y_pred)
-    labels = numpy.asarray(as_tensor(y_true).data).astype("int64")
-    one_hot = numpy.eye(y_pred.shape[-1], dtype=y_pred.dtype)[labels]
+    labels = to_device(as_tensor(y_true).data, y_pred.device).astype("int64")
+    one_hot = y_pred.device.xp.eye(y_pred.shape[-1], dtype=y_pred.dtype)[labels]
     p = ops.sum(y_pred * one_hot, axis=-1)
     return (1.0 - ops.power(p, q)) / q
 

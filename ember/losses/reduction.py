@@ -76,7 +76,7 @@ def apply_mask(sample_weight, mask, dtype, reduction, device=None):
     flags = mask.data.astype(bool)
     if reduction in ("mean", "sum_over_batch_size"):
         total = float(math.prod(mask.shape))
-        valid = float(flags.sum())
+        valid = float(flags.sum().item())
         scale = total / valid if valid else 0.0
         float_mask = Tensor._wrap((flags * scale).astype(dtype))
     else:

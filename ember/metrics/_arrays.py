@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy
 
-from ..backend.device import Device, device_of_array
+from ..backend.device import Device, device_of_array, is_host_array, to_device, to_host
 from ..engine.tensor import Tensor
 
 
@@ -19,13 +19,11 @@ def to_array(x, device: Device | None = None, dtype=None):
     if isinstance(a, (list, tuple)):
         a = numpy.asarray([v.numpy() if isinstance(v, Tensor) else v for v in a])
     if device is None:
-        device = device_of_array(a) if hasattr(a, "__cuda_array_interface__") else Device("cpu")
+        device = device_of_array(a)
     if device.type == "cpu":
-        if not isinstance(a, numpy.ndarray) and hasattr(a, "get"):
-            a = a.get()
-        a = numpy.asarray(a)
+        a = numpy.asarray(to_host(a))
     else:
-        a = device.xp.asarray(a)
+        a = to_device(a, device) if is_host_array(a) or device_of_array(a) != device else a
     return a.astype(dtype, copy=False) if dtype is not None else a
 
 

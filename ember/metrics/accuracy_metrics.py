@@ -106,7 +106,7 @@ def _in_top_k(xp, targets, predictions, k):
     if k < 1:
         raise ValueError(f"top-k accuracy: expected k >= 1, got k={k}")
     targets = targets.astype("int64")
-    if targets.size and (int(targets.min()) < 0 or int(targets.max()) >= n_classes):
+    if targets.size and (targets.min().item() < 0 or targets.max().item() >= n_classes):
         raise ValueError(f"top-k accuracy: labels must be in [0, {n_classes}), got values outside it")
     target_scores = xp.take_along_axis(predictions, targets[:, None], axis=-1)[:, 0]
     kk = min(k, n_classes)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy
 
 from ..backend.config import epsilon
+from ..backend.device import to_host
 from ._arrays import divide_no_nan, to_array
 from ._confusion import (
     NEG_INF,
@@ -329,7 +330,7 @@ class AUC(Metric):
             "summation_method": self.summation_method,
             "multi_label": self.multi_label,
             "num_labels": self.num_labels,
-            "label_weights": None if lw is None else to_array(lw).tolist(),
+            "label_weights": None if lw is None else to_host(lw).tolist(),
             "from_logits": self._from_logits,
         }
         if self._init_from_thresholds:

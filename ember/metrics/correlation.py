@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..backend.config import epsilon
+from ..backend.device import device_of_array
 from ..engine.tensor import Tensor
 from ._arrays import align_ranks, to_array
 from .reduction import MeanMetricWrapper
@@ -14,7 +15,7 @@ def _pair(y_true, y_pred):
     p = to_array(y_pred)
     if p.dtype.kind != "f":
         p = p.astype("float32")
-    t = to_array(y_true, None, p.dtype)
+    t = to_array(y_true, device_of_array(p), p.dtype)
     return align_ranks(t, p)
 
 

@@ -87,7 +87,7 @@ class R2Score(Metric):
         else:
             score = raw
         if self.num_regressors:
-            n, p = float(self.num_samples.data), float(self.num_regressors)
+            n, p = float(self.num_samples.data.item()), float(self.num_regressors)
             if p > n - 1:
                 warnings.warn(
                     "More independent predictors than datapoints in adjusted R2 score. Falling back to standard R2 "

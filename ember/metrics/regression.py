@@ -6,6 +6,7 @@ import numpy
 
 from .. import losses
 from ..backend.config import epsilon
+from ..backend.device import device_of_array
 from ..engine.tensor import Tensor
 from ._arrays import align_ranks, mask_of, to_array, xp_of
 from .reduction import Mean, MeanMetricWrapper
@@ -94,7 +95,7 @@ def cosine_similarity(y_true, y_pred, axis=-1):
     p = to_array(y_pred, y_pred.device if isinstance(y_pred, Tensor) else None)
     if p.dtype.kind != "f":
         p = p.astype("float32")
-    t = to_array(y_true, None, p.dtype)
+    t = to_array(y_true, device_of_array(p), p.dtype)
     t, p = align_ranks(t, p)
     xp = xp_of(p)
     inv_eps = 1.0 / epsilon()

@@ -31,7 +31,7 @@ class Embedding(Function):
             raise ValueError(f"embedding: expected weights of rank 2 (vocab, dim), got shape {weights.shape}")
         vocab = weights.shape[0]
         if indices.size:
-            low, high = int(indices.min()), int(indices.max())
+            low, high = indices.min().item(), indices.max().item()
             if low < 0 or high >= vocab:
                 bad = low if low < 0 else high
                 raise IndexError(

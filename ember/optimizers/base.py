@@ -28,6 +28,7 @@ import warnings
 
 import numpy  # host-side scalars only (iterations, learning rate, bias corrections)
 
+from ..backend.device import to_device
 from ..engine.grad_mode import no_grad
 from ..engine.sparse_grad import RowSparseGrad
 from ..engine.tensor import Tensor
@@ -221,7 +222,7 @@ class Optimizer:
         return self._iterations
 
     def _raw_step(self) -> int:
-        return int(self._iterations.data)
+        return int(self._iterations.data.item())
 
     def _local_step(self) -> int:
         """1 + the number of updates applied so far (the ``t`` of bias corrections)."""
@@ -555,6 +556,10 @@ class Optimizer:
                 )
             if grad.dtype != variable.dtype:
                 grad = grad.astype(variable.dtype)
+            if grad.device != variable.device:  # host rows given by the caller: copied in once, explicitly
+                grad = RowSparseGrad(
+                    to_device(grad.indices, variable.device), to_device(grad.values, variable.device), grad.shape
+                )
             keep_sparse = (
                 self._wants_sparse(variable)
                 and not (self.clipnorm or self.clipvalue or self.global_clipnorm)

@@ -44,9 +44,10 @@ class FlatGroup:
             self.offsets.append(size)
             size += int(v.data.size)
         self.size = size
-        self.w = numpy.empty(size, dtype=self.dtype)
-        self.g = numpy.zeros(size, dtype=self.dtype)
-        self.slots = [numpy.empty(size, dtype=self.dtype) for _ in slot_lists]
+        xp = self.variables[0].device.xp  # the buffers live where the variables do
+        self.w = xp.empty(size, dtype=self.dtype)
+        self.g = xp.zeros(size, dtype=self.dtype)
+        self.slots = [xp.empty(size, dtype=self.dtype) for _ in slot_lists]
         self.slot_variables = [list(slots) for slots in slot_lists]
         self.weight_views = self._views(self.w)
         self.grad_views = self._views(self.g)

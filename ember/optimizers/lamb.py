@@ -74,8 +74,8 @@ class Lamb(Optimizer):
         update = m_hat / (xp.sqrt(v / (dt(1) - dt(self.beta_2) ** t)) + dt(self.epsilon))
         w_norm = xp.sqrt((variable.data * variable.data).sum())
         u_norm = xp.sqrt((update * update).sum())
-        ratio = w_norm / u_norm if (w_norm > 0 and u_norm > 0) else dt(1)
-        variable.data -= dt(ratio) * dt(learning_rate) * update
+        ratio = (w_norm / u_norm).astype(variable.dtype) if (w_norm > 0 and u_norm > 0) else dt(1)
+        variable.data -= ratio * dt(learning_rate) * update
 
     def get_config(self) -> dict:
         config = super().get_config()

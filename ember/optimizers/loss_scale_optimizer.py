@@ -90,7 +90,7 @@ class LossScaleOptimizer(Optimizer):
         return self.inner_optimizer.iterations
 
     def scale_loss(self, loss):
-        scale = float(self.dynamic_scale.data) if self.built else self.initial_scale
+        scale = float(self.dynamic_scale.data.item()) if self.built else self.initial_scale
         self._loss_scaled_by = scale
         return loss * scale
 
@@ -117,7 +117,7 @@ class LossScaleOptimizer(Optimizer):
         if scale is not None:
             grads = [None if g is None else _divided(g, scale) for g in grads]
         self.inner_optimizer.apply(grads, trainable_variables)
-        if int(self.step_counter.data) == self.dynamic_growth_steps - 1:
+        if self.step_counter.data.item() == self.dynamic_growth_steps - 1:
             self.step_counter.data[...] = 0
             self.dynamic_scale.data[...] *= 2.0
         else:

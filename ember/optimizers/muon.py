@@ -7,6 +7,7 @@ import re
 
 import numpy
 
+from ..backend.device import xp_of
 from .base import Optimizer
 
 
@@ -126,7 +127,7 @@ class Muon(Optimizer):
 
     def _orthogonalize(self, x, steps):
         """The quintic Newton-Schulz iteration towards the nearest semi-orthogonal matrix (Keras's coefficients)."""
-        xp = numpy if isinstance(x, numpy.ndarray) else __import__("cupy")
+        xp = xp_of(x)
         a, b, c = self.muon_a, self.muon_b, self.muon_c
         tall = x.shape[-2] > x.shape[-1]
         if tall:
