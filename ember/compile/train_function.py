@@ -213,10 +213,10 @@ class CompiledTrainFunction:
         loss, outputs, grads = plan.replay(arrays, into)
         if _data_parallel() is not None:  # DataParallel on MPI: averaged over the processes, in the flat buffers
             grads = _data_parallel().average_step_gradients(grads, layout)
-        model._loss_tracker.update(float(loss), _batch_size(arrays[0]))
+        model._loss_tracker.update(loss.item(), _batch_size(arrays[0]))
         if plan.trackers:
             for (tracker, count), value in zip(plan.trackers, outputs[plan.n_outputs :]):
-                tracker.update(float(value), count)
+                tracker.update(value.item(), count)
             outputs = outputs[: plan.n_outputs]
         if into is not None and layout.holds(grads) and layout.prepare():
             # the flat gradients are in their views, the others present, all trainable: apply's checks hold
