@@ -26,7 +26,7 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 FRAMEWORKS = ("ember", "torch", "keras")
-ALL_WORKLOADS = ("mnist_mlp", "mnist_cnn", "imdb_lstm", "tiny_mlp", "imdb_lstm_dropout")
+ALL_WORKLOADS = ("mnist_mlp", "mnist_cnn", "imdb_lstm", "tiny_mlp", "imdb_lstm_dropout", "dcgan")
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
