@@ -14,6 +14,7 @@ this module: :func:`to_host`, :func:`to_device`, :func:`xp_of`,
 
 from __future__ import annotations
 
+import contextvars
 import os
 
 import numpy
@@ -41,6 +42,7 @@ class Device:
         if not isinstance(spec, str):
             raise TypeError(f"device: expected a string like 'cpu' or 'cuda:0', got {type(spec).__name__}")
         name, _, index = spec.strip().lower().partition(":")
+        name = "cuda" if name == "gpu" else name  # Keras's name for it ("gpu:0")
         if name not in _KNOWN_TYPES:
             raise ValueError(f"device: unknown device type {spec!r}; expected one of 'cpu', 'cuda', 'cuda:N', 'strict'")
         if name in ("cpu", "strict"):
@@ -82,6 +84,14 @@ class Device:
     def __hash__(self) -> int:
         return hash((self.type, self.index))
 
+    # ``with ember.device("cuda"):`` (Keras's ``keras.device``): new tensors, weights and slots go to this device
+    def __enter__(self) -> Device:
+        _scoped.set(_scoped.get() + (self,))
+        return self
+
+    def __exit__(self, *exc) -> None:
+        _scoped.set(_scoped.get()[:-1])
+
 
 CPU = Device("cpu")
 STRICT = Device("strict")
@@ -103,8 +113,15 @@ def device(spec: str | Device = "cpu") -> Device:
     return spec if isinstance(spec, Device) else Device(spec)
 
 
+# the devices of the ``with device(...)`` blocks this context is in, innermost last
+_scoped = contextvars.ContextVar("ember_device_scope", default=())
+
+
 def default_device() -> Device:
-    """The device new tensors go to: ``EMBER_DEVICE`` from the environment, else cpu."""
+    """The device new tensors go to: the innermost ``with device(...)``, else ``EMBER_DEVICE``, else cpu."""
+    scoped = _scoped.get()
+    if scoped:
+        return scoped[-1]
     return Device(os.environ.get("EMBER_DEVICE", "cpu"))
 
 

@@ -33,7 +33,7 @@ from __future__ import annotations
 import numpy
 
 from ..engine.function import Function
-from . import _windows, conv_kernels
+from . import _windows, conv_cuda, conv_kernels
 from ._windows import (
     as_2d_input,
     as_tuple,
@@ -202,6 +202,9 @@ class Conv2D(Function):
         n, h, w, c = x4_shape
         kh, kw = k4.shape[:2]
         (t, b_), (left, r) = pads
+        if xp is not numpy and conv_cuda.applies(g2):  # cuda: one matmul and one col2im launch (ops/conv_cuda.py)
+            gpad = conv_cuda.input_grad(g2, k4, (n, h + t + b_, w + left + r, c), out_hw, strides, dilation)
+            return _crop(gpad, pads, h, w)
         gpad = xp.zeros((n, h + t + b_, w + left + r, c), dtype=g2.dtype)
         # blocks as the forward's, sized by the im2col they stand for; the matmul's (rows, C) result is smaller
         blocks = row_blocks(xp, n, out_hw, out_hw[1] * kh * kw * c * g2.dtype.itemsize)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from ..engine.dtypes import is_floating
 from ..engine.function import Function
-from . import pooling_kernels
+from . import pooling_cuda, pooling_kernels
 from ._windows import as_2d_input, as_tuple, check_padding, check_rank, offset_slice, pad_spatial, spatial_geometry
 
 __all__ = ["max_pool1d", "max_pool2d", "avg_pool1d", "avg_pool2d"]
@@ -80,8 +80,10 @@ class MaxPool2D(_Pool):
         xp = self.xp
         fill = -xp.inf if is_floating(x.dtype) else xp.iinfo(x.dtype).min
         xpad, out_hw = self._prepare(x, pool, strides, padding, fill)
-        if pooling_kernels.kernels_apply(xp, x.shape[0] * out_hw[0] * out_hw[1] * x.shape[-1], pool):
-            out, winner = pooling_kernels.max_pool_forward(xpad, out_hw, pool, strides)
+        on_gpu = pooling_cuda.applies(xp, xpad, pool)  # cuda: the same kernels' GPU form (ops/pooling_cuda.py)
+        if on_gpu or pooling_kernels.kernels_apply(xp, x.shape[0] * out_hw[0] * out_hw[1] * x.shape[-1], pool):
+            kernels = pooling_cuda if on_gpu else pooling_kernels
+            out, winner = kernels.max_pool_forward(xpad, out_hw, pool, strides)
             if self.needs_input_grad[0]:
                 self.winner, self.pad_shape = winner, xpad.shape
             return self._output(out)
@@ -102,7 +104,8 @@ class MaxPool2D(_Pool):
             return self._backward_on_tensors(g)
         if hasattr(self, "winner"):  # the forward ran the kernel and recorded each window's winner
             g4 = g.reshape(self.winner.shape)
-            return self._input_grad(pooling_kernels.max_pool_backward(g4, self.winner, self.pad_shape, pool, strides))
+            kernels = pooling_cuda if pooling_cuda.applies(xp, g4, pool) else pooling_kernels
+            return self._input_grad(kernels.max_pool_backward(g4, self.winner, self.pad_shape, pool, strides))
         xpad, out = self.xpad, self.out
         g4 = g.reshape(out.shape)
         gpad = xp.zeros(xpad.shape, dtype=g.dtype)

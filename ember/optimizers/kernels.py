@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy
 
 from ..backend import jit
+from . import flat_cuda
 
 # Below this many elements the NumPy calls cost a few microseconds and the kernel would save little, while
 # importing numba costs ~100 MiB of memory: tiny models stay on NumPy (tests lower it to run the kernels).
@@ -134,6 +135,8 @@ def adam(w, g, m, v, v_hat, constants, scratch):
     alpha, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, epsilon = constants
     arrays = (w, g, m, v) if v_hat is None else (w, g, m, v, v_hat)
     kernel = _compiled(_adam_kernel, *arrays)
+    if kernel is None and type(w) is not numpy.ndarray and flat_cuda.adam(w, g, m, v, v_hat, constants):
+        return  # cuda: one fused launch (optimizers/flat_cuda.py)
     if kernel is not None:
         f = _flat(m)
         kernel(_flat(w), _flat(g), f, _flat(v), f if v_hat is None else _flat(v_hat), v_hat is not None, *constants)
@@ -196,6 +199,9 @@ def rmsprop(w, g, v, a, m, rho, one_minus_rho, epsilon, learning_rate, momentum,
     """RMSprop (``a``: the centered average or None; ``m``: the momentum or None)."""
     arrays = [w, g, v] + [x for x in (a, m) if x is not None]
     kernel = _compiled(_rmsprop_kernel, *arrays)
+    cuda_args = (w, g, v, a, m, rho, one_minus_rho, epsilon, learning_rate, momentum)
+    if kernel is None and type(w) is not numpy.ndarray and flat_cuda.rmsprop(*cuda_args):
+        return  # cuda: one fused launch (optimizers/flat_cuda.py)
     if kernel is not None:
         fv = _flat(v)
         kernel(
@@ -264,6 +270,8 @@ def sgd(w, g, m, nesterov, learning_rate, momentum, scratch):
     """SGD (``m``: the momentum, or None without momentum)."""
     arrays = (w, g) if m is None else (w, g, m)
     kernel = _compiled(_sgd_kernel, *arrays)
+    if kernel is None and type(w) is not numpy.ndarray and flat_cuda.sgd(w, g, m, nesterov, learning_rate, momentum):
+        return  # cuda: one fused launch (optimizers/flat_cuda.py)
     if kernel is not None:
         fw = _flat(w)
         kernel(fw, _flat(g), fw if m is None else _flat(m), m is not None, bool(nesterov), learning_rate, momentum)
