@@ -55,6 +55,7 @@ import numpy as np
 
 from ..backend.config import floatx
 from ..engine.function import Function
+from . import recurrent_cuda
 from . import recurrent_kernels as kernels
 
 __all__ = ["lstm", "gru", "simple_rnn"]
@@ -215,10 +216,12 @@ class _Recurrence(Function):
 
     def _fused(self, kernel):
         """``kernel``'s numba dispatcher if this call can use it (NumPy arrays, float32/64, tanh + sigmoid), or None."""
-        if self.xp is not np or self.dtype not in (np.float32, np.float64):
+        if self.dtype not in (np.float32, np.float64):
             return None
         if self.act != "tanh" or getattr(self, "rec", "sigmoid") != "sigmoid":
             return None
+        if self.xp is not np:  # cuda: the step's GPU form, if it has one (ops/recurrent_cuda.py)
+            return recurrent_cuda.step_for(kernel, self.dtype) if self.device.type == "cuda" else None
         return kernel.compiled()
 
     def _mask_rows(self, keep=False):
