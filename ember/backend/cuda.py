@@ -239,3 +239,41 @@ class PinnedStager:
         if not isinstance(data, numpy.ndarray):
             return data
         return self.to_device(data)
+
+
+# ---- fit/evaluate/predict on a device --------------------------------------------------------------------
+
+
+def batch_stager():
+    """For a fit/evaluate/predict loop: a function that puts a host batch on the default device through
+    pinned staging buffers (:class:`PinnedStager`) when that device is cuda; None otherwise (the batch goes
+    as it is, and tensors made from it land on the default device as usual)."""
+    from .device import default_device
+
+    target = default_device()
+    if target.type != "cuda":
+        return None
+    return PinnedStager(target).to_device_structure
+
+
+def device_argument(method):
+    """Give ``fit``/``evaluate``/``predict`` Ember's ``device=`` argument (Keras has none; docs/gpu.md).
+
+    ``model.fit(..., device="cuda")`` moves the model there (``model.to``, which stays in effect after the
+    call, as in PyTorch) and runs the call inside ``with ember.device("cuda")``, so the batches, the
+    metrics' and the optimizer's new state are made there; outputs come back to the host explicitly.
+    Without ``device`` the call is unchanged (the default device: ``with ember.device``/``EMBER_DEVICE``).
+    """
+
+    @functools.wraps(method)
+    def call(self, *args, device=None, **kwargs):
+        if device is None:
+            return method(self, *args, **kwargs)
+        from .device import Device
+
+        target = Device(device)
+        self.to(target)
+        with target:
+            return method(self, *args, **kwargs)
+
+    return call

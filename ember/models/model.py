@@ -141,6 +141,34 @@ class Model(Trainer, Layer):
         for w in self.weights:
             w.grad = None
 
+    def to(self, device):
+        """Move the model to ``device`` (``"cpu"``, ``"cuda"``, ``"cuda:1"``) in place; returns ``self``.
+
+        As PyTorch's ``Module.to`` (Keras has no such method; docs/gpu.md): every weight, the optimizer's
+        slots (once built) and the metrics' state variables get their data copied to ``device``; the
+        Variable objects stay the same, so layers, optimizer and callbacks keep their references. The
+        optimizer's scalar state (step count, learning rate) stays on the host, as it always does. Compiled
+        steps notice the moved weights and trace again at their next call.
+        """
+        from ..backend.device import Device, to_device
+
+        target = Device(device)
+        variables = list(self.weights)
+        optimizer = getattr(self, "optimizer", None)
+        if optimizer is not None and hasattr(optimizer, "variables"):
+            variables += [v for v in optimizer.variables if v.ndim > 0]  # 0-d: host scalars (iterations, lr)
+        for metric in self.metrics:
+            variables += list(getattr(metric, "variables", ()))
+        seen = set()
+        for variable in variables:
+            if id(variable) not in seen and variable.device != target:
+                seen.add(id(variable))
+                variable.data = to_device(variable.data, target)
+                variable.grad = None
+        self._train_function = None  # rebuilt (and traced for this device) at the next fit
+        self.__dict__.pop("_predict_function", None)
+        return self
+
     def stateless_call(self, trainable_variables, non_trainable_variables, *args, return_losses=False, **kwargs):
         """Call the model with the given variable values instead of its own; the model is left unchanged.
 
