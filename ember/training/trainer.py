@@ -15,6 +15,8 @@ import weakref
 import numpy
 
 from ..backend.allocator import tune_malloc
+from ..backend.cuda import batch_stager, device_argument
+from ..backend.device import to_host
 from ..data.unpack import unpack_x_y_sample_weight
 from ..engine.grad_mode import no_grad
 from ..engine.tensor import Tensor
@@ -229,6 +231,7 @@ class Trainer:
         return logs
 
     # ---- loops -------------------------------------------------------------------
+    @device_argument  # Ember's device= argument (backend/cuda.py, docs/gpu.md)
     def fit(
         self,
         x=None,
@@ -299,6 +302,7 @@ class Trainer:
         # a compiled step re-reads the model after anything that may have changed it: a user callback's hook
         recheck = _user_batch_hooks(callbacks)
         logs = {}
+        stage = batch_stager()  # cuda: host batches cross through reused pinned buffers (backend/cuda.py)
         for epoch in range(initial_epoch, epochs):
             self.reset_metrics()
             callbacks.on_epoch_begin(epoch)
@@ -310,6 +314,8 @@ class Trainer:
                     if recheck:
                         _check_model(train_function)
                 end_of_call = last or (step + 1) % per_call == 0
+                if stage is not None:
+                    batch = stage(batch)
                 if quiet:
                     logs = train_function(batch, return_logs=False)
                 else:
@@ -347,6 +353,7 @@ class Trainer:
         callbacks.on_train_end(logs)
         return self.history
 
+    @device_argument
     def evaluate(
         self,
         x=None,
@@ -377,15 +384,17 @@ class Trainer:
         callbacks.on_test_begin()
         logs = {}
         test_step = self._step_function("test_step")
+        stage = batch_stager()  # cuda: see fit
         for step, batch in enumerate(data):
             callbacks.on_test_batch_begin(step)
-            logs = test_step(batch)
+            logs = test_step(batch if stage is None else stage(batch))
             callbacks.on_test_batch_end(step, logs)
         callbacks.on_test_end(logs)
         if return_dict:
             return logs
         return _as_list(logs, self._ordered_log_names(list(logs)))
 
+    @device_argument
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x`` as NumPy arrays (a list or dict for several outputs)."""
         tune_malloc()
@@ -403,10 +412,13 @@ class Trainer:
         hook_end = callbacks.overrides("on_predict_batch_end")
         outputs = _PredictOutputs(data.num_samples if isinstance(data, ArrayBatches) else None)
         callbacks.on_predict_begin()
+        stage = batch_stager()  # cuda: see fit; outputs come back with an explicit copy
         for step, (x_batch, _, _) in enumerate(data):
             if hook_begin:
                 callbacks.on_predict_batch_begin(step)
-            out = predict_function(x_batch)
+            out = predict_function(x_batch if stage is None else stage(x_batch))
+            if stage is not None:
+                out = map_structure(to_host, out)
             outputs.add(out, x_batch.shape[0] if type(x_batch) is numpy.ndarray else _num_samples(x_batch))
             if hook_end:
                 callbacks.on_predict_batch_end(step, {"outputs": map_structure(Tensor._wrap, out)})
