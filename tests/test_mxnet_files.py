@@ -158,3 +158,14 @@ def test_symbolblock_imports_names_an_unsupported_operator(tmp_path):
     path.write_text(json.dumps(spec))
     with pytest.raises(NotImplementedError, match="ROIPooling"):
         gluon.SymbolBlock.imports(str(path), ["data"])
+
+
+def test_symbolblock_imports_grouped_convolution_and_full_pooling():
+    """MXNet's export of Conv2D(groups=2/4) and ceil_mode max/average pooling (pooling_convention 'full')."""
+    with open(os.path.join(HERE, "symbol_expected.json")) as f:
+        expected = json.load(f)
+    net = gluon.SymbolBlock.imports(
+        os.path.join(HERE, "mxnet_export3-symbol.json"), ["data"], os.path.join(HERE, "mxnet_export3-0000.params")
+    )
+    out = net(nd.array(expected["x"]))
+    np.testing.assert_allclose(out.asnumpy(), np.array(expected["out"]), rtol=1e-5, atol=1e-6)

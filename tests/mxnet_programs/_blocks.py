@@ -26,6 +26,31 @@ CASES = {
     "act_softsign": (lambda nn: nn.Activation("softsign"), (2, 3), False, None),
     "leakyrelu": (lambda nn: nn.LeakyReLU(0.1), (2, 3), False, None),
     "dropout_infer": (lambda nn: nn.Dropout(0.5), (2, 3), False, None),
+    # grouped convolutions (MXNet's num_group) and ceil_mode pooling (pooling_convention 'full')
+    "conv2d_groups": (lambda nn: nn.Conv2D(4, 3, padding=1, groups=2), (2, 4, 5, 5), False, None),
+    "conv2d_depthwise": (lambda nn: nn.Conv2D(6, (2, 3), strides=2, groups=3), (1, 3, 7, 8), False, None),
+    "conv1d_groups": (lambda nn: nn.Conv1D(6, 3, groups=3, activation="relu"), (2, 3, 7), False, None),
+    "maxpool2d_ceil": (lambda nn: nn.MaxPool2D(pool_size=3, strides=2, ceil_mode=True), (2, 2, 8, 8), False, None),
+    "maxpool1d_ceil": (lambda nn: nn.MaxPool1D(pool_size=2, ceil_mode=True), (2, 3, 7), False, None),
+    "avgpool2d_ceil": (lambda nn: nn.AvgPool2D(pool_size=2, strides=2, ceil_mode=True), (1, 2, 5, 5), False, None),
+    "avgpool2d_ceil_pad": (
+        lambda nn: nn.AvgPool2D(pool_size=3, strides=2, padding=1, ceil_mode=True),
+        (1, 2, 6, 6),
+        False,
+        None,
+    ),
+    "avgpool2d_nopadcount": (
+        lambda nn: nn.AvgPool2D(pool_size=3, strides=2, padding=1, count_include_pad=False),
+        (1, 2, 5, 5),
+        False,
+        None,
+    ),
+    "avgpool1d_ceil_nopadcount": (
+        lambda nn: nn.AvgPool1D(pool_size=3, strides=2, padding=1, ceil_mode=True, count_include_pad=False),
+        (2, 2, 8),
+        False,
+        None,
+    ),
 }
 
 # gluon.rnn layers: builders take ``gluon.rnn``; input (T, N, C) unless the layout says otherwise

@@ -17,6 +17,7 @@ import ember
 from .. import autograd
 from ..ndarray import _nd
 from .block import HybridBlock
+from .nchw_ops import convolution, pooling
 from .parameter import Parameter
 
 
@@ -53,22 +54,9 @@ def _act(kind, x, slope=0.25):
 
 def _conv(x, w, b, a):
     n = len(_tuple(a["kernel"], 1)) if not np.isscalar(a["kernel"]) else 1
-    if int(a.get("num_group", 1)) != 1:
-        raise NotImplementedError("MXNet graph: grouped Convolution is not supported")
     stride, pad = _tuple(a.get("stride", 1), n), _tuple(a.get("pad", 0), n)
     dilate = _tuple(a.get("dilate", 1), n)
-    if any(pad):
-        x = ember.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in pad))
-    x = ember.moveaxis(x, 1, -1)
-    kernel = ember.transpose(w, tuple(range(2, 2 + n)) + (1, 0))
-    out = (
-        ember.conv1d(x, kernel, stride[0], "valid", dilate[0])
-        if n == 1
-        else ember.conv2d(x, kernel, stride, "valid", dilate)
-    )
-    if b is not None:
-        out = out + b
-    return ember.moveaxis(out, -1, 1)
+    return convolution(x, w, b, stride, pad, dilate, int(a.get("num_group", 1)), "MXNet graph: Convolution")
 
 
 def _pool(x, a):
@@ -76,22 +64,17 @@ def _pool(x, a):
     if a.get("global_pool", False):
         axes = tuple(range(2, x.ndim))
         return ember.max(x, axis=axes, keepdims=True) if kind == "max" else ember.mean(x, axis=axes, keepdims=True)
-    if a.get("pooling_convention", "valid") != "valid":
-        raise NotImplementedError("MXNet graph: Pooling with pooling_convention 'full' is not supported")
+    convention = a.get("pooling_convention", "valid")
+    if convention not in ("valid", "full"):
+        raise NotImplementedError(f"MXNet graph: Pooling with pooling_convention {convention!r} is not supported")
+    if kind not in ("max", "avg"):
+        raise NotImplementedError(f"MXNet graph: Pooling with pool_type {kind!r} is not supported")
     kernel = _tuple(a["kernel"], 1)
     n = len(kernel)
     stride, pad = _tuple(a.get("stride", kernel), n), _tuple(a.get("pad", 0), n)
-    if any(pad):
-        fill = float(np.finfo(x.data.dtype).min) if kind == "max" else 0.0
-        x = ember.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in pad), constant_values=fill)
-    x = ember.moveaxis(x, 1, -1)
-    if n == 1:
-        fn = ember.max_pool1d if kind == "max" else ember.avg_pool1d
-        out = fn(x, kernel[0], stride[0], "valid")
-    else:
-        fn = ember.max_pool2d if kind == "max" else ember.avg_pool2d
-        out = fn(x, kernel, stride, "valid")
-    return ember.moveaxis(out, -1, 1)
+    include_pad = a.get("count_include_pad", True)
+    include_pad = include_pad if isinstance(include_pad, bool) else str(include_pad).lower() in ("true", "1")
+    return pooling(x, kind, kernel, stride, pad, convention == "full", include_pad)
 
 
 def _batch_norm(inputs, a):

@@ -16,6 +16,7 @@ from .. import autograd
 from .. import nd as F
 from ..ndarray import _nd
 from .block import Block, HybridBlock
+from .nchw_ops import convolution, pooling
 
 
 def _pair(v, n):
@@ -294,8 +295,9 @@ class _Conv(HybridBlock):
     ):
         super().__init__(**kwargs)
         n = self._nd_dims
-        if groups != 1:
-            raise NotImplementedError(f"{type(self).__name__}: groups={groups} is not supported (only 1)")
+        if int(groups) < 1 or int(channels) % int(groups):
+            raise ValueError(f"{type(self).__name__}: channels={channels} must be a multiple of groups={groups}")
+        self._groups = int(groups)
         if layout not in (None, "NCW", "NCHW"):
             raise NotImplementedError(f"{type(self).__name__}: layout {layout!r}; only channels-first is supported")
         self._channels = int(channels)
@@ -305,7 +307,7 @@ class _Conv(HybridBlock):
         with self.name_scope():
             self.weight = self.params.get(
                 "weight",
-                shape=(channels, in_channels) + self._kernel,
+                shape=(channels, in_channels // int(groups)) + self._kernel,
                 init=weight_initializer,
                 allow_deferred_init=True,
             )
@@ -315,24 +317,20 @@ class _Conv(HybridBlock):
         return "conv"
 
     def forward(self, x):
-        n = self._nd_dims
         if self.weight.shape[1] == 0:
-            self.weight.shape = (self._channels, x.shape[1]) + self._kernel
+            if x.shape[1] % self._groups:
+                raise ValueError(
+                    f"{type(self).__name__}: input channels {x.shape[1]} are not divisible by groups={self._groups}"
+                )
+            self.weight.shape = (self._channels, x.shape[1] // self._groups) + self._kernel
         self.weight._finish_deferred_init()
-        w = self.weight.data()
-        if any(self._padding):
-            x = ember.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in self._padding))
-        x = ember.moveaxis(x, 1, -1)  # channels last
-        kernel = ember.transpose(w, tuple(range(2, 2 + n)) + (1, 0))  # (k..., in, out)
-        if n == 1:
-            out = ember.conv1d(x, kernel, self._strides[0], "valid", self._dilation[0])
-        else:
-            out = ember.conv2d(x, kernel, self._strides, "valid", self._dilation)
-        if self.bias is not None:
-            out = out + self.bias.data()
+        bias = self.bias.data() if self.bias is not None else None
+        out = convolution(
+            x, self.weight.data(), bias, self._strides, self._padding, self._dilation, self._groups, self.name
+        )
         if self._act is not None:
             out = self._act(out)
-        return _nd(ember.moveaxis(out, -1, 1))
+        return _nd(out)
 
 
 class Conv1D(_Conv):
@@ -356,8 +354,7 @@ class _Pool(HybridBlock):
     ):
         super().__init__(**kwargs)
         n = self._nd_dims
-        if ceil_mode:
-            raise NotImplementedError(f"{type(self).__name__}: ceil_mode=True is not supported")
+        self._ceil_mode = bool(ceil_mode)
         self._size = _pair(pool_size, n)
         self._strides = self._size if strides is None else _pair(strides, n)
         self._padding = _pair(padding, n)
@@ -367,23 +364,8 @@ class _Pool(HybridBlock):
         return "pool"
 
     def forward(self, x):
-        n = self._nd_dims
-        if any(self._padding):
-            if self._kind == "max":
-                fill = float(np.finfo(x.data.dtype).min)
-            elif self._count_include_pad:
-                fill = 0.0
-            else:
-                raise NotImplementedError("AvgPool with padding and count_include_pad=False is not supported")
-            x = ember.pad(x, ((0, 0), (0, 0)) + tuple((p, p) for p in self._padding), constant_values=fill)
-        x = ember.moveaxis(x, 1, -1)
-        if n == 1:
-            fn = ember.max_pool1d if self._kind == "max" else ember.avg_pool1d
-            out = fn(x, self._size[0], self._strides[0], "valid")
-        else:
-            fn = ember.max_pool2d if self._kind == "max" else ember.avg_pool2d
-            out = fn(x, self._size, self._strides, "valid")
-        return _nd(ember.moveaxis(out, -1, 1))
+        kind = "max" if self._kind == "max" else "avg"
+        return _nd(pooling(x, kind, self._size, self._strides, self._padding, self._ceil_mode, self._count_include_pad))
 
 
 class MaxPool1D(_Pool):
