@@ -45,6 +45,7 @@ STRICT_EXCLUDED_TESTS = {
     "test_ops_recurrent_kernels.py::test_lstm_inference_kernel_runs_only_without_a_graph": _NUMBA,
     "test_ops_recurrent_kernels.py::test_the_kernels_run_only_where_they_apply": _NUMBA,
     "test_metrics.py::test_lean_update_gives_update_states_numbers": "the lean metric update is a cpu-only fast path",
+    "test_compile.py::test_flat_buffers_in_use_and_set_weights_after_flattening": _NUMBA,
 }
 
 

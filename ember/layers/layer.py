@@ -628,9 +628,10 @@ def _stand_in(t, fill):
     check = ALLOCATION_CHECK.get()
     if check is not None:  # a model being built from a file: the file's shapes may be hostile
         check(None, "stand-in", shape, t.dtype)
+    xp = default_device().xp  # beside the weights, which are made on the default device
     if t.dtype.kind == "f":
-        return Tensor._wrap(numpy.full(shape, 0.5, dtype=t.dtype))
-    return Tensor._wrap(numpy.zeros(shape, dtype=t.dtype))
+        return Tensor._wrap(xp.full(shape, 0.5, dtype=t.dtype))
+    return Tensor._wrap(xp.zeros(shape, dtype=t.dtype))
 
 
 def _is_shape(s) -> bool:

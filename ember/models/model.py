@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy
 
+from ..backend.device import to_device
 from ..engine.tensor import Tensor
 from ..layers.layer import Layer, _TrainingScope
 from ..training.trainer import Trainer
@@ -193,7 +194,10 @@ class Model(Trainer, Layer):
         saved = [v.data for v in trainable + non_trainable]
         try:
             for var, value in zip(trainable + non_trainable, list(trainable_variables) + list(non_trainable_variables)):
-                array = value.data if isinstance(value, Tensor) else numpy.asarray(value, dtype=var.dtype)
+                if isinstance(value, Tensor):
+                    array = value.data
+                else:  # host values (NumPy arrays) are copied to the variable's device
+                    array = to_device(numpy.asarray(value, dtype=var.dtype), var.device)
                 if tuple(array.shape) != var.shape:
                     raise ValueError(
                         f"stateless_call: a value of shape {tuple(array.shape)} was given for {var.path}, "
