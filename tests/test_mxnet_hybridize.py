@@ -257,3 +257,29 @@ def test_hybridize_options_accepted_and_block_recurses():
     net.initialize()
     net.hybridize(static_alloc=True, static_shape=True, inline_limit=2)
     assert net[0]._cached_call is not None and net[1]._cached_call is not None
+
+
+def test_hybridized_import_of_a_real_mxnet_graph_replays_its_numbers():
+    import os
+
+    here = os.path.join(os.path.dirname(__file__), "fixtures", "mxnet")
+    net = gluon.SymbolBlock.imports(
+        os.path.join(here, "mxnet_export3-symbol.json"), ["data"], os.path.join(here, "mxnet_export3-0000.params")
+    )
+    rng = np.random.default_rng(7)
+    batches = [nd.array(rng.normal(size=(2, 2, 9, 9))) for _ in range(4)]
+    want = [net(x).asnumpy() for x in batches]
+    net.hybridize()
+    before = cached_op.stats["replays"]
+    got = [net(x).asnumpy() for x in batches]
+    assert cached_op.stats["replays"] - before == 3
+    for a, b in zip(got, want):
+        assert np.array_equal(a, b)
+
+
+def test_symbol_and_module_apis_are_clear_errors():
+    with pytest.raises(NotImplementedError, match=r"mx.sym.Variable: .*gluon.SymbolBlock.imports"):
+        mx.sym.Variable("data")
+    with pytest.raises(NotImplementedError, match=r"mx.mod.Module: .*gluon.Trainer"):
+        mx.mod.Module(symbol=None)
+    assert mx.symbol is mx.sym and mx.module is mx.mod

@@ -10,8 +10,10 @@ from . import autograd, gluon, initializer, metric, nd, optimizer, random  # noq
 from . import initializer as init  # noqa: F401
 from .context import Context, cpu, current_context, gpu, num_gpus
 from .ndarray import NDArray
+from .unsupported import module, symbol
 
 ndarray = nd
+sym, mod = symbol, module  # not supported: any attribute raises NotImplementedError saying what to use
 __version__ = "1.9.1-ember"
 
 __all__ = [
@@ -25,9 +27,13 @@ __all__ = [
     "init",
     "initializer",
     "metric",
+    "mod",
+    "module",
     "nd",
     "ndarray",
     "num_gpus",
     "optimizer",
     "random",
+    "sym",
+    "symbol",
 ]

@@ -84,7 +84,7 @@ def _batch_norm(inputs, a):
         gamma = ember.tensor(np.ones(gamma.shape, dtype=gamma.data.dtype))
     if autograd.is_training() and not a.get("use_global_stats", False):
         return ember.batch_norm_train(x, gamma, beta, axis=axis, epsilon=eps)[0]
-    return ember.batch_norm(x, mean.data, var.data, beta, gamma, epsilon=eps, axis=axis)
+    return ember.batch_norm(x, mean, var, beta, gamma, epsilon=eps, axis=axis)
 
 
 def _fully_connected(inputs, a):
@@ -110,7 +110,8 @@ _OPS = {
     "softmax": lambda i, a: ember.softmax(i[0], int(a.get("axis", -1))),
     "log_softmax": lambda i, a: ember.log_softmax(i[0], int(a.get("axis", -1))),
     "SoftmaxOutput": lambda i, a: ember.softmax(i[0], -1),
-    "Embedding": lambda i, a: ember.take(i[1], ember.tensor(np.asarray(i[0].data).astype(np.int64)), axis=0),
+    # the indices through a cast op, so a hybridized graph's plan reads each call's indices
+    "Embedding": lambda i, a: ember.take(i[1], ember.cast(i[0], "int64"), axis=0),
     "elemwise_add": lambda i, a: i[0] + i[1],
     "_plus": lambda i, a: i[0] + i[1],
     "broadcast_add": lambda i, a: i[0] + i[1],
