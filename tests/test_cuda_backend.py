@@ -1,0 +1,495 @@
+"""The CuPy backend (ember/backend/cuda.py and the ``*_cuda.py`` GPU forms beside the ops).
+
+Three kinds of tests (docs/gpu.md says what each proves):
+
+- always: device parsing and scopes, which GPU form an op picks, the pinned stager's buffer reuse (with a
+  stand-in for the CUDA calls), ``model.to`` / ``fit(device=...)`` end to end on the ``strict`` device
+  (NumPy behind CuPy's refusals), and each kernel's NumPy reference against the CPU op it replaces;
+- with NVRTC (``pip install nvidia-cuda-nvrtc-cu12``, no GPU needed): every kernel source compiles;
+- ``test_gpu_*``, only where CuPy sees a GPU: each kernel against its NumPy reference, the ops and a
+  training run on ``cuda`` against the CPU. They skip with the reason elsewhere.
+"""
+
+import numpy as np
+import pytest
+
+import ember
+from ember.backend import cuda
+from ember.backend.device import Device, default_device
+from ember.ops import conv_cuda, pooling_cuda, recurrent, recurrent_cuda
+from ember.ops.convolution import Conv2D
+from ember.optimizers import flat_cuda, kernels
+
+GPU = cuda.is_available()
+needs_gpu = pytest.mark.skipif(not GPU, reason="no GPU: CuPy is not installed or sees no CUDA device/driver")
+
+
+def _nvrtc_or_skip():
+    try:
+        cuda.compile_check('extern "C" __global__ void ember_probe() {}')
+    except cuda.CompileError:
+        raise
+    except Exception as err:  # no CuPy, or no NVRTC library
+        pytest.skip(f"cannot compile CUDA here ({type(err).__name__}: {err}); pip install nvidia-cuda-nvrtc-cu12")
+
+
+# ---- devices ---------------------------------------------------------------------------------------------
+
+
+def test_device_parsing_and_keras_gpu_alias():
+    assert Device("cuda") == Device("cuda:0") == Device("gpu:0") == "cuda:0"
+    assert Device("gpu:1").index == 1 and str(Device("GPU:1")) == "cuda:1"
+    with pytest.raises(ValueError, match="cuda:N"):
+        Device("cuda:x")
+    with pytest.raises(ValueError, match="unknown device type"):
+        Device("tpu")
+
+
+def test_device_scope_sets_the_default_device_and_nests():
+    before = default_device()
+    with ember.device("strict") as d:
+        assert d == "strict" and default_device() == "strict"
+        assert ember.zeros(2).device == "strict" and ember.tensor([1.0]).device == "strict"
+        with ember.device("cpu"):
+            assert default_device() == "cpu" and ember.ones(1).device == "cpu"
+        assert default_device() == "strict"
+    assert default_device() == before
+
+
+def test_cuda_is_not_picked_for_host_arrays():
+    x = np.zeros((2, 3, 3, 1), np.float32)
+    assert not cuda.on_cuda(x) and not conv_cuda.applies(x)
+    assert not pooling_cuda.applies(np, x, (2, 2))
+    w = np.zeros(4, np.float32)
+    assert flat_cuda.adam(w, w.copy(), w.copy(), w.copy(), None, (1, 0.9, 0.1, 0.99, 0.01, 1e-7)) is False
+    assert flat_cuda.sgd(w, w.copy(), None, False, 0.1, 0.0) is False
+    assert cuda.batch_stager() is None  # the default device is cpu here
+
+
+def test_lstm_step_forms_are_mapped_by_kernel_and_dtype():
+    forms = recurrent_cuda._GPU_FORMS  # numba step kernel -> its GPU form (same arguments)
+    assert set(forms.values()) == {recurrent_cuda.forward_step, recurrent_cuda.backward_step}
+    for kernel, form in forms.items():
+        assert recurrent_cuda.step_for(kernel, np.float32) is form
+        assert recurrent_cuda.step_for(kernel, np.float64) is form
+        assert recurrent_cuda.step_for(kernel, np.float16) is None
+    assert recurrent_cuda.step_for(object(), np.float32) is None  # kernels without a GPU form (GRU, ...)
+    assert cuda.type_name(np.float16) is None and cuda.type_name("float64") == "double"
+
+
+# ---- kernel sources --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(cuda.SOURCES))
+@pytest.mark.parametrize("ctype", ["float", "double"])
+def test_kernel_source_compiles_with_nvrtc(name, ctype):
+    _nvrtc_or_skip()
+    for source in cuda.check_sources(name, ctype):
+        cuda.compile_check(source)
+
+
+def test_compile_check_refuses_broken_sources():
+    _nvrtc_or_skip()
+    with pytest.raises(cuda.CompileError, match="expected a"):
+        cuda.compile_check('extern "C" __global__ void f(float* y) { y[0] = 1.f }')
+    source = cuda.elementwise_check_source("T x", "T y", "y = x * undeclared;", "", "float")
+    with pytest.raises(cuda.CompileError, match="undeclared"):
+        cuda.compile_check(source)
+
+
+def test_every_gpu_form_registers_its_kernels():
+    expected = {"conv_col2im", "max_pool_forward", "max_pool_backward", "lstm_forward_step", "lstm_backward_step"}
+    expected |= {"adam", "adam_amsgrad", "sgd", "sgd_momentum", "sgd_nesterov"}
+    expected |= {"rmsprop", "rmsprop_centered", "rmsprop_momentum", "rmsprop_centered_momentum"}
+    assert expected <= set(cuda.SOURCES)
+
+
+# ---- the kernels' NumPy references against the CPU ops --------------------------------------------------
+
+CONV_CASES = [
+    # (x shape, kernel (kh, kw), strides, padding, dilation)
+    ((2, 7, 6, 3), (3, 3), (1, 1), "same", (1, 1)),
+    ((2, 9, 8, 2), (3, 2), (2, 3), "valid", (1, 1)),
+    ((1, 10, 9, 2), (3, 3), (1, 1), "valid", (2, 2)),
+    ((2, 8, 8, 3), (5, 5), (2, 2), "same", (1, 1)),
+    ((1, 6, 7, 1), (1, 3), (3, 1), "same", (1, 2)),
+]
+
+
+@pytest.mark.parametrize("x_shape,k_hw,strides,padding,dilation", CONV_CASES)
+def test_col2im_reference_gives_the_conv_input_gradient(x_shape, k_hw, strides, padding, dilation, rng):
+    from ember.ops._windows import spatial_geometry
+
+    x = rng.standard_normal(x_shape)
+    k = rng.standard_normal(k_hw + (x_shape[-1], 4))
+    n, h, w, c = x_shape
+    out_hw, pads = spatial_geometry("conv2d", padding, (h, w), k_hw, strides, dilation)
+    g2 = rng.standard_normal((n * out_hw[0] * out_hw[1], 4))
+    expected = Conv2D._input_grad(np, g2, k, x_shape, pads, out_hw, strides, dilation)
+    (t, b), (left, r) = pads
+    pad_shape = (n, h + t + b, w + left + r, c)
+    d = g2 @ k.reshape(-1, 4).T
+    gpad = conv_cuda.col2im_reference(d, pad_shape, out_hw, k_hw, strides, dilation)
+    np.testing.assert_allclose(gpad[:, t : t + h, left : left + w], expected, rtol=1e-12, atol=1e-12)
+    # and the whole op's gradient (forward, then backward) agrees with it
+    xt = ember.tensor(x, dtype="float64", requires_grad=True)
+    y = ember.conv2d(xt, ember.tensor(k, dtype="float64"), strides=strides, padding=padding, dilation_rate=dilation)
+    (y * ember.tensor(g2.reshape(y.shape), dtype="float64")).sum().backward()
+    np.testing.assert_allclose(xt.grad.numpy(), gpad[:, t : t + h, left : left + w], rtol=1e-12, atol=1e-12)
+
+
+POOL_CASES = [
+    # (x shape, pool, strides, padding)
+    ((2, 6, 6, 3), (2, 2), (2, 2), "valid"),
+    ((2, 7, 5, 2), (3, 3), (2, 2), "same"),
+    ((1, 8, 8, 2), (3, 2), (1, 1), "valid"),
+    ((1, 5, 7, 1), (2, 3), (3, 2), "same"),
+]
+
+
+@pytest.mark.parametrize("x_shape,pool,strides,padding", POOL_CASES)
+def test_max_pool_references_give_the_op(x_shape, pool, strides, padding, rng):
+    x = rng.integers(-3, 4, x_shape).astype(np.float32)  # small integers: many ties
+    x.flat[::7] = -0.0
+    x.flat[5] = np.nan
+    xt = ember.tensor(x, requires_grad=True)
+    y = ember.max_pool2d(xt, pool, strides, padding)
+    g = rng.standard_normal(y.shape).astype(np.float32)
+    (y * ember.tensor(g)).sum().backward()
+    fn = pooling_cuda.max_pool_reference
+    from ember.ops._windows import pad_spatial, spatial_geometry
+
+    out_hw, pads = spatial_geometry("max_pool2d", padding, x_shape[1:3], pool, strides, (1, 1))
+    xpad = pad_spatial(np, x, pads, -np.inf)
+    out, winner = fn(xpad, out_hw, pool, strides)
+    np.testing.assert_array_equal(out, y.numpy())  # NaN where the op has NaN
+    assert np.array_equal(np.signbit(out), np.signbit(y.numpy()))
+    assert np.all((winner == 255) == np.isnan(out))
+    gpad = pooling_cuda.max_pool_backward_reference(g, winner, xpad.shape, pool, strides)
+    (t, _), (left, _) = pads
+    h, w = x_shape[1:3]
+    np.testing.assert_array_equal(gpad[:, t : t + h, left : left + w], xt.grad.numpy())
+
+
+def _reference_fused(self, kernel):
+    """LSTM._fused with the GPU forms' NumPy references in place of the numba kernels."""
+    if self.act != "tanh" or self.rec != "sigmoid":
+        return None
+    references = {
+        recurrent_cuda.forward_step: recurrent_cuda.forward_step_reference,
+        recurrent_cuda.backward_step: recurrent_cuda.backward_step_reference,
+    }
+    form = recurrent_cuda._GPU_FORMS.get(kernel)
+    return None if form is None else references[form]
+
+
+def _lstm_run(arrays, mask, go_backwards, dtype):
+    tensors = [ember.tensor(a, dtype=dtype, requires_grad=True) for a in arrays]
+    outs = ember.lstm(*tensors, mask=mask, go_backwards=go_backwards)
+    rng = np.random.default_rng(5)
+    sum((o * ember.tensor(rng.standard_normal(o.shape), dtype=dtype)).sum() for o in outs).backward()
+    return [o.numpy() for o in outs] + [t.grad.numpy() for t in tensors]
+
+
+@pytest.mark.parametrize("masked,go_backwards", [(False, False), (True, False), (True, True)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_lstm_step_references_give_the_op(masked, go_backwards, dtype, rng, monkeypatch):
+    from ember.backend import jit
+
+    b, t, f, u = 3, 5, 4, 6
+    arrays = [rng.standard_normal(s) * 0.5 for s in ((b, t, f), (b, u), (b, u), (f, 4 * u), (u, 4 * u), (4 * u,))]
+    mask = None
+    if masked:
+        mask = rng.random((b, t)) < 0.6
+        mask[1] = False
+        mask[0, 0] = True
+    previous = jit.enabled()
+    jit.set_enabled(False)  # the plain NumPy path
+    try:
+        expected = _lstm_run(arrays, mask, go_backwards, dtype)
+        monkeypatch.setattr(recurrent.LSTM, "_fused", _reference_fused)
+        got = _lstm_run(arrays, mask, go_backwards, dtype)
+    finally:
+        jit.set_enabled(previous)
+    tol = 1e-12 if dtype == "float64" else 2e-6
+    for a, e in zip(got, expected):
+        np.testing.assert_allclose(a, e, rtol=tol, atol=tol)
+
+
+# ---- pinned staging (the CUDA calls stood in for) ---------------------------------------------------------
+
+
+class _FakeEvent:
+    def __init__(self, log):
+        self.log, self.done = log, False
+
+    def synchronize(self):
+        self.log.append("wait")
+        self.done = True
+
+
+class _FakeTransfer:
+    """Records what PinnedStager asks of CUDA; 'device arrays' are copies of the staged bytes."""
+
+    def __init__(self):
+        self.log, self.events = [], []
+
+    def alloc_pinned(self, nbytes):
+        self.log.append(("alloc", nbytes))
+        return bytearray(nbytes)
+
+    def copy_async(self, host_view):
+        event = _FakeEvent(self.log)
+        self.events.append(event)
+        self.log.append("copy")
+        return host_view.copy(), event
+
+
+def test_pinned_stager_reuses_its_buffers_and_waits_before_refilling():
+    fake = _FakeTransfer()
+    stager = cuda.PinnedStager("cuda", slots=2, transfer=fake)
+    batches = [np.arange(12, dtype=np.float32).reshape(3, 4) + k for k in range(5)]
+    outs = [stager.to_device(b) for b in batches]
+    for out, batch in zip(outs, batches):
+        np.testing.assert_array_equal(out, batch)
+    assert stager.allocations == 2  # one buffer per slot, then reused
+    # the third batch refills slot 0: it first waits for the first copy (which read that buffer)
+    assert fake.log[:6] == [("alloc", 48), "copy", ("alloc", 48), "copy", "wait", "copy"]
+    assert fake.events[0].done and fake.events[1].done and not fake.events[4].done
+    bigger = stager.to_device(np.ones((5, 4), np.float64))  # slot 1 grows
+    assert bigger.shape == (5, 4) and stager.allocations == 3 and ("alloc", 160) in fake.log
+    stager.to_device(np.ones(2, np.int32))  # smaller: reused
+    assert stager.allocations == 3
+
+
+def test_pinned_stager_structures_and_refusals():
+    stager = cuda.PinnedStager("cuda:0", slots=1, transfer=_FakeTransfer())
+    batch = {"a": np.ones((2, 2), np.float32), "b": [np.zeros(3, np.int64), None], "s": np.array(["x", "y"])}
+    out = stager.to_device_structure((batch, np.ones(2)))
+    assert out[0]["b"][1] is None and out[0]["s"] is batch["s"]  # strings stay on the host
+    np.testing.assert_array_equal(out[0]["a"], batch["a"])
+    with pytest.raises(ValueError, match="expected a cuda device, got cpu"):
+        cuda.PinnedStager("cpu", transfer=_FakeTransfer())
+    with pytest.raises(ValueError, match="slots >= 1"):
+        cuda.PinnedStager("cuda", slots=0, transfer=_FakeTransfer())
+
+
+# ---- model.to and fit(device=...), end to end on the strict device -------------------------------------
+
+
+def _model(seed=3):
+    from ember import layers
+
+    ember.utils.set_random_seed(seed)
+    model = ember.Sequential(
+        [
+            layers.Input((6, 6, 2)),
+            layers.Conv2D(4, 3, activation="relu"),
+            layers.MaxPooling2D(2),
+            layers.Flatten(),
+            layers.Dense(1, activation="sigmoid"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="binary_crossentropy", metrics=["accuracy"])
+    return model
+
+
+def _data():
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 6, 6, 2)).astype(np.float32)
+    return x, (x.mean(axis=(1, 2, 3)) > 0).astype(np.float32)
+
+
+def test_fit_with_a_device_argument_trains_there_as_on_the_cpu():
+    x, y = _data()
+    cpu, dev = _model(), _model()
+    dev.set_weights(cpu.get_weights())
+    expected = cpu.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False).history
+    got = dev.fit(x, y, batch_size=8, epochs=2, verbose=0, device="strict", shuffle=False).history
+    assert {str(w.device) for w in dev.weights} == {"strict"}
+    assert {str(v.device) for v in dev.optimizer.variables if v.ndim > 0} == {"strict"}
+    assert default_device() == "cpu"  # the scope ended with the call
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-6)
+    pred = dev.predict(x[:5], verbose=0, device="strict")
+    assert type(pred) is np.ndarray  # outputs come back to the host
+    np.testing.assert_allclose(pred, cpu.predict(x[:5], verbose=0), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(dev.evaluate(x, y, verbose=0, device="strict"), cpu.evaluate(x, y, verbose=0), rtol=1e-6)
+
+
+def test_model_to_moves_a_trained_model_and_its_optimizer_state_in_place():
+    x, y = _data()
+    cpu, dev = _model(), _model()
+    dev.set_weights(cpu.get_weights())
+    cpu.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    dev.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False)
+    kernel = dev.weights[0]
+    slots = [v for v in dev.optimizer.variables if v.ndim > 0]
+    assert dev.to("strict") is dev
+    assert dev.weights[0] is kernel and kernel.device == "strict"  # the same Variable, its data moved
+    assert all(v.device == "strict" for v in slots)
+    assert dev.optimizer.iterations.device == "cpu"  # host scalars stay
+    with ember.device("strict"):
+        got = dev.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False).history["loss"]
+    expected = cpu.fit(x, y, batch_size=8, epochs=1, verbose=0, shuffle=False).history["loss"]
+    np.testing.assert_allclose(got, expected, rtol=1e-6)
+    dev.to("cpu")
+    assert all(w.device == "cpu" for w in dev.weights)
+    for a, b in zip(dev.get_weights(), cpu.get_weights()):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_fit_refuses_an_unknown_device_clearly():
+    x, y = _data()
+    with pytest.raises(ValueError, match="unknown device type 'tpu'"):
+        _model().fit(x, y, epochs=1, verbose=0, device="tpu")
+
+
+# ---- on a GPU ---------------------------------------------------------------------------------------------
+
+
+@needs_gpu
+def test_gpu_tensors_move_and_come_back():
+    import cupy
+
+    t = ember.tensor([[1.0, 2.0]], device="cuda", requires_grad=True)
+    assert isinstance(t.data, cupy.ndarray) and t.device == "cuda:0"
+    (t * t).sum().backward()
+    np.testing.assert_array_equal(t.grad.numpy(), [[2.0, 4.0]])
+    c = ember.tensor([3.0], requires_grad=True)
+    (c.to("cuda") * 2).sum().backward()
+    assert c.grad.device == "cpu" and c.grad.numpy()[0] == 2.0
+    real = cuda.PinnedStager("cuda")
+    out = [real.to_device(np.full((64, 3), k, np.float32)) for k in range(4)]
+    assert real.allocations == 2 and all(float(o[0, 0]) == k for k, o in enumerate(out))
+
+
+@needs_gpu
+@pytest.mark.parametrize("x_shape,k_hw,strides,padding,dilation", CONV_CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gpu_conv2d_matches_the_cpu(x_shape, k_hw, strides, padding, dilation, dtype, rng):
+    x = rng.standard_normal(x_shape)
+    k = rng.standard_normal(k_hw + (x_shape[-1], 4))
+    results = []
+    for device in ("cpu", "cuda"):
+        xt = ember.tensor(x, dtype=dtype, device=device, requires_grad=True)
+        kt = ember.tensor(k, dtype=dtype, device=device, requires_grad=True)
+        y = ember.conv2d(xt, kt, strides=strides, padding=padding, dilation_rate=dilation)
+        (y * y).sum().backward()
+        results.append([y.numpy(), xt.grad.numpy(), kt.grad.numpy()])
+    tol = 1e-10 if dtype == "float64" else 1e-4
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@needs_gpu
+@pytest.mark.parametrize("x_shape,pool,strides,padding", POOL_CASES)
+def test_gpu_max_pool_kernels_give_the_reference_bits(x_shape, pool, strides, padding, rng):
+    import cupy
+
+    from ember.ops._windows import pad_spatial, spatial_geometry
+
+    x = rng.integers(-3, 4, x_shape).astype(np.float32)
+    x.flat[::7] = -0.0
+    x.flat[5] = np.nan
+    out_hw, pads = spatial_geometry("max_pool2d", padding, x_shape[1:3], pool, strides, (1, 1))
+    xpad = pad_spatial(np, x, pads, -np.inf)
+    out, winner = pooling_cuda.max_pool_forward(cupy.asarray(xpad), out_hw, pool, strides)
+    ref_out, ref_winner = pooling_cuda.max_pool_reference(xpad, out_hw, pool, strides)
+    np.testing.assert_array_equal(out.get(), ref_out)
+    np.testing.assert_array_equal(winner.get(), ref_winner)
+    g = rng.standard_normal(ref_out.shape).astype(np.float32)
+    gpad = pooling_cuda.max_pool_backward(cupy.asarray(g), winner, xpad.shape, pool, strides)
+    ref = pooling_cuda.max_pool_backward_reference(g, ref_winner, xpad.shape, pool, strides)
+    np.testing.assert_array_equal(gpad.get(), ref)
+
+
+@needs_gpu
+@pytest.mark.parametrize("masked,go_backwards", [(False, False), (True, True)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gpu_lstm_matches_the_cpu(masked, go_backwards, dtype, rng):
+    b, t, f, u = 4, 7, 5, 8
+    arrays = [rng.standard_normal(s) * 0.5 for s in ((b, t, f), (b, u), (b, u), (f, 4 * u), (u, 4 * u), (4 * u,))]
+    mask = (rng.random((b, t)) < 0.7) if masked else None
+    results = []
+    for device in ("cpu", "cuda"):
+        tensors = [ember.tensor(a, dtype=dtype, device=device, requires_grad=True) for a in arrays]
+        m = None if mask is None else ember.tensor(mask, device=device)
+        outs = ember.lstm(*tensors, mask=m, go_backwards=go_backwards)
+        sum((o * o).sum() for o in outs).backward()
+        results.append([o.numpy() for o in outs] + [x.grad.numpy() for x in tensors])
+    tol = 1e-10 if dtype == "float64" else 2e-5
+    for a, e in zip(*results):
+        np.testing.assert_allclose(a, e, rtol=tol, atol=tol)
+
+
+def _optimizer_cases(t):
+    """(GPU update, NumPy update) pairs over the arrays (w, g, slot, slot, non-negative slot)."""
+
+    def scratch(a):
+        return lambda k: np.empty_like(a)
+
+    adam_c = tuple(t(v) for v in (1e-3, 0.9, 0.1, 0.999, 0.001, 1e-7))
+    cases = []
+    for ams in (False, True):
+        cases.append(
+            (
+                lambda a, ams=ams: flat_cuda.adam(a[0], a[1], a[2], a[4], a[3] if ams else None, adam_c),
+                lambda a, ams=ams: kernels.adam(a[0], a[1], a[2], a[4], a[3] if ams else None, adam_c, scratch(a[0])),
+            )
+        )
+    for centered in (False, True):
+        for mom in (0.0, 0.9):
+            c = tuple(t(v) for v in (0.9, 0.1, 1e-7, 1e-3, mom))
+
+            def slots(a, centered=centered, mom=mom):
+                return a[4], (a[2] if centered else None), (a[3] if mom else None)
+
+            cases.append(
+                (
+                    lambda a, c=c, slots=slots: flat_cuda.rmsprop(a[0], a[1], *slots(a), *c),
+                    lambda a, c=c, slots=slots: kernels.rmsprop(a[0], a[1], *slots(a), *c, scratch(a[0])),
+                )
+            )
+    for mom, nesterov in ((0.0, False), (0.9, False), (0.9, True)):
+        lr, m = t(0.01), t(mom)
+        cases.append(
+            (
+                lambda a, mom=mom, n=nesterov, lr=lr, m=m: flat_cuda.sgd(a[0], a[1], a[2] if mom else None, n, lr, m),
+                lambda a, mom=mom, n=nesterov, lr=lr, m=m: kernels.sgd(
+                    a[0], a[1], a[2] if mom else None, n, lr, m, scratch(a[0])
+                ),
+            )
+        )
+    return cases
+
+
+@needs_gpu
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gpu_fused_optimizer_updates_match_the_numpy_path(dtype, rng):
+    import cupy
+
+    host = [rng.standard_normal(1000).astype(dtype) for _ in range(5)]
+    host[4] = np.abs(host[4])
+    for gpu, ref in _optimizer_cases(np.dtype(dtype).type):
+        dev = [cupy.asarray(a) for a in host]
+        assert gpu(dev) is True
+        want = [a.copy() for a in host]
+        ref(want)
+        for a, b in zip(dev, want):
+            np.testing.assert_allclose(a.get(), b, rtol=2e-6 if dtype == "float32" else 1e-13, atol=1e-7)
+
+
+@needs_gpu
+def test_gpu_fit_matches_the_cpu():
+    x, y = _data()
+    cpu, dev = _model(), _model()
+    dev.set_weights(cpu.get_weights())
+    expected = cpu.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False).history
+    got = dev.fit(x, y, batch_size=8, epochs=2, verbose=0, device="cuda", shuffle=False).history
+    assert {str(w.device) for w in dev.weights} == {"cuda:0"}
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-4)
+    pred = dev.predict(x[:5], verbose=0, device="cuda")
+    assert type(pred) is np.ndarray
+    np.testing.assert_allclose(pred, cpu.predict(x[:5], verbose=0), rtol=1e-4, atol=1e-5)
