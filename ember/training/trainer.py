@@ -286,7 +286,8 @@ class Trainer:
             steps=train.steps,
         )
         self.stop_training = False
-        train_function = self.make_train_function()
+        # the compiled step re-reads the model at each epoch's start (below), after the user's callbacks ran
+        train_function = self._train_function or self.make_train_function()
         self._fit_batches = weakref.ref(train)  # BackupAndRestore saves its shuffle order and resumes it
         callbacks.on_train_begin()
         # BackupAndRestore sets the epoch to resume from while on_train_begin runs
@@ -308,7 +309,10 @@ class Trainer:
             callbacks.on_epoch_begin(epoch)
             _check_model(train_function)
             per_call = getattr(self, "steps_per_execution", 1)
-            for step, batch, last in _with_last(train.enumerate_epoch()):  # from where BackupAndRestore resumes
+            epoch_steps = train.enumerate_epoch()  # from where BackupAndRestore resumes
+            # the last step closes a short group of steps_per_execution; with one step per call each step does
+            epoch_steps = _with_last(epoch_steps) if per_call != 1 else _never_last(epoch_steps)
+            for step, batch, last in epoch_steps:
                 if hook_begin and step % per_call == 0:
                     callbacks.on_train_batch_begin(step)
                     if recheck:
@@ -541,6 +545,12 @@ def _with_last(steps):
         yield (*current, False)
         current = following
     yield (*current, True)
+
+
+def _never_last(steps):
+    """``(step, batch, False)`` for each ``(step, batch)`` (``is_last`` unread: one step per call)."""
+    for step, batch in steps:
+        yield step, batch, False
 
 
 def _user_batch_hooks(callbacks) -> bool:
