@@ -452,3 +452,40 @@ def test_ops_fast_forms_give_the_general_forms_bits():
     zero = run(DivideNoNan, [x, zero], numpy.ones(3, "float32"))
     numpy.testing.assert_array_equal(zero[0], 0.0)  # a zero scalar divisor still takes the where
     numpy.testing.assert_array_equal(zero[1], 0.0)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_binary_crossentropy_fast_form_gives_the_general_forms_bits(dtype, monkeypatch):
+    """BinaryCrossentropy's fast form (floors skipped, clip as max/min, q == p as the mask) equals the general one.
+
+    Probabilities at and around the clip's bounds (one ulp either side), 0, 1, outside [0, 1], NaN; one and
+    several classes (the mean of one value as a reshape); label smoothing; gradients to both inputs.
+    """
+    from ember.ops import loss as loss_ops
+
+    eps = keras.config.epsilon()
+    lo, hi = numpy.asarray(eps, dtype), numpy.asarray(1 - eps, dtype)
+    edges = [lo, hi, numpy.nextafter(lo, 0), numpy.nextafter(lo, 1), numpy.nextafter(hi, 0), numpy.nextafter(hi, 1)]
+    r = numpy.random.RandomState(3)
+    p = numpy.concatenate([edges, [0, 1, -0.5, 1.5, -0.0, numpy.nan, 0.5], r.rand(17)]).astype(dtype)
+    t = (r.rand(p.size) < 0.5).astype(dtype)
+    assert loss_ops._clip_inside(eps, numpy.dtype(dtype))
+
+    def run(shape, smoothing):
+        tt = keras.tensor(t.reshape(shape), requires_grad=True)
+        pp = keras.tensor(p.reshape(shape), requires_grad=True)
+        out = loss_ops.BinaryCrossentropy.apply(tt, pp, label_smoothing=smoothing)
+        out.backward(keras.tensor(numpy.linspace(0.5, 2, out.size).astype(dtype).reshape(out.shape)))
+        return [out.numpy(), tt.grad.numpy(), pp.grad.numpy()]
+
+    for shape in [(p.size, 1), (p.size // 3, 3), (p.size,)]:
+        for smoothing in (0.0, 0.1):
+            with numpy.errstate(all="ignore"):
+                fast = run(shape, smoothing)
+                with monkeypatch.context() as m:
+                    m.setattr(loss_ops, "_clip_inside", lambda eps, dtype: False)
+                    general = run(shape, smoothing)
+            for got, want in zip(fast, general):
+                assert got.shape == want.shape and got.dtype == want.dtype
+                numpy.testing.assert_array_equal(got, want)
+    assert not loss_ops._clip_inside(eps, numpy.dtype("float16"))  # 1 - eps rounds to 1: the general form

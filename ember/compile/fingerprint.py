@@ -61,6 +61,7 @@ _SCALARS = frozenset({bool, int, float, complex, str, bytes, type(None)})  # com
 def fingerprint(model) -> tuple:
     """A hashable summary of what ``model``'s plans were traced from (see the module docstring)."""
     parts = []
+    append = parts.append
     stack = [model]
     seen = set()
     while stack:
@@ -68,15 +69,18 @@ def fingerprint(model) -> tuple:
         if id(layer) in seen:
             continue
         seen.add(id(layer))
-        parts.append((id(layer), getattr(layer, "trainable", None)))
+        append((id(layer), getattr(layer, "trainable", None)))
         for v in getattr(layer, "_trainable_variables", ()):
-            parts.append((id(v), v.trainable))
+            append((id(v), v.trainable))
         for v in getattr(layer, "_non_trainable_variables", ()):
-            parts.append((id(v), v.trainable))
+            append((id(v), v.trainable))
         for name, value in vars(layer).items():
-            if name in _IGNORED or value is None:  # None: attributes set lazily by a first call look alike
-                continue
-            parts.append((name, _value_key(value)))
+            kind = type(value)
+            if kind in _SCALARS:  # the common case, kept without a call
+                if value is not None and name not in _IGNORED:  # None: set lazily by a first call, look alike
+                    append((name, value))
+            elif name not in _IGNORED:
+                append((name, _value_key(value)))
         stack.extend(reversed(getattr(layer, "_layers", ())))
     settings = (_config.floatx(), _config.epsilon(), image_data_format(), os.environ.get("EMBER_DEVICE", "cpu"))
     return tuple(parts), settings
@@ -86,8 +90,18 @@ def _value_key(value):
     kind = type(value)
     if kind in _SCALARS:
         return value
-    if (kind is tuple or kind is list) and len(value) <= 16 and all(type(v) in _SCALARS for v in value):
-        return (kind.__name__, *value)
-    if isinstance(value, numbers.Number):  # NumPy scalars and other numbers
-        return value
-    return ("id", id(value))
+    if kind is tuple or kind is list:
+        if len(value) <= 16:
+            for v in value:
+                if type(v) not in _SCALARS:
+                    break
+            else:
+                return (kind.__name__, *value)
+        return ("id", id(value))
+    number = _IS_NUMBER.get(kind)
+    if number is None:  # NumPy scalars and other numbers compare by value (the ABC check once per type)
+        number = _IS_NUMBER[kind] = issubclass(kind, numbers.Number)
+    return value if number else ("id", id(value))
+
+
+_IS_NUMBER = {}

@@ -211,8 +211,9 @@ class CompiledTrainFunction:
         layout = optimizer.flat_layout(weights) if optimizer is not None and optimizer.built else None
         into = None if layout is None else layout.gradient_views(len(weights))
         loss, outputs, grads = plan.replay(arrays, into)
-        if _data_parallel() is not None:  # DataParallel on MPI: averaged over the processes, in the flat buffers
-            grads = _data_parallel().average_step_gradients(grads, layout)
+        dist = _data_parallel()
+        if dist is not None:  # DataParallel on MPI: averaged over the processes, in the flat buffers
+            grads = dist.average_step_gradients(grads, layout)
         model._loss_tracker.update(loss.item(), _batch_size(arrays[0]))
         if plan.trackers:
             for (tracker, count), value in zip(plan.trackers, outputs[plan.n_outputs :]):
@@ -244,9 +245,13 @@ class CompiledTrainFunction:
 
 def _data_parallel():
     """``ember.distribution.fit_hooks`` when a DataParallel distribution over several processes is set, else None."""
-    from ..distribution.active import fit_hooks
+    global _fit_hooks
+    if _fit_hooks is None:  # imported on the first step (not with ember.compile), then called directly
+        from ..distribution.active import fit_hooks as _fit_hooks
+    return _fit_hooks()
 
-    return fit_hooks()
+
+_fit_hooks = None
 
 
 def _lean_metrics(metrics, y, outputs, sample_weight):

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 import math
 
+import numpy
+
 from ..backend.config import epsilon, floatx
 from ..engine.autograd import graph_input, sum_to_shape
 from ..engine.dtypes import is_floating
@@ -615,6 +617,17 @@ class BinaryCrossentropy(Function):
             value = xp.maximum(p, 0) - p * t + xp.log1p(xp.exp(-xp.abs(p)))
             self.dp = _sigmoid(xp, p) - t if need_p else None
             self.dt = -p if need_t else None
+        elif _clip_inside(epsilon(), p.dtype):
+            # the fast form: the bounds lo, hi lie inside (0, 1) far from both ends, so log q, log(1 - q) > -90 and
+            # q (1 - q) > 1e-12, and the general form's floors below return their input: skipped, the same bits.
+            # clip as maximum/minimum (lo > 0: no signed zero to tell apart), and "p inside the clip" as q == p.
+            eps = epsilon()
+            q = xp.minimum(xp.maximum(p, eps), 1 - eps)
+            one_minus_q = 1 - q
+            log_q, log_1mq = xp.log(q), xp.log(one_minus_q)
+            value = -(t * log_q + (1 - t) * log_1mq)
+            self.dp = (q - t) / (q * one_minus_q) * (q == p) if need_p else None
+            self.dt = log_1mq - log_q if need_t else None
         else:
             eps = epsilon()
             q = xp.clip(p, eps, 1 - eps)
@@ -627,12 +640,16 @@ class BinaryCrossentropy(Function):
             return value
         n = p.shape[self.axis]
         self.scale = 1.0 / n if n else math.nan
+        self.kept = p.shape[: self.axis] + (1,) + p.shape[self.axis + 1 :]
+        if n == 1:  # the mean of one value is that value (a sum of one, divided by 1): the same bits
+            return value.reshape(p.shape[: self.axis] + p.shape[self.axis + 1 :])
         return value.mean(axis=self.axis)
 
     def backward(self, g):
         if self.axis is not None:
-            g = self.xp.expand_dims(g, self.axis)
-        g = g * self.scale
+            g = g.reshape(self.kept)  # expand_dims, without its argument checks
+        if self.scale != 1.0:  # g * 1.0 is g
+            g = g * self.scale
         gt = g * self.dt * self.smooth if self.needs_input_grad[0] else None
         gp = g * self.dp if self.needs_input_grad[1] else None
         return gt, gp
@@ -650,6 +667,31 @@ class BinaryCrossentropy(Function):
         inside = (p.data >= eps) & (p.data <= 1 - eps)  # a constant mask
         self.dp = (q - t) / xp.maximum(q * (1 - q), 1e-12) * inside
         self.dt = xp.maximum(xp.log(1 - q), -100) - xp.maximum(xp.log(q), -100)
+
+
+_CLIP_INSIDE = {}
+
+
+def _clip_inside(eps, dtype) -> bool:
+    """Whether Keras's probability clip ``[eps, 1 - eps]`` lies inside (0, 1) in ``dtype``, far from both ends.
+
+    Then for every clipped ``q``: ``log(q)`` and ``log(1 - q)`` are above -90 (Keras's floor of -100 never
+    acts), ``q (1 - q)`` is above 1e-12 (the division's floor never acts), and ``lo > 0`` (clip is
+    ``minimum(maximum(p, lo), hi)`` with no signed zero to tell apart). True for float32 and float64 with
+    Keras's epsilon 1e-7; False for float16 (``1 - eps`` rounds to 1) or an epsilon below ~6e-8 in float32.
+    """
+    key = (eps, dtype)
+    ok = _CLIP_INSIDE.get(key)
+    if ok is None:
+        ok = False
+        if numpy.dtype(dtype).kind == "f":
+            with numpy.errstate(all="ignore"):
+                lo, hi = numpy.asarray(eps, dtype=dtype), numpy.asarray(1 - eps, dtype=dtype)
+                ok = bool(0 < lo < 0.5 < hi < 1 and numpy.log(lo) > -90 and numpy.log(1 - hi) > -90)
+                half = numpy.asarray(0.5, dtype=dtype)
+                ok = ok and bool(lo * half > 1e-11 and (1 - hi) * half > 1e-11)
+        _CLIP_INSIDE[key] = ok
+    return ok
 
 
 # ---- public functions -----------------------------------------------------------------------------------------------

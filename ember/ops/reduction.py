@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import builtins
 
+import numpy
+
 from ..engine.function import Function
 from ._checks import normalize_axes, normalize_axis
 
@@ -33,6 +35,10 @@ __all__ = [
 ]
 
 
+_NDARRAY, _empty = numpy.ndarray, numpy.empty
+_SMALL = 4096  # Sum's backward fills a new array up to this many elements instead of a broadcast view
+
+
 def _kept_shape(shape, axes):
     """``shape`` with the reduced ``axes`` set to 1 (the keepdims shape)."""
     return tuple(1 if i in axes else n for i, n in enumerate(shape))
@@ -49,10 +55,13 @@ class _Reduction(Function):
     """Shared bookkeeping: normalised axes, the input shape, and the keepdims shape."""
 
     def _setup(self, x, axis, keepdims):
-        self.axes = normalize_axes(self.op_name(), axis, x.ndim)
+        if axis is None:  # every axis (a loss's total): nothing to check
+            self.axes, self.kept = tuple(range(x.ndim)), (1,) * x.ndim
+        else:
+            self.axes = normalize_axes(self.op_name(), axis, x.ndim)
+            self.kept = _kept_shape(x.shape, self.axes)
         self.shape = x.shape
         self.keepdims = keepdims
-        self.kept = _kept_shape(x.shape, self.axes)
 
     def _out(self, y_kept):
         """The result from its keepdims form."""
@@ -75,6 +84,12 @@ class Sum(_Reduction):
         return x.sum(axis=self.axes, keepdims=keepdims)
 
     def backward(self, g):
+        if type(g) is _NDARRAY and len(self.shape) == 1 and self.shape[0] <= _SMALL:
+            # the fast form for small sums (a loss's total over the batch): the same values in a new array,
+            # cheaper to make than broadcast_to's view
+            out = _empty(self.shape, g.dtype)
+            out[...] = g
+            return out
         return self.xp.broadcast_to(self._g(g), self.shape)
 
 
