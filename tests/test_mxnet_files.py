@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import ember.mxnet as mx
-from ember.mxnet import gluon, nd
+from ember.mxnet import autograd, gluon, nd
 
 HERE = os.path.join(os.path.dirname(__file__), "fixtures", "mxnet")
 with open(os.path.join(HERE, "files_expected.json")) as f:
@@ -169,3 +169,71 @@ def test_symbolblock_imports_grouped_convolution_and_full_pooling():
     )
     out = net(nd.array(expected["x"]))
     np.testing.assert_allclose(out.asnumpy(), np.array(expected["out"]), rtol=1e-5, atol=1e-6)
+
+
+def _export_net():
+    net = gluon.nn.HybridSequential()
+    with net.name_scope():
+        net.add(
+            gluon.nn.Conv2D(4, 3, padding=1, groups=2, activation="relu"),
+            gluon.nn.BatchNorm(),
+            gluon.nn.MaxPool2D(3, 2, ceil_mode=True),
+            gluon.nn.AvgPool2D(2, 2, ceil_mode=True, count_include_pad=False),
+            gluon.nn.LeakyReLU(0.1),
+            gluon.nn.Flatten(),
+            gluon.nn.Dense(5, activation="tanh"),
+            gluon.nn.Dropout(0.3),
+            gluon.nn.Dense(3),
+        )
+    net.initialize(mx.init.Xavier())
+    x = nd.array(np.random.default_rng(0).normal(size=(2, 2, 9, 9)))
+    with autograd.record():
+        net(x)  # BatchNorm's running statistics move
+    return net, x
+
+
+def test_export_writes_mxnets_symbol_graph(tmp_path):
+    net, x = _export_net()
+    net.hybridize()
+    sym, params = net.export(str(tmp_path / "m"))
+    with open(sym) as f:
+        graph = json.load(f)
+    ops = [n["op"] for n in graph["nodes"] if n["op"] != "null"]
+    assert ops == [
+        "Convolution", "Activation", "BatchNorm", "Pooling", "Pooling", "LeakyReLU", "Flatten",
+        "FullyConnected", "Activation", "Dropout", "FullyConnected",
+    ]  # fmt: skip
+    conv = graph["nodes"][3]
+    assert conv["name"] == net[0].prefix + "fwd" and conv["attrs"]["num_group"] == "2"
+    assert graph["attrs"]["mxnet_version"] == ["int", 10901]
+    back = gluon.SymbolBlock.imports(sym, ["data"], params)
+    assert np.array_equal(back(x).asnumpy(), net(x).asnumpy())
+
+
+def test_export_of_a_recurrent_network_falls_back_to_embers_description(tmp_path):
+    net = gluon.nn.HybridSequential()
+    net.add(gluon.rnn.LSTM(3), gluon.nn.Dense(2, flatten=False))
+    net.initialize()
+    x = nd.array(np.random.default_rng(1).normal(size=(4, 2, 3)))
+    want = net(x).asnumpy()
+    sym, params = net.export(str(tmp_path / "r"))
+    with open(sym) as f:
+        assert json.load(f)["format"] == "ember-gluon-block"
+    np.testing.assert_array_equal(gluon.SymbolBlock.imports(sym, ["data"], params)(x).asnumpy(), want)
+
+
+def test_real_mxnet_runs_embers_export(tmp_path):
+    python = os.environ.get("MXNET_PYTHON")
+    if not python or not os.path.exists(python):
+        pytest.skip("set MXNET_PYTHON to a Python with mxnet 1.9.1 to check the reverse direction")
+    net, x = _export_net()
+    want = net(x).asnumpy()
+    sym, params = net.export(str(tmp_path / "e"))
+    nd.save(str(tmp_path / "x.nd"), {"x": x})
+    script = f"""
+import mxnet as mx, numpy as np
+net = mx.gluon.SymbolBlock.imports({sym!r}, ["data"], {params!r})
+np.save({str(tmp_path / "out.npy")!r}, net(mx.nd.load({str(tmp_path / "x.nd")!r})["x"]).asnumpy())
+"""
+    subprocess.run([python, "-c", script], check=True, capture_output=True, timeout=120)
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), want, rtol=1e-5, atol=1e-6)

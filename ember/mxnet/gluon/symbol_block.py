@@ -2,9 +2,11 @@
 
 ``export(path, epoch)`` writes ``path-symbol.json`` and ``path-%04d.params``. The ``.params`` file is MXNet's
 (``arg:<name>`` / ``aux:<name>`` keys, the full parameter names), so real MXNet can read the weights. The
-``-symbol.json`` is **Ember's format, not MXNet's symbol graph**: ``{"format": "ember-gluon-block", "block":
-tree}`` where each node names a ``gluon.nn`` class, its constructor arguments and its prefix. Only blocks built
-from ``gluon.nn`` layers and (Hybrid)Sequential containers export; a custom Block raises a clear error.
+``-symbol.json`` is MXNet's own symbol graph (symbol_writer.py: one MXNet operator per ``gluon.nn`` layer), so
+real MXNet's ``SymbolBlock.imports`` runs it; for a tree with a layer that writer cannot express (recurrent
+layers, ``Lambda``) it is Ember's format instead: ``{"format": "ember-gluon-block", "block": tree}`` where each
+node names a ``gluon.nn`` class, its constructor arguments and its prefix. Only blocks built from ``gluon.nn`` /
+``gluon.rnn`` layers and (Hybrid)Sequential containers export; a custom Block raises a clear error.
 ``SymbolBlock.imports(symbol_file, input_names, param_file)`` rebuilds the block and loads the weights; given
 real MXNet's ``-symbol.json`` instead, it runs that graph with Ember's ops (mxnet_symbol.py).
 """
@@ -35,18 +37,22 @@ def _jsonable(value, where):
 
 
 def _describe(block: Block) -> dict:
-    from . import nn
+    from . import nn, rnn
 
     cls = type(block)
-    if getattr(nn, cls.__name__, None) is not cls:
+    module = (
+        "nn" if getattr(nn, cls.__name__, None) is cls else "rnn" if getattr(rnn, cls.__name__, None) is cls else None
+    )
+    if module is None:
         raise TypeError(
-            f"export: {cls.__name__} is a custom block; Ember's export supports blocks built from gluon.nn layers "
-            "and (Hybrid)Sequential (save_parameters works for any block)"
+            f"export: {cls.__name__} is a custom block; Ember's export supports blocks built from gluon.nn and "
+            "gluon.rnn layers and (Hybrid)Sequential (save_parameters works for any block)"
         )
     args, kwargs = getattr(block, "_init_args", ((), {}))
     kwargs = {k: _jsonable(v, cls.__name__) for k, v in kwargs.items() if k not in ("prefix", "params")}
     return {
         "type": cls.__name__,
+        "module": module,
         "args": _jsonable(list(args), cls.__name__),
         "kwargs": kwargs,
         "prefix": block.prefix,
@@ -56,11 +62,23 @@ def _describe(block: Block) -> dict:
 
 
 def export_block(block: Block, path: str, epoch: int = 0):
-    """Write ``path-symbol.json`` and ``path-%04d.params``; returns both file names."""
+    """Write ``path-symbol.json`` and ``path-%04d.params``; returns both file names.
+
+    The symbol file is MXNet's own graph (symbol_writer.py) when every layer has an MXNet operator there, else
+    Ember's description of the block tree.
+    """
+    from .symbol_writer import NotExpressible, symbol_json
+
     tree = _describe(block)
+    for p in block.collect_params().values():
+        p._check("export()")
     sym_file, param_file = f"{path}-symbol.json", f"{path}-{epoch:04d}.params"
+    try:
+        text = symbol_json(block)
+    except NotExpressible:
+        text = json.dumps({"format": FORMAT, "block": tree}, indent=1)
     with open(sym_file, "w") as f:
-        json.dump({"format": FORMAT, "block": tree}, f, indent=1)
+        f.write(text)
     arrays = {}
     for name, p in block.collect_params().items():
         kind = "aux" if name.endswith(_AUX) else "arg"
@@ -70,9 +88,9 @@ def export_block(block: Block, path: str, epoch: int = 0):
 
 
 def _build(node):
-    from . import nn
+    from . import nn, rnn
 
-    cls = getattr(nn, node["type"])
+    cls = getattr(rnn if node.get("module") == "rnn" else nn, node["type"])
     block = cls(*node["args"], prefix=node["prefix"], **node["kwargs"])
     for key, shape in node["shapes"].items():
         if key in block.params:
