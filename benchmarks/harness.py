@@ -103,7 +103,9 @@ def _torch(workload, x, y, reps, threads):
     n = workload.BATCH * workload.CHUNK_BATCHES
     base = max_rss_mb()
     model, optimizer, loss_fn, prepare = workload.build_torch(workload.initial_weights())
-    xt, yt, y_metric = prepare(x[:n], y[:n])
+    device = os.environ.get("EMBER_BENCH_DEVICE", "cpu")  # run.py --device cuda: the same GPU as Ember
+    model.to(device)  # in place: the optimizer keeps the same (moved) parameters
+    xt, yt, y_metric = (t.to(device) for t in prepare(x[:n], y[:n]))
     batch = workload.BATCH
 
     def train():
@@ -124,7 +126,7 @@ def _torch(workload, x, y, reps, threads):
         model.eval()
         with torch.no_grad():
             outs = [model(xt[i : i + batch]) for i in range(0, n, batch)]
-        return torch.cat(outs).numpy()
+        return torch.cat(outs).cpu().numpy()
 
     train_sps, train_times = _median_rate(train, n, reps)
     infer_sps, infer_times = _median_rate(infer, n, reps)

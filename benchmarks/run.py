@@ -148,9 +148,17 @@ def main(argv=None) -> int:
     parser.add_argument("--coretype", default=None, help="OPENBLAS_CORETYPE for the children, e.g. SkylakeX")
     parser.add_argument("--timeout", type=int, default=900, help="seconds per (workload, framework) process")
     parser.add_argument("--json", default=None, help="also write all results (with the raw chunk times) here")
+    parser.add_argument(
+        "--device",
+        default="cpu",
+        choices=("cpu", "cuda"),
+        help="cuda: Ember (EMBER_DEVICE) and PyTorch run on the GPU (benchmarks/gpu_check.sh, docs/gpu.md)",
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--torch-threads", default="2", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.device == "cuda":  # the children inherit it: Ember's default device, the harness's torch device
+        os.environ["EMBER_DEVICE"] = os.environ["EMBER_BENCH_DEVICE"] = "cuda"
     if args.quick:
         args.reps = 3
     if args.child:
