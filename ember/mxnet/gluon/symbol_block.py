@@ -67,7 +67,7 @@ def export_block(block: Block, path: str, epoch: int = 0):
     The symbol file is MXNet's own graph (symbol_writer.py) when every layer has an MXNet operator there, else
     Ember's description of the block tree.
     """
-    from .symbol_writer import NotExpressible, symbol_json
+    from .symbol_writer import NotExpressibleError, symbol_json
 
     tree = _describe(block)
     for p in block.collect_params().values():
@@ -75,7 +75,7 @@ def export_block(block: Block, path: str, epoch: int = 0):
     sym_file, param_file = f"{path}-symbol.json", f"{path}-{epoch:04d}.params"
     try:
         text = symbol_json(block)
-    except NotExpressible:
+    except NotExpressibleError:
         text = json.dumps({"format": FORMAT, "block": tree}, indent=1)
     with open(sym_file, "w") as f:
         f.write(text)

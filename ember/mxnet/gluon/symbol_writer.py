@@ -17,7 +17,7 @@ Activation / LeakyReLU             Activation / LeakyReLU
 Dropout / Flatten / Embedding      Dropout / Flatten / Embedding
 ================================  ============================================================================
 
-Another block raises :class:`NotExpressible` naming it (the caller falls back to Ember's own description).
+Another block raises :class:`NotExpressibleError` naming it (the caller falls back to Ember's own description).
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ import json
 MXNET_VERSION = 10901
 
 
-class NotExpressible(TypeError):
+class NotExpressibleError(TypeError):
     """The block has a layer this writer cannot express as MXNet operators."""
 
 
@@ -157,7 +157,7 @@ def _emit(g, block, x):
         attrs = {"dtype": weight.dtype, "input_dim": weight.shape[0], "output_dim": weight.shape[1]}
         attrs["sparse_grad"] = False
         return g.op("Embedding", f"{block.prefix}fwd", attrs, [x, g.variable(weight)])
-    raise NotExpressible(f"export: {kind.__name__} has no MXNet operator in Ember's symbol writer")
+    raise NotExpressibleError(f"export: {kind.__name__} has no MXNet operator in Ember's symbol writer")
 
 
 def _act_name(fn):
@@ -168,7 +168,7 @@ def _act_name(fn):
     for name, f in _ACTIVATIONS.items():
         if f is fn:
             return name
-    raise NotExpressible(f"export: activation {fn!r} has no MXNet name")
+    raise NotExpressibleError(f"export: activation {fn!r} has no MXNet name")
 
 
 def symbol_json(block, input_name="data") -> str:
