@@ -44,9 +44,15 @@ class BaseImageAugmentation(Layer):
             raise NotImplementedError(f"Unknown `interpolation` {interpolation}. Expected of one {INTERPOLATIONS}.")
 
     def _rng(self, device):
+        """The generator of this layer's random parameters: on the host whatever the images' ``device``.
+
+        The parameters are a few numbers per image, laid out with NumPy; the ops that apply them to the
+        images copy them to the images' device (one explicit transfer per batch).
+        """
+        from ...backend.device import CPU
         from ...engine.random import default_generator
 
-        return (self.generator or default_generator()).for_device(device)
+        return (self.generator or default_generator()).for_device(CPU)
 
     def call(self, inputs, training=True):
         if inputs.ndim not in (3, 4):
