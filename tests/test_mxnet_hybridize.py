@@ -283,3 +283,16 @@ def test_symbol_and_module_apis_are_clear_errors():
     with pytest.raises(NotImplementedError, match=r"mx.mod.Module: .*gluon.Trainer"):
         mx.mod.Module(symbol=None)
     assert mx.symbol is mx.sym and mx.module is mx.mod
+
+
+def test_higher_order_gradient_through_a_replayed_call_is_a_clear_error():
+    net = _mlp()
+    x = nd.array(np.random.default_rng(0).normal(size=(4, 5)))
+    x.attach_grad()
+    net.hybridize()
+    for _ in range(3):  # deferred shapes, trace, replay
+        with autograd.record():
+            y = net(x)
+    assert type(y.grad_fn).__name__ == "CachedOpFunction"
+    with pytest.raises(RuntimeError, match="hybridized_block has no differentiable backward"):
+        autograd.grad(y.sum(), [x], create_graph=True)
