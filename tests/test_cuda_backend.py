@@ -10,6 +10,11 @@ Three kinds of tests (docs/gpu.md says what each proves):
   training run on ``cuda`` against the CPU. They skip with the reason elsewhere.
 """
 
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -21,7 +26,10 @@ from ember.ops.convolution import Conv2D
 from ember.optimizers import flat_cuda, kernels
 
 GPU = cuda.is_available()
+if os.environ.get("EMBER_REQUIRE_GPU") == "1" and not GPU:  # benchmarks/gpu_check.sh: no silent skips there
+    raise RuntimeError("EMBER_REQUIRE_GPU=1 but CuPy sees no GPU (is cupy-cuda12x installed, is a driver present?)")
 needs_gpu = pytest.mark.skipif(not GPU, reason="no GPU: CuPy is not installed or sees no CUDA device/driver")
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def _nvrtc_or_skip():
@@ -343,6 +351,51 @@ def test_fit_refuses_an_unknown_device_clearly():
     x, y = _data()
     with pytest.raises(ValueError, match="unknown device type 'tpu'"):
         _model().fit(x, y, epochs=1, verbose=0, device="tpu")
+
+
+# ---- benchmarks/gpu_check.sh (what can be checked without a GPU) ---------------------------------------------
+
+
+def _gpu_check(*args, cwd=ROOT, env=None):
+    return subprocess.run(
+        ["bash", str(ROOT / "benchmarks" / "gpu_check.sh"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
+    )
+
+
+def test_device_check_script_parses_and_its_dry_run_lists_every_step():
+    assert subprocess.run(["bash", "-n", str(ROOT / "benchmarks" / "gpu_check.sh")], timeout=30).returncode == 0
+    result = _gpu_check("--dry-run", "--venv", "/tmp/v", "--wheels", "/tmp/w")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    steps = ["GPU present", "virtualenv /tmp/v", "install Ember and CuPy", "PyTorch with CUDA", "GPU tests"]
+    steps += ["benchmarks on cuda (ember,torch)", "benchmark results complete", "passed"]
+    positions = [out.index(f"== gpu_check: {s}") for s in steps]
+    assert positions == sorted(positions)
+    assert "--no-index --find-links /tmp/w" in out and "cupy-cuda12x[ctk]" in out
+    assert "EMBER_REQUIRE_GPU=1 /tmp/v/bin/python -m pytest tests/test_cuda_backend.py" in out
+    assert "benchmarks/run.py --device cuda --workloads mnist_mlp,mnist_cnn,imdb_lstm,tiny_mlp" in out
+    assert "benchmarks on cuda" not in _gpu_check("--dry-run", "--skip-bench").stdout
+
+
+def test_device_check_script_refuses_bad_arguments_and_places(tmp_path):
+    bad = _gpu_check("--bogus")
+    assert bad.returncode == 2 and "unknown argument '--bogus'" in bad.stderr
+    budget = _gpu_check("--budget", "5m")
+    assert budget.returncode == 2 and "--budget expects whole seconds, got '5m'" in budget.stderr
+    elsewhere = _gpu_check("--dry-run", cwd=tmp_path)
+    assert elsewhere.returncode == 2 and "run it from the repository root" in elsewhere.stderr
+
+
+@pytest.mark.skipif(shutil.which("nvidia-smi") is not None, reason="this machine has an NVIDIA driver")
+def test_device_check_script_fails_loudly_without_a_driver():
+    result = _gpu_check()
+    assert result.returncode != 0
+    assert "nvidia-smi not found" in result.stderr and "FAILED at step: GPU present" in result.stderr
 
 
 # ---- on a GPU ---------------------------------------------------------------------------------------------
