@@ -105,19 +105,17 @@ def test_lstm_fused_forward_and_backward_match_numpy(masked, go_backwards, zero_
 
 @pytest.mark.parametrize("dtype,rtol", [("float32", 2e-6), ("float64", 1e-13)])
 @pytest.mark.parametrize("zero_output_for_mask", [False, True])
-def test_lstm_inference_kernel_matches_the_graph_and_numpy_paths(dtype, rtol, zero_output_for_mask, rng):
-    """Under no_grad the LSTM runs lstm_inference_step (feature-major states, the bias added in the kernel).
+def test_lstm_without_a_graph_gives_the_graph_bits(dtype, rtol, zero_output_for_mask, rng):
+    """Under no_grad the LSTM runs the same step kernel with nothing saved: the graph path's bits.
 
-    Not bit for bit the path with a graph: its recurrent matmul is ``rk.T @ h.T`` (BLAS sums in another
-    order) and the bias is added after the two projections instead of before, so float32 differs in the
-    last bits (tanh is the same rational one); compared at the tolerance of the fused-vs-NumPy test above.
+    Against the NumPy path (EMBER_JIT=0) at the tolerance of the fused-vs-NumPy test above (tanh differs).
     """
-    arrays, mask, _, _ = _problem(rng, dtype)
+    arrays, mask, rdm, _ = _problem(rng, dtype)
     no_bias = arrays[:5]
     for args, kw in (
         (arrays, {}),
         (arrays, {"go_backwards": True, "mask": mask, "zero_output_for_mask": zero_output_for_mask}),
-        (no_bias, {"mask": mask, "zero_output_for_mask": zero_output_for_mask}),
+        (no_bias, {"mask": mask, "zero_output_for_mask": zero_output_for_mask, "recurrent_dropout_mask": rdm}),
     ):
         jit.set_enabled(True)
         ref = ember.lstm(*[ember.tensor(a, dtype=dtype, requires_grad=True) for a in args], **kw)
@@ -128,45 +126,46 @@ def test_lstm_inference_kernel_matches_the_graph_and_numpy_paths(dtype, rtol, ze
             numpy_res = ember.lstm(ember.tensor(args[0], dtype=dtype), *args[1:], **kw)
         for a, b, c in zip(res, ref, numpy_res):
             assert a.dtype == np.dtype(dtype) and a.shape == b.shape
-            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=rtol, atol=rtol)
+            np.testing.assert_array_equal(a.numpy(), b.numpy())
             np.testing.assert_allclose(a.numpy(), c.numpy(), rtol=rtol, atol=rtol)
 
 
-def test_lstm_inference_kernel_runs_only_without_a_graph(rng, monkeypatch):
+def _spy(monkeypatch, name):
+    """Replace kernel ``name`` by one that records the arguments of each call and runs the real one."""
     calls = []
-    step = recurrent_kernels.lstm_inference_step
+    kernel = getattr(recurrent_kernels, name)
 
     class Spy:
         def compiled(self):
-            dispatcher = step.compiled()
-            return None if dispatcher is None else (lambda *a: calls.append(1) or dispatcher(*a))
+            dispatcher = kernel.compiled()
+            return None if dispatcher is None else (lambda *a: calls.append(a) or dispatcher(*a))
 
-    monkeypatch.setattr(recurrent_kernels, "lstm_inference_step", Spy())
+    monkeypatch.setattr(recurrent_kernels, name, Spy())
+    return calls
+
+
+def test_lstm_inference_kernel_runs_only_without_a_graph(rng, monkeypatch):
+    """Without a graph the step kernel saves nothing (``save`` False, one scratch slot); with one, every step."""
+    calls = _spy(monkeypatch, "lstm_step")
     arrays, _, rdm, _ = _problem(rng, "float32")
+    b, t, u = arrays[0].shape[0], arrays[0].shape[1], arrays[1].shape[1]
     jit.set_enabled(True)
     with ember.no_grad():
         ember.lstm(*arrays)
-    assert calls, "no graph: the inference kernel"
+        ember.lstm(*arrays, recurrent_dropout_mask=rdm)
+    assert len(calls) == 2 * t
+    for args in calls:
+        save, hp = args[10], args[11]
+        assert save is False and hp.shape == (b, 1, u)
     calls.clear()
     ember.lstm(*[ember.tensor(a, requires_grad=True) for a in arrays])
-    with ember.no_grad():
-        ember.lstm(*arrays, recurrent_dropout_mask=rdm)
-        ember.lstm(*arrays, activation="relu")
-    assert not calls, "a graph, recurrent dropout and other activations take the other paths"
+    assert len(calls) == t and all(args[10] is True and args[11].shape == (b, t, u) for args in calls)
 
 
 def test_the_kernels_run_only_where_they_apply(rng, monkeypatch):
-    calls = []
-    fwd = recurrent_kernels.lstm_forward_step
-
-    class Spy:
-        def compiled(self):
-            dispatcher = fwd.compiled()
-            return None if dispatcher is None else (lambda *a: calls.append(1) or dispatcher(*a))
-
-    monkeypatch.setattr(recurrent_kernels, "lstm_forward_step", Spy())
+    calls = _spy(monkeypatch, "lstm_step")
     arrays, _, _, _ = _problem(rng, "float32")
-    graph = [ember.tensor(a, requires_grad=True) for a in arrays]  # without a graph: lstm_inference_step
+    graph = [ember.tensor(a, requires_grad=True) for a in arrays]
     jit.set_enabled(True)
     ember.lstm(*graph)
     assert calls, "float32 tanh/sigmoid LSTM: the fused kernel"

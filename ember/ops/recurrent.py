@@ -317,14 +317,26 @@ class LSTM(_Recurrence):
     recurrent_kernel (U, 4U), bias (4U,), mask (B, T) bool,
     recurrent_dropout_mask (B, U) -> outputs (B, T, U), final_h (B, U), final_c (B, U).
 
-        z = x_t @ kernel + (h_{t-1} * rdm) @ recurrent_kernel + bias
+        z = (x_t @ kernel + (h_{t-1} * rdm) @ recurrent_kernel) + bias
         i, f, o = recurrent_activation(z_i, z_f, z_o);  g = activation(z_c)
         c_t = f * c_{t-1} + i * g;  h_t = o * activation(c_t)
+
+    Unlike GRU and SimpleRNN, the input projection and its gradient are batch-major, (B, T, 4U): the input
+    projection reads ``inputs`` as a (B*T, F) matrix and the input gradient comes out of one matmul in the
+    inputs' layout, with no transposed copy either way. The running states are two (B, U) buffers updated
+    in place; the per-step values backward needs (gates, tanh(c_t), c_{t-1} by time index, h_{t-1} as
+    (B, T, U)) are kept only when an input needs a gradient, so inference saves nothing.
     """
 
     name = "lstm"
     gates = 4
     states = ("initial_h", "initial_c")
+
+    def _input_projection(self, x, kernel):
+        """Every step's input projection in one matmul, batch-major: (B, T, 4U), bias not added."""
+        x2d = x.reshape(self.b * self.steps, self.feats)
+        self.x2d = x2d if self._needs("kernel") else None
+        return self.xp.matmul(x2d, kernel).reshape(self.b, self.steps, 4 * self.u)
 
     def forward(self, *arrays, present, go_backwards, activation, recurrent_activation, zero_output_for_mask):
         self.act = _check_activation("lstm", "activation", activation)
@@ -332,80 +344,49 @@ class LSTM(_Recurrence):
         proj, (h0, c0), bias = self._setup(arrays, present, go_backwards, zero_output_for_mask, lambda u: (4 * u,))
         xp, dt = self.xp, self.dtype
         b, steps, u = self.b, self.steps, self.u
-        if self._inference is not None:
-            return self._forward_inference(proj, h0, c0, bias)
-        if bias is not None:
-            proj += bias
-        proj = proj.reshape(steps, b, 4 * u)
-        gates = xp.empty((self.kept, b, 4 * u), dtype=dt)  # activated i, f, g, o of every kept step
-        hp = xp.empty((self.kept, b, u), dtype=dt)  # h_{t-1} read by the step at time t
-        cp = xp.empty((self.kept, b, u), dtype=dt)  # c_{t-1}
-        tc = xp.empty((self.kept, b, u), dtype=dt)  # activation(c_t) before masking
+        save = any(self.needs_input_grad)
+        kept = steps if save else 1  # slots of the saved per-step values (one scratch slot without a graph)
+        gates = xp.empty((kept, b, 4 * u), dtype=dt)  # activated i, f, g, o, by time index
+        tc = xp.empty((kept, b, u), dtype=dt)  # activation(c_t) before masking
+        cp = xp.empty((kept, b, u), dtype=dt)  # c_{t-1}
+        hp = xp.empty((b, steps if save else 1, u), dtype=dt)  # h_{t-1}, batch-major like the gradient dz
         out = xp.empty((b, steps, u), dtype=dt)  # batch-major, processing order
-        h_fin, c_fin = xp.empty((b, u), dtype=dt), xp.empty((b, u), dtype=dt)
-        if steps == 0:
-            h_fin[...], c_fin[...] = h0, c0
-        else:
-            hp[self.slots[0]], cp[self.slots[0]] = h0, c0
-        zbuf, hbuf = xp.empty((b, 4 * u), dtype=dt), xp.empty((b, u), dtype=dt)
-        rk = self.rk
-        fused = self._fused(kernels.lstm_forward_step)
+        h, c = h0.copy(), c0.copy()  # the running states, updated in place; returned as the final states
+        fused = self._fused(kernels.lstm_step)
         if fused is not None:
             exact = dt != np.float32
             masked, skip, factor = self._mask_rows()
-            for s, (t, q) in enumerate(zip(self.order, self.slots)):
-                h_prev, c_prev = hp[q], cp[q]
-                h_new, c_new = self._next_slot(hp, s, h_fin), self._next_slot(cp, s, c_fin)
-                xp.matmul(self._recurrent_input(h_prev, hbuf), rk, out=zbuf)
-                fused(zbuf, proj[t], c_prev, h_prev, gates[q], c_new, tc[q], h_new, out[:, s],
+            bias_k = xp.zeros(4 * u, dtype=dt) if bias is None else xp.ascontiguousarray(bias)
+            zbuf, hbuf = xp.empty((b, 4 * u), dtype=dt), xp.empty((b, u), dtype=dt)
+            rk = self.rk
+            for s, t in enumerate(self.order):
+                q = t if save else 0
+                xp.matmul(self._recurrent_input(h, hbuf), rk, out=zbuf)
+                fused(zbuf, proj, t, bias_k, c, h, gates[q], tc[q], out, s, save, hp, cp[q],
                       skip[t], factor[s], masked, exact)  # fmt: skip
         else:
-            self._forward_numpy(proj, gates, hp, cp, tc, out, h_fin, c_fin, zbuf, hbuf)
-        self.gates_, self.hp, self.cp, self.tc = gates, hp, cp, tc
-        return out, h_fin, c_fin
+            self._forward_numpy(proj, bias, h, c, gates, tc, cp, hp, out, save)
+        if save:
+            self.gates_, self.hp, self.cp, self.tc = gates, hp, cp, tc
+        else:
+            self._clear()
+        return out, h, c
 
-    def _input_projection(self, x, kernel):
-        # decided here, where the dtype, activations, recurrent dropout and the gradients needed are known
-        self._inference = None
-        if not any(self.needs_input_grad) and self.rdm is None and self.steps > 0:
-            self._inference = self._fused(kernels.lstm_inference_step)
-        if self._inference is None:
-            return super()._input_projection(x, kernel)
-        # feature-major per step, (time, 4u, batch): one BLAS call per step (a batched matmul), x not copied
-        return self.xp.matmul(self.xp.ascontiguousarray(kernel.T), x.transpose(1, 2, 0))
-
-    def _forward_inference(self, projt, h0, c0, bias):
-        """Without a graph: one BLAS call and one kernel call per step, states feature-major and in place.
-
-        Nothing is saved for backward, so the states need no per-step slots: ``ht``/``ct`` (u, b) are
-        updated in place, and the bias is added inside the kernel (no pass over the projection).
-        """
-        xp, dt = self.xp, self.dtype
-        b, steps, u = self.b, self.steps, self.u
-        step = self._inference
-        rk_t = xp.ascontiguousarray(self.rk.T)  # (4u, u)
-        bias = xp.zeros(4 * u, dtype=dt) if bias is None else xp.ascontiguousarray(bias)
-        ht, ct = xp.ascontiguousarray(h0.T), xp.ascontiguousarray(c0.T)
-        zt, work = xp.empty((4 * u, b), dtype=dt), xp.empty((u, b), dtype=dt)
-        out = xp.empty((b, steps, u), dtype=dt)
-        exact = dt != np.float32
-        masked, skip, factor = self._mask_rows()
-        for s, t in enumerate(self.order):
-            xp.matmul(rk_t, ht, out=zt)
-            step(zt, projt, t, bias, ct, ht, work, out, s, skip[t], factor[s], masked, exact)
-        self._clear()
-        return out, xp.ascontiguousarray(ht.T), xp.ascontiguousarray(ct.T)
-
-    def _forward_numpy(self, proj, gates, hp, cp, tc, out, h_fin, c_fin, zbuf, hbuf):
-        """The step loop in NumPy calls (any activations, any array module)."""
+    def _forward_numpy(self, proj, bias, h, c, gates, tc, cp, hp, out, save):
+        """The step loop in NumPy calls (any activations, any array module); updates h and c in place."""
         xp, u = self.xp, self.u
-        tmp = xp.empty_like(hbuf)
+        zbuf, hbuf = xp.empty((self.b, 4 * u), dtype=self.dtype), xp.empty_like(h)
+        tmp, h_new, c_new = xp.empty_like(h), xp.empty_like(h), xp.empty_like(h)
         act, rec, rk = self.act, self.rec, self.rk
-        for s, (t, q) in enumerate(zip(self.order, self.slots)):
-            h_prev, c_prev = hp[q], cp[q]
-            h_new, c_new = self._next_slot(hp, s, h_fin), self._next_slot(cp, s, c_fin)
-            xp.matmul(self._recurrent_input(h_prev, hbuf), rk, out=zbuf)
-            zbuf += proj[t]
+        for s, t in enumerate(self.order):
+            q = t if save else 0
+            if save:
+                hp[:, t] = h
+                cp[q] = c
+            xp.matmul(self._recurrent_input(h, hbuf), rk, out=zbuf)
+            zbuf += proj[:, t]
+            if bias is not None:
+                zbuf += bias
             z = gates[q]
             # NumPy's tanh is several times slower on strided views: activate contiguous buffers only
             if act == rec:
@@ -415,52 +396,62 @@ class LSTM(_Recurrence):
                 _activate(xp, act, tmp, tmp)
                 _activate(xp, rec, zbuf, z)  # all four blocks; the c block is replaced next
                 z[:, 2 * u : 3 * u] = tmp
-            xp.multiply(z[:, u : 2 * u], c_prev, out=c_new)
+            xp.multiply(z[:, u : 2 * u], c, out=c_new)
             xp.multiply(z[:, :u], z[:, 2 * u : 3 * u], out=tmp)
             c_new += tmp
             _activate(xp, act, c_new, tc[q])
             xp.multiply(z[:, 3 * u :], tc[q], out=h_new)
-            self._write_output(out, s, t, h_new, h_prev, extra=((c_new, c_prev),))
+            if self.skip is not None:
+                skip = self.skip[t]
+                xp.copyto(h, h_new, where=~skip)
+                xp.copyto(c, c_new, where=~skip)
+                xp.multiply(h, self.out_factor[s], out=out[:, s])
+            else:
+                h[...], c[...] = h_new, c_new
+                out[:, s] = h
 
     def backward(self, g_out, g_h, g_c):
         xp, dt = self.xp, self.dtype
         b, steps, u = self.b, self.steps, self.u
-        dh, dc = g_h.astype(dt, copy=True), g_c.astype(dt, copy=True)
-        dz = xp.empty((steps, b, 4 * u), dtype=dt)
+        dh, dc = g_h.astype(dt, order="C", copy=True), g_c.astype(dt, order="C", copy=True)
+        dz = xp.empty((b, steps, 4 * u), dtype=dt)  # d(loss)/d(pre-activations), batch-major
         drdm = xp.zeros((b, u), dtype=dt) if self._needs("recurrent_dropout_mask") else None
+        rk_t = xp.ascontiguousarray(self.rk.T)  # (4U, U): BLAS is ~1.4x slower on the transposed view
         fused = self._fused(kernels.lstm_backward_step)
         if fused is not None:
             masked, keep, factor = self._mask_rows(keep=True)
             carry = xp.zeros((b, u), dtype=dt) if masked else dh  # the kernel reads it only when masked
-            g_out = g_out.astype(dt, copy=False)
-            rk_t = self.rk.T
+            g_out = xp.ascontiguousarray(g_out, dtype=dt)
             for s in range(steps - 1, -1, -1):
                 t = self.order[s]
-                fused(dh, carry, g_out[:, s], factor[s], keep[t], masked, self.gates_[t], self.tc[t], self.cp[t], dc,
-                      dz[t])  # fmt: skip
-                xp.matmul(dz[t], rk_t, out=dh)
-                self._recurrent_input_grad(dh, self.hp[t], drdm)
+                fused(dh, carry, g_out, s, factor[s], keep[t], masked, self.gates_[t], self.tc[t], self.cp[t], dc,
+                      dz, t)  # fmt: skip
+                xp.matmul(dz[:, t], rk_t, out=dh)
+                self._recurrent_input_grad(dh, self.hp[:, t], drdm)
             if masked:
                 dh += carry
         else:
-            dh, dc = self._backward_numpy(g_out, dh, dc, dz, drdm)
+            dh, dc = self._backward_numpy(g_out, dh, dc, dz, drdm, rk_t)
         dz2d = dz.reshape(b * steps, 4 * u)
         grads = {"initial_h": dh, "initial_c": dc, "recurrent_dropout_mask": drdm}
-        self._input_grads(dz2d, grads)
+        if self._needs("inputs"):
+            grads["inputs"] = xp.matmul(dz2d, self.kernel.T).reshape(b, steps, self.feats)
+        if self._needs("kernel"):
+            grads["kernel"] = xp.matmul(self.x2d.T, dz2d)
         if self._needs("recurrent_kernel"):
-            grads["recurrent_kernel"] = xp.matmul(self._all_recurrent_inputs(self.hp).T, dz2d)
+            hin = self.hp if self.rdm is None else self.hp * self.rdm[:, None, :]
+            grads["recurrent_kernel"] = xp.matmul(hin.reshape(b * steps, u).T, dz2d)
         if self._needs("bias"):
             grads["bias"] = dz2d.sum(axis=0)
         self._clear()
         self.gates_ = self.hp = self.cp = self.tc = None
         return self._collect(grads)
 
-    def _backward_numpy(self, g_out, dh, dc, dz, drdm):
+    def _backward_numpy(self, g_out, dh, dc, dz, drdm, rk_t):
         """The step loop of the backward in NumPy calls; returns the gradients of initial_h and initial_c."""
         xp, u = self.xp, self.u
         act, rec = self.act, self.rec
         dcn, tmp = xp.empty_like(dh), xp.empty_like(dh)
-        rk_t = self.rk.T
         for s in range(self.steps - 1, -1, -1):
             t = self.order[s]
             dhn, carry_h = self._output_grad(dh, g_out, s, t)
@@ -468,7 +459,7 @@ class LSTM(_Recurrence):
                 dcn0, carry_c = dc, None
             else:
                 dcn0, carry_c = dc * self.keep[t], dc * self.drop[t]
-            z, tc, c_prev, d = self.gates_[t], self.tc[t], self.cp[t], dz[t]
+            z, tc, c_prev, d = self.gates_[t], self.tc[t], self.cp[t], dz[:, t]
             i, f, g, o = z[:, :u], z[:, u : 2 * u], z[:, 2 * u : 3 * u], z[:, 3 * u :]
             xp.multiply(dhn, tc, out=tmp)
             _activation_grad(xp, rec, o, tmp, d[:, 3 * u :])
@@ -482,7 +473,7 @@ class LSTM(_Recurrence):
             xp.multiply(dcn, i, out=tmp)
             _activation_grad(xp, act, g, tmp, d[:, 2 * u : 3 * u])
             dc = dcn * f
-            dh = self._recurrent_input_grad(xp.matmul(d, rk_t), self.hp[t], drdm)
+            dh = self._recurrent_input_grad(xp.matmul(d, rk_t), self.hp[:, t], drdm)
             if carry_h is not None:
                 dh += carry_h
                 dc += carry_c

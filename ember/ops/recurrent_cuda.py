@@ -1,14 +1,14 @@
 """The LSTM step's gate arithmetic on the GPU: one elementwise kernel forward, one backward.
 
-The GPU forms of :func:`ember.ops.recurrent_kernels.lstm_forward_step` and
+The GPU forms of :func:`ember.ops.recurrent_kernels.lstm_step` and
 :func:`~ember.ops.recurrent_kernels.lstm_backward_step`, called with the same arguments from the same
 place in :class:`ember.ops.recurrent.LSTM` (its ``_fused``), for CuPy float32/float64 arrays with Keras's
 default activations (tanh, sigmoid as ``tanh(x/2)/2 + 1/2``). The per-step matmul stays
 ``cupy.matmul`` (cuBLAS); what this fuses is the dozen elementwise passes around it: one thread per
 (batch row, unit) reads the four gate pre-activations and writes gates, states and output, so a step is
-two launches instead of ~15. The kernels take strided views (``out[:, s]``, the gate blocks of ``z``),
-which CuPy's ElementwiseKernel indexes itself. Feature-major inference (``lstm_inference_step``) has no
-GPU form: inference on cuda runs this forward step.
+two launches (plus the saves and the bias add of the adapters) instead of ~15. The kernels take strided
+views (``out[:, s]``, the gate blocks of ``z``), which CuPy's ElementwiseKernel indexes itself. Inference
+(``save`` False) runs the same forward step.
 
 ``forward_step_reference`` / ``backward_step_reference`` are the same formulas in NumPy, with the same
 signature; the tests run the LSTM op with them in place of the kernels (checked against the op's own
@@ -85,8 +85,8 @@ def _rows(xp, a, masked, dtype):
     return xp.asarray(a).reshape(-1, 1)
 
 
-def forward_step(z, x, c_prev, h_prev, gates, c_new, tc, h_new, out, skip, out_factor, masked, exact):
-    """:func:`~ember.ops.recurrent_kernels.lstm_forward_step` on the GPU (``exact`` is unused: CUDA's tanh)."""
+def _forward_gates(z, x, c_prev, h_prev, gates, c_new, tc, h_new, out, skip, out_factor, masked, exact):
+    """One step's gates on the GPU, on the step's slices (``exact`` is unused: CUDA's tanh)."""
     cp = cuda.cupy_module()
     u = c_prev.shape[1]
     dt = c_prev.dtype
@@ -97,8 +97,8 @@ def forward_step(z, x, c_prev, h_prev, gates, c_new, tc, h_new, out, skip, out_f
            *_blocks(gates, u), c_new, tc, h_new, out)  # fmt: skip
 
 
-def backward_step(dh, carry_h, g_out, out_factor, keep, masked, gates, tc, c_prev, dc, d):
-    """:func:`~ember.ops.recurrent_kernels.lstm_backward_step` on the GPU."""
+def _backward_gates(dh, carry_h, g_out, out_factor, keep, masked, gates, tc, c_prev, dc, d):
+    """Backward through one step's gates on the GPU, on the step's slices."""
     cp = cuda.cupy_module()
     u = dc.shape[1]
     dt = dc.dtype
@@ -109,8 +109,35 @@ def backward_step(dh, carry_h, g_out, out_factor, keep, masked, gates, tc, c_pre
     kernel(dh, g_out, factor, keep, numpy.int32(masked), *_blocks(gates, u), tc, c_prev, carry_h, dc, *_blocks(d, u))
 
 
+def _as_step(gates_fn):
+    """``gates_fn`` (one step's slices) with :func:`~ember.ops.recurrent_kernels.lstm_step`'s arguments."""
+
+    def step(z, proj, t, bias, c, h, gates, tc, out, s, save, hp, cp, skip, out_factor, masked, exact):
+        if save:
+            hp[:, t] = h
+            cp[...] = c
+        x = proj[:, t] + bias
+        c_prev, h_prev = c.copy(), h.copy()  # c and h are updated in place
+        gates_fn(z, x, c_prev, h_prev, gates, c, tc, h, out[:, s], skip, out_factor, masked, exact)
+
+    return step
+
+
+def _as_backward_step(gates_fn):
+    """``gates_fn`` (one step's slices) with :func:`~ember.ops.recurrent_kernels.lstm_backward_step`'s arguments."""
+
+    def step(dh, carry_h, g_out, s, out_factor, keep, masked, gates, tc, c_prev, dc, dz, t):
+        gates_fn(dh, carry_h, g_out[:, s], out_factor, keep, masked, gates, tc, c_prev, dc, dz[:, t])
+
+    return step
+
+
+forward_step = _as_step(_forward_gates)
+backward_step = _as_backward_step(_backward_gates)
+
+
 _GPU_FORMS = {
-    recurrent_kernels.lstm_forward_step: forward_step,
+    recurrent_kernels.lstm_step: forward_step,
     recurrent_kernels.lstm_backward_step: backward_step,
 }
 
@@ -125,8 +152,8 @@ def step_for(kernel, dtype):
 # ---- the same formulas in NumPy (tests) ------------------------------------------------------------------
 
 
-def forward_step_reference(z, x, c_prev, h_prev, gates, c_new, tc, h_new, out, skip, out_factor, masked, exact):
-    """:data:`FORWARD`'s body in NumPy, with :func:`forward_step`'s arguments."""
+def _forward_gates_reference(z, x, c_prev, h_prev, gates, c_new, tc, h_new, out, skip, out_factor, masked, exact):
+    """:data:`FORWARD`'s body in NumPy, with :func:`_forward_gates`'s arguments."""
     u = c_prev.shape[1]
     half = c_prev.dtype.type(0.5)
     zi, zf, zg, zo = _blocks(z, u)
@@ -148,8 +175,8 @@ def forward_step_reference(z, x, c_prev, h_prev, gates, c_new, tc, h_new, out, s
     out[...] = h * numpy.asarray(out_factor).reshape(-1, 1) if masked else h
 
 
-def backward_step_reference(dh, carry_h, g_out, out_factor, keep, masked, gates, tc, c_prev, dc, d):
-    """:data:`BACKWARD`'s body in NumPy, with :func:`backward_step`'s arguments."""
+def _backward_gates_reference(dh, carry_h, g_out, out_factor, keep, masked, gates, tc, c_prev, dc, d):
+    """:data:`BACKWARD`'s body in NumPy, with :func:`_backward_gates`'s arguments."""
     u = dc.shape[1]
     one = dc.dtype.type(1)
     gi, gf, gg, go = _blocks(gates, u)
@@ -171,3 +198,7 @@ def backward_step_reference(dh, carry_h, g_out, out_factor, keep, masked, gates,
     df[...] = (dcn * c_prev) * ((one - gf) * gf)
     dg[...] = (dcn * gi) * (one - gg * gg)
     dc[...] = dcn * gf + dc * drop if masked else dcn * gf
+
+
+forward_step_reference = _as_step(_forward_gates_reference)
+backward_step_reference = _as_backward_step(_backward_gates_reference)

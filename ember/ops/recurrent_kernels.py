@@ -13,13 +13,15 @@ step), so float32 uses Eigen's rational approximation (what Eigen/TensorFlow use
 below 4e-7, a few float32 ulp, and vectorised by LLVM), while float64 calls ``math.tanh`` (exact to an ulp,
 used by the float64 gradient tests). The sigmoid is ``tanh(x/2)/2 + 1/2`` as in the NumPy path.
 
-Shapes (b = batch, u = units), all (b, ...) slices of the op's time-major buffers:
+Layout (b = batch, u = units): the input projection ``proj``, the outputs and the input projection's
+gradient ``dz`` are batch-major, (b, time, ...), as the big matmuls before and after the loop read and write
+them (no transposed copies); a kernel gets the whole array and the step's index, so that its inner loops
+run over contiguous rows. What only the kernels read (gates, tanh(c), c_{t-1}) is time-major, one
+contiguous (b, ...) slot per step. Gate order i, f, c, o (Keras), written i, f, g, o here.
 
-- z (b, 4u): ``h_{t-1} @ recurrent_kernel``; x (b, 4u): the step's input projection with the bias;
-- gates (b, 4u): activated i, f, g, o (Keras gate order i, f, c, o); c/h (b, u) the states;
-- mask arguments: ``skip`` (b,) bool, True where the step is masked (states carried over);
-  ``out_factor`` (b,) the output multiplier (0 before the first kept step, see ``recurrent.py``);
-  ``keep`` (b,) 1.0 where the step counts, else 0.0. Unused (any 1-element arrays) when ``masked`` is False.
+Mask arguments: ``skip`` (b,) bool, True where the step is masked (states carried over); ``out_factor``
+(b,) the output multiplier (0 before the first kept step, see ``recurrent.py``); ``keep`` (b,) 1.0 where the
+step counts, else 0.0. Unused (any 1-element arrays) when ``masked`` is False.
 """
 
 from __future__ import annotations
@@ -65,81 +67,102 @@ def tanh_float32(x):
 
 # --------------------------------------------------------------------------- LSTM
 @jit.kernel
-def lstm_forward_step(z, x, c_prev, h_prev, gates, c_new, tc, h_new, out, skip, out_factor, masked, exact):
-    """One LSTM step: gates, new states and output; ``exact``: math.tanh (float64) instead of the rational one.
+def lstm_step(z, proj, t, bias, c, h, gates, tc, out, s, save, hp, cp, skip, out_factor, masked, exact):
+    """One LSTM step, row by row: gates, new states (in place) and output; ``exact``: math.tanh (float64).
 
-    z, x (b, 4u) in; c_prev, h_prev (b, u) in; writes gates (b, 4u), tc = tanh(c_t) (b, u) before masking,
-    c_new, h_new (b, u) (the previous states where ``skip``) and out (b, u) = h_new (* out_factor if masked).
+    z (b, 4u) in: ``(h_{t-1} * rdm) @ recurrent_kernel``; proj (b, time, 4u) in: every step's input
+    projection, batch-major (this step's rows are ``proj[:, t]``); bias (4u,) (zeros when the op has none);
+    c, h (b, u) in/out: the running states, replaced by c_t, h_t (kept where ``skip``);
+    gates (b, 4u) out: activated i, f, g, o; tc (b, u) out: tanh(c_t) before masking;
+    out (b, time, u): writes ``out[:, s]`` = h_t (* out_factor if masked);
+    ``save`` (a graph will run backward): also writes hp[:, t] = h_{t-1} (hp (b, time, u)) and
+    cp (b, u) = c_{t-1}; without it hp and cp are not touched (any arrays of that rank).
+
+    One pass per gate block and one for the states, row by row: each value is written once and read back
+    from L1. The branches (``exact``, the masked row) sit outside the loops, which LLVM vectorises (a branch
+    or a libm call inside a loop would keep it scalar); float64's math.tanh loops stay scalar (tests only).
+    The pre-activation is ``(z + proj) + bias``, in that order, as the NumPy path adds them.
     """
 
-    def tanh_in_place(a):
-        # the branch outside the loops: each loop alone vectorises (the rational one) or calls libm
-        if exact:
-            for n in range(a.shape[0]):
-                for j in range(a.shape[1]):
-                    a[n, j] = math.tanh(a[n, j])
-        else:
-            for n in range(a.shape[0]):
-                for j in range(a.shape[1]):
-                    v = min(max(a[n, j], -_CLAMP), _CLAMP)
-                    v2 = v * v
-                    p = v2 * _A13 + _A11
-                    p = v2 * p + _A9
-                    p = v2 * p + _A7
-                    p = v2 * p + _A5
-                    p = v2 * p + _A3
-                    p = v2 * p + _A1
-                    p = v * p
-                    q = v2 * _B6 + _B4
-                    q = v2 * q + _B2
-                    q = v2 * q + _B0
-                    a[n, j] = p / q
+    def rtanh(v):  # the rational float32 tanh (see tanh_float32)
+        v = min(max(v, -_CLAMP), _CLAMP)
+        v2 = v * v
+        p = v2 * _A13 + _A11
+        p = v2 * p + _A9
+        p = v2 * p + _A7
+        p = v2 * p + _A5
+        p = v2 * p + _A3
+        p = v2 * p + _A1
+        p = v * p
+        q = v2 * _B6 + _B4
+        q = v2 * q + _B2
+        q = v2 * q + _B0
+        return p / q
 
-    u = c_prev.shape[1]
-    b = z.shape[0]
-    # pre-activations, halved for the sigmoid gates: sigmoid(v) = tanh(v/2)/2 + 1/2
+    def gate_block(n, lo, hi, sigmoid):
+        """gates[n, lo:hi] from the pre-activations: sigmoid(v) = tanh(v/2)/2 + 1/2, or tanh(v)."""
+        if sigmoid:
+            if exact:
+                for j in range(lo, hi):
+                    gates[n, j] = math.tanh(((z[n, j] + proj[n, t, j]) + bias[j]) * _HALF) * _HALF + _HALF
+            else:
+                for j in range(lo, hi):
+                    gates[n, j] = rtanh(((z[n, j] + proj[n, t, j]) + bias[j]) * _HALF) * _HALF + _HALF
+        elif exact:
+            for j in range(lo, hi):
+                gates[n, j] = math.tanh((z[n, j] + proj[n, t, j]) + bias[j])
+        else:
+            for j in range(lo, hi):
+                gates[n, j] = rtanh((z[n, j] + proj[n, t, j]) + bias[j])
+
+    b, u = c.shape
     for n in range(b):
-        for j in range(4 * u):
-            gates[n, j] = z[n, j] + x[n, j]
-        for j in range(2 * u):
-            gates[n, j] *= _HALF
-        for j in range(3 * u, 4 * u):
-            gates[n, j] *= _HALF
-    tanh_in_place(gates)
-    for n in range(b):
-        for j in range(2 * u):
-            gates[n, j] = gates[n, j] * _HALF + _HALF
-        for j in range(3 * u, 4 * u):
-            gates[n, j] = gates[n, j] * _HALF + _HALF
-        for j in range(u):
-            tc[n, j] = gates[n, u + j] * c_prev[n, j] + gates[n, j] * gates[n, 2 * u + j]
-            c_new[n, j] = tc[n, j]
-    tanh_in_place(tc)
-    for n in range(b):
-        if masked and skip[n]:
+        gate_block(n, 0, 2 * u, True)  # i, f
+        gate_block(n, 2 * u, 3 * u, False)  # g
+        gate_block(n, 3 * u, 4 * u, True)  # o
+        if save:
             for j in range(u):
-                c_new[n, j] = c_prev[n, j]
-                h_new[n, j] = h_prev[n, j]
+                hp[n, t, j] = h[n, j]
+                cp[n, j] = c[n, j]
+        if masked and skip[n]:  # states carried over; tc (used by backward) still from this step's gates
+            if exact:
+                for j in range(u):
+                    tc[n, j] = math.tanh(gates[n, u + j] * c[n, j] + gates[n, j] * gates[n, 2 * u + j])
+            else:
+                for j in range(u):
+                    tc[n, j] = rtanh(gates[n, u + j] * c[n, j] + gates[n, j] * gates[n, 2 * u + j])
+        elif exact:
+            for j in range(u):
+                cn = gates[n, u + j] * c[n, j] + gates[n, j] * gates[n, 2 * u + j]
+                c[n, j] = cn
+                th = math.tanh(cn)
+                tc[n, j] = th
+                h[n, j] = gates[n, 3 * u + j] * th
         else:
             for j in range(u):
-                h_new[n, j] = gates[n, 3 * u + j] * tc[n, j]
+                cn = gates[n, u + j] * c[n, j] + gates[n, j] * gates[n, 2 * u + j]
+                c[n, j] = cn
+                th = rtanh(cn)
+                tc[n, j] = th
+                h[n, j] = gates[n, 3 * u + j] * th
         if masked:
             factor = out_factor[n]
             for j in range(u):
-                out[n, j] = h_new[n, j] * factor
+                out[n, s, j] = h[n, j] * factor
         else:
             for j in range(u):
-                out[n, j] = h_new[n, j]
+                out[n, s, j] = h[n, j]
 
 
 @jit.kernel
-def lstm_backward_step(dh, carry_h, g_out, out_factor, keep, masked, gates, tc, c_prev, dc, d):
-    """Backward through one LSTM step's gates (before the recurrent matmul ``d @ recurrent_kernel.T``).
+def lstm_backward_step(dh, carry_h, g_out, s, out_factor, keep, masked, gates, tc, c_prev, dc, dz, t):
+    """Backward through one LSTM step's gates (before the recurrent matmul ``dz[:, t] @ recurrent_kernel.T``).
 
     dh (b, u) in: d(loss)/d(h_t) through the next step's recurrent matmul; carry_h (b, u) in/out (masked
-    only): the part of d(loss)/d(h) carried past masked later steps, out: past this one; g_out (b, u) the
-    output gradient of this step; dc (b, u) in: d(loss)/d(c_t), out: d(loss)/d(c_{t-1});
-    gates (b, 4u), tc, c_prev (b, u) saved by the forward; writes d (b, 4u) = d(loss)/d(pre-activations).
+    only): the part of d(loss)/d(h) carried past masked later steps, out: past this one; g_out (b, time, u)
+    the outputs' gradient (this step's is ``g_out[:, s]``); dc (b, u) in: d(loss)/d(c_t), out:
+    d(loss)/d(c_{t-1}); gates (b, 4u), tc, c_prev (b, u) saved by the forward; writes dz[:, t] of dz
+    (b, time, 4u) = d(loss)/d(pre-activations).
     """
     u = dc.shape[1]
     for n in range(dh.shape[0]):
@@ -149,105 +172,25 @@ def lstm_backward_step(dh, carry_h, g_out, out_factor, keep, masked, gates, tc, 
             factor = out_factor[n]
         for j in range(u):
             if masked:
-                dht = (dh[n, j] + carry_h[n, j]) + g_out[n, j] * factor
+                dht = (dh[n, j] + carry_h[n, j]) + g_out[n, s, j] * factor
                 dhn = dht * k
                 carry_h[n, j] = dht * drop
                 dc0 = dc[n, j] * k
             else:
-                dhn = dh[n, j] + g_out[n, j]
+                dhn = dh[n, j] + g_out[n, s, j]
                 dc0 = dc[n, j]
             i = gates[n, j]
             f = gates[n, u + j]
             g = gates[n, 2 * u + j]
             o = gates[n, 3 * u + j]
-            t = tc[n, j]
-            d[n, 3 * u + j] = (dhn * t) * ((_ONE - o) * o)
-            dcn = (dhn * o) * (_ONE - t * t)
+            th = tc[n, j]
+            dz[n, t, 3 * u + j] = (dhn * th) * ((_ONE - o) * o)
+            dcn = (dhn * o) * (_ONE - th * th)
             dcn = dcn + dc0
-            d[n, j] = (dcn * g) * ((_ONE - i) * i)
-            d[n, u + j] = (dcn * c_prev[n, j]) * ((_ONE - f) * f)
-            d[n, 2 * u + j] = (dcn * i) * (_ONE - g * g)
+            dz[n, t, j] = (dcn * g) * ((_ONE - i) * i)
+            dz[n, t, u + j] = (dcn * c_prev[n, j]) * ((_ONE - f) * f)
+            dz[n, t, 2 * u + j] = (dcn * i) * (_ONE - g * g)
             if masked:
                 dc[n, j] = dcn * f + dc[n, j] * drop
             else:
                 dc[n, j] = dcn * f
-
-
-@jit.kernel
-def lstm_inference_step(zt, projt, t, bias, ct, ht, work, out, s, skip, out_factor, masked, exact):
-    """One LSTM step without a graph (nothing saved for backward), on feature-major states, in place.
-
-    Feature-major so that the step's matmul is ``recurrent_kernel.T @ h`` ((4u, u) @ (u, b)), which BLAS runs
-    faster than ``h @ recurrent_kernel`` for an LSTM's small batch, and so that each gate row is contiguous.
-    zt (4u, b) in: ``recurrent_kernel.T @ ht``, overwritten with the activated gates; projt (time, 4u, b) in:
-    every step's input projection by time index (this step's is ``projt[t]``, contiguous: read row by row
-    from a (4u, time*b) matrix it costs a cache miss a row);
-    bias (4u,) (zeros when the op has none); ct, ht (u, b) in/out: the states (kept where ``skip``);
-    work (u, b) scratch; writes out[:, s, :] of out (b, time, u) = h_t (* out_factor if masked).
-    ``skip``/``out_factor`` (b,) as in :func:`lstm_forward_step`. Each pass is a loop of its own so that
-    LLVM vectorises it (a branch or a strided store inside the tanh loop keeps it scalar, 6x slower).
-    """
-
-    def tanh_in_place(a):  # a: 1-D (flat views of the 2-D buffers: one long loop vectorises best)
-        if exact:
-            for m in range(a.shape[0]):
-                a[m] = math.tanh(a[m])
-        else:
-            for m in range(a.shape[0]):
-                v = min(max(a[m], -_CLAMP), _CLAMP)
-                v2 = v * v
-                p = v2 * _A13 + _A11
-                p = v2 * p + _A9
-                p = v2 * p + _A7
-                p = v2 * p + _A5
-                p = v2 * p + _A3
-                p = v2 * p + _A1
-                p = v * p
-                q = v2 * _B6 + _B4
-                q = v2 * q + _B2
-                q = v2 * q + _B0
-                a[m] = p / q
-
-    u, b = ct.shape
-    # pre-activations, halved for the sigmoid gates i, f, o: sigmoid(v) = tanh(v/2)/2 + 1/2
-    for r in range(4 * u):
-        br = bias[r]
-        if r < 2 * u or r >= 3 * u:
-            for n in range(b):
-                zt[r, n] = ((zt[r, n] + projt[t, r, n]) + br) * _HALF
-        else:
-            for n in range(b):
-                zt[r, n] = (zt[r, n] + projt[t, r, n]) + br
-    flat = zt.reshape(4 * u * b)  # blocks i, f, g, o are contiguous ranges of it
-    tanh_in_place(flat)
-    for m in range(2 * u * b):
-        flat[m] = flat[m] * _HALF + _HALF
-    for m in range(3 * u * b, 4 * u * b):
-        flat[m] = flat[m] * _HALF + _HALF
-    for j in range(u):  # c_t into work (tanh'd next), kept in zt's f block until the masked write-back
-        for n in range(b):
-            c = zt[u + j, n] * ct[j, n] + zt[j, n] * zt[2 * u + j, n]
-            zt[u + j, n] = c
-            work[j, n] = c
-    tanh_in_place(work.reshape(u * b))
-    for j in range(u):
-        for n in range(b):
-            work[j, n] = zt[3 * u + j, n] * work[j, n]  # h_t
-    if masked:
-        for j in range(u):
-            for n in range(b):
-                if not skip[n]:
-                    ct[j, n] = zt[u + j, n]
-                    ht[j, n] = work[j, n]
-        for n in range(b):
-            factor = out_factor[n]
-            for j in range(u):
-                out[n, s, j] = ht[j, n] * factor
-    else:
-        for j in range(u):
-            for n in range(b):
-                ct[j, n] = zt[u + j, n]
-                ht[j, n] = work[j, n]
-        for n in range(b):
-            for j in range(u):
-                out[n, s, j] = ht[j, n]
