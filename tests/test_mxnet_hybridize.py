@@ -34,7 +34,8 @@ def _equal(a, b, where):
         )
 
 
-# programs that call no HybridBlock twice with one input signature (they are still compared bit for bit)
+# programs that call no HybridBlock twice with one input signature (their plans are still run and compared with
+# the traced calls, forward and backward, by CachedCall.check)
 _NO_REPLAY = {
     "p04_conv1d_pool",
     "p06_custom_block",
@@ -44,6 +45,7 @@ _NO_REPLAY = {
     "p16_metrics_eval",
     "p17_autograd_grad",
 }
+_NO_HYBRID_CALL = {"p14_raw_ndarray_mlp", "p16_metrics_eval", "p17_autograd_grad"}  # raw NDArrays, plain Blocks
 
 
 @pytest.mark.parametrize("name", PROGRAMS)
@@ -58,6 +60,7 @@ def test_corpus_hybridized_gives_eager_bits(name, monkeypatch):
         object.__setattr__(self, "_cached_call", cached_op.CachedCall(self))
 
     monkeypatch.setattr(HybridBlock, "__init__", init)
+    monkeypatch.setattr(cached_op.CachedCall, "check", True)  # every traced call's plan is also run and compared
     before = dict(cached_op.stats)
     ember.random.seed(0)
     hybrid = module.main(mx)
@@ -65,6 +68,8 @@ def test_corpus_hybridized_gives_eager_bits(name, monkeypatch):
     replays = cached_op.stats["replays"] - before["replays"]
     if name not in _NO_REPLAY:
         assert replays > 0, f"{name}: no call was replayed from a plan"
+    elif name not in _NO_HYBRID_CALL:
+        assert cached_op.stats["checks"] > before["checks"], f"{name}: no plan was checked"
 
 
 # ---- targeted cases ----------------------------------------------------------------------------------------------

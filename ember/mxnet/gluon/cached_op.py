@@ -48,7 +48,7 @@ MAX_KEYS = 32  # signatures kept per hybridized block; more run eagerly
 _INPUT, _PARAM, _CONST, _VALUE = range(4)
 _local = threading.local()
 # how many calls replayed a plan (tests read it to know the compiled path ran)
-stats = {"replays": 0, "traces": 0}
+stats = {"replays": 0, "traces": 0, "checks": 0}
 
 
 def inside_trace() -> bool:
@@ -379,6 +379,10 @@ class CachedOpFunction(Function):
 class CachedCall:
     """The plans of one hybridized block, by key; ``__call__`` runs a call through them."""
 
+    # tests set this: every traced call (without state updates or random draws, which a second run would repeat)
+    # also runs its plan, forward and backward, and compares it with the eager call bit for bit
+    check = False
+
     def __init__(self, block):
         self.block = block
         self.entries = {}  # key -> ("trace", graph) | ("ready", graph) | ("eager", reason)
@@ -446,6 +450,8 @@ class CachedCall:
             self.entries[key] = ("eager", str(err))
             logger.info("hybridize: %s runs eagerly for this input signature: %s", self.block.name, err)
             return out
+        if self.check and not graph.stat_updates and all(step.redraw is None for step in graph.steps):
+            _check_against_eager(graph, flat, params, outs)
         if entry is None:
             # a call that never read its arrays' values cannot have branched on them: replay from the next call
             # (MXNet's rule: a hybridized block sees symbols, never values); one that did is traced again first
@@ -472,6 +478,40 @@ class CachedCall:
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------------------
+def _check_against_eager(graph, flat, params, outs):
+    """Raise AssertionError unless the plan gives the traced call's outputs and (recorded) gradients exactly."""
+    stats["checks"] += 1
+    fns = []
+    arrays = [p._data.data for p in params]
+    got = graph.run([x.data for x in flat], arrays, keep=fns)
+    for k, (a, t) in enumerate(zip(got, outs)):
+        if a.shape != t.shape or a.dtype != t.dtype or not np.array_equal(a, t.data, equal_nan=True):
+            raise AssertionError(f"hybridize check: output {k} of the plan differs from the eager call's")
+    if not graph.recorded:
+        return
+    rng = np.random.default_rng(0)
+    heads = [rng.normal(size=t.shape).astype(t.dtype) for t in outs]
+    wrt = list(flat) + [params[k]._data for k in graph.used]
+    live = [i for i, t in enumerate(wrt) if t.requires_grad]
+    if not live:
+        return
+    want = ember.grad(
+        list(outs),
+        [wrt[i] for i in live],
+        grad_outputs=[Tensor._wrap(h) for h in heads],
+        retain_graph=True,
+        allow_unused=True,
+    )
+    mine = graph.backward(fns, heads, np)
+    for i, w in zip(live, want):
+        m = mine[i]
+        if isinstance(m, RowSparseGrad):
+            m = m.dense_array()
+        w = None if w is None else (w.dense_array() if isinstance(w, RowSparseGrad) else w.data)
+        if (m is None) != (w is None) or (m is not None and not np.array_equal(m, w, equal_nan=True)):
+            raise AssertionError(f"hybridize check: the plan's gradient of input {i} differs from the eager one")
+
+
 def _depth_first(starts, inside):
     """The traced functions behind ``starts`` in the engine's backward order (``engine.autograd``'s walk),
     not expanding functions outside the call (``inside``: ids of the traced ones)."""
