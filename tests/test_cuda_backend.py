@@ -347,6 +347,39 @@ def test_model_to_moves_a_trained_model_and_its_optimizer_state_in_place():
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+def test_fit_takes_batches_already_on_the_device(monkeypatch):
+    """The trainer's staging hook: batches arrive as device arrays (strict's here, CuPy's on cuda), outputs leave."""
+    import ember.training.trainer as trainer
+    from ember.backend import to_device
+
+    def strict_stager():  # what batch_stager does for cuda, with strict arrays and no pinned memory
+        if default_device() != "strict":
+            return None
+
+        def stage(data):
+            if isinstance(data, (list, tuple)):
+                return type(data)(stage(v) for v in data)
+            return to_device(data, "strict") if isinstance(data, np.ndarray) else data
+
+        return stage
+
+    monkeypatch.setattr(trainer, "batch_stager", strict_stager)
+    x, y = _data()
+    cpu, dev = _model(), _model()
+    dev.compile(optimizer="adam", loss="binary_crossentropy", metrics=["binary_accuracy", "AUC", "mae"])
+    cpu.compile(optimizer="adam", loss="binary_crossentropy", metrics=["binary_accuracy", "AUC", "mae"])
+    dev.set_weights(cpu.get_weights())
+    weights = np.linspace(0.5, 1.5, len(x)).astype(np.float32)
+    kw = dict(batch_size=8, epochs=2, verbose=0, shuffle=False, sample_weight=weights)
+    expected = cpu.fit(x, y, **kw).history
+    got = dev.fit(x, y, device="strict", **kw).history
+    for key in expected:
+        np.testing.assert_allclose(got[key], expected[key], rtol=1e-5)
+    pred = dev.predict(x, batch_size=8, verbose=0, device="strict")
+    assert type(pred) is np.ndarray
+    np.testing.assert_allclose(pred, cpu.predict(x, batch_size=8, verbose=0), rtol=1e-5, atol=1e-6)
+
+
 def test_fit_refuses_an_unknown_device_clearly():
     x, y = _data()
     with pytest.raises(ValueError, match="unknown device type 'tpu'"):
