@@ -26,6 +26,8 @@ from __future__ import annotations
 
 import math
 
+import numpy
+
 from ..engine.function import Function
 from ._checks import normalize_axes
 from .elementwise import exp
@@ -67,7 +69,8 @@ _GELU_CUBIC = 0.044715
 
 def _sigmoid(xp, x):
     """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
-    if getattr(xp, "graph", False):  # a backward recorded for create_graph: the op itself
+    # a backward recorded for create_graph: the op itself (NumPy first: its module getattr of a missing name is slow)
+    if xp is not numpy and getattr(xp, "graph", False):
         return sigmoid(x)
     e = xp.asarray(xp.abs(x))  # asarray: NumPy turns 0-d results into scalars, which out= refuses
     xp.negative(e, out=e)
@@ -80,7 +83,7 @@ def _sigmoid(xp, x):
 
 def _softplus(xp, x):
     """log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), exact for large |x|."""
-    if getattr(xp, "graph", False):  # a backward recorded for create_graph: the op itself
+    if xp is not numpy and getattr(xp, "graph", False):  # a backward recorded for create_graph: the op itself
         return softplus(x)
     e = xp.asarray(xp.abs(x))
     xp.negative(e, out=e)
