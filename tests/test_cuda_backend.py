@@ -71,6 +71,7 @@ def test_cuda_is_not_picked_for_host_arrays():
     w = np.zeros(4, np.float32)
     assert flat_cuda.adam(w, w.copy(), w.copy(), w.copy(), None, (1, 0.9, 0.1, 0.99, 0.01, 1e-7)) is False
     assert flat_cuda.sgd(w, w.copy(), None, False, 0.1, 0.0) is False
+    assert flat_cuda.adadelta(w, w.copy(), w.copy(), w.copy(), 0.95, 0.05, 1e-7, 1.0) is False
     assert cuda.batch_stager() is None  # the default device is cpu here
 
 
@@ -107,7 +108,7 @@ def test_compile_check_refuses_broken_sources():
 
 def test_every_gpu_form_registers_its_kernels():
     expected = {"conv_col2im", "max_pool_forward", "max_pool_backward", "lstm_forward_step", "lstm_backward_step"}
-    expected |= {"adam", "adam_amsgrad", "sgd", "sgd_momentum", "sgd_nesterov"}
+    expected |= {"adam", "adam_amsgrad", "adadelta", "sgd", "sgd_momentum", "sgd_nesterov"}
     expected |= {"rmsprop", "rmsprop_centered", "rmsprop_momentum", "rmsprop_centered_momentum"}
     assert expected <= set(cuda.SOURCES)
 
@@ -537,6 +538,13 @@ def _optimizer_cases(t):
                     lambda a, c=c, slots=slots: kernels.rmsprop(a[0], a[1], *slots(a), *c, scratch(a[0])),
                 )
             )
+    ad = tuple(t(v) for v in (0.95, 0.05, 1e-7, 1.0))
+    cases.append(
+        (
+            lambda a: flat_cuda.adadelta(a[0], a[1], a[4], a[3], *ad),
+            lambda a: kernels.adadelta(a[0], a[1], a[4], a[3], *ad, scratch(a[0])),
+        )
+    )
     for mom, nesterov in ((0.0, False), (0.9, False), (0.9, True)):
         lr, m = t(0.01), t(mom)
         cases.append(

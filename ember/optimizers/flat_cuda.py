@@ -1,4 +1,4 @@
-"""The fused optimizer updates on the GPU: Adam, RMSprop and SGD as one elementwise kernel each.
+"""The fused optimizer updates on the GPU: Adam, RMSprop, Adadelta and SGD as one elementwise kernel each.
 
 The GPU forms of the loops in :mod:`ember.optimizers.kernels` (same arguments, same arithmetic in the same
 order): :func:`ember.optimizers.kernels.adam` and friends call these first when the arrays are CuPy's, so a
@@ -74,6 +74,20 @@ SGD_NESTEROV = _variant(
 )
 
 
+# Adadelta: c0 rho, c1 1 - rho, c2 epsilon, c3 learning_rate
+ADADELTA = _variant(
+    "adadelta",
+    ", T acc_grad, T acc_delta",
+    """
+    T eg = acc_grad * c0 + (g * g) * c1;
+    acc_grad = eg;
+    T delta = -((sqrt(acc_delta + c2) * g) / sqrt(eg + c2));
+    acc_delta = acc_delta * c0 + (delta * delta) * c1;
+    w += delta * c3;
+""",
+)
+
+
 def _suits(*arrays) -> bool:
     """CuPy arrays of one shape and one float32/float64 dtype (None entries ignored)."""
     arrays = [a for a in arrays if a is not None]
@@ -120,4 +134,13 @@ def sgd(w, g, m, nesterov, learning_rate, momentum) -> bool:
         cuda.elementwise_kernel(SGD)(g, *c, w)
     else:
         cuda.elementwise_kernel(SGD_NESTEROV if nesterov else SGD_MOMENTUM)(g, *c, w, m)
+    return True
+
+
+def adadelta(w, g, acc_grad, acc_delta, rho, one_minus_rho, epsilon, learning_rate) -> bool:
+    """:func:`ember.optimizers.kernels.adadelta` on the GPU."""
+    if not _suits(w, g, acc_grad, acc_delta):
+        return False
+    c = _scalars(w.dtype, (rho, one_minus_rho, epsilon, learning_rate))
+    cuda.elementwise_kernel(ADADELTA)(g, *c, w, acc_grad, acc_delta)
     return True

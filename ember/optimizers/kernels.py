@@ -243,6 +243,9 @@ def rmsprop(w, g, v, a, m, rho, one_minus_rho, epsilon, learning_rate, momentum,
 def adadelta(w, g, acc_grad, acc_delta, rho, one_minus_rho, epsilon, learning_rate, scratch):
     """Adadelta."""
     kernel = _compiled(_adadelta_kernel, w, g, acc_grad, acc_delta)
+    cuda_args = (w, g, acc_grad, acc_delta, rho, one_minus_rho, epsilon, learning_rate)
+    if kernel is None and type(w) is not numpy.ndarray and flat_cuda.adadelta(*cuda_args):
+        return  # cuda: one fused launch (optimizers/flat_cuda.py)
     if kernel is not None:
         kernel(_flat(w), _flat(g), _flat(acc_grad), _flat(acc_delta), rho, one_minus_rho, epsilon, learning_rate)
         return
