@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy
 
+from ..backend.device import default_device, is_host_array, xp_of
+
 
 class NoGraphFormError(AttributeError):
     """A backward formula used an array function with no differentiable form on tensors."""
@@ -70,11 +72,11 @@ class _GraphXP:
     # creation: constants
     @staticmethod
     def zeros(shape, dtype=None):
-        return _constant(numpy.zeros(shape, dtype=dtype or numpy.float32))
+        return _constant(default_device().xp.zeros(shape, dtype=dtype or numpy.float32))
 
     @staticmethod
     def ones(shape, dtype=None):
-        return _constant(numpy.ones(shape, dtype=dtype or numpy.float32))
+        return _constant(default_device().xp.ones(shape, dtype=dtype or numpy.float32))
 
     @staticmethod
     def zeros_like(x, dtype=None):
@@ -94,13 +96,16 @@ class _GraphXP:
 
         if isinstance(x, Tensor):
             return x if dtype is None else x.astype(dtype, copy=False)
-        return _constant(numpy.asarray(x, dtype=dtype))
+        if not is_host_array(x) and not isinstance(x, (list, tuple)):  # a device array
+            return _constant(x if dtype is None else x.astype(dtype, copy=False))
+        return _constant(default_device().xp.asarray(x, dtype=dtype))
 
     @staticmethod
     def sign(x):
         from .tensor import Tensor
 
-        return _constant(numpy.sign(x.data if isinstance(x, Tensor) else x))
+        data = x.data if isinstance(x, Tensor) else x
+        return _constant(xp_of(data).sign(data))
 
     @staticmethod
     def expand_dims(x, axis):

@@ -480,6 +480,8 @@ class _PredictOutputs:
         self.chunks = None  # lists of flat outputs, when not preallocated
 
     def add(self, out, rows: int) -> None:
+        if type(out) is not numpy.ndarray:  # predict's outputs leave the device here (host arrays stay as they are)
+            out = map_structure(to_host, out)
         flat = [out] if type(out) is numpy.ndarray else flatten(out)
         if self.structure is None:
             self.structure = out
