@@ -7,7 +7,7 @@ import threading
 import numpy as np
 import pytest
 from oracles import check_against_torch, check_gradients
-from test_ops_conv import CONV1D, CONV2D, torch_conv1d, torch_conv2d_keras_kernel
+from test_ops_conv import CONV1D, CONV2D, TRANSPOSE, torch_conv1d, torch_conv2d_keras_kernel, torch_conv2d_transpose
 
 import ember
 from ember.backend import jit
@@ -51,6 +51,47 @@ def test_row_blocks_cover_the_output_once():
             assert n1 - n0 == 1 or (h0, h1) == (0, oh)
             covered[_windows.block_rows(block, (oh, ow))] += 1
         np.testing.assert_array_equal(covered, 1)
+
+
+def test_a_large_kernel_matrix_makes_larger_blocks():
+    """Each block's matmul packs the whole kernel again: blocks grow to twice the kernel matrix's bytes."""
+    small = _windows.row_blocks(np, 8, (8, 8), 8 * 9 * 512 * 4)
+    large = _windows.row_blocks(np, 8, (8, 8), 8 * 9 * 512 * 4, matrix_bytes=9 * 512 * 512 * 4)
+    assert len(small) == 8 and large == [(0, 8, 0, 8)]
+
+
+@pytest.mark.parametrize("xs,ks,strides,padding,output_padding,dilation", TRANSPOSE)
+def test_conv2d_transpose_in_blocks_against_torch(xs, ks, strides, padding, output_padding, dilation, rng, blocks):
+    """The transposed forward is conv2d's input gradient (col2im in numba or per offset), its backward conv2d's
+    forward and kernel gradient: every block cut and both col2im paths."""
+    x, k = rng.standard_normal(xs), rng.standard_normal(ks)
+    check_against_torch(
+        lambda a, b: ember.conv2d_transpose(a, b, strides, padding, output_padding, dilation),
+        lambda a, b: torch_conv2d_transpose(a, b, strides, padding, output_padding, dilation),
+        x,
+        k,
+    )
+
+
+@pytest.mark.parametrize("xs,ks,strides,padding,output_padding,dilation", TRANSPOSE[:9])
+def test_conv2d_transpose_in_blocks_gradients_finite_differences(
+    xs, ks, strides, padding, output_padding, dilation, rng, blocks
+):
+    x, k = rng.standard_normal(xs), rng.standard_normal(ks)
+    check_gradients(lambda a, b: ember.conv2d_transpose(a, b, strides, padding, output_padding, dilation), x, k)
+
+
+def test_conv2d_transpose_stride1_backward_takes_winograd(rng, monkeypatch, winograd, jit_path):
+    """A 3x3 stride-1 transposed conv's input gradient is a 3x3 stride-1 conv2d: Winograd where numba is."""
+    monkeypatch.setattr(conv_kernels, "KERNEL_MIN_SIZE", 0)
+    x, k = rng.standard_normal((2, 5, 6, 3)), rng.standard_normal((3, 3, 4, 3))
+    check_against_torch(
+        lambda a, b: ember.conv2d_transpose(a, b, 1, "same"),
+        lambda a, b: torch_conv2d_transpose(a, b, 1, "same", None, 1),
+        x,
+        k,
+    )
+    assert bool(winograd) == (jit_path == "jit")
 
 
 @pytest.mark.parametrize("xs,ks,strides,padding,dilation", CONV2D)
@@ -148,6 +189,7 @@ WINOGRAD = [
 def winograd(monkeypatch):
     """Winograd for every channel count and cut into blocks of a few tiles; counts its calls."""
     monkeypatch.setattr(conv_kernels, "WINOGRAD_MIN_CHANNELS", 1)
+    monkeypatch.setattr(conv_kernels, "WINOGRAD_MIN_TILES", 0)
     monkeypatch.setattr(conv_kernels, "WINOGRAD_BLOCK_BYTES", 16 * 4 * 8 * 3)
     calls = []
     run = conv_kernels.winograd_conv
@@ -186,3 +228,15 @@ def test_winograd_against_im2col_float32(xs, padding, rng, monkeypatch, winograd
     assert winograd == [1]
     # the transforms add up to 4 extra roundings per product: a few ulps of the largest term, not of the result
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6 * np.abs(outs[0]).max())
+
+
+def test_winograd_kernel_transform_is_g_kernel_g_transposed(rng):
+    """The kernel transform by halves and sums equals G k G^T (in float64 to the last bit or so), in k's dtype."""
+    for shape in ((3, 3, 1, 1), (3, 3, 5, 7)):
+        k = rng.standard_normal(shape)
+        g = conv_kernels.WINOGRAD_G
+        expected = np.einsum("ia,abcf,jb->ijcf", g, k, g)
+        np.testing.assert_allclose(conv_kernels.winograd_kernel_transform(k), expected, rtol=1e-15, atol=1e-15)
+        u32 = conv_kernels.winograd_kernel_transform(k.astype(np.float32))
+        assert u32.dtype == np.float32
+        np.testing.assert_allclose(u32, expected, rtol=1e-6, atol=1e-6)

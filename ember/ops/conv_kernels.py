@@ -56,6 +56,10 @@ WINOGRAD_G = numpy.array([[1.0, 0.0, 0.0], [0.5, 0.5, 0.5], [0.5, -0.5, 0.5], [0
 #: Winograd is used from this many input channels on (fewer: its matmuls are too thin to pay for the transforms).
 WINOGRAD_MIN_CHANNELS = 16
 
+#: ... and from this many 2x2 output tiles on: with fewer, transforming the kernel (per call, as the weights
+#: change) costs more than the multiplies saved (batch 1, 14x14, 256 -> 512: 8.2 ms against im2col's 4.5 ms).
+WINOGRAD_MIN_TILES = 256
+
 #: Bytes of transformed tiles (input and product) per block, kept in the cache between the passes.
 WINOGRAD_BLOCK_BYTES = 2 << 20
 
@@ -119,15 +123,42 @@ def _winograd_output(m, t0, th, tw, out):
                     out[n, y0 + 1, x0 + 1, ch] = b1 - b2 - b3
 
 
+def winograd_kernel_transform(kernel):
+    """``G kernel G^T`` over the 3x3 axes: (3, 3, C, F) -> (4, 4, C, F), in ``kernel``'s dtype.
+
+    Halves and sums over whole (C, F) slabs (``WINOGRAD_G``'s entries are 0, +-0.5 and 1; halving is exact):
+    a three-operand ``einsum`` took longer than the 16 matmuls themselves at batch 1 (13 ms of 16 for
+    256 -> 512 channels on 14x14). (A numba loop over the filters was slower still: its 25 streams, C*F
+    elements apart, collide in the cache.)
+    """
+    u = numpy.empty((4, 4) + kernel.shape[2:], dtype=kernel.dtype)
+    t = numpy.empty((3, 4) + kernel.shape[2:], dtype=kernel.dtype)  # t = kernel G^T
+    half_sum, half_k1 = numpy.empty((2,) + kernel.shape[2:], dtype=kernel.dtype)
+    for src, dst in ((kernel, t), (t, u)):  # G along the second axis of kernel, then along the first of t
+        rows = src if src is kernel else t.transpose(1, 0, 2, 3)  # rows[r]: the r-th 3-tap set along the axis
+        out = dst if src is kernel else u.transpose(1, 0, 2, 3)
+        for r in range(rows.shape[0]):
+            k0, k1, k2 = rows[r, 0], rows[r, 1], rows[r, 2]
+            out[r, 0] = k0
+            out[r, 3] = k2
+            numpy.add(k0, k2, out=half_sum)
+            numpy.multiply(half_sum, 0.5, out=half_sum)
+            numpy.multiply(k1, 0.5, out=half_k1)
+            numpy.add(half_sum, half_k1, out=out[r, 1])
+            numpy.subtract(half_sum, half_k1, out=out[r, 2])
+    return u
+
+
 def winograd_kernels(xp, kernel_shape, strides, dilation, size: int):
     """(input transform, output transform) for a 3x3, stride-1, undilated convolution with enough channels, or None.
 
-    NumPy arrays only, ``size`` output elements or more (as :data:`KERNEL_MIN_SIZE`), numba available.
+    NumPy arrays only, ``size`` output elements or more (as :data:`KERNEL_MIN_SIZE`; about
+    :data:`WINOGRAD_MIN_TILES` tiles), numba available.
     """
     kh, kw, c, _ = kernel_shape
     if xp is not numpy or (kh, kw) != (3, 3) or tuple(strides) != (1, 1) or tuple(dilation) != (1, 1):
         return None
-    if c < WINOGRAD_MIN_CHANNELS or size < KERNEL_MIN_SIZE:
+    if c < WINOGRAD_MIN_CHANNELS or size < KERNEL_MIN_SIZE or size < WINOGRAD_MIN_TILES * 4 * kernel_shape[3]:
         return None
     forward, backward = _winograd_input.compiled(), _winograd_output.compiled()
     return None if forward is None or backward is None else (forward, backward)
@@ -146,8 +177,7 @@ def winograd_conv(kernels, xpad, kernel, out_hw, out):
     to_tiles, from_tiles = kernels
     n, _, _, c = xpad.shape
     f = kernel.shape[3]
-    g = WINOGRAD_G.astype(out.dtype)
-    u = numpy.einsum("ia,abcf,jb->ijcf", g, kernel.astype(out.dtype, copy=False), g).reshape(16, c, f)
+    u = winograd_kernel_transform(kernel.astype(out.dtype, copy=False)).reshape(16, c, f)
     th, tw = -(-out_hw[0] // 2), -(-out_hw[1] // 2)
     tiles = n * th * tw
     step = max(WINOGRAD_BLOCK_BYTES // (16 * (c + f) * out.itemsize), 1)

@@ -45,7 +45,6 @@ from ._windows import (
     pad_spatial,
     row_blocks,
     spatial_geometry,
-    window_view,
 )
 
 __all__ = ["conv1d", "conv2d", "conv2d_transpose", "depthwise_conv2d"]
@@ -61,6 +60,45 @@ def _crop(g, pads, h, w):
     """The region of padded gradient ``g`` that belongs to the unpadded input (a view)."""
     (t, _), (left, _) = pads
     return g[:, t : t + h, left : left + w]
+
+
+def correlate(xp, xpad, k4, out_hw, strides, dilation, keep=None):
+    """The (N * OH * OW, F) cross-correlation of padded ``xpad`` (N, HP, WP, C) with ``k4`` (KH, KW, C, F).
+
+    im2col in blocks of output rows (:func:`~ember.ops._windows.row_blocks`), each block's windows copied into
+    a reused scratch matrix (or into its rows of ``keep``, an (N * OH * OW, KH * KW * C) array the caller
+    keeps for the kernel gradient) and multiplied by the kernel as a (KH * KW * C, F) matrix while still in
+    the cache. With numba, a 3x3 stride-1 undilated kernel with enough channels and tiles runs as Winograd
+    instead (:func:`ember.ops.conv_kernels.winograd_conv`) unless the im2col is to be kept.
+    """
+    n, c = xpad.shape[0], xpad.shape[3]
+    kh, kw, _, f = k4.shape
+    k2 = k4.reshape(kh * kw * c, f)
+    out = xp.empty((n * out_hw[0] * out_hw[1], f), dtype=xp.result_type(xpad, k4))
+    winograd = None if keep is not None else conv_kernels.winograd_kernels(xp, k4.shape, strides, dilation, out.size)
+    if winograd is not None:
+        conv_kernels.winograd_conv(winograd, xpad, k4, out_hw, out.reshape((n,) + tuple(out_hw) + (f,)))
+        return out
+    row_bytes = out_hw[1] * kh * kw * c * xpad.dtype.itemsize
+    for block in row_blocks(xp, n, out_hw, row_bytes, k2.nbytes):
+        rows = block_rows(block, out_hw)
+        cols_out = None if keep is None else keep[rows]
+        cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation, out=cols_out)
+        xp.matmul(cols, k2, out=out[rows])
+    return out
+
+
+def kernel_grad(xp, xpad, g2, k_hw, out_hw, strides, dilation):
+    """The (KH * KW * C, F) gradient of :func:`correlate`'s kernel: im2col(xpad)^T @ g2, summed over blocks."""
+    n, c = xpad.shape[0], xpad.shape[3]
+    kh, kw = k_hw
+    f = g2.shape[1]
+    gk = xp.zeros((kh * kw * c, f), dtype=xp.result_type(xpad, g2))
+    row_bytes = out_hw[1] * kh * kw * c * xpad.dtype.itemsize
+    for block in row_blocks(xp, n, out_hw, row_bytes, gk.nbytes):
+        cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation)
+        gk += cols.T @ g2[block_rows(block, out_hw)]
+    return gk
 
 
 class Conv2D(Function):
@@ -105,24 +143,11 @@ class Conv2D(Function):
             xpad = x4.reshape(-1, c)
             out = xpad @ k2
         else:
-            out = xp.empty((n * out_hw[0] * out_hw[1], f), dtype=xp.result_type(x, kernel))
             row_bytes = out_hw[1] * kh * kw * c * x.dtype.itemsize
             keep = None  # a small im2col matrix is kept for the kernel gradient rather than copied again
             if self.needs_input_grad[1] and (xp is not numpy or n * out_hw[0] * row_bytes <= _windows.KEEP_BYTES):
-                keep = self.cols = xp.empty((out.shape[0], kh * kw * c), dtype=x.dtype)
-            winograd = (
-                None
-                if keep is not None
-                else conv_kernels.winograd_kernels(xp, k4.shape, strides, dilation_rate, out.size)
-            )
-            if winograd is not None:  # numba: 3x3, stride 1, enough channels, no im2col to keep
-                conv_kernels.winograd_conv(winograd, xpad, k4, out_hw, out.reshape((n,) + out_hw + (f,)))
-            else:
-                for block in row_blocks(xp, n, out_hw, row_bytes):
-                    rows = block_rows(block, out_hw)
-                    cols_out = None if keep is None else keep[rows]
-                    cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation_rate, out=cols_out)
-                    xp.matmul(cols, k2, out=out[rows])
+                keep = self.cols = xp.empty((n * out_hw[0] * out_hw[1], kh * kw * c), dtype=x.dtype)
+            out = correlate(xp, xpad, k4, out_hw, strides, dilation_rate, keep=keep)
         if self.needs_input_grad[1]:
             self.xpad = xpad  # the input itself (a view) unless padded
         if self.needs_input_grad[0]:
@@ -145,11 +170,7 @@ class Conv2D(Function):
             elif hasattr(self, "cols"):
                 gk = self.cols.T @ g2
             else:
-                xpad = self.xpad
-                gk = xp.zeros((kh * kw * c, f), dtype=g.dtype)
-                for block in row_blocks(xp, n, out_hw, out_hw[1] * kh * kw * c * xpad.dtype.itemsize):
-                    cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation)
-                    gk += cols.T @ g2[block_rows(block, out_hw)]
+                gk = kernel_grad(xp, self.xpad, g2, (kh, kw), out_hw, strides, dilation)
             gk = gk.reshape(k_shape)
         if self.needs_input_grad[0]:
             k4 = self.k4
@@ -207,7 +228,7 @@ class Conv2D(Function):
             return _crop(gpad, pads, h, w)
         gpad = xp.zeros((n, h + t + b_, w + left + r, c), dtype=g2.dtype)
         # blocks as the forward's, sized by the im2col they stand for; the matmul's (rows, C) result is smaller
-        blocks = row_blocks(xp, n, out_hw, out_hw[1] * kh * kw * c * g2.dtype.itemsize)
+        blocks = row_blocks(xp, n, out_hw, out_hw[1] * kh * kw * c * g2.dtype.itemsize, k4.nbytes)
         col2im = conv_kernels.col2im_kernel(xp, gpad.size)
         if col2im is not None:  # numba: one matmul per block, then col2im in one compiled pass
             kt = k4.reshape(kh * kw * c, -1).T
@@ -357,8 +378,10 @@ class ConvTranspose(Function):
     Shapes: x (N, H, W, C), kernel (KH, KW, F, C) -> (N, OH, OW, F) with, per
     axis, OH = (H - 1) * s + max(k_eff, s) for "valid" and H * s for "same"
     when ``output_padding`` is None (see ``_transpose_geometry`` otherwise).
-    Forward: one matmul per kernel offset added into a zero buffer, then a crop.
-    Gradients: im2col of the (uncropped) output gradient, then matmuls.
+    Forward: the input gradient of a conv2d (:meth:`Conv2D._input_grad`: one matmul per block and a
+    compiled col2im with numba, else one matmul per kernel offset) into a zero buffer, then a crop; no
+    stride-dilated zeros are made. Gradients: the conv2d forward of the (uncropped) output gradient
+    (:func:`correlate`) and its kernel gradient (:func:`kernel_grad`), in blocks.
     """
 
     name = "conv2d_transpose"
@@ -385,21 +408,17 @@ class ConvTranspose(Function):
         (oh, crop_h), (ow, crop_w) = geo
         full = [(size - 1) * s + (k - 1) * d + 1 for size, k, s, d in zip((h, w), (kh, kw), strides, dilation_rate)]
         buf_shape = (n, max(full[0], crop_h + oh), max(full[1], crop_w + ow), f)
-        x2 = x.reshape(-1, c)
-        buf = xp.zeros(buf_shape, dtype=xp.result_type(x, kernel))
-        tmp = xp.empty((x2.shape[0], f), dtype=buf.dtype)
-        for a in range(kh):
-            rows = offset_slice(a, dilation_rate[0], strides[0], h)
-            for b in range(kw):
-                cols = offset_slice(b, dilation_rate[1], strides[1], w)
-                xp.matmul(x2, kernel[a, b].T, out=tmp)
-                buf[:, rows, cols] += tmp.reshape(n, h, w, f)
+        dtype = xp.result_type(x, kernel)
+        x2 = x.reshape(-1, c).astype(dtype, copy=False)
+        # the input gradient of a conv2d whose input is the (cropped) buffer and whose kernel is this one
+        pads = ((crop_h, buf_shape[1] - crop_h - oh), (crop_w, buf_shape[2] - crop_w - ow))
+        out = Conv2D._input_grad(xp, x2, kernel, (n, oh, ow, f), pads, (h, w), strides, dilation_rate)
         if self.needs_input_grad[1]:
             self.x2 = x2
         if self.needs_input_grad[0]:
             self.kernel = kernel
         self.geometry = (x.shape, kernel.shape, buf_shape, (crop_h, crop_w), (oh, ow), strides, dilation_rate)
-        return buf[:, crop_h : crop_h + oh, crop_w : crop_w + ow]
+        return out
 
     def backward(self, g):
         x_shape, k_shape, buf_shape, (crop_h, crop_w), (oh, ow), strides, dilation = self.geometry
@@ -413,13 +432,11 @@ class ConvTranspose(Function):
             gbuf[:, crop_h : crop_h + oh, crop_w : crop_w + ow] = g
         if getattr(xp, "graph", False):  # backward(create_graph=True): the windows one offset at a time
             return self._grads_on_tensors(gbuf)
-        cols = xp.ascontiguousarray(window_view(xp, gbuf, (h, w), (kh, kw), strides, dilation))
-        cols = cols.reshape(-1, kh * kw * f)
         gx = gk = None
-        if self.needs_input_grad[0]:
-            gx = (cols @ self.kernel.reshape(kh * kw * f, c)).reshape(x_shape)
+        if self.needs_input_grad[0]:  # conv2d of the output gradient with the kernel (KH, KW, F, C)
+            gx = correlate(xp, gbuf, self.kernel, (h, w), strides, dilation).reshape(x_shape)
         if self.needs_input_grad[1]:
-            gk = (cols.T @ self.x2).reshape(k_shape)
+            gk = kernel_grad(xp, gbuf, self.x2, (kh, kw), (h, w), strides, dilation).reshape(k_shape)
         return gx, gk
 
     def _grads_on_tensors(self, gbuf):
