@@ -225,3 +225,24 @@ def test_grouped_convolution_channel_mismatch_is_a_clear_error():
     conv.initialize()
     with pytest.raises(ValueError, match=r"input \(1, 6, 5, 5\), weight \(4, 2, 3, 3\), groups=2"):
         conv(nd.ones((1, 6, 5, 5)))
+
+
+@pytest.mark.parametrize("include_pad", [True, False])
+def test_ceil_mode_average_pool_gradient_matches_pytorch(include_pad):
+    """Windows past the input's end average over the cells they cover, forward and backward (MXNet 1.9.1's CPU
+    backward divides by the full window for some shapes, e.g. this 3x3 input; PyTorch is the oracle)."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for ceil_mode average-pool gradients")
+    rng = np.random.default_rng(4)
+    x_np = rng.normal(size=(2, 3, 3, 7)).astype("float32")
+    head = rng.normal(size=(2, 3, 2, 4)).astype("float32")
+    x = nd.array(x_np)
+    x.attach_grad()
+    pool = gluon.nn.AvgPool2D((2, 3), 2, (0, 1), ceil_mode=True, count_include_pad=include_pad)
+    with autograd.record():
+        y = pool(x)
+    y.backward(nd.array(head))
+    tx = torch.tensor(x_np, requires_grad=True)
+    ty = torch.nn.functional.avg_pool2d(tx, (2, 3), 2, (0, 1), ceil_mode=True, count_include_pad=include_pad)
+    (ty * torch.tensor(head)).sum().backward()
+    close(y, ty.detach().numpy(), "ceil_mode average pool forward (PyTorch)")
+    close(x.grad, tx.grad.numpy(), "ceil_mode average pool input gradient (PyTorch)")

@@ -24,4 +24,5 @@ PROGRAMS = [
     "p18_lstm_sequence",
     "p19_gru_regression",
     "p20_more_optimizers",
+    "p21_grouped_cnn_hybrid",
 ]
