@@ -38,10 +38,13 @@ import contextlib
 import numbers
 import threading
 import types
+import weakref
 
 import numpy
 
 _local = threading.local()
+# the live wrapper of each wrapped NumPy array (the latest, if several), so ``a.base`` is a stable object
+_latest = weakref.WeakValueDictionary()
 
 
 @contextlib.contextmanager
@@ -89,6 +92,7 @@ class StrictArray:
         if not isinstance(array, numpy.ndarray):
             raise TypeError(f"StrictArray: expected a numpy.ndarray to wrap, got {type(array).__name__}")
         self._a = array
+        _latest[id(array)] = self
 
     # ---- description ----------------------------------------------------------------
     shape = property(lambda self: self._a.shape)
@@ -102,8 +106,12 @@ class StrictArray:
 
     @property
     def base(self):
+        """The array this one is a view of: the same object each time, as CuPy's ``base`` (or None)."""
         base = self._a.base
-        return None if base is None else (StrictArray(base) if isinstance(base, numpy.ndarray) else base)
+        if not isinstance(base, numpy.ndarray):
+            return None
+        known = _latest.get(id(base))
+        return known if known is not None and known._a is base else StrictArray(base)
 
     @property
     def T(self):  # noqa: N802 - NumPy's name

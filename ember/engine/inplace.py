@@ -98,7 +98,8 @@ def check_writes(fn) -> None:
     """Raise if an array ``fn`` saved for its backward was written in place after its forward."""
     for value in list(fn.__dict__.values()):
         if not hasattr(value, "__array_interface__") and not hasattr(value, "__cuda_array_interface__"):
-            continue
+            if getattr(type(value), "_ember_device", None) is None:  # the strict test device's arrays
+                continue
         for a in (value,) if value.base is None else (value, value.base):
             entry = _written.get(id(a))
             if entry is None or entry.ref() is not a:
