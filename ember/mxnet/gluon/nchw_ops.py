@@ -5,7 +5,8 @@ real MXNet symbol graphs, so both compute the same numbers.
 
 - ``convolution``: ``groups`` > 1 (MXNet's ``num_group``) cuts the input channels and the kernels into that many
   groups, convolves each pair and concatenates the results along the channels (weight
-  ``(channels, in_channels // groups, *kernel)``, as MXNet).
+  ``(channels, in_channels // groups, *kernel)``, as MXNet); a 2-D depthwise convolution (``groups`` equal to
+  the input channels) is one ``ember.depthwise_conv2d``.
 - ``pooling``: ``ceil_mode=True`` (MXNet's ``pooling_convention='full'``) gives
   ``1 + ceil((L + 2 * pad - k) / stride)`` outputs per axis instead of the floor: the last windows reach past the
   input's end, where max pooling sees nothing and average pooling divides by the cells a window covers inside
@@ -46,6 +47,10 @@ def convolution(x, weight, bias=None, strides=(1,), padding=(0,), dilation=(1,),
 
     if groups == 1:
         out = conv(x, kernel)
+    elif n == 2 and groups == channels:  # depthwise: one op (Ember's channel order c * multiplier + m is MXNet's)
+        mult = out_channels // channels
+        depthwise = ember.transpose(ember.reshape(weight, (channels, mult) + tuple(weight.shape[2:])), (2, 3, 0, 1))
+        out = ember.depthwise_conv2d(x, depthwise, tuple(strides), "valid", tuple(dilation))
     else:
         pieces = zip(ember.split(x, groups, axis=-1), ember.split(kernel, groups, axis=-1))
         out = ember.concatenate([conv(a, k) for a, k in pieces], axis=-1)
