@@ -93,8 +93,24 @@ def test_lstm_step_forms_are_mapped_by_kernel_and_dtype():
 @pytest.mark.parametrize("ctype", ["float", "double"])
 def test_kernel_source_compiles_with_nvrtc(name, ctype):
     _nvrtc_or_skip()
-    for source in cuda.check_sources(name, ctype):
-        cuda.compile_check(source)
+    units = cuda.check_sources(name, ctype)
+    for source, options in units:
+        cuda.compile_check(source, options=options)
+    if cuda.SOURCES[name][0] == "elementwise":
+        assert len(units) == 2, "CuPy's own generated code could not be built (its internals changed?)"
+
+
+def test_cupy_generated_code_check_refuses_what_cupy_would_refuse():
+    _nvrtc_or_skip()
+    built = cuda.cupy_elementwise_source("T x, int32 n", "T y", "y = x * n;", "", "float")
+    if built is None:
+        pytest.skip("this CuPy's private code generator differs from CuPy 14's")
+    cuda.compile_check(built[0], options=built[1])
+    assert "CIndexer" in built[0] and "_raw_x" in built[0]
+    # a body that does not compile in CuPy's own code is refused, with NVRTC's message
+    bad = cuda.cupy_elementwise_source("T x", "T y", "y = x + missing_name;", "", "double")
+    with pytest.raises(cuda.CompileError, match="missing_name"):
+        cuda.compile_check(bad[0], options=bad[1])
 
 
 def test_compile_check_refuses_broken_sources():

@@ -123,19 +123,57 @@ def elementwise_check_source(in_params: str, out_params: str, operation: str, pr
     return "\n".join(lines)
 
 
+def cupy_elementwise_source(in_params: str, out_params: str, operation: str, preamble: str, t: str, ndim: int = 2):
+    """CuPy's own code for an ElementwiseKernel, as its first call would build it, and the NVRTC options it needs.
+
+    Every ``T`` parameter is taken as an ``ndim``-d strided array, every other as a scalar. This reaches into
+    CuPy's private code generator (``cupy._core._kernel``, checked with CuPy 14): it returns None where that
+    differs, and the callers fall back on :func:`elementwise_check_source` alone.
+    """
+    try:
+        import cupy
+        import cupy._core._kernel as kernel
+        import cupy._core.core as core
+        from cupy._core._carray import Indexer
+
+        dtype = numpy.dtype({"float": numpy.float32, "double": numpy.float64}[t])
+        params = kernel._get_param_info(in_params, True) + kernel._get_param_info(out_params, False)
+        infos = []
+        for p in params:
+            if p.ctype == "T":
+                infos.append(kernel._ArgInfo(1, cupy.ndarray, dtype, ndim, False, True))  # an array
+            else:
+                infos.append(kernel._ArgInfo(3, p.dtype.type, p.dtype, 0, True, True))  # a scalar
+        infos.append(kernel._ArgInfo(2, Indexer, None, ndim, True, True))  # the index, CuPy's last argument
+        params += (kernel.ParameterInfo("CIndexer _ind", False),)
+        types = kernel._TypeMap((("T", dtype),))
+        code = kernel._get_elementwise_kernel_code(tuple(infos), types, params, operation, "ember_check", preamble)
+        header = "".join(f"#include <{h}>\n" for h in core._cupy_header_list)
+        options = ("-I" + core._get_header_dir_path(),) + tuple(core._get_cccl_include_options())
+        return header + code, options + ("--device-as-default-execution-space",)
+    except Exception:  # another CuPy version's internals: the stand-in check still runs
+        return None
+
+
 def check_sources(name: str, t: str = "float") -> list:
-    """The CUDA translation unit(s) that stand for kernel ``name`` with ``T = t``, for NVRTC."""
+    """``(source, NVRTC options)`` for each CUDA translation unit that stands for kernel ``name`` with ``T = t``.
+
+    A RawKernel: its source. An ElementwiseKernel: the stand-in of :func:`elementwise_check_source`, and CuPy's
+    own generated code where :func:`cupy_elementwise_source` can build it.
+    """
     spec = SOURCES[name]
     if spec[0] == "raw":
-        return [f"typedef {t} T;\n{spec[1]}"]
-    return [elementwise_check_source(spec[1], spec[2], spec[3], spec[4], t)]
+        return [(f"typedef {t} T;\n{spec[1]}", ())]
+    units = [(elementwise_check_source(spec[1], spec[2], spec[3], spec[4], t), ())]
+    real = cupy_elementwise_source(spec[1], spec[2], spec[3], spec[4], t)
+    return units if real is None else units + [real]
 
 
 class CompileError(RuntimeError):
     """NVRTC refused a kernel source; the message carries its log."""
 
 
-def compile_check(source: str, arch: str = "compute_80") -> None:
+def compile_check(source: str, arch: str = "compute_80", options: tuple = ()) -> None:
     """Compile ``source`` to PTX with NVRTC (no GPU or driver needed); raise :class:`CompileError` with the log.
 
     Needs CuPy and the NVRTC library (``nvidia-cuda-nvrtc-cu12``); raises ``ImportError``/``OSError``-like
@@ -146,7 +184,7 @@ def compile_check(source: str, arch: str = "compute_80") -> None:
     program = nvrtc.createProgram(source, "ember_kernel.cu", (), ())
     try:
         try:
-            nvrtc.compileProgram(program, (f"-arch={arch}", "--std=c++17"))
+            nvrtc.compileProgram(program, (f"-arch={arch}", "--std=c++17") + tuple(options))
         except nvrtc.NVRTCError as err:
             raise CompileError(f"{err}\n{nvrtc.getProgramLog(program)}\n--- source ---\n{source}") from None
     finally:
