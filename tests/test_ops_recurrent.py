@@ -440,6 +440,42 @@ def test_without_graph_same_values(cell, steps, rng):
             np.testing.assert_array_equal(a.numpy(), b.numpy())
 
 
+@pytest.mark.parametrize("cell", sorted(GATES))
+def test_the_callers_arrays_are_not_written(cell, rng):
+    """The running states live in the op's own buffers: initial states, inputs and weights keep their values."""
+    x, states, k, rk, bias = _params(rng, cell, 3, 4, 2, 5)
+    arrays = [a.astype("float32") for a in (x, *states, k, rk, bias)]  # float32: no cast copy shields them
+    before = [a.copy() for a in arrays]
+    mask = _mask(rng, 3, 4)
+    for kw in ({}, {"mask": mask, "go_backwards": True}):
+        tensors = [ember.tensor(a, requires_grad=True) for a in arrays]
+        out = getattr(ember, cell)(*tensors, **kw)
+        sum(o.sum() for o in out).backward()
+        for t, a, b in zip(tensors, arrays, before):
+            np.testing.assert_array_equal(t.numpy(), b)
+            np.testing.assert_array_equal(a, b)
+        with ember.no_grad():
+            getattr(ember, cell)(*arrays, **kw)
+        for a, b in zip(arrays, before):
+            np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("cell", sorted(GATES))
+def test_strided_inputs_give_the_contiguous_bits(cell, rng):
+    """A time-major array's transposed view as inputs: the same outputs and gradients, bit for bit."""
+    x, states, k, rk, bias = _params(rng, cell, 3, 5, 2, 4)
+    x_view = np.ascontiguousarray(x.transpose(1, 0, 2)).transpose(1, 0, 2)
+    assert not x_view.flags.c_contiguous
+    results = []
+    for inputs in (x, x_view):
+        tensors = [ember.tensor(a, dtype="float32", requires_grad=True) for a in (inputs, *states, k, rk, bias)]
+        out = getattr(ember, cell)(*tensors, mask=_mask(np.random.default_rng(1), 3, 5))
+        (out[0] * ember.tensor(np.arange(out[0].size, dtype="float32").reshape(out[0].shape))).sum().backward()
+        results.append([o.numpy() for o in out] + [t.grad.numpy() for t in tensors])
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_no_grad_and_inputs_without_grad(rng):
     x, (h, c), k, rk, bias = _params(rng, "lstm", 2, 3, 3, 2)
     x = x.astype("float32")
