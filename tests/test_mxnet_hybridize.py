@@ -301,3 +301,31 @@ def test_higher_order_gradient_through_a_replayed_call_is_a_clear_error():
     assert type(y.grad_fn).__name__ == "CachedOpFunction"
     with pytest.raises(RuntimeError, match="hybridized_block has no differentiable backward"):
         autograd.grad(y.sum(), [x], create_graph=True)
+
+
+def test_training_flag_and_parameter_dtype_are_part_of_the_key():
+    net = _mlp(dropout=0.5, batchnorm=True)
+    x = nd.array(np.random.default_rng(2).normal(size=(6, 5)))
+    net(x)
+    net.hybridize()
+    modes = [(True, True), (True, False), (False, True), (False, False)]  # (recording, training)
+    for _ in range(3):
+        for recording, training in modes:
+            if recording:
+                with autograd.record(train_mode=training):
+                    net(x)
+            else:
+                with autograd.pause(train_mode=training):
+                    net(x)
+    assert len(net._cached_call.entries) == 4
+    assert all(entry[0] == "ready" for entry in net._cached_call.entries.values())
+    running = net[1].running_mean.data().asnumpy().copy()
+    with autograd.pause(train_mode=False):
+        net(x)  # a replayed inference call leaves the running statistics alone
+    assert np.array_equal(net[1].running_mean.data().asnumpy(), running)
+    with autograd.record():
+        net(x)  # a replayed training call moves them
+    assert not np.array_equal(net[1].running_mean.data().asnumpy(), running)
+    net.cast("float64")  # new parameter arrays: a new key, traced afresh in float64
+    out = net(nd.array(x.asnumpy(), dtype="float64"))
+    assert out.dtype == np.float64 and len(net._cached_call.entries) == 5
