@@ -285,6 +285,11 @@ def test_pinned_stager_reuses_its_buffers_and_waits_before_refilling():
     assert bigger.shape == (5, 4) and stager.allocations == 3 and ("alloc", 160) in fake.log
     stager.to_device(np.ones(2, np.int32))  # smaller: reused
     assert stager.allocations == 3
+    odd = [np.array(True), np.zeros((0, 3), np.float32), np.arange(12.0).reshape(3, 4)[:, ::2]]
+    for a in odd:  # 0-d, empty, non-contiguous: same shape, dtype and values
+        out = stager.to_device(a)
+        assert out.shape == a.shape and out.dtype == a.dtype
+        np.testing.assert_array_equal(out, a)
 
 
 def test_pinned_stager_structures_and_refusals():

@@ -249,7 +249,7 @@ class PinnedStager:
 
     def to_device(self, array):
         """``array`` (host data) as a new device array; the copy is asynchronous, ordered before later ops."""
-        host = numpy.ascontiguousarray(array)
+        host = numpy.asarray(array, order="C")  # (ascontiguousarray would make a 0-d array 1-d)
         slot = self._next
         self._next = (slot + 1) % len(self._buffers)
         event = self._events[slot]
