@@ -1,5 +1,7 @@
 """The array-module seam (devices, NumPy/CuPy), process-wide numeric settings, and Keras's backend helpers."""
 
+# first, before anything imports NumPy: importing blas_coretype may set OPENBLAS_CORETYPE (see its doc)
+from . import blas_coretype  # isort: skip
 from .allocator import tune_malloc
 from .config import epsilon, floatx, set_epsilon, set_floatx
 from .device import CPU, Device, default_device, device, device_of_array, is_host_array, to_device, to_host, xp_of

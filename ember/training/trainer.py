@@ -17,6 +17,8 @@ import numpy
 from ..backend.allocator import tune_malloc
 from ..backend.cuda import batch_stager, device_argument
 from ..backend.device import to_host
+from ..backend.threads import scoped as blas_thread_policy
+from ..backend.threads import tick as blas_threads_tick
 from ..data.unpack import unpack_x_y_sample_weight
 from ..engine.grad_mode import no_grad
 from ..engine.tensor import Tensor
@@ -232,6 +234,7 @@ class Trainer:
 
     # ---- loops -------------------------------------------------------------------
     @device_argument  # Ember's device= argument (backend/cuda.py, docs/gpu.md)
+    @blas_thread_policy  # BLAS threads fit the cores other processes leave (backend/threads.py)
     def fit(
         self,
         x=None,
@@ -313,6 +316,7 @@ class Trainer:
             # the last step closes a short group of steps_per_execution; with one step per call each step does
             epoch_steps = _with_last(epoch_steps) if per_call != 1 else _never_last(epoch_steps)
             for step, batch, last in epoch_steps:
+                blas_threads_tick()  # the BLAS thread policy's decision, applied between batches (backend/threads.py)
                 if hook_begin and step % per_call == 0:
                     callbacks.on_train_batch_begin(step)
                     if recheck:
@@ -358,6 +362,7 @@ class Trainer:
         return self.history
 
     @device_argument
+    @blas_thread_policy  # BLAS threads fit the cores other processes leave (backend/threads.py)
     def evaluate(
         self,
         x=None,
@@ -399,6 +404,7 @@ class Trainer:
         return _as_list(logs, self._ordered_log_names(list(logs)))
 
     @device_argument
+    @blas_thread_policy  # BLAS threads fit the cores other processes leave (backend/threads.py)
     def predict(self, x, batch_size=None, verbose="auto", steps=None, callbacks=None):
         """The model's outputs for ``x`` as NumPy arrays (a list or dict for several outputs)."""
         tune_malloc()
@@ -418,6 +424,7 @@ class Trainer:
         callbacks.on_predict_begin()
         stage = batch_stager()  # cuda: see fit; outputs come back with an explicit copy
         for step, (x_batch, _, _) in enumerate(data):
+            blas_threads_tick()  # the BLAS thread policy's decision, applied between batches (backend/threads.py)
             if hook_begin:
                 callbacks.on_predict_batch_begin(step)
             out = predict_function(x_batch if stage is None else stage(x_batch))
