@@ -93,7 +93,6 @@ class CachedGraph:
         where = {}  # id(tensor) -> slot
         param_of = {id(data): (k, p) for k, (p, data) in enumerate(params)}
         self.params = [p for p, _ in params]
-        self._param_slot = {}  # parameter index -> slot
         keep = [inputs, outputs, tracer.records]  # noqa: F841 - the ids in `where` stay unique while it lives
 
         def new_slot():
@@ -101,8 +100,9 @@ class CachedGraph:
             return self.n_slots - 1
 
         for t in inputs:
-            slot = where.setdefault(id(t), new_slot())
-            self.input_slots.append(slot)
+            if id(t) not in where:  # an array passed twice is one slot
+                where[id(t)] = new_slot()
+            self.input_slots.append(where[id(t)])
 
         def slot_of(t, op):
             slot = where.get(id(t))
@@ -111,7 +111,6 @@ class CachedGraph:
             slot = where[id(t)] = new_slot()
             if id(t) in param_of:
                 k, _ = param_of[id(t)]
-                self._param_slot[k] = slot
                 self.param_slots.append((slot, k))
             elif t.grad_fn is not None:
                 raise UntraceableCallError(f"{op} reads a tensor made outside the block's call")
@@ -141,7 +140,7 @@ class CachedGraph:
                     step.tensor_attrs.append((k, slot_of(v, name)))
                 else:
                     step.attrs[k] = v
-            step.out_slots = tuple(where.setdefault(id(t), new_slot()) for t in rec.outputs)
+            step.out_slots = tuple(_fresh_slot(where, t, new_slot) for t in rec.outputs)
             step.redraw = rec.redraw
             step.edges = step.out_meta = None
             step_of_fn[id(rec.fn)] = len(self.steps)
@@ -478,6 +477,14 @@ class CachedCall:
 
 
 # ---- helpers ---------------------------------------------------------------------------------------------------------
+def _fresh_slot(where, t, new_slot):
+    """The slot of an op's output tensor (a new tensor of the traced call: never seen before)."""
+    if id(t) in where:
+        raise UntraceableCallError("an operation returned a tensor the call already had")
+    where[id(t)] = slot = new_slot()
+    return slot
+
+
 def _check_against_eager(graph, flat, params, outs):
     """Raise AssertionError unless the plan gives the traced call's outputs and (recorded) gradients exactly."""
     stats["checks"] += 1
