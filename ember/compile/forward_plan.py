@@ -32,11 +32,10 @@ from __future__ import annotations
 
 import numpy
 
-from ..engine.variable import Variable
 from ..ops.activation import ReLU
 from ..ops.arithmetic import Add, Matmul
 from ..ops.convolution import Conv2D
-from .plan import UntraceableError, _as_array, _attr_signature, _fresh, _same_attrs
+from .plan import TracedPlan, UntraceableError, _as_array
 
 # what a Function instance holds before its forward runs
 _BASE_ATTRS = ("device", "xp", "needs_input_grad")
@@ -44,17 +43,7 @@ _NDARRAY = numpy.ndarray
 _PLAIN_RELU = {"negative_slope": 0.0, "max_value": None, "threshold": 0.0}
 
 
-class _Step:
-    """One recorded function application: the reused function, its attrs, slots, and traced (shape, dtype)s."""
-
-    __slots__ = ("fn", "attrs", "in_slots", "out_slots", "in_meta", "out_meta")
-
-    def __init__(self, fn, attrs, in_slots, out_slots, in_meta, out_meta):
-        self.fn, self.attrs, self.in_slots, self.out_slots = fn, attrs, in_slots, out_slots
-        self.in_meta, self.out_meta = in_meta, out_meta
-
-
-class ForwardPlan:
+class ForwardPlan(TracedPlan):
     """The replayable form of one traced inference forward.
 
     Args:
@@ -67,54 +56,10 @@ class ForwardPlan:
     """
 
     def __init__(self, tracer, inputs, outputs):
-        if tracer.problems:
-            raise UntraceableError("; ".join(dict.fromkeys(tracer.problems)))
         if tracer.state_updates:
             raise UntraceableError("the forward updates layer state (moving statistics) in inference")
-        self.input_slots = []
-        self.variable_slots = []  # (slot, Variable)
-        self.constants = []  # (slot, array as traced), also for comparing two traces
-        self.signature = []
-        steps = []
-        where = {}  # id(tensor) -> slot
         keep = [inputs, outputs, tracer.records]  # noqa: F841 - the ids in `where` stay unique while it lives
-        count = 0
-
-        def new_slot():
-            nonlocal count
-            count += 1
-            return count - 1
-
-        for t in inputs:
-            slot = where[id(t)] = new_slot()
-            self.input_slots.append(slot)
-        for rec in tracer.records:
-            in_slots = []
-            for t in rec.inputs:
-                slot = where.get(id(t))
-                if slot is None:
-                    slot = where[id(t)] = new_slot()
-                    if isinstance(t, Variable):
-                        self.variable_slots.append((slot, t))
-                    elif t.grad_fn is not None:
-                        raise UntraceableError(f"{rec.fn.op_name()} reads a tensor made outside the traced call")
-                    else:
-                        self.constants.append((slot, t.data))
-                in_slots.append(slot)
-            out_slots = []
-            for t in rec.outputs:
-                slot = where[id(t)] = new_slot()
-                out_slots.append(slot)
-            step = _Step(
-                _fresh(rec.fn),
-                rec.attrs,
-                tuple(in_slots),
-                tuple(out_slots),
-                tuple((t.shape, t.dtype) for t in rec.inputs),
-                tuple((t.shape, t.dtype) for t in rec.outputs),
-            )
-            steps.append(step)
-            self.signature.append((type(step.fn), step.in_slots, step.out_slots, _attr_signature(rec.attrs, False)))
+        where, _ = self._number(tracer, inputs, "call")
         self.output_slots = []
         for t in outputs:
             slot = where.get(id(t))
@@ -122,16 +67,13 @@ class ForwardPlan:
                 raise UntraceableError("a model output was not made by the traced operations")
             self.output_slots.append(slot)
         self.signature.append(tuple(self.output_slots))
-        self.attrs = [step.attrs for step in steps]
-        self._steps = steps
         self._run = None
-        del keep
 
     @property
     def source(self) -> str:
         """The generated replay function's Python source."""
         if self._run is None:
-            self._source, self._run = self._generate(self._steps)
+            self._source, self._run = self._generate(self.steps)
         return self._source
 
     def run(self, arrays) -> list:
@@ -141,18 +83,9 @@ class ForwardPlan:
         """
         run = self._run
         if run is None:  # generated on first use: a trace kept only for comparison never needs it
-            self._source, run = self._generate(self._steps)
+            self._source, run = self._generate(self.steps)
             self._run = run
         return run(*arrays)
-
-    def compatible(self, other) -> bool:
-        """Whether ``other`` (a trace of another batch of the same signature) recorded the same forward."""
-        if self.signature != other.signature:
-            return False
-        for (_, a), (_, b) in zip(self.constants, other.constants):
-            if a.shape != b.shape or a.dtype != b.dtype or not bool((a == b).all()):
-                return False
-        return all(_same_attrs(a, b) for a, b in zip(self.attrs, other.attrs))
 
     # ---- code generation ------------------------------------------------------------------------------
     def _generate(self, steps):

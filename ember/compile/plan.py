@@ -46,23 +46,113 @@ class UntraceableError(Exception):
 
 
 class Step:
-    """One forward entry: the function object reused each replay, its attrs and its slots."""
+    """One recorded function application: a fresh function object of its class, its attrs, slots and metadata."""
 
     __slots__ = ("fn", "attrs", "in_slots", "out_slots", "redraw", "edges", "out_meta", "name", "in_meta")
 
-    def __init__(self, fn, attrs, in_slots, out_slots, redraw, name):
-        self.fn = fn
-        self.attrs = attrs
+    def __init__(self, rec, in_slots, out_slots):
+        self.fn = _fresh(rec.fn)
+        self.attrs = rec.attrs
         self.in_slots = in_slots
         self.out_slots = out_slots
-        self.redraw = redraw  # (attr, redraw(device)) for an argument drawn afresh each step (a dropout mask)
+        self.redraw = rec.redraw  # (attr, redraw(device)) for an argument drawn afresh each step (a dropout mask)
         self.edges = None  # (kind, target, out_index, shape, dtype) per input; target: step or weight index
-        self.out_meta = None
-        self.name = name
-        self.in_meta = None  # (shape, dtype) of each input as traced
+        self.name = rec.fn.op_name()
+        self.in_meta = tuple((tuple(t.shape), t.data.dtype) for t in rec.inputs)  # (shape, dtype) as traced
+        self.out_meta = tuple((tuple(t.shape), t.data.dtype) for t in rec.outputs)
 
 
-class StepPlan:
+class TracedPlan:
+    """A trace's tensors numbered as slots, and its steps: what StepPlan and ForwardPlan are built on.
+
+    Slots: inputs (the batch, bound per run), variables (read from ``variable.data`` per run), constants
+    (arrays that were neither: kept as traced) and values (the outputs of the recorded functions).
+    """
+
+    def _number(self, tracer, inputs, what):
+        """Number the slots of ``tracer``'s records (``what``: "step" or "call", for messages).
+
+        Returns ``where`` (id(tensor) -> slot) and ``step_of_fn`` (id(recorded function) -> step index).
+        """
+        if tracer.problems:
+            raise UntraceableError("; ".join(dict.fromkeys(tracer.problems)))
+        self.slots = []  # the arrays: constants filled now, the rest per replay
+        self.kinds = []
+        self.input_slots = []
+        self.variable_slots = []  # (slot, variable)
+        self.constants = []  # (slot, array) as traced, for comparing two traces
+        self.steps = []
+        self.signature = []
+        self.stat_updates = []  # (before step index, update, input slots)
+        where, step_of_fn = {}, {}
+
+        def new_slot(kind, array=None):
+            self.slots.append(array)
+            self.kinds.append(kind)
+            return len(self.slots) - 1
+
+        for t in inputs:
+            where[id(t)] = slot = new_slot(_INPUT)
+            self.input_slots.append(slot)
+        stat_at = {}
+        for update in tracer.state_updates:
+            stat_at.setdefault(update.position, []).append(update)
+        for i, rec in enumerate(tracer.records):
+            for update in stat_at.pop(i, ()):
+                self._add_stat_update(update, where, len(self.steps))
+            in_slots = []
+            for t in rec.inputs:
+                slot = where.get(id(t))
+                if slot is None:
+                    if isinstance(t, Variable):
+                        slot = new_slot(_VARIABLE)
+                        self.variable_slots.append((slot, t))
+                    elif t.grad_fn is not None:
+                        raise UntraceableError(f"{rec.fn.op_name()} reads a tensor made outside the traced {what}")
+                    elif t.requires_grad and what == "step":
+                        raise UntraceableError(
+                            f"{rec.fn.op_name()} reads a leaf tensor that requires grad and is no Variable"
+                        )
+                    else:
+                        slot = new_slot(_CONSTANT, t.data)
+                        self.constants.append((slot, t.data))
+                    where[id(t)] = slot
+                in_slots.append(slot)
+            out_slots = []
+            for t in rec.outputs:
+                where[id(t)] = slot = new_slot(_VALUE)
+                out_slots.append(slot)
+            step = Step(rec, tuple(in_slots), tuple(out_slots))
+            step_of_fn[id(rec.fn)] = len(self.steps)
+            self.steps.append(step)
+            drawn = rec.redraw is not None
+            self.signature.append((type(rec.fn), step.in_slots, step.out_slots, _attr_signature(rec.attrs, drawn)))
+        for position in sorted(stat_at):
+            for update in stat_at[position]:
+                self._add_stat_update(update, where, len(self.steps))
+        self.signature.append(tuple((a, _callable_key(u), ins) for a, u, ins in self.stat_updates))
+        return where, step_of_fn
+
+    def _add_stat_update(self, update, where, after):
+        slots = tuple(where.get(id(t)) for t in update.tensors)
+        if None in slots:
+            raise UntraceableError("a state update reads values not made by the traced operations")
+        self.stat_updates.append((after, update.update, slots))
+
+    def compatible(self, other) -> tuple[bool, str]:
+        """Whether ``other`` (a trace of another batch of the same signature) recorded the same operations."""
+        if self.signature != other.signature:
+            return False, "the operations differ between two batches (Python control flow on the data?)"
+        for (_, a), (_, b) in zip(self.constants, other.constants):
+            if a.shape != b.shape or a.dtype != b.dtype or not bool((a == b).all()):
+                return False, "a constant array differs between two batches (made from the data outside the ops?)"
+        for s, t in zip(self.steps, other.steps):
+            if s.redraw is None and not _same_attrs(s.attrs, t.attrs):
+                return False, f"{s.name}: its array arguments differ between two batches"
+        return True, ""
+
+
+class StepPlan(TracedPlan):
     """The replayable form of one traced training step (forward, loss, backward).
 
     Args:
@@ -80,72 +170,10 @@ class StepPlan:
     trackers = ()  # (running mean, batch size) fed by those per-output losses, in order
 
     def __init__(self, tracer, inputs, loss, outputs, weights):
-        if tracer.problems:
-            raise UntraceableError("; ".join(dict.fromkeys(tracer.problems)))
         self.weights = list(weights)
         self.device = loss.device
-        self.slots = []  # the arrays: constants filled now, the rest per replay
-        self.kinds = []
-        self.input_slots = []
-        self.variable_slots = []  # (slot, variable)
-        self.constants = []  # (slot, array) as traced, for comparing two traces
-        self.steps = []
-        self.signature = []
-        where = {}  # id(tensor) -> slot
-        self._keep = [inputs, loss, outputs, tracer.records]  # ids stay unique while the plan is built
-
-        def new_slot(kind, array=None):
-            self.slots.append(array)
-            self.kinds.append(kind)
-            return len(self.slots) - 1
-
-        for t in inputs:
-            slot = new_slot(_INPUT)
-            self.input_slots.append(slot)
-            where[id(t)] = slot
-        stat_at = {}
-        for update in tracer.state_updates:
-            stat_at.setdefault(update.position, []).append(update)
-        self.stat_updates = []  # (before step index, update, input slots)
-        step_of_fn = {}
-        for i, rec in enumerate(tracer.records):
-            for update in stat_at.pop(i, ()):
-                self._add_stat_update(update, where, len(self.steps))
-            in_slots = []
-            for t in rec.inputs:
-                slot = where.get(id(t))
-                if slot is None:
-                    if isinstance(t, Variable):
-                        slot = new_slot(_VARIABLE)
-                        self.variable_slots.append((slot, t))
-                    elif t.requires_grad and t.grad_fn is None:
-                        raise UntraceableError(
-                            f"{rec.fn.op_name()} reads a leaf tensor that requires grad and is no Variable"
-                        )
-                    else:
-                        if t.grad_fn is not None:
-                            raise UntraceableError(f"{rec.fn.op_name()} reads a tensor made outside the traced step")
-                        slot = new_slot(_CONSTANT, t.data)
-                        self.constants.append((slot, t.data))
-                    where[id(t)] = slot
-                in_slots.append(slot)
-            out_slots = []
-            for t in rec.outputs:
-                slot = new_slot(_VALUE)
-                where[id(t)] = slot
-                out_slots.append(slot)
-            fn = rec.fn
-            step = Step(_fresh(fn), rec.attrs, tuple(in_slots), tuple(out_slots), rec.redraw, fn.op_name())
-            step.in_meta = tuple((tuple(t.shape), t.data.dtype) for t in rec.inputs)
-            step_of_fn[id(fn)] = len(self.steps)
-            self.steps.append(step)
-            self.signature.append(
-                (type(fn), step.in_slots, step.out_slots, _attr_signature(rec.attrs, rec.redraw is not None))
-            )
-        for position in sorted(stat_at):
-            for update in stat_at[position]:
-                self._add_stat_update(update, where, len(self.steps))
-        self.signature.append(tuple((a, _callable_key(u), ins) for a, u, ins in self.stat_updates))
+        keep = [inputs, loss, outputs, tracer.records]  # noqa: F841 - the ids in `where` stay unique while it lives
+        where, step_of_fn = self._number(tracer, inputs, "step")
 
         self.loss_slot = where.get(id(loss))
         self.output_slots = [where.get(id(t)) for t in outputs]
@@ -153,13 +181,6 @@ class StepPlan:
             raise UntraceableError("the loss or a model output was not made by the traced operations")
         self.signature.append((self.loss_slot, tuple(self.output_slots)))
         self._build_backward(loss, step_of_fn)
-        del self._keep
-
-    def _add_stat_update(self, update, where, after):
-        slots = tuple(where.get(id(t)) for t in update.tensors)
-        if None in slots:
-            raise UntraceableError("a state update reads values not made by the traced operations")
-        self.stat_updates.append((after, update.update, slots))
 
     def _build_backward(self, loss, step_of_fn):
         """The backward order of the eager engine, with edges pointing at steps and weight indices."""
@@ -408,18 +429,6 @@ class StepPlan:
 
     def _backward(self, grad_into=None):
         return self._backward_run(self.slots[self.loss_slot], grad_into)
-
-    def compatible(self, other) -> tuple[bool, str]:
-        """Whether ``other`` (a trace of another batch of the same shapes) recorded the same step."""
-        if self.signature != other.signature:
-            return False, "the operations differ between two batches (Python control flow on the data?)"
-        for (_, a), (_, b) in zip(self.constants, other.constants):
-            if a.shape != b.shape or a.dtype != b.dtype or not bool((a == b).all()):
-                return False, "a constant array differs between two batches (made from the data outside the ops?)"
-        for s, t in zip(self.steps, other.steps):
-            if s.redraw is None and not _same_attrs(s.attrs, t.attrs):
-                return False, f"{s.name}: its array arguments differ between two batches"
-        return True, ""
 
 
 def _fresh(fn):

@@ -143,7 +143,7 @@ class CompiledPredictFunction:
             if isinstance(plan, str):
                 self._stay_eager(key, plan)
                 return y
-        if first[0].compatible(plan):
+        if first[0].compatible(plan)[0]:
             plan.structure = None if plan.structure is None else _placeholders(plan.structure)
             plans[key] = plan
         else:

@@ -183,11 +183,6 @@ class CompiledTrainFunction:
                     self._warn(why)
         return model._metric_logs(y, y_pred, sample_weight)
 
-    def _stay_eager(self, key, reason, data):
-        self.plans[key] = reason
-        self._warn(reason)
-        return self.model.train_step(data)
-
     def _warn(self, reason):
         """Say once per reason that steps run eagerly."""
         if reason not in self.warned:
