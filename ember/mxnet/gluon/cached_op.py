@@ -45,9 +45,8 @@ from ..ndarray import _nd, host_reads
 logger = logging.getLogger("ember.mxnet")
 
 MAX_KEYS = 32  # signatures kept per hybridized block; more run eagerly
-_INPUT, _PARAM, _CONST, _VALUE = range(4)
 _local = threading.local()
-# how many calls replayed a plan (tests read it to know the compiled path ran)
+# calls traced, replayed from a plan, and checked against eager (tests read them to know the plans ran)
 stats = {"replays": 0, "traces": 0, "checks": 0}
 
 
