@@ -329,3 +329,20 @@ def test_training_flag_and_parameter_dtype_are_part_of_the_key():
     net.cast("float64")  # new parameter arrays: a new key, traced afresh in float64
     out = net(nd.array(x.asnumpy(), dtype="float64"))
     assert out.dtype == np.float64 and len(net._cached_call.entries) == 5
+
+
+def test_autograd_grad_through_a_replayed_call():
+    net = _mlp(batchnorm=True)
+    x = nd.array(np.random.default_rng(3).normal(size=(4, 5)))
+    x.attach_grad()
+    results = []
+    before = cached_op.stats["replays"]
+    for hybrid in (False, True, True, True):
+        net.hybridize(active=hybrid)
+        with autograd.record(train_mode=False):
+            y = (net(x) ** 2).sum()
+        (gx,) = autograd.grad(y, [x])
+        results.append(gx.asnumpy())
+    assert cached_op.stats["replays"] - before == 2
+    for g in results[1:]:
+        assert np.array_equal(g, results[0])
