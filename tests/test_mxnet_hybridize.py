@@ -338,7 +338,8 @@ def test_autograd_grad_through_a_replayed_call():
     results = []
     before = cached_op.stats["replays"]
     for hybrid in (False, True, True, True):
-        net.hybridize(active=hybrid)
+        if hybrid and net._cached_call is None:
+            net.hybridize()
         with autograd.record(train_mode=False):
             y = (net(x) ** 2).sum()
         (gx,) = autograd.grad(y, [x])
