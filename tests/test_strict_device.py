@@ -163,3 +163,13 @@ def test_creation_follows_the_device_and_the_environment(monkeypatch):
     assert ember.ones((2,)).device == "strict" and ember.tensor([1.0]).device == "strict"
     monkeypatch.setenv("EMBER_DEVICE", "cpu")
     assert ember.ones((2,)).device == "cpu"
+
+
+def test_tensors_cross_devices_by_copy_only_when_asked():
+    on = ember.tensor([1.0, 2.0], device="strict")
+    host = ember.tensor(on, device="cpu")  # an explicit copy across
+    assert host.device == "cpu" and type(host.data) is np.ndarray and host.numpy().tolist() == [1.0, 2.0]
+    back = ember.tensor(host, device="strict")
+    assert back.device == "strict" and type(back.data) is StrictArray
+    assert ember.tensor(on).device == "strict"  # a tensor stays where it is unless told
+    assert type(on.numpy()) is np.ndarray and on.tolist() == [1.0, 2.0] and float(on.sum()) == 3.0

@@ -12,7 +12,7 @@ import weakref
 
 import numpy
 
-from ..backend.device import Device, default_device, device_of_array
+from ..backend.device import Device, default_device, device_of_array, to_host
 from .dtypes import default_dtype_for, is_floating, resolve_dtype
 
 
@@ -110,10 +110,10 @@ class Tensor:
 
     # ---- host access ---------------------------------------------------------
     def numpy(self) -> numpy.ndarray:
-        """The data as a NumPy array (a view on cpu, a copy from a GPU)."""
+        """The data as a NumPy array (a view on cpu, a copy from another device)."""
         if isinstance(self.data, numpy.ndarray):
             return self.data
-        return self.data.get()
+        return to_host(self.data)
 
     def item(self):
         """The single element as a Python number."""
@@ -471,8 +471,8 @@ def _to_array(data, dtype=None, device=None):
         src = numpy.asarray(_unwrap_nested(data)) if isinstance(data, (list, tuple)) else data
         on_gpu = device_of_array(src).type == "cuda"
         target = Device(device) if device is not None else (device_of_array(src) if on_gpu else default_device())
-    if target.type == "cpu" and device_of_array(src).type != "cpu":
-        src = src.get()
+    if device_of_array(src).type != "cpu" and device_of_array(src) != target:
+        src = to_host(src)  # across devices through the host, explicitly
     array = target.xp.array(src, copy=True)
     return array.astype(dtype if dtype is not None else default_dtype_for(array), copy=False)
 
