@@ -256,6 +256,9 @@ def test_embedding_and_lstm_hybridized():
             loss.backward()
             got += [loss.asnumpy()] + [p.grad().asnumpy().copy() for p in net.collect_params().values()]
         results[hybrid] = got
+        if hybrid:
+            (entry,) = net._cached_call.entries.values()
+            assert entry[0] == "ready"
     _equal(results[True], results[False], "tagger")
 
 
