@@ -246,3 +246,51 @@ def test_ceil_mode_average_pool_gradient_matches_pytorch(include_pad):
     (ty * torch.tensor(head)).sum().backward()
     close(y, ty.detach().numpy(), "ceil_mode average pool forward (PyTorch)")
     close(x.grad, tx.grad.numpy(), "ceil_mode average pool input gradient (PyTorch)")
+
+
+def _lstm_pair(num_layers):
+    """Two LSTM layers with the same weights, one with dropout 0.5 between layers."""
+    x = nd.array(np.random.default_rng(6).normal(size=(5, 4, 3)))
+    nets = [gluon.rnn.LSTM(4, num_layers=num_layers, dropout=d) for d in (0.0, 0.5)]
+    for net in nets:
+        net.initialize()
+        net(x)
+    for (_, a), (_, b) in zip(
+        nets[0]._collect_params_with_prefix().items(), nets[1]._collect_params_with_prefix().items()
+    ):
+        b.set_data(a.data())
+    return nets, x
+
+
+def test_rnn_dropout_acts_between_layers_in_training_only():
+    (plain, dropped), x = _lstm_pair(2)
+    with autograd.predict_mode():
+        assert np.array_equal(dropped(x).asnumpy(), plain(x).asnumpy())
+    with autograd.record():
+        a, b = plain(x), dropped(x)
+    assert not np.allclose(a.asnumpy(), b.asnumpy())
+    (plain1, dropped1), x = _lstm_pair(1)  # one layer: nothing between layers, nothing dropped (MXNet's rule)
+    with autograd.record():
+        assert np.array_equal(dropped1(x).asnumpy(), plain1(x).asnumpy())
+    with pytest.raises(ValueError, match=r"dropout must be in \[0, 1\)"):
+        gluon.rnn.LSTM(3, dropout=1.0)
+
+
+def test_dropout_cell_scales_kept_inputs_in_training():
+    cell = gluon.rnn.DropoutCell(0.25)
+    x = nd.ones((400, 50))
+    out, states = cell(x, [])
+    assert states == [] and np.array_equal(out.asnumpy(), x.asnumpy())  # inference: identity
+    with autograd.record():
+        out, _ = cell(x, [])
+    values = out.asnumpy()
+    kept = values != 0
+    assert np.allclose(values[kept], 1 / 0.75)
+    assert abs(kept.mean() - 0.75) < 0.02
+
+
+def test_residual_cell_needs_matching_sizes():
+    cell = gluon.rnn.ResidualCell(gluon.rnn.GRUCell(4))
+    cell.initialize()
+    with pytest.raises(ValueError, match=r"output \(2, 4\) and input \(2, 3\) differ"):
+        cell(nd.ones((2, 3)), cell.begin_state(2))

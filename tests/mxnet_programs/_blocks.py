@@ -61,11 +61,26 @@ RNN_CASES = {
     "lstm_bidirectional": (lambda rnn: rnn.LSTM(2, bidirectional=True), (4, 3, 2), False, None),
     "gru": (lambda rnn: rnn.GRU(3), (5, 2, 4), False, None),
     "gru_ntc_2layers": (lambda rnn: rnn.GRU(2, num_layers=2, layout="NTC"), (2, 4, 3), False, None),
+    # dropout between layers: inactive in inference, so MXNet's numbers are deterministic
+    "lstm_2layers_dropout": (lambda rnn: rnn.LSTM(3, num_layers=2, dropout=0.4), (4, 2, 3), False, None),
 }
+
+
+def _stacked_cells(rnn):
+    """An LSTM cell, a dropout cell (inactive: rate 0) and a residual LSTM cell, stacked."""
+    cell = rnn.SequentialRNNCell()
+    with cell.name_scope():
+        cell.add(rnn.LSTMCell(4))
+        cell.add(rnn.DropoutCell(0.0))
+        cell.add(rnn.ResidualCell(rnn.LSTMCell(4)))
+    return cell
+
 
 # gluon.rnn cells unrolled: builders take ``gluon.rnn``; input (N, T, C)
 CELL_CASES = {
     "rnncell": (lambda rnn: rnn.RNNCell(3), (2, 4, 3)),
     "lstmcell": (lambda rnn: rnn.LSTMCell(3), (2, 4, 3)),
     "grucell": (lambda rnn: rnn.GRUCell(2), (3, 5, 2)),
+    "sequential_cells": (_stacked_cells, (2, 3, 3)),
+    "residual_grucell": (lambda rnn: rnn.ResidualCell(rnn.GRUCell(3)), (2, 4, 3)),
 }

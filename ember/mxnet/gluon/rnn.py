@@ -1,6 +1,7 @@
 # ruff: noqa: N803  (MXNet's names)
-"""``gluon.rnn``: ``RNN``, ``LSTM``, ``GRU`` layers in MXNet's TNC (or NTC) layout with MXNet's weights, and the
-``RNNCell``/``LSTMCell``/``GRUCell`` single-step cells.
+"""``gluon.rnn``: ``RNN``, ``LSTM``, ``GRU`` layers in MXNet's TNC (or NTC) layout with MXNet's weights (``dropout``
+between layers in training mode), the ``RNNCell``/``LSTMCell``/``GRUCell`` single-step cells and the
+``SequentialRNNCell``/``DropoutCell``/``ResidualCell`` wrappers.
 
 Weights per layer and direction (``l0``, ``r0`` for the reverse direction, ...): ``i2h_weight`` (G*H, in),
 ``h2h_weight`` (G*H, H), ``i2h_bias`` and ``h2h_bias`` (G*H), gates stacked in MXNet's order: LSTM i, f, g, o;
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 import ember
 
+from .. import autograd
 from ..ndarray import _nd
 from .block import HybridBlock
 
@@ -56,8 +58,9 @@ class _RNNLayer(HybridBlock):
         super().__init__(**kwargs)
         if layout not in ("TNC", "NTC"):
             raise ValueError(f"{type(self).__name__}: layout must be 'TNC' or 'NTC', got {layout!r}")
-        if dropout:
-            raise NotImplementedError(f"{type(self).__name__}: dropout between layers is not supported yet")
+        if not 0 <= float(dropout) < 1:
+            raise ValueError(f"{type(self).__name__}: dropout must be in [0, 1), got {dropout}")
+        self._dropout = float(dropout)  # on each layer's output but the last, in training mode (as MXNet)
         self._hidden, self._layers, self._layout = int(hidden_size), int(num_layers), layout
         self._dirs = 2 if bidirectional else 1
         self._mode, self._gates = mode, _GATES[mode]
@@ -135,6 +138,8 @@ class _RNNLayer(HybridBlock):
                 h_out.append(h)
                 c_out.append(c)
             x = outs[0] if self._dirs == 1 else ember.concatenate(outs, axis=-1)
+            if self._dropout and layer < self._layers - 1 and autograd.is_training():
+                x = ember.dropout(x, self._dropout, training=True)
         out = _nd(x if self._layout == "TNC" else ember.swapaxes(x, 0, 1))
         if not given:
             return out
@@ -177,7 +182,33 @@ class GRU(_RNNLayer):
         super().__init__(hidden_size, num_layers, layout, dropout, bidirectional, input_size, "gru", **kwargs)
 
 
-class _Cell(HybridBlock):
+class _CellBase(HybridBlock):
+    """What every recurrent cell shares: ``cell(x (N, C), states) -> (output, new_states)``, ``begin_state`` and
+    ``unroll`` over a sequence. ``_num_states()`` says how many arrays its state list holds."""
+
+    def _num_states(self) -> int:
+        raise NotImplementedError
+
+    def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None, valid_length=None):
+        """Run ``length`` steps over ``inputs`` (NTC or TNC); outputs stacked when ``merge_outputs``."""
+        if valid_length is not None:
+            raise NotImplementedError("unroll: valid_length is not supported")
+        axis = layout.find("T")
+        steps = [ember.squeeze(s, axis) for s in ember.split(inputs, length, axis=axis)]
+        states = begin_state if begin_state is not None else self.begin_state(steps[0].shape[0])
+        outputs = []
+        for x in steps:
+            out, states = self(x, states)
+            outputs.append(out)
+        if merge_outputs:
+            outputs = _nd(ember.stack(outputs, axis=axis))
+        return outputs, states
+
+    def reset(self):
+        """Nothing to reset: Ember's cells keep no step counter."""
+
+
+class _Cell(_CellBase):
     """One time step: ``cell(x (N, C), states) -> (output, new_states)``; ``unroll`` runs a sequence."""
 
     _mode = "rnn_tanh"
@@ -221,20 +252,8 @@ class _Cell(HybridBlock):
         h, c = _step(self._mode, proj, states[0], c, self.h2h_weight.data(), self.h2h_bias.data())
         return _nd(h), [_nd(h)] + ([_nd(c)] if c is not None else [])
 
-    def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None, valid_length=None):
-        """Run ``length`` steps over ``inputs`` (NTC or TNC); outputs stacked when ``merge_outputs``."""
-        if valid_length is not None:
-            raise NotImplementedError("unroll: valid_length is not supported")
-        axis = layout.find("T")
-        steps = [ember.squeeze(s, axis) for s in ember.split(inputs, length, axis=axis)]
-        states = begin_state if begin_state is not None else self.begin_state(steps[0].shape[0])
-        outputs = []
-        for x in steps:
-            out, states = self(x, states)
-            outputs.append(out)
-        if merge_outputs:
-            outputs = _nd(ember.stack(outputs, axis=axis))
-        return outputs, states
+    def _num_states(self):
+        return 2 if self._mode == "lstm" else 1
 
 
 class RNNCell(_Cell):
@@ -255,3 +274,77 @@ class GRUCell(_Cell):
     """GRU cell (MXNet's form)."""
 
     _mode = "gru"
+
+
+class SequentialRNNCell(_CellBase):
+    """Cells stacked: each step runs them in order, the output of one the input of the next; the state list is
+    the cells' state lists one after another."""
+
+    def __init__(self, prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+
+    def add(self, cell):
+        self.register_child(cell)
+
+    def __len__(self):
+        return len(self._children)
+
+    def __getitem__(self, i):
+        return list(self._children.values())[i]
+
+    def _num_states(self):
+        return sum(cell._num_states() for cell in self._children.values())
+
+    def begin_state(self, batch_size=0, func=None, **kwargs):
+        return [s for cell in self._children.values() for s in cell.begin_state(batch_size, func, **kwargs)]
+
+    def forward(self, x, states):
+        new_states, at = [], 0
+        for cell in self._children.values():
+            n = cell._num_states()
+            x, cell_states = cell(x, list(states[at : at + n]))
+            new_states += list(cell_states)
+            at += n
+        return x, new_states
+
+
+class DropoutCell(_CellBase):
+    """Dropout on the input at each step in training mode (inside ``autograd.record()``); no states."""
+
+    def __init__(self, rate, axes=(), prefix=None, params=None):
+        super().__init__(prefix=prefix, params=params)
+        self._rate, self._axes = float(rate), tuple(axes)
+
+    def _num_states(self):
+        return 0
+
+    def begin_state(self, batch_size=0, func=None, **kwargs):
+        return []
+
+    def forward(self, x, states):
+        if self._rate and autograd.is_training():
+            noise = tuple(1 if i in self._axes else s for i, s in enumerate(x.shape)) if self._axes else None
+            x = _nd(ember.dropout(x, self._rate, training=True, noise_shape=noise))
+        return x, list(states)
+
+
+class ResidualCell(_CellBase):
+    """``base_cell``'s output plus its input (the sizes must agree); the states are the base cell's."""
+
+    def __init__(self, base_cell):
+        super().__init__(prefix=base_cell.prefix + "residual_")
+        self.base_cell = base_cell
+
+    def _num_states(self):
+        return self.base_cell._num_states()
+
+    def begin_state(self, batch_size=0, func=None, **kwargs):
+        return self.base_cell.begin_state(batch_size, func, **kwargs)
+
+    def forward(self, x, states):
+        out, states = self.base_cell(x, states)
+        if out.shape != x.shape:
+            raise ValueError(
+                f"ResidualCell: the base cell's output {tuple(out.shape)} and input {tuple(x.shape)} differ"
+            )
+        return _nd(out + x), states
