@@ -7,7 +7,16 @@ import threading
 import numpy as np
 import pytest
 from oracles import check_against_torch, check_gradients
-from test_ops_conv import CONV1D, CONV2D, TRANSPOSE, torch_conv1d, torch_conv2d_keras_kernel, torch_conv2d_transpose
+from test_ops_conv import (
+    CONV1D,
+    CONV2D,
+    DEPTHWISE,
+    TRANSPOSE,
+    torch_conv1d,
+    torch_conv2d_keras_kernel,
+    torch_conv2d_transpose,
+    torch_depthwise,
+)
 
 import ember
 from ember.backend import jit
@@ -240,3 +249,41 @@ def test_winograd_kernel_transform_is_g_kernel_g_transposed(rng):
         u32 = conv_kernels.winograd_kernel_transform(k.astype(np.float32))
         assert u32.dtype == np.float32
         np.testing.assert_allclose(u32, expected, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("xs,ks,strides,padding,dilation", DEPTHWISE)
+def test_depthwise_against_torch_and_finite_differences(xs, ks, strides, padding, dilation, rng, jit_path):
+    """Depthwise on both paths: numba's compiled passes (jit) and NumPy's broadcast multiply-adds."""
+    x, k = rng.standard_normal(xs), rng.standard_normal(ks)
+    check_against_torch(
+        lambda a, b: ember.depthwise_conv2d(a, b, strides, padding, dilation),
+        lambda a, b: torch_depthwise(a, b, strides, padding, dilation),
+        x,
+        k,
+    )
+    if xs[0]:
+        check_gradients(lambda a, b: ember.depthwise_conv2d(a, b, strides, padding, dilation), x, k)
+
+
+@pytest.mark.parametrize("multiplier", [1, 2])
+def test_depthwise_kernel_matches_numpy_float32(multiplier, rng, monkeypatch):
+    """The compiled depthwise passes against NumPy's in float32: forward in the same order, gradients float32-close."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(conv_kernels, "KERNEL_MIN_SIZE", 0)
+    x = rng.standard_normal((3, 9, 8, 5)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 5, multiplier)).astype(np.float32)
+    g = rng.standard_normal((3, 5, 4, 5 * multiplier)).astype(np.float32)
+    results = []
+    for on in (False, True):
+        previous = jit.set_enabled(on)
+        try:
+            xt, kt = ember.tensor(x, requires_grad=True), ember.tensor(k, requires_grad=True)
+            y = ember.depthwise_conv2d(xt, kt, 2, "same")
+            y.backward(ember.tensor(g))
+            results.append((y.numpy(), xt.grad.numpy(), kt.grad.numpy()))
+        finally:
+            jit.set_enabled(previous)
+    (y0, gx0, gk0), (y1, gx1, gk1) = results
+    np.testing.assert_array_equal(y1, y0)
+    np.testing.assert_allclose(gx1, gx0, rtol=1e-6, atol=1e-6 * np.abs(gx0).max())
+    np.testing.assert_allclose(gk1, gk0, rtol=1e-5, atol=1e-5 * np.abs(gk0).max())

