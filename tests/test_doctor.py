@@ -259,3 +259,74 @@ def test_numba_switched_off_by_ember_jit_is_reported(monkeypatch):
     monkeypatch.setenv("EMBER_JIT", "1")
     (check,) = checks.check_kernels()
     assert check.status == "ok" and check.data["enabled"] is True
+
+
+def test_numba_that_fails_to_import_says_numpy_fallback_and_why(monkeypatch):
+    _fake_missing_module(monkeypatch, "numba")
+    monkeypatch.setattr(probes, "import_error", lambda name: "ImportError: libtbb.so.12: cannot open shared object")
+    (check,) = checks.check_kernels()
+    assert check.status == "warn" and check.summary.startswith("NumPy fallback: numba is installed but fails")
+    assert "libtbb.so.12" in check.summary and check.data["active"] == "numpy"
+
+
+def test_active_numba_kernels_name_the_version_and_the_cache(monkeypatch):
+    numba = pytest.importorskip("numba", reason="numba is not installed")
+    monkeypatch.delenv("EMBER_JIT", raising=False)
+    monkeypatch.setattr(probes, "numba_cache_dir", lambda: "/cache/here")
+    (check,) = checks.check_kernels()
+    assert check.status == "ok" and check.data["active"] == "numba"
+    assert f"numba {numba.__version__}: compiled kernels active" in check.summary and "/cache/here" in check.summary
+
+
+def test_ember_jit_off_is_a_numpy_fallback_with_the_reason(monkeypatch):
+    pytest.importorskip("numba", reason="numba is not installed")
+    monkeypatch.setenv("EMBER_JIT", "off")
+    (check,) = checks.check_kernels()
+    assert check.summary.startswith("NumPy fallback") and check.data["reason"] == "EMBER_JIT=off"
+
+
+def _policy(**state):
+    base = {"mode": "auto", "why": "default", "cores": 2, "blas_found_by": "threadpoolctl", "blas_threads": 2,
+            "proc_stat": True, "numba_pool_started": False}  # fmt: skip
+    base.update(state)
+    return lambda: base
+
+
+def test_thread_policy_auto_says_what_fit_would_use_now(monkeypatch):
+    monkeypatch.setattr(probes, "thread_policy", _policy())
+    monkeypatch.setattr(probes, "neighbours_load", lambda: 1.0)
+    (check,) = checks.check_threads()
+    assert check.status == "ok" and "1.0 of 2 cores busy now, so fit would use 1 BLAS thread" in check.summary
+    monkeypatch.setattr(probes, "neighbours_load", lambda: 0.0)
+    (check,) = checks.check_threads()
+    assert check.data["would_choose"] == 2
+
+
+def test_thread_policy_off_or_fixed_or_blind_says_why(monkeypatch):
+    monkeypatch.setattr(probes, "thread_policy", _policy(mode="off", why="OPENBLAS_NUM_THREADS=1 is set"))
+    (check,) = checks.check_threads()
+    assert check.status == "info" and "off (OPENBLAS_NUM_THREADS=1 is set)" in check.summary
+    monkeypatch.setattr(probes, "thread_policy", _policy(mode=3, why="EMBER_BLAS_THREADS=3"))
+    assert "3 BLAS thread(s) inside fit/predict" in checks.check_threads()[0].summary
+    monkeypatch.setattr(probes, "thread_policy", _policy(blas_found_by=None))
+    (check,) = checks.check_threads()
+    assert "no BLAS whose thread count Ember can set" in check.summary and "threadpoolctl" in check.fix
+    monkeypatch.setattr(probes, "thread_policy", _policy(proc_stat=False))
+    assert "EMBER_BLAS_THREADS=1" in checks.check_threads()[0].summary
+
+
+def test_core_type_set_by_ember_is_named_and_undone_with_its_own_switch(monkeypatch):
+    speeds = {"SkylakeX": (100.0, "SkylakeX"), None: (200.0, "Zen5"), "Haswell": (90.0, "Haswell")}
+    _openblas(monkeypatch, {"OPENBLAS_CORETYPE": "SkylakeX"}, speeds)
+    monkeypatch.setattr(probes, "ember_coretype_decision", lambda: {"set": "SkylakeX", "why": "set it (test)"})
+    found = checks.check_blas()
+    assert _find(found, "Core type at import").summary == "Ember set it (test)"
+    check = _find(found, "OpenBLAS core type")
+    assert "(set by Ember at import)" in check.summary and check.fix == "export EMBER_OPENBLAS_CORETYPE=0"
+
+
+def test_core_type_left_alone_says_why(monkeypatch):
+    speeds = {None: (200.0, "SkylakeX"), "Haswell": (100.0, "Haswell"), "SkylakeX": (200.0, "SkylakeX")}
+    _openblas(monkeypatch, {}, speeds)
+    monkeypatch.setattr(probes, "ember_coretype_decision", lambda: {"set": None, "why": "NumPy was imported first"})
+    assert "alone: NumPy was imported first" in _find(checks.check_blas(), "Core type at import").summary

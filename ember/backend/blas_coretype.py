@@ -104,7 +104,7 @@ def decide(environ, numpy_loaded: bool, cpuinfo_text: str | None, bundled_openbl
     missing = [f for f in REQUIRED_FLAGS if f not in flags]
     if missing:
         return None, f"the CPU lacks {', '.join(missing)}: OpenBLAS's own choice is kept"
-    return TARGET, f"AVX-512 CPU and NumPy's bundled OpenBLAS: OPENBLAS_CORETYPE={TARGET} set before NumPy loaded"
+    return TARGET, f"set OPENBLAS_CORETYPE={TARGET} at import, before NumPy loaded (AVX-512 CPU, NumPy's own OpenBLAS)"
 
 
 def select_at_import() -> str | None:

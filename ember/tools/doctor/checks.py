@@ -220,6 +220,11 @@ def check_blas(probe_coretype: bool = True) -> list[Check]:
     if not str(blas["vendor"] or "").lower().startswith("openblas"):
         return out
     current = env.get("OPENBLAS_CORETYPE") or None
+    decision = probes.ember_coretype_decision()
+    by_ember = bool(current and decision.get("set") == current)
+    why = decision.get("why")
+    summary = f"Ember {why}" if by_ember else f"Ember left OPENBLAS_CORETYPE alone: {why}"
+    out.append(Check(s, "Core type at import", "info", summary, None, decision))
     if not probe_coretype:
         out.append(Check(s, "OpenBLAS core type", "info", "not measured (--no-probe)", data={"current": current}))
         return out
@@ -229,11 +234,15 @@ def check_blas(probe_coretype: bool = True) -> list[Check]:
     result = coretype.probe(cpu["flags"], cpu["vendor"] or "", current)
     timings = ", ".join(f"{k} {v['gflops']:g}" for k, v in result["results"].items())
     now = f"OPENBLAS_CORETYPE={current}" if current else "OpenBLAS's own choice"
+    if by_ember:
+        now += " (set by Ember at import)"
     if result["best"] is None:
         out.append(Check(s, "OpenBLAS core type", "warn", "the matmul probe could not run", data=result))
     elif result["recommend"] is not None:
         rec = result["recommend"]
         fix = f"export OPENBLAS_CORETYPE={rec}" if rec else "unset OPENBLAS_CORETYPE"
+        if by_ember and not rec:  # Ember's own choice measured slower: switch it off
+            fix = "export EMBER_OPENBLAS_CORETYPE=0"
         better = f"OPENBLAS_CORETYPE={rec}" if rec else "letting OpenBLAS choose (unset OPENBLAS_CORETYPE)"
         out.append(
             Check(s, "OpenBLAS core type", "warn",
@@ -354,25 +363,79 @@ def _package(section, name, module, pip_name, purpose) -> Check:
 
 
 def check_kernels() -> list[Check]:
-    """numba, for the optional compiled CPU kernels (ember/backend/jit.py): the LSTM gates, the optimizers' updates."""
+    """Which CPU kernels run: numba's compiled ones (the default install) or the NumPy fallback, and why."""
     s = "Compiled CPU kernels"
     from ...backend.jit import switched_off
 
     switch = probes.environ().get("EMBER_JIT")
-    off = switched_off(switch)
+    what = "the LSTM step, convolution col2im, pooling, embedding gradients and optimizer updates"
     mod = probes.module("numba")
     if mod is None:
+        error = probes.import_error("numba")
+        if error:
+            return [
+                Check(s, "numba", "warn",
+                      f"NumPy fallback: numba is installed but fails to import ({error}); the NumPy kernels run "
+                      "(correct, slower)", pip_fix("--force-reinstall numba"), {"active": "numpy", "reason": error})
+            ]  # fmt: skip
         return [
             Check(s, "numba", "missing",
-                  "numba is not installed: Ember runs its NumPy kernels (correct, slower for LSTMs and optimizers)",
-                  pip_fix("numba"))
+                  "NumPy fallback: numba is not installed, so Ember runs its NumPy kernels (correct, slower for "
+                  "LSTMs, convolutions and optimizers); a default install has it",
+                  pip_fix("numba"), {"active": "numpy", "reason": "not installed"})
         ]  # fmt: skip
     version = getattr(mod, "__version__", "?")
-    if off:
-        return [Check(s, "numba", "info", f"numba {version} installed but switched off (EMBER_JIT={switch})",
-                      "unset EMBER_JIT", {"version": version, "enabled": False})]  # fmt: skip
-    summary = f"numba {version}: compiled kernels on"
-    return [Check(s, "numba", "ok", summary, data={"version": version, "enabled": True})]
+    if switched_off(switch):
+        summary = f"NumPy fallback: numba {version} installed but switched off (EMBER_JIT={switch})"
+        data = {"version": version, "enabled": False, "active": "numpy", "reason": f"EMBER_JIT={switch}"}
+        return [Check(s, "numba", "info", summary, "unset EMBER_JIT", data)]
+    cache = probes.numba_cache_dir()
+    summary = (
+        f"numba {version}: compiled kernels active ({what}); compiled once per machine, cached in {cache} "
+        "(a cold cache costs a few seconds on the first fit)"
+    )
+    return [Check(s, "numba", "ok", summary, data={"version": version, "enabled": True, "active": "numba",
+                                                   "cache": cache})]  # fmt: skip
+
+
+def check_threads() -> list[Check]:
+    """The BLAS thread policy of fit/predict (ember/backend/threads.py) and how busy the machine is now."""
+    s = "NumPy and BLAS"
+    state = probes.thread_policy()
+    if state is None:
+        return [Check(s, "BLAS thread policy", "warn", "the thread policy's state could not be read")]
+    mode, why, cores = state["mode"], state["why"], state["cores"]
+    data = dict(state)
+    if state["blas_found_by"] is None:
+        return [
+            Check(s, "BLAS thread policy", "info",
+                  "no BLAS whose thread count Ember can set (not OpenBLAS, and threadpoolctl is not installed): "
+                  "BLAS keeps its own threads", pip_fix("threadpoolctl"), data)
+        ]  # fmt: skip
+    if mode == "off":
+        return [Check(s, "BLAS thread policy", "info", f"off ({why}); BLAS keeps {state['blas_threads']} threads",
+                      None, data)]  # fmt: skip
+    if isinstance(mode, int):
+        return [Check(s, "BLAS thread policy", "info", f"{mode} BLAS thread(s) inside fit/predict ({why})",
+                      None, data)]  # fmt: skip
+    if not state["proc_stat"]:
+        return [Check(s, "BLAS thread policy", "info",
+                      "auto, but this system has no /proc/stat to measure other processes: BLAS keeps its threads; "
+                      "on a busy machine set EMBER_BLAS_THREADS=1", None, data)]  # fmt: skip
+    from ...backend.threads import choose_threads
+
+    others = probes.neighbours_load()
+    data["others_now"] = others
+    now = ""
+    if others is not None:
+        chosen = choose_threads(cores, others)
+        data["would_choose"] = chosen
+        now = f"; other processes keep {others:.1f} of {cores} cores busy now, so fit would use {chosen} BLAS thread(s)"
+    return [
+        Check(s, "BLAS thread policy", "ok",
+              f"auto ({why}): inside fit/predict BLAS gets the cores other processes leave{now}; "
+              "EMBER_BLAS_THREADS=N or OPENBLAS_NUM_THREADS=N fixes a count", None, data)
+    ]  # fmt: skip
 
 
 def check_saving() -> list[Check]:
@@ -483,6 +546,7 @@ def run_checks(probe_coretype: bool = True, progress=None) -> list[Check]:
         ("Python", check_python), ("Ember", check_ember), ("NumPy", check_numpy),
         ("BLAS (timing OpenBLAS core types in subprocesses)" if probe_coretype else "BLAS",
          lambda: check_blas(probe_coretype)),
+        ("BLAS thread policy", check_threads),
         ("CPU and memory", check_machine), ("GPU", check_gpu), ("compiled kernels", check_kernels),
         ("saving", check_saving), ("pictures", check_pictures), ("model exchange", check_exchange),
         ("datasets", check_datasets),

@@ -38,6 +38,58 @@ def module(name: str):
         return None
 
 
+def import_error(name: str) -> str | None:
+    """Why ``import name`` fails (``"ImportError: ..."``), or None when it imports (or is not installed at all)."""
+    if not installed(name):
+        return None
+    try:
+        importlib.import_module(name)
+    except Exception as exc:
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+def ember_coretype_decision() -> dict:
+    """What ``import ember`` decided about OPENBLAS_CORETYPE: ``{"set": value or None, "why": text}``."""
+    from ember.backend import blas_coretype
+
+    return dict(blas_coretype.DECISION)
+
+
+def thread_policy() -> dict | None:
+    """The BLAS thread policy's state (ember/backend/threads.py ``describe()``), or None if it cannot be read."""
+    try:
+        from ember.backend import threads
+
+        return threads.describe()
+    except Exception:
+        return None
+
+
+def neighbours_load(seconds: float = 0.3) -> float | None:
+    """Cores other processes keep busy, measured over ``seconds`` (None without /proc/stat)."""
+    import time
+
+    from ember.backend import threads
+
+    first = threads.take_sample()
+    if first is None:
+        return None
+    time.sleep(seconds)
+    second = threads.take_sample()
+    return None if second is None else threads.others_between(first[0], second[0])
+
+
+def numba_cache_dir() -> str:
+    """Where numba keeps Ember's compiled kernels: NUMBA_CACHE_DIR, else __pycache__ beside ember's sources."""
+    configured = os.environ.get("NUMBA_CACHE_DIR")
+    if configured:
+        return configured
+    import ember
+
+    return os.path.join(os.path.dirname(ember.__file__), "ops", "__pycache__")
+
+
 def installed(name: str) -> bool:
     """Whether top-level package ``name`` can be found (without importing it)."""
     try:
