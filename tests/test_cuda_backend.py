@@ -141,6 +141,7 @@ CONV_CASES = [
 ]
 
 
+@pytest.mark.host_only("compares a kernel's NumPy reference with the CPU op on host arrays")
 @pytest.mark.parametrize("x_shape,k_hw,strides,padding,dilation", CONV_CASES)
 def test_col2im_reference_gives_the_conv_input_gradient(x_shape, k_hw, strides, padding, dilation, rng):
     from ember.ops._windows import spatial_geometry
@@ -172,6 +173,7 @@ POOL_CASES = [
 ]
 
 
+@pytest.mark.host_only("compares a kernel's NumPy reference with the CPU op on host arrays")
 @pytest.mark.parametrize("x_shape,pool,strides,padding", POOL_CASES)
 def test_max_pool_references_give_the_op(x_shape, pool, strides, padding, rng):
     x = rng.integers(-3, 4, x_shape).astype(np.float32)  # small integers: many ties
@@ -216,6 +218,7 @@ def _lstm_run(arrays, mask, go_backwards, dtype):
     return [o.numpy() for o in outs] + [t.grad.numpy() for t in tensors]
 
 
+@pytest.mark.host_only("compares a kernel's NumPy reference with the CPU op on host arrays")
 @pytest.mark.parametrize("masked,go_backwards", [(False, False), (True, False), (True, True)])
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_lstm_step_references_give_the_op(masked, go_backwards, dtype, rng, monkeypatch):
@@ -334,11 +337,12 @@ def test_fit_with_a_device_argument_trains_there_as_on_the_cpu():
     x, y = _data()
     cpu, dev = _model(), _model()
     dev.set_weights(cpu.get_weights())
+    before = default_device()
     expected = cpu.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False).history
     got = dev.fit(x, y, batch_size=8, epochs=2, verbose=0, device="strict", shuffle=False).history
     assert {str(w.device) for w in dev.weights} == {"strict"}
     assert {str(v.device) for v in dev.optimizer.variables if v.ndim > 0} == {"strict"}
-    assert default_device() == "cpu"  # the scope ended with the call
+    assert default_device() == before  # the scope ended with the call
     for key in expected:
         np.testing.assert_allclose(got[key], expected[key], rtol=1e-6)
     pred = dev.predict(x[:5], verbose=0, device="strict")
