@@ -175,3 +175,69 @@ def test_the_kernels_run_only_where_they_apply(rng, monkeypatch):
     jit.set_enabled(False)
     ember.lstm(*graph)
     assert not calls, "other activations, float16 and EMBER_JIT=0 take the NumPy path"
+
+
+# --------------------------------------------------------------------------- GRU (reset_after=True)
+def _gru_problem(rng, dtype, b=4, t=6, f=3, u=5):
+    (x, h0, _, _, _, _), mask, rdm, weights = _problem(rng, dtype, b, t, f, u)
+    k, rk = rng.standard_normal((f, 3 * u)) * 0.6, rng.standard_normal((u, 3 * u)) * 0.6
+    bias = rng.standard_normal((2, 3 * u)) * 0.5
+    return [x, h0] + [a.astype(dtype) for a in (k, rk, bias)], mask, rdm, weights[:2]
+
+
+def _gru_run(arrays, mask, rdm, weights, kw, forward_jit, backward_jit):
+    dtype = arrays[0].dtype
+    tensors = [ember.tensor(a, dtype=dtype, requires_grad=True) for a in arrays]
+    rdm_t = None if rdm is None else ember.tensor(rdm, dtype=dtype, requires_grad=True)
+    jit.set_enabled(forward_jit)
+    outs = ember.gru(*tensors, mask=mask, recurrent_dropout_mask=rdm_t, **kw)
+    jit.set_enabled(backward_jit)
+    sum((o * ember.tensor(w, dtype=dtype)).sum() for o, w in zip(outs, weights)).backward()
+    grads = [t.grad.numpy() for t in tensors] + ([] if rdm_t is None else [rdm_t.grad.numpy()])
+    return [o.numpy() for o in outs], grads
+
+
+@pytest.mark.parametrize("masked,go_backwards,zero_output_for_mask,rdm", CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_gru_backward_kernel_gives_the_numpy_bits(masked, go_backwards, zero_output_for_mask, rdm, dtype, rng):
+    arrays, mask, rdm_arr, weights = _gru_problem(rng, dtype)
+    kw = {"go_backwards": go_backwards, "zero_output_for_mask": zero_output_for_mask}
+    mask, rdm_arr = (mask if masked else None), (rdm_arr if rdm else None)
+    ref_out, ref_grads = _gru_run(arrays, mask, rdm_arr, weights, kw, forward_jit=False, backward_jit=False)
+    out, grads = _gru_run(arrays, mask, rdm_arr, weights, kw, forward_jit=False, backward_jit=True)
+    for a, b in zip(out, ref_out):
+        np.testing.assert_array_equal(a, b)
+    for i, (a, b) in enumerate(zip(grads, ref_grads)):
+        np.testing.assert_array_equal(a, b, err_msg=f"gradient {i}")
+
+
+@pytest.mark.parametrize("masked,go_backwards,zero_output_for_mask,rdm", CASES)
+@pytest.mark.parametrize("dtype,rtol", [("float32", 2e-6), ("float64", 1e-13)])
+def test_gru_fused_forward_and_backward_match_numpy(masked, go_backwards, zero_output_for_mask, rdm, dtype, rtol, rng):
+    arrays, mask, rdm_arr, weights = _gru_problem(rng, dtype)
+    kw = {"go_backwards": go_backwards, "zero_output_for_mask": zero_output_for_mask}
+    mask, rdm_arr = (mask if masked else None), (rdm_arr if rdm else None)
+    ref_out, ref_grads = _gru_run(arrays, mask, rdm_arr, weights, kw, forward_jit=False, backward_jit=False)
+    out, grads = _gru_run(arrays, mask, rdm_arr, weights, kw, forward_jit=True, backward_jit=True)
+    for a, b in zip(out, ref_out):
+        assert a.dtype == np.dtype(dtype)
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol)
+    for i, (a, b) in enumerate(zip(grads, ref_grads)):
+        np.testing.assert_allclose(a, b, rtol=rtol, atol=rtol * np.abs(b).max(), err_msg=f"gradient {i}")
+
+
+def test_gru_kernels_run_only_for_reset_after_and_the_default_activations(rng, monkeypatch):
+    calls = _spy(monkeypatch, "gru_step")
+    arrays, _, _, _ = _gru_problem(rng, "float32")
+    jit.set_enabled(True)
+    ember.gru(*[ember.tensor(a, requires_grad=True) for a in arrays])
+    with ember.no_grad():
+        ember.gru(*arrays)
+    assert len(calls) == 2 * arrays[0].shape[1], "reset_after=True, tanh/sigmoid: the fused kernel, graph or not"
+    calls.clear()
+    x, h0, k, rk, bias = arrays
+    ember.gru(x, h0, k, rk, bias[0] + bias[1], reset_after=False)
+    ember.gru(*arrays, activation="relu")
+    jit.set_enabled(False)
+    ember.gru(*arrays)
+    assert not calls, "reset_after=False, other activations and EMBER_JIT=0 take the NumPy path"

@@ -32,8 +32,10 @@ With numba installed (``ember[speed]``, switch: ``EMBER_JIT``), an LSTM with the
 kernel call (:mod:`ember.ops.recurrent_kernels`) forward, and one kernel call plus the matmul backward;
 everything else, and every call without numba, takes the NumPy loop, which computes the same numbers.
 Without a graph (``predict``, ``no_grad``) the same kernel runs with nothing saved for backward, so
-inference gives the training forward's bits. The LSTM keeps its input projection and its gradient
-batch-major (see :class:`LSTM`); GRU and SimpleRNN are time-major throughout.
+inference gives the training forward's bits. A GRU with ``reset_after=True`` (Keras 3's default) and the
+default activations has the same pair of kernels; ``reset_after=False`` and SimpleRNN run the NumPy
+loop. The LSTM keeps its input projection and its gradient batch-major (see :class:`LSTM`); GRU and
+SimpleRNN are time-major throughout.
 
 Masking (``mask``: (batch, time), True = keep), as Keras 3's ``backend.rnn``:
 at a masked step the states are carried over unchanged, and the output repeats
@@ -538,6 +540,17 @@ class GRU(_Recurrence):
         else:
             zbuf = xp.empty((b, 2 * u), dtype=dt)
             self.rk_zr, self.rk_h = xp.ascontiguousarray(rk[:, : 2 * u]), xp.ascontiguousarray(rk[:, 2 * u :])
+        fused = self._fused(kernels.gru_step) if reset_after else None
+        if fused is not None:
+            exact = dt != np.float32
+            masked, skip, factor = self._mask_rows()
+            rb = xp.zeros(3 * u, dtype=dt) if rbias is None else xp.ascontiguousarray(rbias)
+            for s, (t, q) in enumerate(zip(self.order, self.slots)):
+                h_prev, h_new = hp[q], self._next_slot(hp, s, h_fin)
+                xp.matmul(self._recurrent_input(h_prev, hbuf), rk, out=zbuf)
+                fused(zbuf, rb, proj, t, h_prev, gates[q], rh[q], h_new, out, s, skip[t], factor[s], masked, exact)
+            self.gates_, self.hp, self.rh = gates, hp, rh
+            return out, h_fin
         for s, (t, q) in enumerate(zip(self.order, self.slots)):
             h_prev, h_new = hp[q], self._next_slot(hp, s, h_fin)
             hin = self._recurrent_input(h_prev, hbuf)
@@ -584,37 +597,51 @@ class GRU(_Recurrence):
             rk_t = xp.ascontiguousarray(self.rk.T)
         else:
             rk_zr_t, rk_h_t = xp.ascontiguousarray(self.rk_zr.T), xp.ascontiguousarray(self.rk_h.T)
-        for s in range(steps - 1, -1, -1):
-            t = self.order[s]
-            dhn, carry = self._output_grad(dh, g_out, s, t)
-            gt, h_prev, d = self.gates_[t], self.hp[t], dz[t]
-            zg, r, hh = gt[:, :u], gt[:, u : 2 * u], gt[:, 2 * u :]
-            xp.subtract(h_prev, hh, out=tmp)
-            tmp *= dhn
-            _activation_grad(xp, rec, zg, tmp, d[:, :u])
-            xp.subtract(1, zg, out=tmp)
-            tmp *= dhn
-            _activation_grad(xp, act, hh, tmp, d[:, 2 * u :])  # d(loss)/d(candidate pre-activation)
-            dh_direct = dhn * zg
-            if reset_after:
-                xp.multiply(d[:, 2 * u :], self.rh[t], out=tmp)
-                _activation_grad(xp, rec, r, tmp, d[:, u : 2 * u])
-                m = dm[t]
-                m[:, : 2 * u] = d[:, : 2 * u]
-                xp.multiply(d[:, 2 * u :], r, out=m[:, 2 * u :])
-                dhin = xp.matmul(m, rk_t)
-            else:
-                hin = self._recurrent_input(h_prev, hbuf)
-                drh = xp.matmul(d[:, 2 * u :], rk_h_t)  # d(loss)/d(r * hin)
-                xp.multiply(drh, hin, out=tmp)
-                _activation_grad(xp, rec, r, tmp, d[:, u : 2 * u])
-                dhin = xp.matmul(d[:, : 2 * u], rk_zr_t)
-                drh *= r
-                dhin += drh
-            dh = self._recurrent_input_grad(dhin, h_prev, drdm)
-            dh += dh_direct
-            if carry is not None:
-                dh += carry
+        fused = self._fused(kernels.gru_backward_step) if reset_after else None
+        if fused is not None:
+            masked, keep, factor = self._mask_rows(keep=True)
+            carry = xp.empty((b, u), dtype=dt) if masked else tmp  # written only when masked
+            g_out = xp.ascontiguousarray(g_out, dtype=dt)
+            for s in range(steps - 1, -1, -1):
+                t = self.order[s]
+                fused(dh, carry, g_out, s, factor[s], keep[t], masked, self.gates_[t], self.rh[t], self.hp[t], dz, dm,
+                      hbuf, t)  # fmt: skip
+                dh = self._recurrent_input_grad(xp.matmul(dm[t], rk_t), self.hp[t], drdm)
+                dh += hbuf  # the path through z * h_{t-1}
+                if masked:
+                    dh += carry
+        else:
+            for s in range(steps - 1, -1, -1):
+                t = self.order[s]
+                dhn, carry = self._output_grad(dh, g_out, s, t)
+                gt, h_prev, d = self.gates_[t], self.hp[t], dz[t]
+                zg, r, hh = gt[:, :u], gt[:, u : 2 * u], gt[:, 2 * u :]
+                xp.subtract(h_prev, hh, out=tmp)
+                tmp *= dhn
+                _activation_grad(xp, rec, zg, tmp, d[:, :u])
+                xp.subtract(1, zg, out=tmp)
+                tmp *= dhn
+                _activation_grad(xp, act, hh, tmp, d[:, 2 * u :])  # d(loss)/d(candidate pre-activation)
+                dh_direct = dhn * zg
+                if reset_after:
+                    xp.multiply(d[:, 2 * u :], self.rh[t], out=tmp)
+                    _activation_grad(xp, rec, r, tmp, d[:, u : 2 * u])
+                    m = dm[t]
+                    m[:, : 2 * u] = d[:, : 2 * u]
+                    xp.multiply(d[:, 2 * u :], r, out=m[:, 2 * u :])
+                    dhin = xp.matmul(m, rk_t)
+                else:
+                    hin = self._recurrent_input(h_prev, hbuf)
+                    drh = xp.matmul(d[:, 2 * u :], rk_h_t)  # d(loss)/d(r * hin)
+                    xp.multiply(drh, hin, out=tmp)
+                    _activation_grad(xp, rec, r, tmp, d[:, u : 2 * u])
+                    dhin = xp.matmul(d[:, : 2 * u], rk_zr_t)
+                    drh *= r
+                    dhin += drh
+                dh = self._recurrent_input_grad(dhin, h_prev, drdm)
+                dh += dh_direct
+                if carry is not None:
+                    dh += carry
         dz2d = dz.reshape(b * steps, 3 * u)
         grads = {"initial_h": dh, "recurrent_dropout_mask": drdm}
         self._input_grads(dz2d, grads)

@@ -2,7 +2,8 @@
 
 :mod:`ember.ops.recurrent` runs each step as one matrix product (NumPy, BLAS) plus the gate arithmetic. In
 NumPy that arithmetic is a dozen small array calls per step (each a Python round trip and a pass over
-memory); here it is one loop that reads and writes each element once. The kernels cover Keras's default
+memory); here it is one loop that reads and writes each element once. The kernels (LSTM; GRU with
+``reset_after=True``) cover Keras's default
 activations (tanh, with sigmoid as the recurrent activation); other activations, non-NumPy arrays and
 dtypes other than float32/float64 take the NumPy path in ``recurrent.py``, which computes the same numbers.
 
@@ -194,3 +195,106 @@ def lstm_backward_step(dh, carry_h, g_out, s, out_factor, keep, masked, gates, t
                 dc[n, j] = dcn * f + dc[n, j] * drop
             else:
                 dc[n, j] = dcn * f
+
+
+# --------------------------------------------------------------------------- GRU (reset_after=True)
+@jit.kernel
+def gru_step(m, rbias, proj, t, h_prev, gates, rh, h_new, out, s, skip, out_factor, masked, exact):
+    """One GRU step (Keras's ``reset_after=True``, the cuDNN form): gates, new state and output.
+
+    m (b, 3u) in: ``(h_{t-1} * rdm) @ recurrent_kernel``; rbias (3u,) the recurrent bias (zeros when none);
+    proj (time, b, 3u) in: every step's input projection with the input bias, time-major (this step's is
+    ``proj[t]``); h_prev (b, u) in; writes gates (b, 3u) = activated z, r, hh, rh (b, u) = the candidate's
+    recurrent part ``m_h + rbias_h`` (saved for backward), h_new (b, u) (h_prev where ``skip``) and
+    ``out[:, s]`` of out (b, time, u) = h_new (* out_factor if masked). The float operations and their order
+    are the NumPy path's (``recurrent.GRU``); only float32's tanh differs (see the module docstring).
+    """
+
+    def rtanh(v):  # the rational float32 tanh (see tanh_float32)
+        v = min(max(v, -_CLAMP), _CLAMP)
+        v2 = v * v
+        p = v2 * _A13 + _A11
+        p = v2 * p + _A9
+        p = v2 * p + _A7
+        p = v2 * p + _A5
+        p = v2 * p + _A3
+        p = v2 * p + _A1
+        p = v * p
+        q = v2 * _B6 + _B4
+        q = v2 * q + _B2
+        q = v2 * q + _B0
+        return p / q
+
+    b, u = h_prev.shape
+    for n in range(b):
+        # z and r: sigmoid(v) = tanh(v/2)/2 + 1/2 of x + (m + rbias)
+        if exact:
+            for j in range(2 * u):
+                gates[n, j] = math.tanh((proj[t, n, j] + (m[n, j] + rbias[j])) * _HALF) * _HALF + _HALF
+        else:
+            for j in range(2 * u):
+                gates[n, j] = rtanh((proj[t, n, j] + (m[n, j] + rbias[j])) * _HALF) * _HALF + _HALF
+        # the candidate: hh = tanh(r * (m_h + rbias_h) + x_h)
+        for j in range(u):
+            r = m[n, 2 * u + j] + rbias[2 * u + j]
+            rh[n, j] = r
+            gates[n, 2 * u + j] = gates[n, u + j] * r + proj[t, n, 2 * u + j]
+        if exact:
+            for j in range(2 * u, 3 * u):
+                gates[n, j] = math.tanh(gates[n, j])
+        else:
+            for j in range(2 * u, 3 * u):
+                gates[n, j] = rtanh(gates[n, j])
+        if masked and skip[n]:
+            for j in range(u):
+                h_new[n, j] = h_prev[n, j]
+        else:  # h = (h_prev - hh) * z + hh
+            for j in range(u):
+                hh = gates[n, 2 * u + j]
+                h_new[n, j] = (h_prev[n, j] - hh) * gates[n, j] + hh
+        if masked:
+            factor = out_factor[n]
+            for j in range(u):
+                out[n, s, j] = h_new[n, j] * factor
+        else:
+            for j in range(u):
+                out[n, s, j] = h_new[n, j]
+
+
+@jit.kernel
+def gru_backward_step(dh, carry, g_out, s, out_factor, keep, masked, gates, rh, h_prev, dz, dm, dh_direct, t):
+    """Backward through one GRU step's gates (``reset_after=True``), before the matmul ``dm[t] @ rk.T``.
+
+    dh (b, u) in: d(loss)/d(h_t) from the later steps; g_out (b, time, u) the outputs' gradient (this step's
+    is ``g_out[:, s]``); gates (b, 3u), rh, h_prev (b, u) saved by the forward; writes dz[t] of dz
+    (time, b, 3u) = d(loss)/d(input projection), dm[t] (same shape) = d(loss)/d(recurrent projection),
+    dh_direct (b, u) = the part of d(loss)/d(h_{t-1}) through ``z * h_{t-1}`` and (masked only) carry (b, u)
+    = the part carried past the step. The caller adds ``dm[t] @ rk.T`` (times the dropout mask), dh_direct
+    and carry. Same float operations in the same order as the NumPy path: same bits.
+    """
+    u = dh.shape[1]
+    for n in range(dh.shape[0]):
+        if masked:
+            k = keep[n]
+            drop = _ONE - k
+            factor = out_factor[n]
+        for j in range(u):
+            if masked:
+                dht = dh[n, j] + g_out[n, s, j] * factor
+                dhn = dht * k
+                carry[n, j] = dht * drop
+            else:
+                dhn = dh[n, j] + g_out[n, s, j]
+            zg = gates[n, j]
+            r = gates[n, u + j]
+            hh = gates[n, 2 * u + j]
+            dzg = ((h_prev[n, j] - hh) * dhn) * ((_ONE - zg) * zg)
+            dhh = ((_ONE - zg) * dhn) * (_ONE - hh * hh)
+            dr = (dhh * rh[n, j]) * ((_ONE - r) * r)
+            dz[t, n, j] = dzg
+            dz[t, n, u + j] = dr
+            dz[t, n, 2 * u + j] = dhh
+            dm[t, n, j] = dzg
+            dm[t, n, u + j] = dr
+            dm[t, n, 2 * u + j] = dhh * r
+            dh_direct[n, j] = dhn * zg
