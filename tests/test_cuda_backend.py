@@ -406,6 +406,30 @@ def test_fit_takes_batches_already_on_the_device(monkeypatch):
     np.testing.assert_allclose(pred, cpu.predict(x, batch_size=8, verbose=0), rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("policy", ["float32", "float16"])
+def test_loss_scaling_and_a_float16_policy_train_on_a_device_as_on_the_cpu(policy):
+    """What mixed precision has today (docs/gpu.md): LossScaleOptimizer and plain float16 models, on a device."""
+    from ember import layers
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((32, 8)).astype(np.float32)
+    y = x @ rng.standard_normal((8, 1)).astype(np.float32)
+    histories = []
+    previous = ember.config.floatx()
+    ember.config.set_dtype_policy(policy)
+    try:
+        for device in ("cpu", "strict"):
+            ember.utils.set_random_seed(1)
+            model = ember.Sequential([layers.Input((8,)), layers.Dense(8, activation="tanh"), layers.Dense(1)])
+            optimizer = ember.optimizers.LossScaleOptimizer(ember.optimizers.Adam(1e-2))
+            model.compile(optimizer=optimizer, loss="mse")
+            histories.append(model.fit(x, y, batch_size=8, epochs=2, verbose=0, shuffle=False, device=device))
+            assert model.weights[0].dtype == np.dtype(policy) and model.weights[0].device == device
+    finally:
+        ember.config.set_dtype_policy(previous)
+    np.testing.assert_array_equal(histories[1].history["loss"], histories[0].history["loss"])
+
+
 def test_fit_refuses_an_unknown_device_clearly():
     x, y = _data()
     with pytest.raises(ValueError, match="unknown device type 'tpu'"):
