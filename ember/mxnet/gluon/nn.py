@@ -397,3 +397,258 @@ class GlobalAvgPool2D(HybridBlock):
 class GlobalMaxPool2D(GlobalAvgPool2D):
     def forward(self, x):
         return _nd(ember.max(x, axis=(2, 3), keepdims=True))
+
+
+class GlobalAvgPool1D(HybridBlock):
+    """(N, C, W) -> (N, C, 1), the mean over W."""
+
+    def _alias(self):
+        return "pool"
+
+    def forward(self, x):
+        return _nd(ember.mean(x, axis=2, keepdims=True))
+
+
+class GlobalMaxPool1D(GlobalAvgPool1D):
+    def forward(self, x):
+        return _nd(ember.max(x, axis=2, keepdims=True))
+
+
+class _ConvTranspose(HybridBlock):
+    """Transposed convolution in MXNet's layout: weight (in_channels, channels, *kernel); output size
+    ``(L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1`` per axis."""
+
+    _nd_dims = 2
+
+    def __init__(
+        self,
+        channels,
+        kernel_size,
+        strides=1,
+        padding=0,
+        output_padding=0,
+        dilation=1,
+        groups=1,
+        layout=None,
+        activation=None,
+        use_bias=True,
+        weight_initializer=None,
+        bias_initializer="zeros",
+        in_channels=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        n = self._nd_dims
+        if int(groups) != 1:
+            raise NotImplementedError(f"{type(self).__name__}: groups={groups} is not supported (only 1)")
+        if layout not in (None, "NCW", "NCHW"):
+            raise NotImplementedError(f"{type(self).__name__}: layout {layout!r}; only channels-first is supported")
+        self._channels = int(channels)
+        self._kernel, self._strides = _pair(kernel_size, n), _pair(strides, n)
+        self._padding, self._out_padding = _pair(padding, n), _pair(output_padding, n)
+        self._dilation = _pair(dilation, n)
+        self._act = _activation(activation)
+        with self.name_scope():
+            self.weight = self.params.get(
+                "weight",
+                shape=(in_channels, channels) + self._kernel,
+                init=weight_initializer,
+                allow_deferred_init=True,
+            )
+            self.bias = self.params.get("bias", shape=(channels,), init=bias_initializer) if use_bias else None
+
+    def _alias(self):
+        return "conv"
+
+    def forward(self, x):
+        n = self._nd_dims
+        if self.weight.shape[0] == 0:
+            self.weight.shape = (x.shape[1], self._channels) + self._kernel
+        self.weight._finish_deferred_init()
+        w = self.weight.data()
+        strides, dilation = self._strides, self._dilation
+        if n == 1:  # as a 2-D transposed convolution over (1, W)
+            x, w = ember.expand_dims(x, 2), ember.expand_dims(w, 2)
+            strides, dilation = (1,) + strides, (1,) + dilation
+        kernel = ember.transpose(w, (2, 3, 1, 0))  # (kh, kw, out, in): Ember's (Keras's) layout
+        out = ember.conv2d_transpose(ember.moveaxis(x, 1, -1), kernel, strides, "valid", 0, dilation)
+        out = ember.moveaxis(out, -1, 1)  # every cell that gets a contribution: (L - 1) * s + d * (k - 1) + 1
+        if n == 1:
+            out = ember.squeeze(out, 2)
+        # MXNet's size: drop `padding` cells at both ends, then `output_padding` more cells at the end (zeros
+        # where no kernel tap reaches)
+        crops, pads = [], []
+        for axis, (p, extra) in enumerate(zip(self._padding, self._out_padding)):
+            full = out.shape[2 + axis]
+            stop = full - p + extra
+            crops.append(slice(p, min(stop, full)))
+            pads.append((0, max(0, stop - full)))
+        out = out[(slice(None), slice(None)) + tuple(crops)]
+        if any(after for _, after in pads):
+            out = ember.pad(out, ((0, 0), (0, 0)) + tuple(pads))
+        if self.bias is not None:
+            out = out + ember.reshape(self.bias.data(), (1, -1) + (1,) * n)
+        if self._act is not None:
+            out = self._act(out)
+        return _nd(out)
+
+
+class Conv1DTranspose(_ConvTranspose):
+    """1-D transposed convolution, input (N, C, W); weight (in_channels, channels, k)."""
+
+    _nd_dims = 1
+
+
+class Conv2DTranspose(_ConvTranspose):
+    """2-D transposed convolution, input (N, C, H, W); weight (in_channels, channels, kh, kw)."""
+
+    _nd_dims = 2
+
+
+class LayerNorm(HybridBlock):
+    """Normalise each example over ``axis`` (default the last): ``(x - mean) / sqrt(var + eps) * gamma + beta``."""
+
+    def __init__(
+        self,
+        axis=-1,
+        epsilon=1e-5,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        in_channels=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self._axis, self._eps = int(axis), float(epsilon)
+        with self.name_scope():
+            self.gamma = self.params.get(
+                "gamma",
+                grad_req="write" if scale else "null",
+                shape=(in_channels,),
+                init=gamma_initializer,
+                allow_deferred_init=True,
+            )
+            self.beta = self.params.get(
+                "beta",
+                grad_req="write" if center else "null",
+                shape=(in_channels,),
+                init=beta_initializer,
+                allow_deferred_init=True,
+            )
+
+    def forward(self, x):
+        c = x.shape[self._axis]
+        for p in (self.gamma, self.beta):
+            if p.shape[0] == 0:
+                p.shape = (c,)
+            p._finish_deferred_init()
+        return _nd(ember.layer_norm(x, self.gamma.data(), self.beta.data(), axis=self._axis, epsilon=self._eps))
+
+
+class InstanceNorm(HybridBlock):
+    """Normalise each example's channel (``axis``, default 1) over the other non-batch axes, then scale and shift
+    per channel (MXNet's ``scale=False`` default keeps gamma at its initial ones)."""
+
+    def __init__(
+        self,
+        axis=1,
+        epsilon=1e-5,
+        center=True,
+        scale=False,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        in_channels=0,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self._axis, self._eps = int(axis), float(epsilon)
+        with self.name_scope():
+            self.gamma = self.params.get(
+                "gamma",
+                grad_req="write" if scale else "null",
+                shape=(in_channels,),
+                init=gamma_initializer,
+                allow_deferred_init=True,
+            )
+            self.beta = self.params.get(
+                "beta",
+                grad_req="write" if center else "null",
+                shape=(in_channels,),
+                init=beta_initializer,
+                allow_deferred_init=True,
+            )
+
+    def forward(self, x):
+        axis = self._axis % x.ndim
+        c = x.shape[axis]
+        for p in (self.gamma, self.beta):
+            if p.shape[0] == 0:
+                p.shape = (c,)
+            p._finish_deferred_init()
+        reduce = tuple(a for a in range(1, x.ndim) if a != axis)
+        mean = ember.mean(x, axis=reduce, keepdims=True)
+        centered = x - mean
+        var = ember.mean(centered * centered, axis=reduce, keepdims=True)
+        shape = [1] * x.ndim
+        shape[axis] = c
+        gamma = ember.reshape(self.gamma.data(), tuple(shape))
+        beta = ember.reshape(self.beta.data(), tuple(shape))
+        return _nd(centered / ember.sqrt(var + self._eps) * gamma + beta)
+
+
+class ELU(HybridBlock):
+    """``x`` where x > 0, else ``alpha * (exp(x) - 1)``."""
+
+    def __init__(self, alpha=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self._alpha = float(alpha)
+
+    def forward(self, x):
+        return _nd(ember.elu(x, self._alpha))
+
+
+class SELU(HybridBlock):
+    """Scaled ELU with the self-normalising constants."""
+
+    def forward(self, x):
+        return _nd(ember.selu(x))
+
+
+class GELU(HybridBlock):
+    """``x * Phi(x)`` (the erf form, as MXNet's LeakyReLU act_type 'gelu')."""
+
+    def forward(self, x):
+        return _nd(ember.gelu(x))
+
+
+class Swish(HybridBlock):
+    """``x * sigmoid(beta * x)``."""
+
+    def __init__(self, beta=1.0, **kwargs):
+        super().__init__(**kwargs)
+        self._beta = float(beta)
+
+    def forward(self, x):
+        if self._beta == 1.0:
+            return _nd(ember.silu(x))
+        return _nd(x * ember.sigmoid(x * self._beta))
+
+
+class PReLU(HybridBlock):
+    """``x`` where x > 0, else ``alpha * x`` with a learned ``alpha`` per channel (axis 1; ``in_channels=1``: one
+    alpha for all), initialised to 0.25 as MXNet."""
+
+    def __init__(self, alpha_initializer=None, in_channels=1, **kwargs):
+        super().__init__(**kwargs)
+        from .. import initializer
+
+        init = alpha_initializer if alpha_initializer is not None else initializer.Constant(0.25)
+        with self.name_scope():
+            self.alpha = self.params.get("alpha", shape=(in_channels,), init=init)
+
+    def forward(self, x):
+        alpha = self.alpha.data()
+        if alpha.shape[0] != 1 and x.ndim > 1:
+            alpha = ember.reshape(alpha, (1, -1) + (1,) * (x.ndim - 2))
+        return _nd(ember.where(x > 0, x, x * alpha))
