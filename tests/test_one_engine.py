@@ -450,3 +450,88 @@ def test_a_two_output_model_with_two_losses_is_compiled_and_equals_eager():
     assert replays == 13  # 15 steps (5 per epoch): the first two traced, the rest replayed
     assert ha == hb and set(ha) >= {"loss", "c_loss", "r_loss", "c_accuracy", "r_mae"}
     _same(wa, wb)
+
+
+class _ScaleShiftInPlace(layers.Layer):
+    """Writes in place into values its call made: ``y -= 0.5`` (subtract) and ``y *= 2`` (multiply keeps a copy)."""
+
+    def call(self, x):
+        y = x * 1.5
+        y -= 0.5
+        y *= 2.0
+        return y
+
+
+class _CenterInputsInPlace(layers.Layer):
+    """Writes in place into its inputs: the model's input batch when it is the first layer."""
+
+    def call(self, inputs):
+        inputs -= keras.ops.mean(inputs, axis=-1, keepdims=True)
+        return inputs
+
+
+class _ViewThenWrite(layers.Layer):
+    """Writes in place into an array a reshape of it still views (eager reads the written values through it)."""
+
+    def call(self, x):
+        y = x * 1.0
+        z = keras.ops.reshape(y, (-1, 2, 4))
+        y += 1.0
+        return keras.ops.reshape(z, (-1, 8)) + y
+
+
+@pytest.mark.parametrize("where", ["inner", "view"])
+def test_a_layer_writing_in_place_is_compiled_and_equals_eager(where):
+    """A layer's in-place writes (a value its call made) replay compiled, with eager's numbers in fit and predict."""
+    x, y = _cls_data()
+    middle = _ScaleShiftInPlace() if where == "inner" else _ViewThenWrite()
+    counts = []
+
+    def scenario(jit):
+        model = keras.Sequential([keras.Input((6,)), layers.Dense(8), middle.__class__(), layers.Dense(4, "softmax")])
+        _compile(model, jit)
+        losses = _losses(model.fit(x, y, batch_size=16, epochs=3, verbose=0, shuffle=False))
+        out = [model.predict(x, batch_size=16, verbose=0) for _ in range(2)]
+        if jit == "default":
+            plans = model._train_function.plans.values()
+            counts.append((model._train_function.replays, [type(p).__name__ for p in plans]))
+            counts.append([type(p).__name__ for p in model._predict_function.plans.values()])
+        return losses, _weights(model), out
+
+    (la, wa, pa), (lb, wb, pb) = _both(scenario) if where == "inner" else _both_quiet(scenario)
+    assert la == lb
+    _same(wa, wb)
+    _same(pa, pb)
+    if where == "inner":
+        assert counts[0][0] > 0 and counts[0][1] == ["StepPlan"], counts
+        assert counts[1] == ["ForwardPlan"], counts
+
+
+def _both_quiet(scenario):
+    """``_both`` where the compiled step may fall back (said at INFO, not as a warning)."""
+    results = []
+    for jit in ("default", False):
+        _seed()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)
+            results.append(scenario(jit))
+    return results
+
+
+def test_a_write_into_the_model_input_stays_eager_and_equals_it():
+    """Writing into the batch itself (the first layer's inputs) is not replayed: eager's numbers, said once."""
+    x, y = _cls_data()
+
+    def scenario(jit):
+        model = keras.Sequential([keras.Input((6,)), _CenterInputsInPlace(), layers.Dense(4, "softmax")])
+        _compile(model, jit)
+        return _losses(model.fit(x.copy(), y, batch_size=16, epochs=2, verbose=0, shuffle=False)), _weights(model)
+
+    (la, wa), (lb, wb) = _both_quiet(scenario)
+    assert la == lb
+    _same(wa, wb)
+    _seed()
+    model = keras.Sequential([keras.Input((6,)), _CenterInputsInPlace(), layers.Dense(4, "softmax")])
+    _compile(model, "default")
+    with pytest.warns(RuntimeWarning, match="writes in place into a tensor the step did not make"):
+        model.fit(x.copy(), y, batch_size=16, epochs=1, verbose=0, shuffle=False)

@@ -94,10 +94,15 @@ class TracedPlan:
         for t in inputs:
             where[id(t)] = slot = new_slot(_INPUT)
             self.input_slots.append(slot)
-        stat_at = {}
+        stat_at, alias_at = {}, {}
         for update in tracer.state_updates:
             stat_at.setdefault(update.position, []).append(update)
+        for alias in tracer.aliases:  # an in-place write: a tensor reads another's slot from there on
+            alias_at.setdefault(alias.position, []).append(alias)
         for i, rec in enumerate(tracer.records):
+            for alias in alias_at.pop(i, ()):
+                if id(alias.source) in where:
+                    where[id(alias.tensor)] = where[id(alias.source)]
             for update in stat_at.pop(i, ()):
                 self._add_stat_update(update, where, len(self.steps))
             in_slots = []
@@ -127,6 +132,10 @@ class TracedPlan:
             self.steps.append(step)
             drawn = rec.redraw is not None
             self.signature.append((type(rec.fn), step.in_slots, step.out_slots, _attr_signature(rec.attrs, drawn)))
+        for position in sorted(alias_at):
+            for alias in alias_at[position]:
+                if id(alias.source) in where:
+                    where[id(alias.tensor)] = where[id(alias.source)]
         for position in sorted(stat_at):
             for update in stat_at[position]:
                 self._add_stat_update(update, where, len(self.steps))

@@ -12,7 +12,11 @@ value of the calling thread; no class is patched, no frame inspected):
 - ``on_write``: a Variable is assigned during the step: untraceable, unless
   inside ``on_state_update`` (:func:`ember.engine.variable.state_update`,
   BatchNormalization's moving statistics), which the replay repeats with each
-  step's values.
+  step's values;
+- ``on_alias``: an in-place write on a tensor (``y -= m`` in a layer's call) ran as an op on a stand-in
+  for the tensor's value; from then on the tensor holds the op's result. The plan reads the values the
+  write's readers saw; a write into a tensor the step did not make (an input, a constant), through a
+  view, or into an array another value views makes the step untraceable.
 
 Other threads (a prefetching ``Dataset.map``, concurrent ``predict`` calls)
 are not recorded.
@@ -48,17 +52,27 @@ class StateUpdate:
         self.position, self.update, self.tensors = position, update, tuple(tensors)
 
 
+class Alias:
+    """From record ``position`` on, reading ``tensor`` reads ``source``'s value (an in-place write)."""
+
+    __slots__ = ("position", "tensor", "source")
+
+    def __init__(self, position, tensor, source):
+        self.position, self.tensor, self.source = position, tensor, source
+
+
 class Tracer:
     """Context manager recording this thread's Function applications and the side effects a plan must know.
 
     After the block: ``records`` (list of :class:`Record`), ``state_updates``
-    (list of :class:`StateUpdate`) and ``problems`` (why the step cannot be
-    replayed; empty when it can).
+    (list of :class:`StateUpdate`), ``aliases`` (list of :class:`Alias`) and
+    ``problems`` (why the step cannot be replayed; empty when it can).
     """
 
     def __init__(self):
         self.records = []
         self.state_updates = []
+        self.aliases = []
         self.problems = []
         self._draws = 0
         self._redraw = None
@@ -90,6 +104,29 @@ class Tracer:
             return update(*tensors)
         finally:
             self._in_update = False
+
+    def on_alias(self, tensor, source, written):
+        if written:
+            problem = self._unsafe_write(tensor, source)
+            if problem:
+                self.problems.append(f"the step writes in place {problem}")
+                return
+        self.aliases.append(Alias(len(self.records), tensor, source))
+
+    def _unsafe_write(self, x, result):
+        """Why the in-place write of ``result`` into ``x`` cannot be replayed by reading ``result`` (else "")."""
+        made = {id(t) for rec in self.records for t in rec.outputs}
+        if id(x) not in made and all(a.tensor is not x for a in self.aliases):
+            return "into a tensor the step did not make (an input, a constant or a leaf)"
+        if x.data is result.data:  # x was given the result's array (it viewed another): nothing written through
+            return ""
+        if x.data.base is not None:
+            return "through a view of another array"
+        for rec in self.records:
+            for t in rec.inputs + rec.outputs:
+                if t is not x and getattr(t.data, "base", None) is x.data:
+                    return "into an array another value of the step views"
+        return ""
 
     # ---- install / remove -----------------------------------------------------------------------
     def __enter__(self):

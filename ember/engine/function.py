@@ -236,5 +236,18 @@ def recording(recorder):
         _recorder.reset(token)
 
 
+def note_alias(tensor, source, written=False) -> None:
+    """Tell this thread's recorder (if any) that reading ``tensor`` reads ``source``'s value from here on.
+
+    An in-place write (engine/inplace.py) reports twice: the stand-in tensor its op reads as the written
+    tensor's value before the write, then (``written``) the written tensor as the op's result after it.
+    """
+    recorder = current_recorder()
+    if recorder is not None:
+        on_alias = getattr(recorder, "on_alias", None)
+        if on_alias is not None:
+            on_alias(tensor, source, written)
+
+
 # bound at the end of the import of engine/tensor.py (which imports this module)
 Tensor = tensor = None

@@ -196,13 +196,18 @@ def _write(x, op, other, out_of_place, plain):
         plain(other.data if isinstance(other, Tensor) else other)
         bump(x)
         return
-    # as an op: recorded in the graph when one is wanted; while ember.compile traces a step, the op on a
-    # tensor the trace has not seen makes the step run eagerly rather than replay without the write
-    result = out_of_place(Tensor._wrap(x.data, x.grad_fn if graph else None, x._out_index), other)
+    # as an op: recorded in the graph when one is wanted; while ember.compile traces a step, the tracer sees
+    # the op and is told that x holds its result from here on (note_alias), so a replay follows the write
+    stand_in = Tensor._wrap(x.data, x.grad_fn if graph else None, x._out_index)
+    _function.note_alias(stand_in, x)  # a tracer reads x's value where the op reads the stand-in
+    result = out_of_place(stand_in, other)
     if graph and result.grad_fn is not None and _keeps(result.grad_fn, x.data):
         # the op kept x's array for its backward (multiply): give it the old value instead
-        result = out_of_place(Tensor._wrap(x.data.copy(), x.grad_fn, x._out_index), other)
+        stand_in = Tensor._wrap(x.data.copy(), x.grad_fn, x._out_index)
+        _function.note_alias(stand_in, x)
+        result = out_of_place(stand_in, other)
     _take_over(x, result, op, graph)
+    _function.note_alias(x, result, written=True)  # from here on x holds the op's result
 
 
 def _keeps(fn, array) -> bool:
