@@ -155,6 +155,11 @@ def measure(workload, framework: str, reps: int, torch_threads: int | None) -> d
         # framework's library pages: compiling a kernel (when numba's cache is cold) still counts.
         jit.available()
         result = _keras_like(ember, workload, framework, x, y, reps)
+        from ember.backend import threads
+
+        # what the BLAS thread policy (backend/threads.py) chose in the last timed call, and why
+        result["blas_policy"] = threads.get_policy()
+        result["blas_threads_chosen"] = threads.last_decision()
     elif framework == "keras":
         import keras
         import torch

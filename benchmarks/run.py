@@ -2,13 +2,15 @@
 
 Run from the repository root::
 
-    python benchmarks/run.py [--workloads mnist_mlp,mnist_cnn,imdb_lstm,tiny_mlp] [--frameworks ember,torch,keras]
+    python benchmarks/run.py [--workloads mnist_mlp,mnist_cnn,...] [--frameworks ember,torch,keras] [--busy]
                              [--quick] [--reps N] [--threads unset|1|2] [--coretype SkylakeX] [--json out.json]
 
 Every (workload, framework) pair runs in a fresh subprocess (so imports, thread pools and the memory high-water
 mark of one never leak into another) on the same synthetic data and the same initial weights. The table gives
 training and inference samples/s (median of the timed chunks after a warm-up chunk), the ratios Ember/PyTorch
-and Ember/Keras (above 1 means Ember is faster), and the peak-memory growth in MiB. See benchmarks/README.md.
+and Ember/Keras (above 1 means Ember is faster), and the peak-memory growth in MiB. ``--busy`` times every pair twice,
+alone and beside a CPU-bound neighbour process, and prints the quiet and busy ratios side by side. The workloads
+are benchmarks/workloads/__init__.py's ``WORKLOADS`` (add one there). See benchmarks/README.md.
 """
 
 from __future__ import annotations
@@ -26,8 +28,16 @@ if ROOT not in sys.path:
     sys.path.insert(0, ROOT)
 
 FRAMEWORKS = ("ember", "torch", "keras")
-ALL_WORKLOADS = ("mnist_mlp", "mnist_cnn", "imdb_lstm", "tiny_mlp", "imdb_lstm_dropout", "dcgan")
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+# the neighbour of --busy: one CPU-bound Python loop, no affinity, as a notebook or a data job beside training
+NEIGHBOUR = "while True:\n    pass\n"
+
+
+def all_workloads() -> tuple:
+    """The registered workload names, in the registry's order (benchmarks/workloads/__init__.py's WORKLOADS)."""
+    from benchmarks.workloads import WORKLOADS
+
+    return tuple(WORKLOADS)
 
 
 def _child(args) -> None:
@@ -55,7 +65,18 @@ def _child_env(threads: str, coretype: str | None) -> dict:
     return env
 
 
-def _run_pair(workload, framework, reps, threads, coretype, timeout) -> dict:
+def start_neighbour() -> subprocess.Popen:
+    """A CPU-bound neighbour process (a pure-Python busy loop), started now; stop it with :func:`stop_neighbour`."""
+    return subprocess.Popen([sys.executable, "-c", NEIGHBOUR], stdin=subprocess.DEVNULL)
+
+
+def stop_neighbour(proc: subprocess.Popen) -> None:
+    proc.kill()
+    proc.wait()
+
+
+def _run_pair(workload, framework, reps, threads, coretype, timeout, busy=False) -> dict:
+    """One (workload, framework) measurement in a fresh process; ``busy``: beside a CPU-bound neighbour."""
     # PyTorch runs with 2 threads (the issue's setting) unless --threads names a count for everyone.
     torch_threads = "2" if threads in ("inherit",) else ("default" if threads == "unset" else threads)
     cmd = [
@@ -68,20 +89,26 @@ def _run_pair(workload, framework, reps, threads, coretype, timeout) -> dict:
         "--torch-threads",
         torch_threads,
     ]
+    neighbour = start_neighbour() if busy else None
     start = time.perf_counter()
     try:
         proc = subprocess.run(
             cmd, env=_child_env(threads, coretype), capture_output=True, text=True, timeout=timeout, cwd=ROOT
         )
     except subprocess.TimeoutExpired:
-        return dict(workload=workload, framework=framework, error=f"timed out after {timeout}s")
+        return dict(workload=workload, framework=framework, busy=busy, error=f"timed out after {timeout}s")
+    finally:
+        if neighbour is not None:
+            stop_neighbour(neighbour)
     for line in proc.stdout.splitlines()[::-1]:
         if line.startswith("RESULT "):
             result = json.loads(line[len("RESULT ") :])
             result["wall_s"] = time.perf_counter() - start
+            result["busy"] = busy
             return result
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
-    return dict(workload=workload, framework=framework, error=" | ".join(tail) or f"exit code {proc.returncode}")
+    error = " | ".join(tail) or f"exit code {proc.returncode}"
+    return dict(workload=workload, framework=framework, busy=busy, error=error)
 
 
 def _ratio(a, b):
@@ -116,6 +143,40 @@ def format_table(results: list[dict]) -> str:
     return "\n".join(lines + ([""] + errors if errors else []))
 
 
+def format_busy_table(quiet: list[dict], busy: list[dict]) -> str:
+    """Quiet and busy Ember/PyTorch and Ember/Keras ratios side by side, with busy ÷ quiet (the target: >= 0.8)."""
+    q = {(r["workload"], r["framework"]): r for r in quiet}
+    b = {(r["workload"], r["framework"]): r for r in busy}
+    workloads = list(dict.fromkeys(r["workload"] for r in quiet + busy))
+
+    def ratio(table, name, key, other):
+        e, o = table.get((name, "ember"), {}).get(key), table.get((name, other), {}).get(key)
+        return e / o if e and o else None
+
+    def cell(value):
+        return "-" if value is None else f"{value:.2f}"
+
+    header = "| workload | vs | train quiet | train busy | busy/quiet | infer quiet | infer busy | busy/quiet |"
+    lines = [header, "|" + "---|" * 8]
+    for name in workloads:
+        for other, label in (("torch", "PT"), ("keras", "K")):
+            cells = []
+            for key in ("train_sps", "infer_sps"):
+                rq, rb = ratio(q, name, key, other), ratio(b, name, key, other)
+                cells += [cell(rq), cell(rb), cell(rb / rq if rq and rb else None)]
+            if any(c != "-" for c in cells):
+                lines.append(f"| {name} | E/{label} | " + " | ".join(cells) + " |")
+    # each framework's own samples/s, busy ÷ quiet: how much the neighbour costs it
+    lines += ["", "| workload | framework | train busy/quiet | infer busy/quiet |", "|---|---|---|---|"]
+    for name in workloads:
+        for framework in FRAMEWORKS:
+            rq, rb = q.get((name, framework), {}), b.get((name, framework), {})
+            own = [rb.get(k) / rq.get(k) if rq.get(k) and rb.get(k) else None for k in ("train_sps", "infer_sps")]
+            if any(v is not None for v in own):
+                lines.append(f"| {name} | {framework} | {cell(own[0])} | {cell(own[1])} |")
+    return "\n".join(lines)
+
+
 def machine_line(threads, coretype) -> str:
     try:
         load = os.getloadavg()[0]
@@ -135,7 +196,7 @@ def machine_line(threads, coretype) -> str:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--workloads", default=",".join(ALL_WORKLOADS), help="comma-separated subset")
+    parser.add_argument("--workloads", default=None, help="comma-separated subset (default: all registered)")
     parser.add_argument("--frameworks", default=",".join(FRAMEWORKS), help="comma-separated subset")
     parser.add_argument("--quick", action="store_true", help="3 timed chunks instead of --reps (a smoke run)")
     parser.add_argument("--reps", type=int, default=7, help="timed chunks per measurement (median reported)")
@@ -154,6 +215,11 @@ def main(argv=None) -> int:
         choices=("cpu", "cuda"),
         help="cuda: Ember (EMBER_DEVICE) and PyTorch run on the GPU (benchmarks/gpu_check.sh, docs/gpu.md)",
     )
+    parser.add_argument(
+        "--busy",
+        action="store_true",
+        help="time each pair twice, alone and beside a CPU-bound neighbour process; print both ratios side by side",
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--torch-threads", default="2", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
@@ -165,11 +231,12 @@ def main(argv=None) -> int:
         _child(args)
         return 0
 
-    workloads = [w.strip() for w in args.workloads.split(",") if w.strip()]
+    registered = all_workloads()
+    workloads = [w.strip() for w in (args.workloads or ",".join(registered)).split(",") if w.strip()]
     frameworks = [f.strip() for f in args.frameworks.split(",") if f.strip()]
     for name in workloads:
-        if name not in ALL_WORKLOADS:
-            parser.error(f"--workloads: expected names from {', '.join(ALL_WORKLOADS)}, got {name!r}")
+        if name not in registered:
+            parser.error(f"--workloads: expected names from {', '.join(registered)}, got {name!r}")
     for name in frameworks:
         if name not in FRAMEWORKS:
             parser.error(f"--frameworks: expected names from {', '.join(FRAMEWORKS)}, got {name!r}")
@@ -187,15 +254,24 @@ def main(argv=None) -> int:
         for framework in frameworks:
             if framework not in getattr(WORKLOADS[name], "FRAMEWORKS", FRAMEWORKS):
                 continue  # no model in that framework (imdb_lstm_dropout: PyTorch has no recurrent dropout)
-            result = _run_pair(name, framework, args.reps, args.threads, args.coretype, args.timeout)
-            results.append(result)
-            status = result.get("error") or (
-                f"train {result['train_sps']:,.0f}/s  infer {result['infer_sps']:,.0f}/s  "
-                f"peak +{result['peak_mb']:.0f} MiB  ({result['wall_s']:.0f}s)"
-            )
-            print(f"  {name:10s} {framework:6s} {status}", flush=True)
+            # --busy: quiet then busy, so both see the same machine within a minute or so of each other
+            for busy in (False, True) if args.busy else (False,):
+                result = _run_pair(name, framework, args.reps, args.threads, args.coretype, args.timeout, busy)
+                results.append(result)
+                status = result.get("error") or (
+                    f"train {result['train_sps']:,.0f}/s  infer {result['infer_sps']:,.0f}/s  "
+                    f"peak +{result['peak_mb']:.0f} MiB  ({result['wall_s']:.0f}s)"
+                )
+                print(f"  {name:10s} {framework:6s} {'busy ' if busy else ''}{status}", flush=True)
+    quiet = [r for r in results if not r.get("busy")]
     print()
-    print(format_table(results))
+    print(format_table(quiet))
+    if args.busy:
+        busy = [r for r in results if r.get("busy")]
+        print("\nBeside one CPU-bound neighbour process (--busy):\n")
+        print(format_table(busy))
+        print("\nRatios quiet and busy (busy/quiet: the issue's target is >= 0.8):\n")
+        print(format_busy_table(quiet, busy))
     if args.json:
         with open(args.json, "w") as f:
             json.dump({"machine": machine, "args": vars(args), "results": results}, f, indent=1)
