@@ -24,14 +24,15 @@ from . import recurrent_kernels
 
 FORWARD = cuda.register_elementwise(
     "lstm_forward_step",
-    "T zi, T zf, T zg, T zo, T xi, T xf, T xg, T xo, T c_prev, T h_prev, bool skip, T factor, int32 masked",
+    "T zi, T zf, T zg, T zo, T xi, T xf, T xg, T xo, T bi, T bf, T bg, T bo, T c_prev, T h_prev, bool skip, "
+    "T factor, int32 masked",
     "T gi, T gf, T gg, T go, T c_new, T tc, T h_new, T out",
     r"""
     const T half = 0.5;
-    gi = tanh((zi + xi) * half) * half + half;
-    gf = tanh((zf + xf) * half) * half + half;
-    gg = tanh(zg + xg);
-    go = tanh((zo + xo) * half) * half + half;
+    gi = tanh(((zi + xi) + bi) * half) * half + half;
+    gf = tanh(((zf + xf) + bf) * half) * half + half;
+    gg = tanh((zg + xg) + bg);
+    go = tanh(((zo + xo) + bo) * half) * half + half;
     T c = gf * c_prev + gi * gg;
     T t = tanh(c);
     tc = t;
@@ -85,16 +86,19 @@ def _rows(xp, a, masked, dtype):
     return xp.asarray(a).reshape(-1, 1)
 
 
-def _forward_gates(z, x, c_prev, h_prev, gates, c_new, tc, h_new, out, skip, out_factor, masked, exact):
-    """One step's gates on the GPU, on the step's slices (``exact`` is unused: CUDA's tanh)."""
+def _forward_gates(z, x, bias, c_prev, h_prev, gates, c_new, tc, h_new, out, skip, out_factor, masked, exact):
+    """One step's gates on the GPU, on the step's slices (``exact`` is unused: CUDA's tanh).
+
+    The pre-activation is ``(z + x) + bias`` in the kernel, in the CPU's order, with no array for the sum.
+    """
     cp = cuda.cupy_module()
     u = c_prev.shape[1]
     dt = c_prev.dtype
     skip = _rows(cp, skip, masked, numpy.dtype(bool)) if masked else False
     factor = _rows(cp, out_factor, masked, dt)
     kernel = cuda.elementwise_kernel(FORWARD)
-    kernel(*_blocks(z, u), *_blocks(x, u), c_prev, h_prev, skip, factor, numpy.int32(masked),
-           *_blocks(gates, u), c_new, tc, h_new, out)  # fmt: skip
+    kernel(*_blocks(z, u), *_blocks(x, u), *_blocks(bias.reshape(1, -1), u), c_prev, h_prev, skip, factor,
+           numpy.int32(masked), *_blocks(gates, u), c_new, tc, h_new, out)  # fmt: skip
 
 
 def _backward_gates(dh, carry_h, g_out, out_factor, keep, masked, gates, tc, c_prev, dc, d):
@@ -116,9 +120,8 @@ def _as_step(gates_fn):
         if save:
             hp[:, t] = h
             cp[...] = c
-        x = proj[:, t] + bias
         c_prev, h_prev = c.copy(), h.copy()  # c and h are updated in place
-        gates_fn(z, x, c_prev, h_prev, gates, c, tc, h, out[:, s], skip, out_factor, masked, exact)
+        gates_fn(z, proj[:, t], bias, c_prev, h_prev, gates, c, tc, h, out[:, s], skip, out_factor, masked, exact)
 
     return step
 
@@ -152,17 +155,18 @@ def step_for(kernel, dtype):
 # ---- the same formulas in NumPy (tests) ------------------------------------------------------------------
 
 
-def _forward_gates_reference(z, x, c_prev, h_prev, gates, c_new, tc, h_new, out, skip, out_factor, masked, exact):
+def _forward_gates_reference(z, x, bias, c_prev, h_prev, gates, c_new, tc, h_new, out, skip, out_factor, masked, exact):
     """:data:`FORWARD`'s body in NumPy, with :func:`_forward_gates`'s arguments."""
     u = c_prev.shape[1]
     half = c_prev.dtype.type(0.5)
     zi, zf, zg, zo = _blocks(z, u)
     xi, xf, xg, xo = _blocks(x, u)
+    bi, bf, bg, bo = _blocks(bias.reshape(1, -1), u)
     gi, gf, gg, go = _blocks(gates, u)
-    gi[...] = numpy.tanh((zi + xi) * half) * half + half
-    gf[...] = numpy.tanh((zf + xf) * half) * half + half
-    gg[...] = numpy.tanh(zg + xg)
-    go[...] = numpy.tanh((zo + xo) * half) * half + half
+    gi[...] = numpy.tanh(((zi + xi) + bi) * half) * half + half
+    gf[...] = numpy.tanh(((zf + xf) + bf) * half) * half + half
+    gg[...] = numpy.tanh((zg + xg) + bg)
+    go[...] = numpy.tanh(((zo + xo) + bo) * half) * half + half
     c = gf * c_prev + gi * gg
     tc[...] = numpy.tanh(c)
     h = go * tc
