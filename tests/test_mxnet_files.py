@@ -237,3 +237,57 @@ np.save({str(tmp_path / "out.npy")!r}, net(mx.nd.load({str(tmp_path / "x.nd")!r}
 """
     subprocess.run([python, "-c", script], check=True, capture_output=True, timeout=120)
     np.testing.assert_allclose(np.load(tmp_path / "out.npy"), want, rtol=1e-5, atol=1e-6)
+
+
+def test_symbolblock_imports_transposed_convolution_norms_and_activations():
+    """MXNet's export of Conv2DTranspose, InstanceNorm, PReLU, ELU, SELU, GELU, Swish, LayerNorm."""
+    with open(os.path.join(HERE, "symbol_expected.json")) as f:
+        expected = json.load(f)
+    net = gluon.SymbolBlock.imports(
+        os.path.join(HERE, "mxnet_export4-symbol.json"), ["data"], os.path.join(HERE, "mxnet_export4-0000.params")
+    )
+    out = net(nd.array(expected["x4"]))
+    np.testing.assert_allclose(out.asnumpy(), np.array(expected["out4"]), rtol=1e-5, atol=1e-6)
+
+
+def _export_net2():
+    net = gluon.nn.HybridSequential()
+    with net.name_scope():
+        net.add(
+            gluon.nn.Conv2DTranspose(3, 3, strides=2, padding=1, output_padding=1, activation="relu"),
+            gluon.nn.InstanceNorm(scale=True),
+            gluon.nn.PReLU(in_channels=3),
+            gluon.nn.ELU(0.7),
+            gluon.nn.SELU(),
+            gluon.nn.GELU(),
+            gluon.nn.Swish(1.5),
+            gluon.nn.LayerNorm(axis=1),
+            gluon.nn.Conv2D(2, 1),
+            gluon.nn.GlobalMaxPool2D(),
+            gluon.nn.Flatten(),
+        )
+    net.initialize(mx.init.Xavier())
+    x = nd.array(np.random.default_rng(2).normal(size=(2, 2, 4, 4)))
+    net(x)
+    return net, x
+
+
+def test_export_of_transposed_convolution_norms_and_activations_is_mxnets_graph(tmp_path):
+    net, x = _export_net2()
+    sym, params = net.export(str(tmp_path / "n"))
+    with open(sym) as f:
+        ops = [n["op"] for n in json.load(f)["nodes"] if n["op"] != "null"]
+    assert ops[:3] == ["Deconvolution", "Activation", "InstanceNorm"] and "LayerNorm" in ops
+    back = gluon.SymbolBlock.imports(sym, ["data"], params)
+    assert np.array_equal(back(x).asnumpy(), net(x).asnumpy())
+    python = os.environ.get("MXNET_PYTHON")
+    if not python or not os.path.exists(python):
+        return  # the check by real MXNet below needs MXNET_PYTHON
+    nd.save(str(tmp_path / "x.nd"), {"x": x})
+    script = f"""
+import mxnet as mx, numpy as np
+net = mx.gluon.SymbolBlock.imports({sym!r}, ["data"], {params!r})
+np.save({str(tmp_path / "out.npy")!r}, net(mx.nd.load({str(tmp_path / "x.nd")!r})["x"]).asnumpy())
+"""
+    subprocess.run([python, "-c", script], check=True, capture_output=True, timeout=120)
+    np.testing.assert_allclose(np.load(tmp_path / "out.npy"), net(x).asnumpy(), rtol=1e-5, atol=1e-6)

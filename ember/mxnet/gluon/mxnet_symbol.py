@@ -17,7 +17,7 @@ import ember
 from .. import autograd
 from ..ndarray import _nd
 from .block import HybridBlock
-from .nchw_ops import convolution, pooling
+from .nchw_ops import convolution, convolution_transpose, instance_norm, pooling, prelu
 from .parameter import Parameter
 
 
@@ -57,6 +57,31 @@ def _conv(x, w, b, a):
     stride, pad = _tuple(a.get("stride", 1), n), _tuple(a.get("pad", 0), n)
     dilate = _tuple(a.get("dilate", 1), n)
     return convolution(x, w, b, stride, pad, dilate, int(a.get("num_group", 1)), "MXNet graph: Convolution")
+
+
+def _leaky_relu(inputs, a):
+    """MXNet's LeakyReLU operator: act_type leaky (slope), prelu (a learned slope input), elu (slope), selu, gelu."""
+    kind, x = a.get("act_type", "leaky"), inputs[0]
+    if kind == "prelu":
+        return prelu(x, inputs[1])
+    if kind == "elu":
+        return ember.elu(x, float(a.get("slope", 0.25)))
+    if kind == "selu":
+        return ember.selu(x)
+    if kind == "gelu":
+        return ember.gelu(x)
+    return _act(kind, x, float(a.get("slope", 0.25)))
+
+
+def _deconv(x, w, b, a):
+    n = len(_tuple(a["kernel"], 1))
+    if int(a.get("num_group", 1)) != 1:
+        raise NotImplementedError("MXNet graph: grouped Deconvolution is not supported")
+    if a.get("target_shape") not in (None, (), []):
+        raise NotImplementedError("MXNet graph: Deconvolution with target_shape is not supported")
+    stride, pad = _tuple(a.get("stride", 1), n), _tuple(a.get("pad", 0), n)
+    adj, dilate = _tuple(a.get("adj", 0), n), _tuple(a.get("dilate", 1), n)
+    return convolution_transpose(x, w, b, stride, pad, adj, dilate)
 
 
 def _pool(x, a):
@@ -99,7 +124,14 @@ _OPS = {
     "FullyConnected": _fully_connected,
     "Convolution": lambda i, a: _conv(i[0], i[1], None if a.get("no_bias", False) else i[2], a),
     "Activation": lambda i, a: _act(a["act_type"], i[0]),
-    "LeakyReLU": lambda i, a: _act(a.get("act_type", "leaky"), i[0], float(a.get("slope", 0.25))),
+    "LeakyReLU": lambda i, a: _leaky_relu(i, a),
+    "Deconvolution": lambda i, a: _deconv(i[0], i[1], None if a.get("no_bias", False) else i[2], a),
+    "InstanceNorm": lambda i, a: instance_norm(i[0], i[1], i[2], 1, float(a.get("eps", 1e-3))),
+    "LayerNorm": lambda i, a: ember.layer_norm(
+        i[0], i[1], i[2], axis=int(a.get("axis", -1)), epsilon=float(a.get("eps", 1e-5))
+    ),
+    "elemwise_sub": lambda i, a: i[0] - i[1],
+    "elemwise_div": lambda i, a: i[0] / i[1],
     "relu": lambda i, a: ember.relu(i[0]),
     "sigmoid": lambda i, a: ember.sigmoid(i[0]),
     "tanh": lambda i, a: ember.tanh(i[0]),

@@ -1,4 +1,5 @@
-"""MXNet's ``Convolution`` and ``Pooling`` in its channels-first layout, on Ember's channels-last ops.
+"""MXNet's ``Convolution``, ``Deconvolution``, ``Pooling``, ``InstanceNorm`` and PReLU in its channels-first
+layout, on Ember's channels-last ops.
 
 Shared by the Gluon layers (``nn.Conv1D/2D``, ``nn.MaxPool*``/``AvgPool*``) and by ``SymbolBlock.imports`` of
 real MXNet symbol graphs, so both compute the same numbers.
@@ -57,6 +58,55 @@ def convolution(x, weight, bias=None, strides=(1,), padding=(0,), dilation=(1,),
     if bias is not None:
         out = out + bias
     return ember.moveaxis(out, -1, 1)
+
+
+def convolution_transpose(x, weight, bias, strides, padding, output_padding, dilation):
+    """MXNet's Deconvolution: ``x`` (N, C, *spatial), ``weight`` (C, O, *kernel), one or two spatial axes; output
+    ``(L - 1) * stride - 2 * padding + dilation * (k - 1) + output_padding + 1`` per axis."""
+    n = weight.ndim - 2
+    strides, dilation = tuple(strides), tuple(dilation)
+    if n == 1:  # as a 2-D transposed convolution over (1, W)
+        x, weight = ember.expand_dims(x, 2), ember.expand_dims(weight, 2)
+        strides, dilation = (1,) + strides, (1,) + dilation
+    kernel = ember.transpose(weight, (2, 3, 1, 0))  # (kh, kw, out, in): Ember's (Keras's) layout
+    out = ember.conv2d_transpose(ember.moveaxis(x, 1, -1), kernel, strides, "valid", 0, dilation)
+    out = ember.moveaxis(out, -1, 1)  # every cell that gets a contribution: (L - 1) * s + d * (k - 1) + 1
+    if n == 1:
+        out = ember.squeeze(out, 2)
+    # MXNet's size: drop `padding` cells at both ends, then `output_padding` more cells at the end (zeros where
+    # no kernel tap reaches)
+    crops, pads = [], []
+    for axis, (p, extra) in enumerate(zip(padding, output_padding)):
+        full = out.shape[2 + axis]
+        stop = full - p + extra
+        crops.append(slice(p, min(stop, full)))
+        pads.append((0, max(0, stop - full)))
+    out = out[(slice(None), slice(None)) + tuple(crops)]
+    if any(after for _, after in pads):
+        out = ember.pad(out, ((0, 0), (0, 0)) + tuple(pads))
+    if bias is not None:
+        out = out + ember.reshape(bias, (1, -1) + (1,) * n)
+    return out
+
+
+def instance_norm(x, gamma, beta, axis=1, epsilon=1e-5):
+    """Each example's channel (``axis``) normalised over the other non-batch axes, then ``* gamma + beta``."""
+    axis = axis % x.ndim
+    reduce = tuple(a for a in range(1, x.ndim) if a != axis)
+    mean = ember.mean(x, axis=reduce, keepdims=True)
+    centered = x - mean
+    var = ember.mean(centered * centered, axis=reduce, keepdims=True)
+    shape = [1] * x.ndim
+    shape[axis] = x.shape[axis]
+    gamma, beta = ember.reshape(gamma, tuple(shape)), ember.reshape(beta, tuple(shape))
+    return centered / ember.sqrt(var + epsilon) * gamma + beta
+
+
+def prelu(x, alpha):
+    """``x`` where x > 0, else ``alpha * x``; ``alpha`` (C,) per channel on axis 1, or (1,) for all."""
+    if alpha.shape[0] != 1 and x.ndim > 1:
+        alpha = ember.reshape(alpha, (1, -1) + (1,) * (x.ndim - 2))
+    return ember.where(x > 0, x, x * alpha)
 
 
 def pooling(x, kind, size, strides, padding, ceil_mode=False, count_include_pad=True):

@@ -16,7 +16,7 @@ from .. import autograd
 from .. import nd as F
 from ..ndarray import _nd
 from .block import Block, HybridBlock
-from .nchw_ops import convolution, pooling
+from .nchw_ops import convolution, convolution_transpose, instance_norm, pooling, prelu
 
 
 def _pair(v, n):
@@ -461,33 +461,13 @@ class _ConvTranspose(HybridBlock):
         return "conv"
 
     def forward(self, x):
-        n = self._nd_dims
         if self.weight.shape[0] == 0:
             self.weight.shape = (x.shape[1], self._channels) + self._kernel
         self.weight._finish_deferred_init()
-        w = self.weight.data()
-        strides, dilation = self._strides, self._dilation
-        if n == 1:  # as a 2-D transposed convolution over (1, W)
-            x, w = ember.expand_dims(x, 2), ember.expand_dims(w, 2)
-            strides, dilation = (1,) + strides, (1,) + dilation
-        kernel = ember.transpose(w, (2, 3, 1, 0))  # (kh, kw, out, in): Ember's (Keras's) layout
-        out = ember.conv2d_transpose(ember.moveaxis(x, 1, -1), kernel, strides, "valid", 0, dilation)
-        out = ember.moveaxis(out, -1, 1)  # every cell that gets a contribution: (L - 1) * s + d * (k - 1) + 1
-        if n == 1:
-            out = ember.squeeze(out, 2)
-        # MXNet's size: drop `padding` cells at both ends, then `output_padding` more cells at the end (zeros
-        # where no kernel tap reaches)
-        crops, pads = [], []
-        for axis, (p, extra) in enumerate(zip(self._padding, self._out_padding)):
-            full = out.shape[2 + axis]
-            stop = full - p + extra
-            crops.append(slice(p, min(stop, full)))
-            pads.append((0, max(0, stop - full)))
-        out = out[(slice(None), slice(None)) + tuple(crops)]
-        if any(after for _, after in pads):
-            out = ember.pad(out, ((0, 0), (0, 0)) + tuple(pads))
-        if self.bias is not None:
-            out = out + ember.reshape(self.bias.data(), (1, -1) + (1,) * n)
+        bias = self.bias.data() if self.bias is not None else None
+        out = convolution_transpose(
+            x, self.weight.data(), bias, self._strides, self._padding, self._out_padding, self._dilation
+        )
         if self._act is not None:
             out = self._act(out)
         return _nd(out)
@@ -586,15 +566,7 @@ class InstanceNorm(HybridBlock):
             if p.shape[0] == 0:
                 p.shape = (c,)
             p._finish_deferred_init()
-        reduce = tuple(a for a in range(1, x.ndim) if a != axis)
-        mean = ember.mean(x, axis=reduce, keepdims=True)
-        centered = x - mean
-        var = ember.mean(centered * centered, axis=reduce, keepdims=True)
-        shape = [1] * x.ndim
-        shape[axis] = c
-        gamma = ember.reshape(self.gamma.data(), tuple(shape))
-        beta = ember.reshape(self.beta.data(), tuple(shape))
-        return _nd(centered / ember.sqrt(var + self._eps) * gamma + beta)
+        return _nd(instance_norm(x, self.gamma.data(), self.beta.data(), axis, self._eps))
 
 
 class ELU(HybridBlock):
@@ -648,7 +620,4 @@ class PReLU(HybridBlock):
             self.alpha = self.params.get("alpha", shape=(in_channels,), init=init)
 
     def forward(self, x):
-        alpha = self.alpha.data()
-        if alpha.shape[0] != 1 and x.ndim > 1:
-            alpha = ember.reshape(alpha, (1, -1) + (1,) * (x.ndim - 2))
-        return _nd(ember.where(x > 0, x, x * alpha))
+        return _nd(prelu(x, self.alpha.data()))

@@ -11,9 +11,13 @@ Gluon layer                        MXNet operator(s)
 Dense                              FullyConnected (+ Activation)
 Conv1D / Conv2D                    Convolution (num_group, + Activation)
 Max/AvgPool1D/2D                   Pooling (pooling_convention 'full' for ceil_mode, count_include_pad)
-GlobalAvgPool2D / GlobalMaxPool2D  Pooling (global_pool)
+Conv1D/2DTranspose                 Deconvolution (+ Activation)
+GlobalAvg/MaxPool1D/2D             Pooling (global_pool)
 BatchNorm                          BatchNorm (running statistics as auxiliary inputs)
+LayerNorm / InstanceNorm           LayerNorm / InstanceNorm
 Activation / LeakyReLU             Activation / LeakyReLU
+PReLU / ELU / SELU / GELU          LeakyReLU (act_type prelu, elu, selu, gelu)
+Swish                              _mul_scalar, sigmoid, elemwise_mul
 Dropout / Flatten / Embedding      Dropout / Flatten / Embedding
 ================================  ============================================================================
 
@@ -128,11 +132,47 @@ def _emit(g, block, x):
         if block._kind == "avg":
             attrs["count_include_pad"] = bool(block._count_include_pad)
         return g.op("Pooling", f"{block.prefix}fwd", attrs, [x], 2 if block._kind == "max" else 1)
-    if kind in (nn.GlobalAvgPool2D, nn.GlobalMaxPool2D):
-        pool = "max" if kind is nn.GlobalMaxPool2D else "avg"
-        attrs = {"global_pool": True, "kernel": (1, 1), "layout": "NCHW", "pool_type": pool, "pad": (0, 0)}
-        attrs["pooling_convention"], attrs["stride"] = "valid", (1, 1)
+    if kind in (nn.GlobalAvgPool2D, nn.GlobalMaxPool2D, nn.GlobalAvgPool1D, nn.GlobalMaxPool1D):
+        pool = "max" if kind in (nn.GlobalMaxPool2D, nn.GlobalMaxPool1D) else "avg"
+        n = 1 if kind in (nn.GlobalAvgPool1D, nn.GlobalMaxPool1D) else 2
+        attrs = {"global_pool": True, "kernel": (1,) * n, "layout": layout[n], "pool_type": pool, "pad": (0,) * n}
+        attrs["pooling_convention"], attrs["stride"] = "valid", (1,) * n
         return g.op("Pooling", f"{block.prefix}fwd", attrs, [x], 2 if pool == "max" else 1)
+    if kind in (nn.Conv1DTranspose, nn.Conv2DTranspose):
+        inputs = [x, g.variable(block.weight)] + ([g.variable(block.bias)] if block.bias is not None else [])
+        attrs = {
+            "adj": block._out_padding,
+            "dilate": block._dilation,
+            "kernel": block._kernel,
+            "layout": layout[block._nd_dims],
+            "no_bias": block.bias is None,
+            "num_filter": block._channels,
+            "num_group": 1,
+            "pad": block._padding,
+            "stride": block._strides,
+        }
+        out = g.op("Deconvolution", f"{block.prefix}fwd", attrs, inputs)
+        return _activation(g, block, out, _act_name(block._act))
+    if kind is nn.InstanceNorm:
+        if block._axis != 1:
+            raise NotExpressibleError("export: InstanceNorm over an axis other than 1 has no MXNet operator")
+        inputs = [x, g.variable(block.gamma), g.variable(block.beta)]
+        return g.op("InstanceNorm", f"{block.prefix}fwd", {"eps": block._eps}, inputs, 3)
+    if kind is nn.LayerNorm:
+        inputs = [x, g.variable(block.gamma), g.variable(block.beta)]
+        attrs = {"axis": block._axis, "eps": block._eps}
+        return g.op("LayerNorm", f"{block.prefix}layernorm0", attrs, inputs, 3)
+    if kind is nn.PReLU:
+        return g.op("LeakyReLU", f"{block.prefix}fwd", {"act_type": "prelu"}, [x, g.variable(block.alpha)])
+    if kind is nn.ELU:
+        attrs = {"act_type": "elu", "slope": block._alpha}
+        return g.op("LeakyReLU", f"{block.prefix}leakyrelu0", attrs, [x])
+    if kind in (nn.SELU, nn.GELU):
+        return g.op("LeakyReLU", f"{block.prefix}fwd", {"act_type": kind.__name__.lower()}, [x])
+    if kind is nn.Swish:
+        scaled = g.op("_mul_scalar", f"{block.prefix}_mulscalar0", {"scalar": block._beta}, [x])
+        gate = g.op("sigmoid", f"{block.prefix}fwd", {}, [scaled])
+        return g.op("elemwise_mul", f"{block.prefix}_mul0", {}, [x, gate])
     if kind is nn.BatchNorm:
         inputs = [x, g.variable(block.gamma), g.variable(block.beta)]
         inputs += [g.variable(block.running_mean, aux=True), g.variable(block.running_var, aux=True)]
