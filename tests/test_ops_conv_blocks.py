@@ -199,6 +199,7 @@ def winograd(monkeypatch):
     """Winograd for every channel count and cut into blocks of a few tiles; counts its calls."""
     monkeypatch.setattr(conv_kernels, "WINOGRAD_MIN_CHANNELS", 1)
     monkeypatch.setattr(conv_kernels, "WINOGRAD_MIN_TILES", 0)
+    monkeypatch.setattr(conv_kernels, "WINOGRAD_MIN_WIDENING", 0)
     monkeypatch.setattr(conv_kernels, "WINOGRAD_BLOCK_BYTES", 16 * 4 * 8 * 3)
     calls = []
     run = conv_kernels.winograd_conv

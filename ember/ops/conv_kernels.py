@@ -60,6 +60,13 @@ WINOGRAD_MIN_CHANNELS = 16
 #: change) costs more than the multiplies saved (batch 1, 14x14, 256 -> 512: 8.2 ms against im2col's 4.5 ms).
 WINOGRAD_MIN_TILES = 256
 
+#: ... and where the output channels are at least this many times the input channels. Measured on one thread
+#: (CPU time, AVX-512, after im2col's blocks grew with the kernel): Winograd beat im2col at 32 -> 64 (W2's second
+#: convolution: 36 ms against 50) and 64 -> 128, but lost at 16 -> 16, 32 -> 32, 64 -> 64 and 128 -> 128 (by
+#: 1.1 to 2.2x) and tied at 256 -> 256: its 16 matmuls of (tiles, C) @ (C, F) and the transforms only pay when F
+#: is wide next to C.
+WINOGRAD_MIN_WIDENING = 2
+
 #: Bytes of transformed tiles (input and product) per block, kept in the cache between the passes.
 WINOGRAD_BLOCK_BYTES = 2 << 20
 
@@ -158,7 +165,10 @@ def winograd_kernels(xp, kernel_shape, strides, dilation, size: int):
     kh, kw, c, _ = kernel_shape
     if xp is not numpy or (kh, kw) != (3, 3) or tuple(strides) != (1, 1) or tuple(dilation) != (1, 1):
         return None
-    if c < WINOGRAD_MIN_CHANNELS or size < KERNEL_MIN_SIZE or size < WINOGRAD_MIN_TILES * 4 * kernel_shape[3]:
+    f = kernel_shape[3]
+    if c < WINOGRAD_MIN_CHANNELS or size < KERNEL_MIN_SIZE or size < WINOGRAD_MIN_TILES * 4 * f:
+        return None
+    if f < WINOGRAD_MIN_WIDENING * c:
         return None
     forward, backward = _winograd_input.compiled(), _winograd_output.compiled()
     return None if forward is None or backward is None else (forward, backward)
