@@ -173,3 +173,15 @@ def test_tensors_cross_devices_by_copy_only_when_asked():
     assert back.device == "strict" and type(back.data) is StrictArray
     assert ember.tensor(on).device == "strict"  # a tensor stays where it is unless told
     assert type(on.numpy()) is np.ndarray and on.tolist() == [1.0, 2.0] and float(on.sum()) == 3.0
+
+
+def test_numpy_asarray_of_a_device_tensor_is_refused_inside_the_library_only():
+    t = ember.tensor([1.0, 2.0], device="strict")
+    assert np.asarray(t).tolist() == [1.0, 2.0]  # a user's (a test's) explicit read
+    library = {"__name__": "ember.some_module", "np": np}
+    exec("def read(t):\n    return np.asarray(t)\n", library)  # the same call, from a module of the library
+    with pytest.raises(TypeError, match=r"numpy.asarray\(\) of a device tensor in ember.some_module"):
+        library["read"](t)
+    with explicit_transfer():
+        assert library["read"](t).tolist() == [1.0, 2.0]
+    assert library["read"](ember.tensor([3.0], device="cpu")).tolist() == [3.0]  # cpu tensors are host data

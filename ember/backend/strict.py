@@ -69,6 +69,21 @@ def _refuse(what: str):
     )
 
 
+def check_tensor_to_numpy(frame) -> None:
+    """Refuse ``numpy.asarray(tensor)`` of a strict tensor when Ember's own code asks (``frame``: the caller's).
+
+    A user (or a test) may read a tensor with NumPy: that is an explicit request. Inside the library the same
+    call is a transfer nobody sees, and on a GPU a device-to-host copy per call; the library reads tensors with
+    ``tensor.numpy()`` or ``backend.to_host`` where it means to.
+    """
+    module = frame.f_globals.get("__name__", "") if frame is not None else ""
+    if (module == "ember" or module.startswith("ember.")) and not _transfer_allowed():
+        raise TypeError(
+            f"strict device: numpy.asarray() of a device tensor in {module} (line {frame.f_lineno}) would copy it "
+            "to the host implicitly; use tensor.numpy() or ember.backend.to_host() where a host copy is meant"
+        )
+
+
 def _host_array_error(where: str):
     return TypeError(
         f"strict device: {where} got a numpy.ndarray beside a device array; "

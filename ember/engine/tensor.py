@@ -8,6 +8,7 @@ Operators and methods delegate to the differentiable ops in :mod:`ember.ops`.
 
 from __future__ import annotations
 
+import sys
 import weakref
 
 import numpy
@@ -127,6 +128,10 @@ class Tensor:
     def __array__(self, dtype=None, copy=None):
         # NumPy 2's protocol: copy=True must give an array the caller may write without touching the tensor
         # (np.array(t) asks for one); copy=None shares when it can (np.asarray(t)); copy=False must share.
+        if type(self.data) is not numpy.ndarray and getattr(type(self.data), "_ember_device", None) is not None:
+            from ..backend.strict import check_tensor_to_numpy
+
+            check_tensor_to_numpy(sys._getframe(1))
         a = self.numpy()
         if copy is False and (a is not self.data or (dtype is not None and numpy.dtype(dtype) != a.dtype)):
             raise ValueError(
