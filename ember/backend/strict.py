@@ -7,8 +7,9 @@ functions by name and returns wrapped arrays, as CuPy mirrors NumPy.
 
 Like CuPy, a strict array refuses every implicit trip to the host:
 
-- ``numpy.asarray(a)`` / ``numpy.array(a)`` (``__array__``) and NumPy ufuncs on it
-  (``__array_ufunc__ = None``) raise ``TypeError``;
+- ``numpy.asarray(a)`` / ``numpy.array(a)`` (``__array__``) raise ``TypeError``; so do
+  NumPy ufuncs on it (``__array_ufunc__ = None``), which CuPy would dispatch to itself: ops
+  name ``xp``, and a ``numpy.`` on a device array is a slip worth finding anyway;
 - mixing it with a ``numpy.ndarray`` (other than 0-d) in an operator (``a + host``), an ``xp``
   function (``xp.add(a, host)``) or an assignment other than ``a[:] = host``
   raises ``TypeError`` (NumPy *scalars* and Python numbers are fine, as in CuPy);
