@@ -1,7 +1,8 @@
 """Differential test: the default ``fit``/``predict`` (compiled) equal ``jit_compile=False`` (eager), bit for bit.
 
 Hypothesis draws a small model (Dense, Conv2D, pooling, SimpleRNN/GRU/LSTM,
-Embedding with or without a mask, BatchNormalization, Dropout, a two-branch
+Embedding with or without a mask, BatchNormalization, Dropout, a layer writing
+in place, a two-branch
 merge; one or two outputs), an optimizer, a loss per output, sample or class
 weights, and a list of mid-training changes (freeze or unfreeze a layer,
 swap a Dense layer's activation, change a Dropout rate, recompile with
@@ -64,7 +65,7 @@ def programs(draw):
     if kind == "dense":
         for _ in range(draw(st.integers(1, 3))):
             body.append(("dense", draw(st.integers(2, 7)), draw(st.sampled_from(ACTIVATIONS))))
-            extra = draw(st.sampled_from([None, None, "bn", "dropout", "layernorm"]))
+            extra = draw(st.sampled_from([None, None, "bn", "dropout", "layernorm", "inplace"]))
             if extra:
                 body.append((extra, draw(st.sampled_from([0.1, 0.3, 0.5]))))
     elif kind == "conv":
@@ -136,6 +137,20 @@ def _data(program):
     return x, ys, sample_weight, class_weight
 
 
+class _ShiftInPlace(layers.Layer):
+    """Writes in place into a value its call made (``y -= shift``; ``y *= 2`` keeps a copy for its backward)."""
+
+    def __init__(self, shift, **kwargs):
+        super().__init__(**kwargs)
+        self.shift = shift
+
+    def call(self, x):
+        y = x * 1.5
+        y -= self.shift
+        y *= 2.0
+        return y
+
+
 def _layer(spec):
     name = spec[0]
     if name == "dense":
@@ -144,6 +159,8 @@ def _layer(spec):
         return layers.BatchNormalization(momentum=0.9)
     if name == "layernorm":
         return layers.LayerNormalization()
+    if name == "inplace":
+        return _ShiftInPlace(spec[1])
     if name == "dropout":
         return layers.Dropout(spec[1])
     if name == "conv":
