@@ -16,12 +16,15 @@ monitor thread that runs only while a scope is open. BLAS gets the cores left ov
     threads = clamp(floor(cores - others + 0.3), 1, cores)     # with a 0.15-core hysteresis on the way up
 
 so a neighbour that keeps a third of a core busy or more takes a BLAS thread away, and it comes back when the
-neighbour stops. At the first scope (no measurement yet) the instantaneous count of running tasks (/proc/stat's
-``procs_running`` less this process's running threads) stands in until the first window ends. On leaving the
-outermost scope the thread count is put back as it was, so NumPy code outside ``fit``/``predict`` sees BLAS as the
-user left it. Changing the count costs about a microsecond (one C call), and happens only when the decision
-changes; on a quiet machine nothing is called. A product's result does not depend on the thread count (OpenBLAS
-splits the output, not the sum), beyond float32 rounding in a few level-2 routines.
+neighbour stops. The monitor only decides: OpenBLAS ignores a count set from another thread once the main thread
+has set one, so the thread that opened the scope applies the decision at its next batch (:func:`tick`, one
+global read per batch when nothing changed). A new scope reuses an estimate younger than two seconds (about
+10 µs per ``fit``/``predict`` call); without one, the instantaneous count of running tasks (/proc/stat's
+``procs_running`` less this process's running threads) stands in until the first window ends (about 0.1 ms).
+On leaving the outermost scope the thread count is put back as it was, so NumPy code outside
+``fit``/``predict`` sees BLAS as the user left it. Changing the count is one C call (about a microsecond), made
+only when the decision changes; on a quiet machine nothing is changed. A product's result does not depend on the
+thread count (OpenBLAS splits the output, not the sum), beyond float32 rounding in a few level-2 routines.
 
 Overrides, strongest first: :func:`set_policy` in code; ``EMBER_BLAS_THREADS`` (``auto``, ``off``, or a thread
 count used inside ``fit``/``predict``); any of ``OPENBLAS_NUM_THREADS``, ``GOTO_NUM_THREADS``, ``OMP_NUM_THREADS``,
@@ -435,6 +438,8 @@ def _start_monitor():
 
 
 def _decide_at_entry() -> int | None:
+    if _others is not None and time.monotonic() - _others_at <= FRESH_S:  # fresh: no need to read /proc
+        return choose_threads(usable_cores(), _others, _decided)
     got = take_sample()
     if got is None:
         return None
