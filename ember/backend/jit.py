@@ -1,13 +1,20 @@
-"""Optional compiled CPU kernels (numba), with the NumPy code as the fallback everywhere.
+"""Compiled CPU kernels (numba), with the NumPy code as the fallback everywhere.
 
-Ember needs only NumPy. Where a sequence of small NumPy calls is the bottleneck (an LSTM step's gate
-arithmetic, an optimizer's update over millions of parameters), an op may also carry a numba version of the
-same arithmetic. ``pip install "ember[speed]"`` installs numba; without it, or with ``EMBER_JIT=0`` in the
-environment, or after ``set_enabled(False)``, every op runs its NumPy path. Both paths are tested against
-each other, so they must compute the same numbers (float32-honest: the order of a sum may differ).
+Where a sequence of small NumPy calls is the bottleneck (an LSTM step's gate arithmetic, a convolution's
+col2im, an optimizer's update over millions of parameters), an op also carries a numba version of the same
+arithmetic. numba is one of Ember's default dependencies, so ``pip install ember`` runs these kernels (the
+``speed`` extra is kept as an alias for old install commands). ``import ember`` itself still needs only NumPy:
+without numba (not installed, or failing to import: one warning says why), with ``EMBER_JIT=0`` in the
+environment, or after ``set_enabled(False)``, every op runs its NumPy path. Both paths are tested against each
+other, so they must compute the same numbers (float32-honest: the order of a sum may differ). ``ember doctor``
+says which kernels are active and why.
 
-numba is imported on the first kernel call, never at ``import ember``, and compiled kernels are cached on
-disk (``cache=True``) so a new process does not compile them again.
+numba is imported on the first kernel call, never at ``import ember``. Each kernel compiles on its first call
+per argument types and is cached on disk (``cache=True``: ``__pycache__`` beside the op's source, numba's user
+cache directory when that is read-only, or ``NUMBA_CACHE_DIR``), so only a machine's first run pays for it:
+measured cold on this project's machine (one thread), the first ``fit`` + ``predict`` of the seed CNN costs
+about 3 s more CPU than with a warm cache, the IMDB LSTM's about 2.6 s; with the cache warm the first call costs
+what the NumPy path's does.
 
 Usage in an op module::
 
