@@ -11,6 +11,7 @@ Three kinds of tests (docs/gpu.md says what each proves):
 """
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -242,6 +243,254 @@ def test_lstm_step_references_give_the_op(masked, go_backwards, dtype, rng, monk
     tol = 1e-12 if dtype == "float64" else 2e-6
     for a, e in zip(got, expected):
         np.testing.assert_allclose(a, e, rtol=tol, atol=tol)
+
+
+# ---- a C-subset emulator: the kernels' own text, executed on the CPU ---------------------------------------
+#
+# The kernels are written in a small subset of CUDA C (one statement per line, braces at line ends, no
+# pointers, integer '/' and '%' only on non-negative ints in RawKernels). _c_to_python translates that subset
+# line by line into Python, which runs each thread (RawKernel) or element (ElementwiseKernel) in turn with
+# NumPy scalars of the kernel's T, so float32 stays float32. It runs the very source CuPy would compile, on the
+# wrappers' real arguments: the index arithmetic, the branches and the argument order are exercised, which
+# compiling alone cannot show.
+
+_C_TYPES_RE = r"(?:const\s+)?(?:T|int|long long|bool|unsigned char|float|double)"
+
+
+def _c_expr(expr, integer_division):
+    expr = re.sub(r"\((?:long long|unsigned char)\)", "", expr)
+    expr = expr.replace("(int)", "int").replace("&&", " and ").replace("||", " or ")
+    expr = re.sub(r"!(?!=)", " not ", expr)
+    expr = re.sub(r"\btrue\b", "True", expr)
+    expr = re.sub(r"\bfalse\b", "False", expr)
+    expr = expr.replace("blockDim.x * blockIdx.x + threadIdx.x", "_tid")
+    if integer_division:
+        expr = expr.replace(" / ", " // ")
+    ternary = re.fullmatch(r"(.+?) \? (.+?) : (.+)", expr.strip())
+    if ternary:
+        expr = f"(({ternary[2]}) if ({ternary[1]}) else ({ternary[3]}))"
+    return expr
+
+
+def _c_to_python(body, integer_division):
+    """The statements of ``body`` as Python lines (a list), indented by nesting."""
+    out, depth = [], 0
+
+    def emit(line):
+        out.append("    " * depth + line)
+
+    for raw in body.splitlines():
+        line = raw.strip()
+        if not line:
+            continue
+        if line == "}":
+            depth -= 1
+            continue
+        m = re.fullmatch(r"\} else if \((.+)\) \{", line)
+        if m:
+            depth -= 1
+            emit(f"elif {_c_expr(m[1], integer_division)}:")
+            depth += 1
+            continue
+        if line == "} else {":
+            depth -= 1
+            emit("else:")
+            depth += 1
+            continue
+        m = re.fullmatch(r"for \(" + _C_TYPES_RE + r" (\w+) = (.+); \1 < (.+); \+\+\1\) \{", line)
+        if m:
+            emit(f"for {m[1]} in range({_c_expr(m[2], True)}, {_c_expr(m[3], True)}):")
+            depth += 1
+            continue
+        m = re.fullmatch(r"if \((.+)\) \{", line)
+        if m:
+            emit(f"if {_c_expr(m[1], integer_division)}:")
+            depth += 1
+            continue
+        m = re.fullmatch(r"if \((.+?)\) (return|break|continue|[^;]+);", line)
+        if m:
+            emit(f"if {_c_expr(m[1], integer_division)}: {_c_statement(m[2], integer_division)}")
+            continue
+        assert line.endswith(";"), f"emulator: not a statement: {line!r}"
+        emit(_c_statement(line[:-1], integer_division))
+    return out
+
+
+def _c_statement(stmt, integer_division):
+    if stmt in ("return", "break", "continue"):
+        return stmt
+    m = re.fullmatch(_C_TYPES_RE + r" (\w+(?:, \w+)+)", stmt)
+    if m:  # declarations without values
+        return "pass"
+    m = re.fullmatch(r"(" + _C_TYPES_RE + r") (\w+) = (.+)", stmt)
+    if m:
+        kind, name, value = m[1].replace("const ", ""), m[2], _c_expr(m[3], integer_division)
+        return f"{name} = T({value})" if kind in ("T", "float", "double") else f"{name} = {value}"
+    m = re.fullmatch(r"(\w+) (/)= (.+)", stmt)
+    if m and integer_division:
+        return f"{m[1]} //= {_c_expr(m[3], True)}"
+    m = re.fullmatch(r"([\w\[\]\s\+\*\(\)-]+?) ([-+*]?=) (.+)", stmt)
+    assert m, f"emulator: cannot translate {stmt!r}"
+    return f"{m[1]} {m[2]} {_c_expr(m[3], integer_division)}"
+
+
+_MATH = {"tanh": np.tanh, "sqrt": np.sqrt, "int": int}
+
+
+class _EmulatedRawKernel:
+    """Stands for ``cupy.RawKernel``: ``kernel(grid, block, args)`` runs every thread of the launch in turn."""
+
+    def __init__(self, source, ctype):
+        m = re.search(r'extern "C" __global__ void (\w+)\((.*?)\)\s*\{(.*)\}\s*$', source, re.S)
+        self.params = [p.split()[-1].lstrip("*") for p in m[2].split(",")]
+        lines = _c_to_python(m[3], integer_division=True)
+        code = "def _thread(_tid, " + ", ".join(self.params) + "):\n" + "\n".join("    " + x for x in lines)
+        scope = dict(_MATH, T={"float": np.float32, "double": np.float64}[ctype])
+        exec(compile(code, "<emulated kernel>", "exec"), scope)
+        self.thread = scope["_thread"]
+
+    def __call__(self, grid, block, args):
+        args = [a.reshape(-1) if isinstance(a, np.ndarray) and a.ndim else a for a in args]  # C pointers
+        args = [int(a) if isinstance(a, np.integer) else a for a in args]
+        for tid in range(grid[0] * block[0]):
+            self.thread(tid, *args)
+
+
+class _EmulatedElementwiseKernel:
+    """Stands for ``cupy.ElementwiseKernel``: inputs then outputs, broadcast; the body runs per element."""
+
+    def __init__(self, in_params, out_params, operation):
+        self.ins = [p.split() for p in in_params.split(",")]
+        self.outs = [p.split() for p in out_params.split(",")]
+        names = [n for _, n in self.ins + self.outs]
+        lines = _c_to_python(operation, integer_division=False)
+        code = "def _element(" + ", ".join(names) + "):\n" + "\n".join("    " + x for x in lines or ["pass"])
+        code += "\n    return (" + ", ".join(n for _, n in self.outs) + ",)\n"
+        self.code = code
+
+    def __call__(self, *args):
+        assert len(args) == len(self.ins) + len(self.outs), "emulator: wrong number of kernel arguments"
+        arrays = [a for a in args if isinstance(a, np.ndarray)]
+        t = next(
+            a.dtype.type for a, (kind, _) in zip(args, self.ins + self.outs) if kind == "T" and hasattr(a, "dtype")
+        )
+        scope = dict(_MATH, T=t)
+        exec(compile(self.code, "<emulated kernel>", "exec"), scope)
+        shape = np.broadcast_shapes(*[a.shape for a in arrays])
+        outs = args[len(self.ins) :]
+        assert all(o.shape == shape for o in outs), "emulator: outputs must have the broadcast shape"
+        for index in np.ndindex(*shape):
+            values = [
+                np.broadcast_to(a, shape)[index] if isinstance(a, np.ndarray) else (t(a) if kind == "T" else a)
+                for a, (kind, _) in zip(args, self.ins + self.outs)
+            ]
+            for out, value in zip(outs, scope["_element"](*values)):
+                out[index] = value
+
+
+@pytest.fixture
+def emulated_gpu(monkeypatch):
+    """CuPy stood in for by NumPy and the emulator: the GPU forms' wrappers run their kernels' text on the CPU."""
+    import types
+
+    fake = types.SimpleNamespace(
+        ascontiguousarray=np.ascontiguousarray, empty=np.empty, empty_like=np.empty_like, asarray=np.asarray,
+        uint8=np.uint8,
+    )  # fmt: skip
+    monkeypatch.setattr(cuda, "cupy_module", lambda: fake)
+    monkeypatch.setattr(cuda, "on_cuda", lambda a: isinstance(a, np.ndarray))
+    monkeypatch.setattr(
+        cuda, "raw_kernel", lambda name, ctype="float": _EmulatedRawKernel(cuda.SOURCES[name][1], ctype)
+    )
+    monkeypatch.setattr(cuda, "elementwise_kernel", lambda name: _EmulatedElementwiseKernel(*cuda.SOURCES[name][1:4]))
+
+
+@pytest.mark.host_only("runs the kernels' text on host arrays")
+@pytest.mark.parametrize("x_shape,k_hw,strides,padding,dilation", CONV_CASES)
+def test_emulated_col2im_kernel_gives_the_conv_input_gradient(x_shape, k_hw, strides, padding, dilation, rng,
+                                                             emulated_gpu):  # fmt: skip
+    from ember.ops._windows import spatial_geometry
+
+    k = rng.standard_normal(k_hw + (x_shape[-1], 4))
+    n, h, w, c = x_shape
+    out_hw, pads = spatial_geometry("conv2d", padding, (h, w), k_hw, strides, dilation)
+    g2 = rng.standard_normal((n * out_hw[0] * out_hw[1], 4))
+    expected = Conv2D._input_grad(np, g2, k, x_shape, pads, out_hw, strides, dilation)
+    (t, b), (left, r) = pads
+    gpad = conv_cuda.input_grad(g2, k, (n, h + t + b, w + left + r, c), out_hw, strides, dilation)
+    np.testing.assert_allclose(gpad[:, t : t + h, left : left + w], expected, rtol=1e-12, atol=1e-12)
+    d = g2 @ k.reshape(-1, 4).T
+    np.testing.assert_array_equal(gpad, conv_cuda.col2im_reference(d, gpad.shape, out_hw, k_hw, strides, dilation))
+
+
+@pytest.mark.host_only("runs the kernels' text on host arrays")
+@pytest.mark.parametrize("x_shape,pool,strides,padding", POOL_CASES)
+def test_emulated_max_pool_kernels_give_the_reference_bits(x_shape, pool, strides, padding, rng, emulated_gpu):
+    from ember.ops._windows import pad_spatial, spatial_geometry
+
+    x = rng.integers(-3, 4, x_shape).astype(np.float32)
+    x.flat[::7] = -0.0
+    x.flat[5] = np.nan
+    out_hw, pads = spatial_geometry("max_pool2d", padding, x_shape[1:3], pool, strides, (1, 1))
+    xpad = pad_spatial(np, x, pads, -np.inf)
+    with np.errstate(invalid="ignore"):
+        out, winner = pooling_cuda.max_pool_forward(xpad, out_hw, pool, strides)
+    ref_out, ref_winner = pooling_cuda.max_pool_reference(xpad, out_hw, pool, strides)
+    np.testing.assert_array_equal(out, ref_out)
+    assert np.array_equal(np.signbit(out), np.signbit(ref_out))
+    np.testing.assert_array_equal(winner, ref_winner)
+    g = rng.standard_normal(ref_out.shape).astype(np.float32)
+    g.flat[::5] = -0.0
+    gpad = pooling_cuda.max_pool_backward(g, winner, xpad.shape, pool, strides)
+    ref = pooling_cuda.max_pool_backward_reference(g, ref_winner, xpad.shape, pool, strides)
+    np.testing.assert_array_equal(gpad, ref)
+    assert np.array_equal(np.signbit(gpad), np.signbit(ref))
+
+
+@pytest.mark.host_only("runs the kernels' text on host arrays")
+@pytest.mark.parametrize("masked,go_backwards", [(False, False), (True, True)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_emulated_lstm_kernels_inside_the_lstm_op(masked, go_backwards, dtype, rng, monkeypatch, emulated_gpu):
+    """The LSTM op with its GPU forms (adapters and kernel text, emulated) against its plain NumPy path."""
+    from ember.backend import jit
+
+    b, t, f, u = 2, 4, 3, 3
+    arrays = [rng.standard_normal(s) * 0.5 for s in ((b, t, f), (b, u), (b, u), (f, 4 * u), (u, 4 * u), (4 * u,))]
+    mask = None
+    if masked:
+        mask = rng.random((b, t)) < 0.6
+        mask[0, 0] = True
+        mask[1, -1] = False
+    previous = jit.enabled()
+    jit.set_enabled(False)
+    try:
+        expected = _lstm_run(arrays, mask, go_backwards, dtype)
+        monkeypatch.setattr(
+            recurrent.LSTM,
+            "_fused",
+            lambda self, kernel: (
+                recurrent_cuda.step_for(kernel, self.dtype) if self.act == "tanh" and self.rec == "sigmoid" else None
+            ),
+        )
+        got = _lstm_run(arrays, mask, go_backwards, dtype)
+    finally:
+        jit.set_enabled(previous)
+    tol = 1e-12 if dtype == "float64" else 2e-6
+    for a, e in zip(got, expected):
+        np.testing.assert_allclose(a, e, rtol=tol, atol=tol)
+
+
+@pytest.mark.host_only("runs the kernels' text on host arrays")
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_emulated_optimizer_kernels_give_the_numpy_path(dtype, rng, emulated_gpu):
+    host = _optimizer_arrays(rng, dtype, 40)
+    for gpu, ref in _optimizer_cases(np.dtype(dtype).type):
+        got = [a.copy() for a in host]
+        assert gpu(got) is True
+        want = [a.copy() for a in host]
+        ref(want)
+        for a, e in zip(got, want):
+            np.testing.assert_array_equal(a, e)  # the same operations in the same order and dtype
 
 
 # ---- pinned staging (the CUDA calls stood in for) ---------------------------------------------------------
@@ -559,6 +808,14 @@ def test_gpu_lstm_matches_the_cpu(masked, go_backwards, dtype, rng):
         np.testing.assert_allclose(a, e, rtol=tol, atol=tol)
 
 
+def _optimizer_arrays(rng, dtype, n):
+    """(w, g, m or a, a non-negative slot, a non-negative slot): every square root sees a valid value."""
+    w, g, m = (rng.standard_normal(n) for _ in range(3))
+    second, first = rng.random(n) + 0.5, rng.random(n) + 0.5  # first >= 0.5 > (0.1 m)^2: centered RMSprop
+    second[: n // 4] = first[: n // 4] * 0.5  # AMSGrad's running maximum below v for some, above for others
+    return [a.astype(dtype) for a in (w, g, m * 0.1, second, first)]
+
+
 def _optimizer_cases(t):
     """(GPU update, NumPy update) pairs over the arrays (w, g, slot, slot, non-negative slot)."""
 
@@ -612,8 +869,7 @@ def _optimizer_cases(t):
 def test_gpu_fused_optimizer_updates_match_the_numpy_path(dtype, rng):
     import cupy
 
-    host = [rng.standard_normal(1000).astype(dtype) for _ in range(5)]
-    host[4] = np.abs(host[4])
+    host = _optimizer_arrays(rng, dtype, 1000)
     for gpu, ref in _optimizer_cases(np.dtype(dtype).type):
         dev = [cupy.asarray(a) for a in host]
         assert gpu(dev) is True

@@ -32,14 +32,14 @@ extern "C" __global__ void ember_max_pool_forward(const T* xpad, T* out, unsigne
     r /= ow;
     int y = (int)(r % oh);
     long long n = r / oh;
-    const T* base = xpad + ((n * hp + (long long)y * sh) * wp + (long long)x * sw) * c + ch;
-    T m = base[0];
+    long long base = ((n * hp + (long long)y * sh) * wp + (long long)x * sw) * c + ch;
+    T m = xpad[base];
     unsigned char w = (m != m) ? 255 : 0;
     for (int a = 0; a < ph; ++a) {
         for (int b = 0; b < pw; ++b) {
             int k = a * pw + b;
             if (k == 0) continue;
-            T v = base[((long long)a * wp + b) * c];
+            T v = xpad[base + ((long long)a * wp + b) * c];
             if (!(m > v || m != m)) {
                 if (v != v) {
                     w = 255;
