@@ -99,6 +99,13 @@ LOSS_FNS = {
     "sbce_prob": lambda: gluon.loss.SigmoidBinaryCrossEntropyLoss(from_sigmoid=True),
     "l2_batch_axis1": lambda: gluon.loss.L2Loss(batch_axis=1),
     "huber": lambda: gluon.loss.HuberLoss(rho=0.7),
+    "hinge": lambda: gluon.loss.HingeLoss(),
+    "squared_hinge": lambda: gluon.loss.SquaredHingeLoss(margin=0.5),
+    "logistic_signed": lambda: gluon.loss.LogisticLoss(),
+    "logistic_binary": lambda: gluon.loss.LogisticLoss(label_format="binary"),
+    "triplet": lambda: gluon.loss.TripletLoss(margin=0.3),  # (pred, positive, negative)
+    "cosine_embedding": lambda: gluon.loss.CosineEmbeddingLoss(margin=0.2),  # (input1, input2, label)
+    "poisson_nll": lambda: gluon.loss.PoissonNLLLoss(),
 }
 
 
@@ -303,3 +310,23 @@ def test_residual_cell_needs_matching_sizes():
     cell.initialize()
     with pytest.raises(ValueError, match=r"output \(2, 4\) and input \(2, 3\) differ"):
         cell(nd.ones((2, 3)), cell.begin_state(2))
+
+
+def test_poisson_nll_full_matches_pytorch():
+    """compute_full=True (MXNet 1.9.1 itself fails on it inside record(): an in-place product); PyTorch's
+    poisson_nll_loss(full=True) adds the same Stirling term where the target is above 1."""
+    torch = pytest.importorskip("torch", reason="PyTorch is the oracle for PoissonNLLLoss(compute_full=True)")
+    rng = np.random.default_rng(8)
+    pred_np = rng.uniform(0.2, 3.0, size=(4, 5)).astype("float32")
+    target_np = rng.integers(0, 6, size=(4, 5)).astype("float32")
+    pred = nd.array(pred_np)
+    pred.attach_grad()
+    with autograd.record():
+        loss = gluon.loss.PoissonNLLLoss(from_logits=False, compute_full=True)(pred, nd.array(target_np))
+    loss.backward()
+    tp = torch.tensor(pred_np, requires_grad=True)
+    want = torch.nn.functional.poisson_nll_loss(tp, torch.tensor(target_np), log_input=False, full=True, eps=1e-8)
+    want.backward()
+    assert loss.shape == (1,)
+    close(loss, want.detach().numpy().reshape(1), "PoissonNLLLoss(compute_full=True) value")
+    close(pred.grad, tp.grad.numpy(), "PoissonNLLLoss(compute_full=True) gradient")

@@ -139,3 +139,102 @@ class HuberLoss(Loss):
         d = ember.abs(_reshape_like(label, pred) - pred)
         loss = ember.where(ember.greater(d, self._rho), d - 0.5 * self._rho, (0.5 / self._rho) * ember.square(d))
         return _apply_weighting(loss, self._weight, sample_weight)
+
+
+class HingeLoss(Loss):
+    """``max(0, margin - pred * label)`` with labels -1 / 1."""
+
+    def __init__(self, margin=1, weight=None, batch_axis=0, **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        self._margin = margin
+
+    def elementwise(self, pred, label, sample_weight):
+        loss = ember.relu(self._margin - pred * _reshape_like(label, pred))
+        return _apply_weighting(loss, self._weight, sample_weight)
+
+
+class SquaredHingeLoss(HingeLoss):
+    """``max(0, margin - pred * label)^2`` with labels -1 / 1."""
+
+    def elementwise(self, pred, label, sample_weight):
+        loss = ember.square(ember.relu(self._margin - pred * _reshape_like(label, pred)))
+        return _apply_weighting(loss, self._weight, sample_weight)
+
+
+class LogisticLoss(Loss):
+    """Binary logistic loss on logits, ``log(1 + exp(-pred * label))`` for labels -1 / 1 (``label_format='signed'``)
+    or 0 / 1 (``'binary'``), in the stable form ``max(x, 0) - x * z + log(1 + exp(-|x|))``."""
+
+    def __init__(self, weight=None, batch_axis=0, label_format="signed", **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        if label_format not in ("signed", "binary"):
+            raise ValueError(f"LogisticLoss: label_format must be 'signed' or 'binary', got {label_format!r}")
+        self._label_format = label_format
+
+    def elementwise(self, pred, label, sample_weight):
+        label = _reshape_like(label, pred)
+        if self._label_format == "signed":
+            label = (label + 1.0) / 2.0
+        loss = ember.relu(pred) - pred * label + ember.softplus(-ember.abs(pred))
+        return _apply_weighting(loss, self._weight, sample_weight)
+
+
+class TripletLoss(Loss):
+    """``max(0, sum(|positive - pred|^2 - |negative - pred|^2) + margin)`` over every axis but ``batch_axis``."""
+
+    def __init__(self, margin=1, weight=None, batch_axis=0, **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        self._margin = margin
+
+    def hybrid_forward(self, F, pred, positive, negative, sample_weight=None):
+        positive, negative = _reshape_like(positive, pred), _reshape_like(negative, pred)
+        gap = ember.square(positive - pred) - ember.square(negative - pred)
+        loss = F.sum(_nd(gap), axis=self._batch_axis, exclude=True)
+        return _nd(_apply_weighting(ember.relu(loss + self._margin), self._weight, None))
+
+
+class CosineEmbeddingLoss(Loss):
+    """``1 - cos(input1, input2)`` for label 1, ``max(0, cos - margin)`` for label -1; one value per sample,
+    shape (N, 1) as MXNet (cosine over the last axis, the norms' product floored at 1e-12)."""
+
+    def __init__(self, weight=None, batch_axis=0, margin=0, **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        self._margin = margin
+
+    def hybrid_forward(self, F, input1, input2, label, sample_weight=None):
+        input1 = _reshape_like(input1, input2)
+        label = ember.reshape(label if isinstance(label, ember.Tensor) else F.array(label), (-1, 1))
+        norms = ember.reshape(
+            ember.sqrt(ember.sum(input1 * input1, axis=-1)) * ember.sqrt(ember.sum(input2 * input2, axis=-1)),
+            (-1, 1),
+        )
+        dot = ember.reshape(ember.sum(input1 * input2, axis=-1), (-1, 1))
+        cos = dot / ember.maximum(norms, 1e-12)
+        positive = ember.cast(ember.equal(label, 1), cos.dtype)
+        negative = ember.cast(ember.equal(label, -1), cos.dtype)
+        loss = (1 - cos) * positive + ember.maximum(negative * (cos - self._margin), 0.0)
+        return _nd(_apply_weighting(loss, self._weight, sample_weight))
+
+
+class PoissonNLLLoss(Loss):
+    """Poisson negative log-likelihood: ``exp(pred) - target * pred`` (``from_logits=True``) or
+    ``pred - target * log(pred + epsilon)``; ``compute_full`` adds Stirling's term where target > 1. Returns the
+    mean over every element (one number), as MXNet."""
+
+    def __init__(self, weight=None, from_logits=True, batch_axis=0, compute_full=False, **kwargs):
+        super().__init__(weight, batch_axis, **kwargs)
+        self._from_logits, self._compute_full = from_logits, compute_full
+
+    def hybrid_forward(self, F, pred, target, sample_weight=None, epsilon=1e-08):
+        target = _reshape_like(target, pred)
+        if self._from_logits:
+            loss = ember.exp(pred) - target * pred
+        else:
+            loss = pred - target * ember.log(pred + epsilon)
+        if self._compute_full:
+            above = ember.greater(target, 1)
+            t = ember.where(above, target, 1.0)  # the term is used only above 1: no log(0) warnings below
+            stirling = t * ember.log(t) - t + 0.5 * ember.log(2 * t * np.pi)
+            loss = loss + ember.where(above, stirling, 0.0)
+        loss = _apply_weighting(loss, self._weight, sample_weight)
+        return F.mean(_nd(loss))  # shape (1,), as MXNet
