@@ -191,3 +191,60 @@ def test_trainer_states_save_and_resume(tmp_path, name, opts):
     trainer2.load_states(str(tmp_path / "t.states"))
     step(net2, trainer2)
     np.testing.assert_array_equal(net2.weight.data().asnumpy(), net.weight.data().asnumpy())
+
+
+# ---- gluon.utils and mx.lr_scheduler ------------------------------------------------------------------------------
+def test_split_data_refuses_an_uneven_split_and_keeps_axis():
+    from ember.mxnet.gluon import utils
+
+    x = mx.nd.arange(24).reshape((2, 12))
+    with pytest.raises(ValueError, match=r"cannot be split evenly into 5 slices along axis 1"):
+        utils.split_data(x, 5, batch_axis=1)
+    parts = utils.split_data(x, 5, batch_axis=1, even_split=False)
+    assert [p.shape for p in parts] == [(2, 3), (2, 3), (2, 2), (2, 2), (2, 2)]
+    np.testing.assert_array_equal(np.concatenate([p.asnumpy() for p in parts], axis=1), x.asnumpy())
+
+
+def test_clip_global_norm_scales_in_place_only_above_the_limit():
+    from ember.mxnet.gluon import utils
+
+    a, b = mx.nd.array([3.0, 0.0]), mx.nd.array([[4.0]])
+    assert utils.clip_global_norm([a, b], 10.0) == pytest.approx(5.0)
+    np.testing.assert_array_equal(a.asnumpy(), [3.0, 0.0])  # below the limit: unchanged
+    assert utils.clip_global_norm([a, b], 1.0) == pytest.approx(5.0)
+    np.testing.assert_allclose(np.concatenate([a.asnumpy(), b.asnumpy().ravel()]), [0.6, 0.0, 0.8], rtol=1e-6)
+    with pytest.warns(UserWarning, match="nan or inf"):
+        utils.clip_global_norm([mx.nd.array([np.inf])], 1.0)
+
+
+def test_download_copies_a_url_and_checks_its_sha1(tmp_path):
+    import hashlib
+
+    from ember.mxnet.gluon import utils
+
+    source = tmp_path / "weights.bin"
+    source.write_bytes(b"ember" * 100)
+    sha1 = hashlib.sha1(source.read_bytes()).hexdigest()  # noqa: S324 - a checksum, as MXNet's
+    target = tmp_path / "out"
+    target.mkdir()
+    got = utils.download(source.as_uri(), str(target), sha1_hash=sha1)
+    assert got == str(target / "weights.bin") and utils.check_sha1(got, sha1)
+    with pytest.raises(OSError, match="SHA-1"):
+        utils.download(source.as_uri(), str(tmp_path / "bad.bin"), sha1_hash="0" * 40, retries=1)
+    assert not (tmp_path / "bad.bin").exists() and not list(target.glob(".download-*"))
+
+
+def test_lr_schedulers_refuse_bad_settings_and_own_the_rate():
+    with pytest.raises(ValueError, match="warmup_begin_lr"):
+        mx.lr_scheduler.FactorScheduler(step=2, warmup_steps=1, warmup_begin_lr=0.5)
+    with pytest.raises(ValueError, match="factor must be <= 1"):
+        mx.lr_scheduler.FactorScheduler(step=2, factor=1.5)
+    with pytest.raises(ValueError, match="increasing list"):
+        mx.lr_scheduler.MultiFactorScheduler(step=[3, 2])
+    schedule = mx.lr_scheduler.FactorScheduler(step=2, factor=0.5)
+    net = mx.gluon.nn.Dense(1, in_units=1)
+    net.initialize()
+    trainer = mx.gluon.Trainer(net.collect_params(), "sgd", {"learning_rate": 0.8, "lr_scheduler": schedule})
+    assert schedule.base_lr == 0.8 and trainer.learning_rate == 0.8
+    with pytest.raises(UserWarning, match="lr_scheduler"):
+        trainer.set_learning_rate(0.1)

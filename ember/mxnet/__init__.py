@@ -6,7 +6,7 @@ Ember's ops; ``.params`` and ``nd.save`` files use MXNet's binary format, so fil
 Ember both ways. See docs/gluon.md for what maps and what differs.
 """
 
-from . import autograd, gluon, initializer, metric, nd, optimizer, random  # noqa: F401
+from . import autograd, gluon, initializer, lr_scheduler, metric, nd, optimizer, random  # noqa: F401
 from . import initializer as init  # noqa: F401
 from .context import Context, cpu, current_context, gpu, num_gpus
 from .ndarray import NDArray
@@ -26,6 +26,7 @@ __all__ = [
     "gpu",
     "init",
     "initializer",
+    "lr_scheduler",
     "metric",
     "mod",
     "module",

@@ -29,6 +29,8 @@ class Optimizer:
         self.lr = self.default_lr if learning_rate is None else float(learning_rate)
         self.wd, self.rescale_grad, self.clip_gradient = float(wd), float(rescale_grad), clip_gradient
         self.lr_scheduler = lr_scheduler
+        if lr_scheduler is not None and learning_rate is not None:
+            lr_scheduler.base_lr = float(learning_rate)  # MXNet's rule: the optimizer's rate is the schedule's base
         self.num_update = 0
         self._counts: dict[int, int] = {}
         self.states: dict[int, object] = {}
@@ -40,6 +42,11 @@ class Optimizer:
         return self.lr_scheduler(self.num_update) if self.lr_scheduler is not None else self.lr
 
     def set_learning_rate(self, lr):
+        if self.lr_scheduler is not None:
+            raise UserWarning(
+                "set_learning_rate: this optimizer has an lr_scheduler, which sets the rate of every update; "
+                "set_learning_rate changes the rate only of an optimizer without one (MXNet's rule)"
+            )
         self.lr = float(lr)
 
     def _grad(self, grad, weight, wd, add_wd=True):

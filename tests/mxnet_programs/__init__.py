@@ -25,4 +25,5 @@ PROGRAMS = [
     "p19_gru_regression",
     "p20_more_optimizers",
     "p21_grouped_cnn_hybrid",
+    "p22_schedules_clipping",
 ]
