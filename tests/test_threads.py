@@ -298,3 +298,24 @@ def test_users_openblas_num_threads_is_kept_in_a_fresh_process():
     assert out.returncode == 0, out.stderr
     mode, decided, now = out.stdout.split()
     assert (mode, decided) == ("off", "None") and now in ("1", "None")
+
+
+def test_numbas_pool_gets_the_same_count_and_it_is_restored(fresh):
+    """Ember's parallel numba kernels must not add threads on top of BLAS's: the scope sets numba's count too."""
+    numba = pytest.importorskip("numba", reason="numba is not installed")
+    _blas_or_skip()
+
+    @numba.njit(parallel=True, cache=False)
+    def total(a):
+        s = 0.0
+        for i in numba.prange(a.shape[0]):
+            s += a[i]
+        return s
+
+    assert total(np.ones(1000)) == 1000.0  # starts numba's thread pool
+    before = numba.get_num_threads()
+    threads.set_policy(1)
+    with threads.scope():
+        assert numba.get_num_threads() == 1
+        assert total(np.ones(1000)) == 1000.0
+    assert numba.get_num_threads() == before
