@@ -89,6 +89,7 @@ def _run_pair(workload, framework, reps, threads, coretype, timeout, busy=False)
         "--torch-threads",
         torch_threads,
     ]
+    load = _load()  # the shared machine's 1-minute load when the pair starts (the neighbour not yet counted)
     neighbour = start_neighbour() if busy else None
     start = time.perf_counter()
     try:
@@ -105,6 +106,7 @@ def _run_pair(workload, framework, reps, threads, coretype, timeout, busy=False)
             result = json.loads(line[len("RESULT ") :])
             result["wall_s"] = time.perf_counter() - start
             result["busy"] = busy
+            result["load_at_start"] = load
             return result
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
     error = " | ".join(tail) or f"exit code {proc.returncode}"
@@ -177,11 +179,15 @@ def format_busy_table(quiet: list[dict], busy: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def machine_line(threads, coretype) -> str:
+def _load() -> float:
     try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = float("nan")
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return float("nan")
+
+
+def machine_line(threads, coretype) -> str:
+    load = _load()
     cpu = platform.processor() or "cpu"
     try:
         with open("/proc/cpuinfo") as f:
@@ -260,7 +266,7 @@ def main(argv=None) -> int:
                 results.append(result)
                 status = result.get("error") or (
                     f"train {result['train_sps']:,.0f}/s  infer {result['infer_sps']:,.0f}/s  "
-                    f"peak +{result['peak_mb']:.0f} MiB  ({result['wall_s']:.0f}s)"
+                    f"peak +{result['peak_mb']:.0f} MiB  ({result['wall_s']:.0f}s, load {result['load_at_start']:.1f})"
                 )
                 print(f"  {name:10s} {framework:6s} {'busy ' if busy else ''}{status}", flush=True)
     quiet = [r for r in results if not r.get("busy")]
