@@ -1,6 +1,22 @@
 """Single-block cases shared by the fixture generator (real MXNet) and tests/test_mxnet_blocks.py (Ember):
 name -> (builder taking ``gluon.nn``, input shape, training mode, integer input range or None)."""
 
+import sys
+
+
+def _contrib_nn(nn):
+    """``gluon.contrib.nn`` of the framework whose ``gluon.nn`` is ``nn``."""
+    return sys.modules[nn.__name__.rsplit(".", 1)[0]].contrib.nn
+
+
+def _concurrent(nn):
+    cnn = _contrib_nn(nn)
+    block = cnn.HybridConcurrent(axis=1)
+    with block.name_scope():
+        block.add(nn.Dense(3), cnn.Identity(), nn.Dense(2, activation="relu"))
+    return block
+
+
 CASES = {
     "dense": (lambda nn: nn.Dense(4, activation="tanh"), (3, 5), False, None),
     "dense_flatten": (lambda nn: nn.Dense(3), (2, 2, 3), False, None),
@@ -70,6 +86,12 @@ CASES = {
     "selu": (lambda nn: nn.SELU(), (2, 5), False, None),
     "gelu": (lambda nn: nn.GELU(), (2, 5), False, None),
     "swish": (lambda nn: nn.Swish(beta=1.5), (2, 5), False, None),
+    "groupnorm": (lambda nn: nn.GroupNorm(num_groups=2), (2, 4, 3, 3), False, None),
+    "reflectionpad2d": (lambda nn: nn.ReflectionPad2D(1), (1, 2, 3, 4), False, None),
+    "batchnormrelu_train": (lambda nn: nn.BatchNormReLU(), (4, 3, 2, 2), True, None),
+    "concurrent": (_concurrent, (2, 4), False, None),
+    "pixelshuffle2d": (lambda nn: _contrib_nn(nn).PixelShuffle2D((2, 3)), (1, 12, 2, 3), False, None),
+    "pixelshuffle1d": (lambda nn: _contrib_nn(nn).PixelShuffle1D(2), (2, 4, 3), False, None),
     "avgpool1d_ceil_nopadcount": (
         lambda nn: nn.AvgPool1D(pool_size=3, strides=2, padding=1, ceil_mode=True, count_include_pad=False),
         (2, 2, 8),
@@ -108,4 +130,5 @@ CELL_CASES = {
     "grucell": (lambda rnn: rnn.GRUCell(2), (3, 5, 2)),
     "sequential_cells": (_stacked_cells, (2, 3, 3)),
     "residual_grucell": (lambda rnn: rnn.ResidualCell(rnn.GRUCell(3)), (2, 4, 3)),
+    "bidirectional_cell": (lambda rnn: rnn.BidirectionalCell(rnn.LSTMCell(3), rnn.GRUCell(2)), (2, 4, 3)),
 }

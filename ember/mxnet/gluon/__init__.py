@@ -1,6 +1,6 @@
 """``mx.gluon``: nn, loss, data, Trainer, Parameter, Block (and rnn, utils)."""
 
-from . import data, loss, nn, rnn, utils  # noqa: F401
+from . import contrib, data, loss, nn, rnn, utils  # noqa: F401
 from .block import Block, HybridBlock
 from .parameter import Constant, DeferredInitializationError, Parameter, ParameterDict
 from .symbol_block import SymbolBlock
@@ -20,4 +20,5 @@ __all__ = [
     "data",
     "rnn",
     "utils",
+    "contrib",
 ]

@@ -621,3 +621,82 @@ class PReLU(HybridBlock):
 
     def forward(self, x):
         return _nd(prelu(x, self.alpha.data()))
+
+
+class BatchNormReLU(BatchNorm):
+    """BatchNorm followed by ReLU (MXNet's fused layer)."""
+
+    def forward(self, x):
+        return _nd(ember.relu(super().forward(x)))
+
+
+class GroupNorm(HybridBlock):
+    """Normalise each example over groups of channels (axis 1 cut into ``num_groups``) and the other axes, then
+    scale and shift per group (MXNet 1.x's gamma and beta have one value per group)."""
+
+    def __init__(
+        self,
+        num_groups=1,
+        epsilon=1e-5,
+        center=True,
+        scale=True,
+        beta_initializer="zeros",
+        gamma_initializer="ones",
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self._groups, self._eps = int(num_groups), float(epsilon)
+        with self.name_scope():
+            self.gamma = self.params.get(
+                "gamma", grad_req="write" if scale else "null", shape=(num_groups,), init=gamma_initializer
+            )
+            self.beta = self.params.get(
+                "beta", grad_req="write" if center else "null", shape=(num_groups,), init=beta_initializer
+            )
+
+    def forward(self, x):
+        n, c, g = x.shape[0], x.shape[1], self._groups
+        if c % g:
+            raise ValueError(f"GroupNorm: {c} channels cannot be cut into num_groups={g} groups")
+        grouped = ember.reshape(x, (n, g, -1))
+        mean = ember.mean(grouped, axis=2, keepdims=True)
+        centered = grouped - mean
+        var = ember.mean(centered * centered, axis=2, keepdims=True)
+        normed = centered / ember.sqrt(var + self._eps)
+        gamma = ember.reshape(self.gamma.data(), (1, g, 1))
+        beta = ember.reshape(self.beta.data(), (1, g, 1))
+        return _nd(ember.reshape(normed * gamma + beta, x.shape))
+
+
+class ReflectionPad2D(HybridBlock):
+    """Pad H and W of (N, C, H, W) by mirroring (``padding``: an int, or MXNet's 8-tuple for all four axes)."""
+
+    def __init__(self, padding=0, **kwargs):
+        super().__init__(**kwargs)
+        if np.isscalar(padding):
+            padding = (0, 0, 0, 0) + (int(padding),) * 4
+        padding = tuple(int(p) for p in padding)
+        if len(padding) != 8 or any(padding[:4]):
+            raise ValueError(
+                f"ReflectionPad2D: padding must be an int or 8 numbers padding H and W only, got {padding}"
+            )
+        self._padding = padding
+
+    def _alias(self):
+        return "reflectionpad2d"
+
+    def forward(self, x):
+        p = self._padding
+        return _nd(ember.pad(x, ((0, 0), (0, 0), (p[4], p[5]), (p[6], p[7])), mode="reflect"))
+
+
+def _symbol_block():
+    from .symbol_block import SymbolBlock
+
+    return SymbolBlock
+
+
+def __getattr__(name):
+    if name == "SymbolBlock":  # gluon.nn.SymbolBlock, as MXNet (defined beside export, imported late)
+        return _symbol_block()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -348,3 +348,45 @@ class ResidualCell(_CellBase):
                 f"ResidualCell: the base cell's output {tuple(out.shape)} and input {tuple(x.shape)} differ"
             )
         return _nd(out + x), states
+
+
+class BidirectionalCell(_CellBase):
+    """``l_cell`` over the sequence and ``r_cell`` over it reversed; outputs concatenated on the last axis, states
+    ``l_cell``'s then ``r_cell``'s. Only ``unroll`` runs it (a step needs the whole sequence)."""
+
+    def __init__(self, l_cell, r_cell, output_prefix="bi_"):
+        super().__init__(prefix="", params=None)
+        self.l_cell, self.r_cell = l_cell, r_cell
+        self._output_prefix = output_prefix
+
+    def _num_states(self):
+        return self.l_cell._num_states() + self.r_cell._num_states()
+
+    def begin_state(self, batch_size=0, func=None, **kwargs):
+        return self.l_cell.begin_state(batch_size, func, **kwargs) + self.r_cell.begin_state(batch_size, func, **kwargs)
+
+    def forward(self, x, states):
+        raise NotImplementedError("BidirectionalCell cannot be stepped: call unroll(length, inputs, ...)")
+
+    def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None, valid_length=None):
+        if valid_length is not None:
+            raise NotImplementedError("unroll: valid_length is not supported")
+        axis = layout.find("T")
+        steps = [ember.squeeze(s, axis) for s in ember.split(inputs, length, axis=axis)]
+        states = begin_state if begin_state is not None else self.begin_state(steps[0].shape[0])
+        n_left = self.l_cell._num_states()
+        left, l_states = self.l_cell.unroll(
+            length, _nd(ember.stack(steps, axis=axis)), states[:n_left], layout, merge_outputs=False
+        )
+        right, r_states = self.r_cell.unroll(
+            length, _nd(ember.stack(steps[::-1], axis=axis)), states[n_left:], layout, merge_outputs=False
+        )
+        outputs = [_nd(ember.concatenate([a, b], axis=-1)) for a, b in zip(left, right[::-1])]
+        if merge_outputs:
+            outputs = _nd(ember.stack(outputs, axis=axis))
+        return outputs, list(l_states) + list(r_states)
+
+
+# MXNet's other names for the same classes
+RecurrentCell = HybridRecurrentCell = ModifierCell = _CellBase
+HybridSequentialRNNCell = SequentialRNNCell
