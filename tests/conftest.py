@@ -47,10 +47,10 @@ STRICT_EXCLUDED_TESTS = {
     "test_ops_conv_blocks.py::test_winograd_against_im2col_float32": _NUMBA,
     "test_ops_conv_blocks.py::test_the_scratch_buffer_is_reused_and_bounded": _NUMBA,
     "test_ops_conv_blocks.py::test_conv2d_transpose_stride1_backward_takes_winograd": _NUMBA,
-    "test_engine.py::test_mixing_devices_says_so": "mixes the cpu with cuda (test_strict_device.py mixes cpu and strict)",
+    "test_engine.py::test_mixing_devices_says_so": "mixes cpu and cuda (test_strict_device.py mixes cpu and strict)",
     "test_ops_recurrent_kernels.py::test_lstm_inference_kernel_runs_only_without_a_graph": _NUMBA,
     "test_ops_recurrent_kernels.py::test_the_kernels_run_only_where_they_apply": _NUMBA,
-    "test_ops_recurrent_kernels.py::test_gru_kernels_run_only_for_reset_after_and_the_default_activations": _NUMBA,
+    "test_ops_recurrent_kernels.py::test_gru_kernels_run_only_for_reset_after_and_the_default_activations": (_NUMBA),
     "test_metrics.py::test_lean_update_gives_update_states_numbers": "the lean metric update is a cpu-only fast path",
     "test_compile.py::test_flat_buffers_in_use_and_set_weights_after_flattening": _NUMBA,
 }
