@@ -56,7 +56,9 @@ def test_the_users_thread_variables_switch_the_policy_off(fresh, monkeypatch):
 
 def test_a_bad_environment_value_turns_the_policy_off_with_the_reason(fresh, monkeypatch):
     monkeypatch.setenv("EMBER_BLAS_THREADS", "lots")
-    mode, why = threads.policy()
+    monkeypatch.setattr(threads, "_warned", set())
+    with pytest.warns(RuntimeWarning, match="EMBER_BLAS_THREADS: expected 'auto', 'off' or a positive thread count"):
+        mode, why = threads.policy()
     assert mode == "off" and "'lots'" in why
 
 

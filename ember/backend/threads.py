@@ -51,6 +51,7 @@ import resource
 import sys
 import threading
 import time
+import warnings
 from typing import NamedTuple
 
 __all__ = [
@@ -100,6 +101,7 @@ def parse_mode(value, where: str = "EMBER_BLAS_THREADS"):
 
 
 _set_by_code = None  # set_policy's value (wins over the environment), None when not called
+_warned = set()  # bad EMBER_BLAS_THREADS values already warned about
 
 
 def set_policy(mode) -> object:
@@ -128,7 +130,10 @@ def policy(environ=None) -> tuple:
     if value is not None:
         try:
             return parse_mode(value), f"EMBER_BLAS_THREADS={value}"
-        except ValueError:
+        except ValueError as exc:
+            if value not in _warned:  # a typo deserves one message, not an error inside fit
+                _warned.add(value)
+                warnings.warn(f"{exc}; the BLAS thread policy is off", RuntimeWarning, stacklevel=2)
             return "off", f"EMBER_BLAS_THREADS={value!r} is not 'auto', 'off' or a count: policy off"
     for var in USER_THREAD_VARS:
         if env.get(var):
