@@ -252,7 +252,7 @@ def test_missing_numba_points_to_the_speed_kernels(monkeypatch):
 
 
 def test_numba_switched_off_by_ember_jit_is_reported(monkeypatch):
-    pytest.importorskip("numba", reason="numba (the speed extra) is not installed")
+    pytest.importorskip("numba", reason="numba (a default dependency) is not installed")
     monkeypatch.setenv("EMBER_JIT", "0")
     (check,) = checks.check_kernels()
     assert check.status == "info" and "EMBER_JIT=0" in check.summary and check.fix == "unset EMBER_JIT"

@@ -40,7 +40,7 @@ def test_without_numba_every_kernel_falls_back(monkeypatch, restore_switch):
 
 
 def test_with_numba_the_kernel_is_compiled_and_agrees(restore_switch):
-    pytest.importorskip("numba", reason="numba (the speed extra) is not installed")
+    pytest.importorskip("numba", reason="numba (a default dependency) is not installed")
     jit.set_enabled(True)
     dispatcher = _total.compiled()
     assert dispatcher is not None and dispatcher is _total.compiled()  # compiled once, then reused
