@@ -122,6 +122,21 @@ def test_loss_values_and_gradients_match_mxnet(name):
     close(pred.grad, LOSSES[f"{name}/grad"], f"{name} gradient")
 
 
+@pytest.mark.parametrize("name", ["ctc", "ctc_tnc_lengths"])
+def test_ctc_loss_matches_mxnet(name):
+    pred = LOSSES[f"{name}/pred"].copy()
+    pred.attach_grad()
+    fn = gluon.loss.CTCLoss() if name == "ctc" else gluon.loss.CTCLoss(layout="TNC", label_layout="TN")
+    with autograd.record():
+        if name == "ctc":
+            loss = fn(pred, LOSSES[f"{name}/label"])
+        else:
+            loss = fn(pred, LOSSES[f"{name}/label"], LOSSES[f"{name}/pred_lengths"], LOSSES[f"{name}/label_lengths"])
+    loss.backward()
+    close(loss, LOSSES[f"{name}/loss"], f"{name} value")
+    close(pred.grad, LOSSES[f"{name}/grad"], f"{name} gradient")
+
+
 def test_nd_functions_match_mxnet():
     a, m, n = NDOPS["a"], NDOPS["m"], NDOPS["n"]
     results = {

@@ -238,3 +238,40 @@ class PoissonNLLLoss(Loss):
             loss = loss + ember.where(above, stirling, 0.0)
         loss = _apply_weighting(loss, self._weight, sample_weight)
         return F.mean(_nd(loss))  # shape (1,), as MXNet
+
+
+class CTCLoss(Loss):
+    """Connectionist temporal classification loss per sample, as MXNet's Gluon CTCLoss: ``pred`` unnormalised
+    scores (``layout`` 'NTC' or 'TNC'), ``label`` class indices (``label_layout`` 'NT' or 'TN') padded with -1,
+    the blank the last class (MXNet's ``blank_label='last'``); optional ``pred_lengths`` / ``label_lengths``
+    (else every step counts, and each label runs to its first -1)."""
+
+    def __init__(self, layout="NTC", label_layout="NT", weight=None, **kwargs):
+        if layout not in ("NTC", "TNC"):
+            raise ValueError(f"CTCLoss: layout must be 'NTC' or 'TNC', got {layout!r}")
+        if label_layout not in ("NT", "TN"):
+            raise ValueError(f"CTCLoss: label_layout must be 'NT' or 'TN', got {label_layout!r}")
+        self._layout, self._label_layout = layout, label_layout
+        super().__init__(weight, label_layout.find("N"), **kwargs)
+
+    def hybrid_forward(self, F, pred, label, pred_lengths=None, label_lengths=None, sample_weight=None):
+        if self._layout == "TNC":
+            pred = ember.swapaxes(pred, 0, 1)
+        labels = np.asarray(label.numpy() if isinstance(label, ember.Tensor) else label)
+        if self._label_layout == "TN":
+            labels = labels.T
+        labels = labels.astype(np.int64)
+        n, steps, classes = pred.shape
+        if label_lengths is None:
+            padded = labels < 0
+            label_len = np.where(padded.any(axis=1), padded.argmax(axis=1), labels.shape[1])
+        else:
+            label_len = np.asarray(label_lengths.numpy() if isinstance(label_lengths, ember.Tensor) else label_lengths)
+        if pred_lengths is None:
+            pred_len = np.full(n, steps)
+        else:
+            pred_len = np.asarray(pred_lengths.numpy() if isinstance(pred_lengths, ember.Tensor) else pred_lengths)
+        loss = ember.ctc_loss(
+            np.maximum(labels, 0), pred, label_len.astype(np.int64), pred_len.astype(np.int64), classes - 1
+        )
+        return _nd(_apply_weighting(loss, self._weight, sample_weight))
