@@ -272,10 +272,21 @@ def test_numba_that_fails_to_import_says_numpy_fallback_and_why(monkeypatch):
 def test_active_numba_kernels_name_the_version_and_the_cache(monkeypatch):
     numba = pytest.importorskip("numba", reason="numba is not installed")
     monkeypatch.delenv("EMBER_JIT", raising=False)
-    monkeypatch.setattr(probes, "numba_cache_dir", lambda: "/cache/here")
+    monkeypatch.setattr(probes, "numba_cache", lambda: ("/cache/here", 0))
     (check,) = checks.check_kernels()
     assert check.status == "ok" and check.data["active"] == "numba"
     assert f"numba {numba.__version__}: compiled kernels active" in check.summary and "/cache/here" in check.summary
+    assert "none compiled yet: the first fit compiles" in check.summary
+    monkeypatch.setattr(probes, "numba_cache", lambda: ("/cache/here", 12))
+    assert "12 compiled kernel signatures cached" in checks.check_kernels()[0].summary
+
+
+def test_the_numba_cache_probe_counts_index_files(tmp_path, monkeypatch):
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "k.f-1.py311.nbi").write_bytes(b"")
+    (tmp_path / "a" / "k.f-1.py311.1.nbc").write_bytes(b"")
+    monkeypatch.setenv("NUMBA_CACHE_DIR", str(tmp_path))
+    assert probes.numba_cache() == (str(tmp_path), 1)
 
 
 def test_ember_jit_off_is_a_numpy_fallback_with_the_reason(monkeypatch):

@@ -389,13 +389,15 @@ def check_kernels() -> list[Check]:
         summary = f"NumPy fallback: numba {version} installed but switched off (EMBER_JIT={switch})"
         data = {"version": version, "enabled": False, "active": "numpy", "reason": f"EMBER_JIT={switch}"}
         return [Check(s, "numba", "info", summary, "unset EMBER_JIT", data)]
-    cache = probes.numba_cache_dir()
-    summary = (
-        f"numba {version}: compiled kernels active ({what}); compiled once per machine, cached in {cache} "
-        "(a cold cache costs a few seconds on the first fit)"
+    cache, cached = probes.numba_cache()
+    warm = (
+        f"{cached} compiled kernel signatures cached"
+        if cached
+        else "none compiled yet: the first fit compiles the ones it uses (a few seconds, once)"
     )
+    summary = f"numba {version}: compiled kernels active ({what}); cache {cache}: {warm}"
     return [Check(s, "numba", "ok", summary, data={"version": version, "enabled": True, "active": "numba",
-                                                   "cache": cache})]  # fmt: skip
+                                                   "cache": cache, "cached_kernels": cached})]  # fmt: skip
 
 
 def check_threads() -> list[Check]:

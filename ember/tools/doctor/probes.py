@@ -80,14 +80,24 @@ def neighbours_load(seconds: float = 0.3) -> float | None:
     return None if second is None else threads.others_between(first[0], second[0])
 
 
-def numba_cache_dir() -> str:
-    """Where numba keeps Ember's compiled kernels: NUMBA_CACHE_DIR, else __pycache__ beside ember's sources."""
+def numba_cache() -> tuple[str, int]:
+    """(where numba keeps Ember's compiled kernels, how many kernel index files are there now).
+
+    NUMBA_CACHE_DIR when set, else the ``__pycache__`` folders beside ember's sources (numba falls back to its
+    user cache directory where those are read-only).
+    """
     configured = os.environ.get("NUMBA_CACHE_DIR")
     if configured:
-        return configured
-    import ember
+        root, where = configured, configured
+    else:
+        import ember
 
-    return os.path.join(os.path.dirname(ember.__file__), "ops", "__pycache__")
+        root = os.path.dirname(ember.__file__)
+        where = os.path.join(root, "**", "__pycache__")
+    count = 0
+    for _, _, files in os.walk(root):
+        count += sum(name.endswith(".nbi") for name in files)
+    return where, count
 
 
 def installed(name: str) -> bool:
