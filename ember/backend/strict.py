@@ -161,13 +161,13 @@ class StrictArray:
         _refuse("numpy.asarray() of a strict array")
 
     def __float__(self):
-        return float(self._host_scalar("float()"))
+        return float(self._host("float()"))
 
     def __int__(self):
-        return int(self._host_scalar("int()"))
+        return int(self._host("int()"))
 
     def __complex__(self):
-        return complex(self._host_scalar("complex()"))
+        return complex(self._host("complex()"))
 
     def __bool__(self):
         # allowed as in CuPy (a one-element truth test syncs but works): data-dependent branches need it
@@ -179,10 +179,10 @@ class StrictArray:
             "copy to the host); use int(a.item())"
         )
 
-    def _host_scalar(self, what):
+    def _host(self, what):
         if not _transfer_allowed():
             _refuse(what)
-        return self._a.item() if self._a.size == 1 else self._a.__bool__()
+        return self._a  # NumPy's own conversion (and its error for more than one element)
 
     def tolist(self):
         if not _transfer_allowed():
@@ -212,12 +212,13 @@ class StrictArray:
     def __setitem__(self, key, value):
         if isinstance(value, numpy.ndarray) and value.ndim > 0:
             # CuPy accepts a host array only for a whole-array copy (a[:] = host, a[...] = host)
-            if not (key == slice(None) or key is Ellipsis):
+            if not ((isinstance(key, slice) and key == slice(None)) or key is Ellipsis):
                 raise _host_array_error("__setitem__ (other than a[:] = host)")
         else:
-            value = _operand(value, "__setitem__")
-            if value is NotImplemented:
+            operand = _operand(value, "__setitem__")
+            if operand is NotImplemented:
                 raise TypeError(f"strict device: cannot assign a {type(value).__name__} into a strict array")
+            value = operand
         self._a[_index(key)] = value
 
     def __iter__(self):
