@@ -231,10 +231,9 @@ class StepPlan(TracedPlan):
         ``grads``), or None to return a fresh array as usual.
         """
         program = self._program
-        keys_before = None
-        if program is None:
+        first = program is None
+        if first:
             program = self._program = self._compile_program()
-            keys_before = [frozenset(vars(step.fn)) for step in self.steps]
         slots = self.slots
         for slot, array in zip(self.input_slots, arrays):
             slots[slot] = array
@@ -244,44 +243,30 @@ class StepPlan(TracedPlan):
             run(slots)
         grads = self._backward(grad_into)
         result = slots[self.loss_slot], [slots[s] for s in self.output_slots], grads
-        if keys_before is not None:
-            self._drop_after_step = self._plan_drop(keys_before)
+        if first:
+            self._drop_after_step = self._plan_drop()
         if self._drop_after_step:
-            self._drop_step_values(self._drop_after_step)
+            for i in self._drop_after_step:
+                slots[i] = None
+            for step in self.steps:
+                step.fn._release()  # what its forward saved for the backward (the engine's own release)
         return result
 
-    def _plan_drop(self, keys_before):
-        """What to drop after each step, or ``()`` to keep everything (small plans).
+    def _plan_drop(self):
+        """The value slots to drop after each step, or ``()`` to keep everything (small plans).
 
         Without a release, a step's activations (slot values and what each function saved for its backward)
         stay referenced until the next step overwrites them one op at a time, so the next step's activations are
-        allocated while the last one's are still held: twice the activation memory at the peak. For a plan whose
-        values total ``RELEASE_BYTES`` or more, this lists the value slots and, per step function, the attributes
-        its forward added (present after the first replay, not in ``keys_before``), so ``_drop_step_values`` can
-        drop them once the backward has run. Small plans skip the few microseconds this costs. (The eager
-        counterpart is ``Function._release`` after backward; a plan's functions are reused, so they keep what
-        they had before their first forward: device, gradient needs, a fused step's settings.)
+        allocated while the last one's are still held: twice the activation memory at the peak. A plan whose
+        values total ``RELEASE_BYTES`` or more drops its value slots and releases its functions' saved state
+        (``Function._release``, as eager does after backward; what a plan's function holds before its forward,
+        its device and gradient needs, is kept) once the backward has run. Small plans skip the few
+        microseconds this costs.
         """
         slots = self.slots
         value_slots = [i for i, kind in enumerate(self.kinds) if kind in (_INPUT, _VALUE)]
         total = sum(getattr(slots[i], "nbytes", 0) for i in value_slots)
-        if total < RELEASE_BYTES:
-            return ()
-        saved = []
-        for step, before in zip(self.steps, keys_before):
-            added = tuple(k for k in vars(step.fn) if k not in before)
-            if added:
-                saved.append((vars(step.fn), added))
-        return value_slots, saved
-
-    def _drop_step_values(self, drop):
-        value_slots, saved = drop
-        slots = self.slots
-        for i in value_slots:
-            slots[i] = None
-        for attributes, names in saved:
-            for name in names:
-                attributes.pop(name, None)
+        return value_slots if total >= RELEASE_BYTES else ()
 
     def _compile_program(self):
         """The forward pass as a flat list of prebound calls ``run(slots)`` (statistics updates included).
