@@ -8,7 +8,7 @@ import pytest
 
 import ember.mxnet as mx
 from ember.mxnet import autograd, gluon, nd
-from tests.mxnet_programs._blocks import CASES, CELL_CASES, RNN_CASES
+from tests.mxnet_programs._blocks import CASES, CELL_CASES, RNN_CASES, VALID_LENGTHS
 
 HERE = os.path.join(os.path.dirname(__file__), "fixtures", "mxnet")
 BLOCKS = nd.load(os.path.join(HERE, "blocks.nd"))
@@ -235,8 +235,9 @@ def test_rnn_cell_unroll_matches_mxnet(name):
     for key, p in cell._collect_params_with_prefix().items():
         p.set_data(CELLS[f"{name}/param/{key}"])
     x.attach_grad()
+    valid = nd.array(VALID_LENGTHS[name]) if name in VALID_LENGTHS else None
     with autograd.record():
-        seq, states = cell.unroll(shape[1], x, merge_outputs=True)
+        seq, states = cell.unroll(shape[1], x, merge_outputs=True, valid_length=valid)
         total = (seq * seq).sum() + sum((s * 2).sum() for s in states)
     total.backward()
     close(seq, CELLS[f"{name}/seq"], f"{name} outputs")

@@ -131,4 +131,8 @@ CELL_CASES = {
     "sequential_cells": (_stacked_cells, (2, 3, 3)),
     "residual_grucell": (lambda rnn: rnn.ResidualCell(rnn.GRUCell(3)), (2, 4, 3)),
     "bidirectional_cell": (lambda rnn: rnn.BidirectionalCell(rnn.LSTMCell(3), rnn.GRUCell(2)), (2, 4, 3)),
+    # unrolled with valid_length (VALID_LENGTHS): outputs past each length are zeros, states from its last step
+    "lstmcell_valid": (lambda rnn: rnn.LSTMCell(3), (3, 4, 2)),
+    "stacked_valid": (_stacked_cells, (3, 4, 3)),
 }
+VALID_LENGTHS = {"lstmcell_valid": [2.0, 4.0, 1.0], "stacked_valid": [3.0, 1.0, 4.0]}

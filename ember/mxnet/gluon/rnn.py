@@ -12,6 +12,8 @@ per time index), so autograd gives the gradients through time.
 
 from __future__ import annotations
 
+import numpy as np
+
 import ember
 
 from .. import autograd
@@ -182,6 +184,22 @@ class GRU(_RNNLayer):
         super().__init__(hidden_size, num_layers, layout, dropout, bidirectional, input_size, "gru", **kwargs)
 
 
+def _mask_to_valid_length(outputs, history, valid_length):
+    """Per-step ``outputs`` zeroed past each sequence's length, and each state at its last valid step."""
+    lengths = np.asarray(valid_length.numpy() if isinstance(valid_length, ember.Tensor) else valid_length)
+    lengths = lengths.astype(np.int64).reshape(-1)
+    steps = len(outputs)
+    if lengths.min() < 1 or lengths.max() > steps:
+        raise ValueError(f"unroll: valid_length must lie in [1, {steps}], got {lengths.tolist()}")
+    masked = [_nd(ember.where((t < lengths)[:, None], out, 0.0)) for t, out in enumerate(outputs)]
+    last = []
+    for j in range(len(history[0])):
+        stacked = ember.stack([states[j] for states in history], axis=0)  # (T, N, H)
+        index = np.broadcast_to((lengths - 1)[None, :, None], (1,) + tuple(stacked.shape[1:]))
+        last.append(_nd(ember.squeeze(ember.take_along_axis(stacked, index, axis=0), 0)))
+    return masked, last
+
+
 class _CellBase(HybridBlock):
     """What every recurrent cell shares: ``cell(x (N, C), states) -> (output, new_states)``, ``begin_state`` and
     ``unroll`` over a sequence. ``_num_states()`` says how many arrays its state list holds."""
@@ -190,16 +208,21 @@ class _CellBase(HybridBlock):
         raise NotImplementedError
 
     def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None, valid_length=None):
-        """Run ``length`` steps over ``inputs`` (NTC or TNC); outputs stacked when ``merge_outputs``."""
-        if valid_length is not None:
-            raise NotImplementedError("unroll: valid_length is not supported")
+        """Run ``length`` steps over ``inputs`` (NTC or TNC); outputs stacked when ``merge_outputs``.
+
+        ``valid_length`` (N,): as MXNet, each sequence's outputs past its length are zeros and its final states
+        are those after its last valid step.
+        """
         axis = layout.find("T")
         steps = [ember.squeeze(s, axis) for s in ember.split(inputs, length, axis=axis)]
         states = begin_state if begin_state is not None else self.begin_state(steps[0].shape[0])
-        outputs = []
+        outputs, history = [], []
         for x in steps:
             out, states = self(x, states)
             outputs.append(out)
+            history.append(states)
+        if valid_length is not None:
+            outputs, states = _mask_to_valid_length(outputs, history, valid_length)
         if merge_outputs:
             outputs = _nd(ember.stack(outputs, axis=axis))
         return outputs, states
@@ -370,7 +393,7 @@ class BidirectionalCell(_CellBase):
 
     def unroll(self, length, inputs, begin_state=None, layout="NTC", merge_outputs=None, valid_length=None):
         if valid_length is not None:
-            raise NotImplementedError("unroll: valid_length is not supported")
+            raise NotImplementedError("BidirectionalCell.unroll: valid_length is not supported")
         axis = layout.find("T")
         steps = [ember.squeeze(s, axis) for s in ember.split(inputs, length, axis=axis)]
         states = begin_state if begin_state is not None else self.begin_state(steps[0].shape[0])
