@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import numpy
 
-from ..engine.autograd import _topological_order, sum_to_shape
+from ..engine.autograd import _dense, _topological_order, fit_gradient
 from ..engine.function import _LEAF
 from ..engine.sparse_grad import RowSparseGrad
 from ..engine.variable import Variable
@@ -325,7 +325,7 @@ class StepPlan(TracedPlan):
         loss_g = gradient_slot(self.loss_step, self.loss_out_index)
         env = {
             "_nd": _NDARRAY,
-            "_fit": _fit,
+            "_fit": fit_gradient,
             "_dense": _dense,
             "_leaf": _leaf,
             "_copyto": numpy.copyto,
@@ -346,18 +346,18 @@ class StepPlan(TracedPlan):
             if not any((index, k) in reached for k in range(len(step.out_slots))):
                 continue
             outs = [gradient_slot(index, k) for k in range(len(step.out_slots))]
-            env[f"b{n}"] = step.fn.backward
+            env[f"b{n}"], env[f"f{n}"] = step.fn.backward, step.fn
             body.append(f"    # {step.name} (step {index})")
             if len(outs) == 1:
                 (k,) = outs
                 env[f"m{n}"] = step.out_meta[0]
                 body.append(f"    if g{k} is not None:")
-                body.append(f"        r = b{n}(g{k} if type(g{k}) is _nd else _dense(xp, g{k}, m{n}))")
+                body.append(f"        r = b{n}(g{k} if type(g{k}) is _nd else _dense(f{n}, g{k}, *m{n}))")
             else:
                 for j in range(len(outs)):
                     env[f"m{n}_{j}"] = step.out_meta[j]
                 body.append(f"    if {' or '.join(f'g{k} is not None' for k in outs)}:")
-                args = ", ".join(f"_dense(xp, g{k}, m{n}_{j})" for j, k in enumerate(outs))
+                args = ", ".join(f"_dense(f{n}, g{k}, *m{n}_{j})" for j, k in enumerate(outs))
                 body.append(f"        r = b{n}({args})")
             body.append(f"        {', '.join(f'g{k}' for k in outs)} = {', '.join('None' for _ in outs)}")
             body.append("        if type(r) is not tuple:")
@@ -497,20 +497,6 @@ def broadcast_sum(step, position, shape):
     return out, tuple(range(lead)) + ones, bool(ones)
 
 
-def _fit(g, shape, dtype, op):
-    """An input gradient as its edge wants it: NumPy scalars as arrays, broadcast ones summed down, the dtype."""
-    if type(g) is not _NDARRAY:
-        if isinstance(g, numpy.generic):
-            g = numpy.asarray(g)
-        if not isinstance(g, RowSparseGrad) and g.shape != shape:
-            g = sum_to_shape(g, shape, op)
-    elif g.shape != shape:
-        g = sum_to_shape(g, shape, op)
-    if g.dtype != dtype:
-        g = g.astype(dtype)
-    return g
-
-
 def _leaf(old, g, into, given, xp):
     """A weight's gradient after ``g`` arrives (``old``: what it had): into the caller's buffer, or a new array.
 
@@ -533,14 +519,6 @@ def _as_array(o):
     if isinstance(o, (numpy.generic, float, int)):
         return numpy.asarray(o)
     return o
-
-
-def _dense(xp, g, meta):
-    if g is None:
-        return xp.zeros(meta[0], dtype=meta[1])
-    if isinstance(g, RowSparseGrad):
-        return g.dense_array()
-    return g
 
 
 def _attr_signature(attrs, drawn):

@@ -218,12 +218,7 @@ def _run(op, roots, grads, retain_graph, create_graph, inputs):
             kind, target, index, shape, dtype = edge
             if useful is not None and not _wanted(kind, target, index, useful, capture):
                 continue
-            if isinstance(g, numpy.generic):  # NumPy turns 0-d results into scalars
-                g = numpy.asarray(g)
-            if not isinstance(g, RowSparseGrad):
-                g = sum_to_shape(g, shape, fn.op_name())
-            if g.dtype != dtype:
-                g = g.astype(dtype)
+            g = fit_gradient(g, shape, dtype, fn.op_name())
             if kind == _LEAF:
                 if capture is not None:
                     _catch(found, capture.get(id(target), ()), g)
@@ -338,6 +333,21 @@ def _saved_tensor(fn, where, array):
             return edge[1]  # the leaf itself, so gradients reach it
         return Tensor._wrap(array, edge[1], edge[2])
     return Tensor._wrap(array, fn, where[1])
+
+
+def fit_gradient(g, shape, dtype, op: str = "backward"):
+    """An input's gradient as its edge wants it (the engine's walk and ember.compile's plans alike).
+
+    NumPy's 0-d scalars become arrays, a broadcast gradient is summed down to ``shape``
+    (:func:`sum_to_shape`; row-sparse ones are kept), and the dtype is the input's.
+    """
+    if isinstance(g, numpy.generic):  # NumPy turns 0-d results into scalars
+        g = numpy.asarray(g)
+    if not isinstance(g, RowSparseGrad):
+        g = sum_to_shape(g, shape, op)
+    if g.dtype != dtype:
+        g = g.astype(dtype)
+    return g
 
 
 def _dense(fn, g, shape, dtype, create_graph=False):
