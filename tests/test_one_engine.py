@@ -462,6 +462,15 @@ class _ScaleShiftInPlace(layers.Layer):
         return y
 
 
+class _ZeroColumnInPlace(layers.Layer):
+    """Writes into a slice of a value its call made (``y[:, 0] = 0``: a recorded setitem)."""
+
+    def call(self, x):
+        y = x * 1.5
+        y[:, 0] = 0.0
+        return y
+
+
 class _CenterInputsInPlace(layers.Layer):
     """Writes in place into its inputs: the model's input batch when it is the first layer."""
 
@@ -480,11 +489,11 @@ class _ViewThenWrite(layers.Layer):
         return keras.ops.reshape(z, (-1, 8)) + y
 
 
-@pytest.mark.parametrize("where", ["inner", "view"])
+@pytest.mark.parametrize("where", ["inner", "setitem", "view"])
 def test_a_layer_writing_in_place_is_compiled_and_equals_eager(where):
     """A layer's in-place writes (a value its call made) replay compiled, with eager's numbers in fit and predict."""
     x, y = _cls_data()
-    middle = _ScaleShiftInPlace() if where == "inner" else _ViewThenWrite()
+    middle = {"inner": _ScaleShiftInPlace, "setitem": _ZeroColumnInPlace, "view": _ViewThenWrite}[where]()
     counts = []
 
     def scenario(jit):
@@ -498,11 +507,11 @@ def test_a_layer_writing_in_place_is_compiled_and_equals_eager(where):
             counts.append([type(p).__name__ for p in model._predict_function.plans.values()])
         return losses, _weights(model), out
 
-    (la, wa, pa), (lb, wb, pb) = _both(scenario) if where == "inner" else _both_quiet(scenario)
+    (la, wa, pa), (lb, wb, pb) = _both(scenario) if where != "view" else _both_quiet(scenario)
     assert la == lb
     _same(wa, wb)
     _same(pa, pb)
-    if where == "inner":
+    if where != "view":
         assert counts[0][0] > 0 and counts[0][1] == ["StepPlan"], counts
         assert counts[1] == ["ForwardPlan"], counts
 
