@@ -9,6 +9,7 @@ import pytest
 import ember.mxnet as mx
 from ember.mxnet import autograd, gluon, nd
 from tests.mxnet_programs._blocks import CASES, CELL_CASES, RNN_CASES, VALID_LENGTHS
+from tests.mxnet_programs._ndops import ND_CASES
 
 HERE = os.path.join(os.path.dirname(__file__), "fixtures", "mxnet")
 BLOCKS = nd.load(os.path.join(HERE, "blocks.nd"))
@@ -162,6 +163,13 @@ def test_nd_functions_match_mxnet():
     for key, value in results.items():
         close(value, NDOPS[key], f"nd.{key}")
         assert value.dtype == NDOPS[key].dtype, f"nd.{key}: dtype {value.dtype} != MXNet's {NDOPS[key].dtype}"
+
+
+@pytest.mark.parametrize("name", sorted(ND_CASES))
+def test_more_nd_functions_match_mxnet(name):
+    value = ND_CASES[name](nd, NDOPS["a"], NDOPS["m"])
+    close(value, NDOPS[name], f"nd.{name}")
+    assert value.dtype == NDOPS[name].dtype, f"nd.{name}: dtype {value.dtype} != MXNet's {NDOPS[name].dtype}"
 
 
 def test_nd_arrays_are_ndarrays_with_mxnet_surface():

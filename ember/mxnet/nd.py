@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from . import random  # noqa: F401  (nd.random.normal, ...)
+from .nd_operators import *  # noqa: F403
 from .ndarray import *  # noqa: F403
 from .ndarray import NDArray, _nd, array
 from .ndarray_format import read_ndarray_file, write_ndarray_file
