@@ -102,6 +102,10 @@ CONV2D = [
     ((2, 7, 5, 2), (2, 2, 2, 1), 3, "valid", 1),  # stride > kernel: some cells in no window
     ((2, 4, 4, 2), (4, 4, 2, 2), 3, "same", 1),
     ((0, 5, 5, 2), (3, 3, 2, 3), 1, "same", 1),  # empty batch
+    # fewer output than input channels at stride 1: the input gradient is a flipped-kernel convolution
+    ((2, 6, 7, 4), (3, 3, 4, 2), 1, "same", 1),
+    ((2, 7, 6, 3), (2, 3, 3, 1), 1, "same", (2, 1)),
+    ((1, 6, 6, 5), (5, 5, 5, 3), 1, "valid", 1),
 ]
 
 # (input shape, kernel shape (kw, in, out), strides, padding, dilation_rate)
