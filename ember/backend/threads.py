@@ -371,6 +371,7 @@ _decided = None  # the policy's last decision (the hysteresis' reference when th
 _owner = None  # the thread that opened the outermost scope: the one that applies decisions
 _pending = None  # the monitor's decision, waiting for the owner's next tick()
 _numba_saved = None  # numba's thread count before the scope changed it
+_monitor_idle = False  # the monitor waits for a scope to open (only then does an opening scope wake it)
 
 
 def _update(now: Sample) -> None:
@@ -420,12 +421,14 @@ def _apply_pending() -> None:
 
 
 def _monitor_loop():
-    global _pending
+    global _pending, _monitor_idle
     while True:
         with _lock:
             while _depth == 0 or _mode != "auto":
+                _monitor_idle = True  # the next scope to open wakes it
                 _wake.wait()
-            _wake.wait(WINDOW_S)  # releases the lock while waiting; a scope's exit wakes it early
+            _monitor_idle = False
+            _wake.wait(WINDOW_S)  # releases the lock while waiting; nobody wakes it early (no thread switches)
             if _depth == 0 or _mode != "auto":
                 continue
             got = take_sample()
@@ -439,24 +442,31 @@ def _monitor_loop():
 
 def _start_monitor():
     global _monitor
-    if _monitor is None or not _monitor.is_alive():
+    if _monitor is None:
         _monitor = threading.Thread(target=_monitor_loop, name="ember-blas-threads", daemon=True)
         _monitor.start()
 
 
 def _decide_at_entry() -> int | None:
-    if _others is not None and time.monotonic() - _others_at <= FRESH_S:  # fresh: no need to read /proc
-        return choose_threads(usable_cores(), _others, _decided)
-    got = take_sample()
-    if got is None:
-        return None
-    sample, running = got
-    _update(sample)
-    if _others is not None and sample.wall - _others_at <= FRESH_S:
+    """The thread count for a scope that opens now (called with the lock held)."""
+    global _others, _others_at
+    now, running = time.monotonic(), None
+    if _last is None or now - _last.wall >= WINDOW_S / 2:  # at most a few /proc reads a second
+        got = take_sample()
+        if got is None:
+            return None
+        _update(got[0])
+        running = got[1]
+    if _others is not None and now - _others_at <= FRESH_S:
         return choose_threads(usable_cores(), _others, _decided)
     if running is None:
-        return None
-    return choose_threads(usable_cores(), max(0, running - own_running_threads()), None)
+        got = take_sample()
+        running = got[1] if got is not None else None
+        if running is None:
+            return None
+    # no measured window yet: the tasks running now stand in (until a window ends, or for FRESH_S at most)
+    _others, _others_at = float(max(0, running - own_running_threads())), now
+    return choose_threads(usable_cores(), _others, None)
 
 
 class scope:  # noqa: N801  (used as a context manager, like a function)
@@ -488,7 +498,8 @@ class scope:  # noqa: N801  (used as a context manager, like a function)
                     _apply(n)
                 if mode == "auto":
                     _start_monitor()
-                    _wake.notify_all()
+                    if _monitor_idle:
+                        _wake.notify_all()
             except Exception:  # a policy must never break training: leave the threads as they are
                 _mode = "off"
         return self
@@ -508,17 +519,17 @@ class scope:  # noqa: N801  (used as a context manager, like a function)
                 except Exception:
                     pass
                 _current, _mode, _owner, _pending, _numba_saved = None, None, None, None, None
-                _wake.notify_all()
         return False
 
 
 def _after_fork_in_child() -> None:
     """A forked child has no monitor thread and may have copied the lock held: start clean."""
-    global _lock, _wake, _depth, _monitor, _owner, _pending, _current, _mode, _saved, _numba_saved
+    global _lock, _wake, _depth, _monitor, _owner, _pending, _current, _mode, _saved, _numba_saved, _monitor_idle
     _lock = threading.RLock()
     _wake = threading.Condition(_lock)
     _depth = 0
     _monitor = _owner = _pending = _current = _mode = _saved = _numba_saved = None
+    _monitor_idle = False
 
 
 if hasattr(os, "register_at_fork"):
