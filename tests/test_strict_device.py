@@ -185,3 +185,34 @@ def test_numpy_asarray_of_a_device_tensor_is_refused_inside_the_library_only():
     with explicit_transfer():
         assert library["read"](t).tolist() == [1.0, 2.0]
     assert library["read"](ember.tensor([3.0], device="cpu")).tolist() == [3.0]  # cpu tensors are host data
+
+
+def test_fit_predict_save_and_load_run_on_the_strict_device(monkeypatch, tmp_path):
+    """Weights, slots and batches land on the default device; predict's outputs and saved files come back."""
+    monkeypatch.setenv("EMBER_DEVICE", "strict")
+    r = np.random.default_rng(0)
+    x = r.normal(size=(48, 6)).astype("float32")
+    y = (x.sum(axis=1) > 0).astype("int64")
+    model = ember.Sequential(
+        [
+            ember.Input((6,)),
+            ember.layers.Dense(8, activation="relu"),
+            ember.layers.BatchNormalization(),
+            ember.layers.Dense(2, activation="softmax"),
+        ]
+    )
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, batch_size=16, epochs=2, verbose=0)
+    assert all(type(v) is float for v in history.history["loss"])
+    assert {type(w.data) for w in model.weights} == {StrictArray}
+    slots = [v for v in model.optimizer.variables if v.shape != ()]  # iterations and learning rate are host scalars
+    assert slots and {type(v.data) for v in slots} == {StrictArray}
+    out = model.predict(x, batch_size=16, verbose=0)
+    assert type(out) is np.ndarray and out.shape == (48, 2)
+    loss, accuracy = model.evaluate(x, y, verbose=0)
+    assert type(loss) is float and 0.0 <= accuracy <= 1.0
+    path = str(tmp_path / "m.keras")
+    model.save(path)
+    loaded = ember.models.load_model(path)
+    assert {type(w.data) for w in loaded.weights} == {StrictArray}
+    np.testing.assert_allclose(loaded.predict(x, batch_size=16, verbose=0), out, rtol=1e-6, atol=1e-7)
