@@ -201,6 +201,21 @@ def test_a_decision_is_applied_only_by_the_thread_that_opened_the_scope(fresh, m
     assert calls == [1, 2]  # restored on exit
 
 
+def test_auto_never_raises_a_limit_set_in_code(fresh, monkeypatch):
+    """threadpool_limits(1) around fit (benchmarks/dask_cv.py does so) is a ceiling: a quiet machine keeps it."""
+    _blas_or_skip()
+    monkeypatch.setattr(threads, "usable_cores", lambda: 2)
+    monkeypatch.setattr(threads, "own_running_threads", lambda: 1)
+    monkeypatch.setattr(threads, "take_sample", lambda: (threads.Sample(0.0, 0.0, 0.0), 1))  # nobody else runs
+    before = threads._blas_threads()
+    threads._set_blas_threads(1)
+    try:
+        with threads.scope():
+            assert threads._blas_threads() == 1 and threads.last_decision() == 1
+    finally:
+        threads._set_blas_threads(before)
+
+
 def test_the_policy_never_breaks_training_when_the_blas_call_fails(fresh, monkeypatch):
     _blas_or_skip()
 

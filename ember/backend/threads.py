@@ -28,9 +28,11 @@ of some float32 products (OpenBLAS blocks them differently: seen on 128x784 @ 78
 LSTM shapes), so results agree to float32 rounding, not bit for bit, across counts: for bit-for-bit reruns fix
 the count (``EMBER_BLAS_THREADS=N``); the test suite runs with the policy off for that reason.
 
-Overrides, strongest first: :func:`set_policy` in code; ``EMBER_BLAS_THREADS`` (``auto``, ``off``, or a thread
-count used inside ``fit``/``predict``); any of ``OPENBLAS_NUM_THREADS``, ``GOTO_NUM_THREADS``, ``OMP_NUM_THREADS``,
-``MKL_NUM_THREADS`` set in the environment means the user chose, and the policy stays off.
+The count found when ``fit``/``predict`` starts is a ceiling: the policy only ever lowers it, so a limit set in
+code around the call (threadpoolctl's ``threadpool_limits``) holds. Overrides, strongest first: :func:`set_policy`
+in code; ``EMBER_BLAS_THREADS`` (``auto``, ``off``, or a thread count used inside ``fit``/``predict``); any of
+``OPENBLAS_NUM_THREADS``, ``GOTO_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` set in the environment
+means the user chose, and the policy stays off.
 
 numba. Ember's parallel numba kernels (``jit.kernel(parallel=True)``) get the same count through
 ``numba.set_num_threads`` in the thread that entered the scope (numba's setting is per thread), once numba's
@@ -436,7 +438,7 @@ def _monitor_loop():
                 continue
             _update(got[0])
             if _others is not None and got[0].wall - _others_at <= FRESH_S:
-                n = choose_threads(usable_cores(), _others, _current)
+                n = _choose(_others, _current)
                 _pending = n if n != _current else None
 
 
@@ -445,6 +447,13 @@ def _start_monitor():
     if _monitor is None:
         _monitor = threading.Thread(target=_monitor_loop, name="ember-blas-threads", daemon=True)
         _monitor.start()
+
+
+def _choose(others: float, current: int | None) -> int:
+    """choose_threads for this machine, never above the count found when the scope opened: a limit the user set
+    in code (threadpoolctl's ``threadpool_limits(1)`` around ``fit``) is a ceiling the policy only lowers."""
+    n = choose_threads(usable_cores(), others, current)
+    return min(n, _saved) if _saved else n
 
 
 def _decide_at_entry() -> int | None:
@@ -458,7 +467,7 @@ def _decide_at_entry() -> int | None:
         _update(got[0])
         running = got[1]
     if _others is not None and now - _others_at <= FRESH_S:
-        return choose_threads(usable_cores(), _others, _decided)
+        return _choose(_others, _decided)
     if running is None:
         got = take_sample()
         running = got[1] if got is not None else None
@@ -466,7 +475,7 @@ def _decide_at_entry() -> int | None:
             return None
     # no measured window yet: the tasks running now stand in (until a window ends, or for FRESH_S at most)
     _others, _others_at = float(max(0, running - own_running_threads())), now
-    return choose_threads(usable_cores(), _others, None)
+    return _choose(_others, None)
 
 
 class scope:  # noqa: N801  (used as a context manager, like a function)
