@@ -121,7 +121,7 @@ def _as_step(gates_fn):
             hp[:, t] = h
             cp[...] = c
         c_prev, h_prev = c.copy(), h.copy()  # c and h are updated in place
-        gates_fn(z, proj[:, t], bias, c_prev, h_prev, gates, c, tc, h, out[:, s], skip, out_factor, masked, exact)
+        gates_fn(z, proj[t], bias, c_prev, h_prev, gates, c, tc, h, out[:, s], skip, out_factor, masked, exact)
 
     return step
 

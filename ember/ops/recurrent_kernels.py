@@ -14,11 +14,11 @@ step), so float32 uses Eigen's rational approximation (what Eigen/TensorFlow use
 below 4e-7, a few float32 ulp, and vectorised by LLVM), while float64 calls ``math.tanh`` (exact to an ulp,
 used by the float64 gradient tests). The sigmoid is ``tanh(x/2)/2 + 1/2`` as in the NumPy path.
 
-Layout (b = batch, u = units): the input projection ``proj``, the outputs and the input projection's
-gradient ``dz`` are batch-major, (b, time, ...), as the big matmuls before and after the loop read and write
-them (no transposed copies); a kernel gets the whole array and the step's index, so that its inner loops
-run over contiguous rows. What only the kernels read (gates, tanh(c), c_{t-1}) is time-major, one
-contiguous (b, ...) slot per step. Gate order i, f, c, o (Keras), written i, f, g, o here.
+Layout (b = batch, u = units): the LSTM's outputs and the gradient of its input projection ``dz`` are
+batch-major, (b, time, ...), as the matmuls after the loop read them (no transposed copies); its input
+projection ``proj`` and what only the kernels read (gates, tanh(c), c_{t-1}) are time-major, one contiguous
+(b, ...) block per step. A kernel gets the whole array and the step's index, so that numba knows the inner
+loops run over contiguous rows. Gate order i, f, c, o (Keras), written i, f, g, o here.
 
 Mask arguments: ``skip`` (b,) bool, True where the step is masked (states carried over); ``out_factor``
 (b,) the output multiplier (0 before the first kept step, see ``recurrent.py``); ``keep`` (b,) 1.0 where the
@@ -71,8 +71,8 @@ def tanh_float32(x):
 def lstm_step(z, proj, t, bias, c, h, gates, tc, out, s, save, hp, cp, skip, out_factor, masked, exact):
     """One LSTM step, row by row: gates, new states (in place) and output; ``exact``: math.tanh (float64).
 
-    z (b, 4u) in: ``(h_{t-1} * rdm) @ recurrent_kernel``; proj (b, time, 4u) in: every step's input
-    projection, batch-major (this step's rows are ``proj[:, t]``); bias (4u,) (zeros when the op has none);
+    z (b, 4u) in: ``(h_{t-1} * rdm) @ recurrent_kernel``; proj (time, b, 4u) in: every step's input
+    projection, time-major (this step's is ``proj[t]``); bias (4u,) (zeros when the op has none);
     c, h (b, u) in/out: the running states, replaced by c_t, h_t (kept where ``skip``);
     gates (b, 4u) out: activated i, f, g, o; tc (b, u) out: tanh(c_t) before masking;
     out (b, time, u): writes ``out[:, s]`` = h_t (* out_factor if masked);
@@ -105,16 +105,16 @@ def lstm_step(z, proj, t, bias, c, h, gates, tc, out, s, save, hp, cp, skip, out
         if sigmoid:
             if exact:
                 for j in range(lo, hi):
-                    gates[n, j] = math.tanh(((z[n, j] + proj[n, t, j]) + bias[j]) * _HALF) * _HALF + _HALF
+                    gates[n, j] = math.tanh(((z[n, j] + proj[t, n, j]) + bias[j]) * _HALF) * _HALF + _HALF
             else:
                 for j in range(lo, hi):
-                    gates[n, j] = rtanh(((z[n, j] + proj[n, t, j]) + bias[j]) * _HALF) * _HALF + _HALF
+                    gates[n, j] = rtanh(((z[n, j] + proj[t, n, j]) + bias[j]) * _HALF) * _HALF + _HALF
         elif exact:
             for j in range(lo, hi):
-                gates[n, j] = math.tanh((z[n, j] + proj[n, t, j]) + bias[j])
+                gates[n, j] = math.tanh((z[n, j] + proj[t, n, j]) + bias[j])
         else:
             for j in range(lo, hi):
-                gates[n, j] = rtanh((z[n, j] + proj[n, t, j]) + bias[j])
+                gates[n, j] = rtanh((z[n, j] + proj[t, n, j]) + bias[j])
 
     b, u = c.shape
     for n in range(b):
