@@ -268,6 +268,8 @@ def main(argv=None) -> int:
                     f"train {result['train_sps']:,.0f}/s  infer {result['infer_sps']:,.0f}/s  "
                     f"peak +{result['peak_mb']:.0f} MiB  ({result['wall_s']:.0f}s, load {result['load_at_start']:.1f})"
                 )
+                if result.get("blas_threads_chosen") is not None:  # Ember's thread policy, last decision
+                    status += f"  BLAS threads {result['blas_threads_chosen']}"
                 print(f"  {name:10s} {framework:6s} {'busy ' if busy else ''}{status}", flush=True)
     quiet = [r for r in results if not r.get("busy")]
     print()
