@@ -248,3 +248,44 @@ def test_lr_schedulers_refuse_bad_settings_and_own_the_rate():
     assert schedule.base_lr == 0.8 and trainer.learning_rate == 0.8
     with pytest.raises(UserWarning, match="lr_scheduler"):
         trainer.set_learning_rate(0.1)
+
+
+# ---- Block: hooks, apply, summary ------------------------------------------------------------------------------
+def test_summary_prints_mxnets_table(capsys):
+    import os
+
+    net = gluon.nn.Sequential()
+    with net.name_scope():
+        net.add(gluon.nn.Conv2D(4, 3), gluon.nn.BatchNorm(), gluon.nn.MaxPool2D(), gluon.nn.Flatten())
+        net.add(gluon.nn.Dense(3))
+    net.initialize()
+    net.summary(nd.ones((2, 1, 8, 8)))
+    with open(os.path.join(os.path.dirname(__file__), "fixtures", "mxnet", "summary.txt")) as f:
+        assert capsys.readouterr().out == f.read()  # MXNet 1.9.1's output for the same network
+    net.hybridize()
+    with pytest.raises(RuntimeError, match="before hybridize"):
+        net.summary(nd.ones((2, 1, 8, 8)))
+
+
+def test_forward_hooks_apply_and_detach():
+    net = gluon.nn.HybridSequential()
+    net.add(gluon.nn.Dense(3), gluon.nn.Dense(2))
+    net.initialize()
+    seen = []
+    pre = net[0].register_forward_pre_hook(lambda block, inputs: seen.append(("pre", inputs[0].shape)))
+    post = net[1].register_forward_hook(lambda block, inputs, out: seen.append(("post", out.shape)))
+    net(nd.ones((4, 5)))
+    assert seen == [("pre", (4, 5)), ("post", (4, 2))]
+    pre.detach()
+    post.detach()
+    net(nd.ones((4, 5)))
+    assert len(seen) == 2
+    names = []
+    assert net.apply(lambda block: names.append(type(block).__name__)) is net
+    assert names == ["Dense", "Dense", "HybridSequential"]
+    calls = []
+    net.register_forward_hook(lambda block, inputs, out: calls.append(out.shape))
+    net.hybridize()
+    for _ in range(3):  # a hybridized block runs its own hooks at every call, replayed or not
+        net(nd.ones((4, 5)))
+    assert calls == [(4, 2)] * 3

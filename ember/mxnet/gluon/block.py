@@ -137,8 +137,50 @@ class Block:
         return out
 
     # ---- running ---------------------------------------------------------------------------------------------
+    _hooks = None  # (pre-hooks, hooks): OrderedDicts of id -> function, made by the first register_*
+
     def __call__(self, *args, **kwargs):
+        if self._hooks is not None:
+            return self._call_hooked(lambda: self.forward(*args, **kwargs), args)
         return self.forward(*args, **kwargs)
+
+    def _call_hooked(self, run, args):
+        pre, post = self._hooks
+        for hook in list(pre.values()):
+            hook(self, args)
+        out = run()
+        for hook in list(post.values()):
+            hook(self, args, out)
+        return out
+
+    def _hook_tables(self):
+        if self._hooks is None:
+            object.__setattr__(self, "_hooks", (OrderedDict(), OrderedDict()))
+        return self._hooks
+
+    def register_forward_pre_hook(self, hook):
+        """``hook(block, inputs)`` before each call; returns a handle whose ``detach()`` removes it."""
+        return _HookHandle(self._hook_tables()[0], hook)
+
+    def register_forward_hook(self, hook):
+        """``hook(block, inputs, outputs)`` after each call; returns a handle whose ``detach()`` removes it.
+
+        A hybridized block runs its own hooks at every call; its children's run only while it is traced.
+        """
+        return _HookHandle(self._hook_tables()[1], hook)
+
+    def apply(self, fn):
+        """``fn(block)`` on every child (depth first), then on this block; returns this block."""
+        for child in self._children.values():
+            child.apply(fn)
+        fn(self)
+        return self
+
+    def summary(self, *inputs):
+        """Print each block's output shape and parameter count for a call on ``inputs`` (MXNet's table)."""
+        from .summary import print_summary
+
+        print_summary(self, inputs)
 
     def forward(self, *args):
         raise NotImplementedError(f"{type(self).__name__}.forward is not defined")
@@ -227,8 +269,21 @@ class HybridBlock(Block):
             from .cached_op import inside_trace
 
             if not inside_trace():
+                if self._hooks is not None:
+                    return self._call_hooked(lambda: cached(args, kwargs), args)
                 return cached(args, kwargs)
+        if self._hooks is not None:
+            return self._call_hooked(lambda: self.forward(*args, **kwargs), args)
         return self.forward(*args, **kwargs)
+
+    def optimize_for(self, x, *args, backend=None, **kwargs):
+        """MXNet's hybridize-and-run for a backend: here ``hybridize()`` and one call on ``x``."""
+        self.hybridize(True)
+        return self(x, *args)
+
+    def infer_type(self, *args):
+        """Run a call so deferred parameters take their shapes (dtypes follow the inputs in Ember)."""
+        self.forward(*args)
 
     def hybridize(self, active=True, **kwargs):
         """Run this block's calls through Ember's traced plans (``active=False``: eagerly again).
@@ -263,6 +318,23 @@ class HybridBlock(Block):
 
     def infer_shape(self, *args):
         self.forward(*args)
+
+
+class _HookHandle:
+    """What ``register_forward_hook`` returns: ``detach()`` removes the hook (also as a context manager)."""
+
+    def __init__(self, table, hook):
+        self._table, self._id = table, id(hook)
+        table[self._id] = hook
+
+    def detach(self):
+        self._table.pop(self._id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.detach()
 
 
 def _training() -> bool:

@@ -561,7 +561,7 @@ def _block_params(blocks):
     return out
 
 
-_SKIP = frozenset({"_children", "_reg_params", "_params", "_child_counts", "_init_args", "_cached_call"})
+_SKIP = frozenset({"_children", "_reg_params", "_params", "_child_counts", "_init_args", "_cached_call", "_hooks"})
 _PLAIN = frozenset({bool, int, float, str, bytes, type(None)})
 
 
