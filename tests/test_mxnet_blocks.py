@@ -354,3 +354,25 @@ def test_poisson_nll_full_matches_pytorch():
     assert loss.shape == (1,)
     close(loss, want.detach().numpy().reshape(1), "PoissonNLLLoss(compute_full=True) value")
     close(pred.grad, tp.grad.numpy(), "PoissonNLLLoss(compute_full=True) gradient")
+
+
+def test_zoneout_cell_keeps_previous_values_in_training_only():
+    base = gluon.rnn.GRUCell(8)
+    cell = gluon.rnn.ZoneoutCell(base, zoneout_outputs=0.5, zoneout_states=0.5)
+    cell.initialize()
+    x = nd.array(np.random.default_rng(3).normal(size=(64, 5, 4)))
+    with autograd.predict_mode():
+        got, got_states = cell.unroll(5, x, merge_outputs=True)
+        want, want_states = base.unroll(5, x, merge_outputs=True)
+    assert np.array_equal(got.asnumpy(), want.asnumpy())  # inference: the base cell
+    assert np.array_equal(got_states[0].asnumpy(), want_states[0].asnumpy())
+    mx.random.seed(11)
+    with autograd.record():
+        out, _ = cell.unroll(5, x, merge_outputs=False)
+    first = out[0].asnumpy()
+    kept = first == 0  # at the first step the previous output is zeros
+    assert 0.35 < kept.mean() < 0.65
+    step = out[1].asnumpy()
+    assert np.mean(step == first) > 0.3  # later steps keep some of the previous outputs
+    with pytest.raises(TypeError, match="BidirectionalCell"):
+        gluon.rnn.ZoneoutCell(gluon.rnn.BidirectionalCell(gluon.rnn.GRUCell(2), gluon.rnn.GRUCell(2)))

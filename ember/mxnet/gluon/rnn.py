@@ -213,6 +213,7 @@ class _CellBase(HybridBlock):
         ``valid_length`` (N,): as MXNet, each sequence's outputs past its length are zeros and its final states
         are those after its last valid step.
         """
+        self.reset()
         axis = layout.find("T")
         steps = [ember.squeeze(s, axis) for s in ember.split(inputs, length, axis=axis)]
         states = begin_state if begin_state is not None else self.begin_state(steps[0].shape[0])
@@ -228,7 +229,10 @@ class _CellBase(HybridBlock):
         return outputs, states
 
     def reset(self):
-        """Nothing to reset: Ember's cells keep no step counter."""
+        """Forget what the cells keep between steps (ZoneoutCell's previous output); ``unroll`` calls it."""
+        for child in self._children.values():
+            if isinstance(child, _CellBase):
+                child.reset()
 
 
 class _Cell(_CellBase):
@@ -408,6 +412,46 @@ class BidirectionalCell(_CellBase):
         if merge_outputs:
             outputs = _nd(ember.stack(outputs, axis=axis))
         return outputs, list(l_states) + list(r_states)
+
+
+class ZoneoutCell(_CellBase):
+    """``base_cell`` whose outputs and states keep their previous values at random (rates ``zoneout_outputs`` and
+    ``zoneout_states``) in training mode; the previous output starts as zeros at each ``unroll``."""
+
+    def __init__(self, base_cell, zoneout_outputs=0.0, zoneout_states=0.0):
+        if isinstance(base_cell, BidirectionalCell):
+            raise TypeError("ZoneoutCell: a BidirectionalCell cannot be zoned out (it is not stepped)")
+        super().__init__(prefix=base_cell.prefix + "zoneout_")
+        self.base_cell = base_cell
+        self.zoneout_outputs, self.zoneout_states = float(zoneout_outputs), float(zoneout_states)
+        object.__setattr__(self, "_prev_output", None)
+
+    def _num_states(self):
+        return self.base_cell._num_states()
+
+    def begin_state(self, batch_size=0, func=None, **kwargs):
+        return self.base_cell.begin_state(batch_size, func, **kwargs)
+
+    def reset(self):
+        super().reset()
+        object.__setattr__(self, "_prev_output", None)
+
+    def forward(self, x, states):
+        output, new_states = self.base_cell(x, states)
+        training = autograd.is_training()
+
+        def keep_new(rate, like):  # a dropout mask of ones: 0 where the old value is kept
+            return ember.not_equal(ember.dropout(ember.ones_like(like), rate, training=True), 0)
+
+        prev = self._prev_output if self._prev_output is not None else _nd(ember.zeros_like(output))
+        if training and self.zoneout_outputs:
+            output = _nd(ember.where(keep_new(self.zoneout_outputs, output), output, prev))
+        if training and self.zoneout_states:
+            new_states = [
+                _nd(ember.where(keep_new(self.zoneout_states, new), new, old)) for new, old in zip(new_states, states)
+            ]
+        object.__setattr__(self, "_prev_output", output)
+        return output, list(new_states)
 
 
 # MXNet's other names for the same classes
