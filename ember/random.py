@@ -17,6 +17,7 @@ import numbers
 import numpy
 
 from .backend.config import floatx
+from .backend.device import CPU
 from .engine import random as _engine
 from .engine.random import Generator, default_generator, get_state, permutation, seed, set_state
 from .engine.tensor import Tensor, tensor
@@ -73,7 +74,7 @@ class SeedGenerator(Generator):
 
     def next(self, ordered=True):
         """A fresh int seed drawn from this stream (a stateless seed for one call)."""
-        return int(_engine._rng(self, _device()).integers(0, 2**31 - 1))
+        return int(_engine._rng(self, _device()).integers(0, 2**31 - 1).item())
 
     def get_config(self):
         return {"seed": self.initial_seed, "name": self.name}
@@ -170,7 +171,7 @@ def categorical(logits, num_samples, dtype="int32", seed=None):
     lg = numpy.asarray(logits.numpy() if isinstance(logits, Tensor) else logits, dtype=numpy.float64)
     if lg.ndim != 2:
         raise ValueError(f"categorical: logits must be 2-D (batch, num_classes), got shape {lg.shape}")
-    rng = _rng(seed)
+    rng = _rng(seed, CPU)  # computed with NumPy on the host; the result is copied to the default device
     shifted = lg - lg.max(axis=1, keepdims=True)
     p = numpy.exp(shifted)
     cdf = numpy.cumsum(p / p.sum(axis=1, keepdims=True), axis=1)
@@ -183,7 +184,7 @@ def gamma(shape, alpha, dtype=None, seed=None):
     """Samples from the Gamma distribution with concentration ``alpha`` and scale 1."""
     dt = _float_dtype("gamma", dtype)
     a = numpy.asarray(alpha.numpy() if isinstance(alpha, Tensor) else alpha, dtype=numpy.float64)
-    return tensor(_rng(seed).standard_gamma(numpy.broadcast_to(a, _shape(shape))).astype(dt))
+    return tensor(_rng(seed, CPU).standard_gamma(numpy.broadcast_to(a, _shape(shape))).astype(dt))
 
 
 def beta(shape, alpha, beta, dtype=None, seed=None):  # noqa: A002 - Keras's argument names
@@ -192,7 +193,7 @@ def beta(shape, alpha, beta, dtype=None, seed=None):  # noqa: A002 - Keras's arg
     a = numpy.asarray(alpha.numpy() if isinstance(alpha, Tensor) else alpha, dtype=numpy.float64)
     b = numpy.asarray(beta.numpy() if isinstance(beta, Tensor) else beta, dtype=numpy.float64)
     shape = _shape(shape)
-    return tensor(_rng(seed).beta(numpy.broadcast_to(a, shape), numpy.broadcast_to(b, shape)).astype(dt))
+    return tensor(_rng(seed, CPU).beta(numpy.broadcast_to(a, shape), numpy.broadcast_to(b, shape)).astype(dt))
 
 
 def binomial(shape, counts, probabilities, dtype=None, seed=None):
@@ -201,10 +202,10 @@ def binomial(shape, counts, probabilities, dtype=None, seed=None):
     n = numpy.asarray(counts.numpy() if isinstance(counts, Tensor) else counts)
     p = numpy.asarray(probabilities.numpy() if isinstance(probabilities, Tensor) else probabilities, numpy.float64)
     shape = _shape(shape)
-    draws = _rng(seed).binomial(numpy.broadcast_to(n, shape).astype(numpy.int64), numpy.broadcast_to(p, shape))
+    draws = _rng(seed, CPU).binomial(numpy.broadcast_to(n, shape).astype(numpy.int64), numpy.broadcast_to(p, shape))
     return tensor(draws.astype(dt))
 
 
 def _draw_uniform(shape, low, high, seed):
     """A NumPy array of U[low, high) samples (for ops that draw internally, such as elastic_transform)."""
-    return _rng(seed).uniform(low, high, size=_shape(shape))
+    return _rng(seed, CPU).uniform(low, high, size=_shape(shape))

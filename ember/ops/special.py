@@ -14,6 +14,7 @@ import math
 
 import numpy
 
+from ..backend.device import device_of_array, to_device, to_host
 from ..engine.function import Function
 
 __all__ = ["erf", "erfc", "erfinv"]
@@ -33,7 +34,8 @@ def _host(x):
     """A NumPy array of ``x`` (a NumPy or CuPy array) and a function taking results back to x's module."""
     if isinstance(x, numpy.ndarray):
         return x, lambda r: r
-    return x.get(), lambda r: __import__("cupy").asarray(r)
+    device = device_of_array(x)
+    return to_host(x), lambda r: to_device(r, device)
 
 
 def _erf_values(x, complement: bool):
