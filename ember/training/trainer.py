@@ -289,8 +289,10 @@ class Trainer:
             steps=train.steps,
         )
         self.stop_training = False
-        # the compiled step re-reads the model at each epoch's start (below), after the user's callbacks ran
-        train_function = self._train_function or self.make_train_function()
+        # the compiled step re-reads the model at each epoch's start (below), after the user's callbacks ran,
+        # so a kept one is not checked here too (a subclass's own make_train_function is still called)
+        own = type(self).make_train_function is Trainer.make_train_function
+        train_function = self._train_function if own and self._train_function else self.make_train_function()
         self._fit_batches = weakref.ref(train)  # BackupAndRestore saves its shuffle order and resumes it
         callbacks.on_train_begin()
         # BackupAndRestore sets the epoch to resume from while on_train_begin runs
