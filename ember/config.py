@@ -3,7 +3,9 @@
 ``backend()`` returns ``"ember"``: programs that branch on
 ``keras.config.backend() == "tensorflow"`` (or "jax", "torch") take their
 generic path. Float settings are Ember's own (``floatx``, ``epsilon``);
-``bfloat16`` is refused because NumPy has no such dtype.
+``bfloat16`` is refused because NumPy has no such dtype. The global dtype policy
+(``dtype_policy`` / ``set_dtype_policy``, ``"mixed_float16"`` included) is
+``ember.dtype_policies``'s.
 
 Some settings describe Keras machinery Ember does not have; each is kept as a
 flag with Keras's default so programs that read or set it run, and the
@@ -24,11 +26,11 @@ from __future__ import annotations
 
 import numpy
 
+from . import dtype_policies as _policies
 from .backend import config as _num
 from .backend.keras_api import image_data_format, set_image_data_format
 
 __all__ = [
-    "DTypePolicy",
     "backend",
     "disable_flash_attention",
     "disable_interactive_logging",
@@ -100,66 +102,10 @@ def set_floatx(value: str) -> None:
     _num.set_floatx(name)
 
 
-class DTypePolicy:
-    """The dtypes a layer computes in and keeps its variables in (``keras.DTypePolicy`` for plain float policies).
-
-    Ember supports the policies that are a single float dtype (``"float16"``,
-    ``"float32"``, ``"float64"``); mixed policies are refused by
-    :func:`set_dtype_policy`.
-    """
-
-    def __init__(self, name=None):
-        name = floatx() if name is None else str(name)
-        self._name = name
-
-    @property
-    def name(self) -> str:
-        return self._name
-
-    @property
-    def compute_dtype(self) -> str:
-        return self._name
-
-    @property
-    def variable_dtype(self) -> str:
-        return self._name
-
-    def get_config(self):
-        return {"name": self._name}
-
-    @classmethod
-    def from_config(cls, config):
-        return cls(**config)
-
-    def __eq__(self, other):
-        return isinstance(other, DTypePolicy) and other.name == self.name
-
-    def __hash__(self):
-        return hash(self._name)
-
-    def __repr__(self):
-        return f'<DTypePolicy "{self._name}">'
-
-
-def dtype_policy() -> DTypePolicy:
-    """The global dtype policy: the one named after :func:`floatx`."""
-    return DTypePolicy(floatx())
-
-
-def set_dtype_policy(policy) -> None:
-    """Set the global dtype policy (a name or a :class:`DTypePolicy`); a float policy sets ``floatx``.
-
-    Mixed-precision policies (``"mixed_float16"``, ``"mixed_bfloat16"``) are refused: Ember keeps one dtype
-    for compute and variables.
-    """
-    name = policy.name if hasattr(policy, "name") else str(policy)
-    if name.startswith("mixed_"):
-        raise NotImplementedError(
-            f"set_dtype_policy({name!r}): Ember has no mixed precision; use one float dtype, e.g. 'float32'"
-        )
-    if name not in ("float16", "float32", "float64"):
-        raise ValueError(f"set_dtype_policy: expected 'float16', 'float32' or 'float64', got {policy!r}")
-    set_floatx(name)
+# one DTypePolicy class, Keras's: it lives in ember.dtype_policies (keras.config exports only the two functions)
+DTypePolicy = _policies.DTypePolicy
+dtype_policy = _policies.dtype_policy
+set_dtype_policy = _policies.set_dtype_policy
 
 
 def enable_interactive_logging() -> None:

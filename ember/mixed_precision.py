@@ -1,20 +1,22 @@
 """``ember.mixed_precision`` (Keras's ``keras.mixed_precision``): the global dtype policy under Keras's older names.
 
-Ember computes each layer in its variables' dtype, so a policy names one dtype
-("float32", "float64", "float16"). Keras's mixed policies ("mixed_float16",
-"mixed_bfloat16": half-precision compute over float32 variables) are refused
-with NotImplementedError, and so is "bfloat16" (NumPy, Ember's engine, has no
-bfloat16 arithmetic).
+``set_global_policy("mixed_float16")`` makes layers created afterwards compute
+in float16 over float32 variables, and ``compile`` wrap the optimizer in a
+:class:`LossScaleOptimizer` (docs/mixed_precision.md). bfloat16 policies are
+refused: NumPy, Ember's engine, has no bfloat16 dtype.
 
     >>> from ember import mixed_precision
-    >>> mixed_precision.set_global_policy("float64")
+    >>> mixed_precision.set_global_policy("mixed_float16")
     >>> mixed_precision.global_policy()
-    <DTypePolicy "float64">
+    <DTypePolicy "mixed_float16">
+    >>> mixed_precision.set_global_policy("float32")
 """
 
 from __future__ import annotations
 
 from .dtype_policies import DTypePolicy
+from .dtype_policies import dtype_policy as dtype_policy
+from .dtype_policies import set_dtype_policy as _set_dtype_policy
 from .optimizers import LossScaleOptimizer
 
 __all__ = [
@@ -31,33 +33,20 @@ __all__ = [
 Policy = DTypePolicy
 
 
-def dtype_policy() -> DTypePolicy:
-    """The global policy: the one named after ``ember.config.floatx()``."""
-    from .backend.config import floatx
-
-    return DTypePolicy(floatx())
-
-
 def set_dtype_policy(policy) -> None:
-    """Set the global policy from a name (``"float64"``) or a :class:`DTypePolicy`; it sets ``floatx``.
+    """Set the global policy from a name (``"mixed_float16"``, ``"float64"``) or a :class:`DTypePolicy`.
 
     Raises:
-        NotImplementedError: for "mixed_float16", "mixed_bfloat16" and "bfloat16" (see the module doc).
-        ValueError: for a name that is no float dtype.
+        NotImplementedError: for "mixed_bfloat16" and "bfloat16" (see the module doc).
+        TypeError: for something that is neither a name nor a policy.
+        ValueError: for a name that is no float policy.
     """
-    from . import config
-
-    name = policy.name if isinstance(policy, DTypePolicy) else policy
-    if not isinstance(name, str):
+    if not isinstance(policy, (str, DTypePolicy)):
         raise TypeError(
-            f"set_dtype_policy: expected a policy name such as 'float32' or a DTypePolicy, got {type(policy).__name__}"
+            "set_dtype_policy: expected a policy name such as 'mixed_float16' or a DTypePolicy, "
+            f"got {type(policy).__name__}"
         )
-    if name.startswith("mixed_") or name == "bfloat16":
-        raise NotImplementedError(
-            f"set_dtype_policy({name!r}): Ember's engine keeps one dtype for compute and variables and has no "
-            "bfloat16 arithmetic; use 'float32' (or 'float16' / 'float64') instead"
-        )
-    config.set_dtype_policy(name)
+    _set_dtype_policy(policy)
 
 
 # Keras 2's names for the same functions

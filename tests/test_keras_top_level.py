@@ -53,8 +53,10 @@ def test_dtype_policies():
     assert layer(ember.ones((1, 3), dtype="float64")).dtype == np.float64
     assert layer.dtype_policy == p and layer.compute_dtype == "float64" and layer.variable_dtype == "float64"
     assert ember.dtype_policies.deserialize(ember.dtype_policies.serialize(p)) == p
-    with pytest.raises(NotImplementedError, match="mixed precision"):
-        ember.DTypePolicy("mixed_float16")
+    mixed = ember.DTypePolicy("mixed_float16")  # the rest of mixed precision: tests/test_mixed_precision.py
+    assert (mixed.compute_dtype, mixed.variable_dtype) == ("float16", "float32")
+    with pytest.raises(NotImplementedError, match="no bfloat16"):
+        ember.DTypePolicy("mixed_bfloat16")
 
 
 def test_dtype_policy_config_matches_keras():

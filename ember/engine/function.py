@@ -51,6 +51,9 @@ class Function:
 
     name: str | None = None
     promote: bool = False
+    # under an AutocastScope (engine/autocast.py) float Variables among the inputs come in the scope's dtype;
+    # the cast op itself states its dtype and is exempt
+    autocasts: bool = True
     # create_graph: which saved attributes are the arrays of inputs (an index) or outputs (("out", k)); the
     # engine swaps them for tensors linked to the graph and runs backward on tensors (see engine/autograd.py).
     # Attributes not named are constants of the backward (masks, shapes). None: no differentiable backward.
@@ -76,6 +79,8 @@ class Function:
     @classmethod
     def apply(cls, *inputs, **attrs):
         """Run the op on ``inputs`` (tensors, arrays or scalars) and record it."""
+        if _autocasting and cls.autocasts:  # a mixed-precision layer's call is running (engine/autocast.py)
+            inputs = _autocast_reads(inputs)
         tensors, device = _as_tensors(cls, inputs)
         fn = cls.__new__(cls)
         fn.device = device
@@ -200,6 +205,11 @@ def _scalar_dtype(x, ref_float, ref):
         return ref.dtype if ref is not None and ref.dtype.kind in "iuf" else numpy.int64
     return ref_float if ref_float is not None else floatx()
 
+
+# Keras's AutocastScope (engine/autocast.py): the number of scopes open in all threads, so an apply outside them
+# costs one integer test, and the function that casts the float Variables among an op's inputs
+_autocasting = 0
+_autocast_reads = None
 
 # The recorder of the current thread (context), set by ``recording``: ember.compile's tracer. Function.apply
 # calls ``recorder.on_apply(fn, input_tensors, attrs, result)``; random draws (engine/random.py), Variable

@@ -49,7 +49,8 @@ def _coalesce(xp, indices, values):
     rows = ordered[starts]
     segment = xp.cumsum(new) - 1  # the output row of each element of ``order``
     summed = xp.zeros((rows.shape[0], values.shape[1]), dtype=values.dtype)
-    kernel = _sum_in_order.compiled() if xp is numpy else None
+    # numba has no float16: half-precision gradients (a float16 table) take the NumPy path
+    kernel = _sum_in_order.compiled() if xp is numpy and values.dtype.itemsize >= 4 else None
     if kernel is not None:
         kernel(values, order, segment, summed)
         return rows, summed

@@ -24,7 +24,8 @@ class Variable(Tensor):
         name: a short name such as ``"kernel"``; ``path`` adds the owner (``"dense/kernel"``).
     """
 
-    __slots__ = ("trainable", "path", "regularizer", "constraint")
+    # autocast: read in a mixed-precision layer's compute dtype during its call (engine/autocast.py)
+    __slots__ = ("trainable", "path", "regularizer", "constraint", "autocast")
 
     def __init__(self, initializer, shape=None, dtype=None, trainable: bool = True, name: str | None = None):
         if callable(initializer) and not isinstance(initializer, Tensor):
@@ -42,6 +43,7 @@ class Variable(Tensor):
         self.path = self.name
         self.regularizer = None
         self.constraint = None
+        self.autocast = True
 
     def assign(self, value) -> Variable:
         """Write ``value`` (same shape) into the variable in place."""

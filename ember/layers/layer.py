@@ -27,6 +27,8 @@ import numpy
 
 from ..backend.config import floatx
 from ..backend.device import default_device
+from ..engine import function as _function
+from ..engine.autocast import AutocastScope, get_autocast_scope
 from ..engine.dtypes import default_dtype_for
 from ..engine.grad_mode import no_grad
 from ..engine.tensor import Tensor
@@ -95,7 +97,11 @@ class Layer:
 
     Args:
         trainable: whether the layer's weights are updated by training.
-        dtype: the dtype of the layer's weights and computation (default floatx()).
+        dtype: the layer's dtype policy: a name ("float32", "mixed_float16") or a ``DTypePolicy``
+            (default the global policy, ``ember.config.dtype_policy()``). Under a mixed policy the
+            weights are float32 and ``call`` computes in float16 (see ``autocast``).
+        autocast: under a policy whose compute dtype is a float, cast float inputs to it and read float
+            weights in it during ``call`` (Keras's rule; docs/mixed_precision.md). False opts out.
         name: a unique name; default the class name in snake case, numbered.
         input_shape / input_dim / batch_size / batch_input_shape: on the first
             layer of a ``Sequential`` model, the shape of one sample (without
@@ -104,6 +110,8 @@ class Layer:
 
     # keyword arguments every layer accepts and Keras 2 programs pass
     _LEGACY_INPUT_KWARGS = ("input_shape", "input_dim", "batch_size", "batch_input_shape", "input_length")
+    # Keras's switch: whether __call__ casts float inputs to the compute dtype (graph models pass them as they come)
+    _convert_input_args = True
 
     def __init__(self, trainable=True, dtype=None, autocast=True, name=None, **kwargs):
         object.__setattr__(self, "_tracking", False)
@@ -118,7 +126,7 @@ class Layer:
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
         self.name = name or unique_name(snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self.dtype = _dtype_name(dtype)
+        self._dtype_policy = _policy(dtype)
         self.autocast = autocast
         self.built = False
         self.input_spec = None
@@ -161,7 +169,7 @@ class Layer:
         from .. import constraints, initializers, regularizers
 
         shape = () if shape is None else tuple(int(d) for d in shape)
-        dtype = _dtype_name(dtype) if dtype is not None else self.dtype
+        dtype = _dtype_name(dtype) if dtype is not None else self.variable_dtype
         if initializer is None:
             initializer = "glorot_uniform" if numpy.dtype(dtype).kind == "f" else "zeros"
         check = ALLOCATION_CHECK.get()
@@ -173,6 +181,7 @@ class Layer:
         var.path = f"{self.name}/{var.name}"
         var.regularizer = regularizers.get(regularizer)
         var.constraint = constraints.get(constraint)
+        var.autocast = bool(autocast)
         (self._trainable_variables if trainable else self._non_trainable_variables).append(var)
         return var
 
@@ -307,6 +316,8 @@ class Layer:
         if is_symbolic(inputs):
             return self._symbolic_call(inputs, rest, kwargs)
         inputs = map_structure(_as_tensor, inputs)
+        if self.autocast and self._convert_input_args:
+            inputs, rest, kwargs = self._autocast_inputs(inputs, rest, kwargs)
         self._check_inputs(inputs)
         if not self.built:
             self._build_for(inputs)
@@ -328,8 +339,13 @@ class Layer:
         if previous_mask is not None and ("mask" in sig or accepts_any):
             kwargs["mask"] = previous_mask
         self._losses = []
+        scope = self._autocast_scope()
         with _TrainingScope(training):
-            outputs = self.call(inputs, *rest, **kwargs)
+            if scope is None:
+                outputs = self.call(inputs, *rest, **kwargs)
+            else:
+                with scope:
+                    outputs = self.call(inputs, *rest, **kwargs)
         if self.activity_regularizer is not None:
             for out in flatten(outputs):
                 self.add_loss(self.activity_regularizer(out) / max(out.shape[0], 1))
@@ -339,6 +355,49 @@ class Layer:
                 self, "_first_output_shapes", [tuple(t.shape) for t in flatten(outputs) if hasattr(t, "shape")]
             )
         return outputs
+
+    def _autocast_inputs(self, inputs, rest, kwargs):
+        """Float tensors among the arguments cast to the compute dtype (Keras's ``DTypePolicy.convert_input``)."""
+        compute = self._dtype_policy.compute_dtype
+        if not rest and not kwargs and isinstance(inputs, Tensor) and inputs.dtype.name == compute:
+            return inputs, rest, kwargs  # the common case: one input, already right
+        if numpy.dtype(compute).kind != "f":
+            return inputs, rest, kwargs
+
+        def convert(x):
+            if not isinstance(x, Tensor) or x.dtype.kind != "f" or x.dtype.name == compute:
+                return x
+            from ..ops.casting import cast
+
+            y = cast(x, compute)
+            mask = getattr(x, "_keras_mask", None)
+            if mask is not None:
+                y._keras_mask = mask
+            return y
+
+        inputs = map_structure(convert, inputs)
+        rest = tuple(map_structure(convert, r) for r in rest)
+        kwargs = {k: map_structure(convert, v) for k, v in kwargs.items()}
+        return inputs, rest, kwargs
+
+    def _autocast_scope(self):
+        """The AutocastScope ``call`` runs in (Keras's rules), or None to keep the current one.
+
+        Outside any scope, a layer whose compute and variable dtypes differ opens one with its compute
+        dtype; inside one, a layer with ``autocast=False`` or a non-float compute dtype clears it and a
+        layer with another compute dtype opens its own.
+        """
+        policy = self._dtype_policy
+        current = get_autocast_scope() if _function._autocasting else None
+        if current is None:
+            if policy.compute_dtype != policy.variable_dtype:
+                return AutocastScope(policy.compute_dtype)
+            return None
+        if not self.autocast or numpy.dtype(policy.compute_dtype).kind != "f":
+            return AutocastScope(None) if current.dtype is not None else None
+        if current.dtype != numpy.dtype(policy.compute_dtype):
+            return AutocastScope(policy.compute_dtype)
+        return None
 
     def _attach_mask(self, inputs, outputs, previous_mask):
         if previous_mask is None and type(self).compute_mask is Layer.compute_mask:
@@ -460,12 +519,18 @@ class Layer:
             call_kwargs["training"] = False
         try:
             with no_grad(), _TrainingScope(False):
-                return self.call(concrete, *rest_c, **call_kwargs)
+                if self.autocast and self._convert_input_args:
+                    concrete, rest_c, call_kwargs = self._autocast_inputs(concrete, rest_c, call_kwargs)
+                scope = self._autocast_scope()
+                if scope is None:
+                    return self.call(concrete, *rest_c, **call_kwargs)
+                with scope:
+                    return self.call(concrete, *rest_c, **call_kwargs)
         except Exception as e:  # noqa: BLE001 -- the caller retries larger stand-ins, then re-raises the first
             raise _StandInCallError() from e
 
     def _infer_output_shapes(self, input_shape):
-        inputs = map_shapes(lambda s: SymbolicTensor(s, self.dtype), input_shape)
+        inputs = map_shapes(lambda s: SymbolicTensor(s, self.input_dtype), input_shape)
         shapes, _ = self._infer_output_specs(inputs, (), {})
         return shapes
 
@@ -487,7 +552,7 @@ class Layer:
     # ---- config -----------------------------------------------------------------
     def get_config(self) -> dict:
         """The constructor arguments that rebuild this layer (Keras's keys)."""
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": _policy_config(self._dtype_policy)}
         if self._input_batch_shape is not None:
             config["batch_input_shape"] = self._input_batch_shape
         return config
@@ -504,21 +569,37 @@ class Layer:
         return cls(**config)
 
     @property
+    def dtype_policy(self):
+        """The layer's ``DTypePolicy``; settable with a name or a policy."""
+        return self._dtype_policy
+
+    @dtype_policy.setter
+    def dtype_policy(self, value):
+        self._dtype_policy = _policy(value)
+
+    @property
+    def dtype(self) -> str:
+        """The dtype of the layer's weights (Keras: an alias of ``variable_dtype``); setting it sets the policy."""
+        return self._dtype_policy.variable_dtype
+
+    @dtype.setter
+    def dtype(self, value):
+        self._dtype_policy = _policy(value)
+
+    @property
     def compute_dtype(self) -> str:
-        """The dtype the layer computes in (Ember: its weights' dtype)."""
-        return self.dtype
+        """The dtype the layer computes in: its inputs are cast to it and its outputs come in it."""
+        return self._dtype_policy.compute_dtype
 
     @property
     def variable_dtype(self) -> str:
         """The dtype of the layer's weights."""
-        return self.dtype
+        return self._dtype_policy.variable_dtype
 
     @property
-    def dtype_policy(self):
-        """The layer's ``DTypePolicy`` (a plain dtype in Ember)."""
-        from ..dtype_policies import DTypePolicy
-
-        return DTypePolicy(self.dtype)
+    def input_dtype(self) -> str:
+        """The dtype float inputs are cast to (the compute dtype)."""
+        return self._dtype_policy.compute_dtype
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} name={self.name}, built={self.built}>"
@@ -541,6 +622,25 @@ def _dtype_name(dtype) -> str:
         dtype = dtype.get("config", {}).get("name", floatx())
     name = getattr(dtype, "name", dtype)
     return "bfloat16" if name == "bfloat16" else str(numpy.dtype(name))
+
+
+def _policy(dtype):
+    """A layer's DTypePolicy from None (the global policy), a name, a numpy dtype, a policy or Keras's dict."""
+    from .. import dtype_policies
+
+    if dtype is None or isinstance(dtype, (dtype_policies.DTypePolicy, dict)):
+        return dtype_policies.get(dtype)
+    name = dtype if isinstance(dtype, str) else getattr(dtype, "name", None)
+    if not isinstance(name, str):
+        name = numpy.dtype(dtype).name  # a NumPy scalar type such as numpy.float32
+    if name not in dtype_policies._MIXED and name not in ("bfloat16", "mixed_bfloat16"):
+        name = numpy.dtype(name).name
+    return dtype_policies.DTypePolicy(name)
+
+
+def _policy_config(policy):
+    """The ``dtype`` entry of a layer config: the policy's name (Keras's dict form is written by the savers)."""
+    return policy.name
 
 
 def _regularizer(identifier):

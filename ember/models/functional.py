@@ -16,6 +16,8 @@ class Functional(Model):
         name: the model's name.
     """
 
+    _convert_input_args = False  # inputs go to the layers as they come (Keras's graph models); each layer casts
+
     def __init__(self, inputs, outputs, name=None, trainable=True, **kwargs):
         super().__init__(name=name, trainable=trainable, **kwargs)
         self._tracking = False

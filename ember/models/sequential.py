@@ -23,6 +23,8 @@ class Sequential(Model):
         name: the model's name.
     """
 
+    _convert_input_args = False  # inputs go to the layers as they come (Keras's graph models); each layer casts
+
     def __init__(self, layers=None, trainable=True, name=None):
         super().__init__(trainable=trainable, name=name)
         self._tracking = False
@@ -155,7 +157,7 @@ class Sequential(Model):
         return (proba > 0.5).astype("int32")
 
     def get_config(self) -> dict:
-        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype}
+        config = {"name": self.name, "trainable": self.trainable, "dtype": self.dtype_policy.name}
         layers = []
         if self._input_layer is not None:
             layers.append({"class_name": "InputLayer", "config": self._input_layer.get_config()})

@@ -14,6 +14,7 @@ class Cast(Function):
     """y = x as ``dtype``; between float dtypes the gradient is cast back."""
 
     graph_saved = {}
+    autocasts = False  # an explicit cast reads a variable in its own dtype (engine/autocast.py)
 
     def forward(self, x, dtype):
         self.src = x.dtype

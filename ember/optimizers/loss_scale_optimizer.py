@@ -1,6 +1,12 @@
-"""``LossScaleOptimizer``: dynamic loss scaling around another optimizer (Keras 3's mixed-precision helper)."""
+"""``LossScaleOptimizer``: dynamic loss scaling around another optimizer (Keras 3's mixed-precision helper).
+
+``compile()`` wraps the optimizer in one under a ``mixed_float16`` policy (``auto_scale_loss=True``), and the
+training step multiplies the loss by ``optimizer.scale_loss`` before ``backward()`` (docs/mixed_precision.md).
+"""
 
 from __future__ import annotations
+
+import numpy
 
 from ..backend.device import device_of_array
 from ..engine.sparse_grad import RowSparseGrad
@@ -23,15 +29,15 @@ _BASE_DEFAULTS = {
 class LossScaleOptimizer(Optimizer):
     """Dynamic loss scaling, as ``keras.optimizers.LossScaleOptimizer``.
 
-    ``scale_loss(loss)`` multiplies the loss by ``dynamic_scale``; ``apply``
-    divides the gradients by the scale that loss was multiplied by, then: if any
-    gradient is not finite, the step is skipped and the scale halved; otherwise
-    the inner optimizer updates the variables, and after ``dynamic_growth_steps``
-    finite steps in a row the scale doubles.
-
-    Ember computes in float32 (no float16 step), so ``fit`` does not scale the
-    loss; gradients that did not come through ``scale_loss`` are applied as they
-    are (the scale still adapts, as Keras's does).
+    ``scale_loss(loss)`` multiplies the loss by ``dynamic_scale`` (``fit``'s
+    step does this before ``backward()``, as Keras's does). ``apply(grads)``: if
+    any gradient is not finite, the step is skipped (the variables and the inner
+    optimizer's state and iterations are left alone), the scale halves and the
+    count of good steps restarts; otherwise the gradients are divided by
+    ``dynamic_scale`` and the inner optimizer updates the variables, and after
+    ``dynamic_growth_steps`` finite steps in a row the scale doubles. As in
+    Keras, ``apply`` divides by the scale whether or not the loss went through
+    ``scale_loss``: a custom loop calls ``scale_loss`` itself.
 
     Args:
         inner_optimizer: the optimizer that updates the variables.
@@ -61,7 +67,6 @@ class LossScaleOptimizer(Optimizer):
         self.initial_scale = initial_scale
         self.dynamic_growth_steps = dynamic_growth_steps
         self.inner_optimizer.loss_scale_factor = None
-        self._loss_scaled_by = None  # the scale of the last scale_loss(), until apply() uses it
 
     def build(self, var_list):
         if self.built:
@@ -90,9 +95,17 @@ class LossScaleOptimizer(Optimizer):
         return self.inner_optimizer.iterations
 
     def scale_loss(self, loss):
-        scale = float(self.dynamic_scale.data.item()) if self.built else self.initial_scale
-        self._loss_scaled_by = scale
-        return loss * scale
+        """``loss * dynamic_scale`` (the initial scale before the first ``apply``).
+
+        The scale is a float32 tensor, so a float16 loss is scaled in float32 as Keras's float32 scale
+        variable makes it; the gradient that reaches the float16 loss is the scale in float16.
+        """
+        if isinstance(loss, Tensor):
+            return loss * Tensor._wrap(loss.device.xp.asarray(self._scale(), dtype="float32"))
+        return loss * self._scale()
+
+    def _scale(self) -> float:
+        return float(self.dynamic_scale.data.item()) if self.built else float(self.initial_scale)
 
     @staticmethod
     def check_finite(grads) -> bool:
@@ -109,13 +122,12 @@ class LossScaleOptimizer(Optimizer):
         grads = list(grads)
         if not self.built:
             self.build(trainable_variables if trainable_variables is not None else [])
-        scale, self._loss_scaled_by = self._loss_scaled_by, None
         if not self.check_finite(grads):
             self.step_counter.data[...] = 0
             self.dynamic_scale.data[...] *= 0.5
             return
-        if scale is not None:
-            grads = [None if g is None else _divided(g, scale) for g in grads]
+        scale = self._scale()
+        grads = [None if g is None else _divided(g, scale) for g in grads]
         self.inner_optimizer.apply(grads, trainable_variables)
         if self.step_counter.data.item() == self.dynamic_growth_steps - 1:
             self.step_counter.data[...] = 0
@@ -146,8 +158,16 @@ class LossScaleOptimizer(Optimizer):
 
 
 def _divided(grad, scale):
+    """``grad / scale`` in the gradient's dtype; a half-precision gradient is divided in float32 (2**16 is inf in
+    float16)."""
     if isinstance(grad, RowSparseGrad):
-        return RowSparseGrad(grad.indices, grad.values / grad.values.dtype.type(scale), grad.shape)
+        return RowSparseGrad(grad.indices, _divided_array(grad.values, scale), grad.shape)
     if isinstance(grad, Tensor):
-        return Tensor._wrap(grad.data / grad.data.dtype.type(scale))
+        return Tensor._wrap(_divided_array(grad.data, scale))
     return grad / scale
+
+
+def _divided_array(a, scale):
+    if a.dtype.itemsize < 4:
+        return (a.astype("float32") / numpy.float32(scale)).astype(a.dtype)
+    return a / a.dtype.type(scale)

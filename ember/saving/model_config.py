@@ -58,7 +58,7 @@ def sequential_config(model) -> dict:
         layers.append(_layer_entry(model._input_layer))
     for layer in model.layers:
         layers.append(_layer_entry(layer))
-    config = {"name": model.name, "trainable": model.trainable, "dtype": model.dtype, "layers": layers}
+    config = {"name": model.name, "trainable": model.trainable, "dtype": model.dtype_policy.name, "layers": layers}
     if model.built and model._input_layer is not None:
         config["build_input_shape"] = list(model._input_layer.batch_shape)
     return config

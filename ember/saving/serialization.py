@@ -477,8 +477,8 @@ def dtype_name(dtype) -> str:
     """A dtype name from a string or Keras's ``DTypePolicy`` dict (``{"config": {"name": "float32"}}``)."""
     if isinstance(dtype, dict):
         name = (dtype.get("config") or {}).get("name")
-        if name in ("mixed_float16", "mixed_bfloat16") or not isinstance(name, str):
-            raise ValueError(f"dtype policy {dtype!r} is not supported by Ember (expected a plain dtype name)")
+        if not isinstance(name, str):  # a policy name: a dtype or "mixed_float16" (the layer checks which)
+            raise ValueError(f"dtype policy {dtype!r} has no name (expected {{'config': {{'name': 'float32'}}}})")
         return name
     return dtype
 

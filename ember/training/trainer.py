@@ -62,6 +62,10 @@ class Trainer:
         from .. import optimizers
 
         self.optimizer = optimizers.get(optimizer)
+        if auto_scale_loss and self.dtype_policy.name == "mixed_float16" and self.optimizer is not None:
+            # as Keras: float16 gradients underflow without loss scaling (docs/mixed_precision.md)
+            if not isinstance(self.optimizer, optimizers.LossScaleOptimizer):
+                self.optimizer = optimizers.LossScaleOptimizer(self.optimizer, name="loss_scale_optimizer")
         self.loss = loss
         self._compiled_loss = CompiledLoss(loss, loss_weights) if loss is not None else None
         self._compiled_metrics = CompiledMetrics(metrics, weighted_metrics)
@@ -73,7 +77,7 @@ class Trainer:
         self.steps_per_execution = steps_per_execution
         if not isinstance(auto_scale_loss, bool):
             raise ValueError(f"compile: auto_scale_loss must be True or False, got {auto_scale_loss!r}")
-        # only acts under a mixed_float16 policy in Keras; Ember computes in float32/float64 (no loss scaling)
+        # acts under a mixed_float16 policy: the optimizer above is wrapped in a LossScaleOptimizer
         self.auto_scale_loss = auto_scale_loss
         if jit_compile not in ("auto", True, False):
             raise ValueError(f"compile: jit_compile must be 'auto', True or False, got {jit_compile!r}")
@@ -149,7 +153,13 @@ class Trainer:
         loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
         self._loss_tracker.update(loss.item(), _batch_size(x))
         if weights:
-            loss.backward()
+            # the loss the optimizer asks for (LossScaleOptimizer's dynamic scale); its apply unscales
+            if _scales_loss(self.optimizer):
+                # a scaled float16 backward may overflow: that is how the scale is found, the step is skipped
+                with numpy.errstate(over="ignore", invalid="ignore"):
+                    self.optimizer.scale_loss(loss).backward()
+            else:
+                loss.backward()
             grads = [w.grad for w in weights]
             if _data_parallel() is not None:  # averaged over the processes between backward and the update
                 grads = _data_parallel().average_gradients(grads)
@@ -162,8 +172,9 @@ class Trainer:
         """The function ``fit`` calls per batch: the compiled step, or ``train_step`` when eager.
 
         The compiled step (:class:`ember.compile.CompiledTrainFunction`) is used
-        when ``jit_compile`` is ``"auto"`` or True, ``run_eagerly`` is False and
-        ``train_step`` is not overridden; it is kept until the next ``compile``,
+        when ``jit_compile`` is ``"auto"`` or True, ``run_eagerly`` is False,
+        ``train_step`` is not overridden and the optimizer does not scale the loss
+        (a LossScaleOptimizer: mixed_float16; the reason is logged); it is kept until the next ``compile``,
         and re-reads the model (trainable weights, layer settings) each time it
         is handed out, tracing again when anything changed.
         """
@@ -172,7 +183,12 @@ class Trainer:
             return self._train_function
         jit = getattr(self, "jit_compile", False)
         overridden = type(self).train_step is not Trainer.train_step
-        if jit and not self.run_eagerly and not overridden:
+        compiled = jit and not self.run_eagerly and not overridden
+        if compiled and _scales_loss(self.optimizer):
+            # the compiled plan differentiates the loss itself, not the loss times a scale that changes per step
+            _say_eager(jit, "the optimizer scales the loss (LossScaleOptimizer or loss_scale_factor)")
+            compiled = False
+        if compiled:
             from ..compile import CompiledTrainFunction
 
             self._train_function = CompiledTrainFunction(self, force=jit is True)
@@ -536,6 +552,25 @@ def _data_parallel():
     from ..distribution.active import fit_hooks
 
     return fit_hooks()
+
+
+def _scales_loss(optimizer) -> bool:
+    """Whether ``optimizer.scale_loss`` changes the loss (a LossScaleOptimizer, or ``loss_scale_factor`` set)."""
+    from ..optimizers import LossScaleOptimizer
+
+    return isinstance(optimizer, LossScaleOptimizer) or getattr(optimizer, "loss_scale_factor", None) is not None
+
+
+def _say_eager(jit, reason) -> None:
+    """State why fit's step runs eagerly, as the compiled step states its own fallbacks (ember.compile)."""
+    import logging
+    import os
+
+    what = "jit_compile=True" if jit is True else "the compiled training step"
+    message = f"{what}: this step runs eagerly: {reason}"
+    logging.getLogger("ember.compile").info(message)
+    if jit is True or os.environ.get("EMBER_VERBOSE", "0") not in ("", "0"):
+        warnings.warn(message, RuntimeWarning, stacklevel=4)
 
 
 def _check_model(function) -> None:

@@ -108,7 +108,7 @@ class GroupedQueryAttention(Layer):
             activity_regularizer=self._activity_regularizer_config,
             kernel_constraint=self.kernel_constraint,
             bias_constraint=self.bias_constraint,
-            dtype=self.dtype,
+            dtype=self.dtype_policy,
         )
 
     def build(self, query_shape, value_shape=None, key_shape=None):
@@ -130,8 +130,8 @@ class GroupedQueryAttention(Layer):
             self._gate_dense.build(query_shape)
         self._value_dense = self._sublayer("bkm,mvh->bkvh", (None, kv_heads, dim), "vh", "value")
         self._value_dense.build(value_shape)
-        self._softmax = Softmax(axis=-1, dtype=self.dtype)
-        self._dropout_layer = Dropout(rate=self.dropout, dtype=self.dtype, seed=self.seed)
+        self._softmax = Softmax(axis=-1, dtype=self.dtype_policy)
+        self._dropout_layer = Dropout(rate=self.dropout, dtype=self.dtype_policy, seed=self.seed)
         self._dot_product_equation = "bquh,bkuh->buqk"
         self._combine_equation = "buqk,bkuh->bquh"
         self._output_dense = self._sublayer("bquh,uhm->bqm", (None, self.feature_dim), "m", "attention_output")

@@ -195,8 +195,8 @@ class MultiHeadAttention(Layer):
             rank, self._attention_axes
         )
         norm_axes = tuple(range(scores_rank - len(self._attention_axes), scores_rank))
-        self._softmax = Softmax(axis=norm_axes, dtype=self.dtype)
-        self._dropout_layer = Dropout(rate=self._dropout, dtype=self.dtype, seed=self.seed)
+        self._softmax = Softmax(axis=norm_axes, dtype=self.dtype_policy)
+        self._dropout_layer = Dropout(rate=self._dropout, dtype=self.dtype_policy, seed=self.seed)
         out_features = self._output_shape or (query_shape[-1],)
         equation, bias_axes, out_rank = _projection_equation(
             len(query_shape) - 1, bound_dims=2, output_dims=len(out_features)
@@ -223,7 +223,7 @@ class MultiHeadAttention(Layer):
                 activity_regularizer=self._activity_regularizer,
                 kernel_constraint=self._kernel_constraint,
                 bias_constraint=self._bias_constraint,
-                dtype=self.dtype,
+                dtype=self.dtype_policy,
             )
 
         return make

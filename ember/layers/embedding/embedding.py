@@ -101,13 +101,17 @@ class Embedding(Layer):
             regularizer=self.embeddings_regularizer,
             constraint=self.embeddings_constraint,
             name="embeddings",
+            autocast=False,  # gathered in float32 and the rows cast (see call): the table is never copied
         )
         self.built = True
 
     def call(self, inputs):
         if inputs.dtype.kind not in "iu":
             inputs = cast(inputs, "int32")
-        return embedding(inputs, self.embeddings)
+        out = embedding(inputs, self.embeddings)
+        # under mixed_float16 the float32 table is gathered, then the rows cast (Keras's order; same values)
+        compute = self.compute_dtype
+        return cast(out, compute) if out.dtype.name != compute and compute.startswith("float") else out
 
     def compute_mask(self, inputs, mask=None):
         if not self.mask_zero:

@@ -117,6 +117,7 @@ class BatchNormalization(Layer):
                 regularizer=self.gamma_regularizer,
                 constraint=self.gamma_constraint,
                 trainable=True,
+                autocast=False,  # as Keras: statistics and affine terms in float32 under mixed_float16
             )
         if self.center:
             self.beta = self.add_weight(
@@ -126,12 +127,17 @@ class BatchNormalization(Layer):
                 regularizer=self.beta_regularizer,
                 constraint=self.beta_constraint,
                 trainable=True,
+                autocast=False,
             )
         self.moving_mean = self.add_weight(
-            shape=shape, name="moving_mean", initializer=self.moving_mean_initializer, trainable=False
+            shape=shape, name="moving_mean", initializer=self.moving_mean_initializer, trainable=False, autocast=False
         )
         self.moving_variance = self.add_weight(
-            shape=shape, name="moving_variance", initializer=self.moving_variance_initializer, trainable=False
+            shape=shape,
+            name="moving_variance",
+            initializer=self.moving_variance_initializer,
+            trainable=False,
+            autocast=False,
         )
         self.input_spec = InputSpec(ndim=rank, axes={self.axis: size})
         self._reduction_axes = tuple(i for i in range(rank) if i != self.axis % rank)
@@ -143,6 +149,10 @@ class BatchNormalization(Layer):
                 f"BatchNormalization '{self.name}': the mask should have one axis fewer than the inputs. "
                 f"Received: mask.shape={tuple(mask.shape)}, inputs.shape={tuple(inputs.shape)}"
             )
+        if inputs.dtype.kind == "f" and inputs.dtype.itemsize < 4:
+            # as Keras: float16 statistics overflow, so a half-precision input is normalized in float32 and the
+            # result comes back in the compute dtype (float16 under mixed_float16)
+            return _in_dtype(self.call(inputs.astype("float32"), training=training, mask=mask), self.compute_dtype)
         if not (training and self.trainable):
             return batch_norm(
                 inputs,
@@ -220,3 +230,10 @@ class BatchNormalization(Layer):
             "renorm_clipping": self.renorm_clipping,
             "renorm_momentum": self.renorm_momentum,
         }
+
+
+def _in_dtype(outputs, dtype):
+    """``outputs`` cast to the float ``dtype`` (a layer's compute dtype) when it has another dtype."""
+    if outputs.dtype.name != dtype and dtype.startswith("float"):
+        return outputs.astype(dtype)
+    return outputs

@@ -69,6 +69,7 @@ class LayerNormalization(Layer):
         self.beta_constraint = constraints.get(beta_constraint)
         self.gamma_constraint = constraints.get(gamma_constraint)
         self.supports_masking = True
+        self.autocast = False  # as Keras: inputs come as they are; half precision is normalized in float32
         self.gamma = self.beta = None
 
     def build(self, input_shape):
@@ -88,6 +89,7 @@ class LayerNormalization(Layer):
                 regularizer=self.gamma_regularizer,
                 constraint=self.gamma_constraint,
                 trainable=True,
+                autocast=False,  # as Keras: normalized in float32 under mixed_float16 (see call)
             )
         if self.center:
             self.beta = self.add_weight(
@@ -97,6 +99,7 @@ class LayerNormalization(Layer):
                 regularizer=self.beta_regularizer,
                 constraint=self.beta_constraint,
                 trainable=True,
+                autocast=False,
             )
         self.built = True
 
@@ -111,7 +114,12 @@ class LayerNormalization(Layer):
             self.gamma if self.gamma is None or self.gamma.shape == param_shape else reshape(self.gamma, param_shape)
         )
         beta = self.beta if self.beta is None or self.beta.shape == param_shape else reshape(self.beta, param_shape)
-        return layer_norm(inputs, gamma, beta, axis=tuple(positions), epsilon=self.epsilon)
+        if inputs.dtype.kind == "f" and inputs.dtype.itemsize < 4:  # float16: statistics in float32, as Keras
+            outputs = layer_norm(inputs.astype("float32"), gamma, beta, axis=tuple(positions), epsilon=self.epsilon)
+        else:
+            outputs = layer_norm(inputs, gamma, beta, axis=tuple(positions), epsilon=self.epsilon)
+        compute = self.compute_dtype
+        return outputs.astype(compute) if outputs.dtype.name != compute and compute.startswith("float") else outputs
 
     def _check_axes(self, input_shape):
         for a in self.axis if isinstance(self.axis, list) else [self.axis]:

@@ -147,7 +147,7 @@ class Bidirectional(Layer):
         # shapes without running the two recurrences on stand-in data
         shapes = self.compute_output_shape(tuple(flatten(inputs)[0].shape))
         n = len(shapes) if isinstance(shapes[0], tuple) else 1
-        return shapes, [_float_dtype(self.dtype)] * n
+        return shapes, [_float_dtype(self.compute_dtype)] * n
 
     def compute_mask(self, inputs, mask=None):
         if isinstance(mask, (list, tuple)):

@@ -152,7 +152,7 @@ class RecurrentCell(Layer, DropoutRNNCell):
         from ...engine.creation import zeros
 
         sizes = self.state_size if isinstance(self.state_size, (list, tuple)) else [self.state_size]
-        return [zeros((batch_size, d), dtype=self.dtype) for d in sizes]
+        return [zeros((batch_size, d), dtype=self.compute_dtype) for d in sizes]
 
     # ---- config -----------------------------------------------------------------------------
     def get_config(self) -> dict:

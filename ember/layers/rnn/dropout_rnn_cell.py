@@ -48,7 +48,7 @@ class DropoutRNNCell:
 
     def _draw_mask(self, like, rate):
         with no_grad():
-            mask = ones(tuple(like.shape), dtype=self.dtype, device=like.device)
+            mask = ones(tuple(like.shape), dtype=self.compute_dtype, device=like.device)
             return dropout(mask, rate, training=True, seed=self.seed_generator)
 
     def get_dropout_mask(self, step_input):

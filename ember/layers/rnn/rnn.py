@@ -173,7 +173,8 @@ class RNN(Layer):
         if fn is not None and not getattr(self.cell, "_ember_cell", False):
             states = fn(batch_size=batch_size)
             return list(states) if isinstance(states, (list, tuple)) else [states]
-        return [zeros((batch_size, d), dtype=self.cell.dtype, device=device) for d in self.state_size]
+        dtype = getattr(self.cell, "compute_dtype", None) or self.cell.dtype  # float16 under mixed_float16
+        return [zeros((batch_size, d), dtype=dtype, device=device) for d in self.state_size]
 
     def reset_state(self) -> None:
         """Zero the states of a stateful layer (no-op otherwise)."""
@@ -205,7 +206,7 @@ class RNN(Layer):
         # states must not be overwritten by the stand-in data the base class would run)
         shapes = self.compute_output_shape(tuple(flatten(inputs)[0].shape))
         n = 1 + len(self.state_size) if self.return_state else 1
-        return shapes, [_float_dtype(self.dtype)] * n
+        return shapes, [_float_dtype(self.compute_dtype)] * n
 
     def compute_mask(self, inputs, mask=None):
         if isinstance(mask, (list, tuple)):

@@ -59,7 +59,7 @@ class StackedRNNCells(Layer, DropoutRNNCell):
             if fn is not None:
                 states.extend(fn(batch_size=batch_size))
             else:
-                states.extend(zeros((batch_size, d), dtype=self.dtype) for d in _sizes(cell.state_size))
+                states.extend(zeros((batch_size, d), dtype=self.compute_dtype) for d in _sizes(cell.state_size))
         return states
 
     def build(self, input_shape):
