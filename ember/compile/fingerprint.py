@@ -53,6 +53,13 @@ _IGNORED = frozenset(
         "_losses",  # the losses of the last call (add_loss, activity regularizers), replaced at each call
         "_dropout_mask",  # the recurrent layers' per-call mask caches
         "_recurrent_dropout_mask",
+        # a layer's identity, checks and graph bookkeeping: nothing its call computes with
+        "name",
+        "_tracking",
+        "_inbound_nodes",
+        "_call_signature",
+        "_tracked_metrics",
+        "input_spec",
     }
 )
 _SCALARS = frozenset({bool, int, float, complex, str, bytes, type(None)})  # compared by value (exact types: fast)
