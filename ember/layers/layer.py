@@ -36,6 +36,7 @@ from ..engine.variable import Variable
 from .symbolic import Node, SymbolicTensor, flatten, is_symbolic, map_structure, pack_like
 
 _name_counts = collections.defaultdict(int)
+_PLAIN = (bool, int, float, str)  # keyword values __call__'s autocast leaves alone without looking inside
 _call_context = threading.local()
 # set by the loaders (ember.saving) while a model is built from a file's config: called with
 # (layer, name, shape, dtype) before each weight is allocated, it refuses shapes the file cannot fill
@@ -126,7 +127,7 @@ class Layer:
             raise ValueError(f"Unrecognized keyword arguments passed to {type(self).__name__}: {kwargs}")
         self.name = name or unique_name(snake_case(type(self).__name__))
         self._trainable = bool(trainable)
-        self._dtype_policy = _policy(dtype)
+        self._set_policy(dtype)
         self.autocast = autocast
         self.built = False
         self.input_spec = None
@@ -317,7 +318,8 @@ class Layer:
             return self._symbolic_call(inputs, rest, kwargs)
         inputs = map_structure(_as_tensor, inputs)
         if self.autocast and self._convert_input_args:
-            inputs, rest, kwargs = self._autocast_inputs(inputs, rest, kwargs)
+            if rest or kwargs or type(inputs) is not Tensor or inputs.data.dtype != self._compute_np:
+                inputs, rest, kwargs = self._autocast_inputs(inputs, rest, kwargs)
         self._check_inputs(inputs)
         if not self.built:
             self._build_for(inputs)
@@ -339,7 +341,7 @@ class Layer:
         if previous_mask is not None and ("mask" in sig or accepts_any):
             kwargs["mask"] = previous_mask
         self._losses = []
-        scope = self._autocast_scope()
+        scope = self._autocast_scope() if _function._autocasting or self._mixed_policy else None
         with _TrainingScope(training):
             if scope is None:
                 outputs = self.call(inputs, *rest, **kwargs)
@@ -358,26 +360,31 @@ class Layer:
 
     def _autocast_inputs(self, inputs, rest, kwargs):
         """Float tensors among the arguments cast to the compute dtype (Keras's ``DTypePolicy.convert_input``)."""
-        compute = self._dtype_policy.compute_dtype
-        if not rest and not kwargs and isinstance(inputs, Tensor) and inputs.dtype.name == compute:
-            return inputs, rest, kwargs  # the common case: one input, already right
-        if numpy.dtype(compute).kind != "f":
+        target = self._compute_np
+        if target.kind != "f":
             return inputs, rest, kwargs
 
         def convert(x):
-            if not isinstance(x, Tensor) or x.dtype.kind != "f" or x.dtype.name == compute:
+            if not isinstance(x, Tensor):
+                return x
+            dtype = x.data.dtype
+            if dtype == target or dtype.kind != "f":
                 return x
             from ..ops.casting import cast
 
-            y = cast(x, compute)
+            y = cast(x, target)
             mask = getattr(x, "_keras_mask", None)
             if mask is not None:
                 y._keras_mask = mask
             return y
 
-        inputs = map_structure(convert, inputs)
-        rest = tuple(map_structure(convert, r) for r in rest)
-        kwargs = {k: map_structure(convert, v) for k, v in kwargs.items()}
+        inputs = convert(inputs) if isinstance(inputs, Tensor) else map_structure(convert, inputs)
+        if rest:
+            rest = tuple(map_structure(convert, r) for r in rest)
+        if kwargs:
+            kwargs = {
+                k: v if v is None or isinstance(v, _PLAIN) else map_structure(convert, v) for k, v in kwargs.items()
+            }
         return inputs, rest, kwargs
 
     def _autocast_scope(self):
@@ -575,7 +582,14 @@ class Layer:
 
     @dtype_policy.setter
     def dtype_policy(self, value):
-        self._dtype_policy = _policy(value)
+        self._set_policy(value)
+
+    def _set_policy(self, value):
+        policy = _policy(value)
+        object.__setattr__(self, "_dtype_policy", policy)
+        # the compute dtype as a NumPy dtype: __call__ compares each input's dtype with it (a C comparison)
+        object.__setattr__(self, "_compute_np", numpy.dtype(policy.compute_dtype))
+        object.__setattr__(self, "_mixed_policy", policy.compute_dtype != policy.variable_dtype)
 
     @property
     def dtype(self) -> str:
@@ -584,7 +598,7 @@ class Layer:
 
     @dtype.setter
     def dtype(self, value):
-        self._dtype_policy = _policy(value)
+        self._set_policy(value)
 
     @property
     def compute_dtype(self) -> str:
