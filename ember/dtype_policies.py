@@ -10,8 +10,9 @@ bfloat16: NumPy, Ember's engine, has no bfloat16 dtype, so ``"bfloat16"`` and
 ``"mixed_bfloat16"`` are refused with a ``NotImplementedError`` that says so.
 
 The global policy (``keras.config.set_dtype_policy``) lives here too: a mixed
-policy is kept as is; a plain float policy sets ``floatx`` (Ember's long-standing
-behaviour), and ``dtype_policy()`` then reads ``floatx``.
+policy is kept as is (until ``clear_session()``, as in Keras); a plain float
+policy sets ``floatx`` (Ember's long-standing behaviour), and ``dtype_policy()``
+then reads ``floatx``.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from __future__ import annotations
 import numpy
 
 from .backend.config import floatx
+from .backend.keras_api import register_clear_session_hook
 
 __all__ = ["DTypePolicy", "FloatDTypePolicy", "deserialize", "get", "serialize"]
 
@@ -30,6 +32,14 @@ _NO_BFLOAT16 = (
 )
 # the global mixed policy set by set_dtype_policy; None: the policy named after floatx()
 _GLOBAL = [None]
+
+
+def _forget_global_policy() -> None:
+    """``clear_session()`` drops a global mixed policy, as Keras's does."""
+    _GLOBAL[0] = None
+
+
+register_clear_session_hook(_forget_global_policy)
 
 
 def _parse(name):

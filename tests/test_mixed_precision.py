@@ -108,6 +108,14 @@ def test_global_policy_and_per_layer_dtype_as_in_keras():
     assert layers.Dense(2).dtype_policy.name == "float32"
 
 
+def test_clear_session_drops_a_global_mixed_policy_as_keras():
+    keras = _keras()
+    for fw in (ember, keras):
+        fw.mixed_precision.set_global_policy("mixed_float16")
+        fw.backend.clear_session()
+    assert ember.mixed_precision.global_policy().name == keras.mixed_precision.global_policy().name == "float32"
+
+
 def test_policy_in_get_config_and_from_config():
     keras = _keras()
     dense = layers.Dense(3, dtype="mixed_float16")
