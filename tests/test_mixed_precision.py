@@ -414,6 +414,26 @@ def test_a_mixed_keras_file_loads_in_keras_and_back(tmp_path):
     np.testing.assert_array_equal(back.predict(x, verbose=0), ours.predict(x, verbose=0))
 
 
+def test_a_trained_mixed_model_keeps_its_loss_scale_state_across_ember_and_keras(tmp_path):
+    import warnings
+
+    keras = _keras()
+    ours, _ = _regression_pair(keras, lambda fw: "adam")
+    x = np.random.default_rng(10).uniform(size=(32, 4)).astype("float32")
+    ours.fit(x, 30.0 * x.sum(axis=1, keepdims=True), batch_size=8, epochs=2, verbose=0)
+    path = tmp_path / "trained.keras"
+    ours.save(path)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)  # Keras warns when the inner optimizer's group is missing
+        loaded = keras.models.load_model(path)
+    assert type(loaded.optimizer).__name__ == "LossScaleOptimizer"
+    assert len(loaded.optimizer.variables) == len(ours.optimizer.variables)
+    for k, e in zip(loaded.optimizer.variables, ours.optimizer.variables):
+        np.testing.assert_array_equal(_host(k.numpy()), e.numpy())
+    back = ember.models.load_model(path)
+    assert float(back.optimizer.dynamic_scale.numpy()) == float(ours.optimizer.dynamic_scale.numpy())
+
+
 # ----------------------------------------------------------------------------- the keras.io guide's program
 def test_the_mixed_precision_guide_program_runs():
     """The keras.io "Mixed precision" guide's program, written in its style (smaller, synthetic MNIST-shaped

@@ -118,6 +118,14 @@ def save_weights_to_group(model, root, include_optimizer=True) -> None:
         group.attrs["name"] = getattr(obj, "name", "") or ""
         for i, var in enumerate(own_variables(obj)):
             group.create_dataset(str(i), data=numpy.asarray(var.numpy()))
+        inner = getattr(obj, "inner_optimizer", None)
+        if isinstance(obj, Optimizer) and isinstance(inner, Optimizer):
+            # a LossScaleOptimizer: Keras also writes its inner optimizer's own group and warns when it is missing;
+            # Ember reads the outer group, which holds every variable (the inner ones too)
+            inner_group = root.require_group(f"{path}/inner_optimizer/vars")
+            inner_group.attrs["name"] = getattr(inner, "name", "") or ""
+            for i, var in enumerate(inner.variables):
+                inner_group.create_dataset(str(i), data=numpy.asarray(var.numpy()))
 
 
 def save_weights(model, filepath) -> None:
