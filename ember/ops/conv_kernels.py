@@ -1,4 +1,6 @@
-"""col2im for the convolution's input gradient: a numba loop, used where numba is (NumPy does it per offset).
+"""The convolutions' numba loops, each with a NumPy path in :mod:`ember.ops.convolution`: col2im for the input
+gradient (and the transposed forward), Winograd F(2x2, 3x3) for a 3x3 stride-1 forward, and the depthwise
+convolution's three passes.
 
 The input gradient of a convolution, for a block of output rows (see :mod:`ember.ops._windows`), is
 ``d = g_block @ kernel2d.T`` (rows, KH*KW*C), one matmul, followed by col2im: row ``r`` (image ``n``, output

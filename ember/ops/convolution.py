@@ -12,19 +12,21 @@ Like Keras (and every DL framework) these are cross-correlations: the kernel is
 not flipped. Padding "same" follows TensorFlow: ``out = ceil(in / stride)``
 and the odd padding cell goes to the bottom/right.
 
-How they run: the forward pass of conv1d/conv2d is im2col and a matmul, in
-blocks of output rows of about ``_windows.BLOCK_BYTES`` of im2col (a strided
-window view copied into a reused scratch matrix, then multiplied while it is
-still in the cache); no im2col matrix is kept for backward, which copies the
-blocks again for the kernel gradient (a small matrix, up to
-``_windows.KEEP_BYTES``, is kept instead). The input gradient is one matmul per
-kernel offset and block, added into a strided view of a zero buffer of the
-padded input's shape (with numba: one matmul per block and a compiled col2im,
-:mod:`ember.ops.conv_kernels`), and is skipped when the input needs none (a
-first layer's data). With numba, a 3x3 stride-1 undilated forward with 16+ input channels and no im2col
-to keep runs as Winograd F(2x2, 3x3) instead (:func:`ember.ops.conv_kernels.winograd_conv`: 16 matmuls
-with 2.25x fewer multiplies in all than im2col's one). The transposed convolution is the same two steps the
-other way around.
+How they run: the forward pass of conv1d/conv2d is im2col and a matmul (:func:`correlate`), in
+blocks of output rows of about ``_windows.BLOCK_BYTES`` of im2col, or twice the kernel matrix where that is
+larger (a strided window view copied into a reused scratch matrix, then multiplied while it is still in the
+cache); no im2col matrix is kept for backward, which copies the blocks again for the kernel gradient
+(:func:`kernel_grad`; a small matrix, up to ``_windows.KEEP_BYTES``, is kept instead). The input gradient is
+one matmul per kernel offset and block, added into a strided view of a zero buffer of the padded input's
+shape (with numba: one matmul per block and a compiled col2im, :mod:`ember.ops.conv_kernels`); at stride 1
+with fewer output than input channels it is instead a convolution of the padded output gradient by the
+flipped kernel; it is skipped when the input needs none (a first layer's data). With numba, a 3x3 stride-1
+undilated forward with 16+ input channels, at least twice as many output channels, enough tiles and no
+im2col to keep runs as Winograd F(2x2, 3x3) (:func:`ember.ops.conv_kernels.winograd_conv`: 16 matmuls with
+2.25x fewer multiplies in all than im2col's one). The transposed convolution is the same steps the other way
+around: its forward is conv2d's input gradient (no stride-dilated zeros), its input gradient conv2d's forward
+and its kernel gradient conv2d's. The depthwise convolution runs as broadcast multiply-adds per kernel
+offset, or with numba as one compiled pass per direction.
 Loops run over blocks and kernel offsets only.
 """
 
@@ -99,6 +101,24 @@ def kernel_grad(xp, xpad, g2, k_hw, out_hw, strides, dilation):
         cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation)
         gk += cols.T @ g2[block_rows(block, out_hw)]
     return gk
+
+
+def _correlate_and_kernel_grad(xp, xpad, k4, g2, out_hw, strides, dilation):
+    """(:func:`correlate` of ``xpad`` by ``k4``, :func:`kernel_grad` of ``xpad`` with ``g2``) from one im2col
+    copy per block: the transposed convolution's two gradients read the same windows of its output gradient.
+    """
+    n, c = xpad.shape[0], xpad.shape[3]
+    kh, kw, _, f = k4.shape
+    k2 = k4.reshape(kh * kw * c, f)
+    out = xp.empty((n * out_hw[0] * out_hw[1], f), dtype=xp.result_type(xpad, k4))
+    gk = xp.zeros((kh * kw * c, g2.shape[1]), dtype=xp.result_type(xpad, g2))
+    row_bytes = out_hw[1] * kh * kw * c * xpad.dtype.itemsize
+    for block in row_blocks(xp, n, out_hw, row_bytes, max(k2.nbytes, gk.nbytes)):
+        rows = block_rows(block, out_hw)
+        cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation)
+        xp.matmul(cols, k2, out=out[rows])
+        gk += cols.T @ g2[rows]
+    return out, gk
 
 
 def _input_grad_as_conv(xp, g2, k4, x4_shape, pads, out_hw, dilation):
@@ -476,6 +496,9 @@ class ConvTranspose(Function):
         if getattr(xp, "graph", False):  # backward(create_graph=True): the windows one offset at a time
             return self._grads_on_tensors(gbuf)
         gx = gk = None
+        if all(self.needs_input_grad[:2]):  # both from one im2col of each block of the output gradient
+            gx, gk = _correlate_and_kernel_grad(xp, gbuf, self.kernel, self.x2, (h, w), strides, dilation)
+            return gx.reshape(x_shape), gk.reshape(k_shape)
         if self.needs_input_grad[0]:  # conv2d of the output gradient with the kernel (KH, KW, F, C)
             gx = correlate(xp, gbuf, self.kernel, (h, w), strides, dilation).reshape(x_shape)
         if self.needs_input_grad[1]:
