@@ -14,7 +14,7 @@ from ember.ops import recurrent_kernels
 
 pytestmark = pytest.mark.skipif(
     not jit.available(),
-    reason="the numba kernels are off: numba is not installed (pip install 'ember[speed]') or EMBER_JIT=0",
+    reason="the numba kernels are off: numba (a default dependency) is missing or EMBER_JIT=0",
 )
 
 

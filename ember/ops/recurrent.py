@@ -27,7 +27,7 @@ matmul each after the loop (the GRU recurrent kernel in two when
 step's slices are contiguous: NumPy's matmul with ``out=`` and its tanh are
 many times slower on strided views.
 
-With numba installed (``ember[speed]``, switch: ``EMBER_JIT``), an LSTM with the default activations
+With numba (a default dependency; switch: ``EMBER_JIT``), an LSTM with the default activations
 (tanh, recurrent sigmoid) on float32/float64 NumPy arrays runs each step as the matmul plus ONE fused
 kernel call (:mod:`ember.ops.recurrent_kernels`) forward, and one kernel call plus the matmul backward;
 everything else, and every call without numba, takes the NumPy loop, which computes the same numbers.
