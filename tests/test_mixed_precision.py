@@ -192,6 +192,47 @@ def test_mixed_float16_model_dtypes_and_outputs_match_keras(builder):
     )
 
 
+@pytest.mark.parametrize(
+    "make, shape",
+    [
+        (lambda fw: fw.layers.Rescaling(1 / 255.0), (2, 3)),
+        (lambda fw: fw.layers.Normalization(mean=2.0, variance=4.0), (2, 3)),
+        (lambda fw: fw.layers.Dropout(0.5), (2, 3)),
+        (lambda fw: fw.layers.GroupNormalization(groups=1), (2, 4, 3)),
+        (lambda fw: fw.layers.Conv1D(2, 2), (2, 4, 3)),
+        (lambda fw: fw.layers.SimpleRNN(2), (2, 4, 3)),
+        (lambda fw: fw.layers.Bidirectional(fw.layers.LSTM(2)), (2, 4, 3)),
+        (lambda fw: fw.layers.GlobalAveragePooling1D(), (2, 4, 3)),
+    ],
+    ids=["rescaling", "normalization", "dropout", "group_norm", "conv1d", "simple_rnn", "bidirectional", "gap1d"],
+)
+def test_layer_output_dtypes_match_keras(make, shape):
+    keras = _keras()
+    x = np.random.default_rng(11).uniform(size=shape).astype("float32")
+    dtypes = []
+    for fw in (ember, keras):
+        fw.mixed_precision.set_global_policy("mixed_float16")
+        layer = make(fw)
+        dtypes.append(
+            (str(layer(x, training=True).dtype).replace("torch.", ""), sorted(str(w.dtype) for w in layer.weights))
+        )
+    assert dtypes[0] == dtypes[1]
+
+
+def test_multi_head_attention_sublayers_take_the_policy_as_keras():
+    keras = _keras()
+    x = np.random.default_rng(12).uniform(size=(2, 5, 4)).astype("float32")
+    seen = []
+    for fw in (ember, keras):
+        fw.mixed_precision.set_global_policy("mixed_float16")
+        mha = fw.layers.MultiHeadAttention(2, 4)
+        out = mha(x, x)
+        seen.append(
+            (str(out.dtype).replace("torch.", ""), mha._softmax.dtype_policy.name, mha._query_dense.compute_dtype)
+        )
+    assert seen[0] == seen[1] == ("float16", "mixed_float16", "float16")
+
+
 def test_gradients_reach_float32_variables_in_float32_and_match_keras():
     keras = _keras()
     import torch

@@ -183,10 +183,12 @@ class Normalization(Layer):
             raise ValueError(
                 f"Normalization '{self.name}': you must call `.build(input_shape)` on the layer before using it."
             )
-        if inputs.dtype != self.dtype:
-            inputs = ops.cast(inputs, self.dtype)
+        if inputs.dtype != self.compute_dtype:  # float16 under mixed_float16, as Keras
+            inputs = ops.cast(inputs, self.compute_dtype)
         mean = self.mean.detach() if hasattr(self.mean, "detach") else self.mean
         variance = self.variance.detach() if hasattr(self.variance, "detach") else self.variance
+        if isinstance(mean, Tensor) and mean.dtype != inputs.dtype:  # the statistics read in the compute dtype
+            mean, variance = ops.cast(mean, inputs.dtype), ops.cast(variance, inputs.dtype)
         std = ops.maximum(ops.sqrt(variance), epsilon())
         if self.invert:
             return mean + inputs * std

@@ -25,9 +25,10 @@ class Rescaling(Layer):
         self.supports_masking = True
 
     def call(self, inputs):
-        x = ops.cast(inputs, self.dtype) if inputs.dtype != self.dtype else inputs
-        scale = Tensor(self.scale, dtype=self.dtype) if not isinstance(self.scale, (int, float)) else self.scale
-        offset = Tensor(self.offset, dtype=self.dtype) if not isinstance(self.offset, (int, float)) else self.offset
+        dtype = self.compute_dtype  # float16 under mixed_float16, as Keras
+        x = ops.cast(inputs, dtype) if inputs.dtype != dtype else inputs
+        scale = Tensor(self.scale, dtype=dtype) if not isinstance(self.scale, (int, float)) else self.scale
+        offset = Tensor(self.offset, dtype=dtype) if not isinstance(self.offset, (int, float)) else self.offset
         return x * scale + offset
 
     def compute_output_shape(self, input_shape):
