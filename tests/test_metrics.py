@@ -201,6 +201,10 @@ def _auc_batches(seed, n=3, size=40, weights=True, logits=False, shape=None):
 @pytest.mark.parametrize("curve", ["ROC", "PR", "PRGAIN"])
 @pytest.mark.parametrize("summation_method", ["interpolation", "majoring", "minoring"])
 def test_auc_matches_keras(curve, summation_method):
+    # default names ("auc", "auc_1", ...) come from each side's name counter: start both from a fresh session, as
+    # earlier tests may have made AUCs on one side only
+    ember.backend.clear_session()
+    keras.backend.clear_session()
     for kwargs in ({}, {"num_thresholds": 7}, {"thresholds": [0.1, 0.3, 0.5, 0.9]}):
         ours = M.AUC(curve=curve, summation_method=summation_method, **kwargs)
         theirs = keras.metrics.AUC(curve=curve, summation_method=summation_method, **kwargs)
@@ -354,3 +358,12 @@ def test_lean_update_declines_what_it_cannot_count_exactly():
     assert M.BinaryAccuracy(dtype="float16").lean_update(multi[:, :1], multi[:, :1]) is None
     assert M.MeanAbsoluteError().lean_update(multi, multi) is None  # no hit counter: not 0/1 values
     assert M.BinaryAccuracy().lean_update(ember.tensor(multi[:, :1]), multi[:, :1]) is None  # arrays only
+
+
+def test_clear_session_restarts_default_metric_and_loss_names_as_keras():
+    first = [M.AUC().name, M.AUC().name, ember.losses.MeanSquaredError().name]
+    ember.backend.clear_session()
+    keras.backend.clear_session()
+    again = [M.AUC().name, M.AUC().name]
+    theirs = [keras.metrics.AUC().name, keras.metrics.AUC().name]
+    assert first[1] != first[0] and again == theirs == ["auc", "auc_1"]

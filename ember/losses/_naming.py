@@ -6,6 +6,8 @@ import collections
 import re
 import threading
 
+from ..backend.keras_api import register_clear_session_hook
+
 _counts: collections.Counter = collections.Counter()
 _lock = threading.Lock()
 
@@ -24,3 +26,10 @@ def auto_name(class_name: str) -> str:
         _counts[prefix] += 1
         uid = _counts[prefix]
     return prefix if uid == 1 else f"{prefix}_{uid - 1}"
+
+
+@register_clear_session_hook
+def reset_names() -> None:
+    """Forget the names handed out, so the next unnamed ``AUC`` is ``"auc"`` again (``clear_session``, as Keras)."""
+    with _lock:
+        _counts.clear()
