@@ -136,7 +136,7 @@ def main(quick: bool = False, out: str = ".") -> dict:
     z = np.random.default_rng(1).normal(size=(100, LATENT)).astype("float32")
     before = gan.generator.predict(z, verbose=0)
     gap_before = brightness_gap(before, x_train)
-    train_gan(gan, x_train, epochs=2 if quick else 15)
+    train_gan(gan, x_train, epochs=2 if quick else 5)
     samples = gan.generator.predict(z, verbose=0)
     judge = digit_classifier(x_train[:5000], y_train[:5000])
     result = {

@@ -30,7 +30,7 @@ def main(quick: bool = False, out: str = ".") -> dict:
     combined.compile(keras.optimizers.Adam(2e-4, beta_1=0.5), keras.losses.BinaryCrossentropy(from_logits=True))
 
     rng = np.random.default_rng(0)
-    batch, epochs = 64, (2 if quick else 15)
+    batch, epochs = 64, (2 if quick else 5)
     steps = len(x_train) // batch
     for epoch in range(epochs):
         order = rng.permutation(len(x_train))
