@@ -47,6 +47,7 @@ STRICT_EXCLUDED_TESTS = {
     "test_ops_conv_blocks.py::test_winograd_against_im2col_float32": _NUMBA,
     "test_ops_conv_blocks.py::test_the_scratch_buffer_is_reused_and_bounded": _NUMBA,
     "test_ops_conv_blocks.py::test_conv2d_transpose_stride1_backward_takes_winograd": _NUMBA,
+    "test_ops_conv_blocks.py::test_conv2d_transpose_stride1_input_grad_takes_winograd": _NUMBA,
     "test_engine.py::test_mixing_devices_says_so": "mixes cpu and cuda (test_strict_device.py mixes cpu and strict)",
     "test_ops_recurrent_kernels.py::test_lstm_inference_kernel_runs_only_without_a_graph": _NUMBA,
     "test_ops_recurrent_kernels.py::test_the_kernels_run_only_where_they_apply": _NUMBA,
