@@ -381,10 +381,14 @@ def _accumulate_leaf(leaf, g, create_graph=False) -> None:
         leaf.grad = Tensor._wrap(old.data + g)  # a new array: g may alias another buffer
 
 
-def _topological_order(starts):
-    """Functions reachable from ``starts`` (a list), each before every function it depends on."""
+def _topological_order(starts, inside=None):
+    """Functions reachable from ``starts`` (a list), each before every function it depends on.
+
+    ``inside``: optional ids of functions to keep; the walk neither starts at nor expands any other (hybridize
+    walks only the functions its trace recorded).
+    """
     order, visited = [], set()
-    stack = [(fn, False) for fn in reversed(starts)]
+    stack = [(fn, False) for fn in reversed(starts) if inside is None or (fn is not None and id(fn) in inside)]
     while stack:
         fn, expanded = stack.pop()
         if expanded:
@@ -396,7 +400,8 @@ def _topological_order(starts):
         stack.append((fn, True))
         for edge in fn._edges:
             if edge is not None and edge[0] != _LEAF and id(edge[1]) not in visited:
-                stack.append((edge[1], False))
+                if inside is None or id(edge[1]) in inside:
+                    stack.append((edge[1], False))
     order.reverse()
     return order
 

@@ -33,7 +33,7 @@ import numpy as np
 
 import ember
 from ember.compile import Tracer
-from ember.engine.autograd import sum_to_shape
+from ember.engine.autograd import _topological_order, sum_to_shape
 from ember.engine.function import _LEAF, Function
 from ember.engine.grad_mode import is_grad_enabled
 from ember.engine.sparse_grad import RowSparseGrad
@@ -183,7 +183,7 @@ class CachedGraph:
         # the parameters' data tensors, to recognise leaf edges (id -> position among the used parameters)
         leaf_param = {id(self._param_data[k]): n for n, k in enumerate(self.used)}
         self.backward_order = []
-        for fn in _depth_first([t.grad_fn for t in outputs], step_of_fn):
+        for fn in _topological_order([t.grad_fn for t in outputs], inside=step_of_fn):  # the engine's backward order
             index = step_of_fn[id(fn)]
             step = self.steps[index]
             edges = []
@@ -516,27 +516,6 @@ def _check_against_eager(graph, flat, params, outs):
         w = None if w is None else (w.dense_array() if isinstance(w, RowSparseGrad) else w.data)
         if (m is None) != (w is None) or (m is not None and not np.array_equal(m, w, equal_nan=True)):
             raise AssertionError(f"hybridize check: the plan's gradient of input {i} differs from the eager one")
-
-
-def _depth_first(starts, inside):
-    """The traced functions behind ``starts`` in the engine's backward order (``engine.autograd``'s walk),
-    not expanding functions outside the call (``inside``: ids of the traced ones)."""
-    order, visited = [], set()
-    stack = [(fn, False) for fn in reversed(starts) if fn is not None and id(fn) in inside]
-    while stack:
-        fn, expanded = stack.pop()
-        if expanded:
-            order.append(fn)
-            continue
-        if id(fn) in visited:
-            continue
-        visited.add(id(fn))
-        stack.append((fn, True))
-        for edge in fn._edges:
-            if edge is not None and edge[0] != _LEAF and id(edge[1]) not in visited and id(edge[1]) in inside:
-                stack.append((edge[1], False))
-    order.reverse()
-    return order
 
 
 def _blocks(block):
