@@ -422,3 +422,28 @@ def test_eager_fallback_is_silent_unless_asked(monkeypatch, caplog):
         with caplog.at_level(logging.INFO, logger="ember.compile"):
             model.predict(x, batch_size=8, verbose=0)
     assert any("run eagerly" in r.getMessage() for r in caplog.records)
+
+
+def test_array_loop_replays_full_batches_directly_and_matches_eager():
+    """predict over one array sends full batches to the plan's generated function, the partial one through the
+    compiled function; strided and float64 inputs are sliced as the data adapter slices them. Same bits as eager."""
+    r = numpy.random.RandomState(24)
+    model = _mlp()
+    x = r.rand(53, 6).astype("float32")
+    eager = _check(model, x, 8)
+    function = model._predict_function
+    runs = []
+    replay = function.replay
+
+    def counting_replay(x_batch):
+        run = replay(x_batch)
+        return None if run is None else (lambda a: runs.append(a.shape) or run(a))
+
+    function.replay = counting_replay
+    _assert_same(model.predict(x, batch_size=8, verbose=0), eager)
+    assert runs == [(8, 6)] * 5  # the first of the six full batches finds the plan, the other five go to it
+    wide = r.rand(53, 12).astype("float32")[:, ::2]  # not contiguous: each batch is made contiguous
+    _assert_same(model.predict(wide, batch_size=8, verbose=0), _eager_predict(model, wide, 8))
+    doubles = x.astype("float64")  # converted per batch: its plans stay behind the compiled function
+    _assert_same(model.predict(doubles, batch_size=8, verbose=0), _eager_predict(model, doubles, 8))
+    assert function.replay(doubles[:8]) is None

@@ -76,6 +76,12 @@ class ForwardPlan(TracedPlan):
             self._source, self._run = self._generate(self.steps)
         return self._source
 
+    def function(self):
+        """The generated replay function: ``function(*arrays)`` is ``run(arrays)``."""
+        if self._run is None:
+            self._source, self._run = self._generate(self.steps)
+        return self._run
+
     def run(self, arrays) -> list:
         """The model's flat outputs for the batch ``arrays`` (flat, as traced): new arrays the caller may keep.
 

@@ -115,6 +115,17 @@ class CompiledPredictFunction:
                 return _numpy(self.model(x, training=False))
         return _numpy(self._trace(key, x, flat))
 
+    def replay(self, x):
+        """The generated forward of the plan for batches shaped as the array ``x`` (one array in, one out).
+
+        ``run(x_batch)`` returns ``[output]``, what ``self(x_batch)`` returns wrapped in a list. None while
+        that signature has no plan (it is still being traced, or runs eagerly) or the plan takes or gives more.
+        """
+        plan = self.plans.get((x.shape, x.dtype.str))
+        if type(plan) is not ForwardPlan or plan.structure is not None or plan.convert or len(plan.output_slots) != 1:
+            return None
+        return plan.function()
+
     # ---- tracing ------------------------------------------------------------------------------------
     def _trace(self, key, x, flat):
         """Run the batch eagerly under a tracer; keep the trace, or the plan once two traces agree."""

@@ -441,6 +441,11 @@ class Trainer:
         outputs = _PredictOutputs(data.num_samples if isinstance(data, ArrayBatches) else None)
         callbacks.on_predict_begin()
         stage = batch_stager()  # cuda: see fit; outputs come back with an explicit copy
+        if stage is None and not (hook_begin or hook_end) and type(getattr(data, "x", None)) is numpy.ndarray:
+            # the common case, one in-memory array and no per-batch hook: its slices straight to the function
+            _predict_array(predict_function, data.x, data.batch_size, outputs)
+            callbacks.on_predict_end()
+            return outputs.result()
         for step, (x_batch, _, _) in enumerate(data):
             blas_threads_tick()  # the BLAS thread policy's decision, applied between batches (backend/threads.py)
             if hook_begin:
@@ -505,6 +510,18 @@ class _PredictOutputs:
         self.chunks = None  # lists of flat outputs, when not preallocated
 
     def add(self, out, rows: int) -> None:
+        arrays = self.arrays
+        if arrays is not None and type(out) is numpy.ndarray and len(arrays) == 1:  # one output: the common case
+            b, end = arrays[0], self.filled + rows
+            if (
+                out.shape[0] == rows
+                and end <= self.num_samples
+                and out.shape[1:] == b.shape[1:]
+                and out.dtype == b.dtype
+            ):
+                b[self.filled : end] = out
+                self.filled = end
+                return
         if type(out) is not numpy.ndarray:  # predict's outputs leave the device here (host arrays stay as they are)
             out = map_structure(to_host, out)
         flat = [out] if type(out) is numpy.ndarray else flatten(out)
@@ -545,6 +562,34 @@ class _PredictOutputs:
         from ..layers.symbolic import pack_like
 
         return pack_like(self.structure, flat)
+
+
+def _predict_array(function, x, size, outputs) -> None:
+    """``predict``'s loop over one in-memory array ``x`` in batches of ``size`` rows, into ``outputs``.
+
+    The batches are ``data_adapter.ArrayBatches``'s (row slices, made contiguous when ``x`` is not). Once the
+    compiled forward has a plan for full batches (``function.replay``), those go to its generated function
+    directly: the same plan ``function(x_batch)`` would run, without looking it up per batch.
+    """
+    n = x.shape[0]
+    replay = getattr(function, "replay", None)
+    run = None
+    copy = not x.flags.c_contiguous
+    tick = blas_threads_tick
+    add = outputs.add
+    for start in range(0, n, size):
+        tick()  # the BLAS thread policy's decision, applied between batches (backend/threads.py)
+        x_batch = x[start : start + size]
+        if copy:
+            x_batch = numpy.ascontiguousarray(x_batch)
+        rows = x_batch.shape[0]
+        if run is not None and rows == size:
+            out = run(x_batch)[0]
+        else:
+            out = function(x_batch)
+            if replay is not None and run is None and rows == size:
+                run = replay(x_batch)
+        add(out, rows)
 
 
 def _data_parallel():
