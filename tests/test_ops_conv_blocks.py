@@ -243,6 +243,41 @@ def test_winograd_against_im2col_float32(xs, padding, rng, monkeypatch, winograd
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6 * np.abs(outs[0]).max())
 
 
+@pytest.mark.parametrize("xs,padding", WINOGRAD)
+@pytest.mark.parametrize("wanted", ["both", "input", "kernel"])
+def test_winograd_gradients_against_im2col(xs, padding, wanted, rng, monkeypatch, winograd):
+    """Winograd's backward (one transform of the output gradient per block, both gradients from it) against the
+    NumPy path's im2col gradients: in float64 to rounding, in float32 to a few ulps of the largest term; each
+    gradient alone too. Odd output sizes have partial last tiles (their missing cells are zero gradient)."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(conv_kernels, "KERNEL_MIN_SIZE", 0)
+    monkeypatch.setattr(_windows, "KEEP_BYTES", 0)
+    ran = []
+    grads = conv_kernels.winograd_grads
+    monkeypatch.setattr(conv_kernels, "winograd_grads", lambda *a: ran.append(1) or grads(*a))
+    for dtype, rtol in ((np.float64, 1e-12), (np.float32, 1e-5)):
+        x = rng.standard_normal(xs).astype(dtype)
+        k = rng.standard_normal((3, 3, xs[-1], 5)).astype(dtype)
+        results = []
+        for on in (False, True):
+            previous = jit.set_enabled(on)
+            try:
+                xt = ember.tensor(x, dtype=dtype, requires_grad=wanted in ("both", "input"))
+                kt = ember.tensor(k, dtype=dtype, requires_grad=wanted in ("both", "kernel"))
+                y = ember.conv2d(xt, kt, 1, padding)
+                gy = np.random.default_rng(7).standard_normal(y.shape).astype(dtype)
+                y.backward(ember.tensor(gy, dtype=dtype))
+                results.append([None if t.grad is None else t.grad.numpy() for t in (xt, kt)])
+            finally:
+                jit.set_enabled(previous)
+        for old, new in zip(*results):
+            assert (old is None) == (new is None)
+            if old is not None:
+                assert new.dtype == dtype
+                np.testing.assert_allclose(new, old, rtol=rtol, atol=rtol * np.abs(old).max())
+    assert ran == [1, 1]
+
+
 def test_winograd_kernel_transform_is_g_kernel_g_transposed(rng):
     """The kernel transform by halves and sums equals G k G^T (in float64 to the last bit or so), in k's dtype."""
     for shape in ((3, 3, 1, 1), (3, 3, 5, 7)):

@@ -23,7 +23,9 @@ with fewer output than input channels it is instead a convolution of the padded 
 flipped kernel; it is skipped when the input needs none (a first layer's data). With numba, a 3x3 stride-1
 undilated forward with 16+ input channels, at least twice as many output channels, enough tiles and no
 im2col to keep runs as Winograd F(2x2, 3x3) (:func:`ember.ops.conv_kernels.winograd_conv`: 16 matmuls with
-2.25x fewer multiplies in all than im2col's one). The transposed convolution is the same steps the other way
+2.25x fewer multiplies in all than im2col's one), and then
+so does its backward (:func:`ember.ops.conv_kernels.winograd_grads`: both gradients from one transform of the
+output gradient per block of tiles). The transposed convolution is the same steps the other way
 around: its forward is conv2d's input gradient (no stride-dilated zeros), its input gradient conv2d's forward
 and its kernel gradient conv2d's. The depthwise convolution runs as broadcast multiply-adds per kernel
 offset, or with numba as one compiled pass per direction.
@@ -187,7 +189,16 @@ class Conv2D(Function):
             keep = None  # a small im2col matrix is kept for the kernel gradient rather than copied again
             if self.needs_input_grad[1] and (xp is not numpy or n * out_hw[0] * row_bytes <= _windows.KEEP_BYTES):
                 keep = self.cols = xp.empty((n * out_hw[0] * out_hw[1], kh * kw * c), dtype=x.dtype)
-            out = correlate(xp, xpad, k4, out_hw, strides, dilation_rate, keep=keep)
+            size = n * out_hw[0] * out_hw[1] * f
+            winograd = (
+                None if keep is not None else conv_kernels.winograd_kernels(xp, k4.shape, strides, dilation_rate, size)
+            )
+            if winograd is not None:  # backward takes Winograd's gradients too (conv_kernels.winograd_grads)
+                out = xp.empty((n * out_hw[0] * out_hw[1], f), dtype=xp.result_type(xpad, k4))
+                conv_kernels.winograd_conv(winograd, xpad, k4, out_hw, out.reshape((n,) + tuple(out_hw) + (f,)))
+                self.winograd = True
+            else:
+                out = correlate(xp, xpad, k4, out_hw, strides, dilation_rate, keep=keep)
         if self.needs_input_grad[1]:
             self.xpad = xpad  # the input itself (a view) unless padded
         if self.needs_input_grad[0]:
@@ -204,6 +215,17 @@ class Conv2D(Function):
         kh, kw = (1,) + k_shape[:1] if self.spatial == 1 else k_shape[:2]
         g2 = g.reshape(-1, f)
         gx = gk = None
+        loops = conv_kernels.winograd_backward_kernels() if getattr(self, "winograd", False) else None
+        if loops is not None:  # the forward ran Winograd: both gradients from one transform of g per block
+            gpad, gk = conv_kernels.winograd_grads(
+                loops,
+                self.xpad if self.needs_input_grad[1] else None,
+                self.k4 if self.needs_input_grad[0] else None,
+                g.reshape((n,) + tuple(out_hw) + (f,)),
+                (n, h + sum(pads[0]), w + sum(pads[1]), c),
+            )
+            gx = None if gpad is None else _crop(gpad, pads, h, w).reshape(x_shape)
+            return gx, None if gk is None else gk.reshape(k_shape)
         if self.needs_input_grad[1]:
             if pointwise:
                 gk = self.xpad.T @ g2
