@@ -447,3 +447,39 @@ def test_array_loop_replays_full_batches_directly_and_matches_eager():
     doubles = x.astype("float64")  # converted per batch: its plans stay behind the compiled function
     _assert_same(model.predict(doubles, batch_size=8, verbose=0), _eager_predict(model, doubles, 8))
     assert function.replay(doubles[:8]) is None
+
+
+def test_snapshot_vouches_for_the_fingerprint_until_anything_it_reads_changes():
+    """fingerprint.Snapshot: predict re-reads the model with it; each change the fingerprint sees breaks it."""
+    from ember.backend import config
+    from ember.compile.fingerprint import Snapshot, fingerprint
+
+    model = _mlp()
+    x = numpy.random.RandomState(25).rand(19, 6).astype("float32")
+    model.predict(x, batch_size=8, verbose=0)
+    dense = model.layers[0]
+
+    def changed(change, undo=None):
+        snapshot, key = Snapshot(model), fingerprint(model)
+        assert snapshot.holds(model)
+        change()
+        broken = not snapshot.holds(model)
+        differs = fingerprint(model) != key
+        if undo is not None:
+            undo()
+        return broken, differs
+
+    assert changed(lambda: model.predict(x, batch_size=8, verbose=0)) == (False, False)  # calls change nothing
+    dense.scale = float("0.25")
+    # written again with an equal value (another float object): the snapshot breaks, the fingerprint decides
+    assert changed(lambda: setattr(dense, "scale", float("0.25"))) == (True, False)
+    assert changed(lambda: setattr(dense, "activation", keras.activations.get("tanh"))) == (True, True)
+    dense.extra = [1, 2]
+    assert changed(lambda: dense.extra.append(3)) == (True, True)  # a list of plain values changed in place
+    kernel = dense.kernel
+    freeze, unfreeze = (lambda: setattr(kernel, "trainable", False)), (lambda: setattr(kernel, "trainable", True))
+    assert changed(freeze, unfreeze) == (True, True)
+    assert changed(lambda: model.add(layers.Dense(2))) == (True, True)
+    assert changed(lambda: (delattr(dense, "extra"), setattr(dense, "other", 1))) == (True, True)
+    assert changed(lambda: config.set_epsilon(1e-5), lambda: config.set_epsilon(1e-7)) == (True, True)
+    assert not Snapshot(model).holds(_mlp())  # another model

@@ -22,11 +22,15 @@ hyperparameters when it runs.
 Computing it walks every layer's ``__dict__`` (tens of microseconds for a
 small model), so ``fit`` takes it when it starts, at each epoch and after a
 user callback's batch hook, and ``predict`` once per call, not per batch.
+A :class:`Snapshot` taken before it holds every object it read by identity:
+``snapshot.holds(model)`` (a few microseconds) says that none was replaced,
+so the fingerprint is still the same without computing it again.
 """
 
 from __future__ import annotations
 
 import numbers
+import operator
 import os
 
 from ..backend import config as _config
@@ -69,13 +73,7 @@ def fingerprint(model) -> tuple:
     """A hashable summary of what ``model``'s plans were traced from (see the module docstring)."""
     parts = []
     append = parts.append
-    stack = [model]
-    seen = set()
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
+    for layer in _walk(model):
         append((id(layer), getattr(layer, "trainable", None)))
         for v in getattr(layer, "_trainable_variables", ()):
             append((id(v), v.trainable))
@@ -88,9 +86,7 @@ def fingerprint(model) -> tuple:
                     append((name, value))
             elif name not in _IGNORED:
                 append((name, _value_key(value)))
-        stack.extend(reversed(getattr(layer, "_layers", ())))
-    settings = (_config.floatx(), _config.epsilon(), image_data_format(), os.environ.get("EMBER_DEVICE", "cpu"))
-    return tuple(parts), settings
+    return tuple(parts), _settings()
 
 
 def _value_key(value):
@@ -112,3 +108,87 @@ def _value_key(value):
 
 
 _IS_NUMBER = {}
+
+
+def _walk(model):
+    """``model`` and every layer under it (through ``_layers``), each once, depth first."""
+    stack = [model]
+    seen = set()
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        yield layer
+        stack.extend(reversed(getattr(layer, "_layers", ())))
+
+
+def _settings() -> tuple:
+    return _config.floatx(), _config.epsilon(), image_data_format(), os.environ.get("EMBER_DEVICE", "cpu")
+
+
+_IS = operator.is_
+_TRAINABLE = operator.attrgetter("trainable")
+_WALKED = ("_layers", "_trainable_variables", "_non_trainable_variables")  # lists the walk reads
+
+
+class Snapshot:
+    """Every object :func:`fingerprint` reads from ``model``, held by identity.
+
+    Per layer of the walk: the values of its attributes (those the fingerprint
+    reads), the contents of the lists among them that change in place
+    (``_layers``, the variable lists, lists of plain values such as strides);
+    and the variables' ``trainable`` flags and the backend settings. While all
+    of those are the same objects, the fingerprint is the same: any write of
+    such an attribute (even of an equal value), a list changed in place, a
+    variable frozen or a new setting make :meth:`holds` false, and the caller
+    computes the fingerprint. Take the snapshot *before* the fingerprint it
+    vouches for: a change in between then shows at the next check.
+    """
+
+    __slots__ = ("model", "layers", "variables", "flags", "settings")
+
+    def __init__(self, model):
+        self.model = model
+        self.layers = []
+        variables = []
+        for layer in _walk(model):
+            attributes = vars(layer)
+            names = tuple(name for name in attributes if name not in _IGNORED)
+            lists = tuple(
+                (name, tuple(value))
+                for name in names
+                if type(value := attributes[name]) is list and (name in _WALKED or _plain(value))
+            )
+            if any(name not in attributes and getattr(layer, name, ()) for name in _WALKED):
+                self.layers = None  # the walk reads something that is not an attribute (a property): no shortcut
+                break
+            getter = operator.itemgetter(*names) if len(names) != 1 else (lambda a, name=names[0]: (a[name],))
+            self.layers.append((layer, len(attributes), getter, getter(attributes) if names else (), lists))
+            variables += getattr(layer, "_trainable_variables", ())
+            variables += getattr(layer, "_non_trainable_variables", ())
+        self.variables = tuple(variables)
+        self.flags = tuple(map(_TRAINABLE, variables))
+        self.settings = _settings()
+
+    def holds(self, model) -> bool:
+        """Whether every object :func:`fingerprint` would read from ``model`` is the one seen when taken."""
+        if model is not self.model or self.layers is None or _settings() != self.settings:
+            return False
+        try:
+            for layer, count, getter, values, lists in self.layers:
+                attributes = vars(layer)
+                if len(attributes) != count or (values and not all(map(_IS, getter(attributes), values))):
+                    return False
+                for name, contents in lists:
+                    items = attributes[name]
+                    if len(items) != len(contents) or not all(map(_IS, items, contents)):
+                        return False
+        except KeyError:  # an attribute was deleted (and another added)
+            return False
+        return tuple(map(_TRAINABLE, self.variables)) == self.flags
+
+
+def _plain(items) -> bool:
+    """Whether the fingerprint reads the list ``items`` by value (a short list of plain values)."""
+    return len(items) <= 16 and all(type(v) in _SCALARS for v in items)

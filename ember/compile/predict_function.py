@@ -46,7 +46,7 @@ from ..engine.grad_mode import no_grad
 from ..engine.tensor import Tensor
 from ..layers.layer import _as_tensor
 from ..layers.symbolic import flatten, pack_like
-from .fingerprint import fingerprint
+from .fingerprint import Snapshot, fingerprint
 from .forward_plan import ForwardPlan
 from .plan import UntraceableError
 from .tracer import Tracer
@@ -72,12 +72,13 @@ class CompiledPredictFunction:
         self.plans = {}  # signature -> ForwardPlan, (first trace, its input arrays), or why it stays eager
         self.warned = set()
         self.fingerprint = fingerprint(model)
+        self._snapshot = None  # a fingerprint.Snapshot vouching for self.fingerprint (taken at the first check)
         self._lock = threading.Lock()  # guards the table of plans while traces are kept or compared
 
     def __getstate__(self):
         # plans hold generated code and this process's arrays, the lock cannot be copied: a copy traces again
         state = dict(self.__dict__)
-        state.update(plans={}, _lock=None)
+        state.update(plans={}, _lock=None, _snapshot=None)
         return state
 
     def __setstate__(self, state):
@@ -86,11 +87,16 @@ class CompiledPredictFunction:
 
     def check_model(self) -> None:
         """Drop the plans when anything they were traced from changed (see :mod:`ember.compile.fingerprint`)."""
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.holds(self.model):  # nothing replaced: the same fingerprint
+            return
+        snapshot = Snapshot(self.model)  # before the fingerprint: a change in between shows next time
         key = fingerprint(self.model)
         if key != self.fingerprint:
             with self._lock:
                 self.plans = {}
                 self.fingerprint = key
+        self._snapshot = snapshot
 
     def __call__(self, x):
         if type(x) is _NDARRAY:
@@ -102,7 +108,7 @@ class CompiledPredictFunction:
         if plan is None and not self.model.built:  # the first call builds the weights: not part of a forward
             with no_grad():
                 y = self.model(x, training=False)
-            self.fingerprint = fingerprint(self.model)
+            self._snapshot, self.fingerprint = None, fingerprint(self.model)
             return _numpy(y)
         if plan is None and len(self.plans) >= _MAX_SIGNATURES:
             plan = f"more than {_MAX_SIGNATURES} input signatures (shapes and dtypes); the new ones are not traced"
