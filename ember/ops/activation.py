@@ -29,6 +29,7 @@ import math
 import numpy
 
 from ..engine.function import Function
+from . import activation_kernels
 from ._checks import normalize_axes
 from .elementwise import exp
 
@@ -247,6 +248,9 @@ class ReLU(Function):
         plain = threshold == 0 and max_value is None and negative_slope == 0
         if plain and not any(self.needs_input_grad):
             return xp.maximum(x, 0)  # inference: no mask to keep, one pass
+        if plain and activation_kernels.applies(x):  # the output and the mask in one pass
+            y, self.slope = activation_kernels.relu_forward(x)
+            return y
         if threshold != 0:
             pos = x > threshold
             y = xp.where(pos, x, 0)
@@ -270,21 +274,46 @@ class ReLU(Function):
         return y
 
     def backward(self, g):
-        return g * self.slope
+        slope = self.slope
+        if slope.dtype == bool and type(g) is numpy.ndarray:  # the plain relu's mask: g * pos in one pass
+            out = activation_kernels.masked_backward(g, slope, 0)
+            if out is not None:
+                return out
+        return g * slope
 
 
 class LeakyReLU(Function):
-    """y = x where x > 0, else negative_slope * x. Shapes: x (...) -> y (...)."""
+    """y = x where x > 0, else negative_slope * x. Shapes: x (...) -> y (...).
+
+    Saves the mask ``x > 0`` (not the output, so the output may be written in place afterwards). On big NumPy
+    arrays with numba, forward and backward are one pass each (:mod:`.activation_kernels`); otherwise NumPy, with
+    the slope's product computed into the output (no ``where`` temporary). Both give the same bits.
+    """
 
     name = "leaky_relu"
     graph_saved = {}
 
     def forward(self, x, negative_slope=0.2):
-        self.pos = x > 0
         self.negative_slope = negative_slope
-        return self.xp.where(self.pos, x, x * negative_slope)
+        if activation_kernels.applies(x):
+            y, self.pos = activation_kernels.leaky_forward(x, negative_slope)
+            return y
+        self.pos = pos = x > 0
+        y = x * negative_slope
+        if type(y) is not numpy.ndarray or y.dtype != x.dtype or y.shape != x.shape:
+            return self.xp.where(pos, x, y)  # CuPy, the strict device, 0-d (NumPy scalars), other dtypes
+        numpy.copyto(y, x, where=pos)
+        return y
 
     def backward(self, g):
+        if type(g) is numpy.ndarray:
+            out = activation_kernels.masked_backward(g, self.pos, self.negative_slope)
+            if out is not None:
+                return out
+            out = g * self.negative_slope
+            if type(out) is numpy.ndarray and out.shape == self.pos.shape and out.dtype == g.dtype:
+                numpy.copyto(out, g, where=self.pos)
+                return out
         return self.xp.where(self.pos, g, g * self.negative_slope)
 
 

@@ -1,0 +1,132 @@
+"""The rectifiers' one-pass numba kernels (ember/ops/activation_kernels.py): the NumPy path's bits, the gradients.
+
+Run on small arrays with ``KERNEL_MIN_SIZE`` lowered to 0, so each test is quick and covers the kernel; the
+NumPy path (numba switched off) is the reference, element for element, specials included.
+"""
+
+import numpy as np
+import pytest
+from oracles import check_against_torch, check_gradients
+
+import ember
+from ember.backend import jit
+from ember.ops import activation_kernels
+
+pytestmark = pytest.mark.host_only("checks a numba CPU kernel, which runs only on NumPy arrays")
+
+SPECIALS = [0.0, -0.0, np.nan, np.inf, -np.inf, 1e-45, -1e-45, 3.0e38, -3.0e38, 2.5, -2.5]
+CASES = [
+    ("relu", lambda t: ember.relu(t)),
+    ("leaky_relu 0.2", lambda t: ember.leaky_relu(t, negative_slope=0.2)),
+    ("leaky_relu 0", lambda t: ember.leaky_relu(t, negative_slope=0.0)),
+    ("leaky_relu 1.7", lambda t: ember.leaky_relu(t, negative_slope=1.7)),
+    ("relu negative_slope", lambda t: ember.relu(t, negative_slope=0.3)),
+]
+
+
+@pytest.fixture
+def kernels_on(monkeypatch):
+    if not jit.available():
+        pytest.skip("numba is not importable here: the kernels cannot run")
+    monkeypatch.setattr(activation_kernels, "KERNEL_MIN_SIZE", 0)
+
+
+def _run(fn, x, g, jit_on):
+    previous = jit.set_enabled(jit_on)
+    try:
+        t = ember.tensor(x, dtype=x.dtype, requires_grad=True)
+        y = fn(t)
+        assert y.dtype == x.dtype
+        y.backward(ember.tensor(g, dtype=g.dtype))
+        return y.numpy().copy(), t.grad.numpy().copy()
+    finally:
+        jit.set_enabled(previous)
+
+
+def _bits(a):
+    return a.view(np.uint32 if a.dtype == np.float32 else np.uint64)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("name", [c[0] for c in CASES])
+def test_kernels_give_the_numpy_paths_bits(name, dtype, kernels_on, rng):
+    fn = dict(CASES)[name]
+    n = len(SPECIALS)
+    x = rng.standard_normal((4, 3 * n)).astype(dtype)
+    g = rng.standard_normal(x.shape).astype(dtype)
+    x[0, :n] = SPECIALS  # special inputs with ordinary gradients
+    g[1, :n] = SPECIALS  # special gradients at negative and positive inputs
+    x[1, :n] = -1.0
+    x[2, :n] = 1.0
+    g[2, :n] = SPECIALS
+    with np.errstate(all="ignore"):
+        fast = _run(fn, x, g, True)
+        slow = _run(fn, x, g, False)
+        # the definition, as the op computed it before the kernels: where(x > 0, x, slope * x)
+        slope = {"relu": 0.0, "leaky_relu 0.2": 0.2, "leaky_relu 0": 0.0, "leaky_relu 1.7": 1.7}.get(name, 0.3)
+        pos = x > 0
+        if name == "relu":
+            expected = (np.maximum(x, 0), g * pos)
+        else:
+            expected = (np.where(pos, x, x * slope), np.where(pos, g, g * slope))
+    for got, want, what in zip(fast, slow, ("output", "gradient")):
+        np.testing.assert_array_equal(_bits(got), _bits(want), err_msg=f"{name} {what}: kernel vs NumPy path")
+    for got, want, what in zip(slow, expected, ("output", "gradient")):
+        np.testing.assert_array_equal(_bits(got), _bits(want), err_msg=f"{name} {what}: vs the definition")
+
+
+def test_the_kernels_run_where_they_apply(kernels_on, monkeypatch):
+    calls = []
+    real = activation_kernels.leaky_forward
+
+    def spy(x, slope):
+        calls.append(x.shape)
+        return real(x, slope)
+
+    monkeypatch.setattr(activation_kernels, "leaky_forward", spy)
+    x = np.linspace(-2, 2, 24, dtype=np.float32).reshape(4, 6)
+    ember.leaky_relu(ember.tensor(x), 0.2)
+    assert calls == [(4, 6)]
+    strided = ember.tensor(np.concatenate([x, x], axis=1))[:, ::2]
+    assert not strided.data.flags.c_contiguous
+    ember.leaky_relu(strided, 0.2)  # not C-contiguous: NumPy
+    ember.leaky_relu(ember.tensor(x.astype(np.float16)), 0.2)  # float16: NumPy
+    assert calls == [(4, 6)]
+    monkeypatch.setattr(activation_kernels, "KERNEL_MIN_SIZE", 25)  # too small: NumPy
+    ember.leaky_relu(ember.tensor(x), 0.2)
+    assert calls == [(4, 6)]
+
+
+@pytest.mark.parametrize("name", [c[0] for c in CASES])
+def test_kernel_gradients_finite_differences(name, kernels_on, rng):
+    x = rng.standard_normal((3, 4)) * 3
+    x = np.where(np.abs(x) < 1e-2, 0.05, x)
+    check_gradients(dict(CASES)[name], x)
+
+
+@pytest.mark.parametrize("slope", [0.2, 0.0, 0.5])
+def test_kernel_leaky_relu_against_torch(slope, kernels_on, rng):
+    torch_f = pytest.importorskip("torch", reason="PyTorch is the oracle for these tests").nn.functional
+    x = rng.standard_normal((5, 7)) * 3
+    x[0, :3] = [0.0, -0.0, 1e-30]
+    check_against_torch(lambda t: ember.leaky_relu(t, slope), lambda t: torch_f.leaky_relu(t, slope), x)
+    check_against_torch(ember.relu, torch_f.relu, x)
+
+
+def test_the_output_may_be_written_in_place_after_leaky_relu(kernels_on):
+    # the backward reads the mask it saved, not the output: a later in-place write into the output is legal
+    x = ember.tensor(np.array([-2.0, -0.5, 0.5, 3.0], np.float32), requires_grad=True)
+    y = ember.leaky_relu(x, 0.2)
+    y += 1.0
+    (y * y).sum().backward()
+    expected = 2 * (np.where(x.numpy() > 0, x.numpy(), 0.2 * x.numpy()) + 1) * np.where(x.numpy() > 0, 1, 0.2)
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-6)
+
+
+def test_create_graph_through_leaky_relu(kernels_on):
+    # the second derivative of leaky_relu(x)**2 is 2 slope'(x)**2: the mask is a constant of the backward
+    x = ember.tensor(np.array([-2.0, 1.5, -0.5, 3.0]), requires_grad=True)
+    y = (ember.leaky_relu(x, 0.2) ** 2).sum()
+    (gx,) = ember.grad(y, [x], create_graph=True)
+    gx.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), 2 * np.where(x.numpy() > 0, 1.0, 0.04))
