@@ -8,43 +8,55 @@ and OpenBLAS"): on a quiet machine 2 threads beat 1 on every product of the benc
 32x128x512, 1.8-2x on the dense and convolution products), and OpenBLAS already runs products under 2**18
 multiply-adds on one thread, so op size alone gives no reason to drop threads; contention does.
 
-The policy (mode ``"auto"``, the default). While ``fit``, ``evaluate`` or ``predict`` runs (the trainer enters
-:func:`scope`), Ember estimates how many cores *other* processes keep busy: the machine's busy time from
-/proc/stat minus this process's own CPU time (``getrusage``), over quarter-second windows, read by a small
-monitor thread that runs only while a scope is open. BLAS gets the cores left over::
+The policy (mode ``"auto"``, the default). While ``fit``, ``evaluate``, ``predict`` or one of the ``*_on_batch``
+calls runs (the trainer enters :func:`scope`), Ember estimates how many CPUs *other* processes keep busy: the busy
+time of the CPUs this process may run on (/proc/stat's per-CPU lines, restricted to its affinity mask) minus this
+process's own CPU time (``getrusage``), over quarter-second windows read by a small monitor thread that runs only
+while a scope is open (and at a scope's entry, at most a few times a second). BLAS gets the CPUs left over::
 
-    threads = clamp(floor(cores - others + 0.3), 1, cores)     # with a 0.15-core hysteresis on the way up
+    threads = clamp(floor(cpus - others + 0.3), 1, cores)
 
-so a neighbour that keeps a third of a core busy or more takes a BLAS thread away, and it comes back when the
-neighbour stops. The monitor only decides: OpenBLAS ignores a count set from another thread once the main thread
-has set one, so the thread that opened the scope applies the decision at its next batch (:func:`tick`, one
-global read per batch when nothing changed). A new scope reuses an estimate younger than two seconds (about
-10 µs per ``fit``/``predict`` call); without one, the instantaneous count of running tasks (/proc/stat's
-``procs_running`` less this process's running threads) stands in until the first window ends (about 0.1 ms).
-On leaving the outermost scope the thread count is put back as it was, so NumPy code outside
-``fit``/``predict`` sees BLAS as the user left it. Changing the count is one C call (about a microsecond), made
-only when the decision changes; on a quiet machine nothing is changed. The thread count can change the last bits
-of some float32 products (OpenBLAS blocks them differently: seen on 128x784 @ 784x512, not on the convolution or
-LSTM shapes), so results agree to float32 rounding, not bit for bit, across counts: for bit-for-bit reruns fix
-the count (``EMBER_BLAS_THREADS=N``); the test suite runs with the policy off for that reason.
+where ``cpus`` counts the affinity mask and ``cores`` is that count capped by the cgroup's CPU quota (cgroup v2
+``cpu.max``, v1 ``cpu.cfs_quota_us``; a quota of 1.5 CPUs allows 1 thread: a thread beyond the quota spends it
+spinning at OpenBLAS's barriers, and the whole group is throttled). Transients do not count: a thread is taken
+away only when *every* window of the last second (:data:`SUSTAIN_S`) shows the neighbours on a third of a core
+more than it can spare, and given back when every window of the last half second (:data:`RECOVER_S`) shows them
+0.15 below that point. So a job that ends as ``fit`` starts, or a burst shorter than a second, leaves the threads
+alone; a neighbour that stays costs one second at the old count; one that leaves gives the thread back within
+about 0.5-0.75 s (the next batch applies it). Readings older than two seconds (:data:`FRESH_S`) are forgotten:
+a call that starts after a longer pause starts at the full count, and a short call right after another reuses
+the last decision and its readings (a series of ``predict`` calls is judged over the series).
 
-The count found when ``fit``/``predict`` starts is a ceiling: the policy only ever lowers it, so a limit set in
-code around the call (threadpoolctl's ``threadpool_limits``) holds. Overrides, strongest first: :func:`set_policy`
-in code; ``EMBER_BLAS_THREADS`` (``auto``, ``off``, or a thread count used inside ``fit``/``predict``); any of
-``OPENBLAS_NUM_THREADS``, ``GOTO_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` set in the environment
-means the user chose, and the policy stays off.
+The monitor only decides: OpenBLAS ignores a count set from another thread once the main thread has set one, so
+the thread that opened the scope applies the decision at its next batch (:func:`tick`, one global read per batch
+when nothing changed) or at the next scope it opens. A scope's entry costs a few microseconds when it changes
+nothing (see docs/performance.md for the figures). On leaving the outermost scope the thread count is put back
+as it was, so NumPy code outside those calls sees BLAS as the user left it. Changing the count is one C call
+(about a microsecond), made only when the decision changes; on a quiet machine nothing is changed. The thread count
+can change the last bits of some float32 products (OpenBLAS blocks them differently: seen on 128x784 @ 784x512,
+not on the convolution or LSTM shapes), so results agree to float32 rounding, not bit for bit, across counts: for
+bit-for-bit reruns fix the count (``EMBER_BLAS_THREADS=N``); the test suite runs with the policy off for that reason.
+
+The count found when a call starts is a ceiling: the policy only lowers it (and gives back up to it), so a limit
+set in code around the call (threadpoolctl's ``threadpool_limits``) holds. Overrides, strongest first:
+:func:`set_policy` in code; ``EMBER_BLAS_THREADS`` (``auto``, ``off``, or a thread count used inside the calls);
+any of ``OPENBLAS_NUM_THREADS``, ``GOTO_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` set in the
+environment means the user chose, and the policy stays off.
 
 numba. Ember's parallel numba kernels (``jit.kernel(parallel=True)``) get the same count through
 ``numba.set_num_threads`` in the thread that entered the scope (numba's setting is per thread), once numba's
 thread pool exists; the policy never starts that pool itself.
 
-Where it does nothing: without /proc/stat (macOS, Windows) ``auto`` leaves the threads alone; without a BLAS it
-can find (threadpoolctl, or OpenBLAS found in /proc/self/maps) every mode does nothing. ``ember doctor`` says which.
-threadpoolctl is optional: it is imported lazily, only to find the BLAS libraries.
+Outside it: a plain ``model(x)`` (``Layer.__call__``) in a user's loop, and the user's own NumPy code. A loop
+that wants the policy opens one scope around itself (``with threads.scope():`` ... ``threads.tick()`` once per
+step). Where it does nothing: without /proc/stat (macOS, Windows) ``auto`` only applies the cgroup cap; without a
+BLAS it can find (threadpoolctl, or OpenBLAS found in /proc/self/maps) every mode does nothing. ``ember doctor``
+says which. threadpoolctl is optional: it is imported lazily, only to find the BLAS libraries.
 """
 
 from __future__ import annotations
 
+import collections
 import ctypes
 import functools
 import math
@@ -57,7 +69,10 @@ import warnings
 from typing import NamedTuple
 
 __all__ = [
+    "LoadHistory",
+    "cgroup_cpu_limit",
     "choose_threads",
+    "decide",
     "describe",
     "get_policy",
     "last_decision",
@@ -68,13 +83,16 @@ __all__ = [
     "scoped",
     "set_policy",
     "tick",
+    "usable_cores",
 ]
 
 USER_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-MARGIN = 0.3  # a neighbour busy on this much of a core or more takes a BLAS thread away
-HYSTERESIS = 0.15  # ... and it must fall this much further below before the thread comes back
+MARGIN = 0.3  # neighbours busy on this much of a core more than we can spare take a BLAS thread away ...
+HYSTERESIS = 0.15  # ... and they must fall this much further below before the thread comes back
 WINDOW_S = 0.25  # the monitor's sampling period
-FRESH_S = 2.0  # a measurement younger than this decides a new scope's start
+SUSTAIN_S = 1.0  # every window of the last this-many seconds must be busy before a thread is taken away
+RECOVER_S = 0.5  # every window of the last this-many seconds must be quiet before a thread is given back
+FRESH_S = 2.0  # readings older than this (or a window longer than this) say nothing about now
 
 
 # ------------------------------------------------------------------ the setting
@@ -127,6 +145,8 @@ def policy(environ=None) -> tuple:
     """``(mode, why)``: the mode in force and the setting that decided it, in the override order of the module doc."""
     if _set_by_code is not None:
         return _set_by_code, "set_policy() in code"
+    if environ is None and _none_of_our_variables():
+        return "auto", "default"
     env = os.environ if environ is None else environ
     value = env.get("EMBER_BLAS_THREADS")
     if value is not None:
@@ -143,19 +163,115 @@ def policy(environ=None) -> tuple:
     return "auto", "default"
 
 
-def usable_cores() -> int:
-    """CPUs this process may run on (its affinity mask where the OS has one)."""
+def _environ_lookup():
+    """A quick test of whether os.environ holds none of the variables the policy reads: ``os.environ.get`` of a
+    missing name costs about 0.6 us (it raises and catches a KeyError), five of them on every ``predict`` call
+    add up; CPython's os.environ keeps its encoded names in a dict, which answers in nanoseconds."""
+    data, encode = getattr(os.environ, "_data", None), getattr(os.environ, "encodekey", None)
+    if not isinstance(data, dict) or encode is None:
+        return lambda: False  # another Python: always take the ordinary path
     try:
-        return max(1, len(os.sched_getaffinity(0)))
+        keys = tuple(encode(name) for name in ("EMBER_BLAS_THREADS", *USER_THREAD_VARS))
+    except Exception:
+        return lambda: False
+    view = data.keys()
+    return lambda: view.isdisjoint(keys)
+
+
+_none_of_our_variables = _environ_lookup()
+
+
+# ------------------------------------------------------------------ the CPUs this process may use
+
+
+def cgroup_cpu_limit(root: str = "/sys/fs/cgroup", self_cgroup: str | None = None) -> float | None:
+    """CPUs' worth of time this process's cgroups allow (the smallest ``quota / period`` from its cgroup up to
+    the hierarchy's root), or None without a quota. ``self_cgroup``: the text of /proc/self/cgroup (read if None).
+
+    cgroup v2 keeps ``cpu.max`` (``"max 100000"`` or ``"150000 100000"``), v1 ``cpu.cfs_quota_us`` (``-1``: none)
+    and ``cpu.cfs_period_us``. Inside a container the process's own cgroup is usually the mount's root (the path
+    in /proc/self/cgroup then names a folder that does not exist there), so the root is read too.
+    """
+    text = _read("/proc/self/cgroup") if self_cgroup is None else self_cgroup
+    if not text:
+        return None
+    limits = []
+    for line in text.splitlines():
+        parts = line.split(":", 2)
+        if len(parts) != 3:
+            continue
+        controllers, path = parts[1], parts[2].strip().strip("/")
+        if controllers == "":
+            version, bases = 2, [root]
+        elif "cpu" in controllers.split(","):
+            version, bases = 1, [os.path.join(root, name) for name in (controllers, "cpu", "cpu,cpuacct")]
+        else:
+            continue
+        for base in dict.fromkeys(bases):
+            if not os.path.isdir(base):
+                continue
+            folder = os.path.join(base, path) if path else base
+            if not os.path.isdir(folder):
+                folder = base
+            while True:
+                limit = _cgroup_v2_limit(folder) if version == 2 else _cgroup_v1_limit(folder)
+                if limit is not None:
+                    limits.append(limit)
+                if os.path.samefile(folder, base) or os.path.dirname(folder) == folder:
+                    break
+                folder = os.path.dirname(folder)
+            break
+    return min(limits) if limits else None
+
+
+def _cgroup_v2_limit(folder: str) -> float | None:
+    text = _read(os.path.join(folder, "cpu.max"))
+    fields = text.split() if text else []
+    if len(fields) < 1 or fields[0] == "max":
+        return None
+    try:
+        quota, period = int(fields[0]), int(fields[1]) if len(fields) > 1 else 100_000
+    except ValueError:
+        return None
+    return quota / period if quota > 0 and period > 0 else None
+
+
+def _cgroup_v1_limit(folder: str) -> float | None:
+    quota, period = _read(os.path.join(folder, "cpu.cfs_quota_us")), _read(os.path.join(folder, "cpu.cfs_period_us"))
+    try:
+        quota, period = int(quota), int(period)
+    except (TypeError, ValueError):
+        return None
+    return quota / period if quota > 0 and period > 0 else None
+
+
+def affinity_cpus() -> frozenset | None:
+    """The CPU numbers this process may run on (its affinity mask), or None where the OS has no such mask."""
+    try:
+        return frozenset(os.sched_getaffinity(0))
     except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
+        return None
+
+
+def usable_cores(cpus: int | None = None, quota: float | None = -1.0) -> int:
+    """The most BLAS threads worth running: the CPUs of the affinity mask, capped by the cgroup quota rounded
+    down (at least 1). ``cpus``/``quota``: given values instead of this process's (tests; ``quota=None``: none)."""
+    if cpus is None:
+        mask = affinity_cpus()
+        cpus = len(mask) if mask else (os.cpu_count() or 1)
+    if quota == -1.0:
+        quota = cgroup_cpu_limit()
+    cores = max(1, int(cpus))
+    if quota is not None:
+        cores = min(cores, max(1, math.floor(quota + 1e-6)))
+    return cores
 
 
 # ------------------------------------------------------------------ measuring the neighbours
 
 
 class Sample(NamedTuple):
-    """One reading: wall clock (s), the machine's busy CPU time (s, all cores), this process's CPU time (s)."""
+    """One reading: wall clock (s), busy CPU time of the CPUs we may use (s, summed), this process's CPU time (s)."""
 
     wall: float
     busy: float
@@ -165,24 +281,38 @@ class Sample(NamedTuple):
 _CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def parse_proc_stat(text: str, hz: float = _CLOCK_TICKS) -> tuple[float, int | None]:
-    """``(busy seconds on all CPUs since boot, procs_running)`` from /proc/stat's text.
+def _busy_of(fields: list) -> float:
+    idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
+    # guest and guest_nice (fields 9 and 10) are already counted in user and nice
+    return sum(fields[:8]) - idle
+
+
+def parse_proc_stat(text: str, hz: float = _CLOCK_TICKS, cpus=None) -> tuple[float, int | None]:
+    """``(busy seconds since boot, procs_running)`` from /proc/stat's text: of every CPU (the ``cpu`` line), or of
+    the CPU numbers in ``cpus`` (their ``cpuN`` lines; the ``cpu`` line if none of them is listed).
 
     Busy is everything but ``idle`` and ``iowait`` (user, nice, system, irq, softirq, steal: steal is time a
     hypervisor gave another guest, which a busy neighbour costs just the same).
     """
-    busy, running = None, None
+    total, running, some, ours = None, None, 0.0, False
     for line in text.splitlines():
-        if line.startswith("cpu "):
-            fields = [int(v) for v in line.split()[1:]]
-            idle = fields[3] + (fields[4] if len(fields) > 4 else 0)
-            # guest and guest_nice (fields 9 and 10) are already counted in user and nice
-            busy = (sum(fields[:8]) - idle) / hz
+        if line.startswith("cpu"):
+            name, _, rest = line.partition(" ")
+            if name == "cpu":
+                total = _busy_of([int(v) for v in rest.split()])
+                if cpus is None:
+                    continue
+            elif cpus is not None and name[3:].isdigit() and int(name[3:]) in cpus:
+                some += _busy_of([int(v) for v in rest.split()])
+                ours = True
         elif line.startswith("procs_running "):
             running = int(line.split()[1])
-    if busy is None:
+            break  # nothing we read comes after it
+    if ours:
+        return some / hz, running
+    if total is None:
         raise ValueError("/proc/stat: expected a 'cpu ' line with the machine's CPU times, found none")
-    return busy, running
+    return total / hz, running
 
 
 def _read(path: str) -> str | None:
@@ -198,62 +328,118 @@ def _own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def take_sample() -> tuple[Sample, int | None] | None:
-    """``(Sample, procs_running)`` now, or None where there is no /proc/stat."""
+def take_sample(cpus=None) -> tuple[Sample, int | None] | None:
+    """``(Sample, procs_running)`` now, over the CPU numbers ``cpus`` (all when None), or None without /proc/stat."""
     text = _read("/proc/stat")
     if text is None:
         return None
     try:
-        busy, running = parse_proc_stat(text)
+        busy, running = parse_proc_stat(text, cpus=cpus)
     except (ValueError, IndexError):
         return None
     return Sample(time.monotonic(), busy, _own_cpu()), running
 
 
 def others_between(a: Sample, b: Sample) -> float | None:
-    """Cores that other processes kept busy between two samples (None when no time passed)."""
+    """CPUs that other processes kept busy between two samples (None when no time passed)."""
     wall = b.wall - a.wall
     if wall <= 0:
         return None
     return max(0.0, (b.busy - a.busy) - (b.own - a.own)) / wall
 
 
-def own_running_threads() -> int:
-    """This process's threads in the running state now (at least 1: the caller)."""
-    count = 0
-    try:
-        tasks = os.listdir("/proc/self/task")
-    except OSError:
-        return 1
-    for tid in tasks:
-        text = _read(f"/proc/self/task/{tid}/stat")
-        if text:
-            # the state follows the command name, which is in parentheses and may hold spaces
-            state = text.rpartition(")")[2].split()[:1]
-            count += state == ["R"]
-    return max(1, count)
+class LoadHistory:
+    """The neighbours' load window by window (a window runs from one sample to the next): what decisions look at.
+
+    A sample closer than half a :data:`WINDOW_S` to the previous one is skipped (too short to measure); a window
+    longer than :data:`FRESH_S` (a pause between calls) forgets everything before it, itself included.
+    """
+
+    __slots__ = ("last", "windows")
+
+    def __init__(self):
+        self.last = None  # the sample the next window starts at
+        self.windows = collections.deque()  # (end wall time, seconds, others' CPUs), oldest first
+
+    def add(self, sample: Sample) -> None:
+        if self.last is None:
+            self.last = sample
+            return
+        span = sample.wall - self.last.wall
+        if span < WINDOW_S / 2:
+            return
+        if span > FRESH_S:
+            self.windows.clear()
+        else:
+            self.windows.append((sample.wall, span, others_between(self.last, sample)))
+            keep = max(SUSTAIN_S, RECOVER_S)
+            total = sum(w[1] for w in self.windows)
+            while self.windows and total - self.windows[0][1] >= keep:  # the rest still covers the look-back
+                total -= self.windows.popleft()[1]
+        self.last = sample
+
+    def fresh(self, now: float) -> bool:
+        """Whether the latest window ended less than :data:`FRESH_S` ago."""
+        return bool(self.windows) and now - self.windows[-1][0] <= FRESH_S
+
+    def level(self, now: float, seconds: float, reduce=min) -> float | None:
+        """``reduce`` (min or max) of the neighbours' load over the latest windows that together cover
+        ``seconds``; None when the readings are stale or do not reach that far back."""
+        if not self.fresh(now):
+            return None
+        covered, values = 0.0, []
+        for _, span, others in reversed(self.windows):
+            values.append(others)
+            covered += span
+            if covered >= seconds - 1e-9:
+                return reduce(values)
+        return None
+
+    def clear(self) -> None:
+        self.last = None
+        self.windows.clear()
 
 
-def choose_threads(cores: int, others: float, current: int | None = None) -> int:
-    """BLAS threads for ``cores`` usable CPUs when other processes keep ``others`` cores busy.
+def choose_threads(cores: int, others: float, current: int | None = None, cpus: int | None = None) -> int:
+    """BLAS threads worth running when other processes keep ``others`` of ``cpus`` CPUs busy (``cpus``: the CPUs
+    the load is measured over, ``cores`` when None), at most ``cores`` (the cap: affinity and quota).
 
     ``current``: the count in force, for the hysteresis (a thread is given back only when the neighbours' load
     falls :data:`HYSTERESIS` below the point where it was taken away).
     """
     cores = max(1, int(cores))
+    cpus = cores if cpus is None else max(1, int(cpus))
 
     def clamp(x):
         return max(1, min(cores, math.floor(x)))
 
-    down = clamp(cores - others + MARGIN)
+    down = clamp(cpus - others + MARGIN)
     if current is None:
         return down
-    up = clamp(cores - others + MARGIN - HYSTERESIS)
+    up = clamp(cpus - others + MARGIN - HYSTERESIS)
     if up > current:
         return up
     if down < current:
         return down
     return max(1, min(cores, current))
+
+
+def decide(history: LoadHistory, now: float, cores: int, current: int, cpus: int | None = None) -> int:
+    """The thread count after ``current``, from the readings: fewer only when the neighbours stayed busy through
+    every window of the last :data:`SUSTAIN_S`, more only when they stayed quiet through every window of the last
+    :data:`RECOVER_S`; otherwise ``current`` (capped at ``cores``)."""
+    n = max(1, min(int(cores), int(current)))
+    lasting = history.level(now, SUSTAIN_S, min)  # the least they took in any window of the last second
+    if lasting is not None:
+        down = choose_threads(cores, lasting, cpus=cpus)
+        if down < n:
+            return down
+    lately = history.level(now, RECOVER_S, max)  # the most they took in any window of the last half second
+    if lately is not None:
+        up = choose_threads(cores, lately, n, cpus=cpus)
+        if up > n:
+            return up
+    return n
 
 
 # ------------------------------------------------------------------ the BLAS and numba knobs
@@ -362,31 +548,45 @@ def _numba_threads(n: int | None) -> int | None:
 _lock = threading.RLock()
 _wake = threading.Condition(_lock)
 _depth = 0
-_saved = None  # BLAS threads before the outermost scope
+_saved = None  # BLAS threads before the outermost scope: the ceiling
 _current = None  # BLAS threads set by the policy now
 _mode = None  # the mode of the open scope
-_last = None  # (Sample, others or None) of the last reading
-_others = None  # the latest estimate of the neighbours' cores, with its time
-_others_at = -math.inf
+_history = LoadHistory()  # the neighbours' load, window by window
+_cores = None  # usable_cores() when last looked at: the cap
+_cpus = None  # CPUs of the affinity mask (what the load is measured over)
+_cpu_ids = None  # their numbers, or None when they are all the machine's (the /proc/stat total line then)
 _monitor = None
-_decided = None  # the policy's last decision (the hysteresis' reference when the next scope opens)
+_decided = None  # the count the policy applied last
+_advice = None  # the latest decision from the readings (where the next scope starts while they are fresh)
 _owner = None  # the thread that opened the outermost scope: the one that applies decisions
 _pending = None  # the monitor's decision, waiting for the owner's next tick()
 _numba_saved = None  # numba's thread count before the scope changed it
 _monitor_idle = False  # the monitor waits for a scope to open (only then does an opening scope wake it)
 
 
-def _update(now: Sample) -> None:
-    """Fold a new sample into the estimate of the neighbours' load (windows longer than FRESH_S are too stale)."""
-    global _last, _others, _others_at
-    if _last is None:
-        _last = now
-        return
-    span = now.wall - _last.wall
-    if span >= WINDOW_S / 2:
-        if span <= FRESH_S:
-            _others, _others_at = others_between(_last, now), now.wall
-        _last = now
+def _refresh_cpus() -> None:
+    """Look at the affinity mask and the cgroup quota again (a changed mask makes the readings incomparable)."""
+    global _cores, _cpus, _cpu_ids
+    mask = affinity_cpus()
+    count = len(mask) if mask else (os.cpu_count() or 1)
+    ids = mask if mask and len(mask) != (os.cpu_count() or 0) else None
+    cores = usable_cores(count)
+    with _lock:
+        if ids != _cpu_ids:
+            _history.clear()
+        _cores, _cpus, _cpu_ids = cores, count, ids
+
+
+def _sample() -> Sample | None:
+    got = take_sample(_cpu_ids)
+    return None if got is None else got[0]
+
+
+def _target(now: float, current: int) -> int:
+    """decide() for this process, never above the count found when the scope opened: a limit the user set in code
+    (threadpoolctl's ``threadpool_limits(1)`` around ``fit``) is a ceiling the policy only lowers."""
+    n = decide(_history, now, _cores or 1, current, _cpus)
+    return min(n, _saved) if _saved else n
 
 
 def _apply(n: int) -> None:
@@ -423,7 +623,7 @@ def _apply_pending() -> None:
 
 
 def _monitor_loop():
-    global _pending, _monitor_idle
+    global _pending, _monitor_idle, _advice
     while True:
         with _lock:
             while _depth == 0 or _mode != "auto":
@@ -433,13 +633,19 @@ def _monitor_loop():
             _wake.wait(WINDOW_S)  # releases the lock while waiting; nobody wakes it early (no thread switches)
             if _depth == 0 or _mode != "auto":
                 continue
-            got = take_sample()
-            if got is None:
+        try:  # the reads run outside the lock: a scope opening meanwhile does not wait for them
+            _refresh_cpus()
+            sample = _sample()
+        except Exception:
+            sample = None
+        if sample is None:
+            continue
+        with _lock:
+            if _depth == 0 or _mode != "auto" or _current is None:
                 continue
-            _update(got[0])
-            if _others is not None and got[0].wall - _others_at <= FRESH_S:
-                n = _choose(_others, _current)
-                _pending = n if n != _current else None
+            _history.add(sample)
+            n = _advice = _target(sample.wall, _current)
+            _pending = n if n != _current else None
 
 
 def _start_monitor():
@@ -449,33 +655,25 @@ def _start_monitor():
         _monitor.start()
 
 
-def _choose(others: float, current: int | None) -> int:
-    """choose_threads for this machine, never above the count found when the scope opened: a limit the user set
-    in code (threadpoolctl's ``threadpool_limits(1)`` around ``fit``) is a ceiling the policy only lowers."""
-    n = choose_threads(usable_cores(), others, current)
-    return min(n, _saved) if _saved else n
-
-
-def _decide_at_entry() -> int | None:
-    """The thread count for a scope that opens now (called with the lock held)."""
-    global _others, _others_at
-    now, running = time.monotonic(), None
-    if _last is None or now - _last.wall >= WINDOW_S / 2:  # at most a few /proc reads a second
-        got = take_sample()
-        if got is None:
-            return None
-        _update(got[0])
-        running = got[1]
-    if _others is not None and now - _others_at <= FRESH_S:
-        return _choose(_others, _decided)
-    if running is None:
-        got = take_sample()
-        running = got[1] if got is not None else None
-        if running is None:
-            return None
-    # no measured window yet: the tasks running now stand in (until a window ends, or for FRESH_S at most)
-    _others, _others_at = float(max(0, running - own_running_threads())), now
-    return _choose(_others, None)
+def _decide_at_entry() -> int:
+    """The thread count for a scope that opens now (called with the lock held, ``_saved`` known)."""
+    global _advice
+    now = time.monotonic()
+    last = _history.last
+    if last is not None and now - last.wall < WINDOW_S / 2:  # nothing new to read: the last advice stands
+        if _advice is not None and _history.fresh(now):
+            return min(_advice, _saved)
+    else:  # at most a few /proc reads a second
+        if _cores is None or not _history.fresh(now):  # (the monitor looks at them while it runs)
+            _refresh_cpus()
+        sample = _sample()
+        if sample is not None:
+            _history.add(sample)
+            now = sample.wall
+    # fresh readings: go on from the last advice; otherwise start from the full count
+    start = _advice if _advice is not None and _history.fresh(now) else _saved
+    _advice = _target(now, min(start, _saved))
+    return _advice
 
 
 class scope:  # noqa: N801  (used as a context manager, like a function)
@@ -502,9 +700,7 @@ class scope:  # noqa: N801  (used as a context manager, like a function)
                 _current, _mode = _saved, mode
                 if _saved is None:  # no BLAS we can drive
                     return self
-                n = mode if isinstance(mode, int) else _decide_at_entry()
-                if n is not None:
-                    _apply(n)
+                _apply(mode if isinstance(mode, int) else _decide_at_entry())
                 if mode == "auto":
                     _start_monitor()
                     if _monitor_idle:
@@ -532,12 +728,15 @@ class scope:  # noqa: N801  (used as a context manager, like a function)
 
 
 def _after_fork_in_child() -> None:
-    """A forked child has no monitor thread and may have copied the lock held: start clean."""
+    """A forked child has no monitor thread, may have copied the lock held, and counts its own CPU time from zero
+    (the readings are the parent's): start clean."""
     global _lock, _wake, _depth, _monitor, _owner, _pending, _current, _mode, _saved, _numba_saved, _monitor_idle
+    global _history, _decided, _advice
     _lock = threading.RLock()
     _wake = threading.Condition(_lock)
     _depth = 0
-    _monitor = _owner = _pending = _current = _mode = _saved = _numba_saved = None
+    _monitor = _owner = _pending = _current = _mode = _saved = _numba_saved = _decided = _advice = None
+    _history = LoadHistory()
     _monitor_idle = False
 
 
@@ -546,7 +745,7 @@ if hasattr(os, "register_at_fork"):
 
 
 def scoped(function):
-    """Decorator: run ``function`` (a ``fit``, ``evaluate`` or ``predict``) inside :func:`scope`."""
+    """Decorator: run ``function`` (a ``fit``, ``evaluate``, ``predict`` or ``*_on_batch``) inside :func:`scope`."""
 
     @functools.wraps(function)
     def wrapper(*args, **kwargs):
@@ -562,13 +761,19 @@ def last_decision() -> int | None:
 
 
 def describe() -> dict:
-    """The policy's state for ``ember doctor``: mode and why, cores, the BLAS found and its threads now."""
+    """The policy's state for ``ember doctor``: mode and why, CPUs, quota and the cap, the BLAS found and its
+    threads now."""
     mode, why = policy()
     libs = blas_libraries()
+    mask = affinity_cpus()
+    quota = cgroup_cpu_limit()
+    cpus = len(mask) if mask else (os.cpu_count() or 1)
     return {
         "mode": mode,
         "why": why,
-        "cores": usable_cores(),
+        "cores": usable_cores(cpus, quota),
+        "cpus": cpus,
+        "cpu_quota": quota,
         "blas_found_by": _blas_source,
         "blas_threads": libs[0].get_num_threads() if libs else None,
         "proc_stat": _read("/proc/stat") is not None,
@@ -578,6 +783,7 @@ def describe() -> dict:
 
 def _reset_for_tests() -> None:
     """Forget the measurements and the code setting (tests only; never inside an open scope)."""
-    global _set_by_code, _last, _others, _others_at, _blas_libs, _blas_source, _decided
-    _set_by_code, _last, _others, _others_at, _decided = None, None, None, -math.inf, None
+    global _set_by_code, _blas_libs, _blas_source, _decided, _advice, _cores, _cpus, _cpu_ids
+    _set_by_code, _decided, _advice, _cores, _cpus, _cpu_ids = None, None, None, None, None, None
+    _history.clear()
     _blas_libs, _blas_source = None, None
