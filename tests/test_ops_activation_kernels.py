@@ -86,15 +86,51 @@ def test_the_kernels_run_where_they_apply(kernels_on, monkeypatch):
     monkeypatch.setattr(activation_kernels, "leaky_forward", spy)
     x = np.linspace(-2, 2, 24, dtype=np.float32).reshape(4, 6)
     ember.leaky_relu(ember.tensor(x), 0.2)
-    assert calls == [(4, 6)]
     strided = ember.tensor(np.concatenate([x, x], axis=1))[:, ::2]
     assert not strided.data.flags.c_contiguous
-    ember.leaky_relu(strided, 0.2)  # not C-contiguous: NumPy
+    ember.leaky_relu(strided, 0.2)  # any strides: the loops take them
+    assert calls == [(4, 6), (4, 6)]
     ember.leaky_relu(ember.tensor(x.astype(np.float16)), 0.2)  # float16: NumPy
-    assert calls == [(4, 6)]
+    five = ember.transpose(ember.tensor(np.zeros((2, 3, 4, 5, 6), np.float32)), (4, 2, 0, 3, 1))  # 5 separate axes
+    assert activation_kernels._blocks(five.data) is None
+    ember.leaky_relu(five, 0.2)
     monkeypatch.setattr(activation_kernels, "KERNEL_MIN_SIZE", 25)  # too small: NumPy
     ember.leaky_relu(ember.tensor(x), 0.2)
-    assert calls == [(4, 6)]
+    assert calls == [(4, 6), (4, 6)]
+
+
+# inputs and gradients of other strides: a slice of the input, and a gradient coming back through a transpose
+# and through a slice of a padded array (as a convolution's input gradient does)
+LAYOUTS = {
+    "sliced input": lambda f, t: f(t[:, 1:-1, ::2]),
+    "transposed gradient": lambda f, t: ember.transpose(f(t), (2, 0, 1)),
+    "padded gradient": lambda f, t: ember.pad(f(t), ((0, 0), (1, 1), (2, 1))),
+    "five axes merged": lambda f, t: f(ember.reshape(t, (2, 2, 3, 2, 6))),
+    "five separate axes": lambda f, t: f(ember.transpose(ember.reshape(t, (2, 2, 3, 2, 6)), (4, 2, 0, 3, 1))),
+}
+
+
+@pytest.mark.parametrize("layout", sorted(LAYOUTS))
+@pytest.mark.parametrize("name", ["relu", "leaky_relu 0.2"])
+def test_kernels_take_any_strides(name, layout, kernels_on, rng):
+    fn = dict(CASES)[name]
+    x = rng.standard_normal((4, 6, 6)).astype(np.float32)
+    x[0, 0, :4] = [0.0, -0.0, np.nan, -np.inf]
+
+    def run(jit_on):
+        previous = jit.set_enabled(jit_on)
+        try:
+            t = ember.tensor(x, requires_grad=True)
+            y = LAYOUTS[layout](fn, t)
+            y.backward(ember.tensor(np.arange(y.size, dtype=np.float32).reshape(y.shape) - y.size / 2))
+            return y.numpy().copy(), t.grad.numpy().copy()
+        finally:
+            jit.set_enabled(previous)
+
+    with np.errstate(all="ignore"):
+        fast, slow = run(True), run(False)
+    for got, want in zip(fast, slow):
+        np.testing.assert_array_equal(_bits(got), _bits(want))
 
 
 @pytest.mark.parametrize("name", [c[0] for c in CASES])

@@ -10,8 +10,11 @@ together. The arithmetic is the NumPy path's, element by element, so both give t
   backward ``g`` where ``pos``, else ``g * slope``.
 
 The mask is what the backward reads (as the NumPy path keeps it), not the output, so writing into the output in
-place later stays legal. Arrays: 1-D views of C-contiguous NumPy arrays of one float dtype (float32 or float64);
-``pos`` is bool. Small arrays stay on NumPy (see :data:`KERNEL_MIN_SIZE`).
+place later stays legal. The loops run over 4-D arrays of any strides: the gradient a convolution hands back is
+often the interior of a padded array (a strided view), and copying it first would cost a pass. An array's
+adjacent axes that are contiguous with each other are merged first (a C-contiguous array becomes one row), so
+the inner loop is long. NumPy arrays of float32 or float64 only; ``pos`` is bool and C-contiguous, like the
+outputs. Small arrays stay on NumPy (see :data:`KERNEL_MIN_SIZE`).
 """
 
 from __future__ import annotations
@@ -29,87 +32,134 @@ _KERNEL_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
 
 @jit.kernel
 def _relu_forward(x, y, pos):
-    for i in range(x.shape[0]):
-        xi = x[i]
-        p = xi > 0
-        pos[i] = p
-        y[i] = xi if p or xi != xi else 0  # numpy.maximum(x, 0): NaN wins, -0.0 and 0 give 0
+    n0, n1, n2, n3 = x.shape
+    for a in range(n0):
+        for b in range(n1):
+            for c in range(n2):
+                xr, yr, pr = x[a, b, c], y[a, b, c], pos[a, b, c]
+                for d in range(n3):
+                    xi = xr[d]
+                    p = xi > 0
+                    pr[d] = p
+                    yr[d] = xi if p or xi != xi else 0  # numpy.maximum(x, 0): NaN wins, -0.0 and 0 give 0
 
 
 @jit.kernel
 def _relu_backward(g, pos, out):
-    for i in range(g.shape[0]):
-        gi = g[i]
-        out[i] = gi if pos[i] else gi * 0  # g * pos: -0.0 for a negative g, NaN for NaN and inf, as NumPy's
+    n0, n1, n2, n3 = g.shape
+    for a in range(n0):
+        for b in range(n1):
+            for c in range(n2):
+                gr, pr, outr = g[a, b, c], pos[a, b, c], out[a, b, c]
+                for d in range(n3):
+                    gi = gr[d]
+                    outr[d] = gi if pr[d] else gi * 0  # g * pos: -0.0 for a negative g, NaN for NaN and inf
 
 
 @jit.kernel
 def _leaky_forward(x, slope, y, pos):
-    for i in range(x.shape[0]):
-        xi = x[i]
-        p = xi > 0
-        pos[i] = p
-        y[i] = xi if p else xi * slope
+    n0, n1, n2, n3 = x.shape
+    for a in range(n0):
+        for b in range(n1):
+            for c in range(n2):
+                xr, yr, pr = x[a, b, c], y[a, b, c], pos[a, b, c]
+                for d in range(n3):
+                    xi = xr[d]
+                    p = xi > 0
+                    pr[d] = p
+                    yr[d] = xi if p else xi * slope
 
 
 @jit.kernel
 def _leaky_backward(g, pos, slope, out):
-    for i in range(g.shape[0]):
-        gi = g[i]
-        out[i] = gi if pos[i] else gi * slope
+    n0, n1, n2, n3 = g.shape
+    for a in range(n0):
+        for b in range(n1):
+            for c in range(n2):
+                gr, pr, outr = g[a, b, c], pos[a, b, c], out[a, b, c]
+                for d in range(n3):
+                    gi = gr[d]
+                    outr[d] = gi if pr[d] else gi * slope
+
+
+def _blocks(a):
+    """``a``'s shape with adjacent axes merged where their strides allow (a view), as 4 axes; None if more remain."""
+    shape, strides = [], []
+    for n, s in zip(a.shape, a.strides):
+        if n == 1:
+            continue  # any stride: merges with anything
+        if shape and strides[-1] == s * n:
+            shape[-1] *= n
+            strides[-1] = s
+        else:
+            shape.append(n)
+            strides.append(s)
+    if len(shape) > 4:
+        return None
+    return (1,) * (4 - len(shape)) + tuple(shape)
+
+
+def _view(a, blocks):
+    """``a`` seen with the merged ``blocks`` shape (a view: its strides allow it)."""
+    if a.shape == blocks:
+        return a
+    # numpy.reshape gives a view whenever the strides allow one; forbid a silent copy
+    view = a.view()
+    view.shape = blocks
+    return view
 
 
 def applies(x) -> bool:
-    """Whether the kernels run on ``x``: a big enough C-contiguous float32/float64 NumPy array, numba available."""
+    """Whether the kernels run on ``x``: a big enough float32/float64 NumPy array, numba available."""
     return (
         type(x) is numpy.ndarray
         and x.size >= KERNEL_MIN_SIZE
         and x.dtype in _KERNEL_DTYPES
-        and x.flags.c_contiguous
+        and _blocks(x) is not None
         and _leaky_forward.compiled() is not None
     )
 
 
 def relu_forward(x):
-    """``(maximum(x, 0), x > 0)`` in one pass (call only where :func:`applies`)."""
-    y = numpy.empty_like(x)
+    """``(maximum(x, 0), x > 0)`` in one pass, both C-contiguous (call only where :func:`applies`)."""
+    blocks = _blocks(x)
+    y = numpy.empty(x.shape, dtype=x.dtype)
     pos = numpy.empty(x.shape, dtype=bool)
-    _relu_forward.compiled()(x.reshape(-1), y.reshape(-1), pos.reshape(-1))
+    _relu_forward.compiled()(_view(x, blocks), _view(y, blocks), _view(pos, blocks))
     return y, pos
 
 
 def leaky_forward(x, slope):
-    """``(where(x > 0, x, x * slope), x > 0)`` in one pass (call only where :func:`applies`)."""
-    y = numpy.empty_like(x)
+    """``(where(x > 0, x, x * slope), x > 0)`` in one pass, both C-contiguous (call only where :func:`applies`)."""
+    blocks = _blocks(x)
+    y = numpy.empty(x.shape, dtype=x.dtype)
     pos = numpy.empty(x.shape, dtype=bool)
-    _leaky_forward.compiled()(x.reshape(-1), x.dtype.type(slope), y.reshape(-1), pos.reshape(-1))
+    _leaky_forward.compiled()(_view(x, blocks), x.dtype.type(slope), _view(y, blocks), _view(pos, blocks))
     return y, pos
 
 
 def masked_backward(g, pos, slope):
     """``where(pos, g, g * slope)`` (``slope`` 0: ``g * pos``) in one pass, or None where the kernels cannot run.
 
-    ``g`` comes from the engine: it may be non-contiguous or of another layout than ``pos``; then None.
+    ``pos`` is the forward's C-contiguous mask; ``g`` comes from the engine, of any strides.
     """
     if (
         type(g) is not numpy.ndarray
         or g.size < KERNEL_MIN_SIZE
         or g.dtype not in _KERNEL_DTYPES
-        or not g.flags.c_contiguous
         or g.shape != pos.shape
         or not pos.flags.c_contiguous
     ):
         return None
-    if slope == 0:
-        kernel = _relu_backward.compiled()
-        if kernel is None:
-            return None
-        out = numpy.empty_like(g)
-        kernel(g.reshape(-1), pos.reshape(-1), out.reshape(-1))
-        return out
-    kernel = _leaky_backward.compiled()
+    blocks = _blocks(g)
+    if blocks is None:
+        return None
+    kernel = (_relu_backward if slope == 0 else _leaky_backward).compiled()
     if kernel is None:
         return None
-    out = numpy.empty_like(g)
-    kernel(g.reshape(-1), pos.reshape(-1), g.dtype.type(slope), out.reshape(-1))
+    out = numpy.empty(g.shape, dtype=g.dtype)
+    if slope == 0:
+        kernel(_view(g, blocks), _view(pos, blocks), _view(out, blocks))
+    else:
+        kernel(_view(g, blocks), _view(pos, blocks), g.dtype.type(slope), _view(out, blocks))
     return out
