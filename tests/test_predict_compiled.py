@@ -483,3 +483,38 @@ def test_snapshot_vouches_for_the_fingerprint_until_anything_it_reads_changes():
     assert changed(lambda: (delattr(dense, "extra"), setattr(dense, "other", 1))) == (True, True)
     assert changed(lambda: config.set_epsilon(1e-5), lambda: config.set_epsilon(1e-7)) == (True, True)
     assert not Snapshot(model).holds(_mlp())  # another model
+
+
+def test_lean_forms_beside_the_ops_give_their_forwards_bits():
+    """The plan calls an op's ``lean(xp, attrs)`` form: the same bits as the op's eager forward, in place too."""
+    from ember.ops.activation import ReLU, Sigmoid
+    from ember.ops.arithmetic import Add, Matmul
+
+    r = numpy.random.RandomState(26)
+    a, b = r.randn(8, 5).astype("float32"), r.randn(5, 3).astype("float32")
+    c = r.randn(8, 3).astype("float32")
+    big = numpy.array([[-100.0, -0.0, 0.0, 1e-30, 88.0, numpy.nan]], "float32")
+    plain = {"negative_slope": 0.0, "max_value": None, "threshold": 0.0}
+    cases = [
+        (Matmul, (a, b), {}),
+        (Add, (a @ b, c), {}),
+        (Add, (c, r.randn(3).astype("float32")), {}),  # a bias, broadcast
+        (ReLU, (c,), plain),
+        (ReLU, (big,), plain),
+        (Sigmoid, (c * 30,), {}),
+        (Sigmoid, (big,), {}),
+    ]
+    for op, args, attrs in cases:
+        fn = op()
+        fn.xp, fn.needs_input_grad, fn.device = numpy, (False,) * len(args), None
+        eager = fn.forward(*[x.copy() for x in args], **attrs)
+        lean = op.lean(numpy, attrs)
+        numpy.testing.assert_array_equal(lean(*args), eager)
+        if getattr(op, "lean_in_place", False):
+            first = args[0].copy()
+            out = lean(first, *args[1:], out=first)
+            assert out is first
+            numpy.testing.assert_array_equal(out, eager)
+    assert ReLU.lean(numpy, dict(plain, negative_slope=0.1)) is None  # only the plain relu has one
+    assert ReLU.lean(numpy, dict(plain, max_value=6.0)) is None
+    assert not getattr(Matmul, "lean_in_place", False) and not getattr(Sigmoid, "lean_in_place", False)

@@ -14,14 +14,15 @@ touched becomes a local variable of the generated function:
 Each recorded function runs its own ``forward`` on those arrays, in the
 traced order, on a Function object made for that call (a local of the
 generated function: concurrent runs from several threads share no state, and
-what a forward saves for a backward goes with the object). Three ops whose forward is one
-NumPy expression are written inline instead, with the same arithmetic:
-``Matmul`` (``a @ b``), ``Add`` (``a + b``) and the default ``ReLU``
-(``maximum(x, 0)``). Where the first operand of such an ``Add``/``ReLU`` is an
-array the plan itself allocated (a product, a convolution, an earlier
-inline op), has the output's shape and dtype and is read by nobody else, the
-op is done in place on it (``a += b``): the same numbers, without a new
-array. Ops whose outputs nobody reads are dropped (forwards are pure).
+what a forward saves for a backward goes with the object). An op that offers a
+lean form beside it in ``ops/`` (``lean(xp, attrs)``: its forward as one
+function of arrays, nothing saved; Matmul, Add, the plain ReLU, Sigmoid) is
+called through that instead. Where the first operand of a lean form that
+takes ``out=`` (``lean_in_place``: Add, ReLU) is an array the plan itself
+allocated (a product, a convolution, an earlier lean op), has the output's
+shape and dtype and is read by nobody else, the op writes into it: the same
+numbers, without a new array. Ops whose outputs nobody reads are dropped
+(forwards are pure).
 
 The outputs are therefore bit-identical to the eager call's. Shapes are those
 of the trace; another batch shape needs another plan (the caller keys plans
@@ -32,15 +33,12 @@ from __future__ import annotations
 
 import numpy
 
-from ..ops.activation import ReLU
-from ..ops.arithmetic import Add, Matmul
 from ..ops.convolution import Conv2D
 from .plan import TracedPlan, UntraceableError, _as_array
 
 # what a Function instance holds before its forward runs
 _BASE_ATTRS = ("device", "xp", "needs_input_grad")
 _NDARRAY = numpy.ndarray
-_PLAIN_RELU = {"negative_slope": 0.0, "max_value": None, "threshold": 0.0}
 
 
 class ForwardPlan(TracedPlan):
@@ -125,9 +123,9 @@ class ForwardPlan(TracedPlan):
                 and step.in_meta[0] == step.out_meta[0]
                 and all(dtype == step.out_meta[0][1] for _, dtype in step.in_meta)
             )
-            inline = _inline(step, [names[s] for s in step.in_slots], names[step.out_slots[0]], reusable, env)
-            if inline is not None:
-                lines += [f"    {line}" for line in inline]
+            lean = _lean(i, step, [names[s] for s in step.in_slots], names[step.out_slots[0]], reusable, env)
+            if lean is not None:
+                lines.append(lean)
                 owned.add(step.out_slots[0])
             else:
                 lines += self._call(i, step, names, env)
@@ -173,23 +171,21 @@ class ForwardPlan(TracedPlan):
         return [f"    {line}" for line in lines]
 
 
-def _inline(step, args, out, reusable, env):
-    """The lines of ``step`` written as NumPy expressions (``reusable``: in place on ``args[0]``), or None."""
-    kind = type(step.fn)
-    if step.out_meta[0][0] == ():  # 0-d results: NumPy returns scalars; leave those to the forwards
+def _lean(i, step, args, out, reusable, env):
+    """The line calling the lean form of step ``i``'s op (``reusable``: into ``args[0]``'s buffer), or None.
+
+    An op class offers one as ``lean(xp, attrs)``: a function of arrays computing its forward (nothing saved
+    for a backward), or None for those attrs; ``lean_in_place``: it takes ``out=`` its first input.
+    """
+    lean = getattr(type(step.fn), "lean", None)
+    if lean is None or step.out_meta[0][0] == () or len(step.out_slots) != 1:  # 0-d: NumPy gives scalars
         return None
-    if kind is Matmul and not step.attrs:
-        return [f"{out} = {args[0]} @ {args[1]}  # matmul"]
-    if kind is Add and not step.attrs:
-        if reusable:
-            return [f"{out} = {args[0]}", f"{out} += {args[1]}  # add, in place"]
-        return [f"{out} = {args[0]} + {args[1]}  # add"]
-    if kind is ReLU and step.attrs == _PLAIN_RELU:
-        env["xp"] = step.fn.xp
-        if reusable:
-            return [f"{out} = xp.maximum({args[0]}, 0, out={args[0]})  # relu, in place"]
-        return [f"{out} = xp.maximum({args[0]}, 0)  # relu"]
-    return None
+    function = lean(step.fn.xp, step.attrs)
+    if function is None:
+        return None
+    env[f"f{i}"] = function
+    into = f", out={args[0]}" if reusable and getattr(step.fn, "lean_in_place", False) else ""
+    return f"    {out} = f{i}({', '.join(args)}{into})  # {step.fn.op_name()}{into and ', in place'}"
 
 
 def _owns_output(fn) -> bool:

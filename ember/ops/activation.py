@@ -24,6 +24,7 @@ On CuPy the library's own ``erfc`` is used.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy
@@ -66,6 +67,11 @@ _GELU_CUBIC = 0.044715
 
 
 # ---- helpers on raw arrays --------------------------------------------------------------------------------------
+
+
+def _relu(xp, x, out=None):
+    """max(x, 0): the plain relu's inference forward (``out``: an array to write into, x itself allowed)."""
+    return xp.maximum(x, 0, out=out)
 
 
 def _sigmoid(xp, x):
@@ -247,7 +253,7 @@ class ReLU(Function):
         xp = self.xp
         plain = threshold == 0 and max_value is None and negative_slope == 0
         if plain and not any(self.needs_input_grad):
-            return xp.maximum(x, 0)  # inference: no mask to keep, one pass
+            return _relu(xp, x)  # inference: no mask to keep, one pass
         if plain and activation_kernels.applies(x):  # the output and the mask in one pass
             y, self.slope = activation_kernels.relu_forward(x)
             return y
@@ -272,6 +278,16 @@ class ReLU(Function):
                 self.slope = pos.astype(x.dtype)
                 self.slope += negative_slope * (x < threshold)
         return y
+
+    # the lean form (ember.compile.forward_plan): the plain relu, max(x, 0); out= may be x's buffer
+    lean_in_place = True
+
+    @staticmethod
+    def lean(xp, attrs):
+        """The inference forward on arrays, ``f(x, out=None)``, for the plain relu (the defaults); else None."""
+        get = attrs.get
+        plain = get("threshold", 0) == 0 and get("max_value") is None and get("negative_slope", 0) == 0
+        return functools.partial(_relu, xp) if plain else None
 
     def backward(self, g):
         slope = self.slope
@@ -437,6 +453,11 @@ class Sigmoid(Function):
 
     def backward(self, g):
         return g * self.y * (1 - self.y)
+
+    @staticmethod
+    def lean(xp, attrs):
+        """The inference forward on arrays (ember.compile.forward_plan): ``f(x)``, what ``forward`` computes."""
+        return functools.partial(_sigmoid, xp)
 
 
 class Tanh(Function):

@@ -46,6 +46,14 @@ class Add(Function):
     def backward(self, g):
         return g, g
 
+    # the lean form (ember.compile.forward_plan): a + b is NumPy's add; out= may be a's buffer
+    lean_in_place = True
+
+    @staticmethod
+    def lean(xp, attrs):
+        """The inference forward on arrays of traced shapes, ``f(a, b, out=None)``: what ``forward`` computes."""
+        return xp.add
+
 
 class Subtract(Function):
     """out = a - b, shapes broadcast."""
@@ -221,6 +229,11 @@ class Matmul(Function):
             broadcast_shapes("matmul (batch dimensions)", a.shape[:-2], b.shape[:-2] if b.ndim > 1 else ())
         self.a, self.b = a, b
         return a @ b
+
+    @staticmethod
+    def lean(xp, attrs):
+        """The inference forward on arrays of traced shapes (no checks, nothing saved): ``f(a, b)``, a @ b."""
+        return xp.matmul
 
     def backward(self, g):
         xp = self.xp
