@@ -1,6 +1,6 @@
 """The convolutions' numba loops, each with a NumPy path in :mod:`ember.ops.convolution`: col2im for the input
-gradient (and the transposed forward), Winograd F(2x2, 3x3) for a 3x3 stride-1 forward, and the depthwise
-convolution's three passes.
+gradient (and the transposed forward), Winograd F(2x2, 3x3) for a 3x3 stride-1 forward and its two gradients, a
+layer's bias and ReLU on the output in one pass each way, and the depthwise convolution's three passes.
 
 The input gradient of a convolution, for a block of output rows (see :mod:`ember.ops._windows`), is
 ``d = g_block @ kernel2d.T`` (rows, KH*KW*C), one matmul, followed by col2im: row ``r`` (image ``n``, output
@@ -349,6 +349,70 @@ def winograd_grads(loops, xpad, kernel, g, pad_shape):
         gk = numpy.tensordot(gt, numpy.tensordot(gt, du, axes=(1, 0)), axes=(1, 1)).transpose(1, 0, 2)
         gk = numpy.ascontiguousarray(gk).reshape(3, 3, c, f)
     return gx, gk
+
+
+# ---- a layer's bias and ReLU on the convolution's output, one pass each way ---------------------------------------
+#
+# Conv2D(..., activation="relu") is conv + bias + relu: three passes over the output forward (two new arrays and a
+# mask) and three back (the mask product, the bias sum, the add's pass-through). These do each direction in one
+# pass over the (rows, F) output, in place forward. Same numbers as the separate ops: the forward adds and clamps
+# as ``out + bias`` and ``maximum(., 0)`` do (NaN kept, -0.0 kept); the backward's product by the mask is ``g *
+# (out > 0)`` (NaN * 0 is NaN, as there); the bias gradient is summed in float64 (closer than NumPy's float32 sum).
+
+
+@jit.kernel
+def _bias_act_forward(out, bias, relu):
+    rows, f = out.shape
+    for r in range(rows):
+        o = out[r]
+        for ch in range(f):
+            v = o[ch] + bias[ch]
+            if relu and v < 0:
+                v = 0
+            o[ch] = v
+
+
+@jit.kernel
+def _bias_act_backward(g, out, relu, gm, gb):
+    # gm (rows, f) <- g * (out > 0) (g itself without relu); gb (f,) float64 += the sum of gm's rows
+    rows, f = g.shape
+    for r in range(rows):
+        gr, orow, mrow = g[r], out[r], gm[r]
+        for ch in range(f):
+            v = gr[ch]
+            if relu and not orow[ch] > 0:
+                v = v * 0
+            mrow[ch] = v
+            gb[ch] += v
+
+
+def _bias_act_applies(xp, out) -> bool:
+    return xp is numpy and out.size >= KERNEL_MIN_SIZE and out.dtype in (numpy.float32, numpy.float64)
+
+
+def bias_act_forward(xp, out, bias, relu: bool) -> None:
+    """``out`` (rows, F) <- ``out + bias``, then ``maximum(., 0)`` when ``relu``, in place."""
+    kernel = _bias_act_forward.compiled() if _bias_act_applies(xp, out) and out.flags.c_contiguous else None
+    if kernel is not None:
+        kernel(out, bias.astype(out.dtype, copy=False), relu)
+        return
+    out += bias
+    if relu:
+        xp.maximum(out, 0, out=out)
+
+
+def bias_act_backward(xp, g, out, relu: bool, need_bias: bool):
+    """(the gradient past the activation (rows, F), the bias gradient (F,) or None) from ``g`` (rows, F).
+
+    ``out`` is the forward's output (after the ReLU), read only with ``relu``."""
+    kernel = _bias_act_backward.compiled() if need_bias and _bias_act_applies(xp, g) else None
+    if kernel is not None and g.flags.c_contiguous and (not relu or out.flags.c_contiguous):
+        gm = numpy.empty_like(g)
+        gb = numpy.zeros(g.shape[1], dtype=numpy.float64)
+        kernel(g, out if relu else g, relu, gm, gb)
+        return gm, gb.astype(g.dtype)
+    gm = g * (out > 0) if relu else g
+    return gm, (gm.sum(axis=0) if need_bias else None)
 
 
 # ---- depthwise convolution: one compiled pass per direction --------------------------------------------------------

@@ -560,6 +560,68 @@ class Conv1D(Conv2D):
     spatial = 1
 
 
+class _BiasAct:
+    """A convolution with its layer's bias added and, optionally, a ReLU applied, as one op.
+
+    Shapes: as the convolution, plus bias (F,). ``relu``: ``max(conv + bias, 0)``. The bias and ReLU run in
+    one pass over the convolution's fresh output, in place (:func:`ember.ops.conv_kernels.bias_act_forward`);
+    backward masks the output gradient and sums the bias gradient in one pass, then runs the convolution's
+    backward on the masked gradient. The same numbers as conv, add and relu applied one after another.
+    """
+
+    graph_saved = {}  # _backward_on_tensors: the convolution's own; the ReLU mask is a constant
+
+    def forward(self, x, kernel, bias, strides, padding, dilation_rate, relu=False):
+        f = kernel.shape[-1]
+        if bias.shape != (f,):
+            raise ValueError(
+                f"{self.name}: expected a bias of shape ({f},) (one per output channel of kernel {kernel.shape}), "
+                f"got shape {bias.shape}"
+            )
+        out = super().forward(x, kernel, strides, padding, dilation_rate)
+        conv_kernels.bias_act_forward(self.xp, out.reshape(-1, f), bias, relu)
+        self.relu = relu
+        if relu and any(self.needs_input_grad):
+            self.activated = out  # the output: its positive cells are the ReLU's mask
+        return out
+
+    def backward(self, g):
+        f = g.shape[-1]
+        if getattr(self.xp, "graph", False):  # create_graph: the mask as a constant, the sums as Ember ops
+            gm = g * (self.activated > 0) if self.relu else g
+            gb = gm.reshape(-1, f).sum(axis=0) if self.needs_input_grad[2] else None
+            gx, gk = super()._backward_on_tensors(gm) if any(self.needs_input_grad[:2]) else (None, None)
+            return gx, gk, gb
+        out2 = self.activated.reshape(-1, f) if self.relu else None
+        gm, gb = conv_kernels.bias_act_backward(self.xp, g.reshape(-1, f), out2, self.relu, self.needs_input_grad[2])
+        gx = gk = None
+        if any(self.needs_input_grad[:2]):
+            gx, gk = super().backward(gm.reshape(g.shape))
+        return gx, gk, gb
+
+
+class Conv2DBiasAct(_BiasAct, Conv2D):
+    """conv2d + bias (+ relu) as one op (:class:`_BiasAct`)."""
+
+
+class Conv1DBiasAct(_BiasAct, Conv1D):
+    """conv1d + bias (+ relu) as one op (:class:`_BiasAct`)."""
+
+
+def conv_bias_act(x, kernel, bias, strides, padding, dilation_rate, relu=False):
+    """``conv(x, kernel) + bias``, then ``relu`` when asked, as one op: what a Conv1D/Conv2D layer with a bias and
+    no or a ReLU activation computes (its ``call`` takes this). Arguments as :func:`conv1d`/:func:`conv2d`
+    (the rank from ``x``: 3 for 1-D, 4 for 2-D); ``bias`` (out_channels,)."""
+    fn = Conv1DBiasAct if len(x.shape) == 3 else Conv2DBiasAct
+    op = fn.name
+    strides = as_tuple(op, "strides", strides, fn.spatial)
+    dilation_rate = as_tuple(op, "dilation_rate", dilation_rate, fn.spatial)
+    padding = check_padding(op, padding)
+    if fn.spatial == 1:
+        strides, dilation_rate = (1,) + strides, (1,) + dilation_rate
+    return fn.apply(x, kernel, bias, strides=strides, padding=padding, dilation_rate=dilation_rate, relu=bool(relu))
+
+
 def _conv(fn, x, kernel, strides, padding, dilation_rate):
     op = fn.name
     strides = as_tuple(op, "strides", strides, fn.spatial)

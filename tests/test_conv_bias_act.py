@@ -1,0 +1,168 @@
+"""conv + bias (+ ReLU) as one op (ember.ops.convolution.conv_bias_act), which Conv1D/Conv2D layers with a bias and
+no or a ReLU activation call: against PyTorch and finite differences, on the NumPy path and numba's one-pass
+kernels, equal to the separate ops (forward bit for bit, backward to float32 rounding), second-order gradients,
+the layer's choice of path, and the bias check."""
+
+import numpy as np
+import pytest
+from oracles import check_against_torch, check_gradients
+from test_ops_conv import torch_conv1d, torch_conv2d_keras_kernel
+
+import ember
+from ember.backend import jit
+from ember.layers.convolutional import base_conv
+from ember.ops import conv_kernels
+from ember.ops.convolution import Conv1DBiasAct, Conv2DBiasAct, conv_bias_act
+
+
+@pytest.fixture(params=["numpy", "jit"])
+def jit_path(request, monkeypatch):
+    """Both paths: NumPy, and numba's one-pass bias/ReLU kernels (on these small arrays too)."""
+    if request.param == "jit":
+        pytest.importorskip("numba")
+        monkeypatch.setattr(conv_kernels, "KERNEL_MIN_SIZE", 0)
+    previous = jit.set_enabled(request.param == "jit")
+    yield request.param
+    jit.set_enabled(previous)
+
+
+# (input shape, kernel shape, strides, padding)
+CASES = [
+    ((2, 7, 6, 3), (3, 3, 3, 4), 1, "valid"),
+    ((3, 8, 8, 2), (3, 3, 2, 5), 2, "same"),
+    ((2, 5, 5, 4), (1, 1, 4, 3), 1, "valid"),  # pointwise: one matmul
+    ((2, 11, 3), (3, 3, 4), 1, "same"),  # 1-D
+    ((3, 9, 2), (2, 2, 3), 2, "valid"),
+]
+
+
+def _torch_reference(relu):
+    import torch
+
+    def fn(x, k, b, strides, padding):
+        conv = torch_conv1d if x.ndim == 3 else torch_conv2d_keras_kernel
+        y = conv(x, k, strides, padding, 1) + b
+        return torch.relu(y) if relu else y
+
+    return fn
+
+
+@pytest.mark.parametrize("xs,ks,strides,padding", CASES)
+@pytest.mark.parametrize("relu", [True, False])
+def test_conv_bias_act_against_torch_and_finite_differences(xs, ks, strides, padding, relu, rng, jit_path):
+    pytest.importorskip("torch", reason="PyTorch (torch==2.13.0) is the oracle for this test")
+    x, k, b = rng.standard_normal(xs), rng.standard_normal(ks), rng.standard_normal(ks[-1])
+    reference = _torch_reference(relu)
+    check_against_torch(
+        lambda a, w, c: conv_bias_act(a, w, c, strides, padding, 1, relu=relu),
+        lambda a, w, c: reference(a, w, c, strides, padding),
+        x,
+        k,
+        b,
+    )
+    check_gradients(lambda a, w, c: conv_bias_act(a, w, c, strides, padding, 1, relu=relu), x, k, b)
+
+
+@pytest.mark.parametrize("xs,ks,strides,padding", CASES)
+@pytest.mark.parametrize("relu", [True, False])
+def test_conv_bias_act_equals_the_separate_ops_float32(xs, ks, strides, padding, relu, rng, jit_path):
+    """Forward: the same bits as conv, add and relu one after another; gradients to float32 rounding (the bias
+    gradient is summed in another order)."""
+    x = rng.standard_normal(xs).astype(np.float32)
+    k = rng.standard_normal(ks).astype(np.float32)
+    b = rng.standard_normal(ks[-1]).astype(np.float32)
+    conv = ember.conv1d if len(xs) == 3 else ember.conv2d
+    results = []
+    for fused in (True, False):
+        ts = [ember.tensor(a, requires_grad=True) for a in (x, k, b)]
+        if fused:
+            y = conv_bias_act(*ts, strides, padding, 1, relu=relu)
+        else:
+            y = conv(ts[0], ts[1], strides, padding) + ts[2]
+            y = ember.relu(y) if relu else y
+        gy = np.random.default_rng(3).standard_normal(y.shape).astype(np.float32)
+        y.backward(ember.tensor(gy))
+        results.append([y.numpy()] + [t.grad.numpy() for t in ts])
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    for fused, separate in zip(results[0][1:], results[1][1:]):
+        assert fused.dtype == np.float32
+        np.testing.assert_allclose(fused, separate, rtol=1e-5, atol=1e-5 * np.abs(separate).max())
+
+
+def test_relu_mask_passes_nan_gradients_as_the_separate_ops(jit_path):
+    """Masked cells get g * 0 (NaN stays NaN, as relu's g * mask), unmasked cells g; the output keeps NaN."""
+    x = np.array([[[[1.0], [-1.0], [np.nan]]]], dtype=np.float32)  # (1, 1, 3, 1)
+    k = np.ones((1, 1, 1, 1), dtype=np.float32)
+    b = np.zeros(1, dtype=np.float32)
+    ts = [ember.tensor(a, requires_grad=True) for a in (x, k, b)]
+    y = conv_bias_act(*ts, 1, "valid", 1, relu=True)
+    np.testing.assert_array_equal(y.numpy().ravel(), [1.0, 0.0, np.nan])
+    y.backward(ember.tensor(np.array([[[[2.0], [np.nan], [3.0]]]], dtype=np.float32)))
+    np.testing.assert_array_equal(ts[0].grad.numpy().ravel(), [2.0, np.nan, 0.0])
+
+
+@pytest.mark.parametrize("relu", [True, False])
+def test_second_order_gradients_equal_the_separate_ops(relu, rng):
+    """create_graph through the fused op: the ReLU mask is a constant, the bias sum and the convolution's
+    backward are Ember ops; d/dk of sum(dL/dx ** 2) as with conv, add and relu."""
+    x, k, b = rng.standard_normal((2, 6, 6, 2)), rng.standard_normal((3, 3, 2, 3)), rng.standard_normal(3)
+    results = []
+    for fused in (True, False):
+        ts = [ember.tensor(a, dtype="float64", requires_grad=True) for a in (x, k, b)]
+        if fused:
+            y = conv_bias_act(*ts, 1, "same", 1, relu=relu)
+        else:
+            y = ember.conv2d(ts[0], ts[1], 1, "same") + ts[2]
+            y = ember.relu(y) if relu else y
+        gx, gk, gb = ember.grad((y * y).sum(), ts, create_graph=True)
+        ((gx * gx).sum() + (gk * gk).sum() + (gb * gb).sum()).backward()
+        results.append([t.grad.numpy() for t in ts])
+    for fused, separate in zip(*results):
+        np.testing.assert_allclose(fused, separate, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize(
+    "layer,kwargs,fused",
+    [
+        ("Conv2D", dict(activation="relu"), Conv2DBiasAct),
+        ("Conv2D", dict(), Conv2DBiasAct),
+        ("Conv1D", dict(activation="relu"), Conv1DBiasAct),
+        ("Conv2D", dict(activation="tanh"), None),
+        ("Conv2D", dict(activation="relu", use_bias=False), None),
+        ("Conv2D", dict(activation="relu", groups=2), None),
+        ("Conv1D", dict(activation="relu", padding="causal"), None),
+    ],
+)
+def test_layers_take_the_fused_op_where_it_applies(layer, kwargs, fused, rng):
+    """Conv layers with a bias and no or a plain ReLU activation run one fused op; other layers the separate ops.
+    Both give the same outputs and weight gradients."""
+    shape = (2, 6, 6, 4) if layer == "Conv2D" else (2, 9, 4)
+    x = rng.standard_normal(shape).astype(np.float32)
+    conv = getattr(ember.layers, layer)(4, 3, bias_initializer="random_normal", **kwargs)
+    conv.build(shape)
+    y = conv(ember.tensor(x))
+    assert (type(y.grad_fn) is fused) if fused else not isinstance(y.grad_fn, (Conv1DBiasAct, Conv2DBiasAct))
+    (y * y).sum().backward()
+    grads = [w.grad.numpy() for w in conv.trainable_weights]
+    separate = getattr(ember.layers, layer).from_config(conv.get_config())
+    separate.build(shape)
+    separate.set_weights(conv.get_weights())
+    separate._fuses_bias_act = lambda: False
+    y2 = separate(ember.tensor(x))
+    (y2 * y2).sum().backward()
+    np.testing.assert_array_equal(y.numpy(), y2.numpy())
+    for g, g2 in zip(grads, [w.grad.numpy() for w in separate.trainable_weights]):
+        np.testing.assert_allclose(g, g2, rtol=1e-5, atol=1e-5 * np.abs(g2).max())
+
+
+def test_a_bias_of_the_wrong_shape_is_refused():
+    x, k = np.ones((1, 4, 4, 2), np.float32), np.ones((3, 3, 2, 5), np.float32)
+    with pytest.raises(ValueError, match=r"conv2d: expected a bias of shape \(5,\).*got shape \(4,\)"):
+        conv_bias_act(x, k, np.ones(4, np.float32), 1, "valid", 1)
+
+
+def test_the_layer_check_names_base_conv():
+    """The layer's test of the fused path is BaseConv's (Conv3D, with its own convolution_op, never takes it)."""
+    conv3d = ember.layers.Conv3D(2, 3, activation="relu")
+    conv3d.build((1, 4, 4, 4, 1))
+    assert not base_conv.BaseConv._fuses_bias_act(conv3d)
