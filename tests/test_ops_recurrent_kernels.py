@@ -10,7 +10,7 @@ import pytest
 
 import ember
 from ember.backend import jit
-from ember.ops import recurrent_kernels
+from ember.ops import recurrent, recurrent_blas, recurrent_kernels
 
 pytestmark = pytest.mark.skipif(
     not jit.available(),
@@ -146,6 +146,7 @@ def _spy(monkeypatch, name):
 
 def test_lstm_inference_kernel_runs_only_without_a_graph(rng, monkeypatch):
     """Without a graph the step kernel saves nothing (``save`` False, one scratch slot); with one, every step."""
+    monkeypatch.setattr(recurrent, "SEQUENCE_KERNELS", False)  # the step loop (the whole-sequence form: below)
     calls = _spy(monkeypatch, "lstm_step")
     arrays, _, rdm, _ = _problem(rng, "float32")
     b, t, u = arrays[0].shape[0], arrays[0].shape[1], arrays[1].shape[1]
@@ -163,6 +164,7 @@ def test_lstm_inference_kernel_runs_only_without_a_graph(rng, monkeypatch):
 
 
 def test_the_kernels_run_only_where_they_apply(rng, monkeypatch):
+    monkeypatch.setattr(recurrent, "SEQUENCE_KERNELS", False)
     calls = _spy(monkeypatch, "lstm_step")
     arrays, _, _, _ = _problem(rng, "float32")
     graph = [ember.tensor(a, requires_grad=True) for a in arrays]
@@ -175,6 +177,88 @@ def test_the_kernels_run_only_where_they_apply(rng, monkeypatch):
     jit.set_enabled(False)
     ember.lstm(*graph)
     assert not calls, "other activations, float16 and EMBER_JIT=0 take the NumPy path"
+
+
+# --------------------------------------------------------------------------- LSTM: the whole-sequence kernels
+needs_sequence_kernels = pytest.mark.skipif(
+    not (jit.available() and recurrent_kernels.bind_sequence_kernels()),
+    reason="the whole-sequence LSTM kernels need NumPy's OpenBLAS with an ILP64 cblas (recurrent_blas.py)",
+)
+
+
+def _sequence_vs_steps(monkeypatch, arrays, mask, rdm, weights, kw, blocks):
+    """(outputs, gradients) of the step loop and of the whole-sequence kernels split into ``blocks`` row blocks."""
+    monkeypatch.setattr(recurrent, "SEQUENCE_KERNELS", False)
+    ref = _run(arrays, mask, rdm, weights, kw, forward_jit=True, backward_jit=True)
+    monkeypatch.setattr(recurrent, "SEQUENCE_KERNELS", True)
+    monkeypatch.setattr(recurrent, "_row_blocks", lambda batch: blocks)
+    return ref, _run(arrays, mask, rdm, weights, kw, forward_jit=True, backward_jit=True)
+
+
+@needs_sequence_kernels
+@pytest.mark.host_only("checks a numba CPU kernel, which runs only on NumPy arrays")
+@pytest.mark.parametrize("masked,go_backwards,zero_output_for_mask,rdm", CASES)
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("blocks", [1, 2, 3])
+def test_lstm_sequence_kernels_give_the_step_kernels_bits(
+    masked, go_backwards, zero_output_for_mask, rdm, dtype, blocks, rng, monkeypatch
+):
+    """One kernel call for every step (the recurrent product inside it), whole or split into row blocks run in
+    parallel: the step loop's bits, outputs and every gradient, whatever the split (5 rows: blocks of 1-2-2)."""
+    if blocks > 1 and not recurrent_kernels.bind_sequence_kernels(parallel=True):
+        pytest.skip("the parallel form needs OpenBLAS's openblas_set_num_threads_local (0.3.27+)")
+    arrays, mask, rdm_arr, weights = _problem(rng, dtype, b=5, t=7, f=3, u=6)
+    kw = {"go_backwards": go_backwards, "zero_output_for_mask": zero_output_for_mask}
+    mask, rdm_arr = (mask if masked else None), (rdm_arr if rdm else None)
+    (ref_out, ref_grads), (out, grads) = _sequence_vs_steps(monkeypatch, arrays, mask, rdm_arr, weights, kw, blocks)
+    for a, b in zip(out, ref_out):
+        np.testing.assert_array_equal(a, b)
+    for i, (a, b) in enumerate(zip(grads, ref_grads)):
+        np.testing.assert_array_equal(a, b, err_msg=f"gradient {i}")
+
+
+@needs_sequence_kernels
+@pytest.mark.host_only("checks a numba CPU kernel, which runs only on NumPy arrays")
+def test_lstm_sequence_kernels_at_the_benchmark_shape(rng, monkeypatch):
+    """W3's shape (batch 32, 80 steps, 128 features and units) in float32, two row blocks: the step loop's bits."""
+    if not recurrent_kernels.bind_sequence_kernels(parallel=True):
+        pytest.skip("the parallel form needs OpenBLAS's openblas_set_num_threads_local (0.3.27+)")
+    arrays, _, rdm, weights = _problem(rng, "float32", b=32, t=80, f=128, u=128)
+    arrays[4] *= 0.15  # a recurrent kernel of a usual scale: the states stay away from saturation
+    (ref_out, ref_grads), (out, grads) = _sequence_vs_steps(monkeypatch, arrays, None, rdm, weights, {}, 2)
+    for a, b in zip(out + grads, ref_out + ref_grads):
+        np.testing.assert_array_equal(a, b)
+
+
+@needs_sequence_kernels
+@pytest.mark.host_only("checks a numba CPU kernel, which runs only on NumPy arrays")
+def test_lstm_sequence_kernel_saves_nothing_without_a_graph(rng, monkeypatch):
+    """One forward call per op; under no_grad it keeps one scratch slot (``save`` False) and the same bits."""
+    calls = _spy(monkeypatch, "lstm_forward_rows")
+    monkeypatch.setattr(recurrent, "_row_blocks", lambda batch: 1)
+    arrays, _, _, _ = _problem(rng, "float32")
+    b, u = arrays[0].shape[0], arrays[1].shape[1]
+    jit.set_enabled(True)
+    with ember.no_grad():
+        res = ember.lstm(*arrays)
+    assert len(calls) == 1
+    save, hp, gates = calls[0][18], calls[0][13], calls[0][10]
+    assert save is False and hp.shape == (b, 1, u) and gates.shape == (1, b, 4 * u)
+    ref = ember.lstm(*[ember.tensor(a, requires_grad=True) for a in arrays])
+    assert len(calls) == 2 and calls[1][18] is True
+    for a, r in zip(res, ref):
+        np.testing.assert_array_equal(a.numpy(), r.numpy())
+
+
+def test_lstm_row_blocks_follow_the_blas_threads(monkeypatch):
+    """A block per BLAS thread (the thread policy's count), at least MIN_CHUNK_ROWS rows each, one when BLAS has one."""
+    monkeypatch.setattr(recurrent_blas, "blas_threads", lambda: 1)
+    assert recurrent._row_blocks(64) == 1
+    monkeypatch.setattr(recurrent_blas, "blas_threads", lambda: 4)
+    assert recurrent._row_blocks(recurrent.MIN_CHUNK_ROWS) == 1
+    numba = pytest.importorskip("numba", reason="the block count is capped by numba's threads")
+    assert recurrent._row_blocks(2 * recurrent.MIN_CHUNK_ROWS) == min(2, numba.get_num_threads())
+    assert recurrent._row_blocks(100 * recurrent.MIN_CHUNK_ROWS) == min(4, numba.get_num_threads())
 
 
 # --------------------------------------------------------------------------- GRU (reset_after=True)

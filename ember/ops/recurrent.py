@@ -60,12 +60,15 @@ import numpy as np
 
 from ..backend.config import floatx
 from ..engine.function import Function
-from . import recurrent_cuda
+from . import recurrent_blas, recurrent_cuda
 from . import recurrent_kernels as kernels
 
 __all__ = ["lstm", "gru", "simple_rnn"]
 
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear", "hard_sigmoid")
+# the LSTM's whole-sequence kernels (recurrent_blas): off, the step loop runs (same numbers; for A/B and tests)
+SEQUENCE_KERNELS = True
+MIN_CHUNK_ROWS = 8  # a parallel block of batch rows keeps at least this many (smaller products lose more)
 
 
 # --------------------------------------------------------------------------- activations
@@ -303,6 +306,17 @@ class _Recurrence(Function):
         self.x2d = self.kernel = self.rk = self.rdm = None
 
 
+def _row_blocks(batch):
+    """Into how many blocks of rows a whole-sequence kernel splits the batch: one per thread the BLAS may use
+    (what Ember's thread policy left it) and numba may run, each block at least :data:`MIN_CHUNK_ROWS` rows."""
+    parts = min(recurrent_blas.blas_threads(), batch // MIN_CHUNK_ROWS)
+    if parts < 2:
+        return 1
+    import numba
+
+    return max(1, min(parts, numba.get_num_threads()))
+
+
 def _inputs_list(inputs, states, kernel, recurrent_kernel, bias, mask, recurrent_dropout_mask):
     names, values = [], []
     pairs = [("inputs", inputs), *states, ("kernel", kernel), ("recurrent_kernel", recurrent_kernel)]
@@ -370,11 +384,17 @@ class LSTM(_Recurrence):
             bias_k = xp.zeros(4 * u, dtype=dt) if bias is None else xp.ascontiguousarray(bias)
             zbuf, hbuf = xp.empty((b, 4 * u), dtype=dt), xp.empty((b, u), dtype=dt)
             rk = self.rk
-            for s, t in enumerate(self.order):
-                q = t if save else 0
-                xp.matmul(self._recurrent_input(h, hbuf), rk, out=zbuf)
-                fused(zbuf, proj, t, bias_k, c, h, gates[q], tc[q], out, s, save, hp, cp[q],
-                      skip[t], factor[s], masked, exact)  # fmt: skip
+            sequence = self._sequence_kernel(kernels.lstm_forward_rows, kernels.lstm_forward_chunks)
+            if sequence is not None:  # every step in one kernel call (see recurrent_blas)
+                rdm = hbuf if self.rdm is None else xp.ascontiguousarray(self.rdm)
+                sequence(proj, self._order_array(), xp.ascontiguousarray(rk), bias_k, h, c, hbuf, zbuf, gates, tc,
+                         cp, hp, out, skip, factor, masked, save, rdm, self.rdm is not None, exact)  # fmt: skip
+            else:
+                for s, t in enumerate(self.order):
+                    q = t if save else 0
+                    xp.matmul(self._recurrent_input(h, hbuf), rk, out=zbuf)
+                    fused(zbuf, proj, t, bias_k, c, h, gates[q], tc[q], out, s, save, hp, cp[q],
+                          skip[t], factor[s], masked, exact)  # fmt: skip
         else:
             self._forward_numpy(proj, bias, h, c, gates, tc, cp, hp, out, save)
         if save:
@@ -382,6 +402,29 @@ class LSTM(_Recurrence):
         else:
             self._clear()
         return out, h, c
+
+    def _order_array(self):
+        return np.asarray(self.order, dtype=np.int64)
+
+    def _sequence_kernel(self, rows, chunks):
+        """The whole-sequence form of a step loop, as ``f(*args)``, or None (the step loop then runs).
+
+        ``rows`` runs every step on a block of batch rows, ``chunks`` runs blocks of rows in parallel. The
+        batch is split when the BLAS may use several threads (Ember's thread policy sets that count inside
+        ``fit``/``predict``) and each block keeps at least :data:`MIN_CHUNK_ROWS` rows.
+        """
+        if not SEQUENCE_KERNELS or self.xp is not np or not kernels.bind_sequence_kernels():
+            return None
+        b = self.b
+        parts = _row_blocks(b)
+        if parts < 2 or not kernels.bind_sequence_kernels(parallel=True):
+            kernel = rows.compiled()
+            return None if kernel is None else lambda *args: kernel(0, b, *args)
+        kernel = chunks.compiled()
+        if kernel is None:
+            return None
+        bounds = np.array([(i * b) // parts for i in range(parts + 1)], dtype=np.int64)
+        return lambda *args: kernel(bounds, *args)
 
     def _forward_numpy(self, proj, bias, h, c, gates, tc, cp, hp, out, save):
         """The step loop in NumPy calls (any activations, any array module); updates h and c in place."""
@@ -433,7 +476,16 @@ class LSTM(_Recurrence):
             masked, keep, factor = self._mask_rows(keep=True)
             carry = xp.zeros((b, u), dtype=dt) if masked else dh  # the kernel reads it only when masked
             g_out = xp.ascontiguousarray(g_out, dtype=dt)
-            for s in range(steps - 1, -1, -1):
+            sequence = self._sequence_kernel(kernels.lstm_backward_rows, kernels.lstm_backward_chunks)
+            first = steps - 1
+            if sequence is not None:  # every step in one kernel call (see recurrent_blas)
+                dropped = self.rdm is not None
+                rdm = xp.ascontiguousarray(self.rdm) if dropped else dh
+                sequence(dh, dc, carry, g_out, self._order_array(), factor, keep, masked, self.gates_, self.tc,
+                         self.cp, self.hp, dz, rk_t, rdm, dh if drdm is None else drdm, dropped,
+                         drdm is not None)  # fmt: skip
+                first = -1  # no step left for the loop below
+            for s in range(first, -1, -1):
                 t = self.order[s]
                 fused(dh, carry, g_out, s, factor[s], keep[t], masked, self.gates_[t], self.tc[t], self.cp[t], dc,
                       dz, t)  # fmt: skip

@@ -298,3 +298,220 @@ def gru_backward_step(dh, carry, g_out, s, out_factor, keep, masked, gates, rh, 
             dm[t, n, u + j] = dr
             dm[t, n, 2 * u + j] = dhh * r
             dh_direct[n, j] = dhn * zg
+
+
+# --------------------------------------------------------------------------- LSTM: the whole sequence in one call
+# The step kernels above, with the recurrent product called from inside the loop (NumPy's OpenBLAS, bound by
+# ops/recurrent_blas.py), so that one kernel call runs every step: no Python between steps, and the batch's rows
+# (which never mix in a recurrence) can be split among cores, each worker running every step on its own rows.
+# Same products, same gate arithmetic in the same order as the step kernels: the same bits.
+_gemm32 = _gemm64 = _threads_local = None  # numba ExternalFunctions, set by bind_sequence_kernels()
+_forward_rows = _backward_rows = None  # the row kernels' dispatchers, called by the parallel wrappers
+prange = range  # numba.prange once bind_sequence_kernels(parallel=True) has run (numba is imported lazily)
+
+
+def bind_sequence_kernels(parallel: bool = False) -> bool:
+    """Make the whole-sequence LSTM kernels callable; False when they are not (no numba, no bindable BLAS).
+
+    ``parallel``: the batch-splitting wrappers too (they need a per-thread BLAS thread count).
+    """
+    global _gemm32, _gemm64, _threads_local, _forward_rows, _backward_rows, prange
+    from . import recurrent_blas
+
+    if not (recurrent_blas.parallel_ready() if parallel else recurrent_blas.bind()):
+        return False
+    if _gemm32 is None:
+        _gemm32, _gemm64, _threads_local = recurrent_blas.external_functions()
+    if parallel and _forward_rows is None:
+        import numba
+
+        prange = numba.prange
+        _forward_rows, _backward_rows = lstm_forward_rows.compiled(), lstm_backward_rows.compiled()
+    return True
+
+
+@jit.kernel
+def lstm_forward_rows(lo, hi, proj, order, rk, bias, h, c, hin, z, gates, tc, cp, hp, out, skip, out_factor,
+                      masked, save, rdm, dropped, exact):  # fmt: skip
+    """Every step of an LSTM's forward for batch rows ``lo:hi`` (``lstm_step``'s arithmetic, its product inside).
+
+    proj (time, b, 4u): the input projections, time-major; order (time,) int64: the time index of each
+    processed step; rk (u, 4u) C-contiguous; bias (4u,); h, c (b, u) in: the initial states, out: the final
+    ones; hin (b, u), z (b, 4u): scratch (the dropped-out h_{t-1}, the recurrent product); gates (kept, b, 4u),
+    tc, cp (kept, b, u): as ``lstm_step`` writes them, at index t when ``save`` else 0; hp (b, time, u): h_{t-1}
+    when ``save``; out (b, time, u); skip (time, b) bool, out_factor (time, b): read only when ``masked``;
+    rdm (b, u): the recurrent dropout mask, read only when ``dropped``.
+    """
+
+    def rtanh(v):  # the rational float32 tanh (see tanh_float32)
+        v = min(max(v, -_CLAMP), _CLAMP)
+        v2 = v * v
+        p = v2 * _A13 + _A11
+        p = v2 * p + _A9
+        p = v2 * p + _A7
+        p = v2 * p + _A5
+        p = v2 * p + _A3
+        p = v2 * p + _A1
+        p = v * p
+        q = v2 * _B6 + _B4
+        q = v2 * q + _B2
+        q = v2 * q + _B0
+        return p / q
+
+    u = c.shape[1]
+    u4 = 4 * u
+    rows = hi - lo
+    if rows <= 0:
+        return
+    for s in range(order.shape[0]):
+        t = order[s]
+        q = t if save else 0
+        a = h
+        if dropped:
+            for n in range(lo, hi):
+                for j in range(u):
+                    hin[n, j] = h[n, j] * rdm[n, j]
+            a = hin
+        if h.itemsize == 4:  # z[lo:hi] = a[lo:hi] @ rk
+            _gemm32(101, 111, 111, rows, u4, u, np.float32(1.0), a[lo:].ctypes.data, u, rk.ctypes.data, u4,
+                    np.float32(0.0), z[lo:].ctypes.data, u4)  # fmt: skip
+        else:
+            _gemm64(101, 111, 111, rows, u4, u, 1.0, a[lo:].ctypes.data, u, rk.ctypes.data, u4, 0.0,
+                    z[lo:].ctypes.data, u4)  # fmt: skip
+        g = gates[q]
+        for n in range(lo, hi):
+            if exact:
+                for j in range(2 * u):
+                    g[n, j] = math.tanh(((z[n, j] + proj[t, n, j]) + bias[j]) * _HALF) * _HALF + _HALF
+                for j in range(2 * u, 3 * u):
+                    g[n, j] = math.tanh((z[n, j] + proj[t, n, j]) + bias[j])
+                for j in range(3 * u, u4):
+                    g[n, j] = math.tanh(((z[n, j] + proj[t, n, j]) + bias[j]) * _HALF) * _HALF + _HALF
+            else:
+                for j in range(2 * u):
+                    g[n, j] = rtanh(((z[n, j] + proj[t, n, j]) + bias[j]) * _HALF) * _HALF + _HALF
+                for j in range(2 * u, 3 * u):
+                    g[n, j] = rtanh((z[n, j] + proj[t, n, j]) + bias[j])
+                for j in range(3 * u, u4):
+                    g[n, j] = rtanh(((z[n, j] + proj[t, n, j]) + bias[j]) * _HALF) * _HALF + _HALF
+            if save:
+                for j in range(u):
+                    hp[n, t, j] = h[n, j]
+                    cp[q, n, j] = c[n, j]
+            if masked and skip[t, n]:  # states carried over; tc (used by backward) still from this step's gates
+                if exact:
+                    for j in range(u):
+                        tc[q, n, j] = math.tanh(g[n, u + j] * c[n, j] + g[n, j] * g[n, 2 * u + j])
+                else:
+                    for j in range(u):
+                        tc[q, n, j] = rtanh(g[n, u + j] * c[n, j] + g[n, j] * g[n, 2 * u + j])
+            elif exact:
+                for j in range(u):
+                    cn = g[n, u + j] * c[n, j] + g[n, j] * g[n, 2 * u + j]
+                    c[n, j] = cn
+                    th = math.tanh(cn)
+                    tc[q, n, j] = th
+                    h[n, j] = g[n, 3 * u + j] * th
+            else:
+                for j in range(u):
+                    cn = g[n, u + j] * c[n, j] + g[n, j] * g[n, 2 * u + j]
+                    c[n, j] = cn
+                    th = rtanh(cn)
+                    tc[q, n, j] = th
+                    h[n, j] = g[n, 3 * u + j] * th
+            if masked:
+                factor = out_factor[s, n]
+                for j in range(u):
+                    out[n, s, j] = h[n, j] * factor
+            else:
+                for j in range(u):
+                    out[n, s, j] = h[n, j]
+
+
+@jit.kernel(parallel=True)
+def lstm_forward_chunks(bounds, proj, order, rk, bias, h, c, hin, z, gates, tc, cp, hp, out, skip, out_factor,
+                        masked, save, rdm, dropped, exact):  # fmt: skip
+    """:func:`lstm_forward_rows` on each block of rows ``bounds[i]:bounds[i + 1]``, the blocks in parallel (each
+    worker's BLAS on one thread, put back after)."""
+    for i in prange(bounds.shape[0] - 1):
+        old = _threads_local(1)
+        _forward_rows(bounds[i], bounds[i + 1], proj, order, rk, bias, h, c, hin, z, gates, tc, cp, hp, out, skip,
+                      out_factor, masked, save, rdm, dropped, exact)  # fmt: skip
+        _threads_local(old)
+
+
+@jit.kernel
+def lstm_backward_rows(lo, hi, dh, dc, carry, g_out, order, out_factor, keep, masked, gates, tc, cp, hp, dz, rk_t,
+                       rdm, drdm, dropped, grad_rdm):  # fmt: skip
+    """Every step of an LSTM's backward through time for batch rows ``lo:hi`` (``lstm_backward_step``, then
+    ``dh = (dz[:, t] @ rk_t) * rdm``).
+
+    dh, dc (b, u) in: the final states' gradients, out: the initial states' (dh without ``carry``, which the
+    caller adds when ``masked``); carry (b, u): as ``lstm_backward_step`` (zeros in, read only when masked);
+    g_out (b, time, u) C-contiguous; order, out_factor (time, b), keep (time, b): as the forward's; gates, tc,
+    cp (time, b, ...), hp (b, time, u): saved by the forward; dz (b, time, 4u) out; rk_t (4u, u) C-contiguous;
+    rdm (b, u) read when ``dropped``; drdm (b, u) accumulated when ``grad_rdm``.
+    """
+    u = dc.shape[1]
+    u4 = 4 * u
+    steps = order.shape[0]
+    rows = hi - lo
+    if rows <= 0:
+        return
+    for s in range(steps - 1, -1, -1):
+        t = order[s]
+        gt, tct, cpt = gates[t], tc[t], cp[t]
+        for n in range(lo, hi):
+            if masked:
+                k = keep[t, n]
+                drop = _ONE - k
+                factor = out_factor[s, n]
+            for j in range(u):
+                if masked:
+                    dht = (dh[n, j] + carry[n, j]) + g_out[n, s, j] * factor
+                    dhn = dht * k
+                    carry[n, j] = dht * drop
+                    dc0 = dc[n, j] * k
+                else:
+                    dhn = dh[n, j] + g_out[n, s, j]
+                    dc0 = dc[n, j]
+                i = gt[n, j]
+                f = gt[n, u + j]
+                g = gt[n, 2 * u + j]
+                o = gt[n, 3 * u + j]
+                th = tct[n, j]
+                dz[n, t, 3 * u + j] = (dhn * th) * ((_ONE - o) * o)
+                dcn = (dhn * o) * (_ONE - th * th)
+                dcn = dcn + dc0
+                dz[n, t, j] = (dcn * g) * ((_ONE - i) * i)
+                dz[n, t, u + j] = (dcn * cpt[n, j]) * ((_ONE - f) * f)
+                dz[n, t, 2 * u + j] = (dcn * i) * (_ONE - g * g)
+                if masked:
+                    dc[n, j] = dcn * f + dc[n, j] * drop
+                else:
+                    dc[n, j] = dcn * f
+        # dh[lo:hi] = dz[lo:hi, t] @ rk_t: rows of dz[:, t] are steps * 4u apart
+        a = dz[lo:, t:]
+        if dh.itemsize == 4:
+            _gemm32(101, 111, 111, rows, u, u4, np.float32(1.0), a.ctypes.data, steps * u4, rk_t.ctypes.data, u,
+                    np.float32(0.0), dh[lo:].ctypes.data, u)  # fmt: skip
+        else:
+            _gemm64(101, 111, 111, rows, u, u4, 1.0, a.ctypes.data, steps * u4, rk_t.ctypes.data, u, 0.0,
+                    dh[lo:].ctypes.data, u)  # fmt: skip
+        if dropped:
+            for n in range(lo, hi):
+                for j in range(u):
+                    if grad_rdm:
+                        drdm[n, j] += dh[n, j] * hp[n, t, j]
+                    dh[n, j] *= rdm[n, j]
+
+
+@jit.kernel(parallel=True)
+def lstm_backward_chunks(bounds, dh, dc, carry, g_out, order, out_factor, keep, masked, gates, tc, cp, hp, dz, rk_t,
+                         rdm, drdm, dropped, grad_rdm):  # fmt: skip
+    """:func:`lstm_backward_rows` on each block of rows ``bounds[i]:bounds[i + 1]``, the blocks in parallel."""
+    for i in prange(bounds.shape[0] - 1):
+        old = _threads_local(1)
+        _backward_rows(bounds[i], bounds[i + 1], dh, dc, carry, g_out, order, out_factor, keep, masked, gates, tc,
+                       cp, hp, dz, rk_t, rdm, drdm, dropped, grad_rdm)  # fmt: skip
+        _threads_local(old)
