@@ -250,6 +250,38 @@ def test_lstm_sequence_kernel_saves_nothing_without_a_graph(rng, monkeypatch):
         np.testing.assert_array_equal(a.numpy(), r.numpy())
 
 
+@needs_sequence_kernels
+@pytest.mark.host_only("checks a numba CPU kernel, which runs only on NumPy arrays")
+def test_lstm_sequence_kernels_from_several_threads_at_once(rng, monkeypatch):
+    """Threads calling the LSTM at once (one gets the parallel kernel, the others run their rows serially): every
+    result is the lone call's (numba's workqueue layer would abort on two parallel kernels at once)."""
+    import threading
+
+    monkeypatch.setattr(recurrent, "_row_blocks", lambda batch: 2)
+    arrays, _, _, _ = _problem(rng, "float32", b=16, t=40, f=8, u=32)
+    jit.set_enabled(True)
+    with ember.no_grad():
+        ref = ember.lstm(*arrays)[0].numpy()
+    results, errors = [], []
+
+    def work():
+        try:
+            for _ in range(5):
+                with ember.no_grad():
+                    results.append(ember.lstm(*arrays)[0].numpy())
+        except Exception as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors and len(results) == 20
+    for res in results:
+        np.testing.assert_array_equal(res, ref)
+
+
 def test_lstm_row_blocks_follow_the_blas_threads(monkeypatch):
     """A block per BLAS thread (the thread policy's count), at least MIN_CHUNK_ROWS rows each, one when BLAS has one."""
     monkeypatch.setattr(recurrent_blas, "blas_threads", lambda: 1)

@@ -56,6 +56,8 @@ mask shared by the gates, which is Keras with all per-gate masks equal.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from ..backend.config import floatx
@@ -306,6 +308,9 @@ class _Recurrence(Function):
         self.x2d = self.kernel = self.rk = self.rdm = None
 
 
+_PARALLEL = threading.Lock()  # held while a parallel whole-sequence kernel runs
+
+
 def _row_blocks(batch):
     """Into how many blocks of rows a whole-sequence kernel splits the batch: one per thread the BLAS may use
     (what Ember's thread policy left it) and numba may run, each block at least :data:`MIN_CHUNK_ROWS` rows."""
@@ -417,14 +422,25 @@ class LSTM(_Recurrence):
             return None
         b = self.b
         parts = _row_blocks(b)
-        if parts < 2 or not kernels.bind_sequence_kernels(parallel=True):
-            kernel = rows.compiled()
-            return None if kernel is None else lambda *args: kernel(0, b, *args)
-        kernel = chunks.compiled()
-        if kernel is None:
+        serial = rows.compiled()
+        if serial is None:
             return None
+        if parts < 2 or not kernels.bind_sequence_kernels(parallel=True):
+            return lambda *args: serial(0, b, *args)
+        parallel = chunks.compiled()
         bounds = np.array([(i * b) // parts for i in range(parts + 1)], dtype=np.int64)
-        return lambda *args: kernel(bounds, *args)
+
+        def run(*args):
+            # one parallel kernel at a time: numba's workqueue threading layer aborts the process when two
+            # threads enter parallel code at once; a second caller runs its rows on its own thread instead
+            if not _PARALLEL.acquire(blocking=False):
+                return serial(0, b, *args)
+            try:
+                return parallel(bounds, *args)
+            finally:
+                _PARALLEL.release()
+
+        return run
 
     def _forward_numpy(self, proj, bias, h, c, gates, tc, cp, hp, out, save):
         """The step loop in NumPy calls (any activations, any array module); updates h and c in place."""
