@@ -31,14 +31,11 @@ by input shapes and dtypes). ``plan.source`` shows the generated function.
 
 from __future__ import annotations
 
-import numpy
-
 from ..ops.convolution import Conv2D
 from .plan import TracedPlan, UntraceableError, _as_array
 
 # what a Function instance holds before its forward runs
 _BASE_ATTRS = ("device", "xp", "needs_input_grad")
-_NDARRAY = numpy.ndarray
 
 
 class ForwardPlan(TracedPlan):
@@ -70,12 +67,12 @@ class ForwardPlan(TracedPlan):
     @property
     def source(self) -> str:
         """The generated replay function's Python source."""
-        if self._run is None:
-            self._source, self._run = self._generate(self.steps)
+        self.function()
         return self._source
 
     def function(self):
-        """The generated replay function: ``function(*arrays)`` is ``run(arrays)``."""
+        """The generated replay: ``function(*arrays)`` is ``run(arrays)`` (made at first use: a trace kept only
+        for comparison never needs it)."""
         if self._run is None:
             self._source, self._run = self._generate(self.steps)
         return self._run
@@ -85,11 +82,7 @@ class ForwardPlan(TracedPlan):
 
         Safe to call from several threads at once: every value and Function object is a local of the run.
         """
-        run = self._run
-        if run is None:  # generated on first use: a trace kept only for comparison never needs it
-            self._source, run = self._generate(self.steps)
-            self._run = run
-        return run(*arrays)
+        return self.function()(*arrays)
 
     # ---- code generation ------------------------------------------------------------------------------
     def _generate(self, steps):
@@ -101,7 +94,7 @@ class ForwardPlan(TracedPlan):
             for s in step.in_slots:
                 last_read[s] = i
         names = {s: f"x{s}" for s in self.input_slots}
-        env = {"_as_array": _as_array, "_ndarray": _NDARRAY}
+        env = {"_forward": _forward}
         lines = [f"def run({', '.join(names[s] for s in self.input_slots)}):"]
         for slot, variable in self.variable_slots:
             names[slot] = f"w{slot}"
@@ -128,8 +121,13 @@ class ForwardPlan(TracedPlan):
                 lines.append(lean)
                 owned.add(step.out_slots[0])
             else:
-                lines += self._call(i, step, names, env)
-                if _owns_output(step.fn):
+                fn = step.fn
+                env[f"k{i}"], env[f"a{i}"] = type(fn), step.attrs
+                env[f"b{i}"] = {k: fn.__dict__[k] for k in _BASE_ATTRS}
+                outs = ", ".join(names[s] for s in step.out_slots)
+                args = "".join(f", {names[s]}" for s in step.in_slots)
+                lines.append(f"    [{outs}] = _forward(k{i}, b{i}, a{i}{args})  # {fn.op_name()}")
+                if _owns_output(fn):
                     owned.add(step.out_slots[0])
             dead = [s for s in step.in_slots if last_read[s] == i and s not in outputs and s not in self.input_slots]
             dead += [s for s in step.out_slots if s not in last_read and s not in outputs]  # outputs nobody reads
@@ -141,34 +139,16 @@ class ForwardPlan(TracedPlan):
         exec(compile(source, "<ember forward plan>", "exec"), env)  # noqa: S102 - source generated above
         return source, env["run"]
 
-    @staticmethod
-    def _call(i, step, names, env):
-        """Lines running the forward of step ``i`` on a new Function object of its class (one per run)."""
-        fn = step.fn
-        env[f"k{i}"] = type(fn)
-        env[f"b{i}"] = {k: fn.__dict__[k] for k in _BASE_ATTRS}
-        args = ", ".join(names[s] for s in step.in_slots)
-        if step.attrs:
-            env[f"a{i}"] = step.attrs
-            args += f", **a{i}" if args else f"**a{i}"
-        if len(step.out_slots) == 1:
-            out = names[step.out_slots[0]]
-            lines = [
-                f"f = k{i}.__new__(k{i})",
-                f"f.__dict__.update(b{i})",
-                f"{out} = f.forward({args})  # {fn.op_name()}",
-                # NumPy gives 0-d results as scalars; a single-output forward may return a 1-tuple
-                f"if type({out}) is not _ndarray:",
-                f"    {out} = _as_array({out}[0] if type({out}) is tuple else {out})",
-            ]
-        else:
-            outs = ", ".join(names[s] for s in step.out_slots)
-            lines = [
-                f"f = k{i}.__new__(k{i})",
-                f"f.__dict__.update(b{i})",
-                f"{outs} = [_as_array(o) for o in f.forward({args})]  # {fn.op_name()}",
-            ]
-        return [f"    {line}" for line in lines]
+
+def _forward(cls, base, attrs, *arrays) -> list:
+    """The forward of a new ``cls`` object (one per run, made from ``base``) on ``arrays``: its outputs, as arrays.
+
+    A forward returns an array, or a tuple or list of them; NumPy gives 0-d results as scalars.
+    """
+    fn = cls.__new__(cls)
+    fn.__dict__.update(base)
+    out = fn.forward(*arrays, **attrs)
+    return [_as_array(o) for o in out] if type(out) in (tuple, list) else [_as_array(out)]
 
 
 def _lean(i, step, args, out, reusable, env):
