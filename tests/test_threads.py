@@ -186,7 +186,12 @@ def test_the_policy_never_breaks_training_when_the_blas_call_fails(fresh, monkey
 
 def test_openblas_is_found_without_threadpoolctl_too(fresh):
     """The /proc/self/maps fallback finds the same OpenBLAS and drives the same thread count."""
-    found = threads._openblas_from_maps()
+    import numpy.linalg  # noqa: F401  (NumPy's BLAS, loaded)
+
+    first = threads.blas_libraries()[0] if threads.blas_libraries() else None
+    # match by path: with SciPy's OpenBLAS loaded too (Keras imports SciPy), the order of /proc/self/maps
+    # follows the load addresses, which differ from run to run
+    found = [lib for lib in threads._openblas_from_maps() if lib.filepath == getattr(first, "filepath", None)]
     if not found:
         pytest.skip("NumPy's BLAS here is not an OpenBLAS listed in /proc/self/maps")
     lib = found[0]
@@ -292,3 +297,49 @@ def test_numbas_pool_gets_the_same_count_and_it_is_restored(fresh):
         assert numba.get_num_threads() == 1
         assert total(np.ones(1000)) == 1000.0
     assert numba.get_num_threads() == before
+
+
+def test_the_single_batch_calls_run_under_the_policy_too(fresh, monkeypatch):
+    """train_on_batch / test_on_batch / predict_on_batch in a user's loop: the same scope as fit (a few us a call)."""
+    _blas_or_skip()
+    import ember as keras
+
+    before = threads._blas_threads()
+    threads.set_policy(1)
+    inside = []
+    real = threads._apply
+
+    def spy(n):
+        real(n)
+        inside.append(threads._blas_threads())
+
+    monkeypatch.setattr(threads, "_apply", spy)
+    rng = np.random.default_rng(2)
+    x = rng.standard_normal((32, 256)).astype("float32")
+    y = np.eye(10, dtype="float32")[rng.integers(0, 10, 32)]
+    model = _mlp(keras)
+    model.train_on_batch(x, y)
+    model.test_on_batch(x, y)
+    assert model.predict_on_batch(x).shape == (32, 10)
+    assert inside == [1, 1, 1] and threads._blas_threads() == before
+
+
+def test_several_blas_libraries_are_each_put_back_as_they_were(fresh, monkeypatch):
+    """SciPy's OpenBLAS loaded beside NumPy's with another count: each gets its own count back on leaving."""
+
+    class FakeBlas:
+        def __init__(self, n):
+            self.n = n
+
+        def get_num_threads(self):
+            return self.n
+
+        def set_num_threads(self, n):
+            self.n = n
+
+    libs = [FakeBlas(1), FakeBlas(2)]
+    monkeypatch.setattr(threads, "blas_libraries", lambda: libs)
+    threads.set_policy(1)
+    with threads.scope():
+        assert [lib.n for lib in libs] == [1, 1]
+    assert [lib.n for lib in libs] == [1, 2]

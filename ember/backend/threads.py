@@ -518,8 +518,20 @@ def blas_libraries() -> list:
 
 
 def _blas_threads() -> int | None:
+    """The BLAS thread count (the largest where several BLAS are loaded: SciPy's beside NumPy's, say)."""
     libs = blas_libraries()
-    return libs[0].get_num_threads() if libs else None
+    if not libs:
+        return None
+    return libs[0].get_num_threads() if len(libs) == 1 else max(lib.get_num_threads() for lib in libs)
+
+
+def _each_blas_threads() -> tuple | None:
+    """Each loaded BLAS's count, when they differ (None when there is one BLAS or they agree)."""
+    libs = blas_libraries()
+    if len(libs) < 2:
+        return None
+    counts = tuple(lib.get_num_threads() for lib in libs)
+    return counts if len(set(counts)) > 1 else None
 
 
 def _set_blas_threads(n: int) -> None:
@@ -549,6 +561,7 @@ _lock = threading.RLock()
 _wake = threading.Condition(_lock)
 _depth = 0
 _saved = None  # BLAS threads before the outermost scope: the ceiling
+_saved_each = None  # each BLAS's count then, where several are loaded with different counts
 _current = None  # BLAS threads set by the policy now
 _mode = None  # the mode of the open scope
 _history = LoadHistory()  # the neighbours' load, window by window
@@ -682,7 +695,7 @@ class scope:  # noqa: N801  (used as a context manager, like a function)
     __slots__ = ("_active",)
 
     def __enter__(self):
-        global _depth, _saved, _current, _mode, _owner, _pending, _numba_saved
+        global _depth, _saved, _saved_each, _current, _mode, _owner, _pending, _numba_saved
         self._active = False
         mode = policy()[0]
         if mode == "off":
@@ -696,7 +709,7 @@ class scope:  # noqa: N801  (used as a context manager, like a function)
                 return self
             _owner, _pending, _numba_saved = threading.get_ident(), None, None
             try:
-                _saved = _blas_threads()
+                _saved, _saved_each = _blas_threads(), _each_blas_threads()
                 _current, _mode = _saved, mode
                 if _saved is None:  # no BLAS we can drive
                     return self
@@ -717,7 +730,10 @@ class scope:  # noqa: N801  (used as a context manager, like a function)
             _depth -= 1
             if _depth == 0:
                 try:
-                    if _saved is not None and _current != _saved:
+                    if _saved_each is not None and _decided is not None:  # put each back as it was
+                        for lib, count in zip(blas_libraries(), _saved_each):
+                            lib.set_num_threads(count)
+                    elif _saved is not None and _current != _saved:
                         _set_blas_threads(_saved)
                     if _numba_saved is not None:
                         _numba_threads(_numba_saved)

@@ -460,6 +460,7 @@ class Trainer:
         return outputs.result()
 
     # ---- single batches -------------------------------------------------------------
+    @blas_thread_policy  # as fit/predict: about 2.5 us a call (docs/performance.md)
     def train_on_batch(self, x, y=None, sample_weight=None, class_weight=None, return_dict=False):
         self._assert_compiled("train_on_batch")
         if class_weight is not None:
@@ -470,6 +471,7 @@ class Trainer:
         logs = self._step_function("train_step")(next(iter(data)))
         return logs if return_dict else _as_list(logs, self._ordered_log_names(list(logs)))
 
+    @blas_thread_policy  # as fit/predict: about 2.5 us a call (docs/performance.md)
     def test_on_batch(self, x, y=None, sample_weight=None, return_dict=False):
         self._assert_compiled("test_on_batch")
         data = ArrayBatches(x, y, sample_weight, batch_size=max(_num_samples(x), 1))
@@ -478,6 +480,7 @@ class Trainer:
         logs = self._step_function("test_step")(next(iter(data)))
         return logs if return_dict else _as_list(logs, self._ordered_log_names(list(logs)))
 
+    @blas_thread_policy  # as fit/predict: about 2.5 us a call (docs/performance.md)
     def predict_on_batch(self, x):
         data = ArrayBatches(x, None, None, batch_size=max(_num_samples(x), 1))
         self._ensure_built(data)
@@ -664,10 +667,15 @@ def _user_batch_hooks(callbacks) -> bool:
 
 def _is_graph_model(model) -> bool:
     """Whether ``model.call`` is Sequential's or the functional graph walk (not a subclass's own call)."""
-    from ..models.functional import Functional
-    from ..models.sequential import Sequential
+    if not _GRAPH_CALLS:  # imported at the first call (models imports training)
+        from ..models.functional import Functional
+        from ..models.sequential import Sequential
 
-    return type(model).call in (Sequential.call, Functional.call)
+        _GRAPH_CALLS.extend((Sequential.call, Functional.call))
+    return type(model).call in _GRAPH_CALLS
+
+
+_GRAPH_CALLS = []
 
 
 def _to_numpy(t):
