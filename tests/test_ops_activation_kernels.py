@@ -79,9 +79,9 @@ def test_the_kernels_run_where_they_apply(kernels_on, monkeypatch):
     calls = []
     real = activation_kernels.leaky_forward
 
-    def spy(x, slope):
+    def spy(x, slope, mask=True):
         calls.append(x.shape)
-        return real(x, slope)
+        return real(x, slope, mask)
 
     monkeypatch.setattr(activation_kernels, "leaky_forward", spy)
     x = np.linspace(-2, 2, 24, dtype=np.float32).reshape(4, 6)
@@ -166,3 +166,17 @@ def test_create_graph_through_leaky_relu(kernels_on):
     (gx,) = ember.grad(y, [x], create_graph=True)
     gx.sum().backward()
     np.testing.assert_allclose(x.grad.numpy(), 2 * np.where(x.numpy() > 0, 1.0, 0.04))
+
+
+@pytest.mark.parametrize("slope", [0.2, 0.0, 1.7])
+def test_inference_kernel_gives_the_training_output(slope, kernels_on, rng):
+    # without a gradient to come the kernel writes the output alone (no mask): the same bits
+    x = rng.standard_normal((3, 5, 8)).astype(np.float32)
+    x[0, 0, :6] = [0.0, -0.0, np.nan, np.inf, -np.inf, -1e-45]
+    with np.errstate(all="ignore"):
+        with ember.no_grad():
+            fast = ember.leaky_relu(ember.tensor(x), slope).numpy()
+        trained = ember.leaky_relu(ember.tensor(x, requires_grad=True), slope).numpy()
+        expected = np.where(x > 0, x, x * slope)
+    np.testing.assert_array_equal(_bits(fast), _bits(expected))
+    np.testing.assert_array_equal(_bits(trained), _bits(expected))

@@ -311,8 +311,8 @@ class LeakyReLU(Function):
 
     def forward(self, x, negative_slope=0.2):
         self.negative_slope = negative_slope
-        if activation_kernels.applies(x):
-            y, self.pos = activation_kernels.leaky_forward(x, negative_slope)
+        if activation_kernels.applies(x):  # without a gradient to come, the output alone
+            y, self.pos = activation_kernels.leaky_forward(x, negative_slope, mask=any(self.needs_input_grad))
             return y
         self.pos = pos = x > 0
         y = x * negative_slope

@@ -71,6 +71,18 @@ def _leaky_forward(x, slope, y, pos):
 
 
 @jit.kernel
+def _leaky_inference(x, slope, y):
+    n0, n1, n2, n3 = x.shape
+    for a in range(n0):
+        for b in range(n1):
+            for c in range(n2):
+                xr, yr = x[a, b, c], y[a, b, c]
+                for d in range(n3):
+                    xi = xr[d]
+                    yr[d] = xi if xi > 0 else xi * slope
+
+
+@jit.kernel
 def _leaky_backward(g, pos, slope, out):
     n0, n1, n2, n3 = g.shape
     for a in range(n0):
@@ -117,6 +129,7 @@ def applies(x) -> bool:
         and x.dtype in _KERNEL_DTYPES
         and _blocks(x) is not None
         and _leaky_forward.compiled() is not None
+        and _leaky_inference.compiled() is not None
     )
 
 
@@ -129,10 +142,16 @@ def relu_forward(x):
     return y, pos
 
 
-def leaky_forward(x, slope):
-    """``(where(x > 0, x, x * slope), x > 0)`` in one pass, both C-contiguous (call only where :func:`applies`)."""
+def leaky_forward(x, slope, mask=True):
+    """``(where(x > 0, x, x * slope), x > 0)`` in one pass, both C-contiguous (call only where :func:`applies`).
+
+    ``mask=False`` (no gradient wanted): the output alone, and None for the mask.
+    """
     blocks = _blocks(x)
     y = numpy.empty(x.shape, dtype=x.dtype)
+    if not mask:
+        _leaky_inference.compiled()(_view(x, blocks), x.dtype.type(slope), _view(y, blocks))
+        return y, None
     pos = numpy.empty(x.shape, dtype=bool)
     _leaky_forward.compiled()(_view(x, blocks), x.dtype.type(slope), _view(y, blocks), _view(pos, blocks))
     return y, pos
