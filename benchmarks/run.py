@@ -19,6 +19,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import subprocess
 import sys
 import time
@@ -29,8 +30,12 @@ if ROOT not in sys.path:
 
 FRAMEWORKS = ("ember", "torch", "keras")
 THREAD_VARS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
-# the neighbour of --busy: one CPU-bound Python loop, no affinity, as a notebook or a data job beside training
-NEIGHBOUR = "while True:\n    pass\n"
+# the neighbour of --busy: one CPU-bound Python loop, no affinity, as a notebook or a data job beside training.
+# It looks up at its parent every few million iterations (a few ms) and stops when the parent is gone, so even a
+# run.py killed with SIGKILL leaves no spinning process behind.
+NEIGHBOUR = (
+    "import os\nparent = os.getppid()\nwhile os.getppid() == parent:\n    for _ in range(200_000):\n        pass\n"
+)
 
 
 def all_workloads() -> tuple:
@@ -66,13 +71,35 @@ def _child_env(threads: str, coretype: str | None) -> dict:
 
 
 def start_neighbour() -> subprocess.Popen:
-    """A CPU-bound neighbour process (a pure-Python busy loop), started now; stop it with :func:`stop_neighbour`."""
-    return subprocess.Popen([sys.executable, "-c", NEIGHBOUR], stdin=subprocess.DEVNULL)
+    """A CPU-bound neighbour process (a pure-Python busy loop), started now; stop it with :func:`stop_neighbour`.
+
+    Raises RuntimeError when it does not start or dies at once (the busy figures would be quiet ones)."""
+    proc = subprocess.Popen([sys.executable, "-c", NEIGHBOUR], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    time.sleep(0.05)
+    if proc.poll() is not None:
+        raise RuntimeError(f"--busy: the neighbour process exited at once (exit code {proc.returncode})")
+    proc.started = time.perf_counter()
+    return proc
 
 
-def stop_neighbour(proc: subprocess.Popen) -> None:
-    proc.kill()
+def _cpu_seconds(pid: int) -> float | None:
+    """CPU time (user + system) a live process has used, from /proc/<pid>/stat (None where there is none)."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rpartition(")")[2].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def stop_neighbour(proc: subprocess.Popen) -> float | None:
+    """Kill the neighbour and wait for it; returns the CPUs it kept busy on average while it ran (None if unknown)."""
+    used = _cpu_seconds(proc.pid)
+    wall = time.perf_counter() - getattr(proc, "started", time.perf_counter())
+    if proc.poll() is None:
+        proc.kill()
     proc.wait()
+    return used / wall if used is not None and wall > 0 else None
 
 
 def _run_pair(workload, framework, reps, threads, coretype, timeout, busy=False) -> dict:
@@ -90,23 +117,29 @@ def _run_pair(workload, framework, reps, threads, coretype, timeout, busy=False)
         torch_threads,
     ]
     load = _load()  # the shared machine's 1-minute load when the pair starts (the neighbour not yet counted)
-    neighbour = start_neighbour() if busy else None
+    neighbour, neighbour_cpus = None, None
     start = time.perf_counter()
-    try:
+    try:  # the neighbour is killed on every way out: a result, an error, a timeout, Ctrl-C, SIGTERM (see main)
+        if busy:
+            neighbour = start_neighbour()
         proc = subprocess.run(
             cmd, env=_child_env(threads, coretype), capture_output=True, text=True, timeout=timeout, cwd=ROOT
         )
     except subprocess.TimeoutExpired:
         return dict(workload=workload, framework=framework, busy=busy, error=f"timed out after {timeout}s")
+    except RuntimeError as exc:  # the neighbour did not start
+        return dict(workload=workload, framework=framework, busy=busy, error=str(exc))
     finally:
         if neighbour is not None:
-            stop_neighbour(neighbour)
+            neighbour_cpus = stop_neighbour(neighbour)
     for line in proc.stdout.splitlines()[::-1]:
         if line.startswith("RESULT "):
             result = json.loads(line[len("RESULT ") :])
             result["wall_s"] = time.perf_counter() - start
             result["busy"] = busy
             result["load_at_start"] = load
+            if busy:  # how much of a CPU the neighbour actually took: a busy figure is only as busy as this
+                result["neighbour_cpus"] = neighbour_cpus
             return result
     tail = (proc.stderr or proc.stdout).strip().splitlines()[-3:]
     error = " | ".join(tail) or f"exit code {proc.returncode}"
@@ -168,14 +201,24 @@ def format_busy_table(quiet: list[dict], busy: list[dict]) -> str:
                 cells += [cell(rq), cell(rb), cell(rb / rq if rq and rb else None)]
             if any(c != "-" for c in cells):
                 lines.append(f"| {name} | E/{label} | " + " | ".join(cells) + " |")
-    # each framework's own samples/s, busy ÷ quiet: how much the neighbour costs it
-    lines += ["", "| workload | framework | train busy/quiet | infer busy/quiet |", "|---|---|---|---|"]
+    # each framework's own samples/s, busy ÷ quiet: how much the neighbour costs it; how much CPU the neighbour
+    # really took (a busy figure is only as busy as that); Ember's BLAS thread count at the end, quiet -> busy
+    lines += [
+        "",
+        "| workload | framework | train busy/quiet | infer busy/quiet | neighbour CPU | BLAS threads quiet -> busy |",
+        "|---|---|---|---|---|---|",
+    ]
     for name in workloads:
         for framework in FRAMEWORKS:
             rq, rb = q.get((name, framework), {}), b.get((name, framework), {})
             own = [rb.get(k) / rq.get(k) if rq.get(k) and rb.get(k) else None for k in ("train_sps", "infer_sps")]
             if any(v is not None for v in own):
-                lines.append(f"| {name} | {framework} | {cell(own[0])} | {cell(own[1])} |")
+                chosen = [r.get("blas_threads_chosen") for r in (rq, rb)]
+                blas = "-" if chosen == [None, None] else " -> ".join("-" if c is None else str(c) for c in chosen)
+                lines.append(
+                    f"| {name} | {framework} | {cell(own[0])} | {cell(own[1])} | {cell(rb.get('neighbour_cpus'))} "
+                    f"| {blas} |"
+                )
     return "\n".join(lines)
 
 
@@ -198,6 +241,10 @@ def machine_line(threads, coretype) -> str:
         f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, load {load:.2f} at start, "
         f"BLAS threads {threads}, OPENBLAS_CORETYPE {coretype or os.environ.get('OPENBLAS_CORETYPE', 'auto')}"
     )
+
+
+def _exit_on_sigterm(signum, frame):
+    raise SystemExit(128 + signum)
 
 
 def main(argv=None) -> int:
@@ -251,6 +298,8 @@ def main(argv=None) -> int:
             if "avx512f" not in f.read():
                 parser.error("--coretype SkylakeX: this CPU has no AVX-512 (avx512f not in /proc/cpuinfo)")
 
+    if args.busy:  # a SIGTERM (a CI timeout, kill) unwinds like Ctrl-C, so the neighbour's finally runs
+        signal.signal(signal.SIGTERM, _exit_on_sigterm)
     machine = machine_line(args.threads, args.coretype)
     print(machine, flush=True)
     results = []
@@ -270,6 +319,8 @@ def main(argv=None) -> int:
                 )
                 if result.get("blas_threads_chosen") is not None:  # Ember's thread policy, last decision
                     status += f"  BLAS threads {result['blas_threads_chosen']}"
+                if result.get("neighbour_cpus") is not None:
+                    status += f"  neighbour {result['neighbour_cpus']:.2f} CPU"
                 print(f"  {name:10s} {framework:6s} {'busy ' if busy else ''}{status}", flush=True)
     quiet = [r for r in results if not r.get("busy")]
     print()
