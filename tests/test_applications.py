@@ -111,6 +111,7 @@ SLOW_CASES = [
 
 
 @pytest.mark.parametrize(("module", "fn", "kw"), FAST_CASES, ids=lambda v: str(v) if isinstance(v, str) else "")
+@pytest.mark.slow
 def test_builder_matches_keras(keras, module, fn, kw):
     _assert_same_architecture(*_both(keras, module, fn, **kw))
 
@@ -154,6 +155,7 @@ def _randomize(km, seed=0):
     ],
     ids=["ResNet50", "MobileNetV2", "VGG16"],
 )
+@pytest.mark.slow
 def test_predictions_match_keras_with_its_weights(keras, module, fn, kw):
     km, em = _both(keras, module, fn, **kw)
     _randomize(km)
@@ -170,6 +172,7 @@ def test_predictions_match_keras_with_its_weights(keras, module, fn, kw):
     np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
 
 
+@pytest.mark.slow
 def test_weights_path_loads_a_keras_weights_file(keras, tmp_path):
     km = keras.applications.EfficientNetB0(weights=None, include_top=False, input_shape=SMALL, pooling="avg")
     _randomize(km, seed=3)
@@ -198,6 +201,7 @@ def test_weights_path_loads_a_keras_weights_file(keras, tmp_path):
     ],
     ids=["MobileNetV2", "ResNet50"],
 )
+@pytest.mark.slow
 def test_imagenet_weights_load_from_the_cache(keras, monkeypatch, tmp_path, fn, kw, file_name):
     # a Keras 2-layout .h5 (the ImageNet files' format) in the cache is loaded, matched by layer name:
     # ResNet's branches are listed in another order by Keras than by Ember
@@ -216,6 +220,7 @@ def test_imagenet_weights_load_from_the_cache(keras, monkeypatch, tmp_path, fn, 
     np.testing.assert_allclose(np.asarray(em.predict(x, verbose=0)), want, rtol=1e-4, atol=1e-5 * np.abs(want).max())
 
 
+@pytest.mark.slow
 def test_keras_file_saved_by_ember_loads_in_keras(keras, tmp_path):
     em = ember.applications.MobileNetV2(weights=None, input_shape=SMALL, alpha=0.35, classes=5)
     path = str(tmp_path / "mnv2.keras")
@@ -234,6 +239,7 @@ def test_one_forward_pass_on_small_models():
         np.testing.assert_allclose(np.asarray(out).sum(), 1.0, rtol=1e-5)
 
 
+@pytest.mark.slow
 def test_imagenet_weights_error_names_the_file_and_load_weights(monkeypatch, tmp_path):
     monkeypatch.setenv("EMBER_HOME", str(tmp_path))
     with pytest.raises(FileNotFoundError) as err:
@@ -339,6 +345,7 @@ def test_decode_predictions_offline_error_names_keras_url(monkeypatch, tmp_path)
     assert imagenet_utils.CLASS_INDEX_PATH in str(err.value)
 
 
+@pytest.mark.slow
 def test_headless_model_accepts_any_image_size():
     # Keras's default for include_top=False: input_shape (None, None, 3)
     model = ember.applications.ResNet50(weights=None, include_top=False, pooling="avg")

@@ -386,6 +386,7 @@ def _assert_same_training(model, reference):
 
 
 @pytest.mark.parametrize("jit_compile", ["auto", False])
+@pytest.mark.slow
 def test_mid_epoch_resume_with_shuffle_and_dropout_is_bit_for_bit(tmp_path, jit_compile):
     make = lambda: _dropout_model(jit_compile)  # noqa: E731
     reference, full = _reference(make)
@@ -410,6 +411,7 @@ def test_save_freq_in_batches_skips_the_batches_already_done(tmp_path):
     _assert_same_training(model, reference)
 
 
+@pytest.mark.slow
 def test_rng_state_is_restored(tmp_path):
     """The shuffle order and both dropout generators come back: 0 difference (it was 2.9e-3)."""
     make = lambda: _dropout_model(False)  # noqa: E731
@@ -419,6 +421,7 @@ def test_rng_state_is_restored(tmp_path):
         _assert_same_training(model, reference)
 
 
+@pytest.mark.slow
 def test_repeated_stops_never_apply_a_batch_twice(tmp_path):
     """Stops at many points, one after the other (batch 0 included): every batch of every epoch runs once."""
     make = lambda: _dropout_model("auto")  # noqa: E731
@@ -744,6 +747,7 @@ def test_layer_owned_generators_of_recurrent_and_noise_layers_are_restored(tmp_p
     _assert_same_training(model, reference)
 
 
+@pytest.mark.slow
 def test_one_callback_for_several_fits_and_a_later_initial_epoch(tmp_path):
     """The callback's counters start afresh in each fit, and a backup names the epoch fit is in (initial_epoch
     included), not a count of the epochs the callback has seen."""

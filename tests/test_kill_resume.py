@@ -130,6 +130,7 @@ def _assert_equal(got, want):
 
 
 @pytest.mark.parametrize("jit", ["auto", "eager"])
+@pytest.mark.slow
 def test_killed_at_batches_then_resumed_equals_the_uninterrupted_run(tmp_path, reference, jit):
     rng = random.Random(13 if jit == "auto" else 14)
     points = sorted({(rng.randrange(EPOCHS), rng.randrange(STEPS)) for _ in range(3)})
@@ -143,6 +144,7 @@ def test_killed_at_batches_then_resumed_equals_the_uninterrupted_run(tmp_path, r
     assert not os.path.exists(backup_dir)  # deleted once fit finished
 
 
+@pytest.mark.slow
 def test_killed_inside_saves_leaves_no_temporary_files_behind(tmp_path, reference):
     """Killed while a backup is written: the previous backup stays valid and the orphaned temp file goes."""
     backup_dir = str(tmp_path / "backup")
@@ -155,6 +157,7 @@ def test_killed_inside_saves_leaves_no_temporary_files_behind(tmp_path, referenc
     _assert_equal(_load(tmp_path / "out.npz"), reference["auto"])
 
 
+@pytest.mark.slow
 def test_killed_by_a_timer_at_random_moments(tmp_path, reference):
     """SIGKILL from outside, at seeded random moments after start: the run still ends bit for bit."""
     backup_dir = str(tmp_path / "backup")

@@ -462,6 +462,7 @@ def test_time_distributed_in_sequential_with_lstm(rng):
 
 
 # ---- summary, configs, Keras 2 spellings --------------------------------------------------------------------------
+@pytest.mark.slow
 def test_imdb_model_parameter_counts_and_summary():
     def build(lib):
         L = lib.layers

@@ -200,6 +200,7 @@ def _auc_batches(seed, n=3, size=40, weights=True, logits=False, shape=None):
 
 @pytest.mark.parametrize("curve", ["ROC", "PR", "PRGAIN"])
 @pytest.mark.parametrize("summation_method", ["interpolation", "majoring", "minoring"])
+@pytest.mark.slow
 def test_auc_matches_keras(curve, summation_method):
     # default names ("auc", "auc_1", ...) come from each side's name counter: start both from a fresh session, as
     # earlier tests may have made AUCs on one side only

@@ -476,6 +476,7 @@ def test_a_trained_mixed_model_keeps_its_loss_scale_state_across_ember_and_keras
 
 
 # ----------------------------------------------------------------------------- the keras.io guide's program
+@pytest.mark.slow
 def test_the_mixed_precision_guide_program_runs():
     """The keras.io "Mixed precision" guide's program, written in its style (smaller, synthetic MNIST-shaped
     data): a global mixed_float16 policy, a float32 softmax at the end, fit with the automatic loss scaling,

@@ -66,6 +66,7 @@ def test_seed_example_changes_only_the_import_lines(name):
     assert all("# was: " in line for line in lines), f"{name}: Ember-specific lines besides the imports: {lines}"
 
 
+@pytest.mark.slow
 def test_seed_raw_ndarray_mlp_learns(run_seed_example):
     result = run_seed_example("raw_ndarray_mlp")  # quick: 0.92
     assert result["loss"] < 0.7 * result["first_loss"]

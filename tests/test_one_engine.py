@@ -264,6 +264,7 @@ def test_the_plans_retrace_rather_than_replay_a_stale_step(scenario):
     assert function.traces > traced
 
 
+@pytest.mark.slow
 def test_import_leaves_malloc_alone_and_fit_tunes_it():
     """``import ember`` changes nothing in the process; the first fit tunes glibc's malloc (unless told not to)."""
     import os

@@ -490,6 +490,7 @@ def test_npz_bombs_are_refused(tmp_path):
     np.testing.assert_array_equal(saving.load_tensors(tmp_path / "ok.npz")["a"], np.ones(3, "float32"))
 
 
+@pytest.mark.slow
 def test_memory_stays_bounded_on_the_oversized_reproductions(tmp_path):
     """Peak RSS of a child that loads each oversized file (all refused) stays near its baseline."""
 

@@ -129,6 +129,7 @@ def make_input_csv(path: Path) -> None:
 
 
 @pytest.mark.parametrize("program", sorted(SHRINK))
+@pytest.mark.slow
 def test_seed_program_runs_on_ember(program, tmp_path):
     source = (SEEDS / program).read_text()
     script = tmp_path / program

@@ -280,6 +280,7 @@ def test_client_disconnect_is_one_quiet_log_line(model, caplog):
     assert not [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]  # no traceback anywhere
 
 
+@pytest.mark.slow
 def test_health_answers_while_a_large_request_is_read_and_parsed(model):
     """A 12 MiB body sent slowly and then parsed: /health keeps answering during the parse (0.06-0.28 s seen on a
     quiet machine), never waiting for it."""
@@ -362,6 +363,7 @@ def test_ember_serve_flags_reach_serve(tmp_path, monkeypatch):
         assert exit_info.value.code == 2
 
 
+@pytest.mark.slow
 def test_four_16_mib_requests_with_default_limits_are_refused_quickly(model):
     """The issue's probe (4 x 16 MiB of instances at once: 1.46 GB, 107 s): refused over max_instances, fast."""
     x = np.random.default_rng(2).normal(size=(420_000, 4)).round(6)

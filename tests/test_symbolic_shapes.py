@@ -93,6 +93,7 @@ def test_layer_without_declaration_still_infers_by_running():
     assert tuple(Halve()(inputs).shape) == (None, 4, 3)
 
 
+@pytest.mark.slow
 def test_headless_applications_build_with_default_input_shape():
     for build in (ember.applications.ResNet50, ember.applications.MobileNetV2):
         model = build(weights=None, include_top=False)
