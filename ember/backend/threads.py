@@ -328,8 +328,12 @@ def _own_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def take_sample(cpus=None) -> tuple[Sample, int | None] | None:
-    """``(Sample, procs_running)`` now, over the CPU numbers ``cpus`` (all when None), or None without /proc/stat."""
+def take_sample(cpus="affinity") -> tuple[Sample, int | None] | None:
+    """``(Sample, procs_running)`` now, over the CPU numbers ``cpus`` (None: all; by default those of this
+    process's affinity mask), or None without /proc/stat."""
+    if isinstance(cpus, str):
+        mask = affinity_cpus()
+        cpus = mask if mask and len(mask) != (os.cpu_count() or 0) else None
     text = _read("/proc/stat")
     if text is None:
         return None

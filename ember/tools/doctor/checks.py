@@ -430,9 +430,12 @@ def check_threads() -> list[Check]:
     data["others_now"] = others
     now = ""
     if others is not None:
-        chosen = choose_threads(cores, others)
+        cpus = state.get("cpus") or cores  # the load is read over the affinity CPUs; cores adds the cgroup quota
+        chosen = choose_threads(cores, others, cpus=cpus)
         data["would_choose"] = chosen
-        now = f"; other processes keep {others:.1f} of {cores} cores busy now, so fit would use {chosen} BLAS thread(s)"
+        quota = f", cgroup quota {state['cpu_quota']:g} CPUs" if state.get("cpu_quota") else ""
+        now = (f"; other processes keep {others:.1f} of {cpus} cores busy now{quota}, so fit would use {chosen} "
+               "BLAS thread(s) once that lasts a second")  # fmt: skip
     return [
         Check(s, "BLAS thread policy", "ok",
               f"auto ({why}): inside fit/predict BLAS gets the cores other processes leave{now}; "
