@@ -326,3 +326,55 @@ def test_depthwise_kernel_matches_numpy_float32(multiplier, rng, monkeypatch):
     np.testing.assert_array_equal(y1, y0)
     np.testing.assert_allclose(gx1, gx0, rtol=1e-6, atol=1e-6 * np.abs(gx0).max())
     np.testing.assert_allclose(gk1, gk0, rtol=1e-5, atol=1e-5 * np.abs(gk0).max())
+
+
+# few output channels at stride 1: the forward as per-cell products and a sum over taps; whole images and bands of
+# rows per block; dilated; 1-D
+TAP_SUM = [
+    ((2, 9, 8, 5), (5, 5, 5, 3), "same", 1),
+    ((2, 7, 7, 4), (3, 3, 4, 2), "valid", 1),
+    ((2, 10, 9, 3), (3, 2, 3, 1), "same", (2, 1)),
+    ((3, 12, 6), (3, 6, 2), "same", 2),
+]
+
+
+@pytest.mark.parametrize("xs,ks,padding,dilation", TAP_SUM)
+@pytest.mark.parametrize("block", [1, 3000, 1 << 20])
+def test_tap_sum_forward_against_torch_and_finite_differences(
+    xs, ks, padding, dilation, block, rng, monkeypatch, jit_path
+):
+    """The tap-sum forward (numba) against PyTorch, and the gradients that go with it (both from one im2col of the
+    output gradient, F < C) against finite differences; in blocks of one output row, a few rows, whole images."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(conv_kernels, "KERNEL_MIN_SIZE", 0)
+    monkeypatch.setattr(_windows, "BLOCK_BYTES", block)
+    monkeypatch.setattr(_windows, "KEEP_BYTES", 0)
+    ran = []
+    run = conv_kernels.tap_sum_conv
+    monkeypatch.setattr(conv_kernels, "tap_sum_conv", lambda *a: ran.append(1) or run(*a))
+    x, k = rng.standard_normal(xs), rng.standard_normal(ks)
+    if len(xs) == 3:
+        ours, theirs = ember.conv1d, torch_conv1d
+    else:
+        ours, theirs = ember.conv2d, torch_conv2d_keras_kernel
+    check_against_torch(
+        lambda a, b: ours(a, b, 1, padding, dilation), lambda a, b: theirs(a, b, 1, padding, dilation), x, k
+    )
+    check_gradients(lambda a, b: ours(a, b, 1, padding, dilation), x, k)
+    assert bool(ran) == (jit_path == "jit")  # NumPy: im2col
+
+
+def test_tap_sum_forward_equals_im2col_float32(rng, monkeypatch):
+    """The tap sum and im2col add the same products in another order: float32 rounding apart."""
+    pytest.importorskip("numba")
+    monkeypatch.setattr(conv_kernels, "KERNEL_MIN_SIZE", 0)
+    x = rng.standard_normal((3, 11, 10, 16)).astype(np.float32)
+    k = rng.standard_normal((5, 5, 16, 3)).astype(np.float32)
+    outs = []
+    for on in (False, True):
+        previous = jit.set_enabled(on)
+        try:
+            outs.append(ember.conv2d(x, k, 1, "same").numpy())
+        finally:
+            jit.set_enabled(previous)
+    np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6 * np.abs(outs[0]).max())

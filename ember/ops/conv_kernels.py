@@ -46,6 +46,81 @@ def col2im_kernel(xp, size: int):
     return _col2im_kernel.compiled()
 
 
+# ---- few output channels: products per input cell, then a sum over the taps ---------------------------------------
+#
+# A convolution to a few channels (an image-producing 5x5 layer, 32 -> 3) is, as im2col, a (rows, KH*KW*C) @
+# (KH*KW*C, F) product whose 3 output columns run OpenBLAS at a fraction of its speed, after a copy of KH*KW*C numbers
+# per output cell. Instead: Z = xpad (cells, C) @ K (C, KH*KW*F), each padded input cell times every tap's filters
+# (no copy: the padded input is the left operand as it is; F*KH*KW = 75 columns), then each output cell sums its
+# taps' products from the cells it reads: out[y, x, f] = sum over (a, b) of Z[cell (y*sh + a*dh, x*sw + b*dw),
+# tap (a, b), f]. Stride 1 only (at stride s, Z would hold s*s times the products needed).
+
+#: The tap-sum forward is taken for at most this many output channels (more: im2col's product is wide enough).
+TAP_SUM_MAX_CHANNELS = 8
+
+
+@jit.kernel
+def _tap_sum(z, n0, y0, y1, band, wp, kh, kw, dh, dw, out):
+    # z (images * band * wp, kh * kw * f): products of input rows y0.. (band of them) of images n0.., cells
+    # row-major; out (n, oh, ow, f) <- output rows y0..y1 of those images
+    n1 = n0 + z.shape[0] // (band * wp)
+    ow, f = out.shape[2], out.shape[3]
+    for n in range(n0, n1):
+        base = (n - n0) * band - y0
+        for y in range(y0, y1):
+            for x in range(ow):
+                o = out[n, y, x]
+                for ch in range(f):
+                    o[ch] = 0
+                for a in range(kh):
+                    row = (base + y + a * dh) * wp + x
+                    for b in range(kw):
+                        zr = z[row + b * dw]
+                        t = (a * kw + b) * f
+                        for ch in range(f):
+                            o[ch] += zr[t + ch]
+
+
+def tap_sum_kernel(xp, kernel_shape, strides, size: int):
+    """The compiled tap sum when a conv2d forward should take it (few output channels, stride 1, a window larger
+    than 1x1, NumPy arrays of ``size`` output elements or more, numba available), else None."""
+    kh, kw, _, f = kernel_shape
+    if xp is not numpy or f > TAP_SUM_MAX_CHANNELS or kh * kw == 1 or tuple(strides) != (1, 1):
+        return None
+    if size < KERNEL_MIN_SIZE:
+        return None
+    return _tap_sum.compiled()
+
+
+def tap_sum_conv(tap_sum, xpad, kernel, out_hw, dilation, out):
+    """``out`` (N, OH, OW, F) <- the stride-1 convolution of padded ``xpad`` (N, HP, WP, C) by ``kernel``
+    (KH, KW, C, F). In blocks of about ``_windows.BLOCK_BYTES`` of products: whole images, or bands of output
+    rows of one image (with the input rows they read) where an image's products are larger."""
+    from . import _windows
+
+    n, hp, wp, c = xpad.shape
+    kh, kw, _, f = kernel.shape
+    oh = out_hw[0]
+    span = (kh - 1) * dilation[0]
+    width = kh * kw * f
+    taps = numpy.ascontiguousarray(kernel.astype(out.dtype, copy=False).transpose(2, 0, 1, 3)).reshape(c, width)
+    xin = numpy.ascontiguousarray(xpad, dtype=out.dtype)
+    row_bytes = wp * width * out.itemsize  # the products of one input row
+    images = _windows.BLOCK_BYTES // (hp * row_bytes)
+    if images >= 1:
+        blocks = [(i, min(i + images, n), 0, oh) for i in range(0, n, images)]
+    else:
+        rows = max(_windows.BLOCK_BYTES // row_bytes - span, 1)
+        blocks = [(i, i + 1, y, min(y + rows, oh)) for i in range(n) for y in range(0, oh, rows)]
+    biggest = max((n1 - n0) * (y1 - y0 + span) for n0, n1, y0, y1 in blocks) if blocks else 0
+    z_all = _windows.scratch(numpy, biggest * wp * width, out.dtype)
+    for n0, n1, y0, y1 in blocks:
+        band = y1 - y0 + span if (y0, y1) != (0, oh) else hp
+        z = z_all[: (n1 - n0) * band * wp * width].reshape(-1, width)
+        numpy.matmul(xin[n0:n1, y0 : y0 + band].reshape(-1, c), taps, out=z)
+        tap_sum(z, n0, y0, y1, band, wp, kh, kw, dilation[0], dilation[1], out)
+
+
 # ---- Winograd F(2x2, 3x3): the forward of a 3x3, stride-1 convolution with 2.25x fewer multiplies ----------------
 #
 # Each 4x4 input tile d (per channel) gives a 2x2 output tile: Y = A^T [ sum_c (G g G^T)_c * (B^T d B)_c ] A

@@ -123,15 +123,11 @@ def _correlate_and_kernel_grad(xp, xpad, k4, g2, out_hw, strides, dilation):
     return out, gk
 
 
-def _input_grad_as_conv(xp, g2, k4, x4_shape, pads, out_hw, dilation):
-    """The input gradient of a stride-1 conv2d as a convolution: the output gradient, zero-padded by the
-    dilated kernel's span less one on each side, correlated with the kernel flipped in space and with its
-    channel axes swapped (KH, KW, F, C), cropped to the unpadded input.
-
-    For F < C this beats :meth:`Conv2D._input_grad`, whose (rows, KH*KW*C) matmul result and col2im move
-    KH*KW*C numbers per output cell where this im2col moves KH*KW*F (an image-producing 5x5 layer, 32 -> 3
-    channels: 75 against 800).
-    """
+def _flipped_window(xp, g2, k4, x4_shape, pads, out_hw, dilation):
+    """(window, flipped kernel): the input gradient of a stride-1 conv2d is the correlation of ``window`` (the
+    output gradient zero-padded by the dilated kernel's span less one on each side, cut to the cells the unpadded
+    input's gradient reads) with ``flipped``, the kernel flipped in space with its channel axes swapped (KH, KW,
+    F, C)."""
     n, h, w, c = x4_shape
     kh, kw, _, f = k4.shape
     (t, _), (left, _) = pads
@@ -139,8 +135,35 @@ def _input_grad_as_conv(xp, g2, k4, x4_shape, pads, out_hw, dilation):
     gfull = xp.zeros((n, out_hw[0] + 2 * span_h, out_hw[1] + 2 * span_w, f), dtype=g2.dtype)
     gfull[:, span_h : span_h + out_hw[0], span_w : span_w + out_hw[1]] = g2.reshape(n, out_hw[0], out_hw[1], f)
     flipped = xp.ascontiguousarray(k4[::-1, ::-1].transpose(0, 1, 3, 2))
-    window = gfull[:, t : t + h + span_h, left : left + w + span_w]  # only the cells of the unpadded input
-    return correlate(xp, window, flipped, (h, w), (1, 1), dilation)
+    return gfull[:, t : t + h + span_h, left : left + w + span_w], flipped
+
+
+def _input_grad_as_conv(xp, g2, k4, x4_shape, pads, out_hw, dilation):
+    """The input gradient of a stride-1 conv2d as a convolution of the padded output gradient by the flipped
+    kernel (:func:`_flipped_window`), cropped to the unpadded input.
+
+    For F < C this beats :meth:`Conv2D._input_grad`, whose (rows, KH*KW*C) matmul result and col2im move
+    KH*KW*C numbers per output cell where this im2col moves KH*KW*F (an image-producing 5x5 layer, 32 -> 3
+    channels: 75 against 800).
+    """
+    window, flipped = _flipped_window(xp, g2, k4, x4_shape, pads, out_hw, dilation)
+    return correlate(xp, window, flipped, x4_shape[1:3], (1, 1), dilation)
+
+
+def _grads_as_conv(xp, g2, k4, xpad, x4_shape, pads, out_hw, dilation):
+    """(input gradient (N * H * W, C), kernel gradient (KH, KW, C, F)) of a stride-1 conv2d from one im2col of the
+    flipped window (:func:`_flipped_window`): its rows, KH*KW*F numbers per input cell, times the flipped kernel
+    give the input gradient, and their transpose times the input gives the flipped kernel's gradient. For F < C
+    that im2col is smaller than the input's (KH*KW*C per output cell), which :func:`kernel_grad` copies.
+
+    The kernel gradient sums over the unpadded input's cells only (the padding is zero).
+    """
+    n, h, w, c = x4_shape
+    kh, kw, _, f = k4.shape
+    window, flipped = _flipped_window(xp, g2, k4, x4_shape, pads, out_hw, dilation)
+    x2 = _crop(xpad, pads, h, w).reshape(-1, c)  # a copy only where padded
+    gx, gk = _correlate_and_kernel_grad(xp, window, flipped, x2, (h, w), (1, 1), dilation)
+    return gx, xp.ascontiguousarray(gk.reshape(kh, kw, f, c)[::-1, ::-1].transpose(0, 1, 3, 2))
 
 
 class Conv2D(Function):
@@ -181,15 +204,21 @@ class Conv2D(Function):
         xpad = pad_spatial(xp, x4, pads)
         k2 = k4.reshape(kh * kw * c, f)
         pointwise = kh == kw == 1 and xpad.shape[1:3] == out_hw  # 1x1, stride 1, no padding: x is its own im2col
+        size = n * out_hw[0] * out_hw[1] * f
+        tap_sum = None
+        if not pointwise and conv_kernels.winograd_kernels(xp, k4.shape, strides, dilation_rate, size) is None:
+            tap_sum = conv_kernels.tap_sum_kernel(xp, k4.shape, strides, size)
         if pointwise:
             xpad = x4.reshape(-1, c)
             out = xpad @ k2
+        elif tap_sum is not None:  # few output channels: per-cell products, then each output sums its taps
+            out = xp.empty((n * out_hw[0] * out_hw[1], f), dtype=xp.result_type(xpad, k4))
+            conv_kernels.tap_sum_conv(tap_sum, xpad, k4, out_hw, dilation_rate, out.reshape((n,) + out_hw + (f,)))
         else:
             row_bytes = out_hw[1] * kh * kw * c * x.dtype.itemsize
             keep = None  # a small im2col matrix is kept for the kernel gradient rather than copied again
             if self.needs_input_grad[1] and (xp is not numpy or n * out_hw[0] * row_bytes <= _windows.KEEP_BYTES):
                 keep = self.cols = xp.empty((n * out_hw[0] * out_hw[1], kh * kw * c), dtype=x.dtype)
-            size = n * out_hw[0] * out_hw[1] * f
             winograd = (
                 None if keep is not None else conv_kernels.winograd_kernels(xp, k4.shape, strides, dilation_rate, size)
             )
@@ -226,6 +255,11 @@ class Conv2D(Function):
             )
             gx = None if gpad is None else _crop(gpad, pads, h, w).reshape(x_shape)
             return gx, None if gk is None else gk.reshape(k_shape)
+        few_out = not pointwise and tuple(strides) == (1, 1) and f < c
+        if few_out and all(self.needs_input_grad[:2]) and not hasattr(self, "cols"):
+            # both gradients from one im2col of the padded output gradient (F channels, not C)
+            gx, gk = _grads_as_conv(xp, g2, self.k4, self.xpad, (n, h, w, c), pads, out_hw, dilation)
+            return gx.reshape(x_shape), gk.reshape(k_shape)
         if self.needs_input_grad[1]:
             if pointwise:
                 gk = self.xpad.T @ g2
