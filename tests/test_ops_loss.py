@@ -490,3 +490,41 @@ def test_float32_stays_float32_through_backward(name, kw, rng):
     assert out.dtype == np.float32
     grads = out.grad_fn.backward(out.grad_fn.xp.ones(out.shape, dtype=np.float32))
     assert all(g is None or g.dtype == np.float32 for g in grads)
+
+
+def _reference_cce_and_softmax(z, t, axis, gw, gl):
+    """Softmax then categorical crossentropy on probabilities, and both gradients, as the ops' general forms
+    (``sum`` methods, ``clip`` and the two-sided mask) compute them in NumPy."""
+    axes = (axis % z.ndim,)
+    y = z - z.max(axis=axes, keepdims=True)
+    np.exp(y, out=y)
+    y /= y.sum(axis=axes, keepdims=True)
+    eps = ember.config.epsilon()
+    s = y.sum(axis=axis, keepdims=True)
+    q = y / s
+    log_q = np.log(np.clip(q, eps, 1 - eps))
+    loss = -(t * log_q).sum(axis=axis)
+    w = -t / np.clip(q, eps, 1 - eps) * ((q >= eps) & (q <= 1 - eps))
+    g = np.expand_dims(gl, axis)
+    gp = g * (w - (w * q).sum(axis=axis, keepdims=True)) / s + gw
+    gz = gp * y
+    gz -= y * gz.sum(axis=axes, keepdims=True)
+    return y, loss, gz
+
+
+@pytest.mark.parametrize("shape, axis", [((128, 10), -1), ((4, 5, 6), 1), ((7, 3), 0)])
+def test_softmax_and_crossentropy_numpy_forms_give_the_general_bits(shape, axis, rng):
+    # the NumPy forms (ufunc reductions, the clip as maximum/minimum, the mask as clipped == q) against the general
+    # ones, bit for bit, with probabilities at and beyond the clip's edges (1 and ~0 after the softmax)
+    z = (rng.standard_normal(shape) * 4).astype(np.float32)
+    z.reshape(-1)[:2] = [40.0, -40.0]
+    t = rng.random(shape).astype(np.float32)
+    gw = rng.standard_normal(shape).astype(np.float32)
+    gl = rng.standard_normal(np.sum(np.zeros(shape), axis=axis).shape).astype(np.float32)
+    zt, tt = ember.tensor(z, requires_grad=True), ember.tensor(t)
+    y = ember.softmax(zt, axis=axis)
+    loss = ember.ops.categorical_crossentropy(tt, y, axis=axis)
+    ((loss * ember.tensor(gl)).sum() + (y * ember.tensor(gw)).sum()).backward()
+    ry, rloss, rgz = _reference_cce_and_softmax(z, t, axis, gw, gl)
+    for got, want in ((y.numpy(), ry), (loss.numpy(), rloss), (zt.grad.numpy(), rgz)):
+        np.testing.assert_array_equal(got.view(np.uint32), want.astype(np.float32).view(np.uint32))

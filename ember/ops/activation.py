@@ -606,20 +606,28 @@ class Softmax(Function):
 
     def forward(self, x, axis=-1):
         xp = self.xp
-        self.axes = normalize_axes(self.name, axis, x.ndim)
+        self.axes = axes = (x.ndim - 1,) if axis == -1 and x.ndim else normalize_axes(self.name, axis, x.ndim)
         if x.size == 0:
             self.y = x.copy()
             return self.y
-        y = x - x.max(axis=self.axes, keepdims=True)
-        xp.exp(y, out=y)
-        y /= y.sum(axis=self.axes, keepdims=True)
+        if xp is numpy:  # the reductions as the ufuncs' own (what the methods call), without their wrappers
+            y = x - numpy.maximum.reduce(x, axes, None, None, True)
+            numpy.exp(y, out=y)
+            y /= numpy.add.reduce(y, axes, None, None, True)
+        else:
+            y = x - x.max(axis=axes, keepdims=True)
+            xp.exp(y, out=y)
+            y /= y.sum(axis=axes, keepdims=True)
         self.y = y
         return y
 
     def backward(self, g):
         y = self.y
         gy = g * y
-        gy -= y * gy.sum(axis=self.axes, keepdims=True)
+        if type(gy) is numpy.ndarray:
+            gy -= y * numpy.add.reduce(gy, self.axes, None, None, True)
+        else:
+            gy -= y * gy.sum(axis=self.axes, keepdims=True)
         return gy
 
 

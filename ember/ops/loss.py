@@ -443,6 +443,19 @@ class CategoricalCrossentropy(Function):
             log_q = z - xp.log(s)
             if need_p:
                 self.e, self.s, self.t = e, s, t
+        elif xp is numpy:
+            # the form below in fewer NumPy calls, the same bits: reductions as add.reduce, the clip (to bounds
+            # inside (0, 1)) as maximum then minimum, computed once, and the mask as clipped == q
+            s = numpy.add.reduce(p, ax, None, None, True)
+            q = p / s
+            eps = epsilon()
+            clipped = numpy.minimum(numpy.maximum(q, eps), 1 - eps)
+            log_q = numpy.log(clipped)
+            if need_p:
+                self.s, self.q, self.w = s, q, -t / clipped * (clipped == q)  # w = dloss/dq
+            if need_t:
+                self.log_q = log_q
+            return -numpy.add.reduce(t * log_q, ax)
         else:
             s = p.sum(axis=ax, keepdims=True)
             q = p / s
@@ -476,12 +489,18 @@ class CategoricalCrossentropy(Function):
 
     def backward(self, g):
         xp, ax = self.xp, self.axis
-        g = xp.expand_dims(g, ax)
+        if xp is numpy and type(g) is numpy.ndarray and not self.from_logits:
+            g = g.reshape(g.shape[:ax] + (1,) + g.shape[ax:])  # expand_dims, without its checks
+        else:
+            g = xp.expand_dims(g, ax)
         gt = gp = None
         if self.needs_input_grad[1]:
             if self.from_logits:
                 t = self.t
                 gp = g * (t.sum(axis=ax, keepdims=True) * (self.e / self.s) - t)
+            elif xp is numpy and type(g) is numpy.ndarray:
+                w = self.w
+                gp = g * (w - numpy.add.reduce(w * self.q, ax, None, None, True)) / self.s
             else:
                 w = self.w
                 gp = g * (w - (w * self.q).sum(axis=ax, keepdims=True)) / self.s
