@@ -261,3 +261,24 @@ def test_proc_stat_busy_time_is_summed_over_the_cpus_we_may_run_on():
 def test_describe_reports_the_cap_and_its_parts(fresh):
     state = threads.describe()
     assert state["cores"] == threads.usable_cores(state["cpus"], state["cpu_quota"])
+
+
+def test_numbas_pool_started_after_the_count_was_lowered_gets_it_too(fresh, monkeypatch):
+    numba = pytest.importorskip("numba", reason="numba is not installed")
+    machine = FakeMachine(lambda t: 1.0)
+    _scope_setup(monkeypatch, machine)
+    pool = {"started": False}
+    monkeypatch.setattr(threads, "_numba_pool_started", lambda: pool["started"])
+    with threads.scope():
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and threads._current != 1:
+            threads.tick()
+            time.sleep(0.001)
+        assert threads._current == 1
+        before = numba.get_num_threads()
+        pool["started"] = True  # a parallel kernel ran for the first time: numba's pool exists now
+        while time.monotonic() < deadline and numba.get_num_threads() != 1:
+            threads.tick()
+            time.sleep(0.001)
+        assert numba.get_num_threads() == 1
+    assert numba.get_num_threads() == before

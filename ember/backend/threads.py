@@ -662,7 +662,9 @@ def _monitor_loop():
                 continue
             _history.add(sample)
             n = _advice = _target(sample.wall, _current)
-            _pending = n if n != _current else None
+            # numba's pool started inside the scope, after the count was lowered: it gets the count too
+            late_pool = _numba_saved is None and n < (_saved or n) and _numba_pool_started()
+            _pending = n if n != _current or late_pool else None
 
 
 def _start_monitor():
