@@ -13,12 +13,12 @@ tensor the step touched gets a *slot* in one flat list of arrays:
 ``replay(arrays)`` runs each recorded function's ``forward`` on the slot
 arrays (one reused Function object per step entry, no Tensors, no graph
 edges), repeats the state updates (BatchNormalization's moving statistics)
-and draws fresh dropout masks where the eager step did, then walks the backward in
-the order the eager ``backward()`` used, summing gradients per output and
-into one gradient per trainable variable exactly as the engine does (the
-backward walk is generated once as straight-line Python, see
-``StepPlan._compile_backward``). The arithmetic is the same as the
-eager step's, op for op, so the numbers are bit-identical.
+and draws fresh dropout masks where the eager step did, then runs the
+backward through the engine's own walk: the traced loss's
+:class:`~ember.engine.autograd.BackwardWalk` (order, gradient slots, edge
+table), built once and run each step on the plan's function objects. The
+arithmetic is the same as the eager step's, op for op and sum for sum, so the
+numbers are bit-identical.
 
 Shapes: slot arrays have the shapes of the trace; a batch of another shape
 needs another plan (the caller keys plans by input shapes and dtypes).
@@ -28,11 +28,8 @@ from __future__ import annotations
 
 import numpy
 
-from ..engine.autograd import _dense, _topological_order, fit_gradient
-from ..engine.function import _LEAF
-from ..engine.sparse_grad import RowSparseGrad
+from ..engine.autograd import BackwardWalk
 from ..engine.variable import Variable
-from ..ops.arithmetic import Add, Subtract
 
 _INPUT, _VARIABLE, _CONSTANT, _VALUE = range(4)
 # A plan whose step values (activations, their gradients' inputs) total this many bytes drops them after each
@@ -48,7 +45,7 @@ class UntraceableError(Exception):
 class Step:
     """One recorded function application: a fresh function object of its class, its attrs, slots and metadata."""
 
-    __slots__ = ("fn", "attrs", "in_slots", "out_slots", "redraw", "edges", "out_meta", "name", "in_meta")
+    __slots__ = ("fn", "attrs", "in_slots", "out_slots", "redraw", "out_meta", "name", "in_meta")
 
     def __init__(self, rec, in_slots, out_slots):
         self.fn = _fresh(rec.fn)
@@ -56,7 +53,6 @@ class Step:
         self.in_slots = in_slots
         self.out_slots = out_slots
         self.redraw = rec.redraw  # (attr, redraw(device)) for an argument drawn afresh each step (a dropout mask)
-        self.edges = None  # (kind, target, out_index, shape, dtype) per input; target: step or weight index
         self.name = rec.fn.op_name()
         self.in_meta = tuple((tuple(t.shape), t.data.dtype) for t in rec.inputs)  # (shape, dtype) as traced
         self.out_meta = tuple((tuple(t.shape), t.data.dtype) for t in rec.outputs)
@@ -192,32 +188,19 @@ class StepPlan(TracedPlan):
         self._build_backward(loss, step_of_fn)
 
     def _build_backward(self, loss, step_of_fn):
-        """The backward order of the eager engine, with edges pointing at steps and weight indices."""
-        weight_index = {id(w): i for i, w in enumerate(self.weights)}
-        self.backward_order = []
+        """The engine's backward walk of the traced loss (``autograd.BackwardWalk``), replayed on the steps."""
         if loss.grad_fn is None:
             raise UntraceableError("the loss does not depend on any trainable weight")
-        self.loss_step = step_of_fn.get(id(loss.grad_fn))
-        self.loss_out_index = loss._out_index
-        for fn in _topological_order([loss.grad_fn]):  # the order the eager backward() visits them
+        self.walk = BackwardWalk([loss], self.weights)
+        order, self.walk.order = self.walk.order, None  # the traced graph is not kept
+        self.backward_order = []
+        for fn in order:
             index = step_of_fn.get(id(fn))
             if index is None:
                 raise UntraceableError(f"{fn.op_name()} is in the loss's graph but was not traced in this step")
-            step = self.steps[index]
-            edges = []
-            for edge in fn._edges:
-                if edge is None:
-                    edges.append(None)
-                    continue
-                kind, target, out_index, shape, dtype = edge
-                if kind == _LEAF:
-                    i = weight_index.get(id(target))
-                    edges.append(None if i is None else (_LEAF, i, 0, shape, dtype))
-                else:
-                    edges.append((kind, step_of_fn[id(target)], out_index, shape, dtype))
-            step.edges = tuple(edges)
-            step.out_meta = fn._out_meta
             self.backward_order.append(index)
+        self.backward_bound = self.walk.bind([self.steps[i].fn for i in self.backward_order])
+        self._seed = self.device.xp.ones(loss.shape, dtype=loss.dtype)  # copied per step: an array of its own
         self.signature.append(tuple(self.backward_order))
 
     # ---- replay ---------------------------------------------------------------------------------------
@@ -284,7 +267,6 @@ class StepPlan(TracedPlan):
         while next_stat < len(stat_updates):
             program.append(self._stat_runner(stat_updates[next_stat]))
             next_stat += 1
-        self._compile_backward()
         return program
 
     def _stat_runner(self, entry):
@@ -301,128 +283,10 @@ class StepPlan(TracedPlan):
         with no_grad():
             update(*[Tensor._wrap(self.slots[s]) for s in slots])
 
-    def _compile_backward(self):
-        """The backward walk as one generated Python function (``self.backward_source`` holds its text).
-
-        One local per gradient slot (a step output that gets a gradient), one
-        block per step in the eager engine's order: call the step's backward
-        (the op's own, which has its fast forms), fit each
-        input gradient to its edge's shape and dtype (broadcast gradients
-        summed down with precomputed axes), and sum it into the consumer's
-        slot or the weight's gradient: into the caller's buffer (``grad_into``)
-        when there is one, else as :func:`_leaf` does. The arithmetic and its
-        order are the eager engine's, so the numbers are the same bit for bit.
-        """
-        steps = self.steps
-        gslot = {}
-
-        def gradient_slot(index, out_index):
-            key = (index, out_index)
-            if key not in gslot:
-                gslot[key] = len(gslot)
-            return gslot[key]
-
-        loss_g = gradient_slot(self.loss_step, self.loss_out_index)
-        env = {
-            "_nd": _NDARRAY,
-            "_fit": fit_gradient,
-            "_dense": _dense,
-            "_leaf": _leaf,
-            "_copyto": numpy.copyto,
-            "_add": numpy.add,
-            "_reduce": numpy.add.reduce,
-            "xp": self.device.xp,
-        }
-        body = []
-        leaf_targets = set()
-        # steps no gradient can reach are left out
-        reached = {(self.loss_step, self.loss_out_index)}
-        for index in self.backward_order:
-            for edge in steps[index].edges:
-                if edge is not None and edge[0] != _LEAF:
-                    reached.add((edge[1], edge[2]))
-        for n, index in enumerate(self.backward_order):
-            step = steps[index]
-            if not any((index, k) in reached for k in range(len(step.out_slots))):
-                continue
-            outs = [gradient_slot(index, k) for k in range(len(step.out_slots))]
-            env[f"b{n}"], env[f"f{n}"] = step.fn.backward, step.fn
-            body.append(f"    # {step.name} (step {index})")
-            if len(outs) == 1:
-                (k,) = outs
-                env[f"m{n}"] = step.out_meta[0]
-                body.append(f"    if g{k} is not None:")
-                body.append(f"        r = b{n}(g{k} if type(g{k}) is _nd else _dense(f{n}, g{k}, *m{n}))")
-            else:
-                for j in range(len(outs)):
-                    env[f"m{n}_{j}"] = step.out_meta[j]
-                body.append(f"    if {' or '.join(f'g{k} is not None' for k in outs)}:")
-                args = ", ".join(f"_dense(f{n}, g{k}, *m{n}_{j})" for j, k in enumerate(outs))
-                body.append(f"        r = b{n}({args})")
-            body.append(f"        {', '.join(f'g{k}' for k in outs)} = {', '.join('None' for _ in outs)}")
-            body.append("        if type(r) is not tuple:")
-            body.append("            r = (r,)")
-            for position, edge in enumerate(step.edges):
-                if edge is None:
-                    continue
-                kind, target, out_index, shape, dtype = edge
-                shape, dtype = tuple(shape), numpy.dtype(dtype)
-                env[f"s{n}_{position}"], env[f"d{n}_{position}"] = shape, dtype
-                env[f"n{n}"] = step.name
-                body.append(f"        e = r[{position}]")
-                body.append("        if e is not None:")
-                summed = broadcast_sum(step, position, shape)
-                if summed is not None:  # a broadcast operand's gradient, summed with axes worked out here
-                    out_shape, axes, keepdims = summed
-                    env[f"o{n}_{position}"], env[f"a{n}_{position}"] = out_shape, axes
-                    body.append(f"            if type(e) is _nd and e.shape == o{n}_{position}:")
-                    if keepdims:
-                        body.append(f"                e = _reduce(e, a{n}_{position}, None, None, True)")
-                        body.append(f"                e = e.reshape(s{n}_{position})")
-                    else:
-                        body.append(f"                e = _reduce(e, a{n}_{position})")
-                body.append(
-                    f"            if type(e) is not _nd or e.shape != s{n}_{position} or e.dtype != d{n}_{position}:"
-                )
-                body.append(f"                e = _fit(e, s{n}_{position}, d{n}_{position}, n{n})")
-                if kind == _LEAF:
-                    leaf_targets.add(target)
-                    t = target
-                    fits = f"i{t} is not None and type(e) is _nd and (w{t} is None or w{t} is i{t})"
-                    body.append(f"            if {fits}:")
-                    body.append(f"                if w{t} is None:")
-                    body.append(f"                    _copyto(i{t}, e)")
-                    body.append(f"                    w{t} = i{t}")
-                    body.append("                else:")
-                    body.append(f"                    _add(i{t}, e, out=i{t})")
-                    body.append("            else:")
-                    body.append(f"                w{t} = _leaf(w{t}, e, i{t}, given, xp)")
-                else:
-                    k = gradient_slot(target, out_index)
-                    body.append(f"            g{k} = e if g{k} is None else g{k} + e")
-        n_weights = len(self.weights)
-        lines = ["def backward(loss, into):"]
-        lines.append("    given = set()")
-        if gslot:
-            lines.append(f"    {' = '.join(f'g{k}' for k in range(len(gslot)))} = None")
-        targets = sorted(leaf_targets)
-        if targets:
-            lines.append(f"    {' = '.join(f'w{t}' for t in targets)} = None")
-            lines.append("    if into is None:")
-            lines.append(f"        {' = '.join(f'i{t}' for t in targets)} = None")
-            lines.append("    else:")
-            for t in targets:
-                lines.append(f"        i{t} = into[{t}]")
-        lines.append(f"    g{loss_g} = xp.ones(loss.shape, dtype=loss.dtype)")
-        lines += body
-        grads = ", ".join(f"w{t}" if t in leaf_targets else "None" for t in range(n_weights))
-        lines.append(f"    return [{grads}{',' if n_weights == 1 else ''}]")
-        self.backward_source = "\n".join(lines) + "\n"
-        exec(compile(self.backward_source, "<ember step plan backward>", "exec"), env)  # noqa: S102 - our source
-        self._backward_run = env["backward"]
-
     def _backward(self, grad_into=None):
-        return self._backward_run(self.slots[self.loss_slot], grad_into)
+        """The engine's walk on this step's functions from d(loss)/d(loss) = 1: one gradient per weight."""
+        walk = self.walk
+        return walk.gradients(walk.run(self.backward_bound, [self._seed.copy()]), grad_into)
 
 
 def _fresh(fn):
@@ -451,11 +315,25 @@ def _forward_runner(step, plan):
 
         return run
     out = outs[0]
-    if len(ins) == 1:
+    if len(ins) == 1 and not attrs:  # (a call without ** is cheaper)
+        (a,) = ins
+
+        def run(slots):
+            raw = forward(slots[a])
+            slots[out] = raw if type(raw) is _NDARRAY else _as_array(raw[0] if type(raw) is tuple else raw)
+
+    elif len(ins) == 1:
         (a,) = ins
 
         def run(slots):
             raw = forward(slots[a], **attrs)
+            slots[out] = raw if type(raw) is _NDARRAY else _as_array(raw[0] if type(raw) is tuple else raw)
+
+    elif len(ins) == 2 and not attrs:
+        a, b = ins
+
+        def run(slots):
+            raw = forward(slots[a], slots[b])
             slots[out] = raw if type(raw) is _NDARRAY else _as_array(raw[0] if type(raw) is tuple else raw)
 
     elif len(ins) == 2:
@@ -472,47 +350,6 @@ def _forward_runner(step, plan):
             slots[out] = raw if type(raw) is _NDARRAY else _as_array(raw[0] if type(raw) is tuple else raw)
 
     return run
-
-
-def broadcast_sum(step, position, shape):
-    """How to sum the gradient ``step``'s backward gives input ``position`` down to ``shape``, or None.
-
-    For add and subtract, whose backward gives each input a gradient of the
-    output's shape: ``(output shape, axes, keepdims)`` with
-    ``add.reduce(g, axis=axes, keepdims=keepdims)`` (reshaped to ``shape``
-    when ``keepdims``) exactly ``autograd.sum_to_shape(g, shape)``: the same
-    reduction over the same axes. None where no sum is needed or the form of
-    the gradient is not known.
-    """
-    if type(step.fn) not in (Add, Subtract) or step.out_meta is None or len(step.out_meta) != 1:
-        return None
-    out = tuple(step.out_meta[0][0])
-    shape = tuple(shape)
-    lead = len(out) - len(shape)
-    if out == shape or lead < 0:
-        return None
-    if any(n != 1 and n != out[lead + i] for i, n in enumerate(shape)):
-        return None
-    ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and out[lead + i] != 1)
-    return out, tuple(range(lead)) + ones, bool(ones)
-
-
-def _leaf(old, g, into, given, xp):
-    """A weight's gradient after ``g`` arrives (``old``: what it had): into the caller's buffer, or a new array.
-
-    Gradients handed out are never views of op buffers, and never the same array for two weights.
-    """
-    if into is not None and not isinstance(g, RowSparseGrad) and not isinstance(old, RowSparseGrad):
-        # the caller's buffer: the first gradient copied in, later ones summed in place
-        if old is None:
-            xp.copyto(into, g)
-            return into
-        xp.add(into, g, out=into)
-        return into
-    if not isinstance(g, RowSparseGrad) and (g.base is not None or id(g) in given):
-        g = g.copy()
-    given.add(id(g))
-    return g if old is None else old + g
 
 
 def _as_array(o):

@@ -98,22 +98,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
     if retain_graph is None:
         retain_graph = create_graph
     found = _run("grad", outputs, grad_outputs, bool(retain_graph), bool(create_graph), inputs)
-    result, given = [], set()
-    for i, (t, g) in enumerate(zip(inputs, found)):
+    result = []
+    for i, (t, g) in enumerate(zip(inputs, found)):  # each array its own (see BackwardWalk.gradients)
         if g is None:
             if not allow_unused:
                 raise RuntimeError(
                     f"grad: inputs[{i}] (shape {t.shape}) was not used to compute the outputs; "
                     "pass allow_unused=True to get None for it"
                 )
-            result.append(None)
-            continue
-        if isinstance(g, RowSparseGrad):
-            g = g.dense_array()
-        if not isinstance(g, Tensor):
-            if g.base is not None or id(g) in given:
-                g = g.copy()  # a view (a broadcast) or an array already returned for another input: own it
-            given.add(id(g))
+        elif isinstance(g, RowSparseGrad):
+            g = Tensor._wrap(g.dense_array())
+        elif not isinstance(g, Tensor):
             g = Tensor._wrap(g)
         result.append(g)
     return tuple(result)
@@ -151,100 +146,286 @@ def _seed(op, root, grad, create_graph):
 def _run(op, roots, grads, retain_graph, create_graph, inputs):
     """The shared walk of ``backward`` and ``grad``; returns the gradients of ``inputs`` (a list) when given."""
     seeds = [_seed(op, r, g, create_graph) for r, g in zip(roots, grads)]
-    # grad(): where the gradient of each input is caught instead of flowing on
-    capture = found = None
+    if inputs is None and not create_graph:  # a leaf's .grad owns its array: never the caller's seed
+        seeds = [s.copy() if r.grad_fn is None else s for r, s in zip(roots, seeds)]
+    walk = BackwardWalk(roots, inputs)
+    order, walk.order = walk.order, None
+    slots = walk.run(walk.bind(order), seeds, create_graph=create_graph, release=not retain_graph, op=op)
+    gradients = walk.gradients(slots)
     if inputs is not None:
-        found = [None] * len(inputs)
-        capture = {}
-        for k, t in enumerate(inputs):
-            key = id(t) if t.grad_fn is None else (id(t.grad_fn), t._out_index)
-            capture.setdefault(key, []).append(k)
+        return gradients
+    for leaf, g in zip(walk.targets, gradients):
+        if g is not None:
+            _accumulate_leaf(leaf, g, create_graph)
+    return None
 
-    pending = {}
-    starts = []
-    for root, seed in zip(roots, seeds):
-        fn = root.grad_fn
-        if fn is None:  # a leaf: its gradient is the seed itself
-            if capture is None:
-                _accumulate_leaf(root, seed if create_graph else seed.copy(), create_graph)
-            else:
-                _catch(found, capture.get(id(root), ()), seed)
-            continue
-        slots = pending.setdefault(id(fn), [None] * len(fn._out_meta))
-        i = root._out_index
-        slots[i] = seed if slots[i] is None else slots[i] + seed
-        starts.append(fn)
-    if not starts:
-        return found
-    order = _topological_order(starts)
-    useful = None if capture is None else _leading_to(order, capture)
-    # a leaf's .grad must own its array, so an optimizer may change it in place
-    given_to_leaves = set()
-    for fn in order:
-        grads_out = pending.pop(id(fn), None)
-        if grads_out is None:  # not on a path from a root
-            continue
-        grads_out = [_dense(fn, g, shape, dtype, create_graph) for g, (shape, dtype) in zip(grads_out, fn._out_meta)]
-        if fn._retained:
-            for i, ref in fn._retained.items():
-                t = ref()
-                if t is not None:
-                    t.grad = grads_out[i] if create_graph else Tensor._wrap(grads_out[i])
-        if capture is not None:
-            for i, g in enumerate(grads_out):
-                _catch(found, capture.get((id(fn), i), ()), g)
-            if id(fn) not in useful:
-                continue
-        if fn._freed:
-            raise RuntimeError(
-                f"{op}: the graph through {fn.op_name()} was already freed by an earlier backward(); "
-                "pass retain_graph=True to the first backward() to run it again"
-            )
-        if fn._epoch is not None and fn._epoch != _write_epoch[0]:  # something was written in place since
-            check_writes(fn)
-        if create_graph:
-            grads_in = _graph_backward(fn, grads_out)
+
+class BackwardWalk:
+    """The backward pass behind ``roots``, worked out once and run any number of times.
+
+    Building it orders the functions behind the roots (:func:`_topological_order`: each before those it depends
+    on) and numbers every gradient the pass carries as a *slot* of one flat list: one per output of a function
+    (the sum of what its consumers send back) and one per target (a leaf, or a tensor ``grad()`` asks for).
+    Each function becomes an entry of an edge table::
+
+        (k, first output's slot, all output slots (None for one output), out (shape, dtype)s, n inputs, edges)
+        edge: (input position, slot it feeds, shape, dtype, broadcast sum or None)
+
+    where ``k`` is the function's place in ``order``. :meth:`run` walks the entries on a list of function
+    objects aligned with ``order``: the graph's own (``backward``/``grad``), or another set of the same shape
+    (ember.compile's StepPlan replays a traced step's backward on its per-step functions this way). Per
+    function it sums nothing but what the table names: no dict, no set, no sort.
+
+    Args:
+        roots: the tensors differentiated (each a leaf or the output of a function).
+        targets: the tensors whose gradients are wanted (``grad()``'s inputs, or a plan's weights); the walk
+            skips the functions through which no gradient reaches one. None: every leaf behind the roots,
+            found on the way (``backward()``).
+
+    After building: ``order`` (the functions; the caller takes it, a plan must not keep the traced graph),
+    ``targets`` (the leaves found, or the targets given) and ``entries``.
+    """
+
+    __slots__ = ("order", "targets", "entries", "root_slots", "target_slots", "n_slots", "keep", "siblings")
+
+    def __init__(self, roots, targets=None):
+        base = {}  # id(function) -> its first output slot
+        leaf_slot = {}  # id(leaf) -> slot
+        self.n_slots = 0
+        self.siblings = {}  # grad(): a wanted function output's slot -> all its function's output slots
+
+        def node_slot(fn, index):
+            first = base.get(id(fn))
+            if first is None:
+                first = base[id(fn)] = self.n_slots
+                self.n_slots += len(fn._out_meta)
+            return first + index
+
+        def new_slot():
+            self.n_slots += 1
+            return self.n_slots - 1
+
+        wanted = None  # grad(): the keys of the targets (id(leaf) or (id(function), output index))
+        if targets is not None:
+            wanted = set()
+            self.target_slots = []
+            for t in targets:
+                if t.grad_fn is None:
+                    wanted.add(id(t))
+                    if id(t) not in leaf_slot:
+                        leaf_slot[id(t)] = new_slot()
+                    self.target_slots.append(leaf_slot[id(t)])
+                else:
+                    wanted.add((id(t.grad_fn), t._out_index))
+                    slot = node_slot(t.grad_fn, t._out_index)
+                    first = base[id(t.grad_fn)]
+                    self.siblings[slot] = tuple(range(first, first + len(t.grad_fn._out_meta)))
+                    self.target_slots.append(slot)
+            self.targets = list(targets)
         else:
-            grads_in = fn.backward(*grads_out)
-        if not isinstance(grads_in, tuple):
-            grads_in = (grads_in,)
-        if len(grads_in) != len(fn._edges):
-            raise RuntimeError(
-                f"{fn.op_name()}: backward returned {len(grads_in)} gradients for {len(fn._edges)} inputs"
-            )
-        for edge, g in zip(fn._edges, grads_in):
-            if edge is None or g is None:
-                continue
-            kind, target, index, shape, dtype = edge
-            if useful is not None and not _wanted(kind, target, index, useful, capture):
-                continue
-            g = fit_gradient(g, shape, dtype, fn.op_name())
-            if kind == _LEAF:
-                if capture is not None:
-                    _catch(found, capture.get(id(target), ()), g)
-                    continue
-                if not create_graph and not isinstance(g, RowSparseGrad):
-                    if g.base is not None or id(g) in given_to_leaves:
-                        # a view (a broadcast, a slice) or an array already given to another input (add: g, g)
-                        g = g.copy()
-                    given_to_leaves.add(id(g))
-                _accumulate_leaf(target, g, create_graph)
+            self.targets, self.target_slots = [], []
+        self.keep = bool(self.siblings)  # grad() of intermediate tensors: their slots are read after the walk
+
+        def leaf(t):
+            slot = leaf_slot.get(id(t))
+            if slot is None and wanted is None:
+                slot = leaf_slot[id(t)] = new_slot()
+                self.targets.append(t)
+                self.target_slots.append(slot)
+            return slot
+
+        self.root_slots = []
+        starts = []
+        for r in roots:
+            if r.grad_fn is None:
+                self.root_slots.append(leaf(r))
             else:
-                slots = pending.setdefault(id(target), [None] * len(target._out_meta))
-                slots[index] = g if slots[index] is None else slots[index] + g
-        if not retain_graph:
-            fn._release()
-    return found
+                self.root_slots.append(node_slot(r.grad_fn, r._out_index))
+                starts.append(r.grad_fn)
+        self.order = order = _topological_order(starts) if starts else []
+        useful = None if wanted is None else _leading_to(order, wanted)
+        entries = []
+        for k, fn in enumerate(order):
+            if useful is not None and id(fn) not in useful:
+                continue
+            edges = []
+            for position, edge in enumerate(fn._edges):
+                if edge is None:
+                    continue
+                kind, target, index, shape, dtype = edge
+                if kind == _LEAF:
+                    slot = leaf(target)
+                    if slot is None:  # a leaf grad() does not ask for
+                        continue
+                elif useful is not None and id(target) not in useful and (id(target), index) not in wanted:
+                    continue
+                else:
+                    slot = node_slot(target, index)
+                edges.append((position, slot, shape, dtype, _broadcast_sum(fn, shape)))
+            n_out = len(fn._out_meta)
+            outs = None if n_out == 1 else tuple(node_slot(fn, i) for i in range(n_out))
+            entries.append((k, node_slot(fn, 0), outs, fn._out_meta, len(fn._edges), tuple(edges)))
+        self.entries = entries
+
+    def bind(self, fns):
+        """The entries with each function index replaced by its object in ``fns`` (aligned with ``order``)."""
+        return [(fns[k], *entry) for k, *entry in self.entries]
+
+    def run(self, bound, seeds, create_graph=False, release=False, op=None):
+        """Walk the table (``bound``: :meth:`bind`'s, kept by a caller that runs it again) from ``seeds``.
+
+        ``seeds``: one gradient per root.
+
+        Returns the list of slots: the targets' gradients are at ``target_slots`` (see :meth:`gradients`).
+
+        Args:
+            create_graph: run each backward on tensors, recorded (see :func:`_graph_backward`).
+            release: drop what each function saved once its backward has run (``backward()`` without
+                ``retain_graph``).
+            op: ``"backward"``/``"grad"`` when ``fns`` is the graph itself: the engine's checks run (a graph
+                freed by an earlier backward, saved arrays written in place since) and tensors marked with
+                ``retain_grad()`` get theirs. None for a replay on other function objects.
+        """
+        g = [None] * self.n_slots
+        for slot, seed in zip(self.root_slots, seeds):
+            if slot is not None:  # (None: a leaf root grad() does not ask for)
+                g[slot] = seed if g[slot] is None else g[slot] + seed
+        clear = not self.keep  # a slot is read once: drop it as its function's backward runs
+        engine = (create_graph, release, op) if op is not None or create_graph or release else None
+        nd = _NDARRAY
+        for fn, out, outs, metas, n_in, edges in bound:
+            if outs is None:  # one output, its gradient in slot ``out``
+                grad_out = g[out]
+                if grad_out is None:  # no gradient reached this function
+                    continue
+                if clear:
+                    g[out] = None
+                if type(grad_out) is not nd:
+                    grad_out = _dense(fn, grad_out, *metas[0], create_graph)
+                grads_in = fn.backward(grad_out) if engine is None else _call(fn, [grad_out], n_in, *engine)
+            else:
+                grads_out = [g[s] for s in outs]
+                if all(x is None for x in grads_out):
+                    continue
+                grads_out = [_dense(fn, x, *meta, create_graph) for x, meta in zip(grads_out, metas)]
+                if clear:
+                    for s in outs:
+                        g[s] = None
+                grads_in = fn.backward(*grads_out) if engine is None else _call(fn, grads_out, n_in, *engine)
+            if type(grads_in) is not tuple:
+                grads_in = (grads_in,)
+            for position, slot, shape, dtype, summed in edges:
+                e = grads_in[position]
+                if e is None:
+                    continue
+                if type(e) is nd:
+                    if summed is not None and e.shape == summed[0]:
+                        e = _sum_add(e, summed[1], None, None, summed[2])
+                        if summed[2]:
+                            e = e.reshape(shape)
+                    if e.shape != shape or (e.dtype is not dtype and e.dtype != dtype):
+                        e = fit_gradient(e, shape, dtype, fn.op_name())
+                else:
+                    e = fit_gradient(e, shape, dtype, fn.op_name())
+                old = g[slot]
+                g[slot] = e if old is None else old + e
+        return g
+
+    def gradients(self, slots, into=None):
+        """The targets' gradients after :meth:`run` (None where none arrived), each owned by the caller.
+
+        A gradient that is a view (a broadcast, a slice) or the same array as another target's is copied, so
+        a caller (an optimizer) may change each in place. ``into`` (optional, one entry per target): an array
+        of the target's shape to write its dense gradient into (it is then the entry returned), or None.
+        """
+        if into is not None and not self.siblings:  # a plan's step: the dense ones into their buffers
+            out, others = [], False
+            for slot, buffer in zip(self.target_slots, into):
+                g = slots[slot]
+                if buffer is not None and type(g) is _NDARRAY:
+                    buffer[...] = g  # (same shape and dtype: a copy; cheaper to call than numpy.copyto)
+                    out.append(buffer)
+                else:
+                    out.append(g)
+                    others = others or g is not None
+            return self._owned(out, into) if others else out
+        return self._owned([slots[s] for s in self.target_slots], into, slots)
+
+    def _owned(self, out, into, slots=None):
+        """``out`` with each array not written into a buffer an array of its own (zeros where eager has them)."""
+        given = None
+        for i, g in enumerate(out):
+            if g is None:
+                slot = self.target_slots[i]
+                if slots is not None and any(slots[s] is not None for s in self.siblings.get(slot, ())):
+                    out[i] = _dense_zeros(self.targets[i])  # another output of its function got one: zeros, as eager
+            elif not isinstance(g, (RowSparseGrad, Tensor)) and (into is None or g is not into[i]):
+                given = set() if given is None else given
+                if g.base is not None or id(g) in given:
+                    g = out[i] = g.copy()
+                given.add(id(g))
+        return out
 
 
-def _catch(found, slots, g):
-    """grad(): add ``g`` to the result of each input in ``slots``."""
-    for k in slots:
-        found[k] = g if found[k] is None else found[k] + g
+_NDARRAY = numpy.ndarray
+_sum_add = numpy.add.reduce
 
 
-def _leading_to(order, capture):
-    """Ids of the functions through which a gradient reaches an input of ``grad()`` (the rest is skipped).
+def _dense_zeros(t):
+    return t.device.xp.zeros(t.shape, dtype=t.dtype)
+
+
+def _broadcast_sum(fn, shape):
+    """How to sum a gradient of ``fn``'s output shape down to its input's ``shape``, or None.
+
+    ``(output shape, axes, keepdims)``: ``add.reduce(g, axes, keepdims=keepdims)`` (reshaped to ``shape``
+    when ``keepdims``) is :func:`sum_to_shape`'s reduction over the same axes, worked out once per edge
+    (a bias's gradient, a broadcast operand's). None where no sum is needed.
+    """
+    if len(fn._out_meta) != 1:
+        return None
+    out = tuple(fn._out_meta[0][0])
+    shape = tuple(shape)
+    lead = len(out) - len(shape)
+    if out == shape or lead < 0 or any(n != 1 and n != out[lead + i] for i, n in enumerate(shape)):
+        return None
+    ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and out[lead + i] != 1)
+    return out, tuple(range(lead)) + ones, bool(ones)
+
+
+def _call(fn, grads_out, n_in, create_graph, release, op):
+    """``fn``'s backward as the engine runs it on its graph: checked (``op``), recorded (``create_graph``), its
+    saved arrays dropped after (``release``). A replay calls the backwards the engine checked when traced."""
+    if op is not None:
+        _visit(fn, grads_out, create_graph, op)
+    grads_in = _graph_backward(fn, grads_out) if create_graph else fn.backward(*grads_out)
+    if type(grads_in) is not tuple:
+        grads_in = (grads_in,)
+    if len(grads_in) != n_in:
+        raise RuntimeError(f"{fn.op_name()}: backward returned {len(grads_in)} gradients for {n_in} inputs")
+    if release:
+        fn._release()
+    return grads_in
+
+
+def _visit(fn, grads_out, create_graph, op):
+    """The eager walk's checks before ``fn``'s backward runs, and the gradients of its retained outputs."""
+    if fn._retained:
+        for i, ref in fn._retained.items():
+            t = ref()
+            if t is not None:
+                t.grad = grads_out[i] if create_graph else Tensor._wrap(grads_out[i])
+    if fn._freed:
+        raise RuntimeError(
+            f"{op}: the graph through {fn.op_name()} was already freed by an earlier backward(); "
+            "pass retain_graph=True to the first backward() to run it again"
+        )
+    if fn._epoch is not None and fn._epoch != _write_epoch[0]:  # something was written in place since
+        check_writes(fn)
+
+
+def _leading_to(order, wanted):
+    """Ids of the functions through which a gradient reaches a wanted tensor (the rest is skipped).
 
     ``order`` has every function before those it depends on, so walking it
     backwards sees a function's producers before the function itself.
@@ -255,20 +436,13 @@ def _leading_to(order, capture):
             if edge is None:
                 continue
             if edge[0] == _LEAF:
-                if id(edge[1]) in capture:
+                if id(edge[1]) in wanted:
                     useful.add(id(fn))
                     break
-            elif id(edge[1]) in useful or (id(edge[1]), edge[2]) in capture:
+            elif id(edge[1]) in useful or (id(edge[1]), edge[2]) in wanted:
                 useful.add(id(fn))
                 break
     return useful
-
-
-def _wanted(kind, target, index, useful, capture):
-    """Whether grad() needs the gradient on this edge: it reaches an input, now or further up."""
-    if kind == _LEAF:
-        return id(target) in capture
-    return id(target) in useful or (id(target), index) in capture
 
 
 def _graph_backward(fn, grads_out):
