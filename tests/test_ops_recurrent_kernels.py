@@ -203,9 +203,10 @@ def _sequence_vs_steps(monkeypatch, arrays, mask, rdm, weights, kw, blocks):
 def test_lstm_sequence_kernels_give_the_step_kernels_bits(
     masked, go_backwards, zero_output_for_mask, rdm, dtype, blocks, rng, monkeypatch
 ):
-    """One kernel call for every step (the recurrent product inside it), whole or split into row blocks run in
-    parallel: the step loop's bits, outputs and every gradient, whatever the split (5 rows: blocks of 1-2-2)."""
-    if blocks > 1 and not recurrent_kernels.bind_sequence_kernels(parallel=True):
+    """One kernel call for every step (the recurrent product inside it), whole or split into row blocks run at
+    the same time on worker threads: the step loop's bits, outputs and every gradient, whatever the split (5 rows:
+    blocks of 1-2-2)."""
+    if blocks > 1 and not recurrent_blas.parallel_ready():
         pytest.skip("the parallel form needs OpenBLAS's openblas_set_num_threads_local (0.3.27+)")
     arrays, mask, rdm_arr, weights = _problem(rng, dtype, b=5, t=7, f=3, u=6)
     kw = {"go_backwards": go_backwards, "zero_output_for_mask": zero_output_for_mask}
@@ -221,7 +222,7 @@ def test_lstm_sequence_kernels_give_the_step_kernels_bits(
 @pytest.mark.host_only("checks a numba CPU kernel, which runs only on NumPy arrays")
 def test_lstm_sequence_kernels_at_the_benchmark_shape(rng, monkeypatch):
     """W3's shape (batch 32, 80 steps, 128 features and units) in float32, two row blocks: the step loop's bits."""
-    if not recurrent_kernels.bind_sequence_kernels(parallel=True):
+    if not recurrent_blas.parallel_ready():
         pytest.skip("the parallel form needs OpenBLAS's openblas_set_num_threads_local (0.3.27+)")
     arrays, _, rdm, weights = _problem(rng, "float32", b=32, t=80, f=128, u=128)
     arrays[4] *= 0.15  # a recurrent kernel of a usual scale: the states stay away from saturation
@@ -253,8 +254,8 @@ def test_lstm_sequence_kernel_saves_nothing_without_a_graph(rng, monkeypatch):
 @needs_sequence_kernels
 @pytest.mark.host_only("checks a numba CPU kernel, which runs only on NumPy arrays")
 def test_lstm_sequence_kernels_from_several_threads_at_once(rng, monkeypatch):
-    """Threads calling the LSTM at once (one gets the parallel kernel, the others run their rows serially): every
-    result is the lone call's (numba's workqueue layer would abort on two parallel kernels at once)."""
+    """Threads calling the LSTM at once (one splits its batch among the workers, the others run all their rows
+    themselves): every result is the lone call's."""
     import threading
 
     monkeypatch.setattr(recurrent, "_row_blocks", lambda batch: 2)
@@ -283,14 +284,43 @@ def test_lstm_sequence_kernels_from_several_threads_at_once(rng, monkeypatch):
 
 
 def test_lstm_row_blocks_follow_the_blas_threads(monkeypatch):
-    """A block per BLAS thread (the thread policy's count), at least MIN_CHUNK_ROWS rows each, one when BLAS has one."""
+    """A block per BLAS thread (the thread policy's count) and core, at least MIN_CHUNK_ROWS rows each."""
+    import os
+
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
     monkeypatch.setattr(recurrent_blas, "blas_threads", lambda: 1)
     assert recurrent._row_blocks(64) == 1
     monkeypatch.setattr(recurrent_blas, "blas_threads", lambda: 4)
     assert recurrent._row_blocks(recurrent.MIN_CHUNK_ROWS) == 1
-    numba = pytest.importorskip("numba", reason="the block count is capped by numba's threads")
-    assert recurrent._row_blocks(2 * recurrent.MIN_CHUNK_ROWS) == min(2, numba.get_num_threads())
-    assert recurrent._row_blocks(100 * recurrent.MIN_CHUNK_ROWS) == min(4, numba.get_num_threads())
+    assert recurrent._row_blocks(2 * recurrent.MIN_CHUNK_ROWS) == 2
+    assert recurrent._row_blocks(100 * recurrent.MIN_CHUNK_ROWS) == 4
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+    assert recurrent._row_blocks(100 * recurrent.MIN_CHUNK_ROWS) == 2
+
+
+@needs_sequence_kernels
+@pytest.mark.host_only("checks the BLAS bound for the numba kernels")
+def test_split_rows_leaves_the_callers_blas_threads_as_they_were(rng, monkeypatch):
+    """Each block's products run on one thread (the thread-local count), put back after: NumPy outside sees its
+    own count."""
+    if not recurrent_blas.parallel_ready():
+        pytest.skip("the split needs OpenBLAS's openblas_set_num_threads_local (0.3.27+)")
+    seen = []
+    monkeypatch.setattr(recurrent, "_row_blocks", lambda batch: 2)
+    before = recurrent_blas.blas_threads()
+    real = recurrent_kernels.lstm_forward_rows.compiled()
+
+    class Spy:
+        def compiled(self):
+            return lambda lo, hi, *args: seen.append(recurrent_blas.blas_threads()) or real(lo, hi, *args)
+
+    monkeypatch.setattr(recurrent_kernels, "lstm_forward_rows", Spy())
+    arrays, _, _, _ = _problem(rng, "float32", b=16)
+    jit.set_enabled(True)
+    with ember.no_grad():
+        ember.lstm(*arrays)
+    assert seen == [1, 1]
+    assert recurrent_blas.blas_threads() == before
 
 
 # --------------------------------------------------------------------------- GRU (reset_after=True)

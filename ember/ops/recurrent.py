@@ -56,6 +56,7 @@ mask shared by the gates, which is Keras with all per-gate masks equal.
 
 from __future__ import annotations
 
+import os
 import threading
 
 import numpy as np
@@ -308,18 +309,59 @@ class _Recurrence(Function):
         self.x2d = self.kernel = self.rk = self.rdm = None
 
 
-_PARALLEL = threading.Lock()  # held while a parallel whole-sequence kernel runs
+_PARALLEL = threading.Lock()  # held while a call splits its batch among the worker threads
+_workers = None  # the pool of worker threads (cores - 1), made on first use
 
 
 def _row_blocks(batch):
     """Into how many blocks of rows a whole-sequence kernel splits the batch: one per thread the BLAS may use
-    (what Ember's thread policy left it) and numba may run, each block at least :data:`MIN_CHUNK_ROWS` rows."""
-    parts = min(recurrent_blas.blas_threads(), batch // MIN_CHUNK_ROWS)
-    if parts < 2:
-        return 1
-    import numba
+    (what Ember's thread policy left it), at most one per core, each at least :data:`MIN_CHUNK_ROWS` rows."""
+    return max(1, min(recurrent_blas.blas_threads(), os.cpu_count() or 1, batch // MIN_CHUNK_ROWS))
 
-    return max(1, min(parts, numba.get_num_threads()))
+
+def _pool():
+    global _workers
+    if _workers is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _workers = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="ember-rnn")
+    return _workers
+
+
+def _forget_pool():  # a forked child has none of its parent's threads
+    global _workers, _PARALLEL
+    _workers, _PARALLEL = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool)
+
+
+def _one_thread(kernel, lo, hi, args):
+    """Run ``kernel(lo, hi, *args)`` with this thread's BLAS on one thread (the other cores run other rows)."""
+    old = recurrent_blas.threads_local(1)
+    try:
+        kernel(lo, hi, *args)
+    finally:
+        recurrent_blas.threads_local(old)
+
+
+def _split_rows(kernel, bounds, args):
+    """``kernel`` on each block of rows ``bounds[i]:bounds[i + 1]``: the first in this thread, the others in the
+    worker threads, at the same time (the kernels release the GIL). A call that finds the workers busy (another
+    thread splitting its own batch) runs all its rows here."""
+    if not _PARALLEL.acquire(blocking=False):
+        return kernel(bounds[0], bounds[-1], *args)
+    try:
+        pool = _pool()
+        futures = [pool.submit(_one_thread, kernel, bounds[i], bounds[i + 1], args) for i in range(1, len(bounds) - 1)]
+        try:
+            _one_thread(kernel, bounds[0], bounds[1], args)
+        finally:
+            for future in futures:
+                future.result()
+    finally:
+        _PARALLEL.release()
 
 
 def _inputs_list(inputs, states, kernel, recurrent_kernel, bias, mask, recurrent_dropout_mask):
@@ -389,7 +431,7 @@ class LSTM(_Recurrence):
             bias_k = xp.zeros(4 * u, dtype=dt) if bias is None else xp.ascontiguousarray(bias)
             zbuf, hbuf = xp.empty((b, 4 * u), dtype=dt), xp.empty((b, u), dtype=dt)
             rk = self.rk
-            sequence = self._sequence_kernel(kernels.lstm_forward_rows, kernels.lstm_forward_chunks)
+            sequence = self._sequence_kernel(kernels.lstm_forward_rows)
             if sequence is not None:  # every step in one kernel call (see recurrent_blas)
                 rdm = hbuf if self.rdm is None else xp.ascontiguousarray(self.rdm)
                 sequence(proj, self._order_array(), xp.ascontiguousarray(rk), bias_k, h, c, hbuf, zbuf, gates, tc,
@@ -411,36 +453,25 @@ class LSTM(_Recurrence):
     def _order_array(self):
         return np.asarray(self.order, dtype=np.int64)
 
-    def _sequence_kernel(self, rows, chunks):
+    def _sequence_kernel(self, rows):
         """The whole-sequence form of a step loop, as ``f(*args)``, or None (the step loop then runs).
 
-        ``rows`` runs every step on a block of batch rows, ``chunks`` runs blocks of rows in parallel. The
-        batch is split when the BLAS may use several threads (Ember's thread policy sets that count inside
-        ``fit``/``predict``) and each block keeps at least :data:`MIN_CHUNK_ROWS` rows.
+        ``rows(lo, hi, *args)`` runs every step on the batch rows ``lo:hi``. The batch is split into blocks run
+        at the same time when the BLAS may use several threads (Ember's thread policy sets that count inside
+        ``fit``/``predict``; each block's products then run on one thread): rows never mix in a recurrence,
+        so the blocks need no synchronisation, and each row's numbers are the same whatever the split.
         """
         if not SEQUENCE_KERNELS or self.xp is not np or not kernels.bind_sequence_kernels():
             return None
-        b = self.b
-        parts = _row_blocks(b)
         serial = rows.compiled()
         if serial is None:
             return None
-        if parts < 2 or not kernels.bind_sequence_kernels(parallel=True):
+        b = self.b
+        parts = _row_blocks(b)
+        if parts < 2 or not recurrent_blas.parallel_ready():
             return lambda *args: serial(0, b, *args)
-        parallel = chunks.compiled()
-        bounds = np.array([(i * b) // parts for i in range(parts + 1)], dtype=np.int64)
-
-        def run(*args):
-            # one parallel kernel at a time: numba's workqueue threading layer aborts the process when two
-            # threads enter parallel code at once; a second caller runs its rows on its own thread instead
-            if not _PARALLEL.acquire(blocking=False):
-                return serial(0, b, *args)
-            try:
-                return parallel(bounds, *args)
-            finally:
-                _PARALLEL.release()
-
-        return run
+        bounds = [(i * b) // parts for i in range(parts + 1)]
+        return lambda *args: _split_rows(serial, bounds, args)
 
     def _forward_numpy(self, proj, bias, h, c, gates, tc, cp, hp, out, save):
         """The step loop in NumPy calls (any activations, any array module); updates h and c in place."""
@@ -492,7 +523,7 @@ class LSTM(_Recurrence):
             masked, keep, factor = self._mask_rows(keep=True)
             carry = xp.zeros((b, u), dtype=dt) if masked else dh  # the kernel reads it only when masked
             g_out = xp.ascontiguousarray(g_out, dtype=dt)
-            sequence = self._sequence_kernel(kernels.lstm_backward_rows, kernels.lstm_backward_chunks)
+            sequence = self._sequence_kernel(kernels.lstm_backward_rows)
             first = steps - 1
             if sequence is not None:  # every step in one kernel call (see recurrent_blas)
                 dropped = self.rdm is not None

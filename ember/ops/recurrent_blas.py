@@ -4,21 +4,21 @@ Why. A recurrence does one small matrix product per time step (an LSTM of 128 un
 recurrent_kernel (128, 512)) and some gate arithmetic. Driven from Python, every step pays a NumPy call and a
 numba dispatch (several microseconds, on 40-60 us of work), and the batch's rows, which never mix in a
 recurrence, cannot be spread over cores. With the product callable from inside a kernel, the whole time loop runs
-in one kernel call, and a parallel kernel gives each core its own block of batch rows for every step, with no
-synchronisation between them (``recurrent_kernels.lstm_chunks``).
+in one kernel call (``recurrent_kernels.lstm_forward_rows`` / ``lstm_backward_rows``), and blocks of batch rows
+can run at the same time on several cores with no synchronisation between them (``recurrent._split_rows``).
 
-How. The kernels name fixed symbols (``ember_cblas_sgemm64``, ``ember_cblas_dgemm64``,
-``ember_openblas_threads_local``) that :func:`bind` maps, with llvmlite's ``add_symbol``, to the functions of the
-OpenBLAS NumPy loaded (found by path in ``/proc/self/maps``). Fixed names keep numba's on-disk cache valid
-whatever library a process finds. Only an ILP64 interface (``scipy_cblas_sgemm64_`` in NumPy 2's wheels,
-``cblas_sgemm64_`` in NumPy 1's) is bound, since the kernels pass 64-bit integers; the parallel form also needs
-``openblas_set_num_threads_local`` (OpenBLAS 0.3.27 and later), so that each worker's products run on that worker
-alone. Anything else (another BLAS, no /proc, no numba): :func:`bind` returns False and the ops keep their
-per-step loop, which computes the same numbers.
+How. The kernels name fixed symbols (``ember_cblas_sgemm64``, ``ember_cblas_dgemm64``) that :func:`bind` maps,
+with llvmlite's ``add_symbol``, to the functions of the OpenBLAS NumPy loaded (found by path in
+``/proc/self/maps``). Fixed names keep numba's on-disk cache valid whatever library a process finds. Only an
+ILP64 interface (``scipy_cblas_sgemm64_`` in NumPy 2's wheels, ``cblas_sgemm64_`` in NumPy 1's) is bound, since
+the kernels pass 64-bit integers. Splitting the batch also needs ``openblas_set_num_threads_local`` (OpenBLAS
+0.3.27 and later): each block's products then run on its own thread alone, not on OpenBLAS's pool. Anything else
+(another BLAS, no /proc, no numba): :func:`bind` returns False and the ops keep their per-step loop, which
+computes the same numbers.
 
 The products are the ones ``numpy.matmul`` makes (same library, same operands and leading dimensions), so a
 kernel's loop gives NumPy's bits; OpenBLAS computes each row of a product the same way whatever the number of
-rows, so splitting the batch among workers changes no bit either (both checked by tests).
+rows, so splitting the batch among threads changes no bit either (both checked by tests).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ import threading
 
 from ..backend import jit
 
-__all__ = ["bind", "blas_threads", "parallel_ready"]
+__all__ = ["bind", "blas_threads", "parallel_ready", "threads_local"]
 
 # (gemm symbol, set_num_threads_local symbol, get_num_threads symbol) per naming scheme, ILP64 only
 _SCHEMES = (
@@ -81,7 +81,8 @@ def _find():
             getter.restype = ctypes.c_int
             found["get"] = getter
             try:
-                found["local"] = ctypes.cast(getattr(lib, local), ctypes.c_void_p).value
+                found["local"] = getattr(lib, local)
+                found["local"].argtypes, found["local"].restype = (ctypes.c_int,), ctypes.c_int
             except AttributeError:
                 found["local"] = None
             return found
@@ -105,8 +106,6 @@ def bind() -> bool:
 
                         llvm.add_symbol("ember_cblas_sgemm64", found["sgemm"])
                         llvm.add_symbol("ember_cblas_dgemm64", found["dgemm"])
-                        if found["local"] is not None:
-                            llvm.add_symbol("ember_openblas_threads_local", found["local"])
                         state = found
                 _state = state
     return bool(_state) and jit.enabled()
@@ -125,8 +124,13 @@ def blas_threads() -> int:
     return max(1, int(_state["get"]()))
 
 
+def threads_local(n: int) -> int:
+    """Set the calling thread's own OpenBLAS thread count (``openblas_set_num_threads_local``); returns the old one."""
+    return int(_state["local"](int(n)))
+
+
 def external_functions():
-    """numba ExternalFunction objects for the bound symbols: (sgemm, dgemm, set_num_threads_local)."""
+    """numba ExternalFunction objects for the bound gemm symbols: (sgemm, dgemm)."""
     from numba import types
 
     i64, i32 = types.int64, types.int32
@@ -136,8 +140,4 @@ def external_functions():
         sig = types.void(*args, real, types.voidptr, i64, types.voidptr, i64, real, types.voidptr, i64)
         return types.ExternalFunction(name, sig)
 
-    return (
-        gemm("ember_cblas_sgemm64", types.float32),
-        gemm("ember_cblas_dgemm64", types.float64),
-        types.ExternalFunction("ember_openblas_threads_local", i32(i32)),
-    )
+    return gemm("ember_cblas_sgemm64", types.float32), gemm("ember_cblas_dgemm64", types.float64)

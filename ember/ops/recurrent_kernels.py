@@ -305,28 +305,18 @@ def gru_backward_step(dh, carry, g_out, s, out_factor, keep, masked, gates, rh, 
 # ops/recurrent_blas.py), so that one kernel call runs every step: no Python between steps, and the batch's rows
 # (which never mix in a recurrence) can be split among cores, each worker running every step on its own rows.
 # Same products, same gate arithmetic in the same order as the step kernels: the same bits.
-_gemm32 = _gemm64 = _threads_local = None  # numba ExternalFunctions, set by bind_sequence_kernels()
-_forward_rows = _backward_rows = None  # the row kernels' dispatchers, called by the parallel wrappers
-prange = range  # numba.prange once bind_sequence_kernels(parallel=True) has run (numba is imported lazily)
+_gemm32 = _gemm64 = None  # numba ExternalFunctions, set by bind_sequence_kernels()
 
 
-def bind_sequence_kernels(parallel: bool = False) -> bool:
-    """Make the whole-sequence LSTM kernels callable; False when they are not (no numba, no bindable BLAS).
-
-    ``parallel``: the batch-splitting wrappers too (they need a per-thread BLAS thread count).
-    """
-    global _gemm32, _gemm64, _threads_local, _forward_rows, _backward_rows, prange
+def bind_sequence_kernels() -> bool:
+    """Make the whole-sequence LSTM kernels callable; False when they are not (no numba, no bindable BLAS)."""
+    global _gemm32, _gemm64
     from . import recurrent_blas
 
-    if not (recurrent_blas.parallel_ready() if parallel else recurrent_blas.bind()):
+    if not recurrent_blas.bind():
         return False
     if _gemm32 is None:
-        _gemm32, _gemm64, _threads_local = recurrent_blas.external_functions()
-    if parallel and _forward_rows is None:
-        import numba
-
-        prange = numba.prange
-        _forward_rows, _backward_rows = lstm_forward_rows.compiled(), lstm_backward_rows.compiled()
+        _gemm32, _gemm64 = recurrent_blas.external_functions()
     return True
 
 
@@ -369,8 +359,9 @@ def lstm_forward_rows(lo, hi, proj, order, rk, bias, h, c, hin, z, gates, tc, cp
         a = h
         if dropped:
             for n in range(lo, hi):
+                hr, rr, dst = h[n], rdm[n], hin[n]
                 for j in range(u):
-                    hin[n, j] = h[n, j] * rdm[n, j]
+                    dst[j] = hr[j] * rr[j]
             a = hin
         if h.itemsize == 4:  # z[lo:hi] = a[lo:hi] @ rk
             _gemm32(101, 111, 111, rows, u4, u, np.float32(1.0), a[lo:].ctypes.data, u, rk.ctypes.data, u4,
@@ -378,66 +369,62 @@ def lstm_forward_rows(lo, hi, proj, order, rk, bias, h, c, hin, z, gates, tc, cp
         else:
             _gemm64(101, 111, 111, rows, u4, u, 1.0, a[lo:].ctypes.data, u, rk.ctypes.data, u4, 0.0,
                     z[lo:].ctypes.data, u4)  # fmt: skip
-        g = gates[q]
         for n in range(lo, hi):
+            # 1-D row views: indices known non-negative, so LLVM vectorises the loops (a 2-D index with an
+            # offset of unknown sign kept them scalar, 2-3x slower)
+            zr, pr, gr = z[n], proj[t, n], gates[q, n]
+            hr, cr, tcr = h[n], c[n], tc[q, n]
             if exact:
                 for j in range(2 * u):
-                    g[n, j] = math.tanh(((z[n, j] + proj[t, n, j]) + bias[j]) * _HALF) * _HALF + _HALF
+                    gr[j] = math.tanh(((zr[j] + pr[j]) + bias[j]) * _HALF) * _HALF + _HALF
                 for j in range(2 * u, 3 * u):
-                    g[n, j] = math.tanh((z[n, j] + proj[t, n, j]) + bias[j])
+                    gr[j] = math.tanh((zr[j] + pr[j]) + bias[j])
                 for j in range(3 * u, u4):
-                    g[n, j] = math.tanh(((z[n, j] + proj[t, n, j]) + bias[j]) * _HALF) * _HALF + _HALF
+                    gr[j] = math.tanh(((zr[j] + pr[j]) + bias[j]) * _HALF) * _HALF + _HALF
             else:
                 for j in range(2 * u):
-                    g[n, j] = rtanh(((z[n, j] + proj[t, n, j]) + bias[j]) * _HALF) * _HALF + _HALF
-                for j in range(2 * u, 3 * u):
-                    g[n, j] = rtanh((z[n, j] + proj[t, n, j]) + bias[j])
-                for j in range(3 * u, u4):
-                    g[n, j] = rtanh(((z[n, j] + proj[t, n, j]) + bias[j]) * _HALF) * _HALF + _HALF
-            if save:
+                    gr[j] = rtanh(((zr[j] + pr[j]) + bias[j]) * _HALF) * _HALF + _HALF
+                zs, ps, bs, gs = zr[2 * u : 3 * u], pr[2 * u : 3 * u], bias[2 * u : 3 * u], gr[2 * u : 3 * u]
                 for j in range(u):
-                    hp[n, t, j] = h[n, j]
-                    cp[q, n, j] = c[n, j]
+                    gs[j] = rtanh((zs[j] + ps[j]) + bs[j])
+                zs, ps, bs, gs = zr[3 * u :], pr[3 * u :], bias[3 * u :], gr[3 * u :]
+                for j in range(u):
+                    gs[j] = rtanh(((zs[j] + ps[j]) + bs[j]) * _HALF) * _HALF + _HALF
+            ig, fg, gg, og = gr[:u], gr[u : 2 * u], gr[2 * u : 3 * u], gr[3 * u :]
+            if save:
+                hpr, cpr = hp[n, t], cp[q, n]
+                for j in range(u):
+                    hpr[j] = hr[j]
+                    cpr[j] = cr[j]
             if masked and skip[t, n]:  # states carried over; tc (used by backward) still from this step's gates
                 if exact:
                     for j in range(u):
-                        tc[q, n, j] = math.tanh(g[n, u + j] * c[n, j] + g[n, j] * g[n, 2 * u + j])
+                        tcr[j] = math.tanh(fg[j] * cr[j] + ig[j] * gg[j])
                 else:
                     for j in range(u):
-                        tc[q, n, j] = rtanh(g[n, u + j] * c[n, j] + g[n, j] * g[n, 2 * u + j])
+                        tcr[j] = rtanh(fg[j] * cr[j] + ig[j] * gg[j])
             elif exact:
                 for j in range(u):
-                    cn = g[n, u + j] * c[n, j] + g[n, j] * g[n, 2 * u + j]
-                    c[n, j] = cn
+                    cn = fg[j] * cr[j] + ig[j] * gg[j]
+                    cr[j] = cn
                     th = math.tanh(cn)
-                    tc[q, n, j] = th
-                    h[n, j] = g[n, 3 * u + j] * th
+                    tcr[j] = th
+                    hr[j] = og[j] * th
             else:
                 for j in range(u):
-                    cn = g[n, u + j] * c[n, j] + g[n, j] * g[n, 2 * u + j]
-                    c[n, j] = cn
+                    cn = fg[j] * cr[j] + ig[j] * gg[j]
+                    cr[j] = cn
                     th = rtanh(cn)
-                    tc[q, n, j] = th
-                    h[n, j] = g[n, 3 * u + j] * th
+                    tcr[j] = th
+                    hr[j] = og[j] * th
+            outr = out[n, s]
             if masked:
                 factor = out_factor[s, n]
                 for j in range(u):
-                    out[n, s, j] = h[n, j] * factor
+                    outr[j] = hr[j] * factor
             else:
                 for j in range(u):
-                    out[n, s, j] = h[n, j]
-
-
-@jit.kernel(parallel=True)
-def lstm_forward_chunks(bounds, proj, order, rk, bias, h, c, hin, z, gates, tc, cp, hp, out, skip, out_factor,
-                        masked, save, rdm, dropped, exact):  # fmt: skip
-    """:func:`lstm_forward_rows` on each block of rows ``bounds[i]:bounds[i + 1]``, the blocks in parallel (each
-    worker's BLAS on one thread, put back after)."""
-    for i in prange(bounds.shape[0] - 1):
-        old = _threads_local(1)
-        _forward_rows(bounds[i], bounds[i + 1], proj, order, rk, bias, h, c, hin, z, gates, tc, cp, hp, out, skip,
-                      out_factor, masked, save, rdm, dropped, exact)  # fmt: skip
-        _threads_local(old)
+                    outr[j] = hr[j]
 
 
 @jit.kernel
@@ -460,36 +447,42 @@ def lstm_backward_rows(lo, hi, dh, dc, carry, g_out, order, out_factor, keep, ma
         return
     for s in range(steps - 1, -1, -1):
         t = order[s]
-        gt, tct, cpt = gates[t], tc[t], cp[t]
         for n in range(lo, hi):
+            # 1-D row views (see lstm_forward_rows), the mask's branch outside the loops
+            gr, thr, cpr, dzr = gates[t, n], tc[t, n], cp[t, n], dz[n, t]
+            ig, fg, gg, og = gr[:u], gr[u : 2 * u], gr[2 * u : 3 * u], gr[3 * u :]
+            di, df, dg, do = dzr[:u], dzr[u : 2 * u], dzr[2 * u : 3 * u], dzr[3 * u :]
+            dhr, dcr, gor = dh[n], dc[n], g_out[n, s]
             if masked:
                 k = keep[t, n]
                 drop = _ONE - k
                 factor = out_factor[s, n]
-            for j in range(u):
-                if masked:
-                    dht = (dh[n, j] + carry[n, j]) + g_out[n, s, j] * factor
+                car = carry[n]
+                for j in range(u):
+                    dht = (dhr[j] + car[j]) + gor[j] * factor
                     dhn = dht * k
-                    carry[n, j] = dht * drop
-                    dc0 = dc[n, j] * k
-                else:
-                    dhn = dh[n, j] + g_out[n, s, j]
-                    dc0 = dc[n, j]
-                i = gt[n, j]
-                f = gt[n, u + j]
-                g = gt[n, 2 * u + j]
-                o = gt[n, 3 * u + j]
-                th = tct[n, j]
-                dz[n, t, 3 * u + j] = (dhn * th) * ((_ONE - o) * o)
-                dcn = (dhn * o) * (_ONE - th * th)
-                dcn = dcn + dc0
-                dz[n, t, j] = (dcn * g) * ((_ONE - i) * i)
-                dz[n, t, u + j] = (dcn * cpt[n, j]) * ((_ONE - f) * f)
-                dz[n, t, 2 * u + j] = (dcn * i) * (_ONE - g * g)
-                if masked:
-                    dc[n, j] = dcn * f + dc[n, j] * drop
-                else:
-                    dc[n, j] = dcn * f
+                    car[j] = dht * drop
+                    dc0 = dcr[j] * k
+                    i, f, g, o, th = ig[j], fg[j], gg[j], og[j], thr[j]
+                    do[j] = (dhn * th) * ((_ONE - o) * o)
+                    dcn = (dhn * o) * (_ONE - th * th)
+                    dcn = dcn + dc0
+                    di[j] = (dcn * g) * ((_ONE - i) * i)
+                    df[j] = (dcn * cpr[j]) * ((_ONE - f) * f)
+                    dg[j] = (dcn * i) * (_ONE - g * g)
+                    dcr[j] = dcn * f + dcr[j] * drop
+            else:
+                for j in range(u):
+                    dhn = dhr[j] + gor[j]
+                    dc0 = dcr[j]
+                    i, f, g, o, th = ig[j], fg[j], gg[j], og[j], thr[j]
+                    do[j] = (dhn * th) * ((_ONE - o) * o)
+                    dcn = (dhn * o) * (_ONE - th * th)
+                    dcn = dcn + dc0
+                    di[j] = (dcn * g) * ((_ONE - i) * i)
+                    df[j] = (dcn * cpr[j]) * ((_ONE - f) * f)
+                    dg[j] = (dcn * i) * (_ONE - g * g)
+                    dcr[j] = dcn * f
         # dh[lo:hi] = dz[lo:hi, t] @ rk_t: rows of dz[:, t] are steps * 4u apart
         a = dz[lo:, t:]
         if dh.itemsize == 4:
@@ -500,18 +493,10 @@ def lstm_backward_rows(lo, hi, dh, dc, carry, g_out, order, out_factor, keep, ma
                     dh[lo:].ctypes.data, u)  # fmt: skip
         if dropped:
             for n in range(lo, hi):
+                dhr, rr = dh[n], rdm[n]
+                if grad_rdm:
+                    dr, hpr = drdm[n], hp[n, t]
+                    for j in range(u):
+                        dr[j] += dhr[j] * hpr[j]
                 for j in range(u):
-                    if grad_rdm:
-                        drdm[n, j] += dh[n, j] * hp[n, t, j]
-                    dh[n, j] *= rdm[n, j]
-
-
-@jit.kernel(parallel=True)
-def lstm_backward_chunks(bounds, dh, dc, carry, g_out, order, out_factor, keep, masked, gates, tc, cp, hp, dz, rk_t,
-                         rdm, drdm, dropped, grad_rdm):  # fmt: skip
-    """:func:`lstm_backward_rows` on each block of rows ``bounds[i]:bounds[i + 1]``, the blocks in parallel."""
-    for i in prange(bounds.shape[0] - 1):
-        old = _threads_local(1)
-        _backward_rows(bounds[i], bounds[i + 1], dh, dc, carry, g_out, order, out_factor, keep, masked, gates, tc,
-                       cp, hp, dz, rk_t, rdm, drdm, dropped, grad_rdm)  # fmt: skip
-        _threads_local(old)
+                    dhr[j] *= rr[j]
