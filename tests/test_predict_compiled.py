@@ -518,3 +518,75 @@ def test_lean_forms_beside_the_ops_give_their_forwards_bits():
     assert ReLU.lean(numpy, dict(plain, negative_slope=0.1)) is None  # only the plain relu has one
     assert ReLU.lean(numpy, dict(plain, max_value=6.0)) is None
     assert not getattr(Matmul, "lean_in_place", False) and not getattr(Sigmoid, "lean_in_place", False)
+
+
+def _evaluate_both(model, x, y, **kwargs):
+    """evaluate with the compiled forward (the default, twice: traced, then replayed) and with jit_compile=False."""
+    first = model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True, **kwargs)
+    second = model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True, **kwargs)
+    model.jit_compile = False
+    try:
+        eager = model.evaluate(x, y, batch_size=8, verbose=0, return_dict=True, **kwargs)
+    finally:
+        model.jit_compile = "auto"
+    assert first == eager and second == eager  # the same floats, every log
+    return eager
+
+
+def test_evaluate_runs_the_compiled_forward_with_eagers_numbers():
+    r = numpy.random.RandomState(27)
+    x, y = r.rand(29, 6).astype("float32"), numpy.eye(3, dtype="float32")[r.randint(0, 3, 29)]
+    model = keras.Sequential(
+        [
+            keras.Input((6,)),
+            layers.Dense(16, activation="relu", kernel_regularizer="l2"),  # weight losses: read at each batch
+            layers.BatchNormalization(),
+            layers.Dropout(0.4),
+            layers.Dense(3, activation="softmax"),
+        ]
+    )
+    model.compile("adam", "categorical_crossentropy", metrics=["accuracy"])
+    model.fit(x, y, batch_size=8, epochs=2, verbose=0)
+    logs = _evaluate_both(model, x, y, sample_weight=r.rand(29).astype("float32"))
+    assert sorted(logs) == ["accuracy", "loss"]
+    assert len(_plans(model)) == 2  # full and last batches replayed: the compiled forward ran
+    model.fit(x, y, batch_size=8, verbose=0)  # new weights and moving statistics are read
+    _evaluate_both(model, x, y)
+
+
+def test_evaluate_of_a_model_with_call_losses_stays_eager():
+    r = numpy.random.RandomState(28)
+    x, y = r.rand(19, 6).astype("float32"), r.rand(19, 2).astype("float32")
+    model = keras.Sequential([keras.Input((6,)), layers.Dense(2, activity_regularizer="l2")])
+    model.compile("sgd", "mse")
+    _evaluate_both(model, x, y)
+    assert getattr(model, "_predict_function", None) is None  # a replay would not refresh the activity loss
+
+
+def test_evaluate_of_a_two_output_model_with_loss_weights():
+    a = keras.Input((4,))
+    h = layers.Dense(5, activation="tanh")(a)
+    cls, reg = layers.Dense(2, activation="softmax", name="cls")(h), layers.Dense(1, name="reg")(h)
+    model = keras.Model(a, {"cls": cls, "reg": reg})
+    model.compile("adam", {"cls": "categorical_crossentropy", "reg": "mse"}, loss_weights={"cls": 0.5, "reg": 2.0})
+    r = numpy.random.RandomState(29)
+    x = r.rand(21, 4).astype("float32")
+    y = {"cls": numpy.eye(2, dtype="float32")[r.randint(0, 2, 21)], "reg": r.rand(21, 1).astype("float32")}
+    logs = _evaluate_both(model, x, y)
+    assert {"loss", "cls_loss", "reg_loss"} <= set(logs)
+    assert len(_plans(model)) == 2
+
+
+def test_evaluate_of_a_masked_model_stays_eager_and_masks_are_noted():
+    """A mask on the outputs weights the loss (Embedding(mask_zero=True)): evaluate keeps test_step; the compiled
+    forward notes the masks it saw (evaluate's safety net for a mask source it does not know)."""
+    r = numpy.random.RandomState(30)
+    x = r.randint(0, 5, (19, 7)).astype("int32")
+    x[:, 4:] = 0
+    y = r.rand(19, 7, 1).astype("float32")
+    model = keras.Sequential([keras.Input((7,)), layers.Embedding(5, 3, mask_zero=True), layers.Dense(1)])
+    model.compile("sgd", "mse")
+    _evaluate_both(model, x, y)
+    assert getattr(model, "_predict_function", None) is None
+    model.predict(x, batch_size=8, verbose=0)
+    assert model._predict_function.masked_outputs

@@ -71,6 +71,7 @@ class CompiledPredictFunction:
         self.model = model
         self.plans = {}  # signature -> ForwardPlan, (first trace, its input arrays), or why it stays eager
         self.warned = set()
+        self.masked_outputs = False  # whether a traced call's outputs carried a mask (evaluate reads it)
         self.fingerprint = fingerprint(model)
         self._snapshot = None  # a fingerprint.Snapshot vouching for self.fingerprint (taken at the first check)
         self._lock = threading.Lock()  # guards the table of plans while traces are kept or compared
@@ -106,10 +107,9 @@ class CompiledPredictFunction:
             key = (_structure(x), tuple((a.shape, a.dtype.str) for a in flat))
         plan = self.plans.get(key)
         if plan is None and not self.model.built:  # the first call builds the weights: not part of a forward
-            with no_grad():
-                y = self.model(x, training=False)
+            y = self._eager(x)
             self._snapshot, self.fingerprint = None, fingerprint(self.model)
-            return _numpy(y)
+            return y
         if plan is None and len(self.plans) >= _MAX_SIGNATURES:
             plan = f"more than {_MAX_SIGNATURES} input signatures (shapes and dtypes); the new ones are not traced"
             self._warn(plan)
@@ -117,9 +117,18 @@ class CompiledPredictFunction:
             out = plan.run([_as_tensor(a).data for a in flat] if plan.convert else flat)
             return out[0] if plan.structure is None else pack_like(plan.structure, out)
         if type(plan) is str:
-            with no_grad():
-                return _numpy(self.model(x, training=False))
+            return self._eager(x)
         return _numpy(self._trace(key, x, flat))
+
+    def _eager(self, x):
+        with no_grad():
+            y = self.model(x, training=False)
+        self._note_masks(y)
+        return _numpy(y)
+
+    def _note_masks(self, y) -> None:
+        if any(getattr(t, "_keras_mask", None) is not None for t in flatten(y)):
+            self.masked_outputs = True
 
     def replay(self, x):
         """The generated forward of the plan for batches shaped as the array ``x`` (one array in, one out).
@@ -173,6 +182,7 @@ class CompiledPredictFunction:
         tracer = Tracer()
         with no_grad(), tracer:
             y = self.model(tensors[0] if type(x) is _NDARRAY else pack_like(x, tensors), training=False)
+        self._note_masks(y)
         try:
             plan = ForwardPlan(tracer, tensors, flatten(y))
         except UntraceableError as e:

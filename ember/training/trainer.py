@@ -9,6 +9,7 @@ size, then each metric by name, and ``val_`` versions at the end of an epoch.
 
 from __future__ import annotations
 
+import functools
 import warnings
 import weakref
 
@@ -200,6 +201,24 @@ class Trainer:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         with no_grad():
             y_pred = self(x, training=False)
+            loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
+        self._loss_tracker.update(loss.item(), _batch_size(x))
+        return self._metric_logs(y, y_pred, sample_weight)
+
+    def _compiled_test_step(self, forward, data) -> dict:
+        """``test_step`` with the model's forward run by the compiled predict function ``forward``.
+
+        The outputs are the eager call's bits, and the loss and metrics are computed from them as ``test_step``
+        does. Only for models whose loss reads nothing else of a call (``_loss_reads_only_outputs``): a replay
+        leaves the layers' call losses as they were, and outputs come without masks. (Should a call of the
+        compiled forward still give masked outputs, every batch from then on runs ``test_step`` itself.)
+        """
+        x, y, sample_weight = unpack_x_y_sample_weight(data)
+        y_pred = forward(x)
+        if forward.masked_outputs:
+            return self.test_step(data)
+        y_pred = map_structure(Tensor._wrap, y_pred)
+        with no_grad():
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update(loss.item(), _batch_size(x))
         return self._metric_logs(y, y_pred, sample_weight)
@@ -412,6 +431,10 @@ class Trainer:
         logs = {}
         test_step = self._step_function("test_step")
         stage = batch_stager()  # cuda: see fit
+        if stage is None and type(self).test_step is Trainer.test_step and _loss_reads_only_outputs(self):
+            forward = self.make_predict_function()
+            if hasattr(forward, "check_model"):  # the compiled forward (ember.compile.predict_function)
+                test_step = functools.partial(self._compiled_test_step, forward)
         for step, batch in enumerate(data):
             callbacks.on_test_batch_begin(step)
             logs = test_step(batch if stage is None else stage(batch))
@@ -663,6 +686,31 @@ def _user_batch_hooks(callbacks) -> bool:
         for cb in callbacks.callbacks
         for name in names
     )
+
+
+def _loss_reads_only_outputs(model) -> bool:
+    """Whether ``test_step``'s loss depends on a call of ``model`` only through its output values.
+
+    So for Ember's own layers (no Lambda, no user class) when none adds a call loss (an activity regularizer:
+    the one source of ``add_loss`` among them) and none makes a mask (``mask_zero``, Masking): a mask on the
+    outputs weights the loss, and the compiled forward returns plain arrays.
+    """
+    from ..layers.core.lambda_layer import Lambda
+    from ..layers.embedding.masking import Masking
+
+    stack, seen = [model], set()
+    while stack:
+        layer = stack.pop()
+        if id(layer) in seen:
+            continue
+        seen.add(id(layer))
+        kind = type(layer)
+        if not kind.__module__.startswith("ember.") or issubclass(kind, (Lambda, Masking)):
+            return False
+        if getattr(layer, "activity_regularizer", None) is not None or getattr(layer, "mask_zero", False):
+            return False
+        stack.extend(getattr(layer, "_layers", ()))
+    return True
 
 
 def _is_graph_model(model) -> bool:
