@@ -485,6 +485,30 @@ def test_sparse_adam_kernel_equals_numpy(case):
             np.testing.assert_array_equal(a, b, err_msg=f"jit={jit_on} flat={flat}")
 
 
+@pytest.mark.host_only("the flat buffers hold NumPy arrays only")
+@pytest.mark.parametrize("case", ["adam", "rmsprop_centered_momentum", "sgd_momentum", "adadelta"])
+def test_big_variables_are_updated_where_their_gradient_lies(case, monkeypatch):
+    # apply() keeps variables of more than FLAT_MAX_SIZE elements out of the flat buffers (their gradient is not
+    # copied), updated by the same rule one by one: the numbers are the per-variable reference's, bit for bit
+    from ember.optimizers import flat
+
+    reference = _apply_steps(case, jit_on=True, flat=False)
+    monkeypatch.setattr(flat, "FLAT_MAX_SIZE", 11)  # (3, 4) and (2, 3, 2) are "big", (4,) is flat
+    init, grads = _problem(3, SHAPES, 4)
+    opt = CASES[case](eopt)
+    variables = [Variable(a.copy(), name=f"v{i}") for i, a in enumerate(init)]
+    for t in range(4):
+        step = [g.copy() for g in grads[t]]
+        opt.apply(step, variables)
+        assert variables[0].data.base is None and variables[2].data.base is None  # their own arrays
+        assert variables[1].data.base is not None  # a view into the flat buffer
+        np.testing.assert_array_equal(step[0], grads[t][0])  # the caller's gradient is read, not written
+    layout = opt._flat
+    assert layout.rest == [0, 2] and layout.positions == [[1]]
+    for a, b in zip([v.numpy() for v in variables] + [v.numpy() for v in opt.variables], reference[0] + reference[1]):
+        np.testing.assert_array_equal(a, b)
+
+
 def test_flat_update_is_refused_where_it_cannot_hold():
     assert eopt.Adam().supports_flat_update()
     assert eopt.RMSprop(momentum=0.9, centered=True).supports_flat_update()

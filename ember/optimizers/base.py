@@ -624,7 +624,7 @@ class Optimizer:
         return layout
 
     def _new_flat_layout(self, key, variables):
-        from .flat import FlatLayout
+        from .flat import FLAT_MAX_SIZE, FlatLayout
 
         if len(set(key[0])) != len(variables):
             return None
@@ -639,6 +639,7 @@ class Optimizer:
                 and data.flags.c_contiguous
                 and numpy.issubdtype(data.dtype, numpy.floating)
                 and id(v) in self._index
+                and data.size <= FLAT_MAX_SIZE  # a big one is updated where its gradient lies (no copy)
             ):
                 members.setdefault(data.dtype, []).append(k)
             else:
