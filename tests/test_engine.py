@@ -434,3 +434,45 @@ def test_backend_set_floatx_refuses_bfloat16():
     with pytest.raises(ValueError, match="no bfloat16"):
         ember.backend.set_floatx("bfloat16")
     assert ember.backend.floatx() == "float32"
+
+
+# ---- the backward walk worked out once (engine/autograd.py: BackwardWalk) ---------------------------------
+def _small_graph(x, w, b):
+    """A graph with a broadcast (bias), a value read twice (h) and one weight reached by two paths (w)."""
+    h = ember.ops.relu(ember.ops.matmul(x, w) + b)
+    return (ember.ops.sigmoid(h) * h).sum() + (w * w).mean()
+
+
+def test_a_walk_built_once_replays_on_another_graph_of_the_same_shape_bit_for_bit():
+    from ember.engine.autograd import BackwardWalk
+
+    rng = np.random.default_rng(0)
+    w = ember.tensor(rng.normal(size=(4, 3)).astype(np.float32), requires_grad=True)
+    b = ember.tensor(rng.normal(size=(3,)).astype(np.float32), requires_grad=True)
+    walk = BackwardWalk([_small_graph(ember.tensor(rng.normal(size=(5, 4))), w, b)], [w, b])
+    assert walk.order is not None and len(walk.entries) == len(walk.order)
+    assert any(edge[4] is not None for entry in walk.entries for edge in entry[5])  # the bias's sum, worked out
+    walk.order = None  # a caller keeps the table, not the graph it was built from
+
+    x = rng.normal(size=(5, 4)).astype(np.float32)
+    loss = _small_graph(ember.tensor(x), w, b)  # the same shape, new function objects
+    other = BackwardWalk([loss]).order
+    into = [np.full((4, 3), np.nan, np.float32), None]
+    slots = walk.run(walk.bind(other), [np.ones((), np.float32)])
+    gw, gb = walk.gradients(slots, into)
+    assert gw is into[0] and gb.shape == (3,)
+    loss.backward()  # eager, on the very graph the walk was replayed on (retained: a replay frees nothing)
+    np.testing.assert_array_equal(gw, w.grad.numpy())
+    np.testing.assert_array_equal(gb, b.grad.numpy())
+
+
+def test_grad_of_intermediate_tensors_and_leaves_in_one_call():
+    x = ember.tensor([[1.0, -2.0], [3.0, 0.5]], requires_grad=True)
+    h = x * 3.0
+    y = (ember.ops.tanh(h) * h).sum()
+    gh, gx = ember.grad(y, [h, x])
+    t = np.tanh(np.array([[3.0, -6.0], [9.0, 1.5]], np.float32))
+    expected_h = t + (1 - t**2) * np.array([[3.0, -6.0], [9.0, 1.5]], np.float32)
+    np.testing.assert_allclose(gh.numpy(), expected_h, rtol=1e-6)
+    np.testing.assert_allclose(gx.numpy(), 3.0 * expected_h, rtol=1e-6)
+    assert x.grad is None  # grad() leaves .grad alone

@@ -324,9 +324,9 @@ class BackwardWalk:
                         if summed[2]:
                             e = e.reshape(shape)
                     if e.shape != shape or (e.dtype is not dtype and e.dtype != dtype):
-                        e = fit_gradient(e, shape, dtype, fn.op_name())
+                        e = fit_gradient(e, shape, dtype, fn)
                 else:
-                    e = fit_gradient(e, shape, dtype, fn.op_name())
+                    e = fit_gradient(e, shape, dtype, fn)
                 old = g[slot]
                 g[slot] = e if old is None else old + e
         return g
@@ -509,16 +509,16 @@ def _saved_tensor(fn, where, array):
     return Tensor._wrap(array, fn, where[1])
 
 
-def fit_gradient(g, shape, dtype, op: str = "backward"):
-    """An input's gradient as its edge wants it (the engine's walk and ember.compile's plans alike).
+def fit_gradient(g, shape, dtype, fn=None):
+    """An input's gradient as its edge wants it (``fn``: the function whose backward gave it, for messages).
 
     NumPy's 0-d scalars become arrays, a broadcast gradient is summed down to ``shape``
     (:func:`sum_to_shape`; row-sparse ones are kept), and the dtype is the input's.
     """
     if isinstance(g, numpy.generic):  # NumPy turns 0-d results into scalars
         g = numpy.asarray(g)
-    if not isinstance(g, RowSparseGrad):
-        g = sum_to_shape(g, shape, op)
+    if not isinstance(g, RowSparseGrad) and g.shape != shape:
+        g = sum_to_shape(g, shape, "backward" if fn is None else fn.op_name())
     if g.dtype != dtype:
         g = g.astype(dtype)
     return g
