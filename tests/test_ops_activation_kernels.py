@@ -180,3 +180,29 @@ def test_inference_kernel_gives_the_training_output(slope, kernels_on, rng):
         expected = np.where(x > 0, x, x * slope)
     np.testing.assert_array_equal(_bits(fast), _bits(expected))
     np.testing.assert_array_equal(_bits(trained), _bits(expected))
+
+
+@pytest.mark.parametrize("jit_on", [True, False])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.float16])
+def test_leaky_relu_lean_form_in_place_and_not(jit_on, dtype, kernels_on, rng):
+    # the forward plan's lean form: the inference forward's bits, into a new array or into x's own buffer
+    from ember.ops.activation import LeakyReLU
+
+    x = rng.standard_normal((4, 5, 6)).astype(dtype)
+    x[0, 0, :5] = [0.0, -0.0, np.nan, np.inf, -np.inf]
+    f = LeakyReLU.lean(np, {"negative_slope": 0.2})
+    previous = jit.set_enabled(jit_on)
+    try:
+        with np.errstate(all="ignore"):
+            expected = np.where(x > 0, x, x * 0.2)
+            fresh = f(x.copy())
+            inplace = x.copy()
+            assert f(inplace, out=inplace) is inplace
+            other = np.empty_like(x)
+            assert f(x, out=other) is other
+    finally:
+        jit.set_enabled(previous)
+    view = np.uint16 if dtype == np.float16 else (np.uint32 if dtype == np.float32 else np.uint64)
+    for got in (fresh, inplace, other):
+        assert got.dtype == dtype
+        np.testing.assert_array_equal(got.view(view), expected.view(view))

@@ -74,6 +74,30 @@ def _relu(xp, x, out=None):
     return xp.maximum(x, 0, out=out)
 
 
+def _leaky_inference(xp, slope, x, out=None):
+    """where(x > 0, x, x * slope) with nothing kept for a backward (``out``: an array to write into, x allowed)."""
+    if activation_kernels.applies(x):
+        if out is None:
+            return activation_kernels.leaky_forward(x, slope, mask=False)[0]
+        if out.shape == x.shape and out.dtype == x.dtype and activation_kernels.leaky_inference_into(x, slope, out):
+            return out
+    pos = x > 0
+    if xp is numpy and type(x) is numpy.ndarray and x.ndim and x.dtype.kind == "f":
+        if out is None:
+            out = x * slope
+            numpy.copyto(out, x, where=pos)
+            return out
+        numpy.multiply(x, slope, out=out, where=~pos)  # x * slope where x <= 0; x's own values elsewhere
+        if out is not x:
+            numpy.copyto(out, x, where=pos)
+        return out
+    y = xp.where(pos, x, x * slope)
+    if out is None:
+        return y
+    out[...] = y
+    return out
+
+
 def _sigmoid(xp, x):
     """1 / (1 + exp(-x)) without overflow: exp is only taken of -|x|."""
     # a backward recorded for create_graph: the op itself (NumPy first: its module getattr of a missing name is slow)
@@ -320,6 +344,14 @@ class LeakyReLU(Function):
             return self.xp.where(pos, x, y)  # CuPy, the strict device, 0-d (NumPy scalars), other dtypes
         numpy.copyto(y, x, where=pos)
         return y
+
+    # the lean form (ember.compile.forward_plan): the inference forward; out= may be x's buffer
+    lean_in_place = True
+
+    @staticmethod
+    def lean(xp, attrs):
+        """The inference forward on arrays, ``f(x, out=None)``."""
+        return functools.partial(_leaky_inference, xp, attrs.get("negative_slope", 0.2))
 
     def backward(self, g):
         if type(g) is numpy.ndarray:

@@ -157,6 +157,15 @@ def leaky_forward(x, slope, mask=True):
     return y, pos
 
 
+def leaky_inference_into(x, slope, out) -> bool:
+    """Write ``where(x > 0, x, x * slope)`` into ``out`` (x itself, or C-contiguous like x); False if it cannot."""
+    if out is not x and not (out.flags.c_contiguous and x.flags.c_contiguous):
+        return False
+    blocks = _blocks(x)
+    _leaky_inference.compiled()(_view(x, blocks), x.dtype.type(slope), _view(out, blocks))
+    return True
+
+
 def masked_backward(g, pos, slope):
     """``where(pos, g, g * slope)`` (``slope`` 0: ``g * pos``) in one pass, or None where the kernels cannot run.
 
