@@ -16,21 +16,6 @@ import numpy
 
 from ..backend import jit
 
-prange = range  # numba.prange once a parallel kernel is fetched (:func:`_parallel`); numba is imported lazily
-
-
-def _parallel(kernel):
-    """``kernel.compiled()`` with ``prange`` bound to numba's first, so its loops split among numba's threads (as
-    many as the thread policy of :mod:`ember.backend.threads` allows: 2 on a quiet 2-core machine, 1 when busy)."""
-    global prange
-    dispatcher = kernel.compiled()
-    if dispatcher is not None and prange is range:
-        import numba
-
-        prange = numba.prange
-    return dispatcher
-
-
 # Below this many input-gradient elements NumPy is fast enough, and numba's first use costs ~100 MiB of
 # memory (LLVM): small convolutions stay on NumPy (tests lower it to run the kernel).
 KERNEL_MIN_SIZE = 1 << 15
@@ -74,25 +59,26 @@ def col2im_kernel(xp, size: int):
 TAP_SUM_MAX_CHANNELS = 8
 
 
-@jit.kernel(parallel=True)
+@jit.kernel
 def _tap_sum(z, n0, y0, y1, band, wp, kh, kw, dh, dw, out):
     # z (images * band * wp, kh * kw * f): products of input rows y0.. (band of them) of images n0.., cells
-    # row-major; out (n, oh, ow, f) <- output rows y0..y1 of those images; the (image, row) pairs split among threads
-    rows = y1 - y0
+    # row-major; out (n, oh, ow, f) <- output rows y0..y1 of those images
+    n1 = n0 + z.shape[0] // (band * wp)
     ow, f = out.shape[2], out.shape[3]
-    for j in prange(z.shape[0] // (band * wp) * rows):
-        i, y = j // rows, y0 + j % rows
-        for x in range(ow):
-            o = out[n0 + i, y, x]
-            for ch in range(f):
-                o[ch] = 0
-            for a in range(kh):
-                row = (i * band + y - y0 + a * dh) * wp + x
-                for b in range(kw):
-                    zr = z[row + b * dw]
-                    t = (a * kw + b) * f
-                    for ch in range(f):
-                        o[ch] += zr[t + ch]
+    for n in range(n0, n1):
+        base = (n - n0) * band - y0
+        for y in range(y0, y1):
+            for x in range(ow):
+                o = out[n, y, x]
+                for ch in range(f):
+                    o[ch] = 0
+                for a in range(kh):
+                    row = (base + y + a * dh) * wp + x
+                    for b in range(kw):
+                        zr = z[row + b * dw]
+                        t = (a * kw + b) * f
+                        for ch in range(f):
+                            o[ch] += zr[t + ch]
 
 
 def tap_sum_kernel(xp, kernel_shape, strides, size: int):
@@ -103,7 +89,7 @@ def tap_sum_kernel(xp, kernel_shape, strides, size: int):
         return None
     if size < KERNEL_MIN_SIZE:
         return None
-    return _parallel(_tap_sum)
+    return _tap_sum.compiled()
 
 
 def tap_sum_conv(tap_sum, xpad, kernel, out_hw, dilation, out):
@@ -162,13 +148,13 @@ WINOGRAD_MIN_WIDENING = 2
 WINOGRAD_BLOCK_BYTES = 2 << 20
 
 
-@jit.kernel(parallel=True)
+@jit.kernel
 def _winograd_input(xpad, t0, th, tw, v):
     # v: (16, tiles, c) <- B^T d B for tiles t0.. (tile t: image t // (th*tw), tile row, tile column);
     # xpad covers every tile: at least 2*th + 2 rows and 2*tw + 2 columns
     c = xpad.shape[3]
     per_image = th * tw
-    for t in prange(v.shape[1]):
+    for t in range(v.shape[1]):
         n = (t0 + t) // per_image
         rem = (t0 + t) % per_image
         y0 = (rem // tw) * 2
@@ -191,12 +177,12 @@ def _winograd_input(xpad, t0, th, tw, v):
             v[12, t, ch], v[13, t, ch], v[14, t, ch], v[15, t, ch] = r30 - r32, r31 + r32, r32 - r31, r31 - r33
 
 
-@jit.kernel(parallel=True)
+@jit.kernel
 def _winograd_output(m, t0, th, tw, out):
     # out (n, oh, ow, f) <- A^T m A for tiles t0.. of m (16, tiles, f); cells past oh/ow are dropped
     oh, ow, f = out.shape[1], out.shape[2], out.shape[3]
     per_image = th * tw
-    for t in prange(m.shape[1]):
+    for t in range(m.shape[1]):
         n = (t0 + t) // per_image
         rem = (t0 + t) % per_image
         y0 = (rem // tw) * 2
@@ -261,7 +247,7 @@ def winograd_kernels(xp, kernel_shape, strides, dilation, size: int):
         return None
     if f < WINOGRAD_MIN_WIDENING * c:
         return None
-    forward, backward = _parallel(_winograd_input), _parallel(_winograd_output)
+    forward, backward = _winograd_input.compiled(), _winograd_output.compiled()
     return None if forward is None or backward is None else (forward, backward)
 
 
@@ -313,12 +299,12 @@ def winograd_conv(kernels, xpad, kernel, out_hw, out):
 # dM @ U^T for the input, each with 2.25x fewer multiplies than im2col's (rows, F) @ (F, 9C) products.
 
 
-@jit.kernel(parallel=True)
+@jit.kernel
 def _winograd_grad_tiles(g, t0, th, tw, dm):
     # dm (16, tiles, f) <- A dY A^T for tiles t0.. of g (n, 2*th, 2*tw, f) (zeros past the real output)
     f = g.shape[3]
     per_image = th * tw
-    for t in prange(dm.shape[1]):
+    for t in range(dm.shape[1]):
         n = (t0 + t) // per_image
         rem = (t0 + t) % per_image
         y0 = (rem // tw) * 2
@@ -334,59 +320,49 @@ def _winograd_grad_tiles(g, t0, th, tw, dm):
             dm[12, t, ch], dm[13, t, ch], dm[14, t, ch], dm[15, t, ch] = -r, -r - s, s - r, s
 
 
-@jit.kernel(parallel=True)
+@jit.kernel
 def _winograd_input_adjoint(dv, t0, th, tw, gpad):
-    # gpad (n, hp, wp, c) += B dV B^T for tiles t0.. of dv (16, tiles, c), at each tile's 4x4 input cells. Tiles
-    # overlap their neighbours by 2 cells: a thread takes whole rows of tiles (a row's tiles in order), in two
-    # phases (even rows of tiles, then odd), so no two threads add into one cell at once
+    # gpad (n, hp, wp, c) += B dV B^T for tiles t0.. of dv (16, tiles, c), at each tile's 4x4 input cells
     c = gpad.shape[3]
     per_image = th * tw
-    first = t0 // tw
-    last = (t0 + dv.shape[1] - 1) // tw
-    for phase in range(2):
-        start = first + (first + phase) % 2
-        for k in prange((last - start) // 2 + 1 if last >= start else 0):
-            row = start + 2 * k
-            lo = max(row * tw, t0) - t0
-            hi = min((row + 1) * tw, t0 + dv.shape[1]) - t0
-            for t in range(lo, hi):
-                n = (t0 + t) // per_image
-                rem = (t0 + t) % per_image
-                y0 = (rem // tw) * 2
-                x0 = (rem % tw) * 2
-                q0, q1, q2, q3 = gpad[n, y0], gpad[n, y0 + 1], gpad[n, y0 + 2], gpad[n, y0 + 3]
-                for ch in range(c):
-                    # B w for a 4-vector w: [w0, w1 - w2 + w3, w1 + w2 - w0, -w3]; down the columns first ...
-                    e0, e1, e2, e3 = dv[0, t, ch], dv[1, t, ch], dv[2, t, ch], dv[3, t, ch]
-                    f0, f1, f2, f3 = dv[4, t, ch], dv[5, t, ch], dv[6, t, ch], dv[7, t, ch]
-                    h0, h1, h2, h3 = dv[8, t, ch], dv[9, t, ch], dv[10, t, ch], dv[11, t, ch]
-                    k0, k1, k2, k3 = dv[12, t, ch], dv[13, t, ch], dv[14, t, ch], dv[15, t, ch]
-                    a0, a1, a2, a3 = e0, e1, e2, e3
-                    b0, b1, b2, b3 = f0 - h0 + k0, f1 - h1 + k1, f2 - h2 + k2, f3 - h3 + k3
-                    c0, c1, c2, c3 = f0 + h0 - e0, f1 + h1 - e1, f2 + h2 - e2, f3 + h3 - e3
-                    d0, d1, d2, d3 = -k0, -k1, -k2, -k3
-                    # ... then along each row
-                    q0[x0, ch] += a0
-                    q0[x0 + 1, ch] += a1 - a2 + a3
-                    q0[x0 + 2, ch] += a1 + a2 - a0
-                    q0[x0 + 3, ch] -= a3
-                    q1[x0, ch] += b0
-                    q1[x0 + 1, ch] += b1 - b2 + b3
-                    q1[x0 + 2, ch] += b1 + b2 - b0
-                    q1[x0 + 3, ch] -= b3
-                    q2[x0, ch] += c0
-                    q2[x0 + 1, ch] += c1 - c2 + c3
-                    q2[x0 + 2, ch] += c1 + c2 - c0
-                    q2[x0 + 3, ch] -= c3
-                    q3[x0, ch] += d0
-                    q3[x0 + 1, ch] += d1 - d2 + d3
-                    q3[x0 + 2, ch] += d1 + d2 - d0
-                    q3[x0 + 3, ch] -= d3
+    for t in range(dv.shape[1]):
+        n = (t0 + t) // per_image
+        rem = (t0 + t) % per_image
+        y0 = (rem // tw) * 2
+        x0 = (rem % tw) * 2
+        q0, q1, q2, q3 = gpad[n, y0], gpad[n, y0 + 1], gpad[n, y0 + 2], gpad[n, y0 + 3]
+        for ch in range(c):
+            # B w for a 4-vector w: [w0, w1 - w2 + w3, w1 + w2 - w0, -w3]; first down the columns (rows of dV) ...
+            e0, e1, e2, e3 = dv[0, t, ch], dv[1, t, ch], dv[2, t, ch], dv[3, t, ch]
+            f0, f1, f2, f3 = dv[4, t, ch], dv[5, t, ch], dv[6, t, ch], dv[7, t, ch]
+            h0, h1, h2, h3 = dv[8, t, ch], dv[9, t, ch], dv[10, t, ch], dv[11, t, ch]
+            k0, k1, k2, k3 = dv[12, t, ch], dv[13, t, ch], dv[14, t, ch], dv[15, t, ch]
+            a0, a1, a2, a3 = e0, e1, e2, e3
+            b0, b1, b2, b3 = f0 - h0 + k0, f1 - h1 + k1, f2 - h2 + k2, f3 - h3 + k3
+            c0, c1, c2, c3 = f0 + h0 - e0, f1 + h1 - e1, f2 + h2 - e2, f3 + h3 - e3
+            d0, d1, d2, d3 = -k0, -k1, -k2, -k3
+            # ... then along each row
+            q0[x0, ch] += a0
+            q0[x0 + 1, ch] += a1 - a2 + a3
+            q0[x0 + 2, ch] += a1 + a2 - a0
+            q0[x0 + 3, ch] -= a3
+            q1[x0, ch] += b0
+            q1[x0 + 1, ch] += b1 - b2 + b3
+            q1[x0 + 2, ch] += b1 + b2 - b0
+            q1[x0 + 3, ch] -= b3
+            q2[x0, ch] += c0
+            q2[x0 + 1, ch] += c1 - c2 + c3
+            q2[x0 + 2, ch] += c1 + c2 - c0
+            q2[x0 + 3, ch] -= c3
+            q3[x0, ch] += d0
+            q3[x0 + 1, ch] += d1 - d2 + d3
+            q3[x0 + 2, ch] += d1 + d2 - d0
+            q3[x0 + 3, ch] -= d3
 
 
 def winograd_backward_kernels():
     """(input transform, gradient transform, input adjoint) compiled, or None without numba."""
-    loops = (_parallel(_winograd_input), _parallel(_winograd_grad_tiles), _parallel(_winograd_input_adjoint))
+    loops = (_winograd_input.compiled(), _winograd_grad_tiles.compiled(), _winograd_input_adjoint.compiled())
     return None if any(loop is None for loop in loops) else loops
 
 
@@ -459,10 +435,10 @@ def winograd_grads(loops, xpad, kernel, g, pad_shape):
 # (out > 0)`` (NaN * 0 is NaN, as there); the bias gradient is summed in float64 (closer than NumPy's float32 sum).
 
 
-@jit.kernel(parallel=True)
+@jit.kernel
 def _bias_act_forward(out, bias, relu):
     rows, f = out.shape
-    for r in prange(rows):
+    for r in range(rows):
         o = out[r]
         for ch in range(f):
             v = o[ch] + bias[ch]
@@ -471,27 +447,18 @@ def _bias_act_forward(out, bias, relu):
             o[ch] = v
 
 
-#: The bias gradient is summed in this many runs of rows (the threads take runs; a fixed count keeps the sum's
-#: order, and so its bits, the same for any number of threads).
-BIAS_GRAD_RUNS = 8
-
-
-@jit.kernel(parallel=True)
-def _bias_act_backward(g, out, relu, gm, parts):
-    # gm (rows, f) <- g * (out > 0) (g itself without relu); parts (runs, f) float64 <- each run of rows' sum of gm
+@jit.kernel
+def _bias_act_backward(g, out, relu, gm, gb):
+    # gm (rows, f) <- g * (out > 0) (g itself without relu); gb (f,) float64 += the sum of gm's rows
     rows, f = g.shape
-    runs = parts.shape[0]
-    step = (rows + runs - 1) // runs
-    for k in prange(runs):
-        acc = parts[k]
-        for r in range(k * step, min((k + 1) * step, rows)):
-            gr, orow, mrow = g[r], out[r], gm[r]
-            for ch in range(f):
-                v = gr[ch]
-                if relu and not orow[ch] > 0:
-                    v = v * 0
-                mrow[ch] = v
-                acc[ch] += v
+    for r in range(rows):
+        gr, orow, mrow = g[r], out[r], gm[r]
+        for ch in range(f):
+            v = gr[ch]
+            if relu and not orow[ch] > 0:
+                v = v * 0
+            mrow[ch] = v
+            gb[ch] += v
 
 
 def _bias_act_applies(xp, out) -> bool:
@@ -500,7 +467,7 @@ def _bias_act_applies(xp, out) -> bool:
 
 def bias_act_forward(xp, out, bias, relu: bool) -> None:
     """``out`` (rows, F) <- ``out + bias``, then ``maximum(., 0)`` when ``relu``, in place."""
-    kernel = _parallel(_bias_act_forward) if _bias_act_applies(xp, out) and out.flags.c_contiguous else None
+    kernel = _bias_act_forward.compiled() if _bias_act_applies(xp, out) and out.flags.c_contiguous else None
     if kernel is not None:
         kernel(out, bias.astype(out.dtype, copy=False), relu)
         return
@@ -513,12 +480,12 @@ def bias_act_backward(xp, g, out, relu: bool, need_bias: bool):
     """(the gradient past the activation (rows, F), the bias gradient (F,) or None) from ``g`` (rows, F).
 
     ``out`` is the forward's output (after the ReLU), read only with ``relu``."""
-    kernel = _parallel(_bias_act_backward) if need_bias and _bias_act_applies(xp, g) else None
+    kernel = _bias_act_backward.compiled() if need_bias and _bias_act_applies(xp, g) else None
     if kernel is not None and g.flags.c_contiguous and (not relu or out.flags.c_contiguous):
         gm = numpy.empty_like(g)
-        parts = numpy.zeros((BIAS_GRAD_RUNS, g.shape[1]), dtype=numpy.float64)
-        kernel(g, out if relu else g, relu, gm, parts)
-        return gm, parts.sum(axis=0).astype(g.dtype)
+        gb = numpy.zeros(g.shape[1], dtype=numpy.float64)
+        kernel(g, out if relu else g, relu, gm, gb)
+        return gm, gb.astype(g.dtype)
     gm = g * (out > 0) if relu else g
     return gm, (gm.sum(axis=0) if need_bias else None)
 

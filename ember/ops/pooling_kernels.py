@@ -19,30 +19,15 @@ from ..backend import jit
 
 NO_WINNER = 255
 
-prange = range  # numba.prange once a kernel is fetched (:func:`_parallel`); numba is imported lazily
-
-
-def _parallel(kernel):
-    """``kernel.compiled()`` with ``prange`` bound to numba's first: the images split among numba's threads (as many
-    as the thread policy of :mod:`ember.backend.threads` allows)."""
-    global prange
-    dispatcher = kernel.compiled()
-    if dispatcher is not None and prange is range:
-        import numba
-
-        prange = numba.prange
-    return dispatcher
-
-
 # Below this many output elements the NumPy path costs little, and numba's first use costs ~100 MiB of
 # memory (LLVM): small pools stay on NumPy (tests lower it to run the kernels).
 KERNEL_MIN_SIZE = 1 << 15
 
 
-@jit.kernel(parallel=True)
+@jit.kernel
 def _forward_kernel(xpad, ph, pw, sh, sw, out, winner):
     n, oh, ow, c = out.shape
-    for i in prange(n):
+    for i in range(n):
         for y in range(oh):
             for x in range(ow):
                 o = out[i, y, x]
@@ -68,13 +53,13 @@ def _forward_kernel(xpad, ph, pw, sh, sw, out, winner):
                                     w[ch] = k
 
 
-@jit.kernel(parallel=True)
+@jit.kernel
 def _backward_kernel(g, winner, ph, pw, sh, sw, gpad, assign):
     n, oh, ow, c = g.shape
     if assign:
         # the windows tile gpad exactly (stride == pool, no cell left over): every cell is written here, once,
         # so gpad need not be zeroed first
-        for i in prange(n):
+        for i in range(n):
             for y in range(oh):
                 for x in range(ow):
                     for a in range(ph):
@@ -87,7 +72,7 @@ def _backward_kernel(g, winner, ph, pw, sh, sw, gpad, assign):
     for a in range(ph):
         for b in range(pw):
             k = a * pw + b
-            for i in prange(n):  # images are disjoint: one offset's adds split among threads
+            for i in range(n):
                 for y in range(oh):
                     for x in range(ow):
                         for ch in range(c):
@@ -101,7 +86,7 @@ def kernels_apply(xp, out_size: int, pool) -> bool:
         xp is numpy
         and out_size >= KERNEL_MIN_SIZE
         and pool[0] * pool[1] < NO_WINNER
-        and _parallel(_forward_kernel) is not None
+        and _forward_kernel.compiled() is not None
     )
 
 
@@ -110,7 +95,7 @@ def max_pool_forward(xpad, out_hw, pool, strides):
     n, _, _, c = xpad.shape
     out = numpy.empty((n,) + tuple(out_hw) + (c,), dtype=xpad.dtype)
     winner = numpy.empty(out.shape, dtype=numpy.uint8)
-    _parallel(_forward_kernel)(xpad, pool[0], pool[1], strides[0], strides[1], out, winner)
+    _forward_kernel.compiled()(xpad, pool[0], pool[1], strides[0], strides[1], out, winner)
     return out, winner
 
 
@@ -119,7 +104,7 @@ def max_pool_backward(g, winner, pad_shape, pool, strides):
     oh, ow = winner.shape[1:3]
     assign = tuple(strides) == tuple(pool) and tuple(pad_shape[1:3]) == (oh * pool[0], ow * pool[1])
     gpad = (numpy.empty if assign else numpy.zeros)(pad_shape, dtype=g.dtype)
-    kernel = _parallel(_backward_kernel)
+    kernel = _backward_kernel.compiled()
     if kernel is not None:
         kernel(g, winner, pool[0], pool[1], strides[0], strides[1], gpad, assign)
         return gpad
