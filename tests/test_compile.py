@@ -213,8 +213,8 @@ def test_replayed_backward_on_a_graph_is_bit_identical_to_eager(optimizer):
     edges = [edge for entry in walk.entries for edge in entry[5]]
     shared = next(layer for layer in model.layers if getattr(layer, "units", None) == 6)
     kernel = next(i for i, w in enumerate(model.trainable_weights) if w is shared.kernel)
-    assert sum(slot == walk.target_slots[kernel] for _, slot, _, _, _ in edges) == 2  # two gradients summed
-    row_bias = [summed for _, slot, shape, _, summed in edges if tuple(shape) == (1, 3)]
+    assert sum(edge[1] == walk.target_slots[kernel] for edge in edges) == 2  # two gradients summed
+    row_bias = [edge[4] for edge in edges if tuple(edge[2]) == (1, 3)]
     assert row_bias and row_bias[0][2] is True  # the (1, n) bias's sum keeps an axis (add.reduce, keepdims)
 
 

@@ -461,9 +461,16 @@ def test_a_walk_built_once_replays_on_another_graph_of_the_same_shape_bit_for_bi
     slots = walk.run(walk.bind(other), [np.ones((), np.float32)])
     gw, gb = walk.gradients(slots, into)
     assert gw is into[0] and gb.shape == (3,)
+    # the buffers filled as the gradients arrive (the two gradients of w summed in place)
+    into_now = [np.full((4, 3), np.nan, np.float32), np.full((3,), np.nan, np.float32)]
+    slots = walk.run(walk.bind(other), [np.ones((), np.float32)], into=into_now)
+    gw_now, gb_now = walk.gradients(slots, into_now)
+    assert gw_now is into_now[0] and gb_now is into_now[1]
     loss.backward()  # eager, on the very graph the walk was replayed on (retained: a replay frees nothing)
-    np.testing.assert_array_equal(gw, w.grad.numpy())
-    np.testing.assert_array_equal(gb, b.grad.numpy())
+    for got in (gw, gw_now):
+        np.testing.assert_array_equal(got, w.grad.numpy())
+    for got in (gb, gb_now):
+        np.testing.assert_array_equal(got, b.grad.numpy())
 
 
 def test_grad_of_intermediate_tensors_and_leaves_in_one_call():

@@ -286,7 +286,7 @@ class StepPlan(TracedPlan):
     def _backward(self, grad_into=None):
         """The engine's walk on this step's functions from d(loss)/d(loss) = 1: one gradient per weight."""
         walk = self.walk
-        return walk.gradients(walk.run(self.backward_bound, [self._seed.copy()]), grad_into)
+        return walk.gradients(walk.run(self.backward_bound, [self._seed.copy()], into=grad_into), grad_into)
 
 
 def _fresh(fn):

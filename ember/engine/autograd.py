@@ -261,7 +261,7 @@ class BackwardWalk:
                     continue
                 else:
                     slot = node_slot(target, index)
-                edges.append((position, slot, shape, dtype, _broadcast_sum(fn, shape)))
+                edges.append((position, slot, shape, dtype, _broadcast_sum(fn, shape), kind == _LEAF))
             n_out = len(fn._out_meta)
             outs = None if n_out == 1 else tuple(node_slot(fn, i) for i in range(n_out))
             entries.append((k, node_slot(fn, 0), outs, fn._out_meta, len(fn._edges), tuple(edges)))
@@ -271,7 +271,7 @@ class BackwardWalk:
         """The entries with each function index replaced by its object in ``fns`` (aligned with ``order``)."""
         return [(fns[k], *entry) for k, *entry in self.entries]
 
-    def run(self, bound, seeds, create_graph=False, release=False, op=None):
+    def run(self, bound, seeds, create_graph=False, release=False, op=None, into=None):
         """Walk the table (``bound``: :meth:`bind`'s, kept by a caller that runs it again) from ``seeds``.
 
         ``seeds``: one gradient per root.
@@ -285,8 +285,15 @@ class BackwardWalk:
             op: ``"backward"``/``"grad"`` when ``fns`` is the graph itself: the engine's checks run (a graph
                 freed by an earlier backward, saved arrays written in place since) and tensors marked with
                 ``retain_grad()`` get theirs. None for a replay on other function objects.
+            into: optional, one entry per target: an array of its shape and dtype that its dense gradient is
+                written into as it arrives (the op's array freed at once), or None (see :meth:`gradients`).
         """
         g = [None] * self.n_slots
+        buffers = None
+        if into is not None:
+            buffers = [None] * self.n_slots
+            for slot, buffer in zip(self.target_slots, into):
+                buffers[slot] = buffer
         for slot, seed in zip(self.root_slots, seeds):
             if slot is not None:  # (None: a leaf root grad() does not ask for)
                 g[slot] = seed if g[slot] is None else g[slot] + seed
@@ -314,7 +321,7 @@ class BackwardWalk:
                 grads_in = fn.backward(*grads_out) if engine is None else _call(fn, grads_out, n_in, *engine)
             if type(grads_in) is not tuple:
                 grads_in = (grads_in,)
-            for position, slot, shape, dtype, summed in edges:
+            for position, slot, shape, dtype, summed, leaf in edges:
                 e = grads_in[position]
                 if e is None:
                     continue
@@ -328,7 +335,15 @@ class BackwardWalk:
                 else:
                     e = fit_gradient(e, shape, dtype, fn)
                 old = g[slot]
-                g[slot] = e if old is None else old + e
+                if old is None:
+                    if leaf and buffers is not None and buffers[slot] is not None and type(e) is nd:
+                        buffers[slot][...] = e  # (same shape and dtype: a copy; cheaper than numpy.copyto)
+                        e = buffers[slot]
+                    g[slot] = e
+                elif leaf and buffers is not None and old is buffers[slot] and type(e) is nd:
+                    _add(old, e, out=old)  # the same sum as old + e, in the caller's buffer
+                else:
+                    g[slot] = old + e
         return g
 
     def gradients(self, slots, into=None):
@@ -338,12 +353,13 @@ class BackwardWalk:
         a caller (an optimizer) may change each in place. ``into`` (optional, one entry per target): an array
         of the target's shape to write its dense gradient into (it is then the entry returned), or None.
         """
-        if into is not None and not self.siblings:  # a plan's step: the dense ones into their buffers
+        if into is not None and not self.siblings:  # a plan's step: the dense ones in their buffers
             out, others = [], False
             for slot, buffer in zip(self.target_slots, into):
                 g = slots[slot]
                 if buffer is not None and type(g) is _NDARRAY:
-                    buffer[...] = g  # (same shape and dtype: a copy; cheaper to call than numpy.copyto)
+                    if g is not buffer:  # (run without ``into``, or a gradient that was not dense first)
+                        buffer[...] = g
                     out.append(buffer)
                 else:
                     out.append(g)
@@ -369,6 +385,7 @@ class BackwardWalk:
 
 _NDARRAY = numpy.ndarray
 _sum_add = numpy.add.reduce
+_add = numpy.add
 
 
 def _dense_zeros(t):
