@@ -196,6 +196,17 @@ class Layer:
         for layer in self._layers:
             layer.trainable = value
 
+    def _flatten_layers(self, include_self: bool = True):
+        """This layer (if ``include_self``) and every sublayer below it, depth first, each once (as Keras's)."""
+        stack, seen = ([self] if include_self else list(reversed(self._layers))), set()
+        while stack:
+            layer = stack.pop()
+            if id(layer) in seen:
+                continue
+            seen.add(id(layer))
+            yield layer
+            stack.extend(reversed(getattr(layer, "_layers", ())))
+
     @property
     def weights(self) -> list:
         """All weights: this layer's (trainable first, then the others), then its sublayers', without repeats."""

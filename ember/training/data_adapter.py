@@ -387,18 +387,12 @@ def _may_read_strings(model) -> bool:
     from ..layers.preprocessing.index_lookup import IndexLookup
     from ..layers.preprocessing.text_vectorization import TextVectorization
 
-    stack, seen = [model], set()
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
+    for layer in model._flatten_layers():
         cls = type(layer)
         if isinstance(layer, (IndexLookup, TextVectorization)) or cls.__name__ == "Lambda":
             return True
         if not cls.__module__.startswith("ember."):  # a user's layer or model: its call may take anything
             return True
-        stack.extend(getattr(layer, "_layers", None) or [])
     return False
 
 

@@ -698,18 +698,12 @@ def _loss_reads_only_outputs(model) -> bool:
     from ..layers.core.lambda_layer import Lambda
     from ..layers.embedding.masking import Masking
 
-    stack, seen = [model], set()
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
+    for layer in model._flatten_layers():
         kind = type(layer)
         if not kind.__module__.startswith("ember.") or issubclass(kind, (Lambda, Masking)):
             return False
         if getattr(layer, "activity_regularizer", None) is not None or getattr(layer, "mask_zero", False):
             return False
-        stack.extend(getattr(layer, "_layers", ()))
     return True
 
 
