@@ -191,15 +191,15 @@ class StepPlan(TracedPlan):
         """The engine's backward walk of the traced loss (``autograd.BackwardWalk``), replayed on the steps."""
         if loss.grad_fn is None:
             raise UntraceableError("the loss does not depend on any trainable weight")
-        self.walk = BackwardWalk([loss], self.weights)
-        order, self.walk.order = self.walk.order, None  # the traced graph is not kept
+        walk = self.walk = BackwardWalk([loss], self.weights)
         self.backward_order = []
-        for fn in order:
+        for fn in walk.order:
             index = step_of_fn.get(id(fn))
             if index is None:
                 raise UntraceableError(f"{fn.op_name()} is in the loss's graph but was not traced in this step")
             self.backward_order.append(index)
-        self.backward_bound = self.walk.bind([self.steps[i].fn for i in self.backward_order])
+        walk.entries = walk.rebind([self.steps[i].fn for i in self.backward_order])  # the plan's functions
+        walk.order = None  # (the traced graph is not kept)
         self._seed = self.device.xp.ones(loss.shape, dtype=loss.dtype)  # copied per step: an array of its own
         self.signature.append(tuple(self.backward_order))
 
@@ -286,7 +286,7 @@ class StepPlan(TracedPlan):
     def _backward(self, grad_into=None):
         """The engine's walk on this step's functions from d(loss)/d(loss) = 1: one gradient per weight."""
         walk = self.walk
-        return walk.gradients(walk.run(self.backward_bound, [self._seed.copy()], into=grad_into), grad_into)
+        return walk.gradients(walk.run(walk.entries, [self._seed.copy()], into=grad_into), grad_into)
 
 
 def _fresh(fn):

@@ -149,8 +149,7 @@ def _run(op, roots, grads, retain_graph, create_graph, inputs):
     if inputs is None and not create_graph:  # a leaf's .grad owns its array: never the caller's seed
         seeds = [s.copy() if r.grad_fn is None else s for r, s in zip(roots, seeds)]
     walk = BackwardWalk(roots, inputs)
-    order, walk.order = walk.order, None
-    slots = walk.run(walk.bind(order), seeds, create_graph=create_graph, release=not retain_graph, op=op)
+    slots = walk.run(walk.entries, seeds, create_graph=create_graph, release=not retain_graph, op=op)
     gradients = walk.gradients(slots)
     if inputs is not None:
         return gradients
@@ -168,13 +167,15 @@ class BackwardWalk:
     (the sum of what its consumers send back) and one per target (a leaf, or a tensor ``grad()`` asks for).
     Each function becomes an entry of an edge table::
 
-        (k, first output's slot, all output slots (None for one output), out (shape, dtype)s, n inputs, edges)
-        edge: (input position, slot it feeds, shape, dtype, broadcast sum or None)
+        (function, first output's slot, all output slots (None for one output), out (shape, dtype)s,
+         number of inputs, edges)
+        edge: (input position, slot it feeds, shape, dtype, broadcast sum or None, whether it feeds a leaf)
 
-    where ``k`` is the function's place in ``order``. :meth:`run` walks the entries on a list of function
-    objects aligned with ``order``: the graph's own (``backward``/``grad``), or another set of the same shape
-    (ember.compile's StepPlan replays a traced step's backward on its per-step functions this way). Per
-    function it sums nothing but what the table names: no dict, no set, no sort.
+    :meth:`run` walks the entries once, root first, summing gradients per slot; :meth:`gradients` hands out
+    the targets'. The table names the graph only through the entries' function objects: :meth:`rebind` puts
+    those of another graph of the same shape in their place (ember.compile's StepPlan replays a traced
+    step's backward on its per-step functions this way). Per function a run sums nothing but what the
+    table names: no dict, no set, no sort.
 
     Args:
         roots: the tensors differentiated (each a leaf or the output of a function).
@@ -182,97 +183,96 @@ class BackwardWalk:
             skips the functions through which no gradient reaches one. None: every leaf behind the roots,
             found on the way (``backward()``).
 
-    After building: ``order`` (the functions; the caller takes it, a plan must not keep the traced graph),
-    ``targets`` (the leaves found, or the targets given) and ``entries``.
+    After building: ``order`` (the functions, each before those it depends on), ``entries`` (one per function
+    the pass goes through), ``targets`` (the leaves found, or the targets given).
     """
 
-    __slots__ = ("order", "targets", "entries", "root_slots", "target_slots", "n_slots", "keep", "siblings")
+    __slots__ = ("order", "entries", "positions", "targets", "target_slots", "root_slots", "n_slots", "keep")
+    __slots__ += ("siblings",)
 
     def __init__(self, roots, targets=None):
-        base = {}  # id(function) -> its first output slot
+        base = {}  # id(function) -> its first output slot (its outputs' slots are consecutive)
         leaf_slot = {}  # id(leaf) -> slot
-        self.n_slots = 0
+        n = 0  # slots so far
+        self.targets, self.target_slots, self.root_slots = [], [], []
         self.siblings = {}  # grad(): a wanted function output's slot -> all its function's output slots
-
-        def node_slot(fn, index):
-            first = base.get(id(fn))
-            if first is None:
-                first = base[id(fn)] = self.n_slots
-                self.n_slots += len(fn._out_meta)
-            return first + index
-
-        def new_slot():
-            self.n_slots += 1
-            return self.n_slots - 1
-
         wanted = None  # grad(): the keys of the targets (id(leaf) or (id(function), output index))
         if targets is not None:
             wanted = set()
-            self.target_slots = []
             for t in targets:
-                if t.grad_fn is None:
+                fn = t.grad_fn
+                if fn is None:
                     wanted.add(id(t))
                     if id(t) not in leaf_slot:
-                        leaf_slot[id(t)] = new_slot()
+                        leaf_slot[id(t)], n = n, n + 1
                     self.target_slots.append(leaf_slot[id(t)])
                 else:
-                    wanted.add((id(t.grad_fn), t._out_index))
-                    slot = node_slot(t.grad_fn, t._out_index)
-                    first = base[id(t.grad_fn)]
-                    self.siblings[slot] = tuple(range(first, first + len(t.grad_fn._out_meta)))
-                    self.target_slots.append(slot)
+                    wanted.add((id(fn), t._out_index))
+                    if id(fn) not in base:
+                        base[id(fn)], n = n, n + len(fn._out_meta)
+                    first = base[id(fn)]
+                    self.siblings[first + t._out_index] = tuple(range(first, first + len(fn._out_meta)))
+                    self.target_slots.append(first + t._out_index)
             self.targets = list(targets)
-        else:
-            self.targets, self.target_slots = [], []
         self.keep = bool(self.siblings)  # grad() of intermediate tensors: their slots are read after the walk
-
-        def leaf(t):
-            slot = leaf_slot.get(id(t))
-            if slot is None and wanted is None:
-                slot = leaf_slot[id(t)] = new_slot()
-                self.targets.append(t)
-                self.target_slots.append(slot)
-            return slot
-
-        self.root_slots = []
         starts = []
         for r in roots:
-            if r.grad_fn is None:
-                self.root_slots.append(leaf(r))
-            else:
-                self.root_slots.append(node_slot(r.grad_fn, r._out_index))
-                starts.append(r.grad_fn)
+            fn = r.grad_fn
+            if fn is None:  # a leaf: its seed is its gradient
+                if id(r) not in leaf_slot and wanted is None:
+                    leaf_slot[id(r)], n = n, n + 1
+                    self.targets.append(r)
+                    self.target_slots.append(leaf_slot[id(r)])
+                self.root_slots.append(leaf_slot.get(id(r)))
+                continue
+            if id(fn) not in base:
+                base[id(fn)], n = n, n + len(fn._out_meta)
+            self.root_slots.append(base[id(fn)] + r._out_index)
+            starts.append(fn)
         self.order = order = _topological_order(starts) if starts else []
         useful = None if wanted is None else _leading_to(order, wanted)
-        entries = []
+        self.entries, self.positions = [], []
         for k, fn in enumerate(order):
             if useful is not None and id(fn) not in useful:
                 continue
+            metas = fn._out_meta
+            out_shape = metas[0][0] if len(metas) == 1 else None
             edges = []
             for position, edge in enumerate(fn._edges):
                 if edge is None:
                     continue
                 kind, target, index, shape, dtype = edge
                 if kind == _LEAF:
-                    slot = leaf(target)
-                    if slot is None:  # a leaf grad() does not ask for
-                        continue
+                    slot = leaf_slot.get(id(target))
+                    if slot is None:
+                        if wanted is not None:  # a leaf grad() does not ask for
+                            continue
+                        slot = leaf_slot[id(target)] = n
+                        n += 1
+                        self.targets.append(target)
+                        self.target_slots.append(slot)
                 elif useful is not None and id(target) not in useful and (id(target), index) not in wanted:
                     continue
                 else:
-                    slot = node_slot(target, index)
-                edges.append((position, slot, shape, dtype, _broadcast_sum(fn, shape), kind == _LEAF))
-            n_out = len(fn._out_meta)
-            outs = None if n_out == 1 else tuple(node_slot(fn, i) for i in range(n_out))
-            entries.append((k, node_slot(fn, 0), outs, fn._out_meta, len(fn._edges), tuple(edges)))
-        self.entries = entries
+                    first = base.get(id(target))
+                    if first is None:
+                        first = base[id(target)] = n
+                        n += len(target._out_meta)
+                    slot = first + index
+                summed = None if out_shape is None or out_shape == shape else _broadcast_sum(out_shape, shape)
+                edges.append((position, slot, shape, dtype, summed, kind == _LEAF))
+            first = base[id(fn)]  # (given by a consumer's edge or a root)
+            outs = None if out_shape is not None else tuple(range(first, first + len(metas)))
+            self.entries.append((fn, first, outs, metas, len(fn._edges), tuple(edges)))
+            self.positions.append(k)
+        self.n_slots = n
 
-    def bind(self, fns):
-        """The entries with each function index replaced by its object in ``fns`` (aligned with ``order``)."""
-        return [(fns[k], *entry) for k, *entry in self.entries]
+    def rebind(self, fns):
+        """The entries on other function objects: ``fns`` aligned with ``order`` (a graph of the same shape)."""
+        return [(fns[k], *entry[1:]) for k, entry in zip(self.positions, self.entries)]
 
     def run(self, bound, seeds, create_graph=False, release=False, op=None, into=None):
-        """Walk the table (``bound``: :meth:`bind`'s, kept by a caller that runs it again) from ``seeds``.
+        """Walk the table (``entries``, or :meth:`rebind`'s on other functions) from ``seeds``.
 
         ``seeds``: one gradient per root.
 
@@ -392,22 +392,24 @@ def _dense_zeros(t):
     return t.device.xp.zeros(t.shape, dtype=t.dtype)
 
 
-def _broadcast_sum(fn, shape):
-    """How to sum a gradient of ``fn``'s output shape down to its input's ``shape``, or None.
+def _broadcast_sum(out, shape):
+    """How to sum a gradient of a function's output shape ``out`` down to its input's ``shape``, or None.
 
     ``(output shape, axes, keepdims)``: ``add.reduce(g, axes, keepdims=keepdims)`` (reshaped to ``shape``
     when ``keepdims``) is :func:`sum_to_shape`'s reduction over the same axes, worked out once per edge
-    (a bias's gradient, a broadcast operand's). None where no sum is needed.
+    (a bias's gradient, a broadcast operand's). None where ``shape`` does not broadcast to ``out``.
     """
-    if len(fn._out_meta) != 1:
-        return None
-    out = tuple(fn._out_meta[0][0])
-    shape = tuple(shape)
     lead = len(out) - len(shape)
-    if out == shape or lead < 0 or any(n != 1 and n != out[lead + i] for i, n in enumerate(shape)):
+    if lead < 0:
         return None
-    ones = tuple(lead + i for i, n in enumerate(shape) if n == 1 and out[lead + i] != 1)
-    return out, tuple(range(lead)) + ones, bool(ones)
+    axes, keepdims = list(range(lead)), False
+    for i, n in enumerate(shape):
+        if n != out[lead + i]:
+            if n != 1:
+                return None
+            axes.append(lead + i)
+            keepdims = True
+    return (tuple(out), tuple(axes), keepdims) if axes else None
 
 
 def _call(fn, grads_out, n_in, create_graph, release, op):
