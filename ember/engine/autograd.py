@@ -271,7 +271,7 @@ class BackwardWalk:
         """The entries on other function objects: ``fns`` aligned with ``order`` (a graph of the same shape)."""
         return [(fns[k], *entry[1:]) for k, entry in zip(self.positions, self.entries)]
 
-    def run(self, bound, seeds, create_graph=False, release=False, op=None, into=None):
+    def run(self, entries, seeds, create_graph=False, release=False, op=None, into=None):
         """Walk the table (``entries``, or :meth:`rebind`'s on other functions) from ``seeds``.
 
         ``seeds``: one gradient per root.
@@ -282,7 +282,7 @@ class BackwardWalk:
             create_graph: run each backward on tensors, recorded (see :func:`_graph_backward`).
             release: drop what each function saved once its backward has run (``backward()`` without
                 ``retain_graph``).
-            op: ``"backward"``/``"grad"`` when ``fns`` is the graph itself: the engine's checks run (a graph
+            op: ``"backward"``/``"grad"`` when ``entries`` are the graph's own: the engine's checks run (a graph
                 freed by an earlier backward, saved arrays written in place since) and tensors marked with
                 ``retain_grad()`` get theirs. None for a replay on other function objects.
             into: optional, one entry per target: an array of its shape and dtype that its dense gradient is
@@ -300,7 +300,7 @@ class BackwardWalk:
         clear = not self.keep  # a slot is read once: drop it as its function's backward runs
         engine = (create_graph, release, op) if op is not None or create_graph or release else None
         nd = _NDARRAY
-        for fn, out, outs, metas, n_in, edges in bound:
+        for fn, out, outs, metas, n_in, edges in entries:
             if outs is None:  # one output, its gradient in slot ``out``
                 grad_out = g[out]
                 if grad_out is None:  # no gradient reached this function
