@@ -378,3 +378,59 @@ def test_tap_sum_forward_equals_im2col_float32(rng, monkeypatch):
         finally:
             jit.set_enabled(previous)
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6 * np.abs(outs[0]).max())
+
+
+def test_winograd_split_among_threads_gives_the_same_numbers(rng, monkeypatch, jit_path):
+    """Winograd's images split into parts on worker threads (one per BLAS thread the policy leaves): the output
+    and the input gradient are the unsplit ones' bits (each tile computed alike, parts write disjoint images), the
+    kernel gradient sums the parts' sums (float32 rounding apart); the caller's BLAS count is put back."""
+    pytest.importorskip("numba")
+    from ember.ops import recurrent_blas
+
+    if jit_path != "jit":
+        pytest.skip("the split runs numba's Winograd kernels")
+    monkeypatch.setattr(
+        recurrent_blas, "_state", None
+    )  # bound afresh with numba on (a NumPy-path test may have cached off)
+    if not recurrent_blas.parallel_ready():
+        pytest.skip("needs OpenBLAS's openblas_set_num_threads_local (NumPy's bundled OpenBLAS 0.3.27+)")
+    monkeypatch.setattr(conv_kernels, "KERNEL_MIN_SIZE", 0)
+    monkeypatch.setattr(conv_kernels, "WINOGRAD_MIN_CHANNELS", 1)
+    monkeypatch.setattr(conv_kernels, "WINOGRAD_MIN_TILES", 0)
+    monkeypatch.setattr(conv_kernels, "WINOGRAD_BLOCK_BYTES", 16 * 4 * 12 * 5)
+    monkeypatch.setattr(_windows, "KEEP_BYTES", 0)
+    monkeypatch.setattr(recurrent_blas, "blas_threads", lambda: 2)
+    monkeypatch.setattr(_windows.os, "cpu_count", lambda: 2)
+    x = rng.standard_normal((9, 7, 8, 3)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 3, 6)).astype(np.float32)
+    gy = rng.standard_normal((9, 5, 6, 6)).astype(np.float32)
+    assert _windows.image_parts(9) == [0, 4, 9]
+    results, parts = [], []
+    real_run = _windows.run_parts
+    monkeypatch.setattr(_windows, "run_parts", lambda fn, bounds: parts.append(len(bounds) - 1) or real_run(fn, bounds))
+    threads_before = recurrent_blas._state["get"]()
+    for split in (False, True):
+        monkeypatch.setattr(_windows, "MIN_SPLIT_IMAGES", 4 if split else 100)
+        xt, kt = ember.tensor(x, requires_grad=True), ember.tensor(k, requires_grad=True)
+        y = ember.conv2d(xt, kt)
+        y.backward(ember.tensor(gy))
+        results.append((y.numpy(), xt.grad.numpy(), kt.grad.numpy()))
+    assert parts == [1, 1, 2, 2]  # forward and backward, unsplit then split
+    np.testing.assert_array_equal(results[1][0], results[0][0])
+    np.testing.assert_array_equal(results[1][1], results[0][1])
+    np.testing.assert_allclose(results[1][2], results[0][2], rtol=1e-5, atol=1e-5 * np.abs(results[0][2]).max())
+    assert recurrent_blas._state["get"]() == threads_before
+
+
+def test_image_parts_follow_the_blas_threads(monkeypatch):
+    from ember.ops import recurrent_blas
+
+    monkeypatch.setattr(recurrent_blas, "parallel_ready", lambda: True)
+    monkeypatch.setattr(_windows.os, "cpu_count", lambda: 2)
+    monkeypatch.setattr(recurrent_blas, "blas_threads", lambda: 1)  # a busy machine: the policy left one thread
+    assert _windows.image_parts(128) == [0, 128]
+    monkeypatch.setattr(recurrent_blas, "blas_threads", lambda: 2)
+    assert _windows.image_parts(128) == [0, 64, 128]
+    assert _windows.image_parts(7) == [0, 7]  # too few images to pay for a hand-over
+    monkeypatch.setattr(recurrent_blas, "parallel_ready", lambda: False)
+    assert _windows.image_parts(128) == [0, 128]

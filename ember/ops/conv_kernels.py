@@ -266,6 +266,7 @@ def winograd_conv(kernels, xpad, kernel, out_hw, out):
     Tiles of 2x2 outputs in blocks of about :data:`WINOGRAD_BLOCK_BYTES`: per block the input transform into
     ``v`` (16, tiles, C), 16 matmuls ``v[k] @ u[k]`` into ``m`` (16, tiles, F), the output transform into ``out``.
     """
+    from . import _windows
     from ._windows import scratch
 
     to_tiles, from_tiles = kernels
@@ -275,19 +276,24 @@ def winograd_conv(kernels, xpad, kernel, out_hw, out):
     th, tw = -(-out_hw[0] // 2), -(-out_hw[1] // 2)
     tiles = n * th * tw
     step = _odd_step(WINOGRAD_BLOCK_BYTES // (16 * (c + f) * out.itemsize))
-    work = scratch(numpy, 16 * min(step, tiles) * (c + f), out.dtype)
     xin = xpad if xpad.dtype == out.dtype else xpad.astype(out.dtype)
     if xin.shape[1] < 2 * th + 2 or xin.shape[2] < 2 * tw + 2:  # an odd output size: zeros for the last tiles
         grown = numpy.zeros((n, max(xin.shape[1], 2 * th + 2), max(xin.shape[2], 2 * tw + 2), c), dtype=out.dtype)
         grown[:, : xin.shape[1], : xin.shape[2]] = xin
         xin = grown
-    for t0 in range(0, tiles, step):
-        rows = min(step, tiles - t0)
-        v = work[: 16 * rows * c].reshape(16, rows, c)
-        m = work[16 * rows * c : 16 * rows * (c + f)].reshape(16, rows, f)
-        to_tiles(xin, t0, th, tw, v)
-        numpy.matmul(v, u, out=m)
-        from_tiles(m, t0, th, tw, out)
+
+    def run(i0, i1):  # images i0..i1, in blocks of tiles
+        work = scratch(numpy, 16 * min(step, tiles) * (c + f), out.dtype)  # this thread's
+        end = i1 * th * tw
+        for t0 in range(i0 * th * tw, end, step):
+            rows = min(step, end - t0)
+            v = work[: 16 * rows * c].reshape(16, rows, c)
+            m = work[16 * rows * c : 16 * rows * (c + f)].reshape(16, rows, f)
+            to_tiles(xin, t0, th, tw, v)
+            numpy.matmul(v, u, out=m)
+            from_tiles(m, t0, th, tw, out)
+
+    _windows.run_parts(run, _windows.image_parts(n))
 
 
 # ---- Winograd F(2x2, 3x3) backward: both gradients of the same forward, from one transform of the output gradient --
@@ -373,6 +379,7 @@ def winograd_grads(loops, xpad, kernel, g, pad_shape):
     gradient), ``g`` (N, OH, OW, F) the output gradient, ``pad_shape`` (N, HP, WP, C), the input gradient's
     shape. ``loops`` from :func:`winograd_backward_kernels`. Blocks of tiles as the forward's.
     """
+    from . import _windows
     from ._windows import scratch
 
     to_tiles, grad_tiles, adjoint = loops
@@ -383,7 +390,6 @@ def winograd_grads(loops, xpad, kernel, g, pad_shape):
     th, tw = -(-oh // 2), -(-ow // 2)
     tiles = n * th * tw
     step = _odd_step(WINOGRAD_BLOCK_BYTES // (16 * (2 * c + f) * dtype.itemsize))
-    work = scratch(numpy, 16 * min(step, tiles) * (2 * c + f), dtype)
     if (oh, ow) != (2 * th, 2 * tw):  # an odd output size: the last tiles' missing cells are zero gradient
         even = numpy.zeros((n, 2 * th, 2 * tw, f), dtype=dtype)
         even[:, :oh, :ow] = g
@@ -397,24 +403,32 @@ def winograd_grads(loops, xpad, kernel, g, pad_shape):
             bigger = numpy.zeros((n,) + grown + (c,), dtype=dtype)
             bigger[:, :hp, :wp] = xin
             xin = bigger
-        du = numpy.zeros((16, c, f), dtype=dtype)
     gpad = numpy.zeros((n,) + grown + (c,), dtype=dtype) if need_input else None
     if need_input:
         ut = numpy.ascontiguousarray(
             winograd_kernel_transform(kernel.astype(dtype, copy=False)).reshape(16, c, f).transpose(0, 2, 1)
         )
-    for t0 in range(0, tiles, step):
-        rows = min(step, tiles - t0)
-        dm = work[: 16 * rows * f].reshape(16, rows, f)
-        grad_tiles(g, t0, th, tw, dm)
-        if need_kernel:
-            v = work[16 * rows * f : 16 * rows * (f + c)].reshape(16, rows, c)
-            to_tiles(xin, t0, th, tw, v)
-            du += numpy.matmul(v.transpose(0, 2, 1), dm)
-        if need_input:
-            dv = work[16 * rows * (f + c) : 16 * rows * (f + 2 * c)].reshape(16, rows, c)
-            numpy.matmul(dm, ut, out=dv)
-            adjoint(dv, t0, th, tw, gpad)
+
+    def run(i0, i1):  # images i0..i1, in blocks of tiles; returns their part of dU
+        work = scratch(numpy, 16 * min(step, tiles) * (2 * c + f), dtype)  # this thread's
+        du = numpy.zeros((16, c, f), dtype=dtype) if need_kernel else None
+        end = i1 * th * tw
+        for t0 in range(i0 * th * tw, end, step):
+            rows = min(step, end - t0)
+            dm = work[: 16 * rows * f].reshape(16, rows, f)
+            grad_tiles(g, t0, th, tw, dm)
+            if need_kernel:
+                v = work[16 * rows * f : 16 * rows * (f + c)].reshape(16, rows, c)
+                to_tiles(xin, t0, th, tw, v)
+                du += numpy.matmul(v.transpose(0, 2, 1), dm)
+            if need_input:
+                dv = work[16 * rows * (f + c) : 16 * rows * (f + 2 * c)].reshape(16, rows, c)
+                numpy.matmul(dm, ut, out=dv)
+                adjoint(dv, t0, th, tw, gpad)  # the parts' images are disjoint: no two threads add into one cell
+        return du
+
+    parts = _windows.run_parts(run, _windows.image_parts(n))
+    du = sum(parts[1:], parts[0]) if need_kernel else None
     gx = gk = None
     if need_input:
         gx = gpad if grown == (hp, wp) else gpad[:, :hp, :wp]
