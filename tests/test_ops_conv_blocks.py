@@ -434,3 +434,40 @@ def test_image_parts_follow_the_blas_threads(monkeypatch):
     assert _windows.image_parts(7) == [0, 7]  # too few images to pay for a hand-over
     monkeypatch.setattr(recurrent_blas, "parallel_ready", lambda: False)
     assert _windows.image_parts(128) == [0, 128]
+
+
+def test_bias_act_and_max_pool_split_among_threads_give_the_same_numbers(rng, monkeypatch, jit_path):
+    """The one-pass bias/ReLU kernels and the max-pool kernels split by rows / images among threads: the same bits
+    as one call (the bias gradient to float32 rounding: its parts are summed in float64, then added)."""
+    from ember.ops import pooling_kernels, recurrent_blas
+
+    if jit_path != "jit":
+        pytest.skip("the split runs numba's kernels")
+    monkeypatch.setattr(
+        recurrent_blas, "_state", None
+    )  # bound afresh with numba on (a NumPy-path test may have cached off)
+    if not recurrent_blas.parallel_ready():
+        pytest.skip("needs OpenBLAS's openblas_set_num_threads_local (NumPy's bundled OpenBLAS 0.3.27+)")
+    monkeypatch.setattr(pooling_kernels, "KERNEL_MIN_SIZE", 0)
+    monkeypatch.setattr(recurrent_blas, "blas_threads", lambda: 2)
+    monkeypatch.setattr(_windows.os, "cpu_count", lambda: 2)
+    x = rng.standard_normal((6, 9, 8, 5)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 5, 4)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    from ember.ops.convolution import conv_bias_act
+
+    parts, results = [], []
+    real_run = _windows.run_parts
+    monkeypatch.setattr(_windows, "run_parts", lambda fn, bounds: parts.append(len(bounds) - 1) or real_run(fn, bounds))
+    for split in (False, True):
+        monkeypatch.setattr(_windows, "MIN_SPLIT_ELEMENTS", 64 if split else 1 << 40)
+        ts = [ember.tensor(a, requires_grad=True) for a in (x, k, b)]
+        y = ember.max_pool2d(conv_bias_act(*ts, 1, "same", 1, relu=True), 2, padding="same")
+        y.backward(ember.tensor(np.random.default_rng(5).standard_normal(y.shape).astype(np.float32)))
+        results.append([y.numpy()] + [t.grad.numpy() for t in ts])
+    assert set(parts[: len(parts) // 2]) == {1} and set(parts[len(parts) // 2 :]) == {2}
+    for i, (whole, split) in enumerate(zip(*results)):
+        if i == 3:  # the bias gradient
+            np.testing.assert_allclose(split, whole, rtol=1e-6, atol=1e-6 * np.abs(whole).max())
+        else:
+            np.testing.assert_array_equal(split, whole)

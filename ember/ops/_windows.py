@@ -232,13 +232,23 @@ if hasattr(os, "register_at_fork"):
 def image_parts(n: int) -> list:
     """Bounds ``[0, ..., n]`` of the parts a convolution's ``n`` images split into (one part: no split): one per
     thread the calling thread's BLAS may use, at most one per core, each at least :data:`MIN_SPLIT_IMAGES`."""
+    return split_bounds(n, MIN_SPLIT_IMAGES)
+
+
+#: An elementwise pass over rows (a layer's bias and ReLU) splits into parts of at least this many elements.
+MIN_SPLIT_ELEMENTS = 1 << 18
+
+
+def split_bounds(count: int, minimum: int) -> list:
+    """Bounds ``[0, ..., count]`` of parts of at least ``minimum`` items, one per thread the calling thread's BLAS
+    may use (Ember's thread policy), at most one per core; ``[0, count]`` when no split pays or can run."""
     from . import recurrent_blas
 
-    parts = min(n // MIN_SPLIT_IMAGES, os.cpu_count() or 1)
+    parts = min(count // max(minimum, 1), os.cpu_count() or 1)
     if parts < 2 or not recurrent_blas.parallel_ready():
-        return [0, n]
+        return [0, count]
     parts = min(parts, recurrent_blas.blas_threads())
-    return [n * i // parts for i in range(parts + 1)]
+    return [count * i // parts for i in range(parts + 1)]
 
 
 def run_parts(fn, bounds) -> list:

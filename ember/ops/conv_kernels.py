@@ -483,7 +483,11 @@ def bias_act_forward(xp, out, bias, relu: bool) -> None:
     """``out`` (rows, F) <- ``out + bias``, then ``maximum(., 0)`` when ``relu``, in place."""
     kernel = _bias_act_forward.compiled() if _bias_act_applies(xp, out) and out.flags.c_contiguous else None
     if kernel is not None:
-        kernel(out, bias.astype(out.dtype, copy=False), relu)
+        from . import _windows
+
+        bias = bias.astype(out.dtype, copy=False)
+        rows = _windows.split_bounds(out.shape[0], _windows.MIN_SPLIT_ELEMENTS // max(out.shape[1], 1))
+        _windows.run_parts(lambda r0, r1: kernel(out[r0:r1], bias, relu), rows)
         return
     out += bias
     if relu:
@@ -496,10 +500,19 @@ def bias_act_backward(xp, g, out, relu: bool, need_bias: bool):
     ``out`` is the forward's output (after the ReLU), read only with ``relu``."""
     kernel = _bias_act_backward.compiled() if need_bias and _bias_act_applies(xp, g) else None
     if kernel is not None and g.flags.c_contiguous and (not relu or out.flags.c_contiguous):
+        from . import _windows
+
         gm = numpy.empty_like(g)
-        gb = numpy.zeros(g.shape[1], dtype=numpy.float64)
-        kernel(g, out if relu else g, relu, gm, gb)
-        return gm, gb.astype(g.dtype)
+        src = out if relu else g
+
+        def run(r0, r1):  # rows r0..r1: their masked gradient, and their part of the bias gradient
+            part = numpy.zeros(g.shape[1], dtype=numpy.float64)
+            kernel(g[r0:r1], src[r0:r1], relu, gm[r0:r1], part)
+            return part
+
+        rows = _windows.split_bounds(g.shape[0], _windows.MIN_SPLIT_ELEMENTS // max(g.shape[1], 1))
+        parts = _windows.run_parts(run, rows)
+        return gm, sum(parts[1:], parts[0]).astype(g.dtype)
     gm = g * (out > 0) if relu else g
     return gm, (gm.sum(axis=0) if need_bias else None)
 
