@@ -188,7 +188,7 @@ class BackwardWalk:
     """
 
     __slots__ = ("order", "entries", "positions", "targets", "target_slots", "root_slots", "n_slots", "keep")
-    __slots__ += ("siblings",)
+    __slots__ += ("siblings", "_buffers")
 
     def __init__(self, roots, targets=None):
         base = {}  # id(function) -> its first output slot (its outputs' slots are consecutive)
@@ -266,6 +266,7 @@ class BackwardWalk:
             self.entries.append((fn, first, outs, metas, len(fn._edges), tuple(edges)))
             self.positions.append(k)
         self.n_slots = n
+        self._buffers = None  # (into, its buffers by slot) of the last run given one
 
     def rebind(self, fns):
         """The entries on other function objects: ``fns`` aligned with ``order`` (a graph of the same shape)."""
@@ -290,10 +291,14 @@ class BackwardWalk:
         """
         g = [None] * self.n_slots
         buffers = None
-        if into is not None:
-            buffers = [None] * self.n_slots
-            for slot, buffer in zip(self.target_slots, into):
-                buffers[slot] = buffer
+        if into is not None:  # by slot; a plan passes the same list each step
+            buffers = self._buffers
+            if buffers is None or buffers[0] is not into:
+                buffers = [None] * self.n_slots
+                for slot, buffer in zip(self.target_slots, into):
+                    buffers[slot] = buffer
+                self._buffers = buffers = (into, buffers)
+            buffers = buffers[1]
         for slot, seed in zip(self.root_slots, seeds):
             if slot is not None:  # (None: a leaf root grad() does not ask for)
                 g[slot] = seed if g[slot] is None else g[slot] + seed
