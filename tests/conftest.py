@@ -47,8 +47,6 @@ STRICT_EXCLUDED_TESTS = {
     "test_ops_conv_blocks.py::test_winograd_against_im2col_float32": _NUMBA,
     "test_ops_conv_blocks.py::test_winograd_gradients_against_im2col": _NUMBA,
     "test_ops_conv_blocks.py::test_tap_sum_forward_against_torch_and_finite_differences": _NUMBA,
-    "test_ops_conv_blocks.py::test_winograd_split_among_threads_gives_the_same_numbers": _NUMBA,
-    "test_ops_conv_blocks.py::test_bias_act_and_max_pool_split_among_threads_give_the_same_numbers": _NUMBA,
     "test_ops_conv_blocks.py::test_the_scratch_buffer_is_reused_and_bounded": _NUMBA,
     "test_ops_conv_blocks.py::test_conv2d_transpose_stride1_backward_takes_winograd": _NUMBA,
     "test_ops_conv_blocks.py::test_conv2d_transpose_stride1_input_grad_takes_winograd": _NUMBA,

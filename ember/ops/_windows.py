@@ -19,7 +19,6 @@ Conventions, per spatial axis:
 from __future__ import annotations
 
 import numbers
-import os
 import threading
 
 import numpy
@@ -190,93 +189,3 @@ def im2col_block(xp, xpad, block, out_hw, k_hw, s_hw, d_hw, out=None):
     cols = out.reshape(windows.shape)
     cols[...] = windows
     return out.reshape(-1, k_hw[0] * k_hw[1] * c)
-
-
-# ---- splitting a convolution's images among threads -----------------------------------------------------------------
-#
-# A numba kernel runs on one thread; OpenBLAS splits each product among its own. On 2 cores the kernels' share of a
-# convolution (Winograd's transforms: about half of W2's convolution time) then runs on one core. Instead, the
-# images are split into parts, one per thread the BLAS may use (what Ember's thread policy left it: 1 on a busy
-# machine, so nothing is split there), each part's blocks run on its own thread, kernels and products alike, with
-# BLAS on one thread meanwhile (``openblas_set_num_threads_local``). Python
-# threads, not numba's OpenMP pool: no workers spinning between calls, nothing to fight PyTorch's pool in one
-# process. Images never share a cell, so the parts write disjoint rows of the output and of the input gradient.
-
-#: Each part gets at least this many images (fewer: the hand-over to a thread costs more than it saves).
-MIN_SPLIT_IMAGES = 4
-
-_split_lock = threading.Lock()
-_split_workers = None
-
-
-def _split_pool():
-    global _split_workers
-    if _split_workers is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _split_workers = ThreadPoolExecutor(
-            max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="ember-conv"
-        )
-    return _split_workers
-
-
-def _forget_split_pool():  # a forked child has none of its parent's threads
-    global _split_workers, _split_lock
-    _split_workers, _split_lock = None, threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_split_pool)
-
-
-def image_parts(n: int) -> list:
-    """Bounds ``[0, ..., n]`` of the parts a convolution's ``n`` images split into (one part: no split): one per
-    thread the calling thread's BLAS may use, at most one per core, each at least :data:`MIN_SPLIT_IMAGES`."""
-    return split_bounds(n, MIN_SPLIT_IMAGES)
-
-
-#: An elementwise pass over rows (a layer's bias and ReLU) splits into parts of at least this many elements.
-MIN_SPLIT_ELEMENTS = 1 << 18
-
-
-def split_bounds(count: int, minimum: int) -> list:
-    """Bounds ``[0, ..., count]`` of parts of at least ``minimum`` items, one per thread the calling thread's BLAS
-    may use (Ember's thread policy), at most one per core; ``[0, count]`` when no split pays or can run."""
-    from . import recurrent_blas
-
-    parts = min(count // max(minimum, 1), os.cpu_count() or 1)
-    if parts < 2 or not recurrent_blas.parallel_ready():
-        return [0, count]
-    parts = min(parts, recurrent_blas.blas_threads())
-    return [count * i // parts for i in range(parts + 1)]
-
-
-def run_parts(fn, bounds) -> list:
-    """``[fn(bounds[i], bounds[i + 1]) ...]``: the first part in this thread, the others on worker threads at the
-    same time, BLAS on one thread meanwhile; with one part, ``fn`` runs here as it is. A call that finds the
-    workers busy (another thread splitting its own convolution) runs its parts here, one after another.
-
-    The BLAS count is lowered once, here, and put back after every part has finished: OpenBLAS's
-    ``openblas_set_num_threads_local`` called in a worker was seen to change what the calling thread reads
-    back (a worker putting back its own count left the caller's BLAS on one thread)."""
-    if len(bounds) <= 2:
-        return [fn(bounds[0], bounds[-1])]
-    if not _split_lock.acquire(blocking=False):
-        return [fn(bounds[i], bounds[i + 1]) for i in range(len(bounds) - 1)]
-    from . import recurrent_blas
-
-    try:
-        old = recurrent_blas.threads_local(1)
-        try:
-            pool = _split_pool()
-            futures = [pool.submit(fn, bounds[i], bounds[i + 1]) for i in range(1, len(bounds) - 1)]
-            results = []
-            try:
-                results.append(fn(bounds[0], bounds[1]))
-            finally:
-                results += [future.result() for future in futures]
-            return results
-        finally:
-            recurrent_blas.threads_local(old)
-    finally:
-        _split_lock.release()

@@ -266,7 +266,6 @@ def winograd_conv(kernels, xpad, kernel, out_hw, out):
     Tiles of 2x2 outputs in blocks of about :data:`WINOGRAD_BLOCK_BYTES`: per block the input transform into
     ``v`` (16, tiles, C), 16 matmuls ``v[k] @ u[k]`` into ``m`` (16, tiles, F), the output transform into ``out``.
     """
-    from . import _windows
     from ._windows import scratch
 
     to_tiles, from_tiles = kernels
@@ -276,24 +275,19 @@ def winograd_conv(kernels, xpad, kernel, out_hw, out):
     th, tw = -(-out_hw[0] // 2), -(-out_hw[1] // 2)
     tiles = n * th * tw
     step = _odd_step(WINOGRAD_BLOCK_BYTES // (16 * (c + f) * out.itemsize))
+    work = scratch(numpy, 16 * min(step, tiles) * (c + f), out.dtype)
     xin = xpad if xpad.dtype == out.dtype else xpad.astype(out.dtype)
     if xin.shape[1] < 2 * th + 2 or xin.shape[2] < 2 * tw + 2:  # an odd output size: zeros for the last tiles
         grown = numpy.zeros((n, max(xin.shape[1], 2 * th + 2), max(xin.shape[2], 2 * tw + 2), c), dtype=out.dtype)
         grown[:, : xin.shape[1], : xin.shape[2]] = xin
         xin = grown
-
-    def run(i0, i1):  # images i0..i1, in blocks of tiles
-        work = scratch(numpy, 16 * min(step, tiles) * (c + f), out.dtype)  # this thread's
-        end = i1 * th * tw
-        for t0 in range(i0 * th * tw, end, step):
-            rows = min(step, end - t0)
-            v = work[: 16 * rows * c].reshape(16, rows, c)
-            m = work[16 * rows * c : 16 * rows * (c + f)].reshape(16, rows, f)
-            to_tiles(xin, t0, th, tw, v)
-            numpy.matmul(v, u, out=m)
-            from_tiles(m, t0, th, tw, out)
-
-    _windows.run_parts(run, _windows.image_parts(n))
+    for t0 in range(0, tiles, step):
+        rows = min(step, tiles - t0)
+        v = work[: 16 * rows * c].reshape(16, rows, c)
+        m = work[16 * rows * c : 16 * rows * (c + f)].reshape(16, rows, f)
+        to_tiles(xin, t0, th, tw, v)
+        numpy.matmul(v, u, out=m)
+        from_tiles(m, t0, th, tw, out)
 
 
 # ---- Winograd F(2x2, 3x3) backward: both gradients of the same forward, from one transform of the output gradient --
@@ -379,7 +373,6 @@ def winograd_grads(loops, xpad, kernel, g, pad_shape):
     gradient), ``g`` (N, OH, OW, F) the output gradient, ``pad_shape`` (N, HP, WP, C), the input gradient's
     shape. ``loops`` from :func:`winograd_backward_kernels`. Blocks of tiles as the forward's.
     """
-    from . import _windows
     from ._windows import scratch
 
     to_tiles, grad_tiles, adjoint = loops
@@ -390,6 +383,7 @@ def winograd_grads(loops, xpad, kernel, g, pad_shape):
     th, tw = -(-oh // 2), -(-ow // 2)
     tiles = n * th * tw
     step = _odd_step(WINOGRAD_BLOCK_BYTES // (16 * (2 * c + f) * dtype.itemsize))
+    work = scratch(numpy, 16 * min(step, tiles) * (2 * c + f), dtype)
     if (oh, ow) != (2 * th, 2 * tw):  # an odd output size: the last tiles' missing cells are zero gradient
         even = numpy.zeros((n, 2 * th, 2 * tw, f), dtype=dtype)
         even[:, :oh, :ow] = g
@@ -403,32 +397,24 @@ def winograd_grads(loops, xpad, kernel, g, pad_shape):
             bigger = numpy.zeros((n,) + grown + (c,), dtype=dtype)
             bigger[:, :hp, :wp] = xin
             xin = bigger
+        du = numpy.zeros((16, c, f), dtype=dtype)
     gpad = numpy.zeros((n,) + grown + (c,), dtype=dtype) if need_input else None
     if need_input:
         ut = numpy.ascontiguousarray(
             winograd_kernel_transform(kernel.astype(dtype, copy=False)).reshape(16, c, f).transpose(0, 2, 1)
         )
-
-    def run(i0, i1):  # images i0..i1, in blocks of tiles; returns their part of dU
-        work = scratch(numpy, 16 * min(step, tiles) * (2 * c + f), dtype)  # this thread's
-        du = numpy.zeros((16, c, f), dtype=dtype) if need_kernel else None
-        end = i1 * th * tw
-        for t0 in range(i0 * th * tw, end, step):
-            rows = min(step, end - t0)
-            dm = work[: 16 * rows * f].reshape(16, rows, f)
-            grad_tiles(g, t0, th, tw, dm)
-            if need_kernel:
-                v = work[16 * rows * f : 16 * rows * (f + c)].reshape(16, rows, c)
-                to_tiles(xin, t0, th, tw, v)
-                du += numpy.matmul(v.transpose(0, 2, 1), dm)
-            if need_input:
-                dv = work[16 * rows * (f + c) : 16 * rows * (f + 2 * c)].reshape(16, rows, c)
-                numpy.matmul(dm, ut, out=dv)
-                adjoint(dv, t0, th, tw, gpad)  # the parts' images are disjoint: no two threads add into one cell
-        return du
-
-    parts = _windows.run_parts(run, _windows.image_parts(n))
-    du = sum(parts[1:], parts[0]) if need_kernel else None
+    for t0 in range(0, tiles, step):
+        rows = min(step, tiles - t0)
+        dm = work[: 16 * rows * f].reshape(16, rows, f)
+        grad_tiles(g, t0, th, tw, dm)
+        if need_kernel:
+            v = work[16 * rows * f : 16 * rows * (f + c)].reshape(16, rows, c)
+            to_tiles(xin, t0, th, tw, v)
+            du += numpy.matmul(v.transpose(0, 2, 1), dm)
+        if need_input:
+            dv = work[16 * rows * (f + c) : 16 * rows * (f + 2 * c)].reshape(16, rows, c)
+            numpy.matmul(dm, ut, out=dv)
+            adjoint(dv, t0, th, tw, gpad)
     gx = gk = None
     if need_input:
         gx = gpad if grown == (hp, wp) else gpad[:, :hp, :wp]
@@ -483,11 +469,7 @@ def bias_act_forward(xp, out, bias, relu: bool) -> None:
     """``out`` (rows, F) <- ``out + bias``, then ``maximum(., 0)`` when ``relu``, in place."""
     kernel = _bias_act_forward.compiled() if _bias_act_applies(xp, out) and out.flags.c_contiguous else None
     if kernel is not None:
-        from . import _windows
-
-        bias = bias.astype(out.dtype, copy=False)
-        rows = _windows.split_bounds(out.shape[0], _windows.MIN_SPLIT_ELEMENTS // max(out.shape[1], 1))
-        _windows.run_parts(lambda r0, r1: kernel(out[r0:r1], bias, relu), rows)
+        kernel(out, bias.astype(out.dtype, copy=False), relu)
         return
     out += bias
     if relu:
@@ -500,19 +482,10 @@ def bias_act_backward(xp, g, out, relu: bool, need_bias: bool):
     ``out`` is the forward's output (after the ReLU), read only with ``relu``."""
     kernel = _bias_act_backward.compiled() if need_bias and _bias_act_applies(xp, g) else None
     if kernel is not None and g.flags.c_contiguous and (not relu or out.flags.c_contiguous):
-        from . import _windows
-
         gm = numpy.empty_like(g)
-        src = out if relu else g
-
-        def run(r0, r1):  # rows r0..r1: their masked gradient, and their part of the bias gradient
-            part = numpy.zeros(g.shape[1], dtype=numpy.float64)
-            kernel(g[r0:r1], src[r0:r1], relu, gm[r0:r1], part)
-            return part
-
-        rows = _windows.split_bounds(g.shape[0], _windows.MIN_SPLIT_ELEMENTS // max(g.shape[1], 1))
-        parts = _windows.run_parts(run, rows)
-        return gm, sum(parts[1:], parts[0]).astype(g.dtype)
+        gb = numpy.zeros(g.shape[1], dtype=numpy.float64)
+        kernel(g, out if relu else g, relu, gm, gb)
+        return gm, gb.astype(g.dtype)
     gm = g * (out > 0) if relu else g
     return gm, (gm.sum(axis=0) if need_bias else None)
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 import numpy
 
 from ..backend import jit
-from . import _windows
 
 NO_WINNER = 255
 
@@ -96,14 +95,7 @@ def max_pool_forward(xpad, out_hw, pool, strides):
     n, _, _, c = xpad.shape
     out = numpy.empty((n,) + tuple(out_hw) + (c,), dtype=xpad.dtype)
     winner = numpy.empty(out.shape, dtype=numpy.uint8)
-    kernel = _forward_kernel.compiled()
-
-    def run(i0, i1):  # images i0..i1 (the parts' images are disjoint)
-        kernel(xpad[i0:i1], pool[0], pool[1], strides[0], strides[1], out[i0:i1], winner[i0:i1])
-
-    _windows.run_parts(
-        run, _windows.split_bounds(n, max(_windows.MIN_SPLIT_ELEMENTS // max(out.size // max(n, 1), 1), 1))
-    )
+    _forward_kernel.compiled()(xpad, pool[0], pool[1], strides[0], strides[1], out, winner)
     return out, winner
 
 
@@ -114,14 +106,7 @@ def max_pool_backward(g, winner, pad_shape, pool, strides):
     gpad = (numpy.empty if assign else numpy.zeros)(pad_shape, dtype=g.dtype)
     kernel = _backward_kernel.compiled()
     if kernel is not None:
-        n = g.shape[0]
-
-        def run(i0, i1):  # images i0..i1: disjoint cells of gpad
-            kernel(g[i0:i1], winner[i0:i1], pool[0], pool[1], strides[0], strides[1], gpad[i0:i1], assign)
-
-        _windows.run_parts(
-            run, _windows.split_bounds(n, max(_windows.MIN_SPLIT_ELEMENTS // max(g.size // max(n, 1), 1), 1))
-        )
+        kernel(g, winner, pool[0], pool[1], strides[0], strides[1], gpad, assign)
         return gpad
     # numba switched off since the forward: the same routing in NumPy, one pool offset at a time
     if assign:
