@@ -284,10 +284,14 @@ def test_lstm_sequence_kernels_from_several_threads_at_once(rng, monkeypatch):
 
 
 def test_lstm_row_blocks_follow_the_blas_threads(monkeypatch):
-    """A block per BLAS thread (the thread policy's count) and core, at least MIN_CHUNK_ROWS rows each."""
+    """With SPLIT_BATCH, a block per BLAS thread (the thread policy's count) and core, at least MIN_CHUNK_ROWS rows
+    each; without it, one block."""
     import os
 
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    monkeypatch.setattr(recurrent_blas, "blas_threads", lambda: 4)
+    assert recurrent._row_blocks(64) == 1 or recurrent.SPLIT_BATCH, "the split is off by default"
+    monkeypatch.setattr(recurrent, "SPLIT_BATCH", True)
     monkeypatch.setattr(recurrent_blas, "blas_threads", lambda: 1)
     assert recurrent._row_blocks(64) == 1
     monkeypatch.setattr(recurrent_blas, "blas_threads", lambda: 4)

@@ -72,6 +72,12 @@ ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear", "hard_sigmoid")
 # the LSTM's whole-sequence kernels (recurrent_blas): off, the step loop runs (same numbers; for A/B and tests)
 SEQUENCE_KERNELS = True
 MIN_CHUNK_ROWS = 8  # a parallel block of batch rows keeps at least this many (smaller products lose more)
+# Split the batch among threads (each block's products on one thread) instead of letting OpenBLAS thread each
+# step's product. Off: measured at W3 with 2 threads, the split was ~15% slower at the quietest moments (7-8 ms
+# per predict batch against 6-7; OpenBLAS's pool thread spins after the input projection while the two blocks
+# run: three threads on two cores) but 2-4x faster while other processes kept the cores busy; inside
+# fit/predict the thread policy gives 1 thread on a busy machine, which is the case the split helps.
+SPLIT_BATCH = False
 
 
 # --------------------------------------------------------------------------- activations
@@ -316,6 +322,8 @@ _workers = None  # the pool of worker threads (cores - 1), made on first use
 def _row_blocks(batch):
     """Into how many blocks of rows a whole-sequence kernel splits the batch: one per thread the BLAS may use
     (what Ember's thread policy left it), at most one per core, each at least :data:`MIN_CHUNK_ROWS` rows."""
+    if not SPLIT_BATCH:
+        return 1
     return max(1, min(recurrent_blas.blas_threads(), os.cpu_count() or 1, batch // MIN_CHUNK_ROWS))
 
 
@@ -463,10 +471,11 @@ class LSTM(_Recurrence):
     def _sequence_kernel(self, rows):
         """The whole-sequence form of a step loop, as ``f(*args)``, or None (the step loop then runs).
 
-        ``rows(lo, hi, *args)`` runs every step on the batch rows ``lo:hi``. The batch is split into blocks run
-        at the same time when the BLAS may use several threads (Ember's thread policy sets that count inside
-        ``fit``/``predict``; each block's products then run on one thread): rows never mix in a recurrence,
-        so the blocks need no synchronisation, and each row's numbers are the same whatever the split.
+        ``rows(lo, hi, *args)`` runs every step on the batch rows ``lo:hi``; its products use the BLAS threads
+        Ember's thread policy set. With :data:`SPLIT_BATCH` the batch is split instead into blocks run at the
+        same time when the BLAS may use several threads (each block's products then on one thread): rows never
+        mix in a recurrence, so the blocks need no synchronisation, and each row's numbers are the same
+        whatever the split.
         """
         if not SEQUENCE_KERNELS or self.xp is not np or not kernels.bind_sequence_kernels():
             return None

@@ -4,8 +4,9 @@ Why. A recurrence does one small matrix product per time step (an LSTM of 128 un
 recurrent_kernel (128, 512)) and some gate arithmetic. Driven from Python, every step pays a NumPy call and a
 numba dispatch (several microseconds, on 40-60 us of work), and the batch's rows, which never mix in a
 recurrence, cannot be spread over cores. With the product callable from inside a kernel, the whole time loop runs
-in one kernel call (``recurrent_kernels.lstm_forward_rows`` / ``lstm_backward_rows``), and blocks of batch rows
-can run at the same time on several cores with no synchronisation between them (``recurrent._split_rows``).
+in one kernel call (``recurrent_kernels.lstm_forward_rows`` / ``lstm_backward_rows``), each product on the BLAS
+threads the thread policy set; optionally (``recurrent.SPLIT_BATCH``, off: see there) blocks of batch rows run
+at the same time on several cores with no synchronisation between them (``recurrent._split_rows``).
 
 How. The kernels name fixed symbols (``ember_cblas_sgemm64``, ``ember_cblas_dgemm64``) that :func:`bind` maps,
 with llvmlite's ``add_symbol``, to the functions of the OpenBLAS NumPy loaded (found by path in
