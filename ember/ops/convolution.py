@@ -20,12 +20,16 @@ cache); no im2col matrix is kept for backward, which copies the blocks again for
 one matmul per kernel offset and block, added into a strided view of a zero buffer of the padded input's
 shape (with numba: one matmul per block and a compiled col2im, :mod:`ember.ops.conv_kernels`); at stride 1
 with fewer output than input channels it is instead a convolution of the padded output gradient by the
-flipped kernel; it is skipped when the input needs none (a first layer's data). With numba, a 3x3 stride-1
-undilated forward with 16+ input channels, at least twice as many output channels, enough tiles and no
-im2col to keep runs as Winograd F(2x2, 3x3) (:func:`ember.ops.conv_kernels.winograd_conv`: 16 matmuls with
-2.25x fewer multiplies in all than im2col's one), and then
-so does its backward (:func:`ember.ops.conv_kernels.winograd_grads`: both gradients from one transform of the
-output gradient per block of tiles). The transposed convolution is the same steps the other way
+flipped kernel, and when the kernel gradient is wanted too both come from that one im2col
+(:func:`_grads_as_conv`); it is skipped when the input needs none (a first layer's data). With numba, a 3x3
+stride-1 undilated forward with 16+ input channels, at least twice as many output channels, enough tiles and
+no im2col to keep runs as Winograd F(2x2, 3x3) (:func:`ember.ops.conv_kernels.winograd_conv`: 16 matmuls
+with 2.25x fewer multiplies in all than im2col's one), and then so does its backward
+(:func:`ember.ops.conv_kernels.winograd_grads`: both gradients from one transform of the output gradient per
+block of tiles); a stride-1 forward to at most 8 channels (an image's 5x5 32 -> 3 layer) multiplies each
+padded input cell by every tap's filters (no im2col) and sums each output's taps
+(:func:`ember.ops.conv_kernels.tap_sum_conv`). A layer's bias and ReLU run in the convolution's op
+(:func:`conv_bias_act`: one pass over the output each way). The transposed convolution is the same steps the other way
 around: its forward is conv2d's input gradient (no stride-dilated zeros), its input gradient conv2d's forward
 and its kernel gradient conv2d's. The depthwise convolution runs as broadcast multiply-adds per kernel
 offset, or with numba as one compiled pass per direction.
@@ -178,7 +182,9 @@ class Conv2D(Function):
     gradient is, per block, one matmul g @ kernel[a, b]^T per kernel offset added into the offset's strided
     cells of the padded gradient.
     A 1x1 kernel with stride 1 and no padding is one plain matmul each way.
-    With numba, a 3x3 stride-1 forward with enough channels is Winograd (:mod:`ember.ops.conv_kernels`).
+    With numba, a 3x3 stride-1 forward with enough channels is Winograd, and so is its backward; a stride-1
+    forward to a few channels is a tap sum (:mod:`ember.ops.conv_kernels`). At stride 1 with F < C both
+    gradients come from one im2col of the padded output gradient (:func:`_grads_as_conv`).
     """
 
     name = "conv2d"
