@@ -84,13 +84,10 @@ def pad_spatial(xp, x, pads, value=0):
         return x
     n, h, w, c = x.shape
     out = xp.empty((n, h + t + b, w + left + r, c), dtype=x.dtype)
-    if value == 0:
-        out[...] = 0
-    else:
-        out[:, :t] = value
-        out[:, h + t :] = value
-        out[:, t : h + t, :left] = value
-        out[:, t : h + t, w + left :] = value
+    out[:, :t] = value  # the border only: the interior is written once, by the copy
+    out[:, h + t :] = value
+    out[:, t : h + t, :left] = value
+    out[:, t : h + t, w + left :] = value
     out[:, t : h + t, left : w + left] = x
     return out
 
