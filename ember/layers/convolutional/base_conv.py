@@ -211,31 +211,32 @@ class BaseConv(Layer):
         if inputs.ndim != self.rank + 2:
             raise ValueError(_rank_message(self, tuple(inputs.shape)))
         if self._fuses_bias_act():  # conv + bias (+ relu) as one op: one pass over the output each way
-            return conv_bias_act(
+            relu = self.activation is activations.relu
+            outputs = conv_bias_act(
                 inputs,
                 self.kernel,
                 self.bias,
                 strides=self.strides,
                 padding=self.padding,
                 dilation_rate=self.dilation_rate,
-                relu=self.activation is activations.relu,
+                relu=relu,
             )
+            return outputs if relu or self.activation is activations.linear else self.activation(outputs)
         outputs = self.convolution_op(inputs, self.kernel)
         if self.bias is not None:
             outputs = outputs + self.bias
         return self.activation(outputs) if self.activation is not None else outputs
 
     def _fuses_bias_act(self) -> bool:
-        """Whether ``call`` is one :func:`~ember.ops.convolution.conv_bias_act`: Conv1D/Conv2D's own convolution
-        (not a subclass's ``convolution_op``), with a bias, one group, no causal padding, no or a plain ReLU
-        activation."""
+        """Whether ``call`` runs :func:`~ember.ops.convolution.conv_bias_act` (with the ReLU inside when the
+        activation is a plain ReLU, any other activation after it): Conv1D/Conv2D's own convolution (not a
+        subclass's ``convolution_op``), with a bias, one group, no causal padding."""
         return (
             self.bias is not None
             and self.rank in (1, 2)
             and self.groups == 1
             and self.padding != "causal"
             and type(self).convolution_op is BaseConv.convolution_op
-            and (self.activation is activations.relu or self.activation is activations.linear)
         )
 
     def compute_output_shape(self, input_shape):
