@@ -31,7 +31,7 @@ import numpy
 
 from ..engine.tensor import Tensor
 from ..layers.symbolic import flatten, pack_like
-from .fingerprint import fingerprint
+from .fingerprint import Snapshot, fingerprint
 from .plan import StepPlan, UntraceableError
 from .tracer import Tracer
 
@@ -53,6 +53,7 @@ class CompiledTrainFunction:
         self.model = model
         self.force = force
         self.key = None  # what the plans were traced from (see check_model)
+        self._snapshot = None  # a fingerprint.Snapshot vouching for the fingerprint in self.key
         self.traces = 0  # steps traced, and steps replayed from a plan (for tests and diagnostics)
         self.replays = 0
         self.plans = {}  # signature -> StepPlan, a list of traces so far, or the reason it stays eager
@@ -73,9 +74,16 @@ class CompiledTrainFunction:
         """
         model = self.model
         weights = list(model.trainable_weights)
+        snapshot = self._snapshot
+        if snapshot is not None and self.key is not None and snapshot.holds(model):  # nothing it reads was replaced
+            print_ = self.key[1]
+        else:
+            snapshot = Snapshot(model)  # before the fingerprint: a change in between shows next time
+            print_ = fingerprint(model)
+        self._snapshot = snapshot
         key = (
             tuple(id(w) for w in weights),
-            fingerprint(model),
+            print_,
             id(model.optimizer),
             id(getattr(model, "_compiled_loss", None)),
             id(getattr(model, "_compiled_metrics", None)),
@@ -124,7 +132,7 @@ class CompiledTrainFunction:
     def __getstate__(self):
         # the plans belong to this process's arrays: a copy traces again
         state = dict(self.__dict__)
-        state.update(plans={}, _fast={}, weights=None, key=None, _into_tensors=(None, None))
+        state.update(plans={}, _fast={}, weights=None, key=None, _snapshot=None, _into_tensors=(None, None))
         return state
 
     # ---- tracing ------------------------------------------------------------------------------------
