@@ -191,7 +191,7 @@ def _sequence_vs_steps(monkeypatch, arrays, mask, rdm, weights, kw, blocks):
     monkeypatch.setattr(recurrent, "SEQUENCE_KERNELS", False)
     ref = _run(arrays, mask, rdm, weights, kw, forward_jit=True, backward_jit=True)
     monkeypatch.setattr(recurrent, "SEQUENCE_KERNELS", True)
-    monkeypatch.setattr(recurrent, "_row_blocks", lambda batch: blocks)
+    monkeypatch.setattr(recurrent, "_row_blocks", lambda batch, split=None: blocks)
     return ref, _run(arrays, mask, rdm, weights, kw, forward_jit=True, backward_jit=True)
 
 
@@ -220,6 +220,34 @@ def test_lstm_sequence_kernels_give_the_step_kernels_bits(
 
 @needs_sequence_kernels
 @pytest.mark.host_only("checks a numba CPU kernel, which runs only on NumPy arrays")
+@pytest.mark.parametrize("masked,go_backwards,zero_output_for_mask,rdm", CASES)
+@pytest.mark.parametrize("blocks", [2, 3])
+def test_lstm_split_inference_gives_the_step_kernels_bits(
+    masked, go_backwards, zero_output_for_mask, rdm, blocks, rng, monkeypatch
+):
+    """Without a graph the batch is split among threads, each block projecting its own rows' inputs: the step
+    loop's bits (the same products row by row)."""
+    if not recurrent_blas.parallel_ready():
+        pytest.skip("the split needs OpenBLAS's openblas_set_num_threads_local (0.3.27+)")
+    arrays, mask, rdm_arr, _ = _problem(rng, "float32", b=5, t=7, f=3, u=6)
+    kw = {"go_backwards": go_backwards, "zero_output_for_mask": zero_output_for_mask}
+    kw.update(mask=mask if masked else None, recurrent_dropout_mask=rdm_arr if rdm else None)
+    calls = _spy(monkeypatch, "lstm_forward_rows")
+    jit.set_enabled(True)
+    monkeypatch.setattr(recurrent, "SEQUENCE_KERNELS", False)
+    with ember.no_grad():
+        ref = ember.lstm(*arrays, **kw)
+    monkeypatch.setattr(recurrent, "SEQUENCE_KERNELS", True)
+    monkeypatch.setattr(recurrent, "_row_blocks", lambda batch, split=None: blocks)
+    with ember.no_grad():
+        res = ember.lstm(*arrays, **kw)
+    assert len(calls) == blocks and all(args[3] == args[0] for args in calls)  # each block's own projections
+    for a, r in zip(res, ref):
+        np.testing.assert_array_equal(a.numpy(), r.numpy())
+
+
+@needs_sequence_kernels
+@pytest.mark.host_only("checks a numba CPU kernel, which runs only on NumPy arrays")
 def test_lstm_sequence_kernels_at_the_benchmark_shape(rng, monkeypatch):
     """W3's shape (batch 32, 80 steps, 128 features and units) in float32, two row blocks: the step loop's bits."""
     if not recurrent_blas.parallel_ready():
@@ -236,17 +264,17 @@ def test_lstm_sequence_kernels_at_the_benchmark_shape(rng, monkeypatch):
 def test_lstm_sequence_kernel_saves_nothing_without_a_graph(rng, monkeypatch):
     """One forward call per op; under no_grad it keeps one scratch slot (``save`` False) and the same bits."""
     calls = _spy(monkeypatch, "lstm_forward_rows")
-    monkeypatch.setattr(recurrent, "_row_blocks", lambda batch: 1)
+    monkeypatch.setattr(recurrent, "_row_blocks", lambda batch, split=None: 1)
     arrays, _, _, _ = _problem(rng, "float32")
     b, u = arrays[0].shape[0], arrays[1].shape[1]
     jit.set_enabled(True)
     with ember.no_grad():
         res = ember.lstm(*arrays)
     assert len(calls) == 1
-    save, hp, gates = calls[0][18], calls[0][13], calls[0][10]
+    save, hp, gates = calls[0][19], calls[0][14], calls[0][11]
     assert save is False and hp.shape == (b, 1, u) and gates.shape == (1, b, 4 * u)
     ref = ember.lstm(*[ember.tensor(a, requires_grad=True) for a in arrays])
-    assert len(calls) == 2 and calls[1][18] is True
+    assert len(calls) == 2 and calls[1][19] is True
     for a, r in zip(res, ref):
         np.testing.assert_array_equal(a.numpy(), r.numpy())
 
@@ -258,7 +286,7 @@ def test_lstm_sequence_kernels_from_several_threads_at_once(rng, monkeypatch):
     themselves): every result is the lone call's."""
     import threading
 
-    monkeypatch.setattr(recurrent, "_row_blocks", lambda batch: 2)
+    monkeypatch.setattr(recurrent, "_row_blocks", lambda batch, split=None: 2)
     arrays, _, _, _ = _problem(rng, "float32", b=16, t=40, f=8, u=32)
     jit.set_enabled(True)
     with ember.no_grad():
@@ -310,7 +338,7 @@ def test_split_rows_leaves_the_callers_blas_threads_as_they_were(rng, monkeypatc
     if not recurrent_blas.parallel_ready():
         pytest.skip("the split needs OpenBLAS's openblas_set_num_threads_local (0.3.27+)")
     seen = []
-    monkeypatch.setattr(recurrent, "_row_blocks", lambda batch: 2)
+    monkeypatch.setattr(recurrent, "_row_blocks", lambda batch, split=None: 2)
     before = recurrent_blas.blas_threads()
     real = recurrent_kernels.lstm_forward_rows.compiled()
 

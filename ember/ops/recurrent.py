@@ -78,6 +78,11 @@ MIN_CHUNK_ROWS = 8  # a parallel block of batch rows keeps at least this many (s
 # run: three threads on two cores) but 2-4x faster while other processes kept the cores busy; inside
 # fit/predict the thread policy gives 1 thread on a busy machine, which is the case the split helps.
 SPLIT_BATCH = False
+# The same for inference (no graph), each block also projecting its own rows' inputs in its thread, so that
+# OpenBLAS's pool is not woken at all (LSTM._blocks_forward). Off too: at W3 with 2 threads it measured 7.9-8.7
+# ms per predict batch at the quietest moments against 6.3 for OpenBLAS threading each step (the machine was
+# never quiet: to be measured again on a quiet one, e.g. `ember.ops.recurrent.SPLIT_INFERENCE = True`).
+SPLIT_INFERENCE = False
 
 
 # --------------------------------------------------------------------------- activations
@@ -319,10 +324,10 @@ _PARALLEL = threading.Lock()  # held while a call splits its batch among the wor
 _workers = None  # the pool of worker threads (cores - 1), made on first use
 
 
-def _row_blocks(batch):
+def _row_blocks(batch, split=None):
     """Into how many blocks of rows a whole-sequence kernel splits the batch: one per thread the BLAS may use
     (what Ember's thread policy left it), at most one per core, each at least :data:`MIN_CHUNK_ROWS` rows."""
-    if not SPLIT_BATCH:
+    if not (SPLIT_BATCH if split is None else split):
         return 1
     return max(1, min(recurrent_blas.blas_threads(), os.cpu_count() or 1, batch // MIN_CHUNK_ROWS))
 
@@ -413,7 +418,16 @@ class LSTM(_Recurrence):
         Time-major so that each step reads one contiguous block (rows 160 KB apart cost a prefetch restart
         each); the kernel gradient pairs the batch-major gradient with ``inputs`` as they are (no copy).
         """
-        self.xh = None
+        self.xh = self.x_blocks = None
+        if (
+            not any(self.needs_input_grad)
+            and _row_blocks(self.b, SPLIT_INFERENCE) > 1
+            and self._fused(kernels.lstm_step) is not None
+            and self._sequence_kernel(None)
+        ):
+            # inference split among threads: each block projects its own rows in its thread (below)
+            self.x_blocks = x
+            return None
         if self._needs("kernel") and self._needs("recurrent_kernel") and self.xp is np and self.steps:
             # both weight gradients from ONE product (about 8% less than two at W3's shape, one thread): the
             # inputs beside the h_{t-1} the forward writes, (B, T, F + U)
@@ -447,10 +461,13 @@ class LSTM(_Recurrence):
             zbuf, hbuf = xp.empty((b, 4 * u), dtype=dt), xp.empty((b, u), dtype=dt)
             rk = self.rk
             sequence = self._sequence_kernel(kernels.lstm_forward_rows)
-            if sequence is not None:  # every step in one kernel call (see recurrent_blas)
-                rdm = hbuf if self.rdm is None else xp.ascontiguousarray(self.rdm)
-                sequence(proj, self._order_array(), xp.ascontiguousarray(rk), bias_k, h, c, hbuf, zbuf, gates, tc,
-                         cp, hp, out, skip, factor, masked, save, rdm, self.rdm is not None, exact)  # fmt: skip
+            rdm = hbuf if self.rdm is None else xp.ascontiguousarray(self.rdm)
+            args = (self._order_array(), xp.ascontiguousarray(rk), bias_k, h, c, hbuf, zbuf, gates, tc, cp, hp, out,
+                    skip, factor, masked, save, rdm, self.rdm is not None, exact)  # fmt: skip
+            if proj is None:  # inference split among threads, each block's input projection in its own thread
+                self._blocks_forward(args)
+            elif sequence is not None:  # every step in one kernel call (see recurrent_blas)
+                sequence(proj, 0, *args)
             else:
                 for s, t in enumerate(self.order):
                     q = t if save else 0
@@ -464,6 +481,22 @@ class LSTM(_Recurrence):
         else:
             self._clear()
         return out, h, c
+
+    def _blocks_forward(self, args):
+        """Inference with the batch split among threads: each block projects its own rows' inputs (one product on
+        its own thread) and runs every step on them, so OpenBLAS's thread pool stays idle (its threads spin for
+        a while after each threaded product, which would take a core from the blocks)."""
+        x, kernel, serial = self.x_blocks, self.kernel, kernels.lstm_forward_rows.compiled()
+        steps, feats = self.steps, self.feats
+
+        def block(lo, hi):
+            xt = np.ascontiguousarray(x[lo:hi].transpose(1, 0, 2)).reshape(steps * (hi - lo), feats)
+            serial(lo, hi, np.matmul(xt, kernel).reshape(steps, hi - lo, -1), lo, *args)
+
+        b = self.b
+        parts = _row_blocks(b, SPLIT_INFERENCE)
+        _split_rows(block, [(i * b) // parts for i in range(parts + 1)], ())
+        self.x_blocks = None
 
     def _order_array(self):
         return np.asarray(self.order, dtype=np.int64)
@@ -479,6 +512,8 @@ class LSTM(_Recurrence):
         """
         if not SEQUENCE_KERNELS or self.xp is not np or not kernels.bind_sequence_kernels():
             return None
+        if rows is None:  # only whether the whole-sequence kernels apply
+            return recurrent_blas.parallel_ready() and kernels.lstm_forward_rows.compiled() is not None
         serial = rows.compiled()
         if serial is None:
             return None

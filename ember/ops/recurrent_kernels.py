@@ -328,11 +328,12 @@ def bind_sequence_kernels() -> bool:
 
 
 @jit.kernel(fastmath={"contract"})
-def lstm_forward_rows(lo, hi, proj, order, rk, bias, h, c, hin, z, gates, tc, cp, hp, out, skip, out_factor,
+def lstm_forward_rows(lo, hi, proj, p0, order, rk, bias, h, c, hin, z, gates, tc, cp, hp, out, skip, out_factor,
                       masked, save, rdm, dropped, exact):  # fmt: skip
     """Every step of an LSTM's forward for batch rows ``lo:hi`` (``lstm_step``'s arithmetic, its product inside).
 
-    proj (time, b, 4u): the input projections, time-major; order (time,) int64: the time index of each
+    proj (time, rows, 4u): the input projections, time-major, of batch rows ``p0:`` (batch row n at
+    ``proj[:, n - p0]``: the whole batch's with p0 = 0, or a block's own); order (time,) int64: the time index of each
     processed step; rk (u, 4u) C-contiguous; bias (4u,); h, c (b, u) in: the initial states, out: the final
     ones; hin (b, u), z (b, 4u): scratch (the dropped-out h_{t-1}, the recurrent product); gates (kept, b, 4u),
     tc, cp (kept, b, u): as ``lstm_step`` writes them, at index t when ``save`` else 0; hp (b, time, u): h_{t-1}
@@ -379,7 +380,7 @@ def lstm_forward_rows(lo, hi, proj, order, rk, bias, h, c, hin, z, gates, tc, cp
         for n in range(lo, hi):
             # 1-D row views: indices known non-negative, so LLVM vectorises the loops (a 2-D index with an
             # offset of unknown sign kept them scalar, 2-3x slower)
-            zr, pr, gr = z[n], proj[t, n], gates[q, n]
+            zr, pr, gr = z[n], proj[t, n - p0], gates[q, n]
             hr, cr, tcr = h[n], c[n], tc[q, n]
             if exact:
                 for j in range(2 * u):
