@@ -6,19 +6,13 @@ the layer's choice of path, and the bias check."""
 import numpy as np
 import pytest
 from oracles import check_against_torch, check_gradients
-from test_ops_conv import TRANSPOSE, torch_conv1d, torch_conv2d_keras_kernel, torch_conv2d_transpose
+from test_ops_conv import torch_conv1d, torch_conv2d_keras_kernel
 
 import ember
 from ember.backend import jit
 from ember.layers.convolutional import base_conv
 from ember.ops import conv_kernels
-from ember.ops.convolution import (
-    Conv1DBiasAct,
-    Conv2DBiasAct,
-    ConvTransposeBiasAct,
-    conv_bias_act,
-    conv_transpose_bias_act,
-)
+from ember.ops.convolution import Conv1DBiasAct, Conv2DBiasAct, conv_bias_act
 
 
 @pytest.fixture(params=["numpy", "jit"])
@@ -173,72 +167,3 @@ def test_the_layer_check_names_base_conv():
     conv3d = ember.layers.Conv3D(2, 3, activation="relu")
     conv3d.build((1, 4, 4, 4, 1))
     assert not base_conv.BaseConv._fuses_bias_act(conv3d)
-
-
-@pytest.mark.parametrize("xs,ks,strides,padding,output_padding,dilation", TRANSPOSE[:6])
-@pytest.mark.parametrize("relu", [True, False])
-def test_conv_transpose_bias_act_against_torch_and_the_separate_ops(
-    xs, ks, strides, padding, output_padding, dilation, relu, rng, jit_path
-):
-    """The transposed convolution with its bias (and ReLU) in the op: against PyTorch and finite differences in
-    float64, and the separate ops' float32 numbers (forward bit for bit)."""
-    pytest.importorskip("torch", reason="PyTorch (torch==2.13.0) is the oracle for this test")
-    import torch
-
-    x, k, b = rng.standard_normal(xs), rng.standard_normal(ks), rng.standard_normal(ks[2])
-
-    def ours(a, w, c):
-        return conv_transpose_bias_act(a, w, c, strides, padding, output_padding, dilation, relu=relu)
-
-    def theirs(a, w, c):
-        y = torch_conv2d_transpose(a, w, strides, padding, output_padding, dilation) + c
-        return torch.relu(y) if relu else y
-
-    check_against_torch(ours, theirs, x, k, b)
-    check_gradients(ours, x, k, b)
-    results = []
-    for fused in (True, False):
-        ts = [ember.tensor(a.astype(np.float32), requires_grad=True) for a in (x, k, b)]
-        if fused:
-            y = ours(*ts)
-        else:
-            y = ember.conv2d_transpose(ts[0], ts[1], strides, padding, output_padding, dilation) + ts[2]
-            y = ember.relu(y) if relu else y
-        y.backward(ember.tensor(np.random.default_rng(3).standard_normal(y.shape).astype(np.float32)))
-        results.append([y.numpy()] + [t.grad.numpy() for t in ts])
-    np.testing.assert_array_equal(results[0][0], results[1][0])
-    for fused_grad, separate in zip(results[0][1:], results[1][1:]):
-        np.testing.assert_allclose(fused_grad, separate, rtol=1e-5, atol=1e-5 * np.abs(separate).max())
-
-
-def test_conv_transpose_second_order_gradients_equal_the_separate_ops(rng):
-    x, k, b = rng.standard_normal((2, 3, 4, 2)), rng.standard_normal((3, 3, 3, 2)), rng.standard_normal(3)
-    results = []
-    for fused in (True, False):
-        ts = [ember.tensor(a, dtype="float64", requires_grad=True) for a in (x, k, b)]
-        if fused:
-            y = conv_transpose_bias_act(*ts, 2, "same", relu=True)
-        else:
-            y = ember.relu(ember.conv2d_transpose(ts[0], ts[1], 2, "same") + ts[2])
-        gx, gk, gb = ember.grad((y * y).sum(), ts, create_graph=True)
-        ((gx * gx).sum() + (gk * gk).sum() + (gb * gb).sum()).backward()
-        results.append([t.grad.numpy() for t in ts])
-    for fused, separate in zip(*results):
-        np.testing.assert_allclose(fused, separate, rtol=1e-10, atol=1e-10)
-
-
-@pytest.mark.parametrize("activation", [None, "relu", "tanh"])
-def test_conv2d_transpose_layer_takes_the_fused_op(activation, rng):
-    x = rng.standard_normal((2, 4, 4, 3)).astype(np.float32)
-    layer = ember.layers.Conv2DTranspose(5, 3, strides=2, padding="same", activation=activation)
-    layer.build(x.shape)
-    layer.bias.assign(rng.standard_normal(5).astype(np.float32))
-    y = layer(ember.tensor(x))
-    op = y.grad_fn if activation != "tanh" else y.grad_fn._edges[0][1]
-    assert type(op) is ConvTransposeBiasAct
-    expected = ember.conv2d_transpose(x, layer.kernel.numpy(), 2, "same").numpy() + layer.bias.numpy()
-    if activation == "relu":
-        expected = np.maximum(expected, 0)
-    elif activation == "tanh":
-        expected = np.tanh(expected)
-    np.testing.assert_allclose(y.numpy(), expected, rtol=1e-6, atol=1e-6)

@@ -480,6 +480,8 @@ def bias_act_backward(xp, g, out, relu: bool, need_bias: bool):
     """(the gradient past the activation (rows, F), the bias gradient (F,) or None) from ``g`` (rows, F).
 
     ``out`` is the forward's output (after the ReLU), read only with ``relu``."""
+    if not relu:  # the gradient passes as it is (as an add's does); only the bias's is summed
+        return g, (g.sum(axis=0) if need_bias else None)
     kernel = _bias_act_backward.compiled() if need_bias and _bias_act_applies(xp, g) else None
     if kernel is not None and g.flags.c_contiguous and (not relu or out.flags.c_contiguous):
         gm = numpy.empty_like(g)

@@ -612,24 +612,20 @@ class _BiasAct:
     graph_saved = {}  # _backward_on_tensors: the convolution's own; the ReLU mask is a constant
 
     def forward(self, x, kernel, bias, relu=False, **attrs):
-        f = self._filters(kernel)
+        f = kernel.shape[-1]
         if bias.shape != (f,):
             raise ValueError(
                 f"{self.name}: expected a bias of shape ({f},) (one per output channel of kernel {kernel.shape}), "
                 f"got shape {bias.shape}"
             )
         out = super().forward(x, kernel, **attrs)
-        if not out.flags.c_contiguous:  # a transposed convolution's cropped buffer: the add makes a new array anyway
+        if not out.flags.c_contiguous:  # (a fresh array: never, today) in place needs a contiguous one
             out = self.xp.ascontiguousarray(out)
         conv_kernels.bias_act_forward(self.xp, out.reshape(-1, f), bias, relu)
         self.relu = relu
         if relu and any(self.needs_input_grad):
             self.activated = out  # the output: its positive cells are the ReLU's mask
         return out
-
-    @staticmethod
-    def _filters(kernel):
-        return kernel.shape[-1]
 
     def backward(self, g):
         f = g.shape[-1]
@@ -652,39 +648,6 @@ class Conv2DBiasAct(_BiasAct, Conv2D):
 
 class Conv1DBiasAct(_BiasAct, Conv1D):
     """conv1d + bias (+ relu) as one op (:class:`_BiasAct`)."""
-
-
-class ConvTransposeBiasAct(_BiasAct, ConvTranspose):
-    """conv2d_transpose + bias (+ relu) as one op (:class:`_BiasAct`); kernel (KH, KW, F, C)."""
-
-    graph_saved = ConvTranspose.graph_saved
-
-    @staticmethod
-    def _filters(kernel):
-        return kernel.shape[2]
-
-
-def conv_transpose_bias_act(x, kernel, bias, strides, padding, output_padding=None, dilation_rate=1, relu=False):
-    """``conv2d_transpose(x, kernel) + bias``, then ``relu`` when asked, as one op: what a Conv2DTranspose layer
-    with a bias and no or a ReLU activation computes. Arguments as :func:`conv2d_transpose`; ``bias``
-    (out_channels,)."""
-    op = ConvTranspose.name
-    strides = as_tuple(op, "strides", strides, 2)
-    dilation_rate = as_tuple(op, "dilation_rate", dilation_rate, 2)
-    padding = check_padding(op, padding)
-    output_padding = (
-        (None, None) if output_padding is None else as_tuple(op, "output_padding", output_padding, 2, minimum=0)
-    )
-    return ConvTransposeBiasAct.apply(
-        x,
-        kernel,
-        bias,
-        strides=strides,
-        padding=padding,
-        output_padding=output_padding,
-        dilation_rate=dilation_rate,
-        relu=bool(relu),
-    )
 
 
 def conv_bias_act(x, kernel, bias, strides, padding, dilation_rate, relu=False):

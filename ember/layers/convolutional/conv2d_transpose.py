@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from ... import activations, constraints, initializers, regularizers
 from ...ops import conv2d_transpose
-from ...ops.convolution import conv_transpose_bias_act
 from ..input_spec import InputSpec
 from ..layer import Layer
 from .arguments import standardize_data_format, standardize_padding, standardize_tuple
@@ -147,20 +146,6 @@ class Conv2DTranspose(Layer):
     def call(self, inputs):
         if inputs.ndim != 4:
             raise ValueError(_rank_message(self, tuple(inputs.shape)))
-        if self.bias is not None:  # the bias (and a plain ReLU) inside the op: one pass over the output each way
-            relu = self.activation is activations.relu
-            outputs = conv_transpose_bias_act(
-                inputs,
-                self.kernel,
-                self.bias,
-                strides=self.strides,
-                padding=self.padding,
-                output_padding=self.output_padding,
-                dilation_rate=self.dilation_rate,
-                relu=relu,
-            )
-            linear = self.activation is None or self.activation is activations.linear
-            return outputs if relu or linear else self.activation(outputs)
         outputs = conv2d_transpose(
             inputs,
             self.kernel,
@@ -169,6 +154,8 @@ class Conv2DTranspose(Layer):
             output_padding=self.output_padding,
             dilation_rate=self.dilation_rate,
         )
+        if self.bias is not None:
+            outputs = outputs + self.bias
         return self.activation(outputs) if self.activation is not None else outputs
 
     def compute_output_shape(self, input_shape):
