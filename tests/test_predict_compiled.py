@@ -424,6 +424,7 @@ def test_eager_fallback_is_silent_unless_asked(monkeypatch, caplog):
     assert any("run eagerly" in r.getMessage() for r in caplog.records)
 
 
+@pytest.mark.host_only("the direct replay takes host batches; on a device the plan converts its inputs")
 def test_array_loop_replays_full_batches_directly_and_matches_eager():
     """predict over one array sends full batches to the plan's generated function, the partial one through the
     compiled function; strided and float64 inputs are sliced as the data adapter slices them. Same bits as eager."""
@@ -533,6 +534,7 @@ def _evaluate_both(model, x, y, **kwargs):
     return eager
 
 
+@pytest.mark.host_only("evaluate uses the compiled forward for models on the host only (its outputs are host arrays)")
 def test_evaluate_runs_the_compiled_forward_with_eagers_numbers():
     r = numpy.random.RandomState(27)
     x, y = r.rand(29, 6).astype("float32"), numpy.eye(3, dtype="float32")[r.randint(0, 3, 29)]
@@ -563,6 +565,7 @@ def test_evaluate_of_a_model_with_call_losses_stays_eager():
     assert getattr(model, "_predict_function", None) is None  # a replay would not refresh the activity loss
 
 
+@pytest.mark.host_only("evaluate uses the compiled forward for models on the host only (its outputs are host arrays)")
 def test_evaluate_of_a_two_output_model_with_loss_weights():
     a = keras.Input((4,))
     h = layers.Dense(5, activation="tanh")(a)

@@ -17,7 +17,7 @@ import numpy
 
 from ..backend.allocator import tune_malloc
 from ..backend.cuda import batch_stager, device_argument
-from ..backend.device import to_host
+from ..backend.device import is_host_array, to_host
 from ..backend.threads import scoped as blas_thread_policy
 from ..backend.threads import tick as blas_threads_tick
 from ..data.unpack import unpack_x_y_sample_weight
@@ -431,7 +431,12 @@ class Trainer:
         logs = {}
         test_step = self._step_function("test_step")
         stage = batch_stager()  # cuda: see fit
-        if stage is None and type(self).test_step is Trainer.test_step and _loss_reads_only_outputs(self):
+        if (
+            stage is None
+            and type(self).test_step is Trainer.test_step
+            and all(is_host_array(w.data) for w in self.weights)  # the compiled forward's outputs are host arrays
+            and _loss_reads_only_outputs(self)
+        ):
             forward = self.make_predict_function()
             if hasattr(forward, "check_model"):  # the compiled forward (ember.compile.predict_function)
                 test_step = functools.partial(self._compiled_test_step, forward)
