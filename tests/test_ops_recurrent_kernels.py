@@ -419,3 +419,20 @@ def test_gru_kernels_run_only_for_reset_after_and_the_default_activations(rng, m
     jit.set_enabled(False)
     ember.gru(*arrays)
     assert not calls, "reset_after=False, other activations and EMBER_JIT=0 take the NumPy path"
+
+
+@pytest.mark.host_only("NumPy's OpenBLAS bound into numba kernels")
+def test_a_first_bind_while_numba_is_off_does_not_stick(monkeypatch):
+    """bind() asked while the kernels are switched off says no, and binds once they are back on (no test order
+    decides which LSTM path a process runs)."""
+    if not jit.available():
+        pytest.skip("numba is not installed")
+    monkeypatch.setattr(recurrent_blas, "_state", None)
+    previous = jit.set_enabled(False)
+    try:
+        assert recurrent_blas.bind() is False
+        assert recurrent_blas._state is None
+    finally:
+        jit.set_enabled(previous)
+    assert recurrent_blas.bind() is bool(recurrent_blas._state)
+    assert recurrent_blas._state is not None

@@ -94,20 +94,21 @@ def bind() -> bool:
     """Register the BLAS symbols the sequence kernels call; False (and nothing registered) when there are none."""
     global _state
     if _state is None:
+        if not jit.available():  # numba off for now (EMBER_JIT, set_enabled): decide when it is next on
+            return False
         with _lock:
             if _state is None:
                 state = False
-                if jit.available():
-                    try:
-                        found = _find()
-                    except Exception:  # an unreadable library must not break training: keep the step loop
-                        found = None
-                    if found is not None:
-                        import llvmlite.binding as llvm
+                try:
+                    found = _find()
+                except Exception:  # an unreadable library must not break training: keep the step loop
+                    found = None
+                if found is not None:
+                    import llvmlite.binding as llvm
 
-                        llvm.add_symbol("ember_cblas_sgemm64", found["sgemm"])
-                        llvm.add_symbol("ember_cblas_dgemm64", found["dgemm"])
-                        state = found
+                    llvm.add_symbol("ember_cblas_sgemm64", found["sgemm"])
+                    llvm.add_symbol("ember_cblas_dgemm64", found["dgemm"])
+                    state = found
                 _state = state
     return bool(_state) and jit.enabled()
 
