@@ -13,7 +13,7 @@ numba is imported on the first kernel call, never at ``import ember``. Each kern
 per argument types and is cached on disk (``cache=True``: ``__pycache__`` beside the op's source, numba's user
 cache directory when that is read-only, or ``NUMBA_CACHE_DIR``), so only a machine's first run pays for it:
 measured cold on this project's machine (one thread), the first ``fit`` + ``predict`` of the seed CNN costs
-about 3 s more CPU than with a warm cache, the IMDB LSTM's about 2.6 s; with the cache warm the first call costs
+about 3 s more CPU than with a warm cache, the IMDB LSTM's about 3.3 s; with the cache warm the first call costs
 what the NumPy path's does.
 
 Usage in an op module::
