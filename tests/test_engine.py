@@ -483,3 +483,81 @@ def test_grad_of_intermediate_tensors_and_leaves_in_one_call():
     np.testing.assert_allclose(gh.numpy(), expected_h, rtol=1e-6)
     np.testing.assert_allclose(gx.numpy(), 3.0 * expected_h, rtol=1e-6)
     assert x.grad is None  # grad() leaves .grad alone
+
+
+def test_a_walk_inside_part_of_a_graph_stops_at_its_inputs():
+    """``inside`` (hybridize's traced call): the walk goes through the part's functions only; an input made
+    before the part gets what reaches it, and None (not zeros) where nothing does."""
+    from ember.engine.autograd import BackwardWalk
+
+    ran = []
+
+    class Halves(Function):
+        def forward(self, a):
+            return a[:2].copy(), a[2:].copy()
+
+        def backward(self, g1, g2):
+            ran.append("halves")
+            return self.xp.concatenate([g1, g2])
+
+    class Probe(Function):
+        def forward(self, a):
+            return a * 1.0
+
+        def backward(self, g):
+            ran.append("probe")
+            return g
+
+    x = ember.tensor(np.array([1.0, -2.0, 0.5, 3.0], np.float32), requires_grad=True)
+    v = ember.tensor(np.array([0.3, -1.1], np.float32), requires_grad=True)
+    first, second = Halves.apply(x * 2.0)  # made before the part, by one function
+    before = Probe.apply(second)
+    part = [before * v, ember.ops.tanh(before).sum()]  # the part: a product, a tanh, a sum
+    fns = {id(part[0].grad_fn), id(part[1].grad_fn), id(part[1].grad_fn._edges[0][1])}
+    walk = BackwardWalk(part, [first, second, before, v, x], inside=fns)
+    assert {id(fn) for fn in walk.order} == fns and not walk.keep
+    seeds = [np.ones((2,), np.float32), np.ones((), np.float32)]
+    g_first, g_second, g_before, g_v, g_x = walk.gradients(walk.run(walk.entries, seeds))
+    assert ran == []  # Probe and Halves (before the part) never ran
+    assert g_first is None and g_second is None and g_x is None  # not read by the part: nothing, no zeros
+    b = before.numpy()
+    np.testing.assert_array_equal(g_v, b)
+    np.testing.assert_allclose(g_before, v.numpy() + (1 - np.tanh(b) ** 2), rtol=1e-6)
+    # the same tensors without ``inside``: the walk goes on through Probe and Halves
+    walk = BackwardWalk(part, [first, second, before, v, x])
+    g_first, g_second, _, _, g_x = walk.gradients(walk.run(walk.entries, seeds))
+    assert ran == ["probe", "halves"]
+    np.testing.assert_array_equal(g_first, np.zeros(2, np.float32))  # zeros beside second's, as eager
+    np.testing.assert_array_equal(g_second, g_before)
+    np.testing.assert_array_equal(g_x, 2.0 * np.concatenate([g_first, g_second]))
+
+
+def test_a_leafs_gradient_given_as_a_view_is_copied_as_it_arrives():
+    """The op's array behind the view is freed during the walk, not held to its end (a copy either way)."""
+    import weakref
+
+    bases, alive = [], []
+
+    class TransposedGrad(Function):
+        def forward(self, a, b):
+            return 2.0 * a + b
+
+        def backward(self, g):
+            base = self.xp.ascontiguousarray(g.T) * 2.0  # a's gradient as a transpose's view of a fresh array
+            bases.append(weakref.ref(base))
+            return base.T, g
+
+    class Probe(Function):
+        def forward(self, a):
+            return a * 1.0
+
+        def backward(self, g):
+            alive.append(bases[0]() is not None)
+            return g
+
+    x = ember.tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    y = ember.tensor(np.ones((3, 2), np.float32), requires_grad=True)
+    (TransposedGrad.apply(x, Probe.apply(Probe.apply(y))) * 3.0).sum().backward()
+    assert alive == [True, False]  # (the walk's last result holds it while the next function runs)
+    np.testing.assert_array_equal(x.grad.numpy(), np.full((3, 2), 6.0, np.float32))
+    assert x.grad.data.base is None

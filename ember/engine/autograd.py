@@ -182,6 +182,10 @@ class BackwardWalk:
         targets: the tensors whose gradients are wanted (``grad()``'s inputs, or a plan's weights); the walk
             skips the functions through which no gradient reaches one. None: every leaf behind the roots,
             found on the way (``backward()``).
+        inside: optional ids of the functions the walk may go through (a part of a larger graph: hybridize's
+            traced call); it neither starts at nor expands any other. A target made by a function outside is an
+            input of the part: it gets what reaches it, or None (no zeros for its function's other outputs: the
+            walk of the larger graph sums those).
 
     After building: ``order`` (the functions, each before those it depends on), ``entries`` (one per function
     the pass goes through), ``targets`` (the leaves found, or the targets given).
@@ -190,7 +194,7 @@ class BackwardWalk:
     __slots__ = ("order", "entries", "positions", "targets", "target_slots", "root_slots", "n_slots", "keep")
     __slots__ += ("siblings", "_buffers")
 
-    def __init__(self, roots, targets=None):
+    def __init__(self, roots, targets=None, inside=None):
         base = {}  # id(function) -> its first output slot (its outputs' slots are consecutive)
         leaf_slot = {}  # id(leaf) -> slot
         n = 0  # slots so far
@@ -211,7 +215,8 @@ class BackwardWalk:
                     if id(fn) not in base:
                         base[id(fn)], n = n, n + len(fn._out_meta)
                     first = base[id(fn)]
-                    self.siblings[first + t._out_index] = tuple(range(first, first + len(fn._out_meta)))
+                    if inside is None or id(fn) in inside:
+                        self.siblings[first + t._out_index] = tuple(range(first, first + len(fn._out_meta)))
                     self.target_slots.append(first + t._out_index)
             self.targets = list(targets)
         self.keep = bool(self.siblings)  # grad() of intermediate tensors: their slots are read after the walk
@@ -229,7 +234,7 @@ class BackwardWalk:
                 base[id(fn)], n = n, n + len(fn._out_meta)
             self.root_slots.append(base[id(fn)] + r._out_index)
             starts.append(fn)
-        self.order = order = _topological_order(starts) if starts else []
+        self.order = order = _topological_order(starts, inside) if starts else []
         useful = None if wanted is None else _leading_to(order, wanted)
         self.entries, self.positions = [], []
         for k, fn in enumerate(order):
@@ -344,6 +349,9 @@ class BackwardWalk:
                     if leaf and buffers is not None and buffers[slot] is not None and type(e) is nd:
                         buffers[slot][...] = e  # (same shape and dtype: a copy; cheaper than numpy.copyto)
                         e = buffers[slot]
+                    elif leaf and type(e) is nd and e.base is not None:
+                        e = e.copy()  # a view (a transpose's gradient): copied now, so the op's array behind it is
+                        # freed here, not held to the end of the walk (gradients() would copy it there)
                     g[slot] = e
                 elif leaf and buffers is not None and old is buffers[slot] and type(e) is nd:
                     _add(old, e, out=old)  # the same sum as old + e, in the caller's buffer
