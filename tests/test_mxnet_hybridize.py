@@ -353,3 +353,57 @@ def test_autograd_grad_through_a_replayed_call():
     assert cached_op.stats["replays"] - before == 2
     for g in results[1:]:
         assert np.array_equal(g, results[0])
+
+
+class _SharedFrozen(HybridBlock):
+    """A Dense applied twice (its parameters reached by two paths), a frozen Dense, two inputs."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        with self.name_scope():
+            self.shared = gluon.nn.Dense(5, in_units=5, activation="tanh")
+            self.frozen = gluon.nn.Dense(5, in_units=5)
+            self.head = gluon.nn.Dense(2, in_units=5)
+
+    def hybrid_forward(self, F, a, b):
+        return self.head(self.shared(self.shared(a)) + self.frozen(b))
+
+
+def _shared_frozen_run(hybridize, inputs):
+    """Four recorded steps (two traces, two replays); the loss also reads a parameter outside the call."""
+    net = _SharedFrozen(prefix="sf_")
+    net.initialize()
+    seed_params(net, seed=4)
+    net.shared.collect_params().setattr("grad_req", "add")  # summed over the steps (never zeroed)
+    net.frozen.collect_params().setattr("grad_req", "null")
+    if hybridize:
+        net.hybridize()
+    rng = np.random.default_rng(7)
+    x, z = nd.array(rng.normal(size=(3, 5))), nd.array(rng.normal(size=(3, 5)))
+    x.attach_grad()
+    z.attach_grad()
+    seen = []
+    for step in range(4):
+        with autograd.record():
+            hx, hz = nd.tanh(x) * (step + 1), nd.tanh(z) * (step + 1)  # non-leaf arrays made before the call
+            cases = {"twice": (x, x), "made_before": (hz, x), "made_from_the_other": (hx, x), "both_made": (hx, hx)}
+            loss = (net(*cases[inputs]) ** 2).sum() + (net.head.weight.data() ** 2).sum()
+        loss.backward()
+        seen += [loss.asnumpy(), x.grad.asnumpy().copy(), z.grad.asnumpy().copy()]
+        seen += [p.grad().asnumpy().copy() for p in net.collect_params().values() if p.grad_req != "null"]
+    frozen = [p.data() for p in net.frozen.collect_params().values()]
+    assert not any(f.requires_grad or (f.grad is not None and f.grad.asnumpy().any()) for f in frozen)  # untouched
+    return net, seen
+
+
+@pytest.mark.parametrize("inputs", ["twice", "made_before", "made_from_the_other", "both_made"])
+def test_shared_frozen_and_accumulated_parameters_replay_eagers_gradients(inputs, monkeypatch):
+    monkeypatch.setattr(cached_op.CachedCall, "check", True)  # each trace's plan is run and compared too
+    _, eager = _shared_frozen_run(False, inputs)
+    before = dict(cached_op.stats)
+    net, hybrid = _shared_frozen_run(True, inputs)
+    assert cached_op.stats["replays"] - before["replays"] >= 2
+    assert cached_op.stats["checks"] > before["checks"]
+    (entry,) = net._cached_call.entries.values()
+    assert entry[0] == "ready"
+    _equal(hybrid, eager, inputs)
