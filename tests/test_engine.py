@@ -443,6 +443,7 @@ def _small_graph(x, w, b):
     return (ember.ops.sigmoid(h) * h).sum() + (w * w).mean()
 
 
+@pytest.mark.host_only("drives BackwardWalk.run with host seed and buffer arrays; backward() runs it on devices")
 def test_a_walk_built_once_replays_on_another_graph_of_the_same_shape_bit_for_bit():
     from ember.engine.autograd import BackwardWalk
 
@@ -485,6 +486,7 @@ def test_grad_of_intermediate_tensors_and_leaves_in_one_call():
     assert x.grad is None  # grad() leaves .grad alone
 
 
+@pytest.mark.host_only("drives BackwardWalk.run with host seed and buffer arrays; backward() runs it on devices")
 def test_a_walk_inside_part_of_a_graph_stops_at_its_inputs():
     """``inside`` (hybridize's traced call): the walk goes through the part's functions only; an input made
     before the part gets what reaches it, and None (not zeros) where nothing does."""
@@ -532,6 +534,7 @@ def test_a_walk_inside_part_of_a_graph_stops_at_its_inputs():
     np.testing.assert_array_equal(g_x, 2.0 * np.concatenate([g_first, g_second]))
 
 
+@pytest.mark.host_only("drives BackwardWalk.run with host seed and buffer arrays; backward() runs it on devices")
 def test_a_leafs_gradient_given_as_a_view_is_copied_as_it_arrives():
     """The op's array behind the view is freed during the walk, not held to its end (a copy either way)."""
     import weakref
