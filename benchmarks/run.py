@@ -74,11 +74,12 @@ def start_neighbour() -> subprocess.Popen:
     """A CPU-bound neighbour process (a pure-Python busy loop), started now; stop it with :func:`stop_neighbour`.
 
     Raises RuntimeError when it does not start or dies at once (the busy figures would be quiet ones)."""
+    started = time.perf_counter()  # before the process exists: all the CPU time it uses falls after this
     proc = subprocess.Popen([sys.executable, "-c", NEIGHBOUR], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL)
+    proc.started = started
     time.sleep(0.05)
     if proc.poll() is not None:
         raise RuntimeError(f"--busy: the neighbour process exited at once (exit code {proc.returncode})")
-    proc.started = time.perf_counter()
     return proc
 
 
