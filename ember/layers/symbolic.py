@@ -120,16 +120,18 @@ def flatten(structure) -> list:
 
 def pack_like(structure, flat: list):
     """Rebuild ``structure``'s nesting with the leaves taken in order from ``flat``."""
-    it = iter(flat)
+    return _build(structure, iter(flat))
 
-    def build(s):
-        if isinstance(s, (list, tuple)):
-            return type(s)(build(x) for x in s)
-        if isinstance(s, dict):
-            return {k: build(v) for k, v in s.items()}
-        return next(it)
 
-    return build(structure)
+def _build(s, it):
+    """:func:`pack_like`'s recursion, a module function: a nested closure that calls itself is a reference cycle
+    (function -> cell -> function) holding ``flat``'s iterator, so a step's tensors, and their graph, would live
+    until the cyclic garbage collector ran."""
+    if isinstance(s, (list, tuple)):
+        return type(s)(_build(x, it) for x in s)
+    if isinstance(s, dict):
+        return {k: _build(v, it) for k, v in s.items()}
+    return next(it)
 
 
 def map_structure(fn, structure):
