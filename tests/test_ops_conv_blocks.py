@@ -278,6 +278,55 @@ def test_winograd_gradients_against_im2col(xs, padding, wanted, rng, monkeypatch
     assert ran == [1, 1]
 
 
+@pytest.mark.parametrize("n", [1, 2, 5])
+def test_winograd_parts_on_two_threads_give_the_serial_bits(n, rng, monkeypatch, winograd):
+    """With two BLAS threads allowed, the second part of the images runs on a worker thread (BLAS held at one
+    thread meanwhile, then put back); forward and both gradients are bit for bit those of one thread, whose loop
+    runs the same parts one after the other (odd output size, blocks of a few tiles, an image count that does
+    not halve)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl sets the BLAS thread count here")
+    loops = conv_kernels.winograd_backward_kernels()
+    if loops is None:
+        pytest.skip("numba is not available: no Winograd kernels")
+    if not threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers:
+        pytest.skip("no BLAS that threadpoolctl can control")
+    x = rng.standard_normal((n, 9, 11, 4)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 4, 6)).astype(np.float32)
+    g = rng.standard_normal((n, 7, 9, 6)).astype(np.float32)
+    forward = (loops[0], conv_kernels._winograd_output.compiled())
+    workers = []
+    original = conv_kernels._run_parts
+
+    def spy(run, parts):
+        seen = []
+        result = original(lambda a, b: seen.append(threading.current_thread().name) or run(a, b), parts)
+        workers.append(seen)
+        return result
+
+    monkeypatch.setattr(conv_kernels, "_run_parts", spy)
+    from ember.backend import threads
+
+    def run_both():
+        out = np.empty((n, 7, 9, 6), np.float32)
+        conv_kernels.winograd_conv(forward, x, k, (7, 9), out)
+        return (out,) + conv_kernels.winograd_grads(loops, x, k, g, x.shape)
+
+    with monkeypatch.context() as m:  # no BLAS found: the serial loop, part after part
+        m.setattr(threads, "blas_libraries", lambda: [])
+        serial = run_both()
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        counts = [lib.get_num_threads() for lib in threads.blas_libraries()]
+        split = run_both()
+        assert [lib.get_num_threads() for lib in threads.blas_libraries()] == counts  # put back
+    for one, two in zip(serial, split):
+        np.testing.assert_array_equal(two, one)
+    parts = min(n, conv_kernels.WINOGRAD_PARTS)
+    assert [len(seen) for seen in workers] == [parts] * 4
+    on_worker = [any(name.startswith("ember-winograd") for name in seen) for seen in workers]
+    assert on_worker == [False, False] + [parts > 1 and max(counts) > 1] * 2
+    np.testing.assert_allclose(serial[0], ember.conv2d(x, k, 1, "valid").numpy(), rtol=1e-5, atol=1e-5)
+
+
 def test_winograd_kernel_transform_is_g_kernel_g_transposed(rng):
     """The kernel transform by halves and sums equals G k G^T (in float64 to the last bit or so), in k's dtype."""
     for shape in ((3, 3, 1, 1), (3, 3, 5, 7)):
@@ -378,3 +427,34 @@ def test_tap_sum_forward_equals_im2col_float32(rng, monkeypatch):
         finally:
             jit.set_enabled(previous)
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6 * np.abs(outs[0]).max())
+
+
+def test_winograd_worker_is_started_afresh_in_a_forked_child(rng):
+    """A child forked after the worker thread started has no such thread: its split calls start their own."""
+    if not hasattr(__import__("os"), "fork"):
+        pytest.skip("no os.fork on this platform")
+    threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl sets the BLAS thread count here")
+    if conv_kernels.winograd_backward_kernels() is None:
+        pytest.skip("numba is not available: no Winograd kernels")
+    import multiprocessing
+
+    x = rng.standard_normal((4, 6, 6, 2)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 2, 3)).astype(np.float32)
+    forward = (conv_kernels._winograd_input.compiled(), conv_kernels._winograd_output.compiled())
+    out = np.empty((4, 4, 4, 3), np.float32)
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        conv_kernels.winograd_conv(forward, x, k, (4, 4), out)  # starts the worker here (with 2 BLAS threads)
+    context = multiprocessing.get_context("fork")
+    with context.Pool(1) as pool:
+        child = pool.apply_async(_winograd_in_child, (x, k)).get(timeout=60)
+    np.testing.assert_array_equal(child, out)
+
+
+def _winograd_in_child(x, k):
+    import threadpoolctl
+
+    forward = (conv_kernels._winograd_input.compiled(), conv_kernels._winograd_output.compiled())
+    out = np.empty((4, 4, 4, 3), np.float32)
+    with threadpoolctl.threadpool_limits(2, user_api="blas"):
+        conv_kernels.winograd_conv(forward, x, k, (4, 4), out)
+    return out

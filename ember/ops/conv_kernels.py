@@ -12,6 +12,9 @@ is in the cache. The two paths add the same products in another order (float32-h
 
 from __future__ import annotations
 
+import os
+import threading
+
 import numpy
 
 from ..backend import jit
@@ -258,6 +261,67 @@ def _odd_step(tiles: int) -> int:
     return max(tiles, 1) | 1
 
 
+#: The tiles are cut into this many parts of whole images (fewer with fewer images), each run block by block on
+#: its own; with two BLAS threads allowed the second part runs on a worker thread (:func:`_run_parts`). The parts
+#: do not depend on the thread count, so 1 and 2 threads give the same bits.
+WINOGRAD_PARTS = 2
+
+_worker = None  # the worker thread's executor, started on the first split call
+_worker_lock = threading.Lock()
+
+
+def _forget_worker() -> None:
+    """In a forked child the worker thread is gone (its executor would queue work forever): start a new one."""
+    global _worker, _worker_lock
+    _worker, _worker_lock = None, threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_worker)
+
+
+def _tile_parts(n: int, per_image: int) -> list:
+    """``(first tile, end tile)`` of each part: the images cut into ``min(n, WINOGRAD_PARTS)`` runs."""
+    parts = max(1, min(n, WINOGRAD_PARTS))
+    cuts = [n * p // parts * per_image for p in range(parts + 1)]
+    return [(cuts[p], cuts[p + 1]) for p in range(parts)]
+
+
+def _run_parts(run, parts: list) -> list:
+    """``[run(first, end) for each part]``; the second part on a worker thread when BLAS may use 2 threads.
+
+    Why a second Python thread rather than more BLAS threads: a Winograd block's matmuls are small ((tiles, C) @
+    (C, F), a few hundred tiles), and its transforms, half the work, are serial numba loops; split over images, each
+    thread runs both on its own part (numba's kernels and NumPy's matmul release the GIL). BLAS is held at one
+    thread meanwhile, so its threads do not spin beside the two; the count is put back after. The BLAS count is
+    what Ember's thread policy (:mod:`ember.backend.threads`) set, so a busy machine gets the serial loop.
+    """
+    if len(parts) < 2:
+        return [run(*part) for part in parts]
+    from ..backend import threads
+
+    libs = threads.blas_libraries()
+    counts = [lib.get_num_threads() for lib in libs]
+    if not counts or max(counts) < 2:
+        return [run(*part) for part in parts]
+    global _worker
+    if _worker is None:
+        with _worker_lock:
+            if _worker is None:
+                from concurrent.futures import ThreadPoolExecutor
+
+                _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ember-winograd")
+    for lib in libs:
+        lib.set_num_threads(1)
+    try:
+        later = [_worker.submit(run, *part) for part in parts[1:]]
+        first = run(*parts[0])
+        return [first] + [future.result() for future in later]
+    finally:
+        for lib, count in zip(libs, counts):
+            lib.set_num_threads(count)
+
+
 def winograd_conv(kernels, xpad, kernel, out_hw, out):
     """``out`` (N, OH, OW, F) <- the 3x3 stride-1 convolution of padded ``xpad`` (N, H, W, C) by ``kernel``.
 
@@ -265,6 +329,7 @@ def winograd_conv(kernels, xpad, kernel, out_hw, out):
 
     Tiles of 2x2 outputs in blocks of about :data:`WINOGRAD_BLOCK_BYTES`: per block the input transform into
     ``v`` (16, tiles, C), 16 matmuls ``v[k] @ u[k]`` into ``m`` (16, tiles, F), the output transform into ``out``.
+    The blocks run within each of :data:`WINOGRAD_PARTS` parts of the images (:func:`_run_parts`).
     """
     from ._windows import scratch
 
@@ -273,21 +338,24 @@ def winograd_conv(kernels, xpad, kernel, out_hw, out):
     f = kernel.shape[3]
     u = winograd_kernel_transform(kernel.astype(out.dtype, copy=False)).reshape(16, c, f)
     th, tw = -(-out_hw[0] // 2), -(-out_hw[1] // 2)
-    tiles = n * th * tw
     step = _odd_step(WINOGRAD_BLOCK_BYTES // (16 * (c + f) * out.itemsize))
-    work = scratch(numpy, 16 * min(step, tiles) * (c + f), out.dtype)
     xin = xpad if xpad.dtype == out.dtype else xpad.astype(out.dtype)
     if xin.shape[1] < 2 * th + 2 or xin.shape[2] < 2 * tw + 2:  # an odd output size: zeros for the last tiles
         grown = numpy.zeros((n, max(xin.shape[1], 2 * th + 2), max(xin.shape[2], 2 * tw + 2), c), dtype=out.dtype)
         grown[:, : xin.shape[1], : xin.shape[2]] = xin
         xin = grown
-    for t0 in range(0, tiles, step):
-        rows = min(step, tiles - t0)
-        v = work[: 16 * rows * c].reshape(16, rows, c)
-        m = work[16 * rows * c : 16 * rows * (c + f)].reshape(16, rows, f)
-        to_tiles(xin, t0, th, tw, v)
-        numpy.matmul(v, u, out=m)
-        from_tiles(m, t0, th, tw, out)
+
+    def run(first, end):
+        work = scratch(numpy, 16 * min(step, end - first) * (c + f), out.dtype)  # this thread's own
+        for t0 in range(first, end, step):
+            rows = min(step, end - t0)
+            v = work[: 16 * rows * c].reshape(16, rows, c)
+            m = work[16 * rows * c : 16 * rows * (c + f)].reshape(16, rows, f)
+            to_tiles(xin, t0, th, tw, v)
+            numpy.matmul(v, u, out=m)
+            from_tiles(m, t0, th, tw, out)
+
+    _run_parts(run, _tile_parts(n, th * tw))
 
 
 # ---- Winograd F(2x2, 3x3) backward: both gradients of the same forward, from one transform of the output gradient --
@@ -381,9 +449,7 @@ def winograd_grads(loops, xpad, kernel, g, pad_shape):
     oh, ow, f = g.shape[1:]
     dtype = g.dtype
     th, tw = -(-oh // 2), -(-ow // 2)
-    tiles = n * th * tw
     step = _odd_step(WINOGRAD_BLOCK_BYTES // (16 * (2 * c + f) * dtype.itemsize))
-    work = scratch(numpy, 16 * min(step, tiles) * (2 * c + f), dtype)
     if (oh, ow) != (2 * th, 2 * tw):  # an odd output size: the last tiles' missing cells are zero gradient
         even = numpy.zeros((n, 2 * th, 2 * tw, f), dtype=dtype)
         even[:, :oh, :ow] = g
@@ -397,24 +463,34 @@ def winograd_grads(loops, xpad, kernel, g, pad_shape):
             bigger = numpy.zeros((n,) + grown + (c,), dtype=dtype)
             bigger[:, :hp, :wp] = xin
             xin = bigger
-        du = numpy.zeros((16, c, f), dtype=dtype)
     gpad = numpy.zeros((n,) + grown + (c,), dtype=dtype) if need_input else None
     if need_input:
         ut = numpy.ascontiguousarray(
             winograd_kernel_transform(kernel.astype(dtype, copy=False)).reshape(16, c, f).transpose(0, 2, 1)
         )
-    for t0 in range(0, tiles, step):
-        rows = min(step, tiles - t0)
-        dm = work[: 16 * rows * f].reshape(16, rows, f)
-        grad_tiles(g, t0, th, tw, dm)
-        if need_kernel:
-            v = work[16 * rows * f : 16 * rows * (f + c)].reshape(16, rows, c)
-            to_tiles(xin, t0, th, tw, v)
-            du += numpy.matmul(v.transpose(0, 2, 1), dm)
-        if need_input:
-            dv = work[16 * rows * (f + c) : 16 * rows * (f + 2 * c)].reshape(16, rows, c)
-            numpy.matmul(dm, ut, out=dv)
-            adjoint(dv, t0, th, tw, gpad)
+
+    def run(first, end):
+        work = scratch(numpy, 16 * min(step, end - first) * (2 * c + f), dtype)  # this thread's own
+        du = numpy.zeros((16, c, f), dtype=dtype) if need_kernel else None
+        for t0 in range(first, end, step):
+            rows = min(step, end - t0)
+            dm = work[: 16 * rows * f].reshape(16, rows, f)
+            grad_tiles(g, t0, th, tw, dm)
+            if need_kernel:
+                v = work[16 * rows * f : 16 * rows * (f + c)].reshape(16, rows, c)
+                to_tiles(xin, t0, th, tw, v)
+                du += numpy.matmul(v.transpose(0, 2, 1), dm)
+            if need_input:  # the parts hold whole images: no input cell gets sums from two threads
+                dv = work[16 * rows * (f + c) : 16 * rows * (f + 2 * c)].reshape(16, rows, c)
+                numpy.matmul(dm, ut, out=dv)
+                adjoint(dv, t0, th, tw, gpad)
+        return du
+
+    dus = _run_parts(run, _tile_parts(n, th * tw))
+    if need_kernel:  # the parts' sums added in part order, whatever ran them
+        du = dus[0]
+        for part in dus[1:]:
+            du += part
     gx = gk = None
     if need_input:
         gx = gpad if grown == (hp, wp) else gpad[:, :hp, :wp]
