@@ -285,6 +285,7 @@ def test_winograd_parts_on_two_threads_give_the_serial_bits(n, rng, monkeypatch,
     runs the same parts one after the other (odd output size, blocks of a few tiles, an image count that does
     not halve)."""
     threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl sets the BLAS thread count here")
+    monkeypatch.setattr(conv_kernels, "WINOGRAD_PARTS", 2)
     loops = conv_kernels.winograd_backward_kernels()
     if loops is None:
         pytest.skip("numba is not available: no Winograd kernels")
@@ -429,7 +430,7 @@ def test_tap_sum_forward_equals_im2col_float32(rng, monkeypatch):
     np.testing.assert_allclose(outs[1], outs[0], rtol=1e-5, atol=1e-6 * np.abs(outs[0]).max())
 
 
-def test_winograd_worker_is_started_afresh_in_a_forked_child(rng):
+def test_winograd_worker_is_started_afresh_in_a_forked_child(rng, monkeypatch):
     """A child forked after the worker thread started has no such thread: its split calls start their own."""
     if not hasattr(__import__("os"), "fork"):
         pytest.skip("no os.fork on this platform")
@@ -438,6 +439,7 @@ def test_winograd_worker_is_started_afresh_in_a_forked_child(rng):
         pytest.skip("numba is not available: no Winograd kernels")
     import multiprocessing
 
+    monkeypatch.setattr(conv_kernels, "WINOGRAD_PARTS", 2)
     x = rng.standard_normal((4, 6, 6, 2)).astype(np.float32)
     k = rng.standard_normal((3, 3, 2, 3)).astype(np.float32)
     forward = (conv_kernels._winograd_input.compiled(), conv_kernels._winograd_output.compiled())
@@ -452,6 +454,8 @@ def test_winograd_worker_is_started_afresh_in_a_forked_child(rng):
 
 def _winograd_in_child(x, k):
     import threadpoolctl
+
+    assert conv_kernels.WINOGRAD_PARTS == 2  # the fork keeps the parent's setting: this call splits too
 
     forward = (conv_kernels._winograd_input.compiled(), conv_kernels._winograd_output.compiled())
     out = np.empty((4, 4, 4, 3), np.float32)

@@ -261,10 +261,14 @@ def _odd_step(tiles: int) -> int:
     return max(tiles, 1) | 1
 
 
-#: The tiles are cut into this many parts of whole images (fewer with fewer images), each run block by block on
+#: The tiles can be cut into this many parts of whole images (fewer with fewer images), each run block by block on
 #: its own; with two BLAS threads allowed the second part runs on a worker thread (:func:`_run_parts`). The parts
-#: do not depend on the thread count, so 1 and 2 threads give the same bits.
-WINOGRAD_PARTS = 2
+#: do not depend on the thread count, so 1 and 2 threads give the same bits. Off (1) by default: no wall-clock
+#: gain on W2 could be shown, and the reason is measured: after each 2-thread product OpenBLAS's idle thread spins
+#: at 100% of a core for about 0.1 s (setting BLAS to one thread does not stop it), and W2's step calls BLAS every
+#: few ms, so the second core is taken while the split runs (split alone, spinner asleep: backward 26 ms against
+#: 36-39 serial; right after a product: 35). The split pays where the whole step keeps BLAS at one thread.
+WINOGRAD_PARTS = 1
 
 _worker = None  # the worker thread's executor, started on the first split call
 _worker_lock = threading.Lock()
