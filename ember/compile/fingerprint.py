@@ -112,15 +112,7 @@ _IS_NUMBER = {}
 
 def _walk(model):
     """``model`` and every layer under it (through ``_layers``), each once, depth first."""
-    stack = [model]
-    seen = set()
-    while stack:
-        layer = stack.pop()
-        if id(layer) in seen:
-            continue
-        seen.add(id(layer))
-        yield layer
-        stack.extend(reversed(getattr(layer, "_layers", ())))
+    return model._flatten_layers()
 
 
 def _settings() -> tuple:
