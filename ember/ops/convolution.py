@@ -655,23 +655,18 @@ def conv_bias_act(x, kernel, bias, strides, padding, dilation_rate, relu=False):
     no or a ReLU activation computes (its ``call`` takes this). Arguments as :func:`conv1d`/:func:`conv2d`
     (the rank from ``x``: 3 for 1-D, 4 for 2-D); ``bias`` (out_channels,)."""
     fn = Conv1DBiasAct if len(x.shape) == 3 else Conv2DBiasAct
+    return _conv(fn, (x, kernel, bias), strides, padding, dilation_rate, relu=bool(relu))
+
+
+def _conv(fn, inputs, strides, padding, dilation_rate, **attrs):
+    """``fn.apply(*inputs, ...)`` with the arguments checked and a 1-D convolution's given a leading 1."""
     op = fn.name
     strides = as_tuple(op, "strides", strides, fn.spatial)
     dilation_rate = as_tuple(op, "dilation_rate", dilation_rate, fn.spatial)
     padding = check_padding(op, padding)
     if fn.spatial == 1:
         strides, dilation_rate = (1,) + strides, (1,) + dilation_rate
-    return fn.apply(x, kernel, bias, strides=strides, padding=padding, dilation_rate=dilation_rate, relu=bool(relu))
-
-
-def _conv(fn, x, kernel, strides, padding, dilation_rate):
-    op = fn.name
-    strides = as_tuple(op, "strides", strides, fn.spatial)
-    dilation_rate = as_tuple(op, "dilation_rate", dilation_rate, fn.spatial)
-    padding = check_padding(op, padding)
-    if fn.spatial == 1:
-        strides, dilation_rate = (1,) + strides, (1,) + dilation_rate
-    return fn.apply(x, kernel, strides=strides, padding=padding, dilation_rate=dilation_rate)
+    return fn.apply(*inputs, strides=strides, padding=padding, dilation_rate=dilation_rate, **attrs)
 
 
 def conv1d(x, kernel, strides=1, padding="valid", dilation_rate=1):
@@ -687,7 +682,7 @@ def conv1d(x, kernel, strides=1, padding="valid", dilation_rate=1):
     Returns:
         A tensor of shape (batch, new_steps, out_channels).
     """
-    return _conv(Conv1D, x, kernel, strides, padding, dilation_rate)
+    return _conv(Conv1D, (x, kernel), strides, padding, dilation_rate)
 
 
 def conv2d(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
@@ -709,7 +704,7 @@ def conv2d(x, kernel, strides=(1, 1), padding="valid", dilation_rate=(1, 1)):
         >>> y.shape
         (8, 28, 28, 16)
     """
-    return _conv(Conv2D, x, kernel, strides, padding, dilation_rate)
+    return _conv(Conv2D, (x, kernel), strides, padding, dilation_rate)
 
 
 def conv2d_transpose(x, kernel, strides=(1, 1), padding="valid", output_padding=None, dilation_rate=(1, 1)):
