@@ -323,7 +323,7 @@ def test_winograd_parts_on_two_threads_give_the_serial_bits(n, rng, monkeypatch,
         np.testing.assert_array_equal(two, one)
     parts = min(n, conv_kernels.WINOGRAD_PARTS)
     assert [len(seen) for seen in workers] == [parts] * 4
-    on_worker = [any(name.startswith("ember-winograd") for name in seen) for seen in workers]
+    on_worker = [any(name.startswith("ember-worker") for name in seen) for seen in workers]
     assert on_worker == [False, False] + [parts > 1 and max(counts) > 1] * 2
     np.testing.assert_allclose(serial[0], ember.conv2d(x, k, 1, "valid").numpy(), rtol=1e-5, atol=1e-5)
 

@@ -206,8 +206,6 @@ def test_lstm_sequence_kernels_give_the_step_kernels_bits(
     """One kernel call for every step (the recurrent product inside it), whole or split into row blocks run at
     the same time on worker threads: the step loop's bits, outputs and every gradient, whatever the split (5 rows:
     blocks of 1-2-2)."""
-    if blocks > 1 and not recurrent_blas.parallel_ready():
-        pytest.skip("the parallel form needs OpenBLAS's openblas_set_num_threads_local (0.3.27+)")
     arrays, mask, rdm_arr, weights = _problem(rng, dtype, b=5, t=7, f=3, u=6)
     kw = {"go_backwards": go_backwards, "zero_output_for_mask": zero_output_for_mask}
     mask, rdm_arr = (mask if masked else None), (rdm_arr if rdm else None)
@@ -227,8 +225,6 @@ def test_lstm_split_inference_gives_the_step_kernels_bits(
 ):
     """Without a graph the batch is split among threads, each block projecting its own rows' inputs: the step
     loop's bits (the same products row by row)."""
-    if not recurrent_blas.parallel_ready():
-        pytest.skip("the split needs OpenBLAS's openblas_set_num_threads_local (0.3.27+)")
     arrays, mask, rdm_arr, _ = _problem(rng, "float32", b=5, t=7, f=3, u=6)
     kw = {"go_backwards": go_backwards, "zero_output_for_mask": zero_output_for_mask}
     kw.update(mask=mask if masked else None, recurrent_dropout_mask=rdm_arr if rdm else None)
@@ -250,8 +246,6 @@ def test_lstm_split_inference_gives_the_step_kernels_bits(
 @pytest.mark.host_only("checks a numba CPU kernel, which runs only on NumPy arrays")
 def test_lstm_sequence_kernels_at_the_benchmark_shape(rng, monkeypatch):
     """W3's shape (batch 32, 80 steps, 128 features and units) in float32, two row blocks: the step loop's bits."""
-    if not recurrent_blas.parallel_ready():
-        pytest.skip("the parallel form needs OpenBLAS's openblas_set_num_threads_local (0.3.27+)")
     arrays, _, rdm, weights = _problem(rng, "float32", b=32, t=80, f=128, u=128)
     arrays[4] *= 0.15  # a recurrent kernel of a usual scale: the states stay away from saturation
     (ref_out, ref_grads), (out, grads) = _sequence_vs_steps(monkeypatch, arrays, None, rdm, weights, {}, 2)
@@ -333,10 +327,8 @@ def test_lstm_row_blocks_follow_the_blas_threads(monkeypatch):
 @needs_sequence_kernels
 @pytest.mark.host_only("checks the BLAS bound for the numba kernels")
 def test_split_rows_leaves_the_callers_blas_threads_as_they_were(rng, monkeypatch):
-    """Each block's products run on one thread (the thread-local count), put back after: NumPy outside sees its
-    own count."""
-    if not recurrent_blas.parallel_ready():
-        pytest.skip("the split needs OpenBLAS's openblas_set_num_threads_local (0.3.27+)")
+    """Each block's products run on one thread (BLAS held at one thread while the blocks run), put back after:
+    NumPy outside sees its own count."""
     seen = []
     monkeypatch.setattr(recurrent, "_row_blocks", lambda batch, split=None: 2)
     before = recurrent_blas.blas_threads()

@@ -12,9 +12,6 @@ is in the cache. The two paths add the same products in another order (float32-h
 
 from __future__ import annotations
 
-import os
-import threading
-
 import numpy
 
 from ..backend import jit
@@ -270,19 +267,6 @@ def _odd_step(tiles: int) -> int:
 #: 36-39 serial; right after a product: 35). The split pays where the whole step keeps BLAS at one thread.
 WINOGRAD_PARTS = 1
 
-_worker = None  # the worker thread's executor, started on the first split call
-_worker_lock = threading.Lock()
-
-
-def _forget_worker() -> None:
-    """In a forked child the worker thread is gone (its executor would queue work forever): start a new one."""
-    global _worker, _worker_lock
-    _worker, _worker_lock = None, threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_worker)
-
 
 def _tile_parts(n: int, per_image: int) -> list:
     """``(first tile, end tile)`` of each part: the images cut into ``min(n, WINOGRAD_PARTS)`` runs."""
@@ -292,38 +276,19 @@ def _tile_parts(n: int, per_image: int) -> list:
 
 
 def _run_parts(run, parts: list) -> list:
-    """``[run(first, end) for each part]``; the second part on a worker thread when BLAS may use 2 threads.
+    """``[run(first, end) for each part]``, run at the same time on Ember's worker threads when BLAS may use 2+.
 
-    Why a second Python thread rather than more BLAS threads: a Winograd block's matmuls are small ((tiles, C) @
+    Why other Python threads rather than more BLAS threads: a Winograd block's matmuls are small ((tiles, C) @
     (C, F), a few hundred tiles), and its transforms, half the work, are serial numba loops; split over images, each
-    thread runs both on its own part (numba's kernels and NumPy's matmul release the GIL). BLAS is held at one
-    thread meanwhile, so its threads do not spin beside the two; the count is put back after. The BLAS count is
-    what Ember's thread policy (:mod:`ember.backend.threads`) set, so a busy machine gets the serial loop.
+    thread runs both on its own part (numba's kernels and NumPy's matmul release the GIL), BLAS held at one thread
+    meanwhile (:func:`ember.backend.workers.run_parts`). The BLAS count is what Ember's thread policy
+    (:mod:`ember.backend.threads`) set, so a busy machine gets the serial loop.
     """
-    if len(parts) < 2:
-        return [run(*part) for part in parts]
-    from ..backend import threads
+    from ..backend import threads, workers
 
-    libs = threads.blas_libraries()
-    counts = [lib.get_num_threads() for lib in libs]
-    if not counts or max(counts) < 2:
+    if len(parts) < 2 or max((lib.get_num_threads() for lib in threads.blas_libraries()), default=1) < 2:
         return [run(*part) for part in parts]
-    global _worker
-    if _worker is None:
-        with _worker_lock:
-            if _worker is None:
-                from concurrent.futures import ThreadPoolExecutor
-
-                _worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ember-winograd")
-    for lib in libs:
-        lib.set_num_threads(1)
-    try:
-        later = [_worker.submit(run, *part) for part in parts[1:]]
-        first = run(*parts[0])
-        return [first] + [future.result() for future in later]
-    finally:
-        for lib, count in zip(libs, counts):
-            lib.set_num_threads(count)
+    return workers.run_parts(run, parts)
 
 
 def winograd_conv(kernels, xpad, kernel, out_hw, out):

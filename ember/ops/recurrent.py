@@ -63,10 +63,10 @@ mask shared by the gates, which is Keras with all per-gate masks equal.
 from __future__ import annotations
 
 import os
-import threading
 
 import numpy as np
 
+from ..backend import workers
 from ..backend.config import floatx
 from ..engine.function import Function
 from . import recurrent_blas, recurrent_cuda
@@ -326,10 +326,6 @@ class _Recurrence(Function):
         self.x2d = self.kernel = self.rk = self.rdm = None
 
 
-_PARALLEL = threading.Lock()  # held while a call splits its batch among the worker threads
-_workers = None  # the pool of worker threads (cores - 1), made on first use
-
-
 def _row_blocks(batch, split=None):
     """Into how many blocks of rows a whole-sequence kernel splits the batch: one per thread the BLAS may use
     (what Ember's thread policy left it), at most one per core, each at least :data:`MIN_CHUNK_ROWS` rows."""
@@ -338,49 +334,11 @@ def _row_blocks(batch, split=None):
     return max(1, min(recurrent_blas.blas_threads(), os.cpu_count() or 1, batch // MIN_CHUNK_ROWS))
 
 
-def _pool():
-    global _workers
-    if _workers is None:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _workers = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="ember-rnn")
-    return _workers
-
-
-def _forget_pool():  # a forked child has none of its parent's threads
-    global _workers, _PARALLEL
-    _workers, _PARALLEL = None, threading.Lock()
-
-
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_forget_pool)
-
-
-def _one_thread(kernel, lo, hi, args):
-    """Run ``kernel(lo, hi, *args)`` with this thread's BLAS on one thread (the other cores run other rows)."""
-    old = recurrent_blas.threads_local(1)
-    try:
-        kernel(lo, hi, *args)
-    finally:
-        recurrent_blas.threads_local(old)
-
-
 def _split_rows(kernel, bounds, args):
-    """``kernel`` on each block of rows ``bounds[i]:bounds[i + 1]``: the first in this thread, the others in the
-    worker threads, at the same time (the kernels release the GIL). A call that finds the workers busy (another
-    thread splitting its own batch) runs all its rows here."""
-    if not _PARALLEL.acquire(blocking=False):
-        return kernel(bounds[0], bounds[-1], *args)
-    try:
-        pool = _pool()
-        futures = [pool.submit(_one_thread, kernel, bounds[i], bounds[i + 1], args) for i in range(1, len(bounds) - 1)]
-        try:
-            _one_thread(kernel, bounds[0], bounds[1], args)
-        finally:
-            for future in futures:
-                future.result()
-    finally:
-        _PARALLEL.release()
+    """``kernel(lo, hi, *args)`` on each block of rows ``bounds[i]:bounds[i + 1]``, at the same time on Ember's
+    worker threads (the kernels release the GIL; :func:`ember.backend.workers.run_parts`: BLAS held at one thread
+    meanwhile, so each block's products run on its own thread alone)."""
+    workers.run_parts(lambda lo, hi: kernel(lo, hi, *args), list(zip(bounds[:-1], bounds[1:])))
 
 
 def _inputs_list(inputs, states, kernel, recurrent_kernel, bias, mask, recurrent_dropout_mask):
@@ -519,13 +477,13 @@ class LSTM(_Recurrence):
         if not SEQUENCE_KERNELS or self.xp is not np or not kernels.bind_sequence_kernels():
             return None
         if rows is None:  # only whether the whole-sequence kernels apply
-            return recurrent_blas.parallel_ready() and kernels.lstm_forward_rows.compiled() is not None
+            return kernels.lstm_forward_rows.compiled() is not None
         serial = rows.compiled()
         if serial is None:
             return None
         b = self.b
         parts = _row_blocks(b)
-        if parts < 2 or not recurrent_blas.parallel_ready():
+        if parts < 2:
             return lambda *args: serial(0, b, *args)
         bounds = [(i * b) // parts for i in range(parts + 1)]
         return lambda *args: _split_rows(serial, bounds, args)

@@ -6,16 +6,15 @@ numba dispatch (several microseconds, on 40-60 us of work), and the batch's rows
 recurrence, cannot be spread over cores. With the product callable from inside a kernel, the whole time loop runs
 in one kernel call (``recurrent_kernels.lstm_forward_rows`` / ``lstm_backward_rows``), each product on the BLAS
 threads the thread policy set; optionally (``recurrent.SPLIT_BATCH``, off: see there) blocks of batch rows run
-at the same time on several cores with no synchronisation between them (``recurrent._split_rows``).
+at the same time on several cores with no synchronisation between them (``recurrent._split_rows`` on
+:mod:`ember.backend.workers`).
 
 How. The kernels name fixed symbols (``ember_cblas_sgemm64``, ``ember_cblas_dgemm64``) that :func:`bind` maps,
 with llvmlite's ``add_symbol``, to the functions of the OpenBLAS NumPy loaded (found by path in
 ``/proc/self/maps``). Fixed names keep numba's on-disk cache valid whatever library a process finds. Only an
 ILP64 interface (``scipy_cblas_sgemm64_`` in NumPy 2's wheels, ``cblas_sgemm64_`` in NumPy 1's) is bound, since
-the kernels pass 64-bit integers. Splitting the batch also needs ``openblas_set_num_threads_local`` (OpenBLAS
-0.3.27 and later): each block's products then run on its own thread alone, not on OpenBLAS's pool. Anything else
-(another BLAS, no /proc, no numba): :func:`bind` returns False and the ops keep their per-step loop, which
-computes the same numbers.
+the kernels pass 64-bit integers. Anything else (another BLAS, no /proc, no numba): :func:`bind` returns False
+and the ops keep their per-step loop, which computes the same numbers.
 
 The products are the ones ``numpy.matmul`` makes (same library, same operands and leading dimensions), so a
 kernel's loop gives NumPy's bits; OpenBLAS computes each row of a product the same way whatever the number of
@@ -30,12 +29,12 @@ import threading
 
 from ..backend import jit
 
-__all__ = ["bind", "blas_threads", "parallel_ready", "threads_local"]
+__all__ = ["bind", "blas_threads"]
 
-# (gemm symbol, set_num_threads_local symbol, get_num_threads symbol) per naming scheme, ILP64 only
+# (gemm symbol, get_num_threads symbol) per naming scheme, ILP64 only
 _SCHEMES = (
-    ("scipy_cblas_{}gemm64_", "openblas_set_num_threads_local", "scipy_openblas_get_num_threads64_"),
-    ("cblas_{}gemm64_", "openblas_set_num_threads_local", "openblas_get_num_threads64_"),
+    ("scipy_cblas_{}gemm64_", "scipy_openblas_get_num_threads64_"),
+    ("cblas_{}gemm64_", "openblas_get_num_threads64_"),
 )
 
 _lock = threading.Lock()
@@ -62,7 +61,7 @@ def _openblas_paths() -> list:
 
 
 def _find():
-    """The first loaded OpenBLAS with an ILP64 cblas interface: {'sgemm', 'dgemm', 'local', 'get'} addresses."""
+    """The first loaded OpenBLAS with an ILP64 cblas interface: {'sgemm', 'dgemm'} addresses and 'get'."""
     import numpy  # noqa: F401  (loads the BLAS)
 
     for path in _openblas_paths():
@@ -70,7 +69,7 @@ def _find():
             lib = ctypes.CDLL(path, mode=getattr(os, "RTLD_NOLOAD", 0))
         except OSError:
             continue
-        for gemm, local, get in _SCHEMES:
+        for gemm, get in _SCHEMES:
             try:
                 found = {
                     "sgemm": ctypes.cast(getattr(lib, gemm.format("s")), ctypes.c_void_p).value,
@@ -81,11 +80,6 @@ def _find():
                 continue
             getter.restype = ctypes.c_int
             found["get"] = getter
-            try:
-                found["local"] = getattr(lib, local)
-                found["local"].argtypes, found["local"].restype = (ctypes.c_int,), ctypes.c_int
-            except AttributeError:
-                found["local"] = None
             return found
     return None
 
@@ -113,22 +107,12 @@ def bind() -> bool:
     return bool(_state) and jit.enabled()
 
 
-def parallel_ready() -> bool:
-    """Whether the parallel (batch-split) sequence kernels can run: :func:`bind` and a per-thread thread count."""
-    return bind() and _state["local"] is not None
-
-
 def blas_threads() -> int:
     """The bound OpenBLAS's thread count for the calling thread (what Ember's thread policy set): the cores the
     sequence kernels may use; 1 when nothing is bound."""
     if not bind():
         return 1
     return max(1, int(_state["get"]()))
-
-
-def threads_local(n: int) -> int:
-    """Set the calling thread's own OpenBLAS thread count (``openblas_set_num_threads_local``); returns the old one."""
-    return int(_state["local"](int(n)))
 
 
 def external_functions():
