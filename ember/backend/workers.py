@@ -20,11 +20,46 @@ import threading
 
 _pool = None  # the worker threads (cores - 1), made on the first split
 _busy = threading.Lock()  # held while a split runs
+_parts = 1  # what split_parts() answers: set by the thread policy's scope (threads.py), 1 outside one
+
+
+def split_parts() -> int:
+    """How many parts an op may cut its work into right now (each run by :func:`run_parts` on its own thread).
+
+    1 outside a thread-policy scope (``fit``/``evaluate``/``predict``/``*_on_batch``), when the policy grants one
+    thread (a busy machine), or when the split mode is off (``EMBER_THREAD_SPLIT=off``); otherwise the thread count
+    the policy grants (BLAS is then held at one thread for the whole scope). One global read: called per op.
+    """
+    return _parts
+
+
+def set_split_parts(n: int) -> int:
+    """Set what :func:`split_parts` answers (the thread policy does; tests may); returns the previous value."""
+    global _parts
+    previous, _parts = _parts, max(1, int(n))
+    return previous
+
+
+class forced_parts:  # noqa: N801  (a context manager, used like a function)
+    """``with workers.forced_parts(n):`` — :func:`split_parts` answers ``n`` inside (tests, benchmarks)."""
+
+    __slots__ = ("_n", "_previous")
+
+    def __init__(self, n: int):
+        self._n = n
+
+    def __enter__(self):
+        self._previous = set_split_parts(self._n)
+        return self
+
+    def __exit__(self, *exc):
+        set_split_parts(self._previous)
+        return False
 
 
 def _forget() -> None:  # a forked child has none of its parent's threads, and may have copied the lock held
-    global _pool, _busy
-    _pool, _busy = None, threading.Lock()
+    global _pool, _busy, _parts
+    _pool, _busy, _parts = None, threading.Lock(), 1
 
 
 if hasattr(os, "register_at_fork"):
