@@ -11,7 +11,7 @@ from test_ops_conv import torch_conv1d, torch_conv2d_keras_kernel
 import ember
 from ember.backend import jit
 from ember.layers.convolutional import base_conv
-from ember.ops import conv_kernels
+from ember.ops import _windows, conv_kernels
 from ember.ops.convolution import Conv1DBiasAct, Conv2DBiasAct, conv_bias_act
 
 
@@ -167,3 +167,40 @@ def test_the_layer_check_names_base_conv():
     conv3d = ember.layers.Conv3D(2, 3, activation="relu")
     conv3d.build((1, 4, 4, 4, 1))
     assert not base_conv.BaseConv._fuses_bias_act(conv3d)
+
+
+@pytest.mark.parametrize("relu", [True, False])
+@pytest.mark.parametrize("xs", [(2, 8, 8, 3), (3, 9, 7, 2)])  # even and odd output sizes
+def test_winograd_adds_bias_and_relu_in_its_output_transform_with_the_separate_ops_bits(xs, relu, rng, monkeypatch):
+    """A Winograd forward takes the layer's bias and ReLU into its output transform (no pass of its own): the same
+    bits as Winograd's conv, then add, then relu (signs of zeros included); gradients as the separate ops."""
+    pytest.importorskip("numba")
+    for name in ("WINOGRAD_MIN_CHANNELS", "WINOGRAD_MIN_TILES", "WINOGRAD_MIN_WIDENING", "KERNEL_MIN_SIZE"):
+        monkeypatch.setattr(conv_kernels, name, 0)
+    monkeypatch.setattr(_windows, "KEEP_BYTES", 0)  # (a kept im2col takes im2col's forward)
+    seen = []
+    run = conv_kernels.winograd_conv
+    monkeypatch.setattr(conv_kernels, "winograd_conv", lambda *a: seen.append(len(a)) or run(*a))
+    x = rng.standard_normal(xs).astype(np.float32)
+    k = rng.standard_normal((3, 3, xs[-1], 4)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    b[0] = 0.0  # -0.0 outputs stay -0.0 without relu (0.0 + -0.0 ... as the add does)
+    previous = jit.set_enabled(True)
+    try:
+        results = []
+        for fused in (True, False):
+            ts = [ember.tensor(a, requires_grad=True) for a in (x, k, b)]
+            if fused:
+                y = conv_bias_act(*ts, 1, "same", 1, relu=relu)
+            else:
+                y = ember.conv2d(ts[0], ts[1], 1, "same") + ts[2]
+                y = ember.relu(y) if relu else y
+            y.backward(ember.tensor(np.random.default_rng(3).standard_normal(y.shape).astype(np.float32)))
+            results.append([y.numpy()] + [t.grad.numpy() for t in ts])
+    finally:
+        jit.set_enabled(previous)
+    assert seen == [7, 5]  # the fused op passed its bias and relu; the separate conv none
+    np.testing.assert_array_equal(results[0][0], results[1][0])
+    assert (np.signbit(results[0][0]) == np.signbit(results[1][0])).all()
+    for fused, separate in zip(results[0][1:], results[1][1:]):
+        np.testing.assert_allclose(fused, separate, rtol=1e-5, atol=1e-5 * np.abs(separate).max())

@@ -278,54 +278,62 @@ def test_winograd_gradients_against_im2col(xs, padding, wanted, rng, monkeypatch
     assert ran == [1, 1]
 
 
+def _spy_on_workers(monkeypatch):
+    """The thread names of each split's runs (one list per workers.run_parts call that ran its parts at once)."""
+    from ember.backend import workers
+
+    calls = []
+    original = workers.run_parts
+
+    def spy(run, parts):
+        seen = []
+        calls.append(seen)
+        return original(lambda *part: seen.append(threading.current_thread().name) or run(*part), parts)
+
+    monkeypatch.setattr(workers, "run_parts", spy)
+    return calls
+
+
 @pytest.mark.parametrize("n", [1, 2, 5])
-def test_winograd_parts_on_two_threads_give_the_serial_bits(n, rng, monkeypatch, winograd):
-    """With two BLAS threads allowed, the second part of the images runs on a worker thread (BLAS held at one
-    thread meanwhile, then put back); forward and both gradients are bit for bit those of one thread, whose loop
-    runs the same parts one after the other (odd output size, blocks of a few tiles, an image count that does
-    not halve)."""
-    threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl sets the BLAS thread count here")
-    monkeypatch.setattr(conv_kernels, "WINOGRAD_PARTS", 2)
+def test_winograd_parts_give_the_serial_bits(n, rng, monkeypatch, winograd):
+    """The images cut into pieces (at most SPLIT_PIECES, whatever the count), run in 1, 2 or 3 parts at once on
+    the worker threads: forward and both gradients bit for bit the same (odd output size, blocks of a few tiles,
+    an image count that does not halve); the count from WINOGRAD_PARTS (a test's) or else the thread policy's."""
+    from ember.backend import workers
+
     loops = conv_kernels.winograd_backward_kernels()
     if loops is None:
         pytest.skip("numba is not available: no Winograd kernels")
-    if not threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers:
-        pytest.skip("no BLAS that threadpoolctl can control")
+    monkeypatch.setattr(_windows, "SPLIT_MIN_SIZE", 1)
     x = rng.standard_normal((n, 9, 11, 4)).astype(np.float32)
     k = rng.standard_normal((3, 3, 4, 6)).astype(np.float32)
     g = rng.standard_normal((n, 7, 9, 6)).astype(np.float32)
     forward = (loops[0], conv_kernels._winograd_output.compiled())
-    workers = []
-    original = conv_kernels._run_parts
-
-    def spy(run, parts):
-        seen = []
-        result = original(lambda a, b: seen.append(threading.current_thread().name) or run(a, b), parts)
-        workers.append(seen)
-        return result
-
-    monkeypatch.setattr(conv_kernels, "_run_parts", spy)
-    from ember.backend import threads
+    calls = _spy_on_workers(monkeypatch)
 
     def run_both():
         out = np.empty((n, 7, 9, 6), np.float32)
         conv_kernels.winograd_conv(forward, x, k, (7, 9), out)
         return (out,) + conv_kernels.winograd_grads(loops, x, k, g, x.shape)
 
-    with monkeypatch.context() as m:  # no BLAS found: the serial loop, part after part
-        m.setattr(threads, "blas_libraries", lambda: [])
-        serial = run_both()
-    with threadpoolctl.threadpool_limits(2, user_api="blas"):
-        counts = [lib.get_num_threads() for lib in threads.blas_libraries()]
-        split = run_both()
-        assert [lib.get_num_threads() for lib in threads.blas_libraries()] == counts  # put back
-    for one, two in zip(serial, split):
-        np.testing.assert_array_equal(two, one)
-    parts = min(n, conv_kernels.WINOGRAD_PARTS)
-    assert [len(seen) for seen in workers] == [parts] * 4
-    on_worker = [any(name.startswith("ember-worker") for name in seen) for seen in workers]
-    assert on_worker == [False, False] + [parts > 1 and max(counts) > 1] * 2
-    np.testing.assert_allclose(serial[0], ember.conv2d(x, k, 1, "valid").numpy(), rtol=1e-5, atol=1e-5)
+    results = {}
+    for parts in (1, 2, 3):
+        monkeypatch.setattr(conv_kernels, "WINOGRAD_PARTS", parts)
+        del calls[:]
+        results[parts] = run_both()
+        split = min(n, parts) > 1
+        assert len(calls) == (2 if split else 0)  # forward and backward each one split
+        for seen in calls:
+            assert len(seen) == min(n, parts) and any(name.startswith("ember-worker") for name in seen)
+    monkeypatch.setattr(conv_kernels, "WINOGRAD_PARTS", None)  # the policy's count
+    with workers.forced_parts(2):
+        del calls[:]
+        results["policy"] = run_both()
+        assert len(calls) == (2 if n > 1 else 0)
+    for parts, result in results.items():
+        for one, other in zip(results[1], result):
+            np.testing.assert_array_equal(other, one, err_msg=f"parts {parts}")
+    np.testing.assert_allclose(results[1][0], ember.conv2d(x, k, 1, "valid").numpy(), rtol=1e-5, atol=1e-5)
 
 
 def test_winograd_kernel_transform_is_g_kernel_g_transposed(rng):
@@ -434,18 +442,17 @@ def test_winograd_worker_is_started_afresh_in_a_forked_child(rng, monkeypatch):
     """A child forked after the worker thread started has no such thread: its split calls start their own."""
     if not hasattr(__import__("os"), "fork"):
         pytest.skip("no os.fork on this platform")
-    threadpoolctl = pytest.importorskip("threadpoolctl", reason="threadpoolctl sets the BLAS thread count here")
     if conv_kernels.winograd_backward_kernels() is None:
         pytest.skip("numba is not available: no Winograd kernels")
     import multiprocessing
 
     monkeypatch.setattr(conv_kernels, "WINOGRAD_PARTS", 2)
+    monkeypatch.setattr(_windows, "SPLIT_MIN_SIZE", 1)
     x = rng.standard_normal((4, 6, 6, 2)).astype(np.float32)
     k = rng.standard_normal((3, 3, 2, 3)).astype(np.float32)
     forward = (conv_kernels._winograd_input.compiled(), conv_kernels._winograd_output.compiled())
     out = np.empty((4, 4, 4, 3), np.float32)
-    with threadpoolctl.threadpool_limits(2, user_api="blas"):
-        conv_kernels.winograd_conv(forward, x, k, (4, 4), out)  # starts the worker here (with 2 BLAS threads)
+    conv_kernels.winograd_conv(forward, x, k, (4, 4), out)  # starts the worker thread here
     context = multiprocessing.get_context("fork")
     with context.Pool(1) as pool:
         child = pool.apply_async(_winograd_in_child, (x, k)).get(timeout=60)
@@ -453,12 +460,52 @@ def test_winograd_worker_is_started_afresh_in_a_forked_child(rng, monkeypatch):
 
 
 def _winograd_in_child(x, k):
-    import threadpoolctl
-
     assert conv_kernels.WINOGRAD_PARTS == 2  # the fork keeps the parent's setting: this call splits too
+    assert _windows.SPLIT_MIN_SIZE == 1
 
     forward = (conv_kernels._winograd_input.compiled(), conv_kernels._winograd_output.compiled())
     out = np.empty((4, 4, 4, 3), np.float32)
-    with threadpoolctl.threadpool_limits(2, user_api="blas"):
-        conv_kernels.winograd_conv(forward, x, k, (4, 4), out)
+    conv_kernels.winograd_conv(forward, x, k, (4, 4), out)
     return out
+
+
+# each path the workloads take, split over images: strided im2col forward, its kernel gradient and input gradient
+# (col2im); the transposed forward (col2im) and its two gradients from one im2col; the tap-sum forward and both
+# gradients from one im2col of the output gradient
+SPLITS = [
+    ("conv2d", (5, 10, 9, 3), (4, 4, 3, 6), 2, "same"),
+    ("conv2d_transpose", (5, 4, 5, 6), (4, 4, 3, 6), 2, "same"),
+    ("conv2d", (5, 9, 8, 5), (5, 5, 5, 2), 1, "same"),
+]
+
+
+@pytest.mark.parametrize("op,xs,ks,strides,padding", SPLITS)
+@pytest.mark.parametrize("block", [1, 1 << 20])
+def test_conv_paths_split_over_images_give_the_same_bits(op, xs, ks, strides, padding, block, rng, monkeypatch):
+    """1, 2 or 3 parts at once on the worker threads (pieces of images that do not divide evenly; blocks of an
+    output row or whole pieces): the forward and both gradients are the same bits, and the split really ran."""
+    from ember.backend import workers
+
+    monkeypatch.setattr(_windows, "SPLIT_MIN_SIZE", 1)
+    monkeypatch.setattr(_windows, "BLOCK_BYTES", block)
+    monkeypatch.setattr(_windows, "KEEP_BYTES", 0)
+    monkeypatch.setattr(conv_kernels, "KERNEL_MIN_SIZE", 0)
+    calls = _spy_on_workers(monkeypatch)
+    fn = getattr(ember, op)
+    x = rng.standard_normal(xs).astype(np.float32)
+    k = rng.standard_normal(ks).astype(np.float32)
+    g = rng.standard_normal(fn(x, k, strides, padding).shape).astype(np.float32)
+    results = []
+    for parts in (1, 2, 3):
+        del calls[:]
+        with workers.forced_parts(parts):
+            xt, kt = ember.tensor(x, requires_grad=True), ember.tensor(k, requires_grad=True)
+            y = fn(xt, kt, strides, padding)
+            y.backward(ember.tensor(g))
+        results.append((y.numpy(), xt.grad.numpy(), kt.grad.numpy()))
+        assert (len(calls) >= 2) == (parts > 1) and len(calls) <= 3  # the forward's split and the backward's (1-2)
+        for seen in calls:
+            assert len(seen) == parts and any(name.startswith("ember-worker") for name in seen)
+    for result in results[1:]:
+        for one, other in zip(results[0], result):
+            np.testing.assert_array_equal(other, one)

@@ -311,3 +311,36 @@ def test_max_pool_kernel_backward_without_numba_after_a_kernel_forward(rng, monk
             finally:
                 jit.set_enabled(previous)
         np.testing.assert_array_equal(grads[0], grads[1])
+
+
+@pytest.mark.parametrize("pool,strides", [(2, None), (3, 2)])
+def test_max_pool_kernels_split_over_images_give_the_same_bits(pool, strides, rng, monkeypatch):
+    """The compiled passes run over pieces of the images in 1, 2 or 3 parts at once (the worker threads):
+    output and gradient the same bits (an image count that does not divide evenly; windows that overlap)."""
+    pytest.importorskip("numba")
+    from ember.backend import workers
+    from ember.ops import _windows
+
+    monkeypatch.setattr(pooling_kernels, "KERNEL_MIN_SIZE", 0)
+    monkeypatch.setattr(_windows, "SPLIT_MIN_SIZE", 1)
+    calls = []
+    original = workers.run_parts
+    monkeypatch.setattr(workers, "run_parts", lambda run, parts: calls.append(len(parts)) or original(run, parts))
+    x = rng.standard_normal((5, 9, 8, 3)).astype(np.float32)
+    g = rng.standard_normal((5,) + ember.max_pool2d(x, pool, strides).shape[1:]).astype(np.float32)
+    results = []
+    previous = jit.set_enabled(True)
+    try:
+        for parts in (1, 2, 3):
+            del calls[:]
+            with workers.forced_parts(parts):
+                xt = ember.tensor(x, requires_grad=True)
+                y = ember.max_pool2d(xt, pool, strides)
+                y.backward(ember.tensor(g))
+            assert calls == ([] if parts == 1 else [parts, parts])  # forward and backward, each split
+            results.append((y.numpy(), xt.grad.numpy()))
+    finally:
+        jit.set_enabled(previous)
+    for y, gx in results[1:]:
+        np.testing.assert_array_equal(y, results[0][0])
+        np.testing.assert_array_equal(gx, results[0][1])

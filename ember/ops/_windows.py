@@ -146,6 +146,12 @@ def row_blocks(xp, n: int, out_hw, row_bytes: int, matrix_bytes: int = 0) -> lis
     return [(i, i + 1, h, min(h + rows, oh)) for i in range(n) for h in range(0, oh, rows)]
 
 
+def piece_blocks(xp, first: int, end: int, out_hw, row_bytes: int, matrix_bytes: int = 0) -> list:
+    """:func:`row_blocks` of images ``first`` to ``end - 1`` (a piece of the batch, :func:`image_pieces`)."""
+    blocks = row_blocks(xp, end - first, out_hw, row_bytes, matrix_bytes)
+    return [(n0 + first, n1 + first, h0, h1) for n0, n1, h0, h1 in blocks]
+
+
 def block_rows(block, out_hw) -> slice:
     """The rows of the ``(n * oh * ow, ...)`` matrix that ``block`` (from :func:`row_blocks`) covers."""
     n0, n1, h0, h1 = block
@@ -186,3 +192,55 @@ def im2col_block(xp, xpad, block, out_hw, k_hw, s_hw, d_hw, out=None):
     cols = out.reshape(windows.shape)
     cols[...] = windows
     return out.reshape(-1, k_hw[0] * k_hw[1] * c)
+
+
+# ---- a batch split over images, run on Ember's worker threads --------------------------------------------------------
+#
+# An op's work over a batch cuts into pieces of whole images, each run block by block on its own (its own im2col
+# blocks, its own partial sum of a kernel gradient); the pieces then run in as many parts as the thread policy
+# grants (:func:`ember.backend.workers.split_parts`), each part a run of whole pieces on its own thread. The pieces
+# depend on the shapes only, never on the part count, and partial sums are added in piece order: 1, 2 or 3 parts
+# give the same bits. (Per part pieces would not: a kernel gradient's sums would be grouped by part, and a block's
+# matmul shape, which may choose BLAS's kernel, would change with the count.)
+
+#: At most this many pieces of images per op (fewer with fewer images or little work): the most parts an op can
+#: run in. More pieces mean smaller blocks (each matmul packs its kernel again) and more partial sums.
+SPLIT_PIECES = 4
+
+#: Work (an op's output or input-gradient elements) per piece at least: below, the op is one piece (a thread's
+#: start and the partial sums would cost more than the split saves).
+SPLIT_MIN_SIZE = 1 << 16
+
+
+def image_pieces(n: int, size: int) -> list:
+    """``(first image, end image)`` of each piece of a batch of ``n`` images whose op has ``size`` elements of work."""
+    pieces = max(1, min(n, SPLIT_PIECES, size // max(SPLIT_MIN_SIZE, 1)))
+    return [(n * p // pieces, n * (p + 1) // pieces) for p in range(pieces)]
+
+
+def over_pieces(xp, run, n: int, size: int) -> list:
+    """``run(first, end)`` over :func:`image_pieces` of ``n`` images (:func:`run_pieces`); one call over the whole
+    batch for other array modules (CuPy: one block, the GPU's own parallelism)."""
+    if xp is not numpy:
+        return [run(0, n)]
+    return run_pieces(run, image_pieces(n, size))
+
+
+def run_pieces(run, pieces: list, parts: int | None = None) -> list:
+    """``[run(first, end) for (first, end) in pieces]``: the pieces in ``parts`` runs of whole pieces (default:
+    :func:`ember.backend.workers.split_parts`) on Ember's worker threads at once (the first in this thread).
+
+    ``run`` must touch only its own images' cells of any output and use :func:`scratch` (per thread) for its
+    work arrays. Results in piece order, however many parts ran them.
+    """
+    from ..backend import workers
+
+    if parts is None:
+        parts = workers.split_parts()
+    parts = min(parts, len(pieces))
+    if parts < 2:
+        return [run(*piece) for piece in pieces]
+    cuts = [len(pieces) * p // parts for p in range(parts + 1)]
+    groups = [(pieces[cuts[p] : cuts[p + 1]],) for p in range(parts)]
+    results = workers.run_parts(lambda group: [run(*piece) for piece in group], groups)
+    return [result for group in results for result in group]

@@ -95,7 +95,8 @@ def tap_sum_kernel(xp, kernel_shape, strides, size: int):
 def tap_sum_conv(tap_sum, xpad, kernel, out_hw, dilation, out):
     """``out`` (N, OH, OW, F) <- the stride-1 convolution of padded ``xpad`` (N, HP, WP, C) by ``kernel``
     (KH, KW, C, F). In blocks of about ``_windows.BLOCK_BYTES`` of products: whole images, or bands of output
-    rows of one image (with the input rows they read) where an image's products are larger."""
+    rows of one image (with the input rows they read) where an image's products are larger; the blocks within
+    pieces of the images, run in parts at once (:func:`ember.ops._windows.run_pieces`)."""
     from . import _windows
 
     n, hp, wp, c = xpad.shape
@@ -107,18 +108,22 @@ def tap_sum_conv(tap_sum, xpad, kernel, out_hw, dilation, out):
     xin = numpy.ascontiguousarray(xpad, dtype=out.dtype)
     row_bytes = wp * width * out.itemsize  # the products of one input row
     images = _windows.BLOCK_BYTES // (hp * row_bytes)
-    if images >= 1:
-        blocks = [(i, min(i + images, n), 0, oh) for i in range(0, n, images)]
-    else:
-        rows = max(_windows.BLOCK_BYTES // row_bytes - span, 1)
-        blocks = [(i, i + 1, y, min(y + rows, oh)) for i in range(n) for y in range(0, oh, rows)]
-    biggest = max((n1 - n0) * (y1 - y0 + span) for n0, n1, y0, y1 in blocks) if blocks else 0
-    z_all = _windows.scratch(numpy, biggest * wp * width, out.dtype)
-    for n0, n1, y0, y1 in blocks:
-        band = y1 - y0 + span if (y0, y1) != (0, oh) else hp
-        z = z_all[: (n1 - n0) * band * wp * width].reshape(-1, width)
-        numpy.matmul(xin[n0:n1, y0 : y0 + band].reshape(-1, c), taps, out=z)
-        tap_sum(z, n0, y0, y1, band, wp, kh, kw, dilation[0], dilation[1], out)
+
+    def run(first, end):  # the blocks of images first..end-1, in this thread's scratch
+        if images >= 1:
+            blocks = [(i, min(i + images, end), 0, oh) for i in range(first, end, images)]
+        else:
+            rows = max(_windows.BLOCK_BYTES // row_bytes - span, 1)
+            blocks = [(i, i + 1, y, min(y + rows, oh)) for i in range(first, end) for y in range(0, oh, rows)]
+        biggest = max((n1 - n0) * (y1 - y0 + span) for n0, n1, y0, y1 in blocks) if blocks else 0
+        z_all = _windows.scratch(numpy, biggest * wp * width, out.dtype)
+        for n0, n1, y0, y1 in blocks:
+            band = y1 - y0 + span if (y0, y1) != (0, oh) else hp
+            z = z_all[: (n1 - n0) * band * wp * width].reshape(-1, width)
+            numpy.matmul(xin[n0:n1, y0 : y0 + band].reshape(-1, c), taps, out=z)
+            tap_sum(z, n0, y0, y1, band, wp, kh, kw, dilation[0], dilation[1], out)
+
+    _windows.run_pieces(run, _windows.image_pieces(n, out.size))
 
 
 # ---- Winograd F(2x2, 3x3): the forward of a 3x3, stride-1 convolution with 2.25x fewer multiplies ----------------
@@ -178,8 +183,9 @@ def _winograd_input(xpad, t0, th, tw, v):
 
 
 @jit.kernel
-def _winograd_output(m, t0, th, tw, out):
-    # out (n, oh, ow, f) <- A^T m A for tiles t0.. of m (16, tiles, f); cells past oh/ow are dropped
+def _winograd_output(m, t0, th, tw, bias, act, out):
+    # out (n, oh, ow, f) <- A^T m A for tiles t0.. of m (16, tiles, f); cells past oh/ow are dropped. act 1: + bias
+    # (f,), act 2: + bias then max(., 0), as _bias_act_forward does on the stored output (the same bits)
     oh, ow, f = out.shape[1], out.shape[2], out.shape[3]
     per_image = th * tw
     for t in range(m.shape[1]):
@@ -198,13 +204,22 @@ def _winograd_output(m, t0, th, tw, out):
             b1 = m[5, t, ch] - m[9, t, ch] - m[13, t, ch]
             b2 = m[6, t, ch] - m[10, t, ch] - m[14, t, ch]
             b3 = m[7, t, ch] - m[11, t, ch] - m[15, t, ch]
-            out[n, y0, x0, ch] = a0 + a1 + a2
+            o00, o01, o10, o11 = a0 + a1 + a2, a1 - a2 - a3, b0 + b1 + b2, b1 - b2 - b3
+            if act > 0:
+                bc = bias[ch]
+                o00, o01, o10, o11 = o00 + bc, o01 + bc, o10 + bc, o11 + bc
+                if act == 2:
+                    o00 = 0 if o00 < 0 else o00
+                    o01 = 0 if o01 < 0 else o01
+                    o10 = 0 if o10 < 0 else o10
+                    o11 = 0 if o11 < 0 else o11
+            out[n, y0, x0, ch] = o00
             if right:
-                out[n, y0, x0 + 1, ch] = a1 - a2 - a3
+                out[n, y0, x0 + 1, ch] = o01
             if down:
-                out[n, y0 + 1, x0, ch] = b0 + b1 + b2
+                out[n, y0 + 1, x0, ch] = o10
                 if right:
-                    out[n, y0 + 1, x0 + 1, ch] = b1 - b2 - b3
+                    out[n, y0 + 1, x0 + 1, ch] = o11
 
 
 def winograd_kernel_transform(kernel):
@@ -258,47 +273,34 @@ def _odd_step(tiles: int) -> int:
     return max(tiles, 1) | 1
 
 
-#: The tiles can be cut into this many parts of whole images (fewer with fewer images), each run block by block on
-#: its own; with two BLAS threads allowed the second part runs on a worker thread (:func:`_run_parts`). The parts
-#: do not depend on the thread count, so 1 and 2 threads give the same bits. Off (1) by default: no wall-clock
-#: gain on W2 could be shown, and the reason is measured: after each 2-thread product OpenBLAS's idle thread spins
-#: at 100% of a core for about 0.1 s (setting BLAS to one thread does not stop it), and W2's step calls BLAS every
-#: few ms, so the second core is taken while the split runs (split alone, spinner asleep: backward 26 ms against
-#: 36-39 serial; right after a product: 35). The split pays where the whole step keeps BLAS at one thread.
-WINOGRAD_PARTS = 1
+#: How many parts (threads) the Winograd passes run their pieces of images in: None asks the thread policy
+#: (:func:`ember.backend.workers.split_parts`, 1 outside a fit/predict scope or on a busy machine); tests set a
+#: count. The pieces (:func:`ember.ops._windows.image_pieces`) depend on the shapes only, so any count gives the
+#: same bits. (Split while OpenBLAS ran 2 threads, W2's step gained nothing: after each 2-thread product its idle
+#: thread spins a core for about 0.1 s. The policy's split mode holds BLAS at one thread for the whole step.)
+WINOGRAD_PARTS = None
 
 
-def _tile_parts(n: int, per_image: int) -> list:
-    """``(first tile, end tile)`` of each part: the images cut into ``min(n, WINOGRAD_PARTS)`` runs."""
-    parts = max(1, min(n, WINOGRAD_PARTS))
-    cuts = [n * p // parts * per_image for p in range(parts + 1)]
-    return [(cuts[p], cuts[p + 1]) for p in range(parts)]
+def _run_images(run, n: int, per_image: int, size: int) -> list:
+    """``[run(first tile, end tile) for each piece of the n images]`` in piece order, the pieces run in
+    :data:`WINOGRAD_PARTS` parts at once (:func:`ember.ops._windows.run_pieces`); ``size``: the op's elements of
+    work, which sets how many pieces."""
+    from ._windows import image_pieces, run_pieces
+
+    pieces = image_pieces(n, size)
+    return run_pieces(lambda i0, i1: run(i0 * per_image, i1 * per_image), pieces, WINOGRAD_PARTS)
 
 
-def _run_parts(run, parts: list) -> list:
-    """``[run(first, end) for each part]``, run at the same time on Ember's worker threads when BLAS may use 2+.
-
-    Why other Python threads rather than more BLAS threads: a Winograd block's matmuls are small ((tiles, C) @
-    (C, F), a few hundred tiles), and its transforms, half the work, are serial numba loops; split over images, each
-    thread runs both on its own part (numba's kernels and NumPy's matmul release the GIL), BLAS held at one thread
-    meanwhile (:func:`ember.backend.workers.run_parts`). The BLAS count is what Ember's thread policy
-    (:mod:`ember.backend.threads`) set, so a busy machine gets the serial loop.
-    """
-    from ..backend import threads, workers
-
-    if len(parts) < 2 or max((lib.get_num_threads() for lib in threads.blas_libraries()), default=1) < 2:
-        return [run(*part) for part in parts]
-    return workers.run_parts(run, parts)
-
-
-def winograd_conv(kernels, xpad, kernel, out_hw, out):
+def winograd_conv(kernels, xpad, kernel, out_hw, out, bias=None, relu=False):
     """``out`` (N, OH, OW, F) <- the 3x3 stride-1 convolution of padded ``xpad`` (N, H, W, C) by ``kernel``.
 
-    ``kernel`` is (3, 3, C, F) and ``kernels`` the pair :func:`winograd_kernels` gave.
+    ``kernel`` is (3, 3, C, F) and ``kernels`` the pair :func:`winograd_kernels` gave. With ``bias`` (F,), the
+    output transform adds it and, with ``relu``, clamps at 0 (a layer's bias and ReLU, as
+    :func:`bias_act_forward` would on the stored output: the same bits, one pass less).
 
     Tiles of 2x2 outputs in blocks of about :data:`WINOGRAD_BLOCK_BYTES`: per block the input transform into
     ``v`` (16, tiles, C), 16 matmuls ``v[k] @ u[k]`` into ``m`` (16, tiles, F), the output transform into ``out``.
-    The blocks run within each of :data:`WINOGRAD_PARTS` parts of the images (:func:`_run_parts`).
+    The blocks run within pieces of the images, the pieces in :data:`WINOGRAD_PARTS` parts (:func:`_run_images`).
     """
     from ._windows import scratch
 
@@ -322,9 +324,11 @@ def winograd_conv(kernels, xpad, kernel, out_hw, out):
             m = work[16 * rows * c : 16 * rows * (c + f)].reshape(16, rows, f)
             to_tiles(xin, t0, th, tw, v)
             numpy.matmul(v, u, out=m)
-            from_tiles(m, t0, th, tw, out)
+            from_tiles(m, t0, th, tw, bias_f, act, out)
 
-    _run_parts(run, _tile_parts(n, th * tw))
+    act = 0 if bias is None else (2 if relu else 1)
+    bias_f = numpy.zeros(1, out.dtype) if bias is None else bias.astype(out.dtype, copy=False)
+    _run_images(run, n, th * tw, out.size)
 
 
 # ---- Winograd F(2x2, 3x3) backward: both gradients of the same forward, from one transform of the output gradient --
@@ -455,8 +459,8 @@ def winograd_grads(loops, xpad, kernel, g, pad_shape):
                 adjoint(dv, t0, th, tw, gpad)
         return du
 
-    dus = _run_parts(run, _tile_parts(n, th * tw))
-    if need_kernel:  # the parts' sums added in part order, whatever ran them
+    dus = _run_images(run, n, th * tw, g.size)
+    if need_kernel:  # the pieces' sums added in piece order, whatever ran them
         du = dus[0]
         for part in dus[1:]:
             du += part

@@ -33,7 +33,10 @@ padded input cell by every tap's filters (no im2col) and sums each output's taps
 around: its forward is conv2d's input gradient (no stride-dilated zeros), its input gradient conv2d's forward
 and its kernel gradient conv2d's. The depthwise convolution runs as broadcast multiply-adds per kernel
 offset, or with numba as one compiled pass per direction.
-Loops run over blocks and kernel offsets only.
+Loops run over blocks and kernel offsets only. Every path but the depthwise one cuts the batch into pieces of
+whole images (:func:`ember.ops._windows.image_pieces`, shapes alone decide them), each with its own blocks and
+partial kernel gradient, and runs them in as many parts at once as the thread policy grants
+(:func:`ember.backend.workers.split_parts`); partial sums are added in piece order, so any count gives the same bits.
 """
 
 from __future__ import annotations
@@ -50,8 +53,9 @@ from ._windows import (
     check_rank,
     im2col_block,
     offset_slice,
+    over_pieces,
     pad_spatial,
-    row_blocks,
+    piece_blocks,
     spatial_geometry,
 )
 
@@ -88,11 +92,15 @@ def correlate(xp, xpad, k4, out_hw, strides, dilation, keep=None):
         conv_kernels.winograd_conv(winograd, xpad, k4, out_hw, out.reshape((n,) + tuple(out_hw) + (f,)))
         return out
     row_bytes = out_hw[1] * kh * kw * c * xpad.dtype.itemsize
-    for block in row_blocks(xp, n, out_hw, row_bytes, k2.nbytes):
-        rows = block_rows(block, out_hw)
-        cols_out = None if keep is None else keep[rows]
-        cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation, out=cols_out)
-        xp.matmul(cols, k2, out=out[rows])
+
+    def run(first, end):
+        for block in piece_blocks(xp, first, end, out_hw, row_bytes, k2.nbytes):
+            rows = block_rows(block, out_hw)
+            cols_out = None if keep is None else keep[rows]
+            cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation, out=cols_out)
+            xp.matmul(cols, k2, out=out[rows])
+
+    over_pieces(xp, run, n, n * out_hw[0] * row_bytes // xpad.dtype.itemsize)
     return out
 
 
@@ -101,12 +109,25 @@ def kernel_grad(xp, xpad, g2, k_hw, out_hw, strides, dilation):
     n, c = xpad.shape[0], xpad.shape[3]
     kh, kw = k_hw
     f = g2.shape[1]
-    gk = xp.zeros((kh * kw * c, f), dtype=xp.result_type(xpad, g2))
+    dtype = xp.result_type(xpad, g2)
     row_bytes = out_hw[1] * kh * kw * c * xpad.dtype.itemsize
-    for block in row_blocks(xp, n, out_hw, row_bytes, gk.nbytes):
-        cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation)
-        gk += cols.T @ g2[block_rows(block, out_hw)]
-    return gk
+
+    def run(first, end):  # this piece's sum
+        gk = xp.zeros((kh * kw * c, f), dtype=dtype)
+        for block in piece_blocks(xp, first, end, out_hw, row_bytes, gk.nbytes):
+            cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation)
+            gk += cols.T @ g2[block_rows(block, out_hw)]
+        return gk
+
+    return _sum_in_order(over_pieces(xp, run, n, n * out_hw[0] * row_bytes // xpad.dtype.itemsize))
+
+
+def _sum_in_order(parts: list):
+    """The pieces' partial sums added in piece order (the same bits whatever ran them), into the first."""
+    total = parts[0]
+    for part in parts[1:]:
+        total += part
+    return total
 
 
 def _correlate_and_kernel_grad(xp, xpad, k4, g2, out_hw, strides, dilation):
@@ -117,14 +138,20 @@ def _correlate_and_kernel_grad(xp, xpad, k4, g2, out_hw, strides, dilation):
     kh, kw, _, f = k4.shape
     k2 = k4.reshape(kh * kw * c, f)
     out = xp.empty((n * out_hw[0] * out_hw[1], f), dtype=xp.result_type(xpad, k4))
-    gk = xp.zeros((kh * kw * c, g2.shape[1]), dtype=xp.result_type(xpad, g2))
+    gk_shape, gk_dtype = (kh * kw * c, g2.shape[1]), xp.result_type(xpad, g2)
     row_bytes = out_hw[1] * kh * kw * c * xpad.dtype.itemsize
-    for block in row_blocks(xp, n, out_hw, row_bytes, max(k2.nbytes, gk.nbytes)):
-        rows = block_rows(block, out_hw)
-        cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation)
-        xp.matmul(cols, k2, out=out[rows])
-        gk += cols.T @ g2[rows]
-    return out, gk
+    matrix_bytes = max(k2.nbytes, gk_shape[0] * gk_shape[1] * gk_dtype.itemsize)
+
+    def run(first, end):  # this piece's rows of out and its sum of gk
+        gk = xp.zeros(gk_shape, dtype=gk_dtype)
+        for block in piece_blocks(xp, first, end, out_hw, row_bytes, matrix_bytes):
+            rows = block_rows(block, out_hw)
+            cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation)
+            xp.matmul(cols, k2, out=out[rows])
+            gk += cols.T @ g2[rows]
+        return gk
+
+    return out, _sum_in_order(over_pieces(xp, run, n, n * out_hw[0] * row_bytes // xpad.dtype.itemsize))
 
 
 def _flipped_window(xp, g2, k4, x4_shape, pads, out_hw, dilation):
@@ -230,8 +257,11 @@ class Conv2D(Function):
             )
             if winograd is not None:  # backward takes Winograd's gradients too (conv_kernels.winograd_grads)
                 out = xp.empty((n * out_hw[0] * out_hw[1], f), dtype=xp.result_type(xpad, k4))
-                conv_kernels.winograd_conv(winograd, xpad, k4, out_hw, out.reshape((n,) + tuple(out_hw) + (f,)))
+                fused = getattr(self, "fuse_bias", None)  # (bias, relu) from _BiasAct: in the output transform
+                out4 = out.reshape((n,) + tuple(out_hw) + (f,))
+                conv_kernels.winograd_conv(winograd, xpad, k4, out_hw, out4, *(fused or ()))
                 self.winograd = True
+                self.bias_applied = fused is not None
             else:
                 out = correlate(xp, xpad, k4, out_hw, strides, dilation_rate, keep=keep)
         if self.needs_input_grad[1]:
@@ -332,28 +362,41 @@ class Conv2D(Function):
             return _crop(gpad, pads, h, w)
         gpad = xp.zeros((n, h + t + b_, w + left + r, c), dtype=g2.dtype)
         # blocks as the forward's, sized by the im2col they stand for; the matmul's (rows, C) result is smaller
-        blocks = row_blocks(xp, n, out_hw, out_hw[1] * kh * kw * c * g2.dtype.itemsize, k4.nbytes)
+        row_bytes = out_hw[1] * kh * kw * c * g2.dtype.itemsize
         col2im = conv_kernels.col2im_kernel(xp, gpad.size)
         if col2im is not None:  # numba: one matmul per block, then col2im in one compiled pass
             kt = k4.reshape(kh * kw * c, -1).T
-            for n0, n1, h0, h1 in blocks:
-                d = g2[block_rows((n0, n1, h0, h1), out_hw)] @ kt
-                col2im(d, n0, h0, h1 - h0, out_hw[1], kh, kw, strides[0], strides[1], dilation[0], dilation[1], gpad)
+            dtype = numpy.result_type(g2, kt)
+
+            def run(first, end):  # pieces of whole images: each image's cells get sums from one thread only
+                for block in piece_blocks(xp, first, end, out_hw, row_bytes, k4.nbytes):
+                    n0, n1, h0, h1 = block
+                    rows = block_rows(block, out_hw)
+                    d = _windows.scratch(numpy, (rows.stop - rows.start) * kt.shape[1], dtype).reshape(-1, kt.shape[1])
+                    numpy.matmul(g2[rows], kt, out=d)
+                    col2im(d, n0, h0, h1 - h0, out_hw[1], kh, kw, *strides, *dilation, gpad)
+
+            over_pieces(xp, run, n, n * out_hw[0] * row_bytes // g2.dtype.itemsize)
             return _crop(gpad, pads, h, w)
-        n0, n1, h0, h1 = blocks[0]
-        tmp = xp.empty(((n1 - n0) * (h1 - h0) * out_hw[1], c), dtype=g2.dtype)  # the first block is the largest
-        for block in blocks:
-            n0, n1, h0, h1 = block
-            rows = block_rows(block, out_hw)
-            gb = g2[rows]
-            part = tmp[: rows.stop - rows.start]
-            for a in range(kh):
-                ys = offset_slice(a, dilation[0], strides[0], h1 - h0)  # block rows start at padded row h0 * s
-                ys = slice(ys.start + h0 * strides[0], ys.stop + h0 * strides[0], ys.step)
-                for b in range(kw):
-                    xs = offset_slice(b, dilation[1], strides[1], out_hw[1])
-                    xp.matmul(gb, k4[a, b].T, out=part)
-                    gpad[n0:n1, ys, xs] += part.reshape(n1 - n0, h1 - h0, out_hw[1], c)
+
+        def run_numpy(first, end):  # as run above, one matmul per kernel offset
+            blocks = piece_blocks(xp, first, end, out_hw, row_bytes, k4.nbytes)
+            n0, n1, h0, h1 = blocks[0]
+            tmp = xp.empty(((n1 - n0) * (h1 - h0) * out_hw[1], c), dtype=g2.dtype)  # the first block is the largest
+            for block in blocks:
+                n0, n1, h0, h1 = block
+                rows = block_rows(block, out_hw)
+                gb = g2[rows]
+                part = tmp[: rows.stop - rows.start]
+                for a in range(kh):
+                    ys = offset_slice(a, dilation[0], strides[0], h1 - h0)  # block rows start at padded row h0 * s
+                    ys = slice(ys.start + h0 * strides[0], ys.stop + h0 * strides[0], ys.step)
+                    for b in range(kw):
+                        xs = offset_slice(b, dilation[1], strides[1], out_hw[1])
+                        xp.matmul(gb, k4[a, b].T, out=part)
+                        gpad[n0:n1, ys, xs] += part.reshape(n1 - n0, h1 - h0, out_hw[1], c)
+
+        over_pieces(xp, run_numpy, n, n * out_hw[0] * row_bytes // g2.dtype.itemsize)
         return _crop(gpad, pads, h, w)
 
 
@@ -618,10 +661,12 @@ class _BiasAct:
                 f"{self.name}: expected a bias of shape ({f},) (one per output channel of kernel {kernel.shape}), "
                 f"got shape {bias.shape}"
             )
+        self.fuse_bias = (bias, relu)  # a Winograd forward adds them in its output transform (bias_applied)
         out = super().forward(x, kernel, **attrs)
-        if not out.flags.c_contiguous:  # (a fresh array: never, today) in place needs a contiguous one
-            out = self.xp.ascontiguousarray(out)
-        conv_kernels.bias_act_forward(self.xp, out.reshape(-1, f), bias, relu)
+        if not getattr(self, "bias_applied", False):
+            if not out.flags.c_contiguous:  # (a fresh array: never, today) in place needs a contiguous one
+                out = self.xp.ascontiguousarray(out)
+            conv_kernels.bias_act_forward(self.xp, out.reshape(-1, f), bias, relu)
         self.relu = relu
         if relu and any(self.needs_input_grad):
             self.activated = out  # the output: its positive cells are the ReLU's mask

@@ -8,7 +8,9 @@ is NaN (no cell compares equal to it, so no gradient flows, as on the NumPy path
 for -0.0 and 0.0), so both paths give the same bits.
 
 Shapes: ``xpad`` (N, HP, WP, C), padded; ``out`` (N, OH, OW, C); ``winner`` (N, OH, OW, C) uint8 (a pool
-of at most 255 cells; larger pools take the NumPy path of :mod:`ember.ops.pooling`).
+of at most 255 cells; larger pools take the NumPy path of :mod:`ember.ops.pooling`). Both passes run over pieces of
+the images, in as many parts at once as the thread policy grants (:func:`ember.ops._windows.run_pieces`): each
+image's cells are its own, so the bits do not depend on the count.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 import numpy
 
 from ..backend import jit
+from ._windows import image_pieces, run_pieces
 
 NO_WINNER = 255
 
@@ -95,7 +98,12 @@ def max_pool_forward(xpad, out_hw, pool, strides):
     n, _, _, c = xpad.shape
     out = numpy.empty((n,) + tuple(out_hw) + (c,), dtype=xpad.dtype)
     winner = numpy.empty(out.shape, dtype=numpy.uint8)
-    _forward_kernel.compiled()(xpad, pool[0], pool[1], strides[0], strides[1], out, winner)
+    kernel = _forward_kernel.compiled()
+
+    def run(i0, i1):  # each image's cells on their own: pieces of images run on the worker threads
+        kernel(xpad[i0:i1], pool[0], pool[1], strides[0], strides[1], out[i0:i1], winner[i0:i1])
+
+    run_pieces(run, image_pieces(n, out.size))
     return out, winner
 
 
@@ -106,7 +114,11 @@ def max_pool_backward(g, winner, pad_shape, pool, strides):
     gpad = (numpy.empty if assign else numpy.zeros)(pad_shape, dtype=g.dtype)
     kernel = _backward_kernel.compiled()
     if kernel is not None:
-        kernel(g, winner, pool[0], pool[1], strides[0], strides[1], gpad, assign)
+
+        def run(i0, i1):
+            kernel(g[i0:i1], winner[i0:i1], pool[0], pool[1], strides[0], strides[1], gpad[i0:i1], assign)
+
+        run_pieces(run, image_pieces(g.shape[0], gpad.size))
         return gpad
     # numba switched off since the forward: the same routing in NumPy, one pool offset at a time
     if assign:
