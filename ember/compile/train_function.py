@@ -1,14 +1,14 @@
 """``CompiledTrainFunction``: a model's training step, traced per input signature and replayed.
 
-For each signature (the structure, shapes and dtypes of x, y and
-sample_weight) the first two batches run the eager step under a
-:class:`~ember.compile.tracer.Tracer`. Each trace becomes a
-:class:`~ember.compile.plan.StepPlan`; if the two agree (same operations,
-same constants: nothing in the step depended on the data outside the ops)
-later batches of that signature replay the plan. A step that cannot be
-replayed (random draws outside ``ops.dropout``, writes to Variables other
-than BatchNormalization's statistics, data-dependent Python control flow)
-stays eager for that signature, with one warning.
+The step is the trainer's own ``train_step``, in its two halves: ``Trainer._train_forward`` (forward and
+loss) and ``Trainer._train_update`` (running loss, backward, optimizer update, metrics). For each signature
+(the structure, shapes and dtypes of x, y and sample_weight) the first two batches run the eager step with
+its first half under a :class:`~ember.compile.tracer.Tracer`. Each trace becomes a
+:class:`~ember.compile.plan.StepPlan` (that half and its backward, on arrays); if the two agree (same
+operations, same constants: nothing depended on the data outside the ops) later batches of that signature
+replay the plan and hand its loss, outputs and gradients to ``_train_update``. A step that cannot be
+replayed (random draws outside ``ops.dropout``, writes to Variables other than BatchNormalization's
+statistics, data-dependent Python control flow) stays eager for that signature, with one warning.
 
 The replay gives the eager step's numbers bit for bit. Plans are keyed on
 the input signature and on the model's :func:`~ember.compile.fingerprint.fingerprint`
@@ -62,6 +62,7 @@ class CompiledTrainFunction:
         self._fast = {}  # (x shape, x dtype, (y shape, y dtype) or None) -> StepPlan, for plain array batches
         self._had_targets = True
         self._into_tensors = (None, None)  # the optimizer's gradient buffers, each wrapped once as w.grad
+        self._layout = None  # the optimizer's flat layout of the weights, for this replay's update
 
     accepts_return_logs = True  # fit may call it with return_logs=False (see Trainer.fit)
 
@@ -132,11 +133,14 @@ class CompiledTrainFunction:
     def __getstate__(self):
         # the plans belong to this process's arrays: a copy traces again
         state = dict(self.__dict__)
-        state.update(plans={}, _fast={}, weights=None, key=None, _snapshot=None, _into_tensors=(None, None))
+        state.update(
+            plans={}, _fast={}, weights=None, key=None, _snapshot=None, _into_tensors=(None, None), _layout=None
+        )
         return state
 
     # ---- tracing ------------------------------------------------------------------------------------
     def _trace(self, key, traces, data, flat):
+        """The trainer's own step on this batch, its forward and loss traced (``Trainer._train_forward``)."""
         model = self.model
         x, y, sample_weight = data
         if self.key is None:
@@ -148,48 +152,37 @@ class CompiledTrainFunction:
         rest = tensors[len(flatten(x)) :]
         ty = None if y is None else pack_like(y, rest[: len(flatten(y))])
         tw = None if sample_weight is None else rest[-1]
-        for w in weights:
-            w.grad = None
-        tracer = Tracer()
-        with tracer:
-            y_pred = model(tx, training=True)
-            loss = model.compute_loss(tx, ty, y_pred, tw, training=True)
-        model._loss_tracker.update(loss.item(), _batch_size(flat[0]))
+        with Tracer() as tracer:
+            y_pred, loss = model._train_forward(tx, ty, tw, weights)
         outputs = flatten(y_pred)
         # several losses: each one's running mean (``<output>_loss``) is fed from its value in the plan
         compiled_loss = getattr(model, "_compiled_loss", None)
         trackers = [] if compiled_loss is None else compiled_loss.trackers
-        parts = [compiled_loss.last_parts[i] for i, _, _ in trackers]
         plan = None
-        if weights:
+        if not weights:
+            self.plans[key] = "the model has no trainable weights"
+        else:
             try:
-                plan = StepPlan(tracer, tensors, loss, outputs + parts, weights)
+                plan = StepPlan(
+                    tracer, tensors, loss, outputs + [compiled_loss.last_parts[i] for i, _, _ in trackers], weights
+                )
                 plan.n_outputs = len(outputs)
                 plan.trackers = [(tracker, _batch_size(outputs[i])) for i, _, tracker in trackers]
+                plan.structure = pack_like(y_pred, [None] * len(outputs))  # None: one output
             except UntraceableError as e:
                 self.plans[key] = str(e)
                 self._warn(str(e))
-            loss.backward()
-            grads = [w.grad for w in weights]
-            if _data_parallel() is not None:  # DataParallel on MPI: averaged over the processes
-                grads = _data_parallel().average_gradients(grads)
-            model.optimizer.apply(grads, weights)
-        else:
-            self.plans[key] = "the model has no trainable weights"
-            warnings.warn("The model does not have any trainable weights.", stacklevel=3)
+        logs = model._train_update(tx, y, y_pred, sample_weight, loss, weights)  # backward and update, eagerly
         if plan is not None:
             traces.append(plan)
             if len(traces) < _TRACES_TO_AGREE:
                 self.plans[key] = traces
             else:
                 ok, why = traces[0].compatible(plan)
-                if ok:
-                    plan.structure = y_pred
-                    self.plans[key] = plan
-                else:
-                    self.plans[key] = why
+                self.plans[key] = plan if ok else why
+                if not ok:
                     self._warn(why)
-        return model._metric_logs(y, y_pred, sample_weight)
+        return logs
 
     def _warn(self, reason):
         """Say once per reason that steps run eagerly."""
@@ -205,64 +198,37 @@ class CompiledTrainFunction:
 
     # ---- replay --------------------------------------------------------------------------------------
     def _replay(self, plan, data, arrays, return_logs):
+        """The plan's forward, loss and backward on ``arrays``, then the rest of the trainer's own step."""
         model = self.model
         x, y, sample_weight = data
         weights = self.weights
         self.replays += 1
         optimizer = model.optimizer
         # the optimizer's flat gradient buffers (see Optimizer._update), written straight into by the backward
-        layout = optimizer.flat_layout(weights) if optimizer is not None and optimizer.built else None
+        layout = self._layout = optimizer.flat_layout(weights) if optimizer.built else None
         into = None if layout is None else layout.gradient_views(len(weights))
         loss, outputs, grads = plan.replay(arrays, into)
-        dist = _data_parallel()
-        if dist is not None:  # DataParallel on MPI: averaged over the processes, in the flat buffers
-            grads = dist.average_step_gradients(grads, layout)
-        model._loss_tracker.update(loss.item(), _batch_size(arrays[0]))
         if plan.trackers:
             for (tracker, count), value in zip(plan.trackers, outputs[plan.n_outputs :]):
                 tracker.update(value.item(), count)
             outputs = outputs[: plan.n_outputs]
-        if into is not None and layout.holds(grads) and layout.prepare():
-            # the flat gradients are in their views, the others present, all trainable: apply's checks hold
-            if self._into_tensors[0] is not into:
-                self._into_tensors = (into, [None if v is None else Tensor._wrap(v) for v in into])
-            for w, g, t in zip(weights, grads, self._into_tensors[1]):
-                w.grad = t if t is not None else _wrap(g)
+        if into is not None and self._into_tensors[0] is not into:  # each gradient view wrapped once as w.grad
+            self._into_tensors = (into, [None if v is None else Tensor._wrap(v) for v in into])
+        views = self._into_tensors[1] if into is not None else [None] * len(weights)
+        for w, g, t in zip(weights, grads, views):
+            w.grad = t if t is not None and t.data is g else None if g is None else _wrap(g)
+        # the outputs for the metrics: one as its array (their lean update), several as tensors
+        y_pred = outputs[0] if plan.structure is None else pack_like(plan.structure, [Tensor._wrap(o) for o in outputs])
+        apply = self._apply_flat if into is not None else None
+        return model._train_update(x, y, y_pred, sample_weight, loss, weights, grads, apply, return_logs)
+
+    def _apply_flat(self, grads, weights):
+        """``optimizer.apply`` without its checks when the gradients lie in its flat buffers, as written there."""
+        optimizer, layout = self.model.optimizer, self._layout
+        if layout.holds(grads) and layout.prepare():
             optimizer.apply_flat(layout.groups, weights, [(grads[k], weights[k]) for k in layout.rest])
         else:
-            for w, g in zip(weights, grads):
-                w.grad = None if g is None else _wrap(g)
             optimizer.apply(grads, weights)
-        metrics = model._compiled_metrics
-        if y is not None and metrics is not None:
-            lean = plan.metrics_update
-            if lean is None or lean[0] is not metrics or type(y) is not _NDARRAY:
-                lean = plan.metrics_update = (metrics, _lean_metrics(metrics, y, outputs, sample_weight))
-            if lean[1] is not None:
-                lean[1](y, outputs[0])
-            else:
-                y_pred = pack_like(plan.structure, [Tensor._wrap(o) for o in outputs])
-                metrics.update(model, model._compiled_loss, y, y_pred, sample_weight)
-        return model._current_logs(y is not None) if return_logs else None
-
-
-def _data_parallel():
-    """``ember.distribution.fit_hooks`` when a DataParallel distribution over several processes is set, else None."""
-    global _fit_hooks
-    if _fit_hooks is None:  # imported on the first step (not with ember.compile), then called directly
-        from ..distribution.active import fit_hooks as _fit_hooks
-    return _fit_hooks()
-
-
-_fit_hooks = None
-
-
-def _lean_metrics(metrics, y, outputs, sample_weight):
-    """The compiled metrics' lean per-batch update for one output (CompiledMetrics.lean_update), or None."""
-    if sample_weight is not None or len(outputs) != 1 or type(y) is not _NDARRAY:
-        return None
-    lean = getattr(metrics, "lean_update", None)
-    return None if lean is None else lean(y, outputs[0])
 
 
 def _wrap(g):

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy
 
+from ..engine.tensor import Tensor
 from ..layers.symbolic import flatten
 
 
@@ -179,26 +180,33 @@ class CompiledMetrics:
         return [m.name for _, m, _, _ in self.metrics or []]
 
     def update(self, model, compiled_loss, y, y_pred, sample_weight=None):
-        flat_pred = flatten(y_pred)
+        """Update every metric from a batch (``y_pred``: the model's outputs, tensors or arrays; not differentiated)."""
+        if type(y_pred) is numpy.ndarray and type(y) is numpy.ndarray and sample_weight is None and self.metrics:
+            # one output as a host array (the compiled step's): the metrics' lean update when they all have one
+            key = (y.shape, y.dtype, y_pred.shape, y_pred.dtype)
+            if key != self._lean[0]:
+                self._lean = (key, self._lean_update(y, y_pred))
+            if self._lean[1] is not None:
+                self._lean[1](y, y_pred)
+                return
+        flat_pred = [t.detach() if isinstance(t, Tensor) else t for t in flatten(y_pred)]
         names = compiled_loss.names if compiled_loss and compiled_loss.names else _output_names(model, len(flat_pred))
         flat_true = _match_targets(y, flat_pred, names)
         if self.metrics is None:
             self.build(model, compiled_loss, flat_true, flat_pred)
+            self._lean = (None, None)
         for i, metric, weighted, _ in self.metrics:
             if flat_true[i] is None:
                 continue
             metric.update_state(flat_true[i], flat_pred[i], sample_weight=sample_weight if weighted else None)
 
-    def lean_update(self, y, y_pred):
-        """``update(y, y_pred)`` for one output's host arrays of these shapes and dtypes, without sample weights.
+    _lean = (None, None)  # (the shapes and dtypes of y and y_pred, the lean update for them or None)
 
-        What the compiled training step calls per batch instead of :meth:`update`
-        when every metric has a :meth:`~ember.metrics.MeanMetricWrapper.lean_update`
-        (the same numbers with a few array calls); None otherwise, or before
-        the metrics are built.
+    def _lean_update(self, y, y_pred):
+        """``update(y, y_pred)`` for one output's host arrays of these shapes and dtypes, without sample weights,
+        when every metric has a :meth:`~ember.metrics.MeanMetricWrapper.lean_update` (the same numbers with a
+        few array calls); else None.
         """
-        if self.metrics is None or type(y) is not numpy.ndarray or type(y_pred) is not numpy.ndarray:
-            return None
         updates = []
         for i, metric, _, _ in self.metrics:
             lean = getattr(metric, "lean_update", None)

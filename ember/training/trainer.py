@@ -148,26 +148,43 @@ class Trainer:
     def train_step(self, data) -> dict:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         weights = self.trainable_weights
+        y_pred, loss = self._train_forward(x, y, sample_weight, weights)
+        return self._train_update(x, y, y_pred, sample_weight, loss, weights)
+
+    # The two halves of train_step. The compiled step (ember.compile.train_function) traces the first and
+    # replays it with its backward; the second is the same code in both.
+    def _train_forward(self, x, y, sample_weight, weights):
+        """A training step's forward and loss: ``(y_pred, loss)``, the gradients of ``weights`` cleared."""
         for w in weights:
             w.grad = None
         y_pred = self(x, training=True)
-        loss = self.compute_loss(x, y, y_pred, sample_weight, training=True)
+        return y_pred, self.compute_loss(x, y, y_pred, sample_weight, training=True)
+
+    def _train_update(self, x, y, y_pred, sample_weight, loss, weights, grads=None, apply=None, logs=True):
+        """The rest of a training step: the running loss, the gradients, the update of ``weights``, the metrics.
+
+        ``grads``: one per weight when already computed (the compiled step's replay), else ``loss``'s backward
+        gives them. ``apply(grads, weights)``: the optimizer's update (``optimizer.apply`` unless given).
+        Returns the logs, or None when ``logs`` is False (fit reads them once per epoch).
+        """
         self._loss_tracker.update(loss.item(), _batch_size(x))
         if weights:
-            # the loss the optimizer asks for (LossScaleOptimizer's dynamic scale); its apply unscales
-            if _scales_loss(self.optimizer):
-                # a scaled float16 backward may overflow: that is how the scale is found, the step is skipped
-                with numpy.errstate(over="ignore", invalid="ignore"):
-                    self.optimizer.scale_loss(loss).backward()
-            else:
-                loss.backward()
-            grads = [w.grad for w in weights]
-            if _data_parallel() is not None:  # averaged over the processes between backward and the update
-                grads = _data_parallel().average_gradients(grads)
-            self.optimizer.apply(grads, weights)
+            if grads is None:
+                # the loss the optimizer asks for (LossScaleOptimizer's dynamic scale); its apply unscales
+                if _scales_loss(self.optimizer):
+                    # a scaled float16 backward may overflow: that is how the scale is found, the step is skipped
+                    with numpy.errstate(over="ignore", invalid="ignore"):
+                        self.optimizer.scale_loss(loss).backward()
+                else:
+                    loss.backward()
+                grads = [w.grad for w in weights]
+            dist = _data_parallel()
+            if dist is not None:  # averaged over the processes between backward and the update
+                grads = dist.average_gradients(grads)
+            (apply or self.optimizer.apply)(grads, weights)
         else:
-            warnings.warn("The model does not have any trainable weights.", stacklevel=2)
-        return self._metric_logs(y, y_pred, sample_weight)
+            warnings.warn("The model does not have any trainable weights.", stacklevel=3)
+        return self._metric_logs(y, y_pred, sample_weight, logs)
 
     def make_train_function(self, force=False):
         """The function ``fit`` calls per batch: the compiled step, or ``train_step`` when eager.
@@ -252,11 +269,11 @@ class Trainer:
             function.check_model()
         return function
 
-    def _metric_logs(self, y, y_pred, sample_weight) -> dict:
+    def _metric_logs(self, y, y_pred, sample_weight, logs=True) -> dict | None:
+        """Update the compiled metrics from a batch; the logs (None when ``logs`` is False)."""
         if self._compiled_metrics is not None and y is not None:
-            detached = map_structure(lambda t: t.detach() if isinstance(t, Tensor) else t, y_pred)
-            self._compiled_metrics.update(self, self._compiled_loss, y, detached, sample_weight)
-        return self._current_logs(y is not None)
+            self._compiled_metrics.update(self, self._compiled_loss, y, y_pred, sample_weight)
+        return self._current_logs(y is not None) if logs else None
 
     def _current_logs(self, with_metrics=True) -> dict:
         """The running loss and metrics as logs (``with_metrics``: the compiled metrics too)."""
@@ -625,9 +642,13 @@ def _predict_array(function, x, size, outputs) -> None:
 
 def _data_parallel():
     """``ember.distribution.fit_hooks`` when a DataParallel distribution over several processes is set, else None."""
-    from ..distribution.active import fit_hooks
+    global _fit_hooks
+    if _fit_hooks is None:  # imported at the first call (not with ember.training), then called directly
+        from ..distribution.active import fit_hooks as _fit_hooks
+    return _fit_hooks()
 
-    return fit_hooks()
+
+_fit_hooks = None
 
 
 def _scales_loss(optimizer) -> bool:
@@ -750,7 +771,7 @@ def _unpack_validation(validation_data):
 
 
 def _batch_size(x) -> int:
-    first = flatten(x)[0]
+    first = x if type(x) is numpy.ndarray else flatten(x)[0]
     return int(first.shape[0])
 
 
