@@ -536,3 +536,65 @@ def test_flat_groups_are_views_and_follow_assign():
     group.adopt()
     assert group.intact() and variables[0].data.base is group.w
     np.testing.assert_array_equal(group.w[:6], 5)
+
+
+@pytest.mark.host_only("the split runs the numba kernels on NumPy arrays")
+@pytest.mark.parametrize(
+    "case", ["adam", "adam_amsgrad", "rmsprop", "rmsprop_centered_momentum", "sgd_nesterov", "adadelta"]
+)
+def test_split_updates_equal_the_serial_update_bit_for_bit(case, monkeypatch):
+    # a large update runs in workers.split_parts() parts over its elements: elementwise, so any count gives the
+    # serial bits (5000 elements, SPLIT_MIN_SIZE 2048: parts of >= 1024 elements, bounds on multiples of 1024)
+    pytest.importorskip("numba")
+    from ember.backend import workers
+    from ember.optimizers import kernels
+
+    monkeypatch.setattr(kernels, "KERNEL_MIN_SIZE", 0)
+    monkeypatch.setattr(kernels, "SPLIT_MIN_SIZE", 2048)
+    shapes = ((50, 100), (7,))
+    init, grads = _problem(11, shapes, 3)
+    calls = []
+    real_run_parts = workers.run_parts
+
+    def spy(run, parts):
+        calls.append(list(parts))
+        return real_run_parts(run, parts)
+
+    monkeypatch.setattr(workers, "run_parts", spy)
+
+    def train(parts):
+        opt = CASES[case](eopt)
+        opt.flat_buffers = False
+        variables = [Variable(a.copy(), name=f"v{i}") for i, a in enumerate(init)]
+        with workers.forced_parts(parts):
+            for t in range(3):
+                opt.apply([g.copy() for g in grads[t]], variables)
+        return [v.numpy().copy() for v in variables] + [v.numpy().copy() for v in opt.variables]
+
+    serial = train(1)
+    assert calls == []
+    # 9 asked: at most 5000 // 1024 = 4 parts, of 1250 rounded up to 2048: 3
+    expected = {2: [(0, 3072), (3072, 5000)], 3: [(0, 2048), (2048, 4096), (4096, 5000)]}
+    expected[9] = expected[3]
+    for parts in (2, 3, 9):
+        calls.clear()
+        split = train(parts)
+        assert calls and all(c == expected[parts] for c in calls)  # only the big variable, every step
+        for a, b in zip(split, serial):
+            np.testing.assert_array_equal(a, b, err_msg=f"{parts} parts")
+
+
+@pytest.mark.host_only("the numba kernels run on NumPy arrays")
+def test_small_updates_take_the_kernel_only_once_numba_is_imported(monkeypatch):
+    # below KERNEL_MIN_SIZE the kernel would cost the numba import (~100 MiB): NumPy, unless numba is already in
+    pytest.importorskip("numba")
+    import sys
+
+    from ember.optimizers import kernels
+
+    w = np.ones(10, np.float32)
+    assert kernels._compiled(kernels._sgd_kernel, w, w) is not None  # numba imported by the import above
+    monkeypatch.delitem(sys.modules, "numba")
+    assert kernels._compiled(kernels._sgd_kernel, w, w) is None
+    big = np.ones(kernels.KERNEL_MIN_SIZE, np.float32)
+    assert kernels._compiled(kernels._sgd_kernel, big, big) is not None
