@@ -237,6 +237,30 @@ def test_softmax_is_stable_for_large_logits(name):
     check_against_torch(lambda t: getattr(ember, name)(t), lambda t: tfn(t, dim=-1), x)
 
 
+@pytest.mark.parametrize("shape", [(128, 10), (1024, 10), (4, 16, 10), (64, 2), (32, 64), (32, 65), (3, 10), (7, 1)])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_softmax_row_maximum_is_the_reduction_bit_for_bit(shape, dtype, rng):
+    # a short last axis is reduced on the transposed copy: the same maxima, so the same softmax bits
+    from ember.ops.activation import _max_keepdims
+
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    flat = x.reshape(-1, shape[-1])
+    flat[1, 0] = np.nan  # a NaN row stays NaN
+    flat[2] = 0.0
+    flat[2, ::2] = -0.0  # zeros of both signs
+    flat[0, -1] = np.inf
+    expected = np.maximum.reduce(x, (x.ndim - 1,), None, None, True)
+    got = _max_keepdims(x, (x.ndim - 1,))
+    assert got.shape == expected.shape
+    np.testing.assert_array_equal(got, expected)
+    with np.errstate(invalid="ignore"):
+        y = ember.softmax(ember.tensor(x, dtype=x.dtype)).numpy()
+        z = x - expected
+        np.exp(z, out=z)
+        z /= np.add.reduce(z, (x.ndim - 1,), None, None, True)
+    np.testing.assert_array_equal(y, z)
+
+
 def test_softmax_sums_to_one_and_log_softmax_is_its_log(rng):
     x = ember.tensor(rng.standard_normal((4, 7)))
     s = ember.softmax(x).numpy()

@@ -627,6 +627,21 @@ class HardSilu(Function):
 # ---- softmax over axes --------------------------------------------------------------------------------------------
 
 
+def _max_keepdims(x, axes):
+    """``numpy.maximum.reduce(x, axes, keepdims=True)`` for a NumPy array, the same numbers.
+
+    Over a short last axis (a classifier's 10 logits) NumPy's reduction runs one tiny inner loop per row: 9 us
+    for (128, 10), 65 us for (1024, 10). Reducing the transposed copy instead runs n long elementwise maxima
+    (2.5 and 7 us). A maximum is exact in any order (a row of NaN gives NaN; of zeros, a zero of either sign,
+    which ``x - max`` and ``exp`` then treat alike).
+    """
+    n = x.shape[-1] if x.ndim else 0
+    if axes == (x.ndim - 1,) and 2 <= n <= 64 and x.size >= 16 * n and x.flags.c_contiguous:
+        rows = x.reshape(-1, n)
+        return numpy.maximum.reduce(rows.T.copy(), 0).reshape(x.shape[:-1] + (1,))
+    return numpy.maximum.reduce(x, axes, None, None, True)
+
+
 class Softmax(Function):
     """y = exp(x - max) / sum(exp(x - max)) over ``axis`` (an int, a tuple, or None for all).
 
@@ -643,7 +658,7 @@ class Softmax(Function):
             self.y = x.copy()
             return self.y
         if xp is numpy:  # the reductions as the ufuncs' own (what the methods call), without their wrappers
-            y = x - numpy.maximum.reduce(x, axes, None, None, True)
+            y = x - _max_keepdims(x, axes)
             numpy.exp(y, out=y)
             y /= numpy.add.reduce(y, axes, None, None, True)
         else:
