@@ -186,8 +186,11 @@ needs_sequence_kernels = pytest.mark.skipif(
 )
 
 
-def _sequence_vs_steps(monkeypatch, arrays, mask, rdm, weights, kw, blocks):
-    """(outputs, gradients) of the step loop and of the whole-sequence kernels split into ``blocks`` row blocks."""
+def _sequence_vs_steps(monkeypatch, arrays, mask, rdm, weights, kw, blocks, small_product=None):
+    """(outputs, gradients) of the step loop and of the whole-sequence kernels split into ``blocks`` row blocks;
+    ``small_product`` 0: every product counts as large (split among the parts, per-step products in one call)."""
+    if small_product is not None:
+        monkeypatch.setattr(recurrent, "SMALL_PRODUCT", small_product)
     monkeypatch.setattr(recurrent, "SEQUENCE_KERNELS", False)
     ref = _run(arrays, mask, rdm, weights, kw, forward_jit=True, backward_jit=True)
     monkeypatch.setattr(recurrent, "SEQUENCE_KERNELS", True)
@@ -200,16 +203,20 @@ def _sequence_vs_steps(monkeypatch, arrays, mask, rdm, weights, kw, blocks):
 @pytest.mark.parametrize("masked,go_backwards,zero_output_for_mask,rdm", CASES)
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("blocks", [1, 2, 3])
+@pytest.mark.parametrize("small_product", [None, 0])
 def test_lstm_sequence_kernels_give_the_step_kernels_bits(
-    masked, go_backwards, zero_output_for_mask, rdm, dtype, blocks, rng, monkeypatch
+    masked, go_backwards, zero_output_for_mask, rdm, dtype, blocks, small_product, rng, monkeypatch
 ):
     """One kernel call for every step (the recurrent product inside it), whole or split into row blocks run at
-    the same time on worker threads: the step loop's bits, outputs and every gradient, whatever the split (5 rows:
-    blocks of 1-2-2)."""
-    arrays, mask, rdm_arr, weights = _problem(rng, dtype, b=5, t=7, f=3, u=6)
+    the same time on worker threads: the step loop's bits, outputs and every gradient, whatever the split (20
+    rows: blocks of 8-12 or 8-8-4), with the per-step products in 8-row calls and the large products whole, or
+    (``small_product`` 0) the per-step products in one call and the large ones split too."""
+    arrays, mask, rdm_arr, weights = _problem(rng, dtype, b=20, t=7, f=3, u=6)
     kw = {"go_backwards": go_backwards, "zero_output_for_mask": zero_output_for_mask}
     mask, rdm_arr = (mask if masked else None), (rdm_arr if rdm else None)
-    (ref_out, ref_grads), (out, grads) = _sequence_vs_steps(monkeypatch, arrays, mask, rdm_arr, weights, kw, blocks)
+    (ref_out, ref_grads), (out, grads) = _sequence_vs_steps(
+        monkeypatch, arrays, mask, rdm_arr, weights, kw, blocks, small_product
+    )
     for a, b in zip(out, ref_out):
         np.testing.assert_array_equal(a, b)
     for i, (a, b) in enumerate(zip(grads, ref_grads)):
@@ -220,12 +227,16 @@ def test_lstm_sequence_kernels_give_the_step_kernels_bits(
 @pytest.mark.host_only("checks a numba CPU kernel, which runs only on NumPy arrays")
 @pytest.mark.parametrize("masked,go_backwards,zero_output_for_mask,rdm", CASES)
 @pytest.mark.parametrize("blocks", [2, 3])
+@pytest.mark.parametrize("small_product", [None, 0])
 def test_lstm_split_inference_gives_the_step_kernels_bits(
-    masked, go_backwards, zero_output_for_mask, rdm, blocks, rng, monkeypatch
+    masked, go_backwards, zero_output_for_mask, rdm, blocks, small_product, rng, monkeypatch
 ):
-    """Without a graph the batch is split among threads, each block projecting its own rows' inputs: the step
-    loop's bits (the same products row by row)."""
-    arrays, mask, rdm_arr, _ = _problem(rng, "float32", b=5, t=7, f=3, u=6)
+    """Without a graph the batch is split among threads, each block projecting its own rows' inputs when that
+    product is large (``small_product`` 0), else reading the whole batch's: the step loop's bits (the same
+    products row by row)."""
+    if small_product is not None:
+        monkeypatch.setattr(recurrent, "SMALL_PRODUCT", small_product)
+    arrays, mask, rdm_arr, _ = _problem(rng, "float32", b=20, t=7, f=3, u=6)
     kw = {"go_backwards": go_backwards, "zero_output_for_mask": zero_output_for_mask}
     kw.update(mask=mask if masked else None, recurrent_dropout_mask=rdm_arr if rdm else None)
     calls = _spy(monkeypatch, "lstm_forward_rows")
@@ -237,7 +248,9 @@ def test_lstm_split_inference_gives_the_step_kernels_bits(
     monkeypatch.setattr(recurrent, "_row_blocks", lambda batch, split=None: blocks)
     with ember.no_grad():
         res = ember.lstm(*arrays, **kw)
-    assert len(calls) == blocks and all(args[3] == args[0] for args in calls)  # each block's own projections
+    assert sorted(args[0] for args in calls) == [0, 8, 16][:blocks]
+    own = small_product == 0  # each block's own projections (batch row lo at index 0), else the whole batch's
+    assert all(args[3] == (args[0] if own else 0) for args in calls)
     for a, r in zip(res, ref):
         np.testing.assert_array_equal(a.numpy(), r.numpy())
 
@@ -305,23 +318,42 @@ def test_lstm_sequence_kernels_from_several_threads_at_once(rng, monkeypatch):
         np.testing.assert_array_equal(res, ref)
 
 
-def test_lstm_row_blocks_follow_the_blas_threads(monkeypatch):
-    """With SPLIT_BATCH, a block per BLAS thread (the thread policy's count) and core, at least MIN_CHUNK_ROWS rows
-    each; without it, one block."""
-    import os
+def test_lstm_row_blocks_follow_the_thread_policy(monkeypatch):
+    """The parts follow ``workers.split_parts()`` (1 outside a thread-policy scope), at least MIN_CHUNK_ROWS rows
+    each; SPLIT_BATCH / SPLIT_INFERENCE, when set, override the count."""
+    from ember.backend import workers
 
-    monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    monkeypatch.setattr(recurrent_blas, "blas_threads", lambda: 4)
-    assert recurrent._row_blocks(64) == 1 or recurrent.SPLIT_BATCH, "the split is off by default"
-    monkeypatch.setattr(recurrent, "SPLIT_BATCH", True)
-    monkeypatch.setattr(recurrent_blas, "blas_threads", lambda: 1)
-    assert recurrent._row_blocks(64) == 1
-    monkeypatch.setattr(recurrent_blas, "blas_threads", lambda: 4)
-    assert recurrent._row_blocks(recurrent.MIN_CHUNK_ROWS) == 1
-    assert recurrent._row_blocks(2 * recurrent.MIN_CHUNK_ROWS) == 2
-    assert recurrent._row_blocks(100 * recurrent.MIN_CHUNK_ROWS) == 4
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-    assert recurrent._row_blocks(100 * recurrent.MIN_CHUNK_ROWS) == 2
+    assert recurrent.SPLIT_BATCH is None and recurrent.SPLIT_INFERENCE is None, "the policy decides by default"
+    rows = recurrent.MIN_CHUNK_ROWS
+    with workers.forced_parts(1):
+        assert recurrent._row_blocks(100 * rows) == 1
+    with workers.forced_parts(4):
+        assert recurrent._row_blocks(rows) == 1
+        assert recurrent._row_blocks(2 * rows) == 2
+        assert recurrent._row_blocks(100 * rows) == 4
+        assert recurrent._row_blocks(100 * rows, 1) == 1
+    with workers.forced_parts(1):
+        assert recurrent._row_blocks(100 * rows, 3) == 3
+
+
+@needs_sequence_kernels
+@pytest.mark.host_only("checks a numba CPU kernel, which runs only on NumPy arrays")
+def test_lstm_training_parts_follow_split_parts(rng, monkeypatch):
+    """Under ``forced_parts(2)`` a training call runs the forward and the backward through time in two parts of
+    rows (small products: the whole batch's input projection); the bits of the unsplit call."""
+    from ember.backend import workers
+
+    fwd, bwd = _spy(monkeypatch, "lstm_forward_rows"), _spy(monkeypatch, "lstm_backward_rows")
+    arrays, _, _, weights = _problem(rng, "float32", b=16, t=5, f=3, u=4)
+    jit.set_enabled(True)
+    ref = _run(arrays, None, None, weights, {}, forward_jit=True, backward_jit=True)
+    assert len(fwd) == len(bwd) == 1
+    with workers.forced_parts(2):
+        res = _run(arrays, None, None, weights, {}, forward_jit=True, backward_jit=True)
+    assert sorted((c[0], c[1], c[3]) for c in fwd[1:]) == [(0, 8, 0), (8, 16, 0)]
+    assert sorted((c[0], c[1]) for c in bwd[1:]) == [(0, 8), (8, 16)]
+    for a, r in zip(res[0] + res[1], ref[0] + ref[1]):
+        np.testing.assert_array_equal(a, r)
 
 
 @needs_sequence_kernels

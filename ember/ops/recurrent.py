@@ -35,8 +35,10 @@ Where NumPy's OpenBLAS can be called from a kernel (:mod:`ember.ops.recurrent_bl
 whole forward and its whole backward through time as ONE kernel call each, the per-step products inside
 (``recurrent_kernels.lstm_forward_rows`` / ``lstm_backward_rows``): the step loop's bits, without a Python
 round trip per step (W3, one thread: predict ~14-38% faster, fit ~2-6%). ``SEQUENCE_KERNELS`` switches that
-off; ``SPLIT_BATCH`` / ``SPLIT_INFERENCE`` (opt-in) split the batch's rows among threads instead of letting
-OpenBLAS thread each step's product.
+off. When Ember's thread policy grants several threads (:func:`ember.backend.workers.split_parts`, BLAS then
+at one thread), the batch's rows are cut into that many parts run at the same time, each part's products on its
+own thread: the input projection and forward, the backward through time and the inputs' gradient, and the
+weights' gradient by its rows (``SPLIT_BATCH`` / ``SPLIT_INFERENCE`` override the count; same bits either way).
 Without a graph (``predict``, ``no_grad``) the same kernel runs with nothing saved for backward, so
 inference gives the training forward's bits. A GRU with ``reset_after=True`` (Keras 3's default) and the
 default activations has the same pair of kernels; ``reset_after=False`` and SimpleRNN run the NumPy
@@ -62,14 +64,12 @@ mask shared by the gates, which is Keras with all per-gate masks equal.
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 
 from ..backend import workers
 from ..backend.config import floatx
 from ..engine.function import Function
-from . import recurrent_blas, recurrent_cuda
+from . import recurrent_cuda
 from . import recurrent_kernels as kernels
 
 __all__ = ["lstm", "gru", "simple_rnn"]
@@ -77,18 +77,25 @@ __all__ = ["lstm", "gru", "simple_rnn"]
 ACTIVATIONS = ("tanh", "sigmoid", "relu", "linear", "hard_sigmoid")
 # the LSTM's whole-sequence kernels (recurrent_blas): off, the step loop runs (same numbers; for A/B and tests)
 SEQUENCE_KERNELS = True
-MIN_CHUNK_ROWS = 8  # a parallel block of batch rows keeps at least this many (smaller products lose more)
-# Split the batch among threads (each block's products on one thread) instead of letting OpenBLAS thread each
-# step's product. Off: measured at W3 with 2 threads, the split was ~15% slower at the quietest moments (7-8 ms
-# per predict batch against 6-7; OpenBLAS's pool thread spins after the input projection while the two blocks
-# run: three threads on two cores) but 2-4x faster while other processes kept the cores busy; inside
-# fit/predict the thread policy gives 1 thread on a busy machine, which is the case the split helps.
-SPLIT_BATCH = False
-# The same for inference (no graph), each block also projecting its own rows' inputs in its thread, so that
-# OpenBLAS's pool is not woken at all (LSTM._blocks_forward). Off too: at W3 with 2 threads it measured 7.9-8.7
-# ms per predict batch at the quietest moments against 6.3 for OpenBLAS threading each step (the machine was
-# never quiet: to be measured again on a quiet one, e.g. `ember.ops.recurrent.SPLIT_INFERENCE = True`).
-SPLIT_INFERENCE = False
+MIN_CHUNK_ROWS = 8  # a part of the batch keeps at least this many rows, its bounds at multiples of it
+# NumPy's OpenBLAS (SkylakeX kernels) multiplies a row-major product of at most ~1e6 multiply-adds (m * n * k)
+# directly, without packing its operands first, and another way above; measured at W3's per-step products
+# (rows x 128 @ 128 x 512 forward, rows x 512 @ 512 x 128 backward, one thread): 32 rows in one call 43.5 / 45.5
+# us, in 8-row calls 39.9 / 28.9 us (16 rows: 26.9 / 27.4 in one call, 19.9 / 13.8 in two). So each step's
+# product is made PRODUCT_ROWS rows at a time (from row 0, the parts' bounds being multiples of it) when that is
+# under SMALL_PRODUCT, and the two ways give each row different bits only across that line: a large product is
+# split among parts only when every part's share stays above it (_big), so the bits never depend on the parts.
+PRODUCT_ROWS = 8
+SMALL_PRODUCT = 1_000_000
+# Into how many parts of batch rows the LSTM's whole-sequence kernels cut a call, each part on its own thread
+# (ember.backend.workers.run_parts, BLAS at one thread meanwhile): None follows the thread policy
+# (workers.split_parts(): 1 unless it grants several threads and holds BLAS at one for the scope); an int forces
+# that many parts (tests, A/B). Training (SPLIT_BATCH) splits the input projection, the forward, the backward
+# through time with the inputs' gradient, and the weights' gradient (by its rows); inference (SPLIT_INFERENCE)
+# the projection and the forward. The numbers are the same whatever the count (each row of a product is computed
+# the same way whatever the rows beside it, and rows never mix in a recurrence).
+SPLIT_BATCH = None
+SPLIT_INFERENCE = None
 
 
 # --------------------------------------------------------------------------- activations
@@ -327,18 +334,43 @@ class _Recurrence(Function):
 
 
 def _row_blocks(batch, split=None):
-    """Into how many blocks of rows a whole-sequence kernel splits the batch: one per thread the BLAS may use
-    (what Ember's thread policy left it), at most one per core, each at least :data:`MIN_CHUNK_ROWS` rows."""
-    if not (SPLIT_BATCH if split is None else split):
-        return 1
-    return max(1, min(recurrent_blas.blas_threads(), os.cpu_count() or 1, batch // MIN_CHUNK_ROWS))
+    """Into how many parts of batch rows a whole-sequence kernel cuts the batch: ``split`` (an override, see
+    :data:`SPLIT_BATCH`) or what the thread policy allows now (:func:`ember.backend.workers.split_parts`), each
+    part at least :data:`MIN_CHUNK_ROWS` rows."""
+    parts = workers.split_parts() if split is None else int(split)
+    return max(1, min(parts, batch // MIN_CHUNK_ROWS))
 
 
-def _split_rows(kernel, bounds, args):
-    """``kernel(lo, hi, *args)`` on each block of rows ``bounds[i]:bounds[i + 1]``, at the same time on Ember's
-    worker threads (the kernels release the GIL; :func:`ember.backend.workers.run_parts`: BLAS held at one thread
-    meanwhile, so each block's products run on its own thread alone)."""
-    workers.run_parts(lambda lo, hi: kernel(lo, hi, *args), list(zip(bounds[:-1], bounds[1:])))
+def _bounds(n, parts, align=1):
+    """``parts + 1`` boundaries cutting ``range(n)`` into near-equal pieces, each inner one a multiple of
+    ``align``."""
+    units = -(-n // align)
+    return [min(n, align * ((i * units) // parts)) for i in range(parts + 1)]
+
+
+def _run_split(part, n, parts, align=1):
+    """``part(lo, hi)`` on each piece of ``range(n)`` (:func:`_bounds`), at the same time on Ember's worker threads
+    (the kernels and NumPy's products release the GIL; :func:`ember.backend.workers.run_parts`: BLAS held at one
+    thread meanwhile, so each piece's products run on its own thread alone)."""
+    bounds = _bounds(n, parts, align)
+    workers.run_parts(part, list(zip(bounds[:-1], bounds[1:])))
+
+
+def _product_rows(batch, k, n):
+    """How many rows of a per-step product (rows, k) @ (k, n) one BLAS call makes (see :data:`PRODUCT_ROWS`)."""
+    return PRODUCT_ROWS if PRODUCT_ROWS * k * n <= SMALL_PRODUCT else max(1, batch)
+
+
+def _chunked_matmul(a, w, out, rows):
+    """``out[...] = a @ w`` in calls of ``rows`` rows from row 0: the whole-sequence kernels' products."""
+    for r0 in range(0, len(a), rows):
+        np.matmul(a[r0 : r0 + rows], w, out=out[r0 : r0 + rows])
+    return out
+
+
+def _big(rows, k, n):
+    """Whether a product of ``rows`` rows (rows, k) @ (k, n) is past :data:`SMALL_PRODUCT` (BLAS's packed way)."""
+    return rows * k * n > SMALL_PRODUCT
 
 
 def _inputs_list(inputs, states, kernel, recurrent_kernel, bias, mask, recurrent_dropout_mask):
@@ -377,28 +409,32 @@ class LSTM(_Recurrence):
     states = ("initial_h", "initial_c")
 
     def _input_projection(self, x, kernel):
-        """Every step's input projection in one matmul, time-major: (T, B, 4U), bias not added.
+        """Every step's input projection in one matmul, time-major: (T, B, 4U), bias not added; None when the
+        batch is split into parts (``self.parts`` > 1), each part projecting its own rows in its thread.
 
         Time-major so that each step reads one contiguous block (rows 160 KB apart cost a prefetch restart
         each); the kernel gradient pairs the batch-major gradient with ``inputs`` as they are (no copy).
         """
         self.xh = self.x_blocks = None
-        if (
-            not any(self.needs_input_grad)
-            and _row_blocks(self.b, SPLIT_INFERENCE) > 1
-            and self._fused(kernels.lstm_step) is not None
-            and self._sequence_kernel(None)
-        ):
-            # inference split among threads: each block projects its own rows in its thread (below)
-            self.x_blocks = x
-            return None
+        save = any(self.needs_input_grad)
+        self.parts = _row_blocks(self.b, SPLIT_BATCH if save else SPLIT_INFERENCE)
+        if self.parts < 2 or self._fused(kernels.lstm_step) is None or not self._sequence_kernel(None):
+            self.parts = 1
+        # the large products (input projection, inputs' and weights' gradients) split too when every part's share
+        # is a large product (the smallest part has MIN_CHUNK_ROWS rows)
+        split = self.parts > 1 and _big(MIN_CHUNK_ROWS * self.steps, self.feats, 4 * self.u)
+        self.split_products = split
         if self._needs("kernel") and self._needs("recurrent_kernel") and self.xp is np and self.steps:
             # both weight gradients from ONE product (about 8% less than two at W3's shape, one thread): the
-            # inputs beside the h_{t-1} the forward writes, (B, T, F + U)
+            # inputs beside the h_{t-1} the forward writes, (B, T, F + U); the parts copy their own rows
             self.xh = np.empty((self.b, self.steps, self.feats + self.u), dtype=x.dtype)
-            self.xh[:, :, : self.feats] = x
+            if not split:
+                self.xh[:, :, : self.feats] = x
         elif self._needs("kernel"):
             self.x2d = x.reshape(self.b * self.steps, self.feats)
+        if split:
+            self.x_blocks = x
+            return None
         xt = self.xp.ascontiguousarray(x.transpose(1, 0, 2)).reshape(self.steps * self.b, self.feats)
         return self.xp.matmul(xt, kernel).reshape(self.steps, self.b, 4 * self.u)
 
@@ -427,15 +463,19 @@ class LSTM(_Recurrence):
             sequence = self._sequence_kernel(kernels.lstm_forward_rows)
             rdm = hbuf if self.rdm is None else xp.ascontiguousarray(self.rdm)
             args = (self._order_array(), xp.ascontiguousarray(rk), bias_k, h, c, hbuf, zbuf, gates, tc, cp, hp, out,
-                    skip, factor, masked, save, rdm, self.rdm is not None, exact)  # fmt: skip
-            if proj is None:  # inference split among threads, each block's input projection in its own thread
+                    skip, factor, masked, save, rdm, self.rdm is not None, exact, self._chunk())  # fmt: skip
+            if proj is None:  # the batch split into parts, each projecting its own rows' inputs in its thread
                 self._blocks_forward(args)
             elif sequence is not None:  # every step in one kernel call (see recurrent_blas)
-                sequence(proj, 0, *args)
+                if self.parts > 1:  # parts of rows at the same time, the projection made whole above
+                    serial = kernels.lstm_forward_rows.compiled()
+                    _run_split(lambda lo, hi: serial(lo, hi, proj, 0, *args), b, self.parts, MIN_CHUNK_ROWS)
+                else:
+                    sequence(proj, 0, *args)
             else:
                 for s, t in enumerate(self.order):
                     q = t if save else 0
-                    xp.matmul(self._recurrent_input(h, hbuf), rk, out=zbuf)
+                    self._step_product(self._recurrent_input(h, hbuf), rk, zbuf)
                     fused(zbuf, proj, t, bias_k, c, h, gates[q], tc[q], out, s, save, hp, cp[q],
                           skip[t], factor[s], masked, exact)  # fmt: skip
         else:
@@ -447,46 +487,50 @@ class LSTM(_Recurrence):
         return out, h, c
 
     def _blocks_forward(self, args):
-        """Inference with the batch split among threads: each block projects its own rows' inputs (one product on
-        its own thread) and runs every step on them, so OpenBLAS's thread pool stays idle (its threads spin for
-        a while after each threaded product, which would take a core from the blocks)."""
+        """The forward with the batch cut into ``self.parts`` parts of rows run at the same time: each part
+        projects its own rows' inputs (one product on its own thread; BLAS at one thread meanwhile, so OpenBLAS's
+        pool stays idle) and runs every step on them; with a graph it also copies its rows' inputs beside the
+        h_{t-1} its steps write (``self.xh``)."""
         x, kernel, serial = self.x_blocks, self.kernel, kernels.lstm_forward_rows.compiled()
-        steps, feats = self.steps, self.feats
+        steps, feats, xh = self.steps, self.feats, self.xh
 
-        def block(lo, hi):
+        def part(lo, hi):
+            if xh is not None:
+                xh[lo:hi, :, :feats] = x[lo:hi]
             xt = np.ascontiguousarray(x[lo:hi].transpose(1, 0, 2)).reshape(steps * (hi - lo), feats)
             serial(lo, hi, np.matmul(xt, kernel).reshape(steps, hi - lo, -1), lo, *args)
 
-        b = self.b
-        parts = _row_blocks(b, SPLIT_INFERENCE)
-        _split_rows(block, [(i * b) // parts for i in range(parts + 1)], ())
+        _run_split(part, self.b, self.parts, MIN_CHUNK_ROWS)
         self.x_blocks = None
+
+    def _chunk(self):
+        """Rows per BLAS call of each step's product (:func:`_product_rows`)."""
+        return _product_rows(self.b, self.u, 4 * self.u)
+
+    def _step_product(self, a, w, out):
+        """``out[...] = a @ w`` for one step, in the whole-sequence kernels' calls (their bits) on NumPy arrays."""
+        if self.xp is not np:
+            return self.xp.matmul(a, w, out=out)
+        return _chunked_matmul(a, w, out, self._chunk())
 
     def _order_array(self):
         return np.asarray(self.order, dtype=np.int64)
 
     def _sequence_kernel(self, rows):
-        """The whole-sequence form of a step loop, as ``f(*args)``, or None (the step loop then runs).
-
-        ``rows(lo, hi, *args)`` runs every step on the batch rows ``lo:hi``; its products use the BLAS threads
-        Ember's thread policy set. With :data:`SPLIT_BATCH` the batch is split instead into blocks run at the
-        same time when the BLAS may use several threads (each block's products then on one thread): rows never
-        mix in a recurrence, so the blocks need no synchronisation, and each row's numbers are the same
-        whatever the split.
+        """The whole-sequence form of a step loop, as ``f(*args)`` running every batch row, or None (the step loop
+        then runs). ``rows(lo, hi, *args)`` runs every step on the batch rows ``lo:hi``, its products on the BLAS
+        threads Ember's thread policy set; ``rows`` None: only whether the whole-sequence kernels apply. (The
+        split into parts of rows is :meth:`_blocks_forward` and :meth:`_split_backward`.)
         """
         if not SEQUENCE_KERNELS or self.xp is not np or not kernels.bind_sequence_kernels():
             return None
-        if rows is None:  # only whether the whole-sequence kernels apply
+        if rows is None:
             return kernels.lstm_forward_rows.compiled() is not None
         serial = rows.compiled()
         if serial is None:
             return None
         b = self.b
-        parts = _row_blocks(b)
-        if parts < 2:
-            return lambda *args: serial(0, b, *args)
-        bounds = [(i * b) // parts for i in range(parts + 1)]
-        return lambda *args: _split_rows(serial, bounds, args)
+        return lambda *args: serial(0, b, *args)
 
     def _forward_numpy(self, proj, bias, h, c, gates, tc, cp, hp, out, save):
         """The step loop in NumPy calls (any activations, any array module); updates h and c in place."""
@@ -499,7 +543,7 @@ class LSTM(_Recurrence):
             if save:
                 hp[:, t] = h
                 cp[q] = c
-            xp.matmul(self._recurrent_input(h, hbuf), rk, out=zbuf)
+            self._step_product(self._recurrent_input(h, hbuf), rk, zbuf)
             zbuf += proj[t]
             if bias is not None:
                 zbuf += bias
@@ -534,6 +578,7 @@ class LSTM(_Recurrence):
         drdm = xp.zeros((b, u), dtype=dt) if self._needs("recurrent_dropout_mask") else None
         rk_t = xp.ascontiguousarray(self.rk.T)  # (4U, U): BLAS is ~1.4x slower on the transposed view
         fused = self._fused(kernels.lstm_backward_step)
+        gin, scaled = None, False  # the inputs' gradient, when the parts compute it; whether they scaled hp
         if fused is not None:
             masked, keep, factor = self._mask_rows(keep=True)
             carry = xp.zeros((b, u), dtype=dt) if masked else dh  # the kernel reads it only when masked
@@ -543,15 +588,20 @@ class LSTM(_Recurrence):
             if sequence is not None:  # every step in one kernel call (see recurrent_blas)
                 dropped = self.rdm is not None
                 rdm = xp.ascontiguousarray(self.rdm) if dropped else dh
-                sequence(dh, dc, carry, g_out, self._order_array(), factor, keep, masked, self.gates_, self.tc,
-                         self.cp, self.hp, dz, rk_t, rdm, dh if drdm is None else drdm, dropped,
-                         drdm is not None)  # fmt: skip
+                args = (dh, dc, carry, g_out, self._order_array(), factor, keep, masked, self.gates_, self.tc,
+                        self.cp, self.hp, dz, rk_t, rdm, dh if drdm is None else drdm, dropped,
+                        drdm is not None, self._chunk())  # fmt: skip
+                if self.parts > 1:
+                    gin = self._split_backward(args, dz, rdm if dropped else None)
+                    scaled = dropped and self.xh is not None
+                else:
+                    sequence(*args)
                 first = -1  # no step left for the loop below
             for s in range(first, -1, -1):
                 t = self.order[s]
                 fused(dh, carry, g_out, s, factor[s], keep[t], masked, self.gates_[t], self.tc[t], self.cp[t], dc,
                       dz, t)  # fmt: skip
-                xp.matmul(dz[:, t], rk_t, out=dh)
+                self._step_product(dz[:, t], rk_t, dh)
                 self._recurrent_input_grad(dh, self.hp[:, t], drdm)
             if masked:
                 dh += carry
@@ -559,12 +609,20 @@ class LSTM(_Recurrence):
             dh, dc = self._backward_numpy(g_out, dh, dc, dz, drdm, rk_t)
         dz2d = dz.reshape(b * steps, 4 * u)
         grads = {"initial_h": dh, "initial_c": dc, "recurrent_dropout_mask": drdm}
-        if self._needs("inputs"):
+        if gin is not None:  # the parts computed it
+            grads["inputs"] = gin
+        elif self._needs("inputs"):
             grads["inputs"] = xp.matmul(dz2d, self.kernel.T).reshape(b, steps, self.feats)
         if self.xh is not None:  # [inputs | h_{t-1} * rdm]^T @ dz: both weight gradients in one product
-            if self.rdm is not None:
+            if self.rdm is not None and not scaled:  # (unless the parts scaled their own rows)
                 self.hp *= self.rdm[:, None, :]  # the loop above has read h_{t-1}
-            both = xp.matmul(self.xh.reshape(b * steps, self.feats + u).T, dz2d)
+            xh2d = self.xh.reshape(b * steps, self.feats + u)
+            rows = self.feats + u
+            if self.parts > 1 and _big(rows // self.parts, b * steps, 4 * u):  # by rows of the product (see _big)
+                both = np.empty((rows, 4 * u), dtype=dt)
+                _run_split(lambda r0, r1: np.matmul(xh2d[:, r0:r1].T, dz2d, out=both[r0:r1]), len(both), self.parts)
+            else:
+                both = xp.matmul(xh2d.T, dz2d)
             grads["kernel"], grads["recurrent_kernel"] = both[: self.feats], both[self.feats :]
         else:
             if self._needs("kernel"):
@@ -577,6 +635,28 @@ class LSTM(_Recurrence):
         self._clear()
         self.gates_ = self.hp = self.cp = self.tc = self.xh = None
         return self._collect(grads)
+
+    def _split_backward(self, args, dz, rdm):
+        """The backward through time with the batch cut into ``self.parts`` parts of rows run at the same time
+        (``lstm_backward_rows``' arguments ``args``); each part then computes its rows of the inputs' gradient
+        (returned, or None when not needed) and scales its rows of the saved h_{t-1} by the dropout mask
+        ``rdm`` (None: none) for the weights' gradient."""
+        serial = kernels.lstm_backward_rows.compiled()
+        steps, feats, u4 = self.steps, self.feats, 4 * self.u
+        gin = np.empty((self.b, steps, feats), dtype=self.dtype) if self._needs("inputs") else None
+        if not self.split_products:  # made whole after the split (see _big)
+            gin = None
+        kernel_t, hp, scale = self.kernel.T, self.hp, rdm is not None and self.xh is not None
+
+        def part(lo, hi):
+            serial(lo, hi, *args)
+            if gin is not None:
+                np.matmul(dz[lo:hi].reshape(-1, u4), kernel_t, out=gin[lo:hi].reshape(-1, feats))
+            if scale:
+                hp[lo:hi] *= rdm[lo:hi, None, :]
+
+        _run_split(part, self.b, self.parts, MIN_CHUNK_ROWS)
+        return gin
 
     def _backward_numpy(self, g_out, dh, dc, dz, drdm, rk_t):
         """The step loop of the backward in NumPy calls; returns the gradients of initial_h and initial_c."""
@@ -604,7 +684,7 @@ class LSTM(_Recurrence):
             xp.multiply(dcn, i, out=tmp)
             _activation_grad(xp, act, g, tmp, d[:, 2 * u : 3 * u])
             dc = dcn * f
-            dh = self._recurrent_input_grad(xp.matmul(d, rk_t), self.hp[:, t], drdm)
+            dh = self._recurrent_input_grad(self._step_product(d, rk_t, xp.empty_like(dc)), self.hp[:, t], drdm)
             if carry_h is not None:
                 dh += carry_h
                 dc += carry_c

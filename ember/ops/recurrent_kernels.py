@@ -329,7 +329,7 @@ def bind_sequence_kernels() -> bool:
 
 @jit.kernel(fastmath={"contract"})
 def lstm_forward_rows(lo, hi, proj, p0, order, rk, bias, h, c, hin, z, gates, tc, cp, hp, out, skip, out_factor,
-                      masked, save, rdm, dropped, exact):  # fmt: skip
+                      masked, save, rdm, dropped, exact, chunk):  # fmt: skip
     """Every step of an LSTM's forward for batch rows ``lo:hi`` (``lstm_step``'s arithmetic, its product inside).
 
     proj (time, rows, 4u): the input projections, time-major, of batch rows ``p0:`` (batch row n at
@@ -338,7 +338,8 @@ def lstm_forward_rows(lo, hi, proj, p0, order, rk, bias, h, c, hin, z, gates, tc
     ones; hin (b, u), z (b, 4u): scratch (the dropped-out h_{t-1}, the recurrent product); gates (kept, b, 4u),
     tc, cp (kept, b, u): as ``lstm_step`` writes them, at index t when ``save`` else 0; hp (b, time, u): h_{t-1}
     when ``save``; out (b, time, u); skip (time, b) bool, out_factor (time, b): read only when ``masked``;
-    rdm (b, u): the recurrent dropout mask, read only when ``dropped``.
+    rdm (b, u): the recurrent dropout mask, read only when ``dropped``; chunk: each step's product is made
+    ``chunk`` rows at a time from ``lo`` (see ``recurrent._product_rows``).
     """
 
     def rtanh(v):  # the rational float32 tanh (see tanh_float32)
@@ -371,12 +372,14 @@ def lstm_forward_rows(lo, hi, proj, p0, order, rk, bias, h, c, hin, z, gates, tc
                 for j in range(u):
                     dst[j] = hr[j] * rr[j]
             a = hin
-        if h.itemsize == 4:  # z[lo:hi] = a[lo:hi] @ rk
-            _gemm32(101, 111, 111, rows, u4, u, np.float32(1.0), a[lo:].ctypes.data, u, rk.ctypes.data, u4,
-                    np.float32(0.0), z[lo:].ctypes.data, u4)  # fmt: skip
-        else:
-            _gemm64(101, 111, 111, rows, u4, u, 1.0, a[lo:].ctypes.data, u, rk.ctypes.data, u4, 0.0,
-                    z[lo:].ctypes.data, u4)  # fmt: skip
+        for r0 in range(lo, hi, chunk):  # z[r0:r1] = a[r0:r1] @ rk
+            m = min(chunk, hi - r0)
+            if h.itemsize == 4:
+                _gemm32(101, 111, 111, m, u4, u, np.float32(1.0), a[r0:].ctypes.data, u, rk.ctypes.data, u4,
+                        np.float32(0.0), z[r0:].ctypes.data, u4)  # fmt: skip
+            else:
+                _gemm64(101, 111, 111, m, u4, u, 1.0, a[r0:].ctypes.data, u, rk.ctypes.data, u4, 0.0,
+                        z[r0:].ctypes.data, u4)  # fmt: skip
         for n in range(lo, hi):
             # 1-D row views: indices known non-negative, so LLVM vectorises the loops (a 2-D index with an
             # offset of unknown sign kept them scalar, 2-3x slower)
@@ -437,7 +440,7 @@ def lstm_forward_rows(lo, hi, proj, p0, order, rk, bias, h, c, hin, z, gates, tc
 
 @jit.kernel
 def lstm_backward_rows(lo, hi, dh, dc, carry, g_out, order, out_factor, keep, masked, gates, tc, cp, hp, dz, rk_t,
-                       rdm, drdm, dropped, grad_rdm):  # fmt: skip
+                       rdm, drdm, dropped, grad_rdm, chunk):  # fmt: skip
     """Every step of an LSTM's backward through time for batch rows ``lo:hi`` (``lstm_backward_step``, then
     ``dh = (dz[:, t] @ rk_t) * rdm``).
 
@@ -445,7 +448,7 @@ def lstm_backward_rows(lo, hi, dh, dc, carry, g_out, order, out_factor, keep, ma
     caller adds when ``masked``); carry (b, u): as ``lstm_backward_step`` (zeros in, read only when masked);
     g_out (b, time, u) C-contiguous; order, out_factor (time, b), keep (time, b): as the forward's; gates, tc,
     cp (time, b, ...), hp (b, time, u): saved by the forward; dz (b, time, 4u) out; rk_t (4u, u) C-contiguous;
-    rdm (b, u) read when ``dropped``; drdm (b, u) accumulated when ``grad_rdm``.
+    rdm (b, u) read when ``dropped``; drdm (b, u) accumulated when ``grad_rdm``; chunk: as ``lstm_forward_rows``.
     """
     u = dc.shape[1]
     u4 = 4 * u
@@ -491,14 +494,16 @@ def lstm_backward_rows(lo, hi, dh, dc, carry, g_out, order, out_factor, keep, ma
                     df[j] = (dcn * cpr[j]) * ((_ONE - f) * f)
                     dg[j] = (dcn * i) * (_ONE - g * g)
                     dcr[j] = dcn * f
-        # dh[lo:hi] = dz[lo:hi, t] @ rk_t: rows of dz[:, t] are steps * 4u apart
-        a = dz[lo:, t:]
-        if dh.itemsize == 4:
-            _gemm32(101, 111, 111, rows, u, u4, np.float32(1.0), a.ctypes.data, steps * u4, rk_t.ctypes.data, u,
-                    np.float32(0.0), dh[lo:].ctypes.data, u)  # fmt: skip
-        else:
-            _gemm64(101, 111, 111, rows, u, u4, 1.0, a.ctypes.data, steps * u4, rk_t.ctypes.data, u, 0.0,
-                    dh[lo:].ctypes.data, u)  # fmt: skip
+        # dh[r0:r1] = dz[r0:r1, t] @ rk_t: rows of dz[:, t] are steps * 4u apart
+        for r0 in range(lo, hi, chunk):
+            m = min(chunk, hi - r0)
+            a = dz[r0:, t:]
+            if dh.itemsize == 4:
+                _gemm32(101, 111, 111, m, u, u4, np.float32(1.0), a.ctypes.data, steps * u4, rk_t.ctypes.data, u,
+                        np.float32(0.0), dh[r0:].ctypes.data, u)  # fmt: skip
+            else:
+                _gemm64(101, 111, 111, m, u, u4, 1.0, a.ctypes.data, steps * u4, rk_t.ctypes.data, u, 0.0,
+                        dh[r0:].ctypes.data, u)  # fmt: skip
         if dropped:
             for n in range(lo, hi):
                 dhr, rr = dh[n], rdm[n]
