@@ -209,13 +209,12 @@ def adam_rows(w, m, v, v_hat, rows, values, constants, scratch):
         position = numpy.full(n, -1, dtype=numpy.int64)
         position[rows] = numpy.arange(rows.shape[0], dtype=numpy.int64)
         shape2 = (n, w.size // n)
-        kernel(
-            w.reshape(shape2),
-            m.reshape(shape2),
-            v.reshape(shape2),
-            position,
-            values.reshape(rows.shape[0], shape2[1]),
-            *constants,
+        w2, m2, v2, rows2 = w.reshape(shape2), m.reshape(shape2), v.reshape(shape2), values.reshape(-1, shape2[1])
+        # in split_parts() parts of whole rows when large (as _launch; elementwise: the same bits at any count)
+        parts = min(workers.split_parts(), w.size // (SPLIT_MIN_SIZE // 2), n) if w.size >= SPLIT_MIN_SIZE else 1
+        bounds = [((i * n) // parts, ((i + 1) * n) // parts) for i in range(max(1, parts))]
+        workers.run_parts(
+            lambda lo, hi: kernel(w2[lo:hi], m2[lo:hi], v2[lo:hi], position[lo:hi], rows2, *constants), bounds
         )
         return
     xp = _xp(w)
