@@ -119,6 +119,30 @@ def _settings() -> tuple:
     return _config.floatx(), _config.epsilon(), image_data_format(), os.environ.get("EMBER_DEVICE", "cpu")
 
 
+class ModelWatch:
+    """Tells whether anything :func:`fingerprint` reads from ``model`` changed since the last look.
+
+    ``changed()`` computes the fingerprint only when the :class:`Snapshot` taken with the last one no longer
+    holds (a few microseconds when nothing was replaced).
+    """
+
+    def __init__(self, model):
+        self.model = model
+        self.fingerprint = fingerprint(model)
+        self.snapshot = None
+
+    def changed(self) -> bool:
+        """Whether the fingerprint differs from the one at the last call (or at construction)."""
+        if self.snapshot is not None and self.snapshot.holds(self.model):
+            return False
+        self.snapshot = Snapshot(self.model)  # before the fingerprint: a change in between shows next time
+        key, self.fingerprint = self.fingerprint, fingerprint(self.model)
+        return key != self.fingerprint
+
+    def __getstate__(self):
+        return dict(self.__dict__, snapshot=None)  # (its getters cannot be copied; a copy takes a new one)
+
+
 _IS = operator.is_
 _TRAINABLE = operator.attrgetter("trainable")
 _WALKED = ("_layers", "_trainable_variables", "_non_trainable_variables")  # lists the walk reads

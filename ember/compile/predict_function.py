@@ -35,10 +35,7 @@ is updated under a lock.
 
 from __future__ import annotations
 
-import logging
-import os
 import threading
-import warnings
 
 import numpy
 
@@ -46,8 +43,8 @@ from ..engine.grad_mode import no_grad
 from ..engine.tensor import Tensor
 from ..layers.layer import _as_tensor
 from ..layers.symbolic import flatten, pack_like
-from .fingerprint import Snapshot, fingerprint
 from .forward_plan import ForwardPlan
+from .function import CompiledFunction, signature
 from .plan import UntraceableError
 from .tracer import Tracer
 
@@ -55,7 +52,7 @@ _NDARRAY = numpy.ndarray
 _MAX_SIGNATURES = 32  # plans kept per model: batch shapes that vary without end (bucketed sequences) stay eager
 
 
-class CompiledPredictFunction:
+class CompiledPredictFunction(CompiledFunction):
     """Runs ``model``'s inference forward on one batch, replaying a traced plan when it can.
 
     ``fn(x)`` takes a batch as predict's data adapter gives it (an array, or a
@@ -67,20 +64,15 @@ class CompiledPredictFunction:
         model: a built Model.
     """
 
+    eager = "the compiled predict step: batches run eagerly"
+
     def __init__(self, model):
-        self.model = model
-        self.plans = {}  # signature -> ForwardPlan, (first trace, its input arrays), or why it stays eager
-        self.warned = set()
+        super().__init__(model)  # plans: signature -> ForwardPlan, (first trace, its input arrays), or a reason
         self.masked_outputs = False  # whether a traced call's outputs carried a mask (evaluate reads it)
-        self.fingerprint = fingerprint(model)
-        self._snapshot = None  # a fingerprint.Snapshot vouching for self.fingerprint (taken at the first check)
         self._lock = threading.Lock()  # guards the table of plans while traces are kept or compared
 
     def __getstate__(self):
-        # plans hold generated code and this process's arrays, the lock cannot be copied: a copy traces again
-        state = dict(self.__dict__)
-        state.update(plans={}, _lock=None, _snapshot=None)
-        return state
+        return dict(super().__getstate__(), _lock=None)  # (a lock cannot be copied)
 
     def __setstate__(self, state):
         self.__dict__.update(state)
@@ -88,27 +80,20 @@ class CompiledPredictFunction:
 
     def check_model(self) -> None:
         """Drop the plans when anything they were traced from changed (see :mod:`ember.compile.fingerprint`)."""
-        snapshot = self._snapshot
-        if snapshot is not None and snapshot.holds(self.model):  # nothing replaced: the same fingerprint
-            return
-        snapshot = Snapshot(self.model)  # before the fingerprint: a change in between shows next time
-        key = fingerprint(self.model)
-        if key != self.fingerprint:
+        if self.watch.changed():
             with self._lock:
                 self.plans = {}
-                self.fingerprint = key
-        self._snapshot = snapshot
 
     def __call__(self, x):
         if type(x) is _NDARRAY:
             flat, key = [x], (x.shape, x.dtype.str)
         else:
             flat = flatten(x)
-            key = (_structure(x), tuple((a.shape, a.dtype.str) for a in flat))
+            key = signature(x, flat)
         plan = self.plans.get(key)
         if plan is None and not self.model.built:  # the first call builds the weights: not part of a forward
             y = self._eager(x)
-            self._snapshot, self.fingerprint = None, fingerprint(self.model)
+            self.watch.changed()  # (its new weights)
             return y
         if plan is None and len(self.plans) >= _MAX_SIGNATURES:
             plan = f"more than {_MAX_SIGNATURES} input signatures (shapes and dtypes); the new ones are not traced"
@@ -195,16 +180,6 @@ class CompiledPredictFunction:
         self.plans[key] = reason
         self._warn(reason)
 
-    def _warn(self, reason):
-        """Say once per reason that batches run eagerly."""
-        if reason not in self.warned:
-            self.warned.add(reason)
-            message = f"the compiled predict step: batches run eagerly: {reason}"
-            # silent by default, as Keras is: said when asked for (EMBER_VERBOSE, the "ember" logger at INFO)
-            logging.getLogger("ember.compile").info(message)
-            if os.environ.get("EMBER_VERBOSE", "0") not in ("", "0"):
-                warnings.warn(message, RuntimeWarning, stacklevel=5)
-
 
 def _same_data(a, b) -> bool:
     return all(x.shape == y.shape and bool((x == y).all()) for x, y in zip(a, b))
@@ -219,12 +194,3 @@ def _numpy(y):
 def _placeholders(structure):
     """The output structure with placeholders instead of the traced tensors (pack_like only reads its shape)."""
     return pack_like(structure, [None] * len(flatten(structure)))
-
-
-def _structure(s):
-    """The nesting of ``s`` (keys, lengths), without its arrays."""
-    if isinstance(s, dict):
-        return ("dict", tuple((k, _structure(v)) for k, v in s.items()))
-    if isinstance(s, (list, tuple)):
-        return (type(s).__name__, tuple(_structure(v) for v in s))
-    return None

@@ -23,15 +23,13 @@ arrays and Function objects from step to step).
 
 from __future__ import annotations
 
-import logging
-import os
-import warnings
-
 import numpy
 
+from ..engine.sparse_grad import RowSparseGrad
 from ..engine.tensor import Tensor
+from ..layers.layer import _as_tensor
 from ..layers.symbolic import flatten, pack_like
-from .fingerprint import Snapshot, fingerprint
+from .function import CompiledFunction, signature
 from .plan import StepPlan, UntraceableError
 from .tracer import Tracer
 
@@ -39,32 +37,31 @@ _TRACES_TO_AGREE = 2
 _NDARRAY = numpy.ndarray
 
 
-class CompiledTrainFunction:
+class CompiledTrainFunction(CompiledFunction):
     """Runs ``model``'s training step for one batch, replaying a traced plan when it can.
 
     Args:
-        model: a compiled Model (the Trainer's interface: ``__call__``,
-            ``compute_loss``, ``trainable_weights``, ``optimizer``, ``_loss_tracker``,
-            ``_metric_logs``).
+        model: a compiled Model (the Trainer: ``_train_forward``, ``_train_update``, ``trainable_weights``,
+            ``optimizer``, ``_compiled_loss``, ``_compiled_metrics``).
         force: ``jit_compile=True``: warn louder when a step must stay eager.
     """
 
+    accepts_return_logs = True  # fit may call it with return_logs=False (see Trainer.fit)
+
     def __init__(self, model, force=False):
-        self.model = model
-        self.force = force
-        self.key = None  # what the plans were traced from (see check_model)
-        self._snapshot = None  # a fingerprint.Snapshot vouching for the fingerprint in self.key
+        super().__init__(model)
+        self.loud = force
+        self.eager = f"{'jit_compile=True' if force else 'the compiled training step'}: this step runs eagerly"
+        self.key = None  # the weights, optimizer, loss and metrics the plans were traced with (see check_model)
+        self.weights = None
         self.traces = 0  # steps traced, and steps replayed from a plan (for tests and diagnostics)
         self.replays = 0
-        self.plans = {}  # signature -> StepPlan, a list of traces so far, or the reason it stays eager
-        self.weights = None
-        self.warned = set()
-        self._fast = {}  # (x shape, x dtype, (y shape, y dtype) or None) -> StepPlan, for plain array batches
         self._had_targets = True
         self._into_tensors = (None, None)  # the optimizer's gradient buffers, each wrapped once as w.grad
         self._layout = None  # the optimizer's flat layout of the weights, for this replay's update
 
-    accepts_return_logs = True  # fit may call it with return_logs=False (see Trainer.fit)
+    def __getstate__(self):
+        return dict(super().__getstate__(), weights=None, key=None, _into_tensors=(None, None), _layout=None)
 
     def check_model(self) -> None:
         """Re-read the trainable weights and the model's fingerprint; drop every plan if anything changed.
@@ -75,42 +72,23 @@ class CompiledTrainFunction:
         """
         model = self.model
         weights = list(model.trainable_weights)
-        snapshot = self._snapshot
-        if snapshot is not None and self.key is not None and snapshot.holds(model):  # nothing it reads was replaced
-            print_ = self.key[1]
-        else:
-            snapshot = Snapshot(model)  # before the fingerprint: a change in between shows next time
-            print_ = fingerprint(model)
-        self._snapshot = snapshot
-        key = (
-            tuple(id(w) for w in weights),
-            print_,
-            id(model.optimizer),
-            id(getattr(model, "_compiled_loss", None)),
-            id(getattr(model, "_compiled_metrics", None)),
-        )
-        if key != self.key:
-            self.key = key
-            self.weights = weights
-            self.plans = {}
-            self._fast = {}
+        key = (tuple(map(id, weights)), id(model.optimizer), id(model._compiled_loss), id(model._compiled_metrics))
+        if self.watch.changed() or key != self.key:
+            self.key, self.weights, self.plans = key, weights, {}
 
     def __call__(self, data, return_logs=True):
         """Train on one batch ``(x, y, sample_weight)``; the logs (None when ``return_logs`` is False)."""
         x, y, sample_weight = data
         self._had_targets = y is not None
         if sample_weight is None and type(x) is _NDARRAY and (y is None or type(y) is _NDARRAY):
-            # the common case, looked up without building the general key
-            plan = self._fast.get((x.shape, x.dtype, None if y is None else (y.shape, y.dtype)))
-            if plan is not None:
-                return self._replay(plan, data, [x] if y is None else [x, y], return_logs)
-        flat = flatten(x) + ([] if y is None else flatten(y)) + ([] if sample_weight is None else [sample_weight])
-        key = (_structure(x), _structure(y), sample_weight is None, tuple((a.shape, a.dtype.str) for a in flat))
+            flat, key = ([x], (x.shape, x.dtype)) if y is None else ([x, y], (x.shape, x.dtype, y.shape, y.dtype))
+        else:
+            flat = flatten(x) + ([] if y is None else flatten(y)) + ([] if sample_weight is None else [sample_weight])
+            key = signature((x, y, sample_weight), flat)
         entry = self.plans.get(key)
-        if isinstance(entry, StepPlan):
-            self._remember_fast(entry, data)
-            return self._replay(entry, data, [_as_input(a) for a in flat], return_logs)
-        if isinstance(entry, str):
+        if type(entry) is StepPlan:
+            return self._replay(entry, data, [_as_tensor(a).data for a in flat] if entry.convert else flat, return_logs)
+        if type(entry) is str:
             logs = self.model.train_step(data)
         else:
             logs = self._trace(key, entry or [], data, flat)
@@ -119,24 +97,6 @@ class CompiledTrainFunction:
     def logs(self) -> dict:
         """The running loss and metrics, as the last batch's logs would give them."""
         return self.model._current_logs(self._had_targets)
-
-    def _remember_fast(self, plan, data):
-        x, y, sample_weight = data
-        if sample_weight is None and type(x) is _NDARRAY and (y is None or type(y) is _NDARRAY):
-            if (
-                plan.device.type == "cpu"
-                and _host_default()
-                and all(a.dtype != numpy.float64 for a in ([x] if y is None else [x, y]))
-            ):
-                self._fast[(x.shape, x.dtype, None if y is None else (y.shape, y.dtype))] = plan
-
-    def __getstate__(self):
-        # the plans belong to this process's arrays: a copy traces again
-        state = dict(self.__dict__)
-        state.update(
-            plans={}, _fast={}, weights=None, key=None, _snapshot=None, _into_tensors=(None, None), _layout=None
-        )
-        return state
 
     # ---- tracing ------------------------------------------------------------------------------------
     def _trace(self, key, traces, data, flat):
@@ -147,7 +107,7 @@ class CompiledTrainFunction:
             self.check_model()
         weights = self.weights
         self.traces += 1
-        tensors = [Tensor(a) for a in flat]
+        tensors = [_as_tensor(a) for a in flat]
         tx = pack_like(x, tensors[: len(flatten(x))])
         rest = tensors[len(flatten(x)) :]
         ty = None if y is None else pack_like(y, rest[: len(flatten(y))])
@@ -156,19 +116,18 @@ class CompiledTrainFunction:
             y_pred, loss = model._train_forward(tx, ty, tw, weights)
         outputs = flatten(y_pred)
         # several losses: each one's running mean (``<output>_loss``) is fed from its value in the plan
-        compiled_loss = getattr(model, "_compiled_loss", None)
-        trackers = [] if compiled_loss is None else compiled_loss.trackers
+        trackers = [] if model._compiled_loss is None else model._compiled_loss.trackers
         plan = None
         if not weights:
             self.plans[key] = "the model has no trainable weights"
         else:
             try:
-                plan = StepPlan(
-                    tracer, tensors, loss, outputs + [compiled_loss.last_parts[i] for i, _, _ in trackers], weights
-                )
+                parts = [model._compiled_loss.last_parts[i] for i, _, _ in trackers]
+                plan = StepPlan(tracer, tensors, loss, outputs + parts, weights)
                 plan.n_outputs = len(outputs)
                 plan.trackers = [(tracker, _batch_size(outputs[i])) for i, _, tracker in trackers]
                 plan.structure = pack_like(y_pred, [None] * len(outputs))  # None: one output
+                plan.convert = any(t.data is not a for t, a in zip(tensors, flat))  # the batch needs converting
             except UntraceableError as e:
                 self.plans[key] = str(e)
                 self._warn(str(e))
@@ -183,18 +142,6 @@ class CompiledTrainFunction:
                 if not ok:
                     self._warn(why)
         return logs
-
-    def _warn(self, reason):
-        """Say once per reason that steps run eagerly."""
-        if reason not in self.warned:
-            self.warned.add(reason)
-            what = "jit_compile=True" if self.force else "the compiled training step"
-            message = f"{what}: this step runs eagerly: {reason}"
-            # silent by default, as Keras is: said when asked for (EMBER_VERBOSE, the "ember" logger at INFO)
-            # or when jit_compile=True was requested
-            logging.getLogger("ember.compile").info(message)
-            if self.force or os.environ.get("EMBER_VERBOSE", "0") not in ("", "0"):
-                warnings.warn(message, RuntimeWarning, stacklevel=4)
 
     # ---- replay --------------------------------------------------------------------------------------
     def _replay(self, plan, data, arrays, return_logs):
@@ -232,32 +179,7 @@ class CompiledTrainFunction:
 
 
 def _wrap(g):
-    from ..engine.sparse_grad import RowSparseGrad
-
     return g if isinstance(g, RowSparseGrad) else Tensor._wrap(g)
-
-
-def _as_input(a):
-    """A batch array as the plan's input: host arrays as they are (float64 becomes floatx), others via Tensor."""
-    if type(a) is _NDARRAY and a.dtype != numpy.float64 and _host_default():
-        return a
-    return Tensor(a).data
-
-
-def _host_default() -> bool:
-    from ..backend.device import default_device
-
-    return default_device().type == "cpu"
-
-
-def _structure(s):
-    if s is None:
-        return None
-    if isinstance(s, dict):
-        return ("dict", tuple(sorted(s)))
-    if isinstance(s, (list, tuple)):
-        return (type(s).__name__, len(s))
-    return "array"
 
 
 def _batch_size(a) -> int:

@@ -204,7 +204,15 @@ class Trainer:
         compiled = jit and not self.run_eagerly and not overridden
         if compiled and _scales_loss(self.optimizer):
             # the compiled plan differentiates the loss itself, not the loss times a scale that changes per step
-            _say_eager(jit, "the optimizer scales the loss (LossScaleOptimizer or loss_scale_factor)")
+            from ..compile.function import say_eager
+
+            what = "jit_compile=True" if jit is True else "the compiled training step"
+            say_eager(
+                f"{what}: this step runs eagerly",
+                "the optimizer scales the loss (LossScaleOptimizer or loss_scale_factor)",
+                jit is True,
+                3,
+            )
             compiled = False
         if compiled:
             from ..compile import CompiledTrainFunction
@@ -656,18 +664,6 @@ def _scales_loss(optimizer) -> bool:
     from ..optimizers import LossScaleOptimizer
 
     return isinstance(optimizer, LossScaleOptimizer) or getattr(optimizer, "loss_scale_factor", None) is not None
-
-
-def _say_eager(jit, reason) -> None:
-    """State why fit's step runs eagerly, as the compiled step states its own fallbacks (ember.compile)."""
-    import logging
-    import os
-
-    what = "jit_compile=True" if jit is True else "the compiled training step"
-    message = f"{what}: this step runs eagerly: {reason}"
-    logging.getLogger("ember.compile").info(message)
-    if jit is True or os.environ.get("EMBER_VERBOSE", "0") not in ("", "0"):
-        warnings.warn(message, RuntimeWarning, stacklevel=4)
 
 
 def _check_model(function) -> None:
