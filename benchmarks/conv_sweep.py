@@ -16,7 +16,10 @@ the op with the input and the kernel requiring gradients and a backward from a f
 Timing: the two frameworks alternate, ``--rounds`` rounds each (median reported), each round repeating the
 call until it has run ``--min-time`` seconds. ``--clock cpu`` (the default) is the process's CPU time, honest on
 a shared machine with one thread (``--threads 1``, the default, sets OPENBLAS/OMP/MKL threads and
-``torch.set_num_threads`` before anything is imported); ``--clock wall`` is ``perf_counter``.
+``torch.set_num_threads`` before anything is imported); ``--clock wall`` is ``perf_counter``. ``--parts N`` runs
+Ember's ops split over images in N parts at once on its worker threads (``workers.forced_parts``; BLAS stays at
+``--threads``, so ``--threads 1 --parts 2`` is the thread policy's split mode) and gives PyTorch N threads: compare
+with ``--clock wall`` on a quiet machine (CPU time then shows what the split costs in all).
 The ratio column is PyTorch's time / Ember's (above 1: Ember is faster), as the workloads' E/PT ratios.
 """
 
@@ -232,6 +235,7 @@ def main(argv=None) -> int:
     parser.add_argument("--min-time", type=float, default=None, help="seconds per round (default 0.1; quick 0.03)")
     parser.add_argument("--threads", default="1", help="BLAS/OpenMP and torch threads, or 'inherit'")
     parser.add_argument("--clock", choices=("cpu", "wall"), default="cpu")
+    parser.add_argument("--parts", type=int, default=1, help="Ember's split over images (and PyTorch's threads)")
     parser.add_argument("--json", default=None, help="also write the results here")
     args = parser.parse_args(argv)
     _set_threads(args.threads)
@@ -241,7 +245,10 @@ def main(argv=None) -> int:
     import torch
 
     if args.threads != "inherit":
-        torch.set_num_threads(int(args.threads))
+        torch.set_num_threads(max(int(args.threads), args.parts))
+    from ember.backend import workers
+
+    workers.set_split_parts(args.parts)  # what the thread policy's split mode grants inside fit/predict
     rounds = args.rounds or (3 if args.quick else 5)
     min_time = args.min_time or (0.03 if args.quick else 0.1)
     clock = time.process_time if args.clock == "cpu" else time.perf_counter
@@ -250,7 +257,10 @@ def main(argv=None) -> int:
         wanted = {o.strip() for o in args.ops.split(",")}
         specs = [s for s in specs if s[0] in wanted]
     rng = np.random.default_rng(0)
-    print(f"threads {args.threads}, clock {args.clock}, {rounds} rounds of >= {min_time}s; ratio = PyTorch / Ember")
+    print(
+        f"threads {args.threads}, Ember parts {args.parts}, clock {args.clock}, {rounds} rounds of >= {min_time}s; "
+        f"load {os.getloadavg()[0]:.2f}; ratio = PyTorch / Ember"
+    )
     print(
         "| case | fwd Ember ms | fwd PyTorch ms | fwd ratio | fwd+bwd Ember ms | fwd+bwd PyTorch ms | fwd+bwd ratio |"
     )

@@ -183,7 +183,7 @@ def _winograd_input(xpad, t0, th, tw, v):
 
 
 @jit.kernel
-def _winograd_output(m, t0, th, tw, bias, act, out):
+def _winograd_output(m, t0, th, tw, bias, act, zero, out):
     # out (n, oh, ow, f) <- A^T m A for tiles t0.. of m (16, tiles, f); cells past oh/ow are dropped. act 1: + bias
     # (f,), act 2: + bias then max(., 0), as _bias_act_forward does on the stored output (the same bits)
     oh, ow, f = out.shape[1], out.shape[2], out.shape[3]
@@ -208,11 +208,6 @@ def _winograd_output(m, t0, th, tw, bias, act, out):
             if act > 0:
                 bc = bias[ch]
                 o00, o01, o10, o11 = o00 + bc, o01 + bc, o10 + bc, o11 + bc
-                if act == 2:
-                    o00 = 0 if o00 < 0 else o00
-                    o01 = 0 if o01 < 0 else o01
-                    o10 = 0 if o10 < 0 else o10
-                    o11 = 0 if o11 < 0 else o11
             out[n, y0, x0, ch] = o00
             if right:
                 out[n, y0, x0 + 1, ch] = o01
@@ -220,6 +215,14 @@ def _winograd_output(m, t0, th, tw, bias, act, out):
                 out[n, y0 + 1, x0, ch] = o10
                 if right:
                     out[n, y0 + 1, x0 + 1, ch] = o11
+        if act == 2:  # the ReLU over the tile's cells, a contiguous run of channels each (selects in the
+            # channel loop above kept it from vectorising: 2.5x slower); zero is out's dtype
+            for y in range(y0, min(y0 + 2, oh)):
+                for x in range(x0, min(x0 + 2, ow)):
+                    cell = out[n, y, x]
+                    for ch in range(f):
+                        if cell[ch] < 0:
+                            cell[ch] = zero
 
 
 def winograd_kernel_transform(kernel):
@@ -324,10 +327,11 @@ def winograd_conv(kernels, xpad, kernel, out_hw, out, bias=None, relu=False):
             m = work[16 * rows * c : 16 * rows * (c + f)].reshape(16, rows, f)
             to_tiles(xin, t0, th, tw, v)
             numpy.matmul(v, u, out=m)
-            from_tiles(m, t0, th, tw, bias_f, act, out)
+            from_tiles(m, t0, th, tw, bias_f, act, zero, out)
 
     act = 0 if bias is None else (2 if relu else 1)
     bias_f = numpy.zeros(1, out.dtype) if bias is None else bias.astype(out.dtype, copy=False)
+    zero = out.dtype.type(0)
     _run_images(run, n, th * tw, out.size)
 
 
