@@ -204,3 +204,37 @@ def test_winograd_adds_bias_and_relu_in_its_output_transform_with_the_separate_o
     assert (np.signbit(results[0][0]) == np.signbit(results[1][0])).all()
     for fused, separate in zip(results[0][1:], results[1][1:]):
         np.testing.assert_allclose(fused, separate, rtol=1e-5, atol=1e-5 * np.abs(separate).max())
+
+
+@pytest.mark.parametrize("relu", [True, False])
+def test_bias_and_relu_passes_split_over_rows_give_the_same_bits(relu, rng, monkeypatch):
+    """The one-pass bias/ReLU kernels run over pieces of rows in 1, 2 or 3 parts at once: output and all three
+    gradients the same bits (the bias gradient's partial sums added in piece order)."""
+    pytest.importorskip("numba")
+    from ember.backend import workers
+
+    monkeypatch.setattr(conv_kernels, "KERNEL_MIN_SIZE", 0)
+    monkeypatch.setattr(_windows, "SPLIT_MIN_SIZE", 1)
+    calls = []
+    original = workers.run_parts
+    monkeypatch.setattr(workers, "run_parts", lambda run, parts: calls.append(len(parts)) or original(run, parts))
+    x = rng.standard_normal((5, 7, 6, 3)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 3, 4)).astype(np.float32)
+    b = rng.standard_normal(4).astype(np.float32)
+    g = rng.standard_normal((5, 5, 4, 4)).astype(np.float32)
+    previous = jit.set_enabled(True)
+    try:
+        results = []
+        for parts in (1, 2, 3):
+            del calls[:]
+            with workers.forced_parts(parts):
+                ts = [ember.tensor(a, requires_grad=True) for a in (x, k, b)]
+                y = conv_bias_act(*ts, 1, "valid", 1, relu=relu)
+                y.backward(ember.tensor(g))
+            assert (parts in calls) == (parts > 1)
+            results.append([y.numpy()] + [t.grad.numpy() for t in ts])
+    finally:
+        jit.set_enabled(previous)
+    for result in results[1:]:
+        for one, other in zip(results[0], result):
+            np.testing.assert_array_equal(other, one)

@@ -521,8 +521,11 @@ def _bias_act_applies(xp, out) -> bool:
 def bias_act_forward(xp, out, bias, relu: bool) -> None:
     """``out`` (rows, F) <- ``out + bias``, then ``maximum(., 0)`` when ``relu``, in place."""
     kernel = _bias_act_forward.compiled() if _bias_act_applies(xp, out) and out.flags.c_contiguous else None
-    if kernel is not None:
-        kernel(out, bias.astype(out.dtype, copy=False), relu)
+    if kernel is not None:  # pieces of rows in parts at once (each row on its own: the same bits at any count)
+        from ._windows import image_pieces, run_pieces
+
+        b = bias.astype(out.dtype, copy=False)
+        run_pieces(lambda r0, r1: kernel(out[r0:r1], b, relu), image_pieces(out.shape[0], out.size))
         return
     out += bias
     if relu:
@@ -537,9 +540,20 @@ def bias_act_backward(xp, g, out, relu: bool, need_bias: bool):
         return g, (g.sum(axis=0) if need_bias else None)
     kernel = _bias_act_backward.compiled() if need_bias and _bias_act_applies(xp, g) else None
     if kernel is not None and g.flags.c_contiguous and (not relu or out.flags.c_contiguous):
+        from ._windows import image_pieces, run_pieces
+
         gm = numpy.empty_like(g)
-        gb = numpy.zeros(g.shape[1], dtype=numpy.float64)
-        kernel(g, out if relu else g, relu, gm, gb)
+        src = out if relu else g
+
+        def run(r0, r1):  # pieces of rows, each with its own bias sum, added in piece order below
+            gb = numpy.zeros(g.shape[1], dtype=numpy.float64)
+            kernel(g[r0:r1], src[r0:r1], relu, gm[r0:r1], gb)
+            return gb
+
+        sums = run_pieces(run, image_pieces(g.shape[0], g.size))
+        gb = sums[0]
+        for part in sums[1:]:
+            gb += part
         return gm, gb.astype(g.dtype)
     gm = g * (out > 0) if relu else g
     return gm, (gm.sum(axis=0) if need_bias else None)
