@@ -16,6 +16,7 @@ def fresh(monkeypatch):
     """No code setting, no measurements, no user thread variables; restored afterwards."""
     for var in (*threads.USER_THREAD_VARS, "EMBER_BLAS_THREADS"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("EMBER_THREAD_SPLIT", "off")  # BLAS gets the threads (tests/test_threads_split.py: the split)
     threads._reset_for_tests()
     yield
     threads._reset_for_tests()

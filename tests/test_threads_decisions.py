@@ -18,6 +18,7 @@ STEP = 0.25  # fake seconds between readings: the monitor's window
 def fresh(monkeypatch):
     for var in (*threads.USER_THREAD_VARS, "EMBER_BLAS_THREADS"):
         monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("EMBER_THREAD_SPLIT", "off")  # the counts given to BLAS (tests/test_threads_split.py: the split)
     threads._reset_for_tests()
     yield
     threads._reset_for_tests()

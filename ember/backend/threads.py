@@ -43,6 +43,20 @@ set in code around the call (threadpoolctl's ``threadpool_limits``) holds. Overr
 any of ``OPENBLAS_NUM_THREADS``, ``GOTO_NUM_THREADS``, ``OMP_NUM_THREADS``, ``MKL_NUM_THREADS`` set in the
 environment means the user chose, and the policy stays off.
 
+The split mode (``EMBER_THREAD_SPLIT``, ``on`` by default; ``off`` gives the behaviour before it). When the
+policy grants N >= 2 threads, BLAS is held at *one* thread for the whole scope and the N threads go to Ember's own
+splits instead: :func:`ember.backend.workers.split_parts` answers N, and the ops that cut their work into parts
+(the large dense products, :mod:`ember.ops.split_matmul`; the Winograd convolution's images; the LSTM's batch
+rows; the optimizers' large updates) run them on Ember's worker threads. Why: after every multi-thread product
+OpenBLAS's idle threads spin at 100% of a core for about 0.1 s (setting one thread does not stop a spin already
+running), and a training step calls BLAS every few ms, so with BLAS at 2 threads Ember's own parallel parts ran
+beside a spinning thread and gained nothing. When the policy grants one thread (a busy machine) both BLAS and
+``split_parts()`` are at 1, as without the split mode. With ``off``, BLAS gets the N threads and ``split_parts()``
+stays 1. A fixed ``EMBER_BLAS_THREADS=N`` is split the same way. The split ops give the bits of the one-thread
+product whatever N is, so in the split mode results do not depend on the thread count. :func:`set_split` in code
+wins over the environment; the user's own BLAS settings (the variables below, a threadpoolctl limit) still win
+over both: the policy is then off or capped, and a cap of one thread means no split.
+
 numba. Ember's parallel numba kernels (``jit.kernel(parallel=True)``) get the same count through
 ``numba.set_num_threads`` in the thread that entered the scope (numba's setting is per thread), once numba's
 thread pool exists; the policy never starts that pool itself.
@@ -68,6 +82,8 @@ import time
 import warnings
 from typing import NamedTuple
 
+from . import workers
+
 __all__ = [
     "LoadHistory",
     "cgroup_cpu_limit",
@@ -82,10 +98,13 @@ __all__ = [
     "scope",
     "scoped",
     "set_policy",
+    "set_split",
+    "split_mode",
     "tick",
     "usable_cores",
 ]
 
+SPLIT_DEFAULT = True  # EMBER_THREAD_SPLIT unset: the split mode (see the module doc; benchmarks/README.md, "Threads")
 USER_THREAD_VARS = ("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 MARGIN = 0.3  # neighbours busy on this much of a core more than we can spare take a BLAS thread away ...
 HYSTERESIS = 0.15  # ... and they must fall this much further below before the thread comes back
@@ -163,7 +182,53 @@ def policy(environ=None) -> tuple:
     return "auto", "default"
 
 
-def _environ_lookup():
+_split_by_code = None  # set_split's value (wins over EMBER_THREAD_SPLIT), None when not called
+
+
+def parse_split(value, where: str = "EMBER_THREAD_SPLIT") -> bool:
+    """True for ``on`` (also ``1``, ``true``, ``yes``), False for ``off`` (``0``, ``false``, ``no``); '' the default."""
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text == "":
+        return SPLIT_DEFAULT
+    if text in ("on", "1", "true", "yes"):
+        return True
+    if text in ("off", "0", "false", "no", "none"):
+        return False
+    raise ValueError(f"{where}: expected 'on' or 'off', got {value!r}")
+
+
+def set_split(value) -> object:
+    """Choose the split mode in code: True/``"on"``, False/``"off"``, or None (back to ``EMBER_THREAD_SPLIT``).
+    Returns the previous value given to this function. Takes effect at the next ``fit``/``evaluate``/``predict``."""
+    global _split_by_code
+    previous = _split_by_code
+    _split_by_code = None if value is None else parse_split(value, "set_split")
+    return previous
+
+
+def split_mode() -> bool:
+    """Whether the split mode is on (:func:`set_split`, else ``EMBER_THREAD_SPLIT``, else :data:`SPLIT_DEFAULT`)."""
+    if _split_by_code is not None:
+        return _split_by_code
+    if _no_split_variable():
+        return SPLIT_DEFAULT
+    value = os.environ.get("EMBER_THREAD_SPLIT")
+    if value is None:
+        return SPLIT_DEFAULT
+    try:
+        return parse_split(value)
+    except ValueError as exc:
+        if ("split", value) not in _warned:  # a typo deserves one message, not an error inside fit
+            _warned.add(("split", value))
+            warnings.warn(
+                f"{exc}; the split mode stays {'on' if SPLIT_DEFAULT else 'off'}", RuntimeWarning, stacklevel=2
+            )
+        return SPLIT_DEFAULT
+
+
+def _environ_lookup(names=("EMBER_BLAS_THREADS", *USER_THREAD_VARS)):
     """A quick test of whether os.environ holds none of the variables the policy reads: ``os.environ.get`` of a
     missing name costs about 0.6 us (it raises and catches a KeyError), five of them on every ``predict`` call
     add up; CPython's os.environ keeps its encoded names in a dict, which answers in nanoseconds."""
@@ -171,7 +236,7 @@ def _environ_lookup():
     if not isinstance(data, dict) or encode is None:
         return lambda: False  # another Python: always take the ordinary path
     try:
-        keys = tuple(encode(name) for name in ("EMBER_BLAS_THREADS", *USER_THREAD_VARS))
+        keys = tuple(encode(name) for name in names)
     except Exception:
         return lambda: False
     view = data.keys()
@@ -179,6 +244,7 @@ def _environ_lookup():
 
 
 _none_of_our_variables = _environ_lookup()
+_no_split_variable = _environ_lookup(("EMBER_THREAD_SPLIT",))
 
 
 # ------------------------------------------------------------------ the CPUs this process may use
@@ -566,14 +632,15 @@ _wake = threading.Condition(_lock)
 _depth = 0
 _saved = None  # BLAS threads before the outermost scope: the ceiling
 _saved_each = None  # each BLAS's count then, where several are loaded with different counts
-_current = None  # BLAS threads set by the policy now
+_current = None  # BLAS threads set by the policy now (1 in the split mode)
+_split = False  # the split mode of the open scope
 _mode = None  # the mode of the open scope
 _history = LoadHistory()  # the neighbours' load, window by window
 _cores = None  # usable_cores() when last looked at: the cap
 _cpus = None  # CPUs of the affinity mask (what the load is measured over)
 _cpu_ids = None  # their numbers, or None when they are all the machine's (the /proc/stat total line then)
 _monitor = None
-_decided = None  # the count the policy applied last
+_decided = None  # the count the policy applied last (the threads granted: BLAS's, or the splits' in the split mode)
 _advice = None  # the latest decision from the readings (where the next scope starts while they are fresh)
 _owner = None  # the thread that opened the outermost scope: the one that applies decisions
 _pending = None  # the monitor's decision, waiting for the owner's next tick()
@@ -607,12 +674,16 @@ def _target(now: float, current: int) -> int:
 
 
 def _apply(n: int) -> None:
-    """Set BLAS (and numba's pool, if started) to ``n`` threads; call only from the scope's owner thread."""
+    """Grant ``n`` threads: to BLAS, or in the split mode to Ember's splits (BLAS at one), and to numba's pool if
+    started; call only from the scope's owner thread."""
     global _current, _decided, _numba_saved
-    if n != _current:
-        _set_blas_threads(n)
-        _current = n
+    split = _split and n >= 2
+    blas = 1 if split else n
+    if blas != _current:
+        _set_blas_threads(blas)
+        _current = blas
     _decided = n
+    workers.set_split_parts(n if split else 1, blas_at_one=split)
     old = _numba_threads(n)
     if _numba_saved is None:
         _numba_saved = old
@@ -661,10 +732,10 @@ def _monitor_loop():
             if _depth == 0 or _mode != "auto" or _current is None:
                 continue
             _history.add(sample)
-            n = _advice = _target(sample.wall, _current)
+            n = _advice = _target(sample.wall, _decided or _current)
             # numba's pool started inside the scope, after the count was lowered: it gets the count too
             late_pool = _numba_saved is None and n < (_saved or n) and _numba_pool_started()
-            _pending = n if n != _current or late_pool else None
+            _pending = n if n != (_decided or _current) or late_pool else None
 
 
 def _start_monitor():
@@ -701,7 +772,7 @@ class scope:  # noqa: N801  (used as a context manager, like a function)
     __slots__ = ("_active",)
 
     def __enter__(self):
-        global _depth, _saved, _saved_each, _current, _mode, _owner, _pending, _numba_saved
+        global _depth, _saved, _saved_each, _current, _mode, _owner, _pending, _numba_saved, _split, _decided
         self._active = False
         mode = policy()[0]
         if mode == "off":
@@ -713,7 +784,8 @@ class scope:  # noqa: N801  (used as a context manager, like a function)
                 if _pending is not None and threading.get_ident() == _owner:
                     _apply_pending()
                 return self
-            _owner, _pending, _numba_saved = threading.get_ident(), None, None
+            _owner, _pending, _numba_saved, _decided = threading.get_ident(), None, None, None
+            _split = split_mode()
             try:
                 _saved, _saved_each = _blas_threads(), _each_blas_threads()
                 _current, _mode = _saved, mode
@@ -729,7 +801,7 @@ class scope:  # noqa: N801  (used as a context manager, like a function)
         return self
 
     def __exit__(self, *exc):
-        global _depth, _current, _mode, _owner, _pending, _numba_saved
+        global _depth, _current, _mode, _owner, _pending, _numba_saved, _split
         if not self._active:
             return False
         with _lock:
@@ -745,7 +817,8 @@ class scope:  # noqa: N801  (used as a context manager, like a function)
                         _numba_threads(_numba_saved)
                 except Exception:
                     pass
-                _current, _mode, _owner, _pending, _numba_saved = None, None, None, None, None
+                workers.set_split_parts(1)
+                _current, _mode, _owner, _pending, _numba_saved, _split = None, None, None, None, None, False
         return False
 
 
@@ -753,8 +826,9 @@ def _after_fork_in_child() -> None:
     """A forked child has no monitor thread, may have copied the lock held, and counts its own CPU time from zero
     (the readings are the parent's): start clean."""
     global _lock, _wake, _depth, _monitor, _owner, _pending, _current, _mode, _saved, _numba_saved, _monitor_idle
-    global _history, _decided, _advice
+    global _history, _decided, _advice, _split
     _lock = threading.RLock()
+    _split = False
     _wake = threading.Condition(_lock)
     _depth = 0
     _monitor = _owner = _pending = _current = _mode = _saved = _numba_saved = _decided = _advice = None
@@ -800,12 +874,13 @@ def describe() -> dict:
         "blas_threads": libs[0].get_num_threads() if libs else None,
         "proc_stat": _read("/proc/stat") is not None,
         "numba_pool_started": _numba_pool_started(),
+        "split": split_mode(),
     }
 
 
 def _reset_for_tests() -> None:
     """Forget the measurements and the code setting (tests only; never inside an open scope)."""
-    global _set_by_code, _blas_libs, _blas_source, _decided, _advice, _cores, _cpus, _cpu_ids
-    _set_by_code, _decided, _advice, _cores, _cpus, _cpu_ids = None, None, None, None, None, None
+    global _set_by_code, _split_by_code, _blas_libs, _blas_source, _decided, _advice, _cores, _cpus, _cpu_ids
+    _set_by_code, _split_by_code, _decided, _advice, _cores, _cpus, _cpu_ids = None, None, None, None, None, None, None
     _history.clear()
     _blas_libs, _blas_source = None, None

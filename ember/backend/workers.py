@@ -1,16 +1,22 @@
 """Ember's own worker threads: one op's work cut into parts that run at the same time.
 
-An op whose work splits into independent parts (a Winograd convolution's images, an LSTM's batch rows) may run
-them on several cores itself instead of leaving the cores to BLAS's threads, whose small products barely use
-them and whose idle threads spin beside Ember's. :func:`run_parts` runs the first part in the calling thread and
-the others on a pool of worker threads (the kernels release the GIL), with every loaded BLAS held at one thread
-meanwhile and its counts put back after. One split runs at a time: a call that finds the workers taken (another
-thread splitting its own op) runs its parts one after another in its own thread. The parts never depend on how
-they are run, so the numbers are the same either way.
+An op whose work splits into independent parts (a dense product's rows, a Winograd convolution's images, an LSTM's
+batch rows) may run them on several cores itself instead of leaving the cores to BLAS's threads, whose small
+products barely use them and whose idle threads spin beside Ember's (after each multi-thread product OpenBLAS's
+idle threads spin at 100% of a core for about 0.1 s). :func:`run_parts` runs the first part in the calling thread
+and the others on persistent worker threads (the kernels and NumPy's products release the GIL), with every loaded
+BLAS held at one thread meanwhile. One split runs at a time: a call that finds the workers taken (another thread
+splitting its own op, or a part splitting again) runs its parts one after another in its own thread. The parts
+never depend on how they are run, so the numbers are the same either way.
 
-The callers decide how many parts to make (from the count Ember's thread policy, :mod:`ember.backend.threads`,
-left the BLAS); both splits are off by default (see ``ops.conv_kernels.WINOGRAD_PARTS`` and
-``ops.recurrent.SPLIT_BATCH``).
+How many parts: :func:`split_parts`, which Ember's thread policy (:mod:`ember.backend.threads`) sets inside a
+``fit``/``evaluate``/``predict`` scope: in its split mode (``EMBER_THREAD_SPLIT=on``) the thread count it grants,
+BLAS then held at one thread for the whole scope; 1 otherwise.
+
+Dispatch. Each worker sleeps on a lock of its own; handing it a part is a lock release, and the caller waits on
+another lock that the worker releases when its part is done: about 10-20 us per split on this project's machine,
+against 40-60 us for a ``ThreadPoolExecutor`` submit and result (docs/performance.md, "Threads"). The workers
+never spin: an idle worker takes no CPU time.
 """
 
 from __future__ import annotations
@@ -18,79 +24,145 @@ from __future__ import annotations
 import os
 import threading
 
-_pool = None  # the worker threads (cores - 1), made on the first split
+__all__ = ["forced_parts", "run_parts", "set_split_parts", "split_parts"]
+
+_workers = None  # the persistent worker threads (cores - 1), made on the first split
 _busy = threading.Lock()  # held while a split runs
 _parts = 1  # what split_parts() answers: set by the thread policy's scope (threads.py), 1 outside one
+_blas_at_one = False  # the policy holds every BLAS at one thread for its scope: run_parts need not set it
 
 
 def split_parts() -> int:
     """How many parts an op may cut its work into right now (each run by :func:`run_parts` on its own thread).
 
     1 outside a thread-policy scope (``fit``/``evaluate``/``predict``/``*_on_batch``), when the policy grants one
-    thread (a busy machine), or when the split mode is off (``EMBER_THREAD_SPLIT=off``); otherwise the thread count
-    the policy grants (BLAS is then held at one thread for the whole scope). One global read: called per op.
+    thread (a busy machine), when the split mode is off (``EMBER_THREAD_SPLIT=off``), or inside a part of a split
+    already running; otherwise the thread count the policy grants (BLAS is then held at one thread for the whole
+    scope). A global read and a lock test: called per op.
     """
-    return _parts
+    return 1 if _parts == 1 or _busy.locked() else _parts
 
 
-def set_split_parts(n: int) -> int:
-    """Set what :func:`split_parts` answers (the thread policy does; tests may); returns the previous value."""
-    global _parts
-    previous, _parts = _parts, max(1, int(n))
+def set_split_parts(n: int, blas_at_one: bool = False) -> int:
+    """Set what :func:`split_parts` answers (the thread policy does; tests may); returns the previous value.
+
+    ``blas_at_one``: the caller holds every BLAS at one thread while this holds (run_parts then leaves it alone).
+    """
+    global _parts, _blas_at_one
+    previous, _parts, _blas_at_one = _parts, max(1, int(n)), bool(blas_at_one)
     return previous
 
 
 class forced_parts:  # noqa: N801  (a context manager, used like a function)
     """``with workers.forced_parts(n):`` — :func:`split_parts` answers ``n`` inside (tests, benchmarks)."""
 
-    __slots__ = ("_n", "_previous")
+    __slots__ = ("_n", "_previous", "_at_one")
 
     def __init__(self, n: int):
         self._n = n
 
     def __enter__(self):
-        self._previous = set_split_parts(self._n)
+        self._at_one = _blas_at_one
+        self._previous = set_split_parts(self._n, self._at_one)
         return self
 
     def __exit__(self, *exc):
-        set_split_parts(self._previous)
+        set_split_parts(self._previous, self._at_one)
         return False
 
 
+class _Worker:
+    """One persistent thread: sleeps on ``_go`` until handed a list of parts, runs them, releases ``_done``."""
+
+    __slots__ = ("_go", "_done", "_run", "_parts", "results", "error", "thread")
+
+    def __init__(self, index: int):
+        self._go, self._done = threading.Lock(), threading.Lock()
+        self._go.acquire()
+        self._done.acquire()
+        self._run = self._parts = self.results = self.error = None
+        self.thread = threading.Thread(target=self._loop, name=f"ember-worker-{index}", daemon=True)
+        self.thread.start()
+
+    def _loop(self):
+        while True:
+            self._go.acquire()  # sleeps (no spinning) until start() releases it
+            try:
+                self.results = [self._run(*part) for part in self._parts]
+            except BaseException as exc:  # raised in the caller by wait()
+                self.error = exc
+            self._run = self._parts = None
+            self._done.release()
+
+    def start(self, run, parts: list) -> None:
+        self._run, self._parts, self.results, self.error = run, parts, None, None
+        self._go.release()
+
+    def wait(self) -> list:
+        self._done.acquire()
+        results, error, self.results, self.error = self.results, self.error, None, None
+        if error is not None:
+            raise error
+        return results
+
+
 def _forget() -> None:  # a forked child has none of its parent's threads, and may have copied the lock held
-    global _pool, _busy, _parts
-    _pool, _busy, _parts = None, threading.Lock(), 1
+    global _workers, _busy, _parts, _blas_at_one
+    _workers, _busy, _parts, _blas_at_one = None, threading.Lock(), 1, False
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget)
 
 
+def _the_workers() -> list:
+    global _workers
+    if _workers is None:
+        _workers = [_Worker(i) for i in range(max(1, (os.cpu_count() or 2) - 1))]
+    return _workers
+
+
 def run_parts(run, parts: list) -> list:
-    """``[run(*part) for part in parts]``, the parts after the first on the worker threads at the same time."""
+    """``[run(*part) for part in parts]``, the parts after the first on the worker threads at the same time.
+
+    With more parts than threads, each thread runs its share one after another (part i on thread i mod threads).
+    An exception raised by any part is raised here, after every part has finished (the first part's first).
+    """
     if len(parts) < 2 or not _busy.acquire(blocking=False):
         return [run(*part) for part in parts]
     try:
-        global _pool
-        if _pool is None:
-            from concurrent.futures import ThreadPoolExecutor
+        pool = _the_workers()
+        threads = min(len(parts), len(pool) + 1)
+        libs = counts = ()
+        if not _blas_at_one:
+            from .threads import blas_libraries
 
-            _pool = ThreadPoolExecutor(max_workers=max(1, (os.cpu_count() or 2) - 1), thread_name_prefix="ember-worker")
-        from .threads import blas_libraries
-
-        libs = blas_libraries()
-        counts = [lib.get_num_threads() for lib in libs]
-        for lib in libs:
-            lib.set_num_threads(1)
+            libs = blas_libraries()
+            counts = [lib.get_num_threads() for lib in libs]
+            for lib in libs:
+                if lib.get_num_threads() != 1:
+                    lib.set_num_threads(1)
         try:
-            later = [_pool.submit(run, *part) for part in parts[1:]]
+            started = []
             try:
-                first = run(*parts[0])
+                for t in range(1, threads):
+                    pool[t - 1].start(run, parts[t::threads])
+                    started.append(pool[t - 1])
+                mine = [run(*part) for part in parts[0::threads]]
             finally:
-                results = [future.result() for future in later]  # (waited for even when the first part raised)
-            return [first, *results]
+                shares, error = [], None
+                for worker in started:  # every part is waited for, even when the first raised
+                    try:
+                        shares.append(worker.wait())
+                    except BaseException as exc:
+                        error = error or exc
+            if error is not None:
+                raise error
+            shares.insert(0, mine)
+            return [shares[i % threads][i // threads] for i in range(len(parts))]
         finally:
             for lib, count in zip(libs, counts):
-                lib.set_num_threads(count)
+                if count != 1:
+                    lib.set_num_threads(count)
     finally:
         _busy.release()

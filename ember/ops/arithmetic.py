@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import operator
 
+import numpy
+
 from ..backend.config import epsilon
 from ..engine.autograd import sum_to_shape
 from ..engine.function import Function
+from . import split_matmul
 from ._checks import broadcast_shapes, elementwise
 
 __all__ = [
@@ -216,7 +219,7 @@ class Matmul(Function):
     def forward(self, a, b):
         if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]:  # the common case: nothing to check
             self.a, self.b = a, b
-            return a @ b
+            return split_matmul.matmul(a, b)  # a @ b, in row parts on Ember's threads when the policy splits
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
         ka, kb = a.shape[-1], b.shape[0] if b.ndim == 1 else b.shape[-2]
@@ -233,14 +236,15 @@ class Matmul(Function):
     @staticmethod
     def lean(xp, attrs):
         """The inference forward on arrays of traced shapes (no checks, nothing saved): ``f(a, b)``, a @ b."""
-        return xp.matmul
+        return _lean_matmul if xp is numpy else xp.matmul
 
     def backward(self, g):
         xp = self.xp
         a, b = self.a, self.b
         if a.ndim == 2 and b.ndim == 2:  # no 1-D promotion, no batch axes to sum
             needs = self.needs_input_grad
-            return (g @ b.T if needs[0] else None, a.T @ g if needs[1] else None)
+            product = split_matmul.matmul  # a @ b, in row parts on Ember's threads when the policy splits
+            return (product(g, b.T) if needs[0] else None, product(a.T, g) if needs[1] else None)
         a2 = a[None, :] if a.ndim == 1 else a
         b2 = b[:, None] if b.ndim == 1 else b
         # restore the dimensions the 1-D promotion removed from the output
@@ -254,6 +258,11 @@ class Matmul(Function):
         if self.needs_input_grad[1]:
             gb = sum_to_shape(xp.swapaxes(a2, -1, -2) @ g, b2.shape, "matmul").reshape(b.shape)
         return ga, gb
+
+
+def _lean_matmul(a, b):
+    """Matmul's lean form on NumPy arrays: the 2-D product through :func:`split_matmul.matmul`, others as NumPy's."""
+    return split_matmul.matmul(a, b) if a.ndim == 2 and b.ndim == 2 else numpy.matmul(a, b)
 
 
 class Maximum(Function):

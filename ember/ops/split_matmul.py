@@ -1,0 +1,95 @@
+"""A dense matrix product cut into row parts that run on Ember's worker threads (the Matmul op's 2-D products).
+
+When Ember's thread policy grants several threads in its split mode (:func:`ember.backend.workers.split_parts`,
+BLAS then held at one thread for the whole ``fit``/``predict``), a large ``a @ b`` is cut into that many runs of
+the output's rows, each computed by a one-thread BLAS product ``a[lo:hi] @ b`` into its rows of the output, at the
+same time on Ember's worker threads (:func:`ember.backend.workers.run_parts`). Everything else, and every product
+outside the split mode, is plain ``a @ b``.
+
+Same bits. A one-thread OpenBLAS product computes each output element from its row of ``a`` and column of ``b``
+in an order fixed by the inner dimension's blocking, which does not depend on the row count, except in two places,
+both measured on this project's machine (random shapes up to 2500 x 1500 x 2500, both operands plain or
+transposed, float32 and float64, 2-4 parts): the micro-kernel handles the rows in blocks (16 or 24 rows on
+SkylakeX, 24 or 48 on Haswell), and a tail block shorter than that sums differently, so the cuts fall on multiples
+of :func:`row_alignment`; and products under about a million multiply-adds go to OpenBLAS's small-matrix kernel,
+which also sums differently, so no part is smaller than :data:`MIN_PART_MACS`. With both rules every part gives
+the bits of the same rows of the whole one-thread product (tests/test_matmul_split.py). Columns are never cut:
+cuts of the columns did not keep the bits on Haswell's kernels at any alignment tried.
+"""
+
+from __future__ import annotations
+
+import numpy
+
+from ..backend import workers
+
+__all__ = ["MIN_PART_MACS", "matmul", "row_alignment", "row_cuts"]
+
+#: The least work (multiply-adds) of one part. Below about 1e6 OpenBLAS's small-matrix kernel takes the product
+#: (other bits); and a part must outweigh the ~20 us of handing it to a worker (docs/performance.md, "Threads").
+MIN_PART_MACS = 2**21
+
+_SKYLAKE_LIKE = ("skylakex", "cooperlake", "sapphirerapids")
+_alignment = None  # {dtype: rows}, found once from the BLAS's kernel set
+
+
+def row_alignment(dtype) -> int:
+    """Rows per cut: the multiple of the BLAS micro-kernel's row blocks that keeps each part's bits (48 where the
+    kernel set is not known: a multiple of both SkylakeX's and Haswell's blocks)."""
+    global _alignment
+    if _alignment is None:
+        from ..backend.threads import blas_libraries
+
+        arch = ""
+        try:
+            libs = blas_libraries()
+            arch = str(getattr(libs[0], "architecture", "") or "").lower() if len(libs) == 1 else ""
+        except Exception:
+            pass
+        if arch in _SKYLAKE_LIKE:
+            _alignment = {numpy.dtype(numpy.float32): 16, numpy.dtype(numpy.float64): 24}
+        else:
+            _alignment = {}
+    return _alignment.get(numpy.dtype(dtype), 48)
+
+
+def row_cuts(rows: int, inner: int, cols: int, parts: int, align: int) -> list:
+    """``[(lo, hi), ...]``: at most ``parts`` runs of ``rows`` rows, cut at multiples of ``align`` as evenly as those
+    allow, each at least :data:`MIN_PART_MACS` of work (``inner * cols`` per row); one run when no cut fits."""
+    parts = min(parts, rows // align, rows * inner * cols // MIN_PART_MACS)
+    while parts >= 2:
+        bounds = [0]
+        for p in range(1, parts):
+            cut = round(rows * p / parts / align) * align
+            if cut > bounds[-1]:
+                bounds.append(cut)
+        bounds.append(rows)
+        sizes = [hi - lo for lo, hi in zip(bounds[:-1], bounds[1:])]
+        if len(sizes) >= 2 and min(sizes) * inner * cols >= MIN_PART_MACS:
+            return list(zip(bounds[:-1], bounds[1:]))
+        parts -= 1
+    return [(0, rows)]
+
+
+def matmul(a, b):
+    """``a @ b`` for 2-D ``a`` (m, k) and ``b`` (k, n) -> (m, n), cut into row parts on Ember's worker threads when
+    the thread policy grants several (:func:`ember.backend.workers.split_parts`) and the product is large enough;
+    the same bits as the one-thread ``a @ b`` either way."""
+    parts = workers.split_parts()
+    if parts < 2 or type(a) is not numpy.ndarray or type(b) is not numpy.ndarray:
+        return a @ b
+    m, k = a.shape
+    n = b.shape[1]
+    dtype = a.dtype
+    if b.dtype != dtype or dtype.char not in "fd" or n < 8 or m * k * n < 2 * MIN_PART_MACS:
+        return a @ b
+    cuts = row_cuts(m, k, n, parts, row_alignment(dtype))
+    if len(cuts) < 2:
+        return a @ b
+    out = numpy.empty((m, n), dtype=dtype)
+
+    def part(lo, hi):
+        numpy.matmul(a[lo:hi], b, out=out[lo:hi])
+
+    workers.run_parts(part, cuts)
+    return out
