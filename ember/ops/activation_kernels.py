@@ -191,3 +191,79 @@ def masked_backward(g, pos, slope):
     else:
         kernel(_view(g, blocks), _view(pos, blocks), g.dtype.type(slope), _view(out, blocks))
     return out
+
+
+# ---- a Dense layer's bias and ReLU on its fresh product (ember.ops.dense) -----------------------------------------
+
+
+@jit.kernel
+def _bias_relu_forward(out, bias, relu):
+    # out (rows, f) <- out + bias, then maximum(., 0) when relu (NaN kept, -0.0 gives +0.0), in place
+    rows, f = out.shape
+    for r in range(rows):
+        o = out[r]
+        for c in range(f):
+            v = o[c] + bias[c]
+            if relu and not (v > 0 or v != v):
+                v = 0
+            o[c] = v
+
+
+@jit.kernel
+def _bias_relu_backward(g, out, gm, gb):
+    # gm (rows, f) <- g * (out > 0); gb (f,) <- gm's rows summed first to last (numpy.add.reduce over axis 0)
+    rows, f = g.shape
+    for r in range(rows):
+        gr, orow, mrow = g[r], out[r], gm[r]
+        for c in range(f):
+            v = gr[c]
+            if not orow[c] > 0:
+                v = v * 0
+            mrow[c] = v
+            if r == 0:
+                gb[c] = v
+            else:
+                gb[c] += v
+
+
+def bias_act_forward(out, bias, relu: bool) -> bool:
+    """``out`` (rows, F) <- ``maximum(out + bias, 0)`` (or ``out + bias``) in place, in one pass; False (nothing
+    done) where the kernel cannot run (NumPy float32/float64 arrays of one dtype, ``out`` C-contiguous, big
+    enough). The same bits as ``out += bias`` then ``numpy.maximum(out, 0, out=out)``."""
+    if (
+        type(out) is not numpy.ndarray
+        or out.size < KERNEL_MIN_SIZE
+        or out.dtype not in _KERNEL_DTYPES
+        or type(bias) is not numpy.ndarray
+        or bias.dtype != out.dtype
+        or not out.flags.c_contiguous
+    ):
+        return False
+    kernel = _bias_relu_forward.compiled()
+    if kernel is None:
+        return False
+    kernel(out, bias, relu)
+    return True
+
+
+def relu_bias_backward(g, out):
+    """``(g * (out > 0), that summed over its rows)`` for ``g`` and ``out`` (rows, F) in one pass, or None where
+    the kernel cannot run. The sum adds the rows first to last in ``g``'s dtype, as ``numpy.add.reduce`` over
+    axis 0 of a C-contiguous array does: the same bits as the separate relu backward and bias sum."""
+    if (
+        type(g) is not numpy.ndarray
+        or g.size < KERNEL_MIN_SIZE
+        or g.dtype not in _KERNEL_DTYPES
+        or type(out) is not numpy.ndarray
+        or out.shape != g.shape
+        or not (g.flags.c_contiguous and out.flags.c_contiguous)
+        or g.shape[0] == 0
+    ):
+        return None
+    kernel = _bias_relu_backward.compiled()
+    if kernel is None:
+        return None
+    gm = numpy.empty_like(g)
+    gb = numpy.empty(g.shape[1], dtype=g.dtype)
+    kernel(g, out, gm, gb)
+    return gm, gb

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ... import activations, constraints, initializers, regularizers
 from ...ops import matmul
+from ...ops.dense import matmul_bias_act
 from ..input_spec import InputSpec
 from ..layer import Layer
 from ..legacy import rename_legacy_kwargs
@@ -92,9 +93,11 @@ class Dense(Layer):
         self.built = True
 
     def call(self, inputs):
+        if self.bias is not None:  # product, bias (and a plain ReLU) as one op: one pass over the output each way
+            relu = self.activation is activations.relu
+            x = matmul_bias_act(inputs, self.kernel, self.bias, relu=relu)
+            return x if relu or self.activation is activations.linear else self.activation(x)
         x = matmul(inputs, self.kernel)
-        if self.bias is not None:
-            x = x + self.bias
         return self.activation(x) if self.activation is not None else x
 
     def compute_output_shape(self, input_shape):

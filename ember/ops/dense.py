@@ -1,0 +1,102 @@
+"""``matmul_bias_act``: a Dense layer's ``inputs @ kernel + bias``, then a ReLU when asked, as one op.
+
+Shapes: x (..., k) @ kernel (k, F) + bias (F,) -> (..., F).
+
+The product is a fresh array this op owns, so the bias and the ReLU go into it in place, in one pass
+(:func:`ember.ops.activation_kernels.bias_act_forward`), where an add and a relu would each allocate an output and
+the relu a mask. The backward masks the output gradient and sums the bias gradient in one pass
+(:func:`~ember.ops.activation_kernels.relu_bias_backward`), then runs the product's backward on the masked
+gradient; without a ReLU the gradient passes as it is and only the bias's is summed. The numbers are those of
+matmul, add and relu one after another, bit for bit (the mask is the output's positive cells, which are the
+input's; the bias gradient adds the rows first to last, as NumPy's reduction does).
+"""
+
+from __future__ import annotations
+
+from . import activation_kernels
+from .arithmetic import Matmul
+
+__all__ = ["matmul_bias_act"]
+
+
+class MatmulBiasAct(Matmul):
+    """``maximum(a @ b + bias, 0)`` (``relu``) or ``a @ b + bias``: see the module docstring.
+
+    Under ``create_graph`` the product's saved operands are the graph's tensors (``graph_saved`` as Matmul's);
+    the ReLU mask (the output) is a constant of the backward, as relu's own mask is.
+    """
+
+    name = "matmul_bias_act"
+
+    def forward(self, a, b, bias, relu=False):
+        f = b.shape[-1] if b.ndim else 0
+        if b.ndim != 2 or bias.shape != (f,):
+            raise ValueError(
+                f"{self.name}: expected a 2-D kernel and a bias of shape ({f},) (one per output unit), got kernel "
+                f"shape {b.shape} and bias shape {bias.shape}"
+            )
+        out = super().forward(a, b)
+        self.relu = relu
+        if out.dtype != bias.dtype or not out.flags.c_contiguous:  # (mixed dtypes promote as the add does)
+            out = out + bias
+            if relu:
+                self.xp.maximum(out, 0, out=out)
+        elif not activation_kernels.bias_act_forward(out.reshape(-1, f), bias, relu):
+            out += bias
+            if relu:
+                self.xp.maximum(out, 0, out=out)
+        if relu and any(self.needs_input_grad):
+            self.activated = out  # its positive cells are the ReLU's mask
+        return out
+
+    @staticmethod
+    def lean(xp, attrs):
+        """The inference forward on arrays (ember.compile.forward_plan), ``f(a, b, bias)``: the product, then
+        the bias and the ReLU in place on it."""
+        relu = bool(attrs.get("relu", False))
+        product = Matmul.lean(xp, {})  # the product's own inference form
+
+        def run(a, b, bias):
+            out = product(a, b)
+            if out.dtype != bias.dtype or not out.flags.c_contiguous:
+                out = out + bias
+            elif activation_kernels.bias_act_forward(out.reshape(-1, b.shape[-1]), bias, relu):
+                return out
+            else:
+                out += bias
+            if relu:
+                xp.maximum(out, 0, out=out)
+            return out
+
+        return run
+
+    def backward(self, g):
+        needs = self.needs_input_grad
+        lead = tuple(range(g.ndim - 1))
+        gb = None
+        if not self.relu:
+            gm = g
+            if needs[2]:
+                gb = g.sum(axis=lead)
+        elif getattr(self.xp, "graph", False):  # create_graph: the mask a constant, the sum an Ember op
+            gm = g * (self.activated > 0)
+            gb = gm.sum(axis=lead) if needs[2] else None
+        else:
+            fused = None
+            if needs[2] and g.ndim == 2:
+                fused = activation_kernels.relu_bias_backward(g, self.activated)
+            if fused is not None:
+                gm, gb = fused
+            else:
+                gm = g * (self.activated > 0)
+                gb = gm.sum(axis=lead) if needs[2] else None
+        ga = gk = None
+        if needs[0] or needs[1]:
+            ga, gk = super().backward(gm)
+        return ga, gk, gb
+
+
+def matmul_bias_act(x, kernel, bias, relu=False):
+    """``relu(x @ kernel + bias)`` (or without the ReLU) as one op: what a Dense layer with a bias computes (its
+    ``call`` takes this). x (..., k), kernel (k, F), bias (F,) -> (..., F)."""
+    return MatmulBiasAct.apply(x, kernel, bias, relu=bool(relu))
