@@ -226,6 +226,11 @@ class Trainer:
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         with no_grad():
             y_pred = self(x, training=False)
+        return self._test_update(x, y, y_pred, sample_weight)
+
+    def _test_update(self, x, y, y_pred, sample_weight) -> dict:
+        """The rest of a test step once the outputs are known: the loss, its running mean, the metrics."""
+        with no_grad():
             loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
         self._loss_tracker.update(loss.item(), _batch_size(x))
         return self._metric_logs(y, y_pred, sample_weight)
@@ -233,20 +238,16 @@ class Trainer:
     def _compiled_test_step(self, forward, data) -> dict:
         """``test_step`` with the model's forward run by the compiled predict function ``forward``.
 
-        The outputs are the eager call's bits, and the loss and metrics are computed from them as ``test_step``
-        does. Only for models whose loss reads nothing else of a call (``_loss_reads_only_outputs``): a replay
-        leaves the layers' call losses as they were, and outputs come without masks. (Should a call of the
-        compiled forward still give masked outputs, every batch from then on runs ``test_step`` itself.)
+        The outputs are the eager call's bits, and the rest is ``test_step``'s. Only for models whose loss reads
+        nothing else of a call (``_loss_reads_only_outputs``): a replay leaves the layers' call losses as they
+        were, and outputs come without masks. (Should a call of the compiled forward still give masked outputs,
+        every batch from then on runs ``test_step`` itself.)
         """
         x, y, sample_weight = unpack_x_y_sample_weight(data)
         y_pred = forward(x)
         if forward.masked_outputs:
             return self.test_step(data)
-        y_pred = map_structure(Tensor._wrap, y_pred)
-        with no_grad():
-            loss = self.compute_loss(x, y, y_pred, sample_weight, training=False)
-        self._loss_tracker.update(loss.item(), _batch_size(x))
-        return self._metric_logs(y, y_pred, sample_weight)
+        return self._test_update(x, y, map_structure(Tensor._wrap, y_pred), sample_weight)
 
     def predict_step(self, data):
         x, _, _ = unpack_x_y_sample_weight(data)
