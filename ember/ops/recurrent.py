@@ -620,7 +620,16 @@ class LSTM(_Recurrence):
             rows = self.feats + u
             if self.parts > 1 and _big(rows // self.parts, b * steps, 4 * u):  # by rows of the product (see _big)
                 both = np.empty((rows, 4 * u), dtype=dt)
-                _run_split(lambda r0, r1: np.matmul(xh2d[:, r0:r1].T, dz2d, out=both[r0:r1]), len(both), self.parts)
+                if self._needs("bias"):  # and the bias's by its columns (a column's sum: the same order)
+                    grads["bias"] = np.empty(4 * u, dtype=dt)
+                rb, cb = _bounds(rows, self.parts), _bounds(4 * u, self.parts)
+
+                def part(i):
+                    np.matmul(xh2d[:, rb[i] : rb[i + 1]].T, dz2d, out=both[rb[i] : rb[i + 1]])
+                    if "bias" in grads:
+                        dz2d[:, cb[i] : cb[i + 1]].sum(axis=0, out=grads["bias"][cb[i] : cb[i + 1]])
+
+                workers.run_parts(part, [(i,) for i in range(self.parts)])
             else:
                 both = xp.matmul(xh2d.T, dz2d)
             grads["kernel"], grads["recurrent_kernel"] = both[: self.feats], both[self.feats :]
@@ -630,7 +639,7 @@ class LSTM(_Recurrence):
             if self._needs("recurrent_kernel"):
                 hin = self.hp if self.rdm is None else self.hp * self.rdm[:, None, :]
                 grads["recurrent_kernel"] = xp.matmul(hin.reshape(b * steps, u).T, dz2d)
-        if self._needs("bias"):
+        if self._needs("bias") and "bias" not in grads:
             grads["bias"] = dz2d.sum(axis=0)
         self._clear()
         self.gates_ = self.hp = self.cp = self.tc = self.xh = None
