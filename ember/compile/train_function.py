@@ -59,9 +59,12 @@ class CompiledTrainFunction(CompiledFunction):
         self._had_targets = True
         self._into_tensors = (None, None)  # the optimizer's gradient buffers, each wrapped once as w.grad
         self._layout = None  # the optimizer's flat layout of the weights, for this replay's update
+        self._held = None  # this replay's gradients when they all lie in that layout's views
 
     def __getstate__(self):
-        return dict(super().__getstate__(), weights=None, key=None, _into_tensors=(None, None), _layout=None)
+        return dict(
+            super().__getstate__(), weights=None, key=None, _into_tensors=(None, None), _layout=None, _held=None
+        )
 
     def check_model(self) -> None:
         """Re-read the trainable weights and the model's fingerprint; drop every plan if anything changed.
@@ -159,20 +162,25 @@ class CompiledTrainFunction(CompiledFunction):
             for (tracker, count), value in zip(plan.trackers, outputs[plan.n_outputs :]):
                 tracker.update(value.item(), count)
             outputs = outputs[: plan.n_outputs]
-        if into is not None and self._into_tensors[0] is not into:  # each gradient view wrapped once as w.grad
-            self._into_tensors = (into, [None if v is None else Tensor._wrap(v) for v in into])
-        views = self._into_tensors[1] if into is not None else [None] * len(weights)
-        for w, g, t in zip(weights, grads, views):
-            w.grad = t if t is not None and t.data is g else None if g is None else _wrap(g)
+        held = into is not None and layout.holds(grads)  # every flat gradient written into its view
+        if held:
+            if self._into_tensors[0] is not into:  # each gradient view wrapped once as w.grad
+                self._into_tensors = (into, [None if v is None else Tensor._wrap(v) for v in into])
+            for w, g, t in zip(weights, grads, self._into_tensors[1]):
+                w.grad = t if t is not None else _wrap(g)
+        else:
+            for w, g in zip(weights, grads):
+                w.grad = None if g is None else _wrap(g)
+        self._held = grads if held else None
         # the outputs for the metrics: one as its array (their lean update), several as tensors
         y_pred = outputs[0] if plan.structure is None else pack_like(plan.structure, [Tensor._wrap(o) for o in outputs])
-        apply = self._apply_flat if into is not None else None
+        apply = self._apply_flat if held else None
         return model._train_update(x, y, y_pred, sample_weight, loss, weights, grads, apply, return_logs)
 
     def _apply_flat(self, grads, weights):
-        """``optimizer.apply`` without its checks when the gradients lie in its flat buffers, as written there."""
+        """``optimizer.apply`` without its checks, as the gradients lie in its flat buffers (else ``apply``)."""
         optimizer, layout = self.model.optimizer, self._layout
-        if layout.holds(grads) and layout.prepare():
+        if grads is self._held and layout.prepare():  # (a data-parallel average gives other arrays)
             optimizer.apply_flat(layout.groups, weights, [(grads[k], weights[k]) for k in layout.rest])
         else:
             optimizer.apply(grads, weights)
