@@ -590,7 +590,7 @@ class LSTM(_Recurrence):
                 rdm = xp.ascontiguousarray(self.rdm) if dropped else dh
                 args = (dh, dc, carry, g_out, self._order_array(), factor, keep, masked, self.gates_, self.tc,
                         self.cp, self.hp, dz, rk_t, rdm, dh if drdm is None else drdm, dropped,
-                        drdm is not None, self._chunk())  # fmt: skip
+                        drdm is not None, self._chunk(), xp.empty((b, 4 * u), dtype=dt))  # fmt: skip
                 if self.parts > 1:
                     gin = self._split_backward(args, dz, rdm if dropped else None)
                     scaled = dropped and self.xh is not None
