@@ -1,5 +1,6 @@
 """Dropout: seeded masks, keep fraction, scaling, noise_shape, gradients (finite differences, torch, Keras)."""
 
+import importlib
 import math
 import os
 
@@ -174,3 +175,41 @@ def test_bad_arguments_raise():
         ember.dropout(x, 0.5, noise_shape=(2, 4))
     with pytest.raises(TypeError, match="dropout: expected a float tensor"):
         ember.dropout(ember.tensor([1, 2, 3]), 0.5)
+
+
+@pytest.mark.host_only("the numba kernel runs on NumPy arrays")
+@pytest.mark.parametrize("rate", [0.1, 0.25, 0.3, 0.5, 0.7])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+def test_mask_kernel_equals_the_numpy_mask(rate, dtype, monkeypatch):
+    """The one-pass mask (numba) is NumPy's (uniform >= rate) cast and scaled, cell for cell: drawn from the same
+    seed, and on uniforms at the rate's rounding in the draw's dtype and its neighbours."""
+    pytest.importorskip("numba")
+    from ember.backend import jit
+
+    dropout = importlib.import_module("ember.ops.dropout")
+    dt = np.dtype(dtype)
+    device = ember.tensor(np.zeros(1, np.float32)).device
+    draw = dropout.MaskDraw(5, (6, 50), rate, dt)
+    monkeypatch.setattr(dropout, "KERNEL_MIN_SIZE", 0)
+    previous = jit.set_enabled(False)
+    try:
+        numpy_mask = draw(device)
+    finally:
+        jit.set_enabled(previous)
+    kernel_mask = draw(device)
+    assert kernel_mask.dtype == numpy_mask.dtype == dt
+    np.testing.assert_array_equal(kernel_mask, numpy_mask)
+    if dtype == "float16":
+        return  # (float16 masks: NumPy's path, as above)
+    kernel = dropout._mask_from_uniform.compiled()
+    udt = np.float64 if dtype == "float64" else np.float32
+    r = udt(rate)
+    u = np.array([np.nextafter(r, udt(0)), r, np.nextafter(r, udt(1)), 0, 1 - np.finfo(udt).eps], dtype=udt)
+    u = np.concatenate([u, np.random.default_rng(1).random(100, dtype=udt)])
+    scale = dt.type(1.0 / (1.0 - rate))
+    mask = np.empty(u.shape, dt)
+    kernel(u, r, scale, mask)
+    expected = (u >= rate).astype(dt)
+    expected *= scale
+    np.testing.assert_array_equal(mask, expected)
+    assert mask[0] == 0 and mask[1] == scale

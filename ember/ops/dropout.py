@@ -12,6 +12,9 @@ from __future__ import annotations
 
 import numbers
 
+import numpy
+
+from ..backend import jit
 from ..engine.dtypes import is_floating
 from ..engine.function import Function
 from ..engine.random import _rng, note_redraw
@@ -93,10 +96,31 @@ class MaskDraw:
         xp = device.xp
         draw_dtype = "float64" if self.dtype == xp.float64 else "float32"
         uniform = _rng(self.seed, device).random(self.shape, dtype=draw_dtype)
+        scale = self.dtype.type(1.0 / (1.0 - self.rate))
         # keep with probability 1 - rate: P(u >= rate) = 1 - rate for u ~ U[0, 1)
+        if type(uniform) is numpy.ndarray and uniform.size >= KERNEL_MIN_SIZE and self.dtype in _KERNEL_DTYPES:
+            kernel = _mask_from_uniform.compiled()
+            if kernel is not None:  # one pass instead of three (compare, cast, scale): the same values
+                mask = numpy.empty(self.shape, dtype=self.dtype)
+                kernel(uniform.reshape(-1), uniform.dtype.type(self.rate), scale, mask.reshape(-1))
+                return mask
         mask = (uniform >= self.rate).astype(self.dtype)
-        mask *= self.dtype.type(1.0 / (1.0 - self.rate))
+        mask *= scale
         return mask
+
+
+# A mask of at least this many cells is made by the kernel (below, NumPy's three calls cost little and numba's first
+# use ~100 MiB of memory); tests lower it.
+KERNEL_MIN_SIZE = 1 << 15
+_KERNEL_DTYPES = (numpy.dtype(numpy.float32), numpy.dtype(numpy.float64))
+
+
+@jit.kernel
+def _mask_from_uniform(uniform, rate, scale, mask):
+    # mask <- scale where uniform >= rate, else 0: (uniform >= rate).astype(dtype) * scale (rate in uniform's dtype,
+    # as NumPy compares a float32 array with a Python float)
+    for i in range(uniform.shape[0]):
+        mask[i] = scale if uniform[i] >= rate else 0
 
 
 def _noise_shape(shape, noise_shape):
