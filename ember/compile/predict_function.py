@@ -39,7 +39,6 @@ import threading
 
 import numpy
 
-from ..engine.grad_mode import no_grad
 from ..engine.tensor import Tensor
 from ..layers.layer import _as_tensor
 from ..layers.symbolic import flatten, pack_like
@@ -106,8 +105,7 @@ class CompiledPredictFunction(CompiledFunction):
         return _numpy(self._trace(key, x, flat))
 
     def _eager(self, x):
-        with no_grad():
-            y = self.model(x, training=False)
+        y = self.model.predict_step((x, None, None))
         self._note_masks(y)
         return _numpy(y)
 
@@ -155,7 +153,6 @@ class CompiledPredictFunction(CompiledFunction):
                 self._stay_eager(key, plan)
                 return y
         if first[0].compatible(plan)[0]:
-            plan.structure = None if plan.structure is None else _placeholders(plan.structure)
             plans[key] = plan
         else:
             self._stay_eager(key, "the operations or their constants differ between two batches")
@@ -164,15 +161,14 @@ class CompiledPredictFunction(CompiledFunction):
     def _traced_call(self, x, flat):
         """``(outputs, ForwardPlan or the reason there is none, input tensors)`` of one eager call on ``flat``."""
         tensors = [_as_tensor(a) for a in flat]
-        tracer = Tracer()
-        with no_grad(), tracer:
-            y = self.model(tensors[0] if type(x) is _NDARRAY else pack_like(x, tensors), training=False)
+        with Tracer() as tracer:  # the trainer's own predict_step (no_grad, training=False)
+            y = self.model.predict_step((tensors[0] if type(x) is _NDARRAY else pack_like(x, tensors), None, None))
         self._note_masks(y)
         try:
             plan = ForwardPlan(tracer, tensors, flatten(y))
         except UntraceableError as e:
             return y, str(e), tensors
-        plan.structure = None if isinstance(y, Tensor) else y
+        plan.structure = pack_like(y, [None] * len(flatten(y)))  # None: one output
         plan.convert = any(t.data is not a for t, a in zip(tensors, flat))
         return y, plan, tensors
 
@@ -189,8 +185,3 @@ def _numpy(y):
     if isinstance(y, Tensor):
         return y.numpy()
     return pack_like(y, [t.numpy() for t in flatten(y)])
-
-
-def _placeholders(structure):
-    """The output structure with placeholders instead of the traced tensors (pack_like only reads its shape)."""
-    return pack_like(structure, [None] * len(flatten(structure)))
