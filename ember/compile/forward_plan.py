@@ -32,10 +32,7 @@ by input shapes and dtypes). ``plan.source`` shows the generated function.
 from __future__ import annotations
 
 from ..ops.convolution import Conv2D
-from .plan import TracedPlan, UntraceableError, _as_array
-
-# what a Function instance holds before its forward runs
-_BASE_ATTRS = ("device", "xp", "needs_input_grad")
+from .plan import TracedPlan, UntraceableError, _as_array, _fresh
 
 
 class ForwardPlan(TracedPlan):
@@ -122,11 +119,10 @@ class ForwardPlan(TracedPlan):
                 owned.add(step.out_slots[0])
             else:
                 fn = step.fn
-                env[f"k{i}"], env[f"a{i}"] = type(fn), step.attrs
-                env[f"b{i}"] = {k: fn.__dict__[k] for k in _BASE_ATTRS}
+                env[f"k{i}"], env[f"a{i}"] = fn, step.attrs
                 outs = ", ".join(names[s] for s in step.out_slots)
                 args = "".join(f", {names[s]}" for s in step.in_slots)
-                lines.append(f"    [{outs}] = _forward(k{i}, b{i}, a{i}{args})  # {fn.op_name()}")
+                lines.append(f"    [{outs}] = _forward(k{i}, a{i}{args})  # {fn.op_name()}")
                 if _owns_output(fn):
                     owned.add(step.out_slots[0])
             dead = [s for s in step.in_slots if last_read[s] == i and s not in outputs and s not in self.input_slots]
@@ -140,14 +136,12 @@ class ForwardPlan(TracedPlan):
         return source, env["run"]
 
 
-def _forward(cls, base, attrs, *arrays) -> list:
-    """The forward of a new ``cls`` object (one per run, made from ``base``) on ``arrays``: its outputs, as arrays.
-
-    A forward returns an array, or a tuple or list of them; NumPy gives 0-d results as scalars.
+def _forward(template, attrs, *arrays) -> list:
+    """The forward of a fresh copy of the Function ``template`` (one per run: nothing shared between threads) on
+    ``arrays``: its outputs, as arrays. A forward returns an array, or a tuple or list of them; NumPy gives 0-d
+    results as scalars.
     """
-    fn = cls.__new__(cls)
-    fn.__dict__.update(base)
-    out = fn.forward(*arrays, **attrs)
+    out = _fresh(template).forward(*arrays, **attrs)
     return [_as_array(o) for o in out] if type(out) in (tuple, list) else [_as_array(out)]
 
 
