@@ -45,10 +45,13 @@ def test_row_cuts_fall_on_the_alignment_cover_the_rows_and_balance(rows, parts, 
 
 
 def test_no_part_is_smaller_than_the_least_work():
-    # 256 rows of 64 x 64: 2**20 multiply-adds in all, under two parts' worth
-    assert split_matmul.row_cuts(256, 64, 64, 2, 16) == [(0, 256)]
-    cuts = split_matmul.row_cuts(1024, 64, 64, 4, 16)  # 2**22 in all: two parts of 2**21
-    assert len(cuts) == 2 and all((hi - lo) * 64 * 64 >= split_matmul.MIN_PART_MACS for lo, hi in cuts)
+    least = split_matmul.MIN_PART_MACS
+    rows = 2 * least // (64 * 64)  # two parts' worth in all, of 64 x 64 per row
+    assert split_matmul.row_cuts(rows - 16, 64, 64, 2, 16) == [(0, rows - 16)]
+    cuts = split_matmul.row_cuts(2 * rows, 64, 64, 4, 16)  # four parts' worth: four parts
+    assert len(cuts) == 4 and all((hi - lo) * 64 * 64 >= least for lo, hi in cuts)
+    cuts = split_matmul.row_cuts(rows, 64, 64, 4, 16)  # two parts' worth: two parts, not four
+    assert len(cuts) == 2 and all((hi - lo) * 64 * 64 >= least for lo, hi in cuts)
 
 
 SHAPES = [(128, 784, 512), (784, 128, 512), (128, 512, 784), (300, 700, 200), (1000, 64, 257)]

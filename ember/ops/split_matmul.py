@@ -12,9 +12,11 @@ both measured on this project's machine (random shapes up to 2500 x 1500 x 2500,
 transposed, float32 and float64, 2-4 parts): the micro-kernel handles the rows in blocks (16 or 24 rows on
 SkylakeX, 24 or 48 on Haswell), and a tail block shorter than that sums differently, so the cuts fall on multiples
 of :func:`row_alignment`; and products under about a million multiply-adds go to OpenBLAS's small-matrix kernel,
-which also sums differently, so no part is smaller than :data:`MIN_PART_MACS`. With both rules every part gives
-the bits of the same rows of the whole one-thread product (tests/test_matmul_split.py). Columns are never cut:
-cuts of the columns did not keep the bits on Haswell's kernels at any alignment tried.
+which also sums differently, so no part is smaller than :data:`MIN_PART_MACS` (larger than that). With both
+rules every part gives the bits of the same rows of the whole one-thread product (tests/test_matmul_split.py).
+Columns are never cut: cuts of the columns did not keep the bits (float64 on SkylakeX, float32 on Haswell), though
+they would pack less (each row part packs all of ``b``: W1's 128 x 784 @ 784 x 512 in two row parts costs 15% more
+CPU time than whole).
 """
 
 from __future__ import annotations
@@ -25,9 +27,10 @@ from ..backend import workers
 
 __all__ = ["MIN_PART_MACS", "matmul", "row_alignment", "row_cuts"]
 
-#: The least work (multiply-adds) of one part. Below about 1e6 OpenBLAS's small-matrix kernel takes the product
-#: (other bits); and a part must outweigh the ~20 us of handing it to a worker (docs/performance.md, "Threads").
-MIN_PART_MACS = 2**21
+#: The least work (multiply-adds) of one part, about 70 us of one core. Below about 1e6 OpenBLAS's small-matrix
+#: kernel takes the product (other bits); and a split costs 25-60 us of CPU time more than the whole product
+#: (the hand-off, and each part packing all of ``b``), so smaller parts gain nothing (docs/performance.md, "Threads").
+MIN_PART_MACS = 2**22
 
 _SKYLAKE_LIKE = ("skylakex", "cooperlake", "sapphirerapids")
 _alignment = None  # {dtype: rows}, found once from the BLAS's kernel set
