@@ -365,77 +365,77 @@ def lstm_forward_rows(lo, hi, proj, p0, order, rk, bias, h, c, hin, z, gates, tc
     for s in range(order.shape[0]):
         t = order[s]
         q = t if save else 0
-        a = h
-        if dropped:
-            for n in range(lo, hi):
-                hr, rr, dst = h[n], rdm[n], hin[n]
-                for j in range(u):
-                    dst[j] = hr[j] * rr[j]
-            a = hin
-        for r0 in range(lo, hi, chunk):  # z[r0:r1] = a[r0:r1] @ rk
-            m = min(chunk, hi - r0)
-            if h.itemsize == 4:
-                _gemm32(101, 111, 111, m, u4, u, np.float32(1.0), a[r0:].ctypes.data, u, rk.ctypes.data, u4,
+        a = hin if dropped else h
+        # a chunk of rows at a time: its product, then its gates while z's rows are still in L1
+        for r0 in range(lo, hi, chunk):
+            r1 = min(r0 + chunk, hi)
+            if dropped:
+                for n in range(r0, r1):
+                    hr, rr, dst = h[n], rdm[n], hin[n]
+                    for j in range(u):
+                        dst[j] = hr[j] * rr[j]
+            if h.itemsize == 4:  # z[r0:r1] = a[r0:r1] @ rk
+                _gemm32(101, 111, 111, r1 - r0, u4, u, np.float32(1.0), a[r0:].ctypes.data, u, rk.ctypes.data, u4,
                         np.float32(0.0), z[r0:].ctypes.data, u4)  # fmt: skip
             else:
-                _gemm64(101, 111, 111, m, u4, u, 1.0, a[r0:].ctypes.data, u, rk.ctypes.data, u4, 0.0,
+                _gemm64(101, 111, 111, r1 - r0, u4, u, 1.0, a[r0:].ctypes.data, u, rk.ctypes.data, u4, 0.0,
                         z[r0:].ctypes.data, u4)  # fmt: skip
-        for n in range(lo, hi):
-            # 1-D row views: indices known non-negative, so LLVM vectorises the loops (a 2-D index with an
-            # offset of unknown sign kept them scalar, 2-3x slower)
-            zr, pr, gr = z[n], proj[t, n - p0], gates[q, n]
-            hr, cr, tcr = h[n], c[n], tc[q, n]
-            if exact:
-                for j in range(2 * u):
-                    gr[j] = math.tanh(((zr[j] + pr[j]) + bias[j]) * _HALF) * _HALF + _HALF
-                for j in range(2 * u, 3 * u):
-                    gr[j] = math.tanh((zr[j] + pr[j]) + bias[j])
-                for j in range(3 * u, u4):
-                    gr[j] = math.tanh(((zr[j] + pr[j]) + bias[j]) * _HALF) * _HALF + _HALF
-            else:
-                for j in range(2 * u):
-                    gr[j] = rtanh(((zr[j] + pr[j]) + bias[j]) * _HALF) * _HALF + _HALF
-                zs, ps, bs, gs = zr[2 * u : 3 * u], pr[2 * u : 3 * u], bias[2 * u : 3 * u], gr[2 * u : 3 * u]
-                for j in range(u):
-                    gs[j] = rtanh((zs[j] + ps[j]) + bs[j])
-                zs, ps, bs, gs = zr[3 * u :], pr[3 * u :], bias[3 * u :], gr[3 * u :]
-                for j in range(u):
-                    gs[j] = rtanh(((zs[j] + ps[j]) + bs[j]) * _HALF) * _HALF + _HALF
-            ig, fg, gg, og = gr[:u], gr[u : 2 * u], gr[2 * u : 3 * u], gr[3 * u :]
-            if save:
-                hpr, cpr = hp[n, t], cp[q, n]
-                for j in range(u):
-                    hpr[j] = hr[j]
-                    cpr[j] = cr[j]
-            if masked and skip[t, n]:  # states carried over; tc (used by backward) still from this step's gates
+            for n in range(r0, r1):
+                # 1-D row views: indices known non-negative, so LLVM vectorises the loops (a 2-D index with an
+                # offset of unknown sign kept them scalar, 2-3x slower)
+                zr, pr, gr = z[n], proj[t, n - p0], gates[q, n]
+                hr, cr, tcr = h[n], c[n], tc[q, n]
                 if exact:
+                    for j in range(2 * u):
+                        gr[j] = math.tanh(((zr[j] + pr[j]) + bias[j]) * _HALF) * _HALF + _HALF
+                    for j in range(2 * u, 3 * u):
+                        gr[j] = math.tanh((zr[j] + pr[j]) + bias[j])
+                    for j in range(3 * u, u4):
+                        gr[j] = math.tanh(((zr[j] + pr[j]) + bias[j]) * _HALF) * _HALF + _HALF
+                else:
+                    for j in range(2 * u):
+                        gr[j] = rtanh(((zr[j] + pr[j]) + bias[j]) * _HALF) * _HALF + _HALF
+                    zs, ps, bs, gs = zr[2 * u : 3 * u], pr[2 * u : 3 * u], bias[2 * u : 3 * u], gr[2 * u : 3 * u]
                     for j in range(u):
-                        tcr[j] = math.tanh(fg[j] * cr[j] + ig[j] * gg[j])
+                        gs[j] = rtanh((zs[j] + ps[j]) + bs[j])
+                    zs, ps, bs, gs = zr[3 * u :], pr[3 * u :], bias[3 * u :], gr[3 * u :]
+                    for j in range(u):
+                        gs[j] = rtanh(((zs[j] + ps[j]) + bs[j]) * _HALF) * _HALF + _HALF
+                ig, fg, gg, og = gr[:u], gr[u : 2 * u], gr[2 * u : 3 * u], gr[3 * u :]
+                if save:
+                    hpr, cpr = hp[n, t], cp[q, n]
+                    for j in range(u):
+                        hpr[j] = hr[j]
+                        cpr[j] = cr[j]
+                if masked and skip[t, n]:  # states carried over; tc (used by backward) still from this step's gates
+                    if exact:
+                        for j in range(u):
+                            tcr[j] = math.tanh(fg[j] * cr[j] + ig[j] * gg[j])
+                    else:
+                        for j in range(u):
+                            tcr[j] = rtanh(fg[j] * cr[j] + ig[j] * gg[j])
+                elif exact:
+                    for j in range(u):
+                        cn = fg[j] * cr[j] + ig[j] * gg[j]
+                        cr[j] = cn
+                        th = math.tanh(cn)
+                        tcr[j] = th
+                        hr[j] = og[j] * th
                 else:
                     for j in range(u):
-                        tcr[j] = rtanh(fg[j] * cr[j] + ig[j] * gg[j])
-            elif exact:
-                for j in range(u):
-                    cn = fg[j] * cr[j] + ig[j] * gg[j]
-                    cr[j] = cn
-                    th = math.tanh(cn)
-                    tcr[j] = th
-                    hr[j] = og[j] * th
-            else:
-                for j in range(u):
-                    cn = fg[j] * cr[j] + ig[j] * gg[j]
-                    cr[j] = cn
-                    th = rtanh(cn)
-                    tcr[j] = th
-                    hr[j] = og[j] * th
-            outr = out[n, s]
-            if masked:
-                factor = out_factor[s, n]
-                for j in range(u):
-                    outr[j] = hr[j] * factor
-            else:
-                for j in range(u):
-                    outr[j] = hr[j]
+                        cn = fg[j] * cr[j] + ig[j] * gg[j]
+                        cr[j] = cn
+                        th = rtanh(cn)
+                        tcr[j] = th
+                        hr[j] = og[j] * th
+                outr = out[n, s]
+                if masked:
+                    factor = out_factor[s, n]
+                    for j in range(u):
+                        outr[j] = hr[j] * factor
+                else:
+                    for j in range(u):
+                        outr[j] = hr[j]
 
 
 @jit.kernel
@@ -460,60 +460,60 @@ def lstm_backward_rows(lo, hi, dh, dc, carry, g_out, order, out_factor, keep, ma
         return
     for s in range(steps - 1, -1, -1):
         t = order[s]
-        for n in range(lo, hi):
-            # 1-D row views (see lstm_forward_rows), the mask's branch outside the loops
-            gr, thr, cpr, dzr = gates[t, n], tc[t, n], cp[t, n], dzs[n]
-            ig, fg, gg, og = gr[:u], gr[u : 2 * u], gr[2 * u : 3 * u], gr[3 * u :]
-            di, df, dg, do = dzr[:u], dzr[u : 2 * u], dzr[2 * u : 3 * u], dzr[3 * u :]
-            dhr, dcr, gor = dh[n], dc[n], g_out[n, s]
-            if masked:
-                k = keep[t, n]
-                drop = _ONE - k
-                factor = out_factor[s, n]
-                car = carry[n]
-                for j in range(u):
-                    dht = (dhr[j] + car[j]) + gor[j] * factor
-                    dhn = dht * k
-                    car[j] = dht * drop
-                    dc0 = dcr[j] * k
-                    i, f, g, o, th = ig[j], fg[j], gg[j], og[j], thr[j]
-                    do[j] = (dhn * th) * ((_ONE - o) * o)
-                    dcn = (dhn * o) * (_ONE - th * th)
-                    dcn = dcn + dc0
-                    di[j] = (dcn * g) * ((_ONE - i) * i)
-                    df[j] = (dcn * cpr[j]) * ((_ONE - f) * f)
-                    dg[j] = (dcn * i) * (_ONE - g * g)
-                    dcr[j] = dcn * f + dcr[j] * drop
-            else:
-                for j in range(u):
-                    dhn = dhr[j] + gor[j]
-                    dc0 = dcr[j]
-                    i, f, g, o, th = ig[j], fg[j], gg[j], og[j], thr[j]
-                    do[j] = (dhn * th) * ((_ONE - o) * o)
-                    dcn = (dhn * o) * (_ONE - th * th)
-                    dcn = dcn + dc0
-                    di[j] = (dcn * g) * ((_ONE - i) * i)
-                    df[j] = (dcn * cpr[j]) * ((_ONE - f) * f)
-                    dg[j] = (dcn * i) * (_ONE - g * g)
-                    dcr[j] = dcn * f
-            dzt = dz[n, t]
-            for j in range(u4):
-                dzt[j] = dzr[j]
-        # dh[r0:r1] = dzs[r0:r1] @ rk_t
+        # a chunk of rows at a time: its gates' gradient into dzs, then its product while those rows are in L1
         for r0 in range(lo, hi, chunk):
-            m = min(chunk, hi - r0)
-            if dh.itemsize == 4:
-                _gemm32(101, 111, 111, m, u, u4, np.float32(1.0), dzs[r0:].ctypes.data, u4, rk_t.ctypes.data, u,
-                        np.float32(0.0), dh[r0:].ctypes.data, u)  # fmt: skip
-            else:
-                _gemm64(101, 111, 111, m, u, u4, 1.0, dzs[r0:].ctypes.data, u4, rk_t.ctypes.data, u, 0.0,
-                        dh[r0:].ctypes.data, u)  # fmt: skip
-        if dropped:
-            for n in range(lo, hi):
-                dhr, rr = dh[n], rdm[n]
-                if grad_rdm:
-                    dr, hpr = drdm[n], hp[n, t]
+            r1 = min(r0 + chunk, hi)
+            for n in range(r0, r1):
+                # 1-D row views (see lstm_forward_rows), the mask's branch outside the loops
+                gr, thr, cpr, dzr = gates[t, n], tc[t, n], cp[t, n], dzs[n]
+                ig, fg, gg, og = gr[:u], gr[u : 2 * u], gr[2 * u : 3 * u], gr[3 * u :]
+                di, df, dg, do = dzr[:u], dzr[u : 2 * u], dzr[2 * u : 3 * u], dzr[3 * u :]
+                dhr, dcr, gor = dh[n], dc[n], g_out[n, s]
+                if masked:
+                    k = keep[t, n]
+                    drop = _ONE - k
+                    factor = out_factor[s, n]
+                    car = carry[n]
                     for j in range(u):
-                        dr[j] += dhr[j] * hpr[j]
-                for j in range(u):
-                    dhr[j] *= rr[j]
+                        dht = (dhr[j] + car[j]) + gor[j] * factor
+                        dhn = dht * k
+                        car[j] = dht * drop
+                        dc0 = dcr[j] * k
+                        i, f, g, o, th = ig[j], fg[j], gg[j], og[j], thr[j]
+                        do[j] = (dhn * th) * ((_ONE - o) * o)
+                        dcn = (dhn * o) * (_ONE - th * th)
+                        dcn = dcn + dc0
+                        di[j] = (dcn * g) * ((_ONE - i) * i)
+                        df[j] = (dcn * cpr[j]) * ((_ONE - f) * f)
+                        dg[j] = (dcn * i) * (_ONE - g * g)
+                        dcr[j] = dcn * f + dcr[j] * drop
+                else:
+                    for j in range(u):
+                        dhn = dhr[j] + gor[j]
+                        dc0 = dcr[j]
+                        i, f, g, o, th = ig[j], fg[j], gg[j], og[j], thr[j]
+                        do[j] = (dhn * th) * ((_ONE - o) * o)
+                        dcn = (dhn * o) * (_ONE - th * th)
+                        dcn = dcn + dc0
+                        di[j] = (dcn * g) * ((_ONE - i) * i)
+                        df[j] = (dcn * cpr[j]) * ((_ONE - f) * f)
+                        dg[j] = (dcn * i) * (_ONE - g * g)
+                        dcr[j] = dcn * f
+                dzt = dz[n, t]
+                for j in range(u4):
+                    dzt[j] = dzr[j]
+            if dh.itemsize == 4:  # dh[r0:r1] = dzs[r0:r1] @ rk_t
+                _gemm32(101, 111, 111, r1 - r0, u, u4, np.float32(1.0), dzs[r0:].ctypes.data, u4, rk_t.ctypes.data,
+                        u, np.float32(0.0), dh[r0:].ctypes.data, u)  # fmt: skip
+            else:
+                _gemm64(101, 111, 111, r1 - r0, u, u4, 1.0, dzs[r0:].ctypes.data, u4, rk_t.ctypes.data, u, 0.0,
+                        dh[r0:].ctypes.data, u)  # fmt: skip
+            if dropped:
+                for n in range(r0, r1):
+                    dhr, rr = dh[n], rdm[n]
+                    if grad_rdm:
+                        dr, hpr = drdm[n], hp[n, t]
+                        for j in range(u):
+                            dr[j] += dhr[j] * hpr[j]
+                    for j in range(u):
+                        dhr[j] *= rr[j]
