@@ -5,9 +5,9 @@ recurrent_kernel (128, 512)) and some gate arithmetic. Driven from Python, every
 numba dispatch (several microseconds, on 40-60 us of work), and the batch's rows, which never mix in a
 recurrence, cannot be spread over cores. With the product callable from inside a kernel, the whole time loop runs
 in one kernel call (``recurrent_kernels.lstm_forward_rows`` / ``lstm_backward_rows``), each product on the BLAS
-threads the thread policy set; optionally (``recurrent.SPLIT_BATCH``, off: see there) blocks of batch rows run
-at the same time on several cores with no synchronisation between them (``recurrent._split_rows`` on
-:mod:`ember.backend.workers`).
+threads the thread policy set; when the policy grants several threads (``workers.split_parts()``, BLAS then at
+one) parts of the batch's rows run at the same time on several cores with no synchronisation between them
+(``recurrent._run_split`` on :mod:`ember.backend.workers`).
 
 How. The kernels name fixed symbols (``ember_cblas_sgemm64``, ``ember_cblas_dgemm64``) that :func:`bind` maps,
 with llvmlite's ``add_symbol``, to the functions of the OpenBLAS NumPy loaded (found by path in
@@ -18,7 +18,10 @@ and the ops keep their per-step loop, which computes the same numbers.
 
 The products are the ones ``numpy.matmul`` makes (same library, same operands and leading dimensions), so a
 kernel's loop gives NumPy's bits; OpenBLAS computes each row of a product the same way whatever the number of
-rows, so splitting the batch among threads changes no bit either (both checked by tests).
+rows, so splitting the batch among threads changes no bit either (both checked by tests). One exception, which
+``recurrent.PRODUCT_ROWS`` / ``SMALL_PRODUCT`` handle: OpenBLAS multiplies small products (up to ~1e6 multiply-adds)
+another way, unpacked, whose rounding can differ; the per-step products are made in fixed 8-row calls and the
+large products split only when every part stays large.
 """
 
 from __future__ import annotations
