@@ -181,7 +181,9 @@ class CompiledTrainFunction(CompiledFunction):
         """``optimizer.apply`` without its checks, as the gradients lie in its flat buffers (else ``apply``)."""
         optimizer, layout = self.model.optimizer, self._layout
         if grads is self._held and layout.prepare():  # (a data-parallel average gives other arrays)
-            optimizer.apply_flat(layout.groups, weights, [(grads[k], weights[k]) for k in layout.rest])
+            optimizer.apply_flat(
+                layout.groups, weights, [(grads[k], weights[k]) for k in layout.rest] if layout.rest else ()
+            )
         else:
             optimizer.apply(grads, weights)
 

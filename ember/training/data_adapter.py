@@ -224,6 +224,9 @@ class ArrayBatches:
 
     @staticmethod
     def _take(structure, index):
+        if type(structure) is numpy.ndarray:  # the common case, without a second call
+            out = structure[index]
+            return out if out.flags.c_contiguous else numpy.ascontiguousarray(out)
         if structure is None:
             return None
         if isinstance(structure, dict):
