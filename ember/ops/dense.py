@@ -13,6 +13,8 @@ input's; the bias gradient adds the rows first to last, as NumPy's reduction doe
 
 from __future__ import annotations
 
+import numpy
+
 from . import activation_kernels
 from .arithmetic import Matmul
 
@@ -37,12 +39,16 @@ class MatmulBiasAct(Matmul):
             )
         out = super().forward(a, b)
         self.relu = relu
-        if out.dtype != bias.dtype or not out.flags.c_contiguous:  # (mixed dtypes promote as the add does)
+        if out.dtype is not bias.dtype and out.dtype != bias.dtype:  # (mixed dtypes promote as the add does)
             out = out + bias
             if relu:
                 self.xp.maximum(out, 0, out=out)
-        elif not activation_kernels.bias_act_forward(out.reshape(-1, f), bias, relu):
-            out += bias
+        elif (
+            out.size < activation_kernels.KERNEL_MIN_SIZE
+            or not out.flags.c_contiguous  # (reshape gives a view: the kernel writes into out)
+            or not activation_kernels.bias_act_forward(out.reshape(-1, f), bias, relu)
+        ):
+            self.xp.add(out, bias, out=out)
             if relu:
                 self.xp.maximum(out, 0, out=out)
         if relu and any(self.needs_input_grad):
@@ -56,44 +62,53 @@ class MatmulBiasAct(Matmul):
         relu = bool(attrs.get("relu", False))
         product = Matmul.lean(xp, {})  # the product's own inference form
 
+        add, maximum = xp.add, xp.maximum
+
         def run(a, b, bias):
             out = product(a, b)
-            if out.dtype != bias.dtype or not out.flags.c_contiguous:
+            if out.dtype is not bias.dtype and out.dtype != bias.dtype:  # (mixed dtypes promote as the add does)
                 out = out + bias
-            elif activation_kernels.bias_act_forward(out.reshape(-1, b.shape[-1]), bias, relu):
+            elif (
+                out.size >= activation_kernels.KERNEL_MIN_SIZE
+                and out.flags.c_contiguous  # (reshape gives a view: the kernel writes into out)
+                and activation_kernels.bias_act_forward(out.reshape(-1, b.shape[-1]), bias, relu)
+            ):
                 return out
             else:
-                out += bias
+                add(out, bias, out=out)
             if relu:
-                xp.maximum(out, 0, out=out)
+                maximum(out, 0, out=out)
             return out
 
         return run
 
     def backward(self, g):
         needs = self.needs_input_grad
-        lead = tuple(range(g.ndim - 1))
-        gb = None
-        if not self.relu:
-            gm = g
-            if needs[2]:
-                gb = g.sum(axis=lead)
-        elif getattr(self.xp, "graph", False):  # create_graph: the mask a constant, the sum an Ember op
-            gm = g * (self.activated > 0)
+        if type(g) is _NDARRAY and g.ndim == 2:  # the common case, on the host: the fewest calls
+            gm, gb = g, None
+            if self.relu:
+                fused = None
+                if needs[2] and g.size >= activation_kernels.KERNEL_MIN_SIZE:
+                    fused = activation_kernels.relu_bias_backward(g, self.activated)
+                if fused is not None:
+                    gm, gb = fused
+                else:
+                    gm = g * (self.activated > 0)
+            if needs[2] and gb is None:
+                gb = _add_reduce(gm, _ROWS)
+        else:  # batch axes, another device, or create_graph (tensors: the mask a constant, the sum an Ember op)
+            lead = tuple(range(g.ndim - 1))
+            gm = g * (self.activated > 0) if self.relu else g
             gb = gm.sum(axis=lead) if needs[2] else None
-        else:
-            fused = None
-            if needs[2] and g.ndim == 2:
-                fused = activation_kernels.relu_bias_backward(g, self.activated)
-            if fused is not None:
-                gm, gb = fused
-            else:
-                gm = g * (self.activated > 0)
-                gb = gm.sum(axis=lead) if needs[2] else None
         ga = gk = None
         if needs[0] or needs[1]:
             ga, gk = super().backward(gm)
         return ga, gk, gb
+
+
+_NDARRAY = numpy.ndarray
+_add_reduce = numpy.add.reduce
+_ROWS = (0,)
 
 
 def matmul_bias_act(x, kernel, bias, relu=False):
