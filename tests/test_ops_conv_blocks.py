@@ -480,15 +480,16 @@ SPLITS = [
 
 
 @pytest.mark.parametrize("op,xs,ks,strides,padding", SPLITS)
-@pytest.mark.parametrize("block", [1, 1 << 20])
-def test_conv_paths_split_over_images_give_the_same_bits(op, xs, ks, strides, padding, block, rng, monkeypatch):
+@pytest.mark.parametrize("block,keep", [(1, 0), (1 << 20, 0), (1 << 20, 1 << 30)])
+def test_conv_paths_split_over_images_give_the_same_bits(op, xs, ks, strides, padding, block, keep, rng, monkeypatch):
     """1, 2 or 3 parts at once on the worker threads (pieces of images that do not divide evenly; blocks of an
-    output row or whole pieces): the forward and both gradients are the same bits, and the split really ran."""
+    output row or whole pieces; the im2col kept for the kernel gradient or not): the forward and both gradients
+    are the same bits, and the split really ran."""
     from ember.backend import workers
 
     monkeypatch.setattr(_windows, "SPLIT_MIN_SIZE", 1)
     monkeypatch.setattr(_windows, "BLOCK_BYTES", block)
-    monkeypatch.setattr(_windows, "KEEP_BYTES", 0)
+    monkeypatch.setattr(_windows, "KEEP_BYTES", keep)
     monkeypatch.setattr(conv_kernels, "KERNEL_MIN_SIZE", 0)
     calls = _spy_on_workers(monkeypatch)
     fn = getattr(ember, op)

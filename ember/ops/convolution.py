@@ -257,7 +257,7 @@ class Conv2D(Function):
             )
             if winograd is not None:  # backward takes Winograd's gradients too (conv_kernels.winograd_grads)
                 out = xp.empty((n * out_hw[0] * out_hw[1], f), dtype=xp.result_type(xpad, k4))
-                fused = getattr(self, "fuse_bias", None)  # (bias, relu) from _BiasAct: in the output transform
+                fused = getattr(self, "fuse_bias", None)  # (bias, relu) from _BiasAct: on each block's rows
                 out4 = out.reshape((n,) + tuple(out_hw) + (f,))
                 conv_kernels.winograd_conv(winograd, xpad, k4, out_hw, out4, *(fused or ()))
                 self.winograd = True
@@ -299,8 +299,14 @@ class Conv2D(Function):
         if self.needs_input_grad[1]:
             if pointwise:
                 gk = self.xpad.T @ g2
-            elif hasattr(self, "cols"):
-                gk = self.cols.T @ g2
+            elif hasattr(self, "cols"):  # the kept im2col: per piece of images, partial sums in piece order
+                cols, per_image = self.cols, out_hw[0] * out_hw[1]
+
+                def run(first, end):
+                    rows = slice(first * per_image, end * per_image)
+                    return cols[rows].T @ g2[rows]
+
+                gk = _sum_in_order(over_pieces(xp, run, n, cols.size))
             else:
                 gk = kernel_grad(xp, self.xpad, g2, (kh, kw), out_hw, strides, dilation)
             gk = gk.reshape(k_shape)
