@@ -63,6 +63,9 @@ class FlatGroup:
         self.grad_views = self._views(self.g)
         self.slot_views = [self._views(flat) for flat in self.slots]
         self._scratch = {}
+        # every variable and slot, and the view it holds, in two aligned lists (what intact() checks)
+        self._owners = self.variables + [v for slots in self.slot_variables for v in slots]
+        self._owned_views = self.weight_views + [view for views in self.slot_views for view in views]
         self.adopt()
 
     def _views(self, flat):
@@ -81,13 +84,12 @@ class FlatGroup:
 
     def intact(self) -> bool:
         """Whether every variable and slot still holds its view (nothing rebound ``data``) and is trainable."""
-        for variable, view in zip(self.variables, self.weight_views):
-            if variable.data is not view or not variable.trainable:
+        for variable in self.variables:
+            if not variable.trainable:
                 return False
-        for owners, views in zip(self.slot_variables, self.slot_views):
-            for variable, view in zip(owners, views):
-                if variable.data is not view:
-                    return False
+        for owner, view in zip(self._owners, self._owned_views):  # (one flat loop: the check runs every step)
+            if owner.data is not view:
+                return False
         return True
 
     def scratch(self, k: int = 0):
