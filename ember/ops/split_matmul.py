@@ -31,6 +31,8 @@ __all__ = ["MIN_PART_MACS", "matmul", "row_alignment", "row_cuts"]
 #: kernel takes the product (other bits); and a split costs 25-60 us of CPU time more than the whole product
 #: (the hand-off, and each part packing all of ``b``), so smaller parts gain nothing (docs/performance.md, "Threads").
 MIN_PART_MACS = 2**22
+_LEAST_WHOLE = 2 * MIN_PART_MACS  # the least product worth two parts
+_NDARRAY = numpy.ndarray
 
 _SKYLAKE_LIKE = ("skylakex", "cooperlake", "sapphirerapids")
 _alignment = None  # {dtype: rows}, found once from the BLAS's kernel set
@@ -78,13 +80,15 @@ def matmul(a, b):
     """``a @ b`` for 2-D ``a`` (m, k) and ``b`` (k, n) -> (m, n), cut into row parts on Ember's worker threads when
     the thread policy grants several (:func:`ember.backend.workers.split_parts`) and the product is large enough;
     the same bits as the one-thread ``a @ b`` either way."""
-    parts = workers.split_parts()
-    if parts < 2 or type(a) is not numpy.ndarray or type(b) is not numpy.ndarray:
+    if workers._parts < 2 or type(a) is not _NDARRAY or type(b) is not _NDARRAY:  # (per product: the cheap tests)
         return a @ b
     m, k = a.shape
     n = b.shape[1]
+    if m * k * n < _LEAST_WHOLE or n < 8:
+        return a @ b
     dtype = a.dtype
-    if b.dtype != dtype or dtype.char not in "fd" or n < 8 or m * k * n < 2 * MIN_PART_MACS:
+    parts = workers.split_parts()  # (1 inside a part of another split)
+    if parts < 2 or b.dtype != dtype or dtype.char not in "fd":
         return a @ b
     cuts = row_cuts(m, k, n, parts, row_alignment(dtype))
     if len(cuts) < 2:
