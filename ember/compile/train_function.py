@@ -128,7 +128,6 @@ class CompiledTrainFunction(CompiledFunction):
                 parts = [model._compiled_loss.last_parts[i] for i, _, _ in trackers]
                 plan = StepPlan(tracer, tensors, loss, outputs + parts, weights)
                 plan.n_outputs = len(outputs)
-                plan.trackers = [(tracker, _batch_size(outputs[i])) for i, _, tracker in trackers]
                 plan.structure = pack_like(y_pred, [None] * len(outputs))  # None: one output
                 plan.convert = any(t.data is not a for t, a in zip(tensors, flat))  # the batch needs converting
             except UntraceableError as e:
@@ -158,10 +157,9 @@ class CompiledTrainFunction(CompiledFunction):
         layout = self._layout = optimizer.flat_layout(weights) if optimizer.built else None
         into = None if layout is None else layout.gradient_views(len(weights))
         loss, outputs, grads = plan.replay(arrays, into)
-        if plan.trackers:
-            for (tracker, count), value in zip(plan.trackers, outputs[plan.n_outputs :]):
-                tracker.update(value.item(), count)
-            outputs = outputs[: plan.n_outputs]
+        if plan.n_outputs != len(outputs):  # several losses: the plan gives each one's value for its running mean
+            outputs, parts = outputs[: plan.n_outputs], outputs[plan.n_outputs :]
+            model._compiled_loss.track(parts, outputs)
         held = into is not None and layout.holds(grads)  # every flat gradient written into its view
         if held:
             if self._into_tensors[0] is not into:  # each gradient view wrapped once as w.grad
@@ -190,7 +188,3 @@ class CompiledTrainFunction(CompiledFunction):
 
 def _wrap(g):
     return g if isinstance(g, RowSparseGrad) else Tensor._wrap(g)
-
-
-def _batch_size(a) -> int:
-    return int(a.shape[0]) if a.ndim else 1

@@ -75,13 +75,20 @@ class CompiledLoss:
                 continue
             value = fn(yt, yp, sample_weight=sample_weight)
             parts.append(value)
-            for index, _, tracker in self.trackers:
-                if index == len(parts) - 1:
-                    tracker.update(float(value.item()), int(yp.shape[0]) if yp.ndim else 1)
             term = value * weight if weight != 1.0 else value
             total = term if total is None else total + term
         self.last_parts = parts  # the compiled step replays the per-output losses its trackers read
+        self.track([parts[i] for i, _, _ in self.trackers], flat_pred)
         return total, parts
+
+    def track(self, values, flat_pred) -> None:
+        """Feed each per-output loss's running mean (``<output>_loss``) its value, weighted by the batch size.
+
+        ``values``: one scalar (tensor or array) per tracker, in order; ``flat_pred``: the model's outputs.
+        """
+        for (index, _, tracker), value in zip(self.trackers, values):
+            yp = flat_pred[index]
+            tracker.update(float(value.item()), int(yp.shape[0]) if yp.ndim else 1)
 
     def reset(self):
         for _, _, tracker in self.trackers:
