@@ -211,19 +211,21 @@ def _bias_relu_forward(out, bias, relu):
 
 @jit.kernel
 def _bias_relu_backward(g, out, gm, gb):
-    # gm (rows, f) <- g * (out > 0); gb (f,) <- gm's rows summed first to last (numpy.add.reduce over axis 0)
+    # gm (rows, f) <- g * (out > 0); gb (f,) <- gm's rows summed first to last (numpy.add.reduce over axis 0).
+    # Each row masked, then added while it is in the cache: two plain loops vectorize (one loop doing both, with
+    # the first row's case inside, took 18 us for (128, 512) against 11)
     rows, f = g.shape
     for r in range(rows):
         gr, orow, mrow = g[r], out[r], gm[r]
         for c in range(f):
             v = gr[c]
-            if not orow[c] > 0:
-                v = v * 0
-            mrow[c] = v
-            if r == 0:
-                gb[c] = v
-            else:
-                gb[c] += v
+            mrow[c] = v if orow[c] > 0 else v * 0
+        if r == 0:
+            for c in range(f):
+                gb[c] = mrow[c]
+        else:
+            for c in range(f):
+                gb[c] += mrow[c]
 
 
 def bias_act_forward(out, bias, relu: bool) -> bool:
