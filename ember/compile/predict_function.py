@@ -1,36 +1,23 @@
 """``CompiledPredictFunction``: a model's inference forward, traced per input signature and replayed on arrays.
 
-``predict`` calls the model on one batch after another with
-``training=False`` under ``no_grad``. Each call through ``Layer.__call__``
-and ``Function.apply`` costs microseconds of Python per layer and op (input
-conversion, masks, training scopes, Tensor wrapping), which dominates small
-batches. This function records the Function applications of that forward
-once per input signature (the structure, shapes and dtypes of x) with the
-training step's :class:`~ember.compile.tracer.Tracer` and replays them as a
-:class:`~ember.compile.forward_plan.ForwardPlan` on raw arrays, with the
-weights read from their Variables at each batch. The outputs are
-bit-identical to eager ``predict``'s.
+``predict`` calls the trainer's ``predict_step`` (``model(x, training=False)`` under ``no_grad``) batch after
+batch; each call through ``Layer.__call__`` and ``Function.apply`` costs microseconds of Python per layer and
+op, which dominates small batches. This function records that step's Function applications once per input
+signature with a :class:`~ember.compile.tracer.Tracer` and replays them as a
+:class:`~ember.compile.forward_plan.ForwardPlan` on raw arrays, the weights read from their Variables at each
+batch: the outputs are eager ``predict``'s bits.
 
-A signature is replayed once two traces of it agree (same operations, same
-constant arrays, same array arguments) on batches that held different data
-(a repeated batch is probed once more with its rows reversed), so that
-nothing the forward computed from the data outside the ops (a mask made with
-NumPy, Python control flow on values) is frozen into the plan unnoticed.
-Until then, and for good when a trace cannot be replayed (random draws,
-writes to Variables, BatchNormalization updating its statistics, tensors
-made outside the traced call), the batch runs eagerly: the traced call *is*
-the eager call, so its outputs are what is returned.
+A signature is replayed once two traces of it agree (same operations, constant arrays and array arguments) on
+batches that held different data (a repeated batch is probed once more with its rows reversed), so that
+nothing computed from the data outside the ops (a mask made with NumPy, Python control flow on values) is
+frozen into the plan unnoticed. Until then, and for good when a trace cannot be replayed (random draws,
+writes to Variables, BatchNormalization updating its statistics, tensors made outside the call), the batch
+runs eagerly: the traced call *is* the eager call, so its outputs are what is returned. The plans are dropped
+when the model changes (:class:`~ember.compile.fingerprint.ModelWatch`, checked at each ``predict`` call).
 
-Plans are keyed on the model's :func:`~ember.compile.fingerprint.fingerprint`
-as well: :meth:`CompiledPredictFunction.check_model` (each ``predict`` call)
-drops them when a layer's settings, functions, arrays or weights objects
-changed (a new activation, ``Sequential.add``, a rebuild); weight values are
-read at every batch.
-
-Thread safety: ``predict`` may run from many threads at once (``ember serve``
-does). A replay keeps all its values in locals; tracing runs in the calling
-thread only (the recorder is a ``contextvars`` value), and the table of plans
-is updated under a lock.
+Thread safety: ``predict`` may run from many threads at once (``ember serve`` does). A replay keeps all its
+values in locals; tracing runs in the calling thread only (the recorder is a ``contextvars`` value), and the
+table of plans is updated under a lock.
 """
 
 from __future__ import annotations

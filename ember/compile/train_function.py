@@ -10,15 +10,10 @@ replay the plan and hand its loss, outputs and gradients to ``_train_update``. A
 replayed (random draws outside ``ops.dropout``, writes to Variables other than BatchNormalization's
 statistics, data-dependent Python control flow) stays eager for that signature, with one warning.
 
-The replay gives the eager step's numbers bit for bit. Plans are keyed on
-the input signature and on the model's :func:`~ember.compile.fingerprint.fingerprint`
-(its layers' configuration and callables, the list of trainable weights, the
-optimizer, loss and metrics objects), re-read by :meth:`check_model` when a
-``fit`` starts and at each epoch: any change traces again, so a frozen layer,
-a new activation or a new dropout rate is never replayed stale.
-
-Not thread-safe: one ``fit`` per model at a time (the plans reuse their
-arrays and Function objects from step to step).
+The replay gives the eager step's numbers bit for bit. Plans are dropped by :meth:`check_model` (when a
+``fit`` starts and at each epoch) when the model's fingerprint, the trainable weights, or the optimizer,
+loss or metrics objects changed: a frozen layer, a new activation or dropout rate is never replayed stale.
+Not thread-safe: one ``fit`` per model at a time (the plans reuse their arrays and Function objects).
 """
 
 from __future__ import annotations
