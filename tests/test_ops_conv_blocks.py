@@ -510,3 +510,36 @@ def test_conv_paths_split_over_images_give_the_same_bits(op, xs, ks, strides, pa
     for result in results[1:]:
         for one, other in zip(results[0], result):
             np.testing.assert_array_equal(other, one)
+
+
+def test_pieces_depend_on_the_shapes_only_and_run_in_piece_order(monkeypatch):
+    """image_pieces cuts whole images by the work alone (at most SPLIT_PIECES, none under SPLIT_MIN_SIZE each);
+    run_pieces returns the pieces' results in piece order for any part count, parts holding runs of whole pieces."""
+    from ember.backend import workers
+
+    monkeypatch.setattr(_windows, "SPLIT_PIECES", 4)
+    monkeypatch.setattr(_windows, "SPLIT_MIN_SIZE", 100)
+    assert _windows.image_pieces(10, 10_000) == [(0, 2), (2, 5), (5, 7), (7, 10)]
+    assert _windows.image_pieces(3, 10_000) == [(0, 1), (1, 2), (2, 3)]
+    assert _windows.image_pieces(10, 250) == [(0, 5), (5, 10)]  # two pieces' worth of work
+    assert _windows.image_pieces(10, 99) == [(0, 10)]
+    pieces = _windows.image_pieces(10, 10_000)
+    groups = []
+    original = workers.run_parts
+    monkeypatch.setattr(workers, "run_parts", lambda run, parts: groups.append(parts) or original(run, parts))
+    names = []
+
+    def run(first, end):
+        names.append(threading.current_thread().name)
+        return first, end
+
+    for parts in (1, 2, 3, 4, 9):
+        del groups[:], names[:]
+        result = _windows.run_pieces(run, pieces, parts)
+        assert result == pieces
+        if parts == 1:
+            assert groups == [] and set(names) == {threading.current_thread().name}
+        else:  # one split of min(parts, 4) runs of whole pieces, in order
+            (runs,) = groups
+            assert len(runs) == min(parts, 4) and [piece for (run,) in runs for piece in run] == pieces
+            assert all(len(run) >= 1 for (run,) in runs)
