@@ -94,6 +94,9 @@ def test_outside_a_split_it_is_the_plain_product(counted):
     assert counted == []
 
 
+_HOST = "the split runs on NumPy host arrays only (other devices' products are left whole)"
+
+
 def _mlp(seed=3):
     keras.utils.set_random_seed(seed)
     model = keras.Sequential(
@@ -102,6 +105,7 @@ def _mlp(seed=3):
     return model
 
 
+@pytest.mark.host_only(_HOST)
 @pytest.mark.parametrize("run_eagerly", [False, True])
 def test_a_dense_models_fit_and_predict_with_split_products_match_the_one_thread_run_bit_for_bit(run_eagerly, counted):
     rng = np.random.default_rng(1)
@@ -124,6 +128,7 @@ def test_a_dense_models_fit_and_predict_with_split_products_match_the_one_thread
         np.testing.assert_array_equal(w1, w2)
 
 
+@pytest.mark.host_only(_HOST)
 def test_matmul_gradients_with_split_products_equal_the_unsplit_ones(counted):
     from ember.engine.tensor import tensor
 
