@@ -257,13 +257,32 @@ def test_lstm_split_inference_gives_the_step_kernels_bits(
 
 @needs_sequence_kernels
 @pytest.mark.host_only("checks a numba CPU kernel, which runs only on NumPy arrays")
-def test_lstm_sequence_kernels_at_the_benchmark_shape(rng, monkeypatch):
-    """W3's shape (batch 32, 80 steps, 128 features and units) in float32, two row blocks: the step loop's bits."""
-    arrays, _, rdm, weights = _problem(rng, "float32", b=32, t=80, f=128, u=128)
+@pytest.mark.parametrize("batch,blocks", [(32, 2), (40, 3)])
+def test_lstm_sequence_kernels_at_the_benchmark_shape(batch, blocks, rng, monkeypatch):
+    """W3's shape (batch 32, 80 steps, 128 features and units) in float32, two row blocks (and 40 rows in three
+    uneven blocks, 8-16-16): the step loop's bits. Here each step's product is made in 8-row calls (OpenBLAS's
+    unpacked small products) and the large products (projection, inputs' and weights' gradients) are split
+    among the blocks."""
+    arrays, _, rdm, weights = _problem(rng, "float32", b=batch, t=80, f=128, u=128)
     arrays[4] *= 0.15  # a recurrent kernel of a usual scale: the states stay away from saturation
-    (ref_out, ref_grads), (out, grads) = _sequence_vs_steps(monkeypatch, arrays, None, rdm, weights, {}, 2)
+    assert recurrent._product_rows(batch, 128, 512) == recurrent.PRODUCT_ROWS
+    assert recurrent._big(recurrent.MIN_CHUNK_ROWS * 80, 128, 512)
+    (ref_out, ref_grads), (out, grads) = _sequence_vs_steps(monkeypatch, arrays, None, rdm, weights, {}, blocks)
     for a, b in zip(out + grads, ref_out + ref_grads):
         np.testing.assert_array_equal(a, b)
+
+
+def test_part_bounds_are_multiples_of_the_product_rows():
+    """Parts of the batch start at multiples of MIN_CHUNK_ROWS (the 8-row product calls fall alike whatever the
+    count) and, with at most batch // MIN_CHUNK_ROWS parts, each has at least MIN_CHUNK_ROWS rows."""
+    rows = recurrent.MIN_CHUNK_ROWS
+    assert recurrent._bounds(40, 3, rows) == [0, 8, 24, 40]
+    assert recurrent._bounds(32, 2, rows) == [0, 16, 32]
+    for n in range(rows, 200):
+        for parts in range(1, n // rows + 1):
+            bounds = recurrent._bounds(n, parts, rows)
+            assert bounds[0] == 0 and bounds[-1] == n and len(bounds) == parts + 1
+            assert all(lo % rows == 0 and hi - lo >= rows for lo, hi in zip(bounds[:-1], bounds[1:]))
 
 
 @needs_sequence_kernels
