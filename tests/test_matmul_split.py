@@ -31,13 +31,15 @@ def counted(monkeypatch):
     return calls
 
 
-@pytest.mark.parametrize("rows, parts, align", [(128, 2, 16), (784, 2, 48), (1000, 3, 24), (500, 4, 16), (97, 2, 48)])
+@pytest.mark.parametrize(
+    "rows, parts, align", [(128, 2, 16), (784, 2, 48), (1000, 3, 24), (500, 4, 16), (97, 2, 48), (128, 8, 16)]
+)
 def test_row_cuts_fall_on_the_alignment_cover_the_rows_and_balance(rows, parts, align):
     cuts = split_matmul.row_cuts(rows, 512, 512, parts, align)
     assert cuts[0][0] == 0 and cuts[-1][1] == rows
     assert all(hi == lo2 for (_, hi), (lo2, _) in zip(cuts[:-1], cuts[1:]))
     assert all(lo % align == 0 for lo, _ in cuts)
-    if rows >= parts * align:
+    if rows >= parts * max(align, split_matmul.MIN_PART_ROWS):
         assert len(cuts) == parts
         assert max(hi - lo for lo, hi in cuts) <= rows / parts + align
     else:

@@ -4,10 +4,11 @@ An op whose work splits into independent parts (a dense product's rows, a Winogr
 batch rows) may run them on several cores itself instead of leaving the cores to BLAS's threads, whose small
 products barely use them and whose idle threads spin beside Ember's (after each multi-thread product OpenBLAS's
 idle threads spin at 100% of a core for about 0.1 s). :func:`run_parts` runs the first part in the calling thread
-and the others on persistent worker threads (the kernels and NumPy's products release the GIL), with every loaded
-BLAS held at one thread meanwhile. One split runs at a time: a call that finds the workers taken (another thread
-splitting its own op, or a part splitting again) runs its parts one after another in its own thread. The parts
-never depend on how they are run, so the numbers are the same either way.
+and the others on persistent worker threads (one per CPU of the affinity mask but one; the kernels and NumPy's
+products release the GIL), with every loaded BLAS held at one thread meanwhile. One split runs at a time: a call
+that finds the workers taken (another thread splitting its own op, or a part splitting again) runs its parts one
+after another in its own thread. The parts never depend on how they are run, so the numbers are the same either
+way.
 
 How many parts: :func:`split_parts`, which Ember's thread policy (:mod:`ember.backend.threads`) sets inside a
 ``fit``/``evaluate``/``predict`` scope: in its split mode (``EMBER_THREAD_SPLIT=on``) the thread count it grants,
@@ -119,7 +120,11 @@ if hasattr(os, "register_at_fork"):
 def _the_workers() -> list:
     global _workers
     if _workers is None:
-        _workers = [_Worker(i) for i in range(max(1, (os.cpu_count() or 2) - 1))]
+        try:
+            cpus = len(os.sched_getaffinity(0))  # the CPUs this process may run on
+        except (AttributeError, OSError):
+            cpus = os.cpu_count() or 2
+        _workers = [_Worker(i) for i in range(max(1, cpus - 1))]
     return _workers
 
 

@@ -25,12 +25,15 @@ import numpy
 
 from ..backend import workers
 
-__all__ = ["MIN_PART_MACS", "matmul", "row_alignment", "row_cuts"]
+__all__ = ["MIN_PART_MACS", "MIN_PART_ROWS", "matmul", "row_alignment", "row_cuts"]
 
 #: The least work (multiply-adds) of one part, about 70 us of one core. Below about 1e6 OpenBLAS's small-matrix
 #: kernel takes the product (other bits); and a split costs 25-60 us of CPU time more than the whole product
 #: (the hand-off, and each part packing all of ``b``), so smaller parts gain nothing (docs/performance.md, "Threads").
 MIN_PART_MACS = 2**22
+#: The fewest rows of one part: each part packs all of ``b`` for itself (OpenBLAS's threads share one packing), which
+#: costs about what 19 rows of W1's 784 x 512 product compute; at 64 rows a part pays at most ~30% for it.
+MIN_PART_ROWS = 64
 _LEAST_WHOLE = 2 * MIN_PART_MACS  # the least product worth two parts
 _NDARRAY = numpy.ndarray
 
@@ -60,8 +63,9 @@ def row_alignment(dtype) -> int:
 
 def row_cuts(rows: int, inner: int, cols: int, parts: int, align: int) -> list:
     """``[(lo, hi), ...]``: at most ``parts`` runs of ``rows`` rows, cut at multiples of ``align`` as evenly as those
-    allow, each at least :data:`MIN_PART_MACS` of work (``inner * cols`` per row); one run when no cut fits."""
-    parts = min(parts, rows // align, rows * inner * cols // MIN_PART_MACS)
+    allow, at most one per :data:`MIN_PART_ROWS` rows, each at least :data:`MIN_PART_MACS` of work (``inner * cols``
+    per row); one run when no cut fits."""
+    parts = min(parts, rows // max(align, MIN_PART_ROWS), rows * inner * cols // MIN_PART_MACS)
     while parts >= 2:
         bounds = [0]
         for p in range(1, parts):
