@@ -169,6 +169,7 @@ class StepPlan(TracedPlan):
     """
 
     _program = None  # the compiled forward (see _compile_program), built on the first replay
+    _straight = None  # the backward walk's straight-line form (see _backward), built on the first replay
     _drop_after_step = ()  # what replay drops once a step is done (see _plan_drop), set on the first replay
     metrics_update = None  # the train function's (compiled metrics, lean update or None) for this plan
     n_outputs = None  # how many of ``outputs`` are the model's (the rest: per-output losses for their trackers)
@@ -284,9 +285,15 @@ class StepPlan(TracedPlan):
             update(*[Tensor._wrap(self.slots[s]) for s in slots])
 
     def _backward(self, grad_into=None):
-        """The engine's walk on this step's functions from d(loss)/d(loss) = 1: one gradient per weight."""
-        walk = self.walk
-        return walk.gradients(walk.run(walk.entries, [self._seed.copy()], into=grad_into), grad_into)
+        """The engine's walk on this step's functions from d(loss)/d(loss) = 1: one gradient per weight.
+
+        Run as the walk's straight-line form (``BackwardWalk.straight``: its table unrolled once, on the first
+        replay), the same sums and copies as ``run`` then ``gradients``.
+        """
+        straight = self._straight
+        if straight is None:
+            straight = self._straight = self.walk.straight(self.walk.entries)
+        return straight(self._seed.copy(), grad_into)
 
 
 def _fresh(fn):

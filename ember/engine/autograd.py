@@ -359,6 +359,94 @@ class BackwardWalk:
                     g[slot] = old + e
         return g
 
+    def straight(self, entries):
+        """``walk(seed, into)``: ``gradients(run(entries, [seed], into=into), into)`` as one generated function.
+
+        The same walk, sums, copies and hand-out as :meth:`run` then :meth:`gradients` (checks and recording
+        off, as a replay runs them), with what the table fixes decided once: each slot a local variable, each
+        entry's edges unrolled with their shapes, dtypes, broadcast sums and whether they feed a target. A
+        plan runs it every step (ember.compile's StepPlan, where the walk's own per-entry bookkeeping was a
+        few microseconds of a tiny model's step); a walk run once uses :meth:`run`. For a walk with one root
+        and no sibling outputs to hand out (``keep`` False); ``into`` must then be None or one entry per target.
+        """
+        if len(self.root_slots) != 1 or self.keep:
+            raise ValueError(
+                f"BackwardWalk.straight: expected one root and no intermediate targets, got "
+                f"{len(self.root_slots)} roots{' and intermediate targets' if self.keep else ''}"
+            )
+        env = {"_nd": _NDARRAY, "_fit": fit_gradient, "_dense": _dense, "_sum_add": _sum_add, "_add": _add}
+        env["_owned"] = self._owned
+        n_targets = len(self.target_slots)
+        buffer_of = {slot: i for i, slot in enumerate(self.target_slots)}  # (the last target of a slot, as run's)
+        body = []
+        root = self.root_slots[0]
+        if root is not None:  # (None: a leaf root that is no target)
+            body.append(f"    g{root} = seed")
+        for k, (fn, out, outs, metas, _, edges) in enumerate(entries):
+            env[f"f{k}"], env[f"m{k}"] = fn, metas
+            if outs is None:  # one output
+                body += [f"    x = g{out}", "    if x is not None:", f"        g{out} = None"]
+                body += ["        if type(x) is not _nd:", f"            x = _dense(f{k}, x, *m{k}[0])"]
+                body.append(f"        r = f{k}.backward(x)")
+            else:
+                names = ", ".join(f"g{s}" for s in outs)
+                body += [f"    xs = ({names},)", "    if not all(x is None for x in xs):"]
+                body.append(f"        xs = [_dense(f{k}, x, *meta) for x, meta in zip(xs, m{k})]")
+                body.append(f"        {names} = {', '.join('None' for _ in outs)}")
+                body.append(f"        r = f{k}.backward(*xs)")
+            body += ["        if type(r) is not tuple:", "            r = (r,)"]
+            for position, slot, shape, dtype, summed, leaf in edges:
+                s, d = f"s{k}_{position}", f"d{k}_{position}"
+                env[s], env[d] = shape, dtype
+                body += [f"        e = r[{position}]", "        if e is not None:", "            if type(e) is _nd:"]
+                if summed is not None:
+                    o, a = f"o{k}_{position}", f"a{k}_{position}"
+                    env[o], env[a] = summed[0], summed[1]
+                    body += [
+                        f"                if e.shape == {o}:",
+                        f"                    e = _sum_add(e, {a}, None, None, {summed[2]})",
+                    ]
+                    if summed[2]:
+                        body.append(f"                    e = e.reshape({s})")
+                body += [f"                if e.shape != {s} or (e.dtype is not {d} and e.dtype != {d}):"]
+                body += [f"                    e = _fit(e, {s}, {d}, f{k})", "            else:"]
+                body += [f"                e = _fit(e, {s}, {d}, f{k})"]
+                if not leaf:
+                    body.append(f"            g{slot} = e if g{slot} is None else g{slot} + e")
+                    continue
+                b = f"b{slot}" if slot in buffer_of else "None"
+                body += [f"            old = g{slot}", "            if old is None:"]
+                body += [f"                if {b} is not None and type(e) is _nd:", f"                    {b}[...] = e"]
+                body += [f"                    e = {b}", "                elif type(e) is _nd and e.base is not None:"]
+                body += ["                    e = e.copy()", f"                g{slot} = e"]
+                body += [f"            elif {b} is not None and old is {b} and type(e) is _nd:"]
+                body += [
+                    "                _add(old, e, out=old)",
+                    "            else:",
+                    f"                g{slot} = old + e",
+                ]
+        lines = ["def walk(seed, into):"]
+        if self.n_slots:
+            lines.append(f"    {' = '.join(f'g{s}' for s in range(self.n_slots))} = None")
+        if buffer_of:
+            lines += ["    if into is None:", f"        {' = '.join(f'b{s}' for s in buffer_of)} = None", "    else:"]
+            lines += [f"        b{s} = into[{i}]" for s, i in buffer_of.items()]
+        lines += body
+        # gradients(): with ``into``, each dense gradient in its target's buffer; the rest owned by the caller
+        values = [f"g{s}" for s in self.target_slots]
+        lines += ["    if into is None:", f"        return _owned([{', '.join(values)}], None)", "    others = False"]
+        for i, v in enumerate(values):
+            lines += [f"    i = into[{i}]", f"    if i is not None and type({v}) is _nd:", f"        if {v} is not i:"]
+            lines += [f"            i[...] = {v}", f"        h{i} = i", "    else:", f"        h{i} = {v}"]
+            lines += [f"        others = others or {v} is not None"]
+        out = f"[{', '.join(f'h{i}' for i in range(n_targets))}]"
+        lines += [f"    return _owned({out}, into) if others else {out}"]
+        source = "\n".join(lines) + "\n"
+        exec(compile(source, "<ember straight backward walk>", "exec"), env)  # noqa: S102 - source generated above
+        walk = env["walk"]
+        walk.source = source
+        return walk
+
     def gradients(self, slots, into=None):
         """The targets' gradients after :meth:`run` (None where none arrived), each owned by the caller.
 
