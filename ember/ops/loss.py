@@ -640,11 +640,12 @@ class BinaryCrossentropy(Function):
             # the fast form: the bounds lo, hi lie inside (0, 1) far from both ends, so log q, log(1 - q) > -90 and
             # q (1 - q) > 1e-12, and the general form's floors below return their input: skipped, the same bits.
             # clip as maximum/minimum (lo > 0: no signed zero to tell apart), and "p inside the clip" as q == p.
-            eps = epsilon()
-            q = xp.minimum(xp.maximum(p, eps), 1 - eps)
-            one_minus_q = 1 - q
+            # the bounds and 1 as scalars of p's dtype: the values NumPy makes of the Python numbers, cheaper to pass
+            lo, hi, one = _clip_scalars(epsilon(), p.dtype)
+            q = xp.minimum(xp.maximum(p, lo), hi)
+            one_minus_q = one - q
             log_q, log_1mq = xp.log(q), xp.log(one_minus_q)
-            value = -(t * log_q + (1 - t) * log_1mq)
+            value = -(t * log_q + (one - t) * log_1mq)
             self.dp = (q - t) / (q * one_minus_q) * (q == p) if need_p else None
             self.dt = log_1mq - log_q if need_t else None
         else:
@@ -711,6 +712,20 @@ def _clip_inside(eps, dtype) -> bool:
                 ok = ok and bool(lo * half > 1e-11 and (1 - hi) * half > 1e-11)
         _CLIP_INSIDE[key] = ok
     return ok
+
+
+_CLIP_SCALARS = {}
+
+
+def _clip_scalars(eps, dtype):
+    """``(eps, 1 - eps, 1)`` as scalars of ``dtype`` (what NumPy makes of the Python numbers in an op with an
+    array of ``dtype``, made once)."""
+    key = (eps, dtype)
+    scalars = _CLIP_SCALARS.get(key)
+    if scalars is None:
+        kind = numpy.dtype(dtype).type
+        scalars = _CLIP_SCALARS[key] = (kind(eps), kind(1 - eps), kind(1))
+    return scalars
 
 
 # ---- public functions -----------------------------------------------------------------------------------------------
