@@ -171,9 +171,7 @@ class StepPlan(TracedPlan):
     _program = None  # the compiled forward (see _compile_program), built on the first replay
     _straight = None  # the backward walk's straight-line form (see _backward), built on the first replay
     _drop_after_step = ()  # what replay drops once a step is done (see _plan_drop), set on the first replay
-    metrics_update = None  # the train function's (compiled metrics, lean update or None) for this plan
-    n_outputs = None  # how many of ``outputs`` are the model's (the rest: per-output losses for their trackers)
-    trackers = ()  # (running mean, batch size) fed by those per-output losses, in order
+    n_outputs = None  # how many of ``outputs`` are the model's (the rest: the per-output losses, for their means)
 
     def __init__(self, tracer, inputs, loss, outputs, weights):
         self.weights = list(weights)
