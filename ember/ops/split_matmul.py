@@ -14,18 +14,24 @@ SkylakeX, 24 or 48 on Haswell), and a tail block shorter than that sums differen
 of :func:`row_alignment`; and products under about a million multiply-adds go to OpenBLAS's small-matrix kernel,
 which also sums differently, so no part is smaller than :data:`MIN_PART_MACS` (larger than that). With both
 rules every part gives the bits of the same rows of the whole one-thread product (tests/test_matmul_split.py).
-Columns are never cut: cuts of the columns did not keep the bits (float64 on SkylakeX, float32 on Haswell), though
-they would pack less (each row part packs all of ``b``: W1's 128 x 784 @ 784 x 512 in two row parts costs 15% more
-CPU time than whole).
+
+Rows or columns. Each row part packs all of ``b`` for itself (OpenBLAS's own threads share one packing): W1's
+128 x 784 @ 784 x 512 in two row parts cost 910-1,003 us of CPU against 803-872 whole, and its fastest split ran
+in 516-554 us against 386-409 on two BLAS threads. A product with fewer rows than columns is cut into runs of
+columns instead (each part packs all of ``a``, the smaller) where that keeps the bits: float32 on SkylakeX's
+kernels, cuts at multiples of 64 columns (1,200 random shapes, 2-4 parts, exact); not float64 there, nor float32
+on Haswell's kernels, which keep the row cuts.
 """
 
 from __future__ import annotations
+
+import os
 
 import numpy
 
 from ..backend import workers
 
-__all__ = ["MIN_PART_MACS", "MIN_PART_ROWS", "matmul", "row_alignment", "row_cuts"]
+__all__ = ["DENSE", "MIN_PART_MACS", "MIN_PART_ROWS", "column_alignment", "matmul", "row_alignment", "row_cuts"]
 
 #: The least work (multiply-adds) of one part, about 70 us of one core. Below about 1e6 OpenBLAS's small-matrix
 #: kernel takes the product (other bits); and a split costs 25-60 us of CPU time more than the whole product
@@ -36,6 +42,14 @@ MIN_PART_MACS = 2**22
 MIN_PART_ROWS = 64
 _LEAST_WHOLE = 2 * MIN_PART_MACS  # the least product worth two parts
 _NDARRAY = numpy.ndarray
+
+#: How a large product uses the threads the split mode grants (``EMBER_SPLIT_DENSE``, read at import): ``"parts"``
+#: (the default: row parts on Ember's workers, the one-thread bits) or ``"blas"`` (BLAS at that many threads for the
+#: product alone, one again after). For the quiet-machine A/B: OpenBLAS's own split shares one packing of ``b`` and
+#: its threads are hot; on this project's busy machine W1's 128 x 784 @ 784 x 512 took 386-409 us (fastest of 400)
+#: on 2 BLAS threads, 516-554 us in two parts, 667 us on one thread. But after it OpenBLAS's idle thread spins for
+#: about 0.1 s beside Ember's other splits, and the bits are those of BLAS at that count.
+DENSE = "blas" if os.environ.get("EMBER_SPLIT_DENSE", "").strip().lower() == "blas" else "parts"
 
 _SKYLAKE_LIKE = ("skylakex", "cooperlake", "sapphirerapids")
 _alignment = None  # {dtype: rows}, found once from the BLAS's kernel set
@@ -55,10 +69,16 @@ def row_alignment(dtype) -> int:
         except Exception:
             pass
         if arch in _SKYLAKE_LIKE:
-            _alignment = {numpy.dtype(numpy.float32): 16, numpy.dtype(numpy.float64): 24}
+            _alignment = {numpy.dtype(numpy.float32): 16, numpy.dtype(numpy.float64): 24, "columns": 64}
         else:
             _alignment = {}
     return _alignment.get(numpy.dtype(dtype), 48)
+
+
+def column_alignment(dtype) -> int:
+    """Columns per cut where cutting the columns keeps the bits (float32 on SkylakeX's kernels: 64), else 0."""
+    row_alignment(dtype)  # (finds the kernel set)
+    return _alignment.get("columns", 0) if numpy.dtype(dtype) == numpy.float32 else 0
 
 
 def row_cuts(rows: int, inner: int, cols: int, parts: int, align: int) -> list:
@@ -94,6 +114,16 @@ def matmul(a, b):
     parts = workers.split_parts()  # (1 inside a part of another split)
     if parts < 2 or b.dtype != dtype or dtype.char not in "fd":
         return a @ b
+    if DENSE == "blas":
+        return _on_blas_threads(a, b, parts)
+    if m < n and column_alignment(dtype):  # fewer rows than columns: cut the columns (each part packs all of a)
+        cuts = row_cuts(n, k, m, parts, column_alignment(dtype))
+        if len(cuts) < 2:
+            return a @ b
+        # (each part into an array of its own: NumPy's matmul into a column slice of out held the GIL, and the
+        # parts ran one after another)
+        pieces = workers.run_parts(lambda lo, hi: numpy.matmul(a, b[:, lo:hi]), cuts)
+        return numpy.concatenate(pieces, axis=1)
     cuts = row_cuts(m, k, n, parts, row_alignment(dtype))
     if len(cuts) < 2:
         return a @ b
@@ -104,3 +134,20 @@ def matmul(a, b):
 
     workers.run_parts(part, cuts)
     return out
+
+
+def _on_blas_threads(a, b, threads: int):
+    """``a @ b`` with BLAS at ``threads`` threads for this product alone (:data:`DENSE` ``"blas"``), then at one
+    again; only where the thread policy holds BLAS at one for its scope (otherwise the product as BLAS is set)."""
+    if not workers._blas_at_one:
+        return a @ b
+    from ..backend.threads import blas_libraries
+
+    libs = blas_libraries()
+    for lib in libs:
+        lib.set_num_threads(threads)
+    try:
+        return a @ b
+    finally:
+        for lib in libs:
+            lib.set_num_threads(1)
