@@ -120,10 +120,13 @@ def matmul(a, b):
         cuts = row_cuts(n, k, m, parts, column_alignment(dtype))
         if len(cuts) < 2:
             return a @ b
-        # (each part into an array of its own: NumPy's matmul into a column slice of out held the GIL, and the
-        # parts ran one after another)
-        pieces = workers.run_parts(lambda lo, hi: numpy.matmul(a, b[:, lo:hi]), cuts)
-        return numpy.concatenate(pieces, axis=1)
+        out = numpy.empty((m, n), dtype=dtype)
+
+        def columns(lo, hi):
+            numpy.matmul(a, b[:, lo:hi], out=out[:, lo:hi])
+
+        workers.run_parts(columns, cuts)
+        return out
     cuts = row_cuts(m, k, n, parts, row_alignment(dtype))
     if len(cuts) < 2:
         return a @ b
