@@ -16,11 +16,11 @@ which also sums differently, so no part is smaller than :data:`MIN_PART_MACS` (l
 rules every part gives the bits of the same rows of the whole one-thread product (tests/test_matmul_split.py).
 
 Rows or columns. Each row part packs all of ``b`` for itself (OpenBLAS's own threads share one packing): W1's
-128 x 784 @ 784 x 512 in two row parts cost 910-1,003 us of CPU against 803-872 whole, and its fastest split ran
-in 516-554 us against 386-409 on two BLAS threads. A product with fewer rows than columns is cut into runs of
-columns instead (each part packs all of ``a``, the smaller) where that keeps the bits: float32 on SkylakeX's
-kernels, cuts at multiples of 64 columns (1,200 random shapes, 2-4 parts, exact); not float64 there, nor float32
-on Haswell's kernels, which keep the row cuts.
+128 x 784 @ 784 x 512 in two row parts cost 910-1,003 us of CPU against 803-872 whole. A product with fewer rows
+than columns is cut into runs of columns instead (each part packs all of ``a``, the smaller) where that keeps the
+bits: float32 on SkylakeX's kernels, cuts at multiples of 64 columns (1,200 random shapes, 2-4 parts, exact); not
+float64 there, nor float32 on Haswell's kernels, which keep the row cuts. That product in two column parts: 471 us
+(fastest of 60 rounds, load 1.7), on two BLAS threads 405 (its threads spinning, hot), on one 685-704.
 """
 
 from __future__ import annotations
@@ -46,9 +46,9 @@ _NDARRAY = numpy.ndarray
 #: How a large product uses the threads the split mode grants (``EMBER_SPLIT_DENSE``, read at import): ``"parts"``
 #: (the default: row parts on Ember's workers, the one-thread bits) or ``"blas"`` (BLAS at that many threads for the
 #: product alone, one again after). For the quiet-machine A/B: OpenBLAS's own split shares one packing of ``b`` and
-#: its threads are hot; on this project's busy machine W1's 128 x 784 @ 784 x 512 took 386-409 us (fastest of 400)
-#: on 2 BLAS threads, 516-554 us in two parts, 667 us on one thread. But after it OpenBLAS's idle thread spins for
-#: about 0.1 s beside Ember's other splits, and the bits are those of BLAS at that count.
+#: its threads are hot (W1's 128 x 784 @ 784 x 512: 405 us against 471 in two parts, see above), but after it its
+#: idle thread spins for about 0.1 s beside Ember's other splits (W2's train step doubled its CPU time), and the
+#: bits are those of BLAS at that count.
 DENSE = "blas" if os.environ.get("EMBER_SPLIT_DENSE", "").strip().lower() == "blas" else "parts"
 
 _SKYLAKE_LIKE = ("skylakex", "cooperlake", "sapphirerapids")
