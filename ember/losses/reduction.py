@@ -15,6 +15,7 @@ import math
 from .. import ops
 from ..backend.config import floatx
 from ..engine.tensor import Tensor, tensor
+from ..ops.loss import sum_over_size
 
 __all__ = [
     "REDUCTIONS",
@@ -97,6 +98,9 @@ def reduce_values(values, sample_weight=None, reduction="sum_over_batch_size"):
     """
     if reduction is None or reduction == "none" or values.shape in ((), (0,)):
         return values
+    by_count = reduction != "mean_with_sample_weight" or sample_weight is None
+    if by_count and reduction != "sum" and values.size and values.dtype.kind == "f":
+        return sum_over_size(values)  # the sum over the element count as one op (the same bits as the two below)
     loss = values.sum()
     if reduction in ("sum_over_batch_size", "mean", "mean_with_sample_weight"):
         if reduction == "mean_with_sample_weight" and sample_weight is not None:
