@@ -132,3 +132,19 @@ def test_a_forked_child_does_not_inherit_the_split(fresh):
         os.waitpid(pid, 0)
         os.close(read)
     assert got == bytes([1])
+
+
+def test_a_count_set_from_another_thread_is_not_dropped(fresh):
+    """threadpoolctl (3.8) drops an OpenBLAS count set from any thread but the first that set one; Ember drives a
+    pthreads OpenBLAS through its own functions, so a policy opened in a worker thread still holds BLAS at one."""
+    import threading
+
+    threadpoolctl = pytest.importorskip("threadpoolctl", reason="the case is threadpoolctl's own thread gate")
+    controllers = threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers
+    if not controllers or getattr(controllers[0], "threading_layer", None) == "openmp":
+        pytest.skip("no pthreads OpenBLAS here")
+    controllers[0].set_num_threads(2)  # this thread now controls OpenBLAS for threadpoolctl
+    other = threading.Thread(target=threads._set_blas_threads, args=(1,))
+    other.start()
+    other.join()
+    assert threads._blas_threads() == 1

@@ -516,17 +516,40 @@ def decide(history: LoadHistory, now: float, cores: int, current: int, cpus: int
 
 
 class _CtypesBlas:
-    """An OpenBLAS found in /proc/self/maps, driven through its own set/get functions (no threadpoolctl)."""
+    """An OpenBLAS driven through its own set/get functions: one found in /proc/self/maps (no threadpoolctl), or
+    one threadpoolctl found (:func:`_direct`)."""
 
-    def __init__(self, path, setter, getter):
+    def __init__(self, path, setter, getter, architecture=None, threading_layer=None):
         self.filepath, self._set, self._get = path, setter, getter
         self.internal_api = "openblas"
+        self.architecture, self.threading_layer = architecture, threading_layer
 
     def get_num_threads(self):
         return int(self._get())
 
     def set_num_threads(self, n):
         self._set(int(n))
+
+
+def _direct(lib):
+    """threadpoolctl's controller of a pthreads OpenBLAS as direct calls to OpenBLAS's own set/get functions.
+
+    Why: threadpoolctl (3.8) lets only the first Python thread that set an OpenBLAS count set it again (a count set
+    from any other thread is silently dropped), though OpenBLAS's pthreads count is one for the process; and its
+    Python layers cost about 1 us a call, which the split mode pays twice per ``predict_on_batch`` (BLAS to one
+    thread at the scope's entry, back at its exit). Other BLAS (MKL, OpenMP builds) keep threadpoolctl's controller.
+    """
+    if getattr(lib, "internal_api", None) != "openblas" or getattr(lib, "threading_layer", None) == "openmp":
+        return lib
+    try:
+        symbol = lib._get_symbol  # (threadpoolctl's own lookup, which knows the 64-bit and scipy_ prefixes)
+        setter, getter = symbol("openblas_set_num_threads"), symbol("openblas_get_num_threads")
+        if setter is None or getter is None:
+            return lib
+        setter.argtypes, setter.restype, getter.restype = (ctypes.c_int,), None, ctypes.c_int
+        return _CtypesBlas(lib.filepath, setter, getter, lib.architecture, lib.threading_layer)
+    except Exception:  # another threadpoolctl version: its controller as it is
+        return lib
 
 
 def _openblas_from_maps(maps_text: str | None = None) -> list:
@@ -576,7 +599,8 @@ def blas_libraries() -> list:
         try:
             import threadpoolctl
 
-            libs = list(threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers)
+            found = threadpoolctl.ThreadpoolController().select(user_api="blas").lib_controllers
+            libs = [_direct(lib) for lib in found]
             source = "threadpoolctl"
         except Exception:  # not installed or broken: look for OpenBLAS ourselves
             libs = []
