@@ -150,35 +150,6 @@ def test_matmul_gradients_with_split_products_equal_the_unsplit_ones(counted):
         np.testing.assert_array_equal(first, second)
 
 
-def test_the_blas_choice_gives_blas_the_threads_for_the_product_alone(monkeypatch, counted):
-    """EMBER_SPLIT_DENSE=blas: inside the policy's split (BLAS held at one), BLAS gets the parts' count for the
-    product and one thread again after; outside that hold the product runs as BLAS is set."""
-    from ember.backend import threads
-
-    libs = threads.blas_libraries()
-    if not libs:
-        pytest.skip("no BLAS library whose thread count can be set here")
-    monkeypatch.setattr(split_matmul, "DENSE", "blas")
-    rng = np.random.default_rng(4)
-    a = rng.standard_normal((256, 512)).astype(np.float32)
-    b = rng.standard_normal((512, 256)).astype(np.float32)
-    seen = []
-    real = type(libs[0]).set_num_threads
-    monkeypatch.setattr(type(libs[0]), "set_num_threads", lambda self, n: (seen.append(n), real(self, n))[1])
-    with threadpoolctl.threadpool_limits(1, user_api="blas"):
-        seen.clear()
-        workers.set_split_parts(2, blas_at_one=True)
-        got = split_matmul.matmul(a, b)
-        assert seen == [2] * len(libs) + [1] * len(libs)
-        assert [lib.get_num_threads() for lib in libs] == [1] * len(libs)
-        seen.clear()
-        workers.set_split_parts(2, blas_at_one=False)  # forced parts without the policy's hold: left alone
-        split_matmul.matmul(a, b)
-        assert seen == []
-    np.testing.assert_allclose(got, a @ b, rtol=1e-5, atol=1e-4)
-    assert counted == []  # no row parts
-
-
 def test_fewer_rows_than_columns_cut_the_columns_where_that_keeps_the_bits(counted):
     if not split_matmul.column_alignment(np.float32):
         pytest.skip("this BLAS's kernels keep the bits only for row cuts (columns: float32 on SkylakeX's kernels)")

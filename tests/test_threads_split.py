@@ -51,17 +51,39 @@ def test_a_bad_environment_value_warns_once_and_keeps_the_default(fresh, monkeyp
         assert threads.split_mode() is threads.SPLIT_DEFAULT
 
 
-def test_with_two_threads_granted_blas_runs_at_one_and_the_splits_get_two(fresh):
+def test_with_two_threads_granted_the_first_own_split_holds_blas_at_one_and_the_rest_split_too(fresh):
     threads._set_blas_threads(2)
     threads.set_policy(2)
     threads.set_split(True)
     with threads.scope():
-        assert threads._blas_threads() == 1 and workers.split_parts() == 2
+        # before any convolution or LSTM splits its work, a dense product leaves the threads to BLAS
+        assert threads._blas_threads() == 2 and workers.parts_once_split() == 1
         assert threads.last_decision() == 2
+        assert workers.split_parts() == 2  # a convolution's split engages the splits ...
+        assert threads._blas_threads() == 1 and workers.parts_once_split() == 2  # ... and the dense products follow
         with threads.scope():  # nested: unchanged
             assert threads._blas_threads() == 1 and workers.split_parts() == 2
         assert workers.split_parts() == 2
-    assert threads._blas_threads() == 2 and workers.split_parts() == 1  # both put back
+    assert threads._blas_threads() == 2 and workers.split_parts() == 1 and workers.parts_once_split() == 1
+
+
+def test_a_scope_starts_engaged_when_the_last_one_split_its_work(fresh):
+    threads._set_blas_threads(2)
+    threads.set_policy(2)
+    threads.set_split(True)
+    with threads.scope():  # a model of dense layers alone: BLAS keeps its threads throughout
+        assert threads._blas_threads() == 2 and workers.parts_once_split() == 1
+    with threads.scope():
+        assert threads._blas_threads() == 2 and workers.parts_once_split() == 1
+        assert workers.split_parts() == 2
+    with threads.scope():  # the same convolutional model's next predict: engaged from its first op
+        assert threads._blas_threads() == 1 and workers.parts_once_split() == 2
+        assert workers.split_parts() == 2
+    with threads.scope():  # engaged at the start, but nothing split its own work ...
+        assert threads._blas_threads() == 1
+    with threads.scope():  # ... so the next scope starts with BLAS at its threads again
+        assert threads._blas_threads() == 2 and workers.parts_once_split() == 1
+    assert threads._blas_threads() == 2
 
 
 def test_with_the_split_off_blas_gets_the_threads(fresh):
@@ -91,7 +113,7 @@ def test_a_users_limit_in_code_is_a_ceiling_for_the_split_too(fresh, monkeypatch
         assert threads._blas_threads() == 1 and workers.split_parts() == 1
     threads._set_blas_threads(2)
     with threads.scope():  # no limit: the quiet machine's two threads go to the splits
-        assert threads._blas_threads() == 1 and workers.split_parts() == 2
+        assert workers.split_parts() == 2 and threads._blas_threads() == 1
 
 
 def test_the_users_blas_variables_turn_the_policy_and_the_split_off(fresh, monkeypatch):
@@ -109,9 +131,16 @@ def test_a_decision_applied_at_a_tick_moves_the_threads_between_blas_and_the_spl
         threads._pending = 1  # the monitor saw a busy machine
         threads.tick()
         assert threads._blas_threads() == 1 and workers.split_parts() == 1 and threads.last_decision() == 1
-        threads._pending = 2  # ... and a quiet one again
+        threads._pending = 2  # ... and a quiet one again: BLAS's threads until an op splits its work
         threads.tick()
-        assert threads._blas_threads() == 1 and workers.split_parts() == 2 and threads.last_decision() == 2
+        assert threads._blas_threads() == 2 and threads.last_decision() == 2
+        assert workers.split_parts() == 2 and threads._blas_threads() == 1
+        threads._pending = 1  # busy again: one thread for all
+        threads.tick()
+        assert threads._blas_threads() == 1 and workers.split_parts() == 1 and workers.parts_once_split() == 1
+        threads._pending = 2  # quiet: the splits stay engaged for the rest of the scope
+        threads.tick()
+        assert threads._blas_threads() == 1 and workers.parts_once_split() == 2
     assert threads._blas_threads() == 2 and workers.split_parts() == 1
 
 

@@ -658,6 +658,8 @@ _saved = None  # BLAS threads before the outermost scope: the ceiling
 _saved_each = None  # each BLAS's count then, where several are loaded with different counts
 _current = None  # BLAS threads set by the policy now (1 in the split mode)
 _split = False  # the split mode of the open scope
+_engaged = False  # the open scope's splits are engaged (BLAS held at one thread; workers.split_parts)
+_engaged_last = False  # the last scope engaged its splits: the next starts engaged
 _mode = None  # the mode of the open scope
 _history = LoadHistory()  # the neighbours' load, window by window
 _cores = None  # usable_cores() when last looked at: the cap
@@ -702,15 +704,28 @@ def _apply(n: int) -> None:
     started; call only from the scope's owner thread."""
     global _current, _decided, _numba_saved
     split = _split and n >= 2
-    blas = 1 if split else n
+    engaged = split and _engaged
+    blas = 1 if engaged else n
     if blas != _current:
         _set_blas_threads(blas)
         _current = blas
     _decided = n
-    workers.set_split_parts(n if split else 1, blas_at_one=split)
+    engage = _engage_splits if split and not engaged else None  # (the scope's first own split engages them)
+    workers.set_split_parts(n if split else 1, blas_at_one=engaged, engage=engage)
     old = _numba_threads(n)
     if _numba_saved is None:
         _numba_saved = old
+
+
+def _engage_splits() -> None:
+    """The scope's first op that splits its own work (workers.split_parts) engages the splits: BLAS is held at one
+    thread from here to the scope's end, and the dense products and updates split too (the module doc)."""
+    global _engaged, _current
+    with _lock:
+        _engaged = True
+        if _depth > 0 and _current not in (None, 1):
+            _set_blas_threads(1)
+            _current = 1
 
 
 def tick() -> None:
@@ -797,6 +812,7 @@ class scope:  # noqa: N801  (used as a context manager, like a function)
 
     def __enter__(self):
         global _depth, _saved, _saved_each, _current, _mode, _owner, _pending, _numba_saved, _split, _decided
+        global _engaged
         self._active = False
         mode = policy()[0]
         if mode == "off":
@@ -810,6 +826,8 @@ class scope:  # noqa: N801  (used as a context manager, like a function)
                 return self
             _owner, _pending, _numba_saved, _decided = threading.get_ident(), None, None, None
             _split = split_mode()
+            _engaged = _split and _engaged_last
+            workers.asked = False
             try:
                 _saved, _saved_each = _blas_threads(), _each_blas_threads()
                 _current, _mode = _saved, mode
@@ -825,7 +843,7 @@ class scope:  # noqa: N801  (used as a context manager, like a function)
         return self
 
     def __exit__(self, *exc):
-        global _depth, _current, _mode, _owner, _pending, _numba_saved, _split
+        global _depth, _current, _mode, _owner, _pending, _numba_saved, _split, _engaged, _engaged_last
         if not self._active:
             return False
         with _lock:
@@ -842,7 +860,10 @@ class scope:  # noqa: N801  (used as a context manager, like a function)
                 except Exception:
                     pass
                 workers.set_split_parts(1)
-                _current, _mode, _owner, _pending, _numba_saved, _split = None, None, None, None, None, False
+                if _split and _decided is not None and _decided >= 2:  # (a scope that could split says whether it did)
+                    _engaged_last = workers.asked
+                _current, _mode, _owner, _pending, _numba_saved = None, None, None, None, None
+                _split = _engaged = False
         return False
 
 
@@ -850,9 +871,9 @@ def _after_fork_in_child() -> None:
     """A forked child has no monitor thread, may have copied the lock held, and counts its own CPU time from zero
     (the readings are the parent's): start clean."""
     global _lock, _wake, _depth, _monitor, _owner, _pending, _current, _mode, _saved, _numba_saved, _monitor_idle
-    global _history, _decided, _advice, _split
+    global _history, _decided, _advice, _split, _engaged, _engaged_last
     _lock = threading.RLock()
-    _split = False
+    _split = _engaged = _engaged_last = False
     _wake = threading.Condition(_lock)
     _depth = 0
     _monitor = _owner = _pending = _current = _mode = _saved = _numba_saved = _decided = _advice = None
@@ -905,6 +926,8 @@ def describe() -> dict:
 def _reset_for_tests() -> None:
     """Forget the measurements and the code setting (tests only; never inside an open scope)."""
     global _set_by_code, _split_by_code, _blas_libs, _blas_source, _decided, _advice, _cores, _cpus, _cpu_ids
+    global _engaged_last
     _set_by_code, _split_by_code, _decided, _advice, _cores, _cpus, _cpu_ids = None, None, None, None, None, None, None
+    _engaged_last = False
     _history.clear()
     _blas_libs, _blas_source = None, None

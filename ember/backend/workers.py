@@ -10,9 +10,16 @@ that finds the workers taken (another thread splitting its own op, or a part spl
 after another in its own thread. The parts never depend on how they are run, so the numbers are the same either
 way.
 
-How many parts: :func:`split_parts`, which Ember's thread policy (:mod:`ember.backend.threads`) sets inside a
-``fit``/``evaluate``/``predict`` scope: in its split mode (``EMBER_THREAD_SPLIT=on``) the thread count it grants,
-BLAS then held at one thread for the whole scope; 1 otherwise.
+How many parts. Ember's thread policy (:mod:`ember.backend.threads`) sets the count inside a
+``fit``/``evaluate``/``predict`` scope: in its split mode (``EMBER_THREAD_SPLIT=on``) the thread count it grants; 1
+otherwise. Two kinds of op ask. The ops that gain most from cutting their own work (a convolution's images, an
+LSTM's batch rows: OpenBLAS's threads barely help their small products) ask :func:`split_parts`; the first such call
+in a scope *engages* the splits: BLAS is held at one thread for the rest of the scope. The ops that BLAS's own
+threads serve about as well (a large dense product, whose threads share one packing and stay hot between products;
+an optimizer's elementwise update) ask :func:`parts_once_split`, which answers the count only once the splits are
+engaged, so a model of dense layers alone keeps BLAS at its threads (W1: 86k samples/s against 65k with its products
+split), while in a convolutional or recurrent model every op splits and no BLAS thread spins beside the parts. A
+scope starts engaged when the previous scope engaged (the next ``predict`` of the same model), and not otherwise.
 
 Dispatch. Each worker sleeps on a lock of its own; handing it a part is a lock release, and the caller waits on
 another lock that the worker releases when its part is done: a split of two empty parts took 9.4 us of CPU time
@@ -26,50 +33,75 @@ from __future__ import annotations
 import os
 import threading
 
-__all__ = ["forced_parts", "run_parts", "set_split_parts", "split_parts"]
+__all__ = ["forced_parts", "parts_once_split", "run_parts", "set_split_parts", "split_parts"]
 
 _workers = None  # the persistent worker threads (cores - 1), made on the first split
 _busy = threading.Lock()  # held while a split runs
 _parts = 1  # what split_parts() answers: set by the thread policy's scope (threads.py), 1 outside one
 _blas_at_one = False  # the policy holds every BLAS at one thread for its scope: run_parts need not set it
+_engage = None  # the policy's call that engages the splits (BLAS to one thread), until the first split_parts()
+asked = False  # split_parts() has answered more than 1 (the policy clears it at a scope's entry, reads it at its end)
 
 
 def split_parts() -> int:
-    """How many parts an op may cut its work into right now (each run by :func:`run_parts` on its own thread).
+    """How many parts an op that gains most from its own split (a convolution, an LSTM) may cut its work into now.
 
     1 outside a thread-policy scope (``fit``/``evaluate``/``predict``/``*_on_batch``), when the policy grants one
     thread (a busy machine), when the split mode is off (``EMBER_THREAD_SPLIT=off``), or inside a part of a split
-    already running; otherwise the thread count the policy grants (BLAS is then held at one thread for the whole
-    scope). A global read and a lock test: called per op.
+    already running; otherwise the thread count the policy grants. The first call in a scope engages the splits
+    (BLAS held at one thread from then on; see the module doc). A global read and a lock test: called per op.
     """
-    return 1 if _parts == 1 or _busy.locked() else _parts
+    global asked
+    if _parts == 1 or _busy.locked():
+        return 1
+    if _engage is not None:
+        _engage_splits()
+    asked = True
+    return _parts
 
 
-def set_split_parts(n: int, blas_at_one: bool = False) -> int:
+def parts_once_split() -> int:
+    """How many parts an op that BLAS's threads serve about as well (a large dense product, an elementwise update)
+    may cut its work into now: :func:`split_parts`'s count once the scope's splits are engaged, else 1."""
+    return 1 if _parts == 1 or _engage is not None or _busy.locked() else _parts
+
+
+def _engage_splits() -> None:
+    global _engage, _blas_at_one
+    engage, _engage = _engage, None
+    if engage is not None:
+        engage()  # (the policy holds BLAS at one thread from here)
+        _blas_at_one = True
+
+
+def set_split_parts(n: int, blas_at_one: bool = False, engage=None) -> int:
     """Set what :func:`split_parts` answers (the thread policy does; tests may); returns the previous value.
 
     ``blas_at_one``: the caller holds every BLAS at one thread while this holds (run_parts then leaves it alone).
+    ``engage``: a call that holds BLAS at one thread, made at the first :func:`split_parts`; until then
+    :func:`parts_once_split` answers 1. Without it the splits are engaged at once.
     """
-    global _parts, _blas_at_one
-    previous, _parts, _blas_at_one = _parts, max(1, int(n)), bool(blas_at_one)
+    global _parts, _blas_at_one, _engage
+    previous, _parts, _blas_at_one, _engage = _parts, max(1, int(n)), bool(blas_at_one), engage
     return previous
 
 
 class forced_parts:  # noqa: N801  (a context manager, used like a function)
-    """``with workers.forced_parts(n):`` — :func:`split_parts` answers ``n`` inside (tests, benchmarks)."""
+    """``with workers.forced_parts(n):`` — :func:`split_parts` and :func:`parts_once_split` answer ``n`` inside
+    (tests, benchmarks)."""
 
-    __slots__ = ("_n", "_previous", "_at_one")
+    __slots__ = ("_n", "_previous", "_at_one", "_engage")
 
     def __init__(self, n: int):
         self._n = n
 
     def __enter__(self):
-        self._at_one = _blas_at_one
+        self._at_one, self._engage = _blas_at_one, _engage
         self._previous = set_split_parts(self._n, self._at_one)
         return self
 
     def __exit__(self, *exc):
-        set_split_parts(self._previous, self._at_one)
+        set_split_parts(self._previous, self._at_one, self._engage)
         return False
 
 
@@ -109,8 +141,8 @@ class _Worker:
 
 
 def _forget() -> None:  # a forked child has none of its parent's threads, and may have copied the lock held
-    global _workers, _busy, _parts, _blas_at_one
-    _workers, _busy, _parts, _blas_at_one = None, threading.Lock(), 1, False
+    global _workers, _busy, _parts, _blas_at_one, _engage
+    _workers, _busy, _parts, _blas_at_one, _engage = None, threading.Lock(), 1, False, None
 
 
 if hasattr(os, "register_at_fork"):

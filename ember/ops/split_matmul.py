@@ -1,10 +1,11 @@
 """A dense matrix product cut into row parts that run on Ember's worker threads (the Matmul op's 2-D products).
 
-When Ember's thread policy grants several threads in its split mode (:func:`ember.backend.workers.split_parts`,
-BLAS then held at one thread for the whole ``fit``/``predict``), a large ``a @ b`` is cut into that many runs of
-the output's rows, each computed by a one-thread BLAS product ``a[lo:hi] @ b`` into its rows of the output, at the
-same time on Ember's worker threads (:func:`ember.backend.workers.run_parts`). Everything else, and every product
-outside the split mode, is plain ``a @ b``.
+When Ember's thread policy grants several threads in its split mode and the scope's splits are engaged
+(:func:`ember.backend.workers.parts_once_split`: a convolution or an LSTM has split its work, and BLAS is held at
+one thread from then on; a model of dense layers alone leaves BLAS its threads, whose shared packing and hot
+threads beat these parts on W1), a large ``a @ b`` is cut into that many runs of the output's rows, each computed
+by a one-thread BLAS product ``a[lo:hi] @ b`` into its rows of the output, at the same time on Ember's worker
+threads (:func:`ember.backend.workers.run_parts`). Everything else is plain ``a @ b``.
 
 Same bits. A one-thread OpenBLAS product computes each output element from its row of ``a`` and column of ``b``
 in an order fixed by the inner dimension's blocking, which does not depend on the row count, except in two places,
@@ -25,13 +26,11 @@ float64 there, nor float32 on Haswell's kernels, which keep the row cuts. That p
 
 from __future__ import annotations
 
-import os
-
 import numpy
 
 from ..backend import workers
 
-__all__ = ["DENSE", "MIN_PART_MACS", "MIN_PART_ROWS", "column_alignment", "matmul", "row_alignment", "row_cuts"]
+__all__ = ["MIN_PART_MACS", "MIN_PART_ROWS", "column_alignment", "matmul", "row_alignment", "row_cuts"]
 
 #: The least work (multiply-adds) of one part, about 70 us of one core. Below about 1e6 OpenBLAS's small-matrix
 #: kernel takes the product (other bits); and a split costs 25-60 us of CPU time more than the whole product
@@ -42,14 +41,6 @@ MIN_PART_MACS = 2**22
 MIN_PART_ROWS = 64
 _LEAST_WHOLE = 2 * MIN_PART_MACS  # the least product worth two parts
 _NDARRAY = numpy.ndarray
-
-#: How a large product uses the threads the split mode grants (``EMBER_SPLIT_DENSE``, read at import): ``"parts"``
-#: (the default: row parts on Ember's workers, the one-thread bits) or ``"blas"`` (BLAS at that many threads for the
-#: product alone, one again after). For the quiet-machine A/B: OpenBLAS's own split shares one packing of ``b`` and
-#: its threads are hot (W1's 128 x 784 @ 784 x 512: 405 us against 471 in two parts, see above), but after it its
-#: idle thread spins for about 0.1 s beside Ember's other splits (W2's train step doubled its CPU time), and the
-#: bits are those of BLAS at that count.
-DENSE = "blas" if os.environ.get("EMBER_SPLIT_DENSE", "").strip().lower() == "blas" else "parts"
 
 _SKYLAKE_LIKE = ("skylakex", "cooperlake", "sapphirerapids")
 _alignment = None  # {dtype: rows}, found once from the BLAS's kernel set
@@ -102,7 +93,7 @@ def row_cuts(rows: int, inner: int, cols: int, parts: int, align: int) -> list:
 
 def matmul(a, b):
     """``a @ b`` for 2-D ``a`` (m, k) and ``b`` (k, n) -> (m, n), cut into row parts on Ember's worker threads when
-    the thread policy grants several (:func:`ember.backend.workers.split_parts`) and the product is large enough;
+    the scope's splits are engaged (:func:`ember.backend.workers.parts_once_split`) and the product is large enough;
     the same bits as the one-thread ``a @ b`` either way."""
     if workers._parts < 2 or type(a) is not _NDARRAY or type(b) is not _NDARRAY:  # (per product: the cheap tests)
         return a @ b
@@ -111,11 +102,9 @@ def matmul(a, b):
     if m * k * n < _LEAST_WHOLE or n < 8:
         return a @ b
     dtype = a.dtype
-    parts = workers.split_parts()  # (1 inside a part of another split)
+    parts = workers.parts_once_split()  # (1 inside a part of another split, and until the scope splits)
     if parts < 2 or b.dtype != dtype or dtype.char not in "fd":
         return a @ b
-    if DENSE == "blas":
-        return _on_blas_threads(a, b, parts)
     if m < n and column_alignment(dtype):  # fewer rows than columns: cut the columns (each part packs all of a)
         cuts = row_cuts(n, k, m, parts, column_alignment(dtype))
         if len(cuts) < 2:
@@ -137,20 +126,3 @@ def matmul(a, b):
 
     workers.run_parts(part, cuts)
     return out
-
-
-def _on_blas_threads(a, b, threads: int):
-    """``a @ b`` with BLAS at ``threads`` threads for this product alone (:data:`DENSE` ``"blas"``), then at one
-    again; only where the thread policy holds BLAS at one for its scope (otherwise the product as BLAS is set)."""
-    if not workers._blas_at_one:
-        return a @ b
-    from ..backend.threads import blas_libraries
-
-    libs = blas_libraries()
-    for lib in libs:
-        lib.set_num_threads(threads)
-    try:
-        return a @ b
-    finally:
-        for lib in libs:
-            lib.set_num_threads(1)

@@ -9,9 +9,9 @@ both paths give the same bits (tests/test_optimizers.py checks it). Scalars
 arrive already cast to the arrays' dtype (``numpy.float32`` for float32
 weights), so the loop's arithmetic stays in that dtype.
 
-A large update runs in :func:`ember.backend.workers.split_parts` parts over
+A large update runs in :func:`ember.backend.workers.parts_once_split` parts over
 its elements (each part on its own core, :func:`ember.backend.workers.run_parts`)
-when the thread policy grants more than one: the rule is elementwise, so the
+when the thread policy's splits are engaged (a convolution or an LSTM split first): the rule is elementwise, so the
 bits are the same at any count. The update is memory-bound (W1's 784x512
 kernel: five 1.6 MB streams, ~0.17 ms on one core, the time a plain
 three-array copy loop takes), so more cores, each with its own share of the
@@ -36,7 +36,7 @@ from . import flat_cuda
 # so from then on every size takes it.
 KERNEL_MIN_SIZE = 1 << 15
 
-# An update of at least this many elements is cut into split_parts() parts (each >= half of this): below it the
+# An update of at least this many elements is cut into parts_once_split() parts (each >= half of this): below it the
 # hand-off to a worker thread (~10-20 us) costs more than the part saves.
 SPLIT_MIN_SIZE = 1 << 17
 
@@ -145,13 +145,13 @@ def _flat(a):
 
 
 def _launch(kernel, arrays, scalars):
-    """``kernel(*arrays, *scalars)`` on 1-D ``arrays`` of one length, in ``split_parts()`` parts of whole
+    """``kernel(*arrays, *scalars)`` on 1-D ``arrays`` of one length, in ``parts_once_split()`` parts of whole
     elements at once when the arrays are large (an elementwise rule: the same bits at any count).
 
     The parts' bounds are multiples of 1024 elements, so no two parts write into one cache line.
     """
     n = arrays[0].shape[0]
-    parts = workers.split_parts() if n >= SPLIT_MIN_SIZE else 1
+    parts = workers.parts_once_split() if n >= SPLIT_MIN_SIZE else 1
     if parts < 2:
         kernel(*arrays, *scalars)
         return
@@ -210,8 +210,8 @@ def adam_rows(w, m, v, v_hat, rows, values, constants, scratch):
         position[rows] = numpy.arange(rows.shape[0], dtype=numpy.int64)
         shape2 = (n, w.size // n)
         w2, m2, v2, rows2 = w.reshape(shape2), m.reshape(shape2), v.reshape(shape2), values.reshape(-1, shape2[1])
-        # in split_parts() parts of whole rows when large (as _launch; elementwise: the same bits at any count)
-        parts = min(workers.split_parts(), w.size // (SPLIT_MIN_SIZE // 2), n) if w.size >= SPLIT_MIN_SIZE else 1
+        # in parts_once_split() parts of whole rows when large (as _launch; elementwise: the same bits at any count)
+        parts = min(workers.parts_once_split(), w.size // (SPLIT_MIN_SIZE // 2), n) if w.size >= SPLIT_MIN_SIZE else 1
         bounds = [((i * n) // parts, ((i + 1) * n) // parts) for i in range(max(1, parts))]
         workers.run_parts(
             lambda lo, hi: kernel(w2[lo:hi], m2[lo:hi], v2[lo:hi], position[lo:hi], rows2, *constants), bounds
