@@ -139,8 +139,7 @@ def test_released_activations_change_no_number(kind, optimizer, monkeypatch):
     eager_logs, eager_weights, _, _ = _train(kind, optimizer, False)
     logs, weights, model, _ = _train(kind, optimizer, True)
     for p in _plans(model):
-        value_slots = p._drop_after_step
-        assert value_slots and all(p.slots[i] is None for i in value_slots)  # nothing held between steps
+        assert p.release  # its values are locals of the replay, gone once it returns; its functions release
         # the functions hold only what they had before their forward (device, xp, gradient needs)
         kept = {"device", "xp", "needs_input_grad", "_freed"}
         assert all(set(vars(step.fn)) <= kept for step in p.steps), [set(vars(s.fn)) - kept for s in p.steps]
@@ -151,7 +150,7 @@ def test_released_activations_change_no_number(kind, optimizer, monkeypatch):
 
 def test_small_plans_keep_their_values():
     _, _, model, _ = _train("tiny", "adam", True)
-    assert all(p._drop_after_step == () for p in _plans(model))
+    assert not any(p.release for p in _plans(model))
 
 
 @pytest.mark.parametrize("kind,optimizer", [("mlp", "rmsprop"), ("tiny", "adam"), ("lstm", "adam")])

@@ -29,9 +29,8 @@ import numpy
 from ..engine.tensor import Tensor
 from ..layers.layer import _as_tensor
 from ..layers.symbolic import flatten, pack_like
-from .forward_plan import ForwardPlan
+from .forward_plan import ForwardPlan, UntraceableError
 from .function import CompiledFunction, signature
-from .plan import UntraceableError
 from .tracer import Tracer
 
 _NDARRAY = numpy.ndarray
