@@ -12,7 +12,7 @@ import ember
 from ember.backend import jit
 from ember.layers.convolutional import base_conv
 from ember.ops import _windows, conv_kernels
-from ember.ops.convolution import Conv1DBiasAct, Conv2DBiasAct, conv_bias_act
+from ember.ops.convolution import Conv1DBiasAct, Conv2DBiasAct, conv_bias_act, conv_transpose_bias
 
 
 @pytest.fixture(params=["numpy", "jit"])
@@ -238,3 +238,115 @@ def test_bias_and_relu_passes_split_over_rows_give_the_same_bits(relu, rng, monk
     for result in results[1:]:
         for one, other in zip(results[0], result):
             np.testing.assert_array_equal(other, one)
+
+
+# ---- the transposed convolution with its bias: conv_transpose_bias ---------------------------------------------------
+
+# (input shape, kernel shape (kh, kw, out, in), strides, padding, output_padding, dilation)
+TRANSPOSE_CASES = [
+    ((2, 3, 4, 3), (4, 4, 5, 3), 2, "same", None, 1),  # W5's layers in small
+    ((3, 4, 3, 2), (3, 3, 4, 2), 2, "valid", None, 1),
+    ((2, 4, 4, 2), (3, 2, 3, 2), (1, 2), "same", 1, (2, 1)),
+]
+
+
+def _torch_transpose_bias(strides, padding, output_padding, dilation):
+    from test_ops_conv import torch_conv2d_transpose
+
+    return lambda a, b, c: torch_conv2d_transpose(a, b, strides, padding, output_padding, dilation) + c
+
+
+@pytest.mark.parametrize("xs,ks,strides,padding,output_padding,dilation", TRANSPOSE_CASES)
+def test_conv_transpose_bias_against_torch_and_finite_differences(
+    xs, ks, strides, padding, output_padding, dilation, rng, jit_path
+):
+    """All three gradients against PyTorch (float32) and central differences (float64), NumPy and numba paths."""
+    x, k, b = rng.standard_normal(xs), rng.standard_normal(ks), rng.standard_normal(ks[2])
+
+    def ours(a, kk, c):
+        return conv_transpose_bias(a, kk, c, strides, padding, output_padding, dilation)
+
+    check_against_torch(ours, _torch_transpose_bias(strides, padding, output_padding, dilation), x, k, b)
+    check_gradients(ours, x, k, b)
+
+
+@pytest.mark.parametrize("xs,ks,strides,padding,output_padding,dilation", TRANSPOSE_CASES)
+def test_conv_transpose_bias_has_the_separate_ops_bits(
+    xs, ks, strides, padding, output_padding, dilation, rng, jit_path
+):
+    """Forward and all three gradients bit for bit those of conv2d_transpose then + bias (float32), into a new
+    contiguous output."""
+    x, k, b = (rng.standard_normal(s).astype(np.float32) for s in (xs, ks, (ks[2],)))
+    results = []
+    for fused in (True, False):
+        ts = [ember.tensor(a, requires_grad=True) for a in (x, k, b)]
+        if fused:
+            y = conv_transpose_bias(*ts, strides, padding, output_padding, dilation)
+            assert y.numpy().flags.c_contiguous
+        else:
+            y = ember.conv2d_transpose(ts[0], ts[1], strides, padding, output_padding, dilation) + ts[2]
+        (y * y).sum().backward()
+        results.append([y.numpy()] + [t.grad.numpy() for t in ts])
+    for fused, separate in zip(*results):
+        assert fused.dtype == np.float32
+        np.testing.assert_array_equal(fused, separate)
+
+
+@pytest.mark.parametrize("n", [1, 3, 5])
+def test_conv_transpose_bias_gives_the_same_bits_in_any_part_count(n, rng, monkeypatch):
+    """The pieces of images (each zeroing, summing and finishing its own images) run in 1, 2 or 3 parts at once:
+    the same bits, and the same as the transposed convolution and a separate add."""
+    from ember.backend import workers
+
+    monkeypatch.setattr(_windows, "SPLIT_MIN_SIZE", 1)
+    x = rng.standard_normal((n, 5, 4, 6)).astype(np.float32)
+    k = rng.standard_normal((4, 4, 3, 6)).astype(np.float32)
+    b = rng.standard_normal(3).astype(np.float32)
+    outs = []
+    for parts in (1, 2, 3):
+        with workers.forced_parts(parts):
+            outs.append(conv_transpose_bias(x, k, b, 2, "same").numpy())
+    for out in outs[1:]:
+        np.testing.assert_array_equal(out, outs[0])
+    np.testing.assert_array_equal(outs[0], (ember.conv2d_transpose(x, k, 2, "same") + b).numpy())
+
+
+def test_conv_transpose_bias_second_order_equals_the_separate_ops(rng):
+    """create_graph through the fused op: d/dx of sum(dL/dk ** 2 + dL/db ** 2) as with the transposed conv and add."""
+    x, k, b = rng.standard_normal((2, 3, 3, 2)), rng.standard_normal((3, 3, 4, 2)), rng.standard_normal(4)
+    results = []
+    for fused in (True, False):
+        ts = [ember.tensor(a, dtype="float64", requires_grad=True) for a in (x, k, b)]
+        y = conv_transpose_bias(*ts, 2, "same") if fused else ember.conv2d_transpose(ts[0], ts[1], 2, "same") + ts[2]
+        gx, gk, gb = ember.grad((y * y).sum(), ts, create_graph=True)
+        ((gx * gx).sum() + (gk * gk).sum() + (gb * gb).sum()).backward()
+        results.append([t.grad.numpy() for t in ts])
+    for fused, separate in zip(*results):
+        np.testing.assert_allclose(fused, separate, rtol=1e-10, atol=1e-10)
+
+
+def test_conv_transpose_bias_refuses_a_bias_of_the_wrong_shape():
+    x, k = np.ones((1, 3, 3, 2), np.float32), np.ones((3, 3, 5, 2), np.float32)
+    with pytest.raises(ValueError, match=r"conv2d_transpose: expected a bias of shape \(5,\).*got shape \(2,\)"):
+        conv_transpose_bias(x, k, np.ones(2, np.float32), 2, "same")
+
+
+@pytest.mark.parametrize("use_bias", [True, False])
+def test_conv2d_transpose_layer_takes_the_fused_op_where_it_applies(use_bias, rng, monkeypatch):
+    """Conv2DTranspose with a bias runs conv_transpose_bias (its activation after it); without one, the transposed
+    convolution alone."""
+    from ember.ops import convolution
+
+    seen = []
+    original = convolution.ConvTransposeBias.forward
+    monkeypatch.setattr(
+        convolution.ConvTransposeBias, "forward", lambda self, *a, **kw: seen.append(1) or original(self, *a, **kw)
+    )
+    layer = ember.layers.Conv2DTranspose(3, 3, strides=2, padding="same", use_bias=use_bias, activation="relu")
+    x = rng.standard_normal((2, 4, 4, 2)).astype(np.float32)
+    y = layer(ember.tensor(x))
+    assert bool(seen) == use_bias
+    expected = ember.conv2d_transpose(x, layer.kernel.numpy(), 2, "same").numpy()
+    if use_bias:
+        expected = expected + layer.bias.numpy()
+    np.testing.assert_allclose(y.numpy(), np.maximum(expected, 0), rtol=1e-6, atol=1e-6)

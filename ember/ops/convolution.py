@@ -358,15 +358,28 @@ class Conv2D(Function):
         return gx, gk
 
     @staticmethod
-    def _input_grad(xp, g2, k4, x4_shape, pads, out_hw, strides, dilation):
-        """Sum over kernel offsets (a, b) of g @ kernel[a, b]^T, added at the cells offset (a, b) reads."""
+    def _input_grad(xp, g2, k4, x4_shape, pads, out_hw, strides, dilation, bias=None):
+        """Sum over kernel offsets (a, b) of g @ kernel[a, b]^T, added at the cells offset (a, b) reads.
+
+        Returns the (N, H, W, C) crop of the padded sums (a view), or with ``bias`` (C,) a new contiguous array of
+        the crop plus ``bias`` (what ``crop + bias`` gives, bit for bit). Each piece of images zeroes its own
+        padded cells, sums into them and (with ``bias``) writes its output images, all in the one split: no serial
+        pass over the batch before or after it.
+        """
         n, h, w, c = x4_shape
         kh, kw = k4.shape[:2]
         (t, b_), (left, r) = pads
         if xp is not numpy and conv_cuda.applies(g2):  # cuda: one matmul and one col2im launch (ops/conv_cuda.py)
             gpad = conv_cuda.input_grad(g2, k4, (n, h + t + b_, w + left + r, c), out_hw, strides, dilation)
-            return _crop(gpad, pads, h, w)
-        gpad = xp.zeros((n, h + t + b_, w + left + r, c), dtype=g2.dtype)
+            return _crop(gpad, pads, h, w) if bias is None else _crop(gpad, pads, h, w) + bias
+        gpad = xp.empty((n, h + t + b_, w + left + r, c), dtype=g2.dtype)
+        crop = _crop(gpad, pads, h, w)
+        out = None if bias is None else xp.empty(crop.shape, dtype=xp.result_type(crop, bias))
+
+        def finish(first, end):  # this piece's output images, once its sums are complete
+            if out is not None:
+                xp.add(crop[first:end], bias, out=out[first:end])
+
         # blocks as the forward's, sized by the im2col they stand for; the matmul's (rows, C) result is smaller
         row_bytes = out_hw[1] * kh * kw * c * g2.dtype.itemsize
         col2im = conv_kernels.col2im_kernel(xp, gpad.size)
@@ -375,17 +388,20 @@ class Conv2D(Function):
             dtype = numpy.result_type(g2, kt)
 
             def run(first, end):  # pieces of whole images: each image's cells get sums from one thread only
+                gpad[first:end] = 0
                 for block in piece_blocks(xp, first, end, out_hw, row_bytes, k4.nbytes):
                     n0, n1, h0, h1 = block
                     rows = block_rows(block, out_hw)
                     d = _windows.scratch(numpy, (rows.stop - rows.start) * kt.shape[1], dtype).reshape(-1, kt.shape[1])
                     numpy.matmul(g2[rows], kt, out=d)
                     col2im(d, n0, h0, h1 - h0, out_hw[1], kh, kw, *strides, *dilation, gpad)
+                finish(first, end)
 
             over_pieces(xp, run, n, n * out_hw[0] * row_bytes // g2.dtype.itemsize)
-            return _crop(gpad, pads, h, w)
+            return crop if out is None else out
 
         def run_numpy(first, end):  # as run above, one matmul per kernel offset
+            gpad[first:end] = 0
             blocks = piece_blocks(xp, first, end, out_hw, row_bytes, k4.nbytes)
             n0, n1, h0, h1 = blocks[0]
             tmp = xp.empty(((n1 - n0) * (h1 - h0) * out_hw[1], c), dtype=g2.dtype)  # the first block is the largest
@@ -401,9 +417,10 @@ class Conv2D(Function):
                         xs = offset_slice(b, dilation[1], strides[1], out_hw[1])
                         xp.matmul(gb, k4[a, b].T, out=part)
                         gpad[n0:n1, ys, xs] += part.reshape(n1 - n0, h1 - h0, out_hw[1], c)
+            finish(first, end)
 
         over_pieces(xp, run_numpy, n, n * out_hw[0] * row_bytes // g2.dtype.itemsize)
-        return _crop(gpad, pads, h, w)
+        return crop if out is None else out
 
 
 class DepthwiseConv(Function):
@@ -586,7 +603,8 @@ class ConvTranspose(Function):
         x2 = x.reshape(-1, c).astype(dtype, copy=False)
         # the input gradient of a conv2d whose input is the (cropped) buffer and whose kernel is this one
         pads = ((crop_h, buf_shape[1] - crop_h - oh), (crop_w, buf_shape[2] - crop_w - ow))
-        out = Conv2D._input_grad(xp, x2, kernel, (n, oh, ow, f), pads, (h, w), strides, dilation_rate)
+        bias = getattr(self, "bias", None)  # ConvTransposeBias: added as each piece's images are finished
+        out = Conv2D._input_grad(xp, x2, kernel, (n, oh, ow, f), pads, (h, w), strides, dilation_rate, bias=bias)
         if self.needs_input_grad[1]:
             self.x2 = x2
         if self.needs_input_grad[0]:
@@ -637,6 +655,44 @@ class ConvTranspose(Function):
             x2 = graph_input(self, 0, self.x2.reshape(x_shape)).reshape(-1, c)
             gk = stack([matmul(win.T, x2) for _, _, win in windows]).reshape(k_shape)
         return gx, gk
+
+
+class ConvTransposeBias(ConvTranspose):
+    """conv2d_transpose + bias as one op: what a Conv2DTranspose layer with a bias computes before its activation.
+
+    Shapes: as :class:`ConvTranspose`, plus bias (F,). The bias is added as each piece of images is finished
+    (:meth:`Conv2D._input_grad`), inside the split that sums it, into a new contiguous output: the same bits as
+    ``conv2d_transpose(x, kernel) + bias``, without the serial pass over the batch (and the zeroing of the
+    padded sums before it) that the separate add made. Backward: the transposed convolution's, and the bias's
+    gradient summed over (N, OH, OW) as the add's broadcast gradient is.
+    """
+
+    graph_saved = {"kernel": 1}
+
+    def forward(self, x, kernel, bias, strides, padding, output_padding, dilation_rate):
+        f = kernel.shape[2] if len(kernel.shape) == 4 else None
+        if f is None or bias.shape != (f,):
+            raise ValueError(
+                f"{self.name}: expected a bias of shape ({f},) (one per output channel of kernel {kernel.shape}, "
+                f"layout (kh, kw, out_channels, in_channels)), got shape {bias.shape}"
+            )
+        self.bias = bias
+        out = super().forward(x, kernel, strides, padding, output_padding, dilation_rate)
+        self.bias = None  # not kept for backward
+        return out
+
+    def backward(self, g):
+        gb = g.sum(axis=(0, 1, 2)) if self.needs_input_grad[2] else None
+        gx = gk = None
+        if any(self.needs_input_grad[:2]):
+            gx, gk = super().backward(g)
+        return gx, gk, gb
+
+
+def conv_transpose_bias(x, kernel, bias, strides=(1, 1), padding="valid", output_padding=None, dilation_rate=(1, 1)):
+    """``conv2d_transpose(x, kernel, ...) + bias`` as one op (:class:`ConvTransposeBias`); arguments as
+    :func:`conv2d_transpose`, ``bias`` (out_channels,)."""
+    return _conv_transpose(ConvTransposeBias, (x, kernel, bias), strides, padding, output_padding, dilation_rate)
 
 
 class Conv1D(Conv2D):
@@ -775,6 +831,11 @@ def conv2d_transpose(x, kernel, strides=(1, 1), padding="valid", output_padding=
     Returns:
         A tensor of shape (batch, new_height, new_width, out_channels).
     """
+    return _conv_transpose(ConvTranspose, (x, kernel), strides, padding, output_padding, dilation_rate)
+
+
+def _conv_transpose(fn, inputs, strides, padding, output_padding, dilation_rate):
+    """``fn.apply(*inputs, ...)`` with a transposed convolution's arguments checked."""
     op = "conv2d_transpose"
     strides = as_tuple(op, "strides", strides, 2)
     dilation_rate = as_tuple(op, "dilation_rate", dilation_rate, 2)
@@ -783,8 +844,8 @@ def conv2d_transpose(x, kernel, strides=(1, 1), padding="valid", output_padding=
         output_padding = (None, None)
     else:
         output_padding = as_tuple(op, "output_padding", output_padding, 2, minimum=0)
-    return ConvTranspose.apply(
-        x, kernel, strides=strides, padding=padding, output_padding=output_padding, dilation_rate=dilation_rate
+    return fn.apply(
+        *inputs, strides=strides, padding=padding, output_padding=output_padding, dilation_rate=dilation_rate
     )
 
 

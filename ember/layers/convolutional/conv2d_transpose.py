@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ... import activations, constraints, initializers, regularizers
 from ...ops import conv2d_transpose
+from ...ops.convolution import conv_transpose_bias
 from ..input_spec import InputSpec
 from ..layer import Layer
 from .arguments import standardize_data_format, standardize_padding, standardize_tuple
@@ -146,16 +147,19 @@ class Conv2DTranspose(Layer):
     def call(self, inputs):
         if inputs.ndim != 4:
             raise ValueError(_rank_message(self, tuple(inputs.shape)))
-        outputs = conv2d_transpose(
-            inputs,
-            self.kernel,
+        args = dict(
             strides=self.strides,
             padding=self.padding,
             output_padding=self.output_padding,
             dilation_rate=self.dilation_rate,
         )
-        if self.bias is not None:
-            outputs = outputs + self.bias
+        if self.bias is not None and inputs.dtype == self.kernel.dtype == self.bias.dtype:
+            # the bias added inside the convolution's split (no serial pass over its output): the same numbers
+            outputs = conv_transpose_bias(inputs, self.kernel, self.bias, **args)
+        else:
+            outputs = conv2d_transpose(inputs, self.kernel, **args)
+            if self.bias is not None:
+                outputs = outputs + self.bias
         return self.activation(outputs) if self.activation is not None else outputs
 
     def compute_output_shape(self, input_shape):
