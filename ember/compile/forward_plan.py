@@ -29,6 +29,8 @@ generated function.
 
 from __future__ import annotations
 
+import itertools
+
 import numpy
 
 from ..engine.grad_mode import no_grad
@@ -81,7 +83,7 @@ class TracedPlan:
         self.steps = []
         self.signature = []
         self.stat_updates = []  # (before step index, update, input slots)
-        where, step_of_fn, count = {}, {}, iter(range(1 << 62))
+        where, step_of_fn, count = {}, {}, itertools.count()
         for t in inputs:
             where[id(t)] = slot = next(count)
             self.input_slots.append(slot)
