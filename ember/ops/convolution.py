@@ -217,6 +217,7 @@ class Conv2D(Function):
     name = "conv2d"
     spatial = 2
     graph_saved = {}  # _backward_on_tensors links the kept input and kernel into the graph itself
+    owns_output = True  # forward returns an array it allocated: compile/forward_plan.py may write into it
 
     def forward(self, x, kernel, strides, padding, dilation_rate):
         op, spatial = self.name, self.spatial
