@@ -53,13 +53,9 @@ class CompiledTrainFunction(CompiledFunction):
         self.replays = 0
         self._had_targets = True
         self._into_tensors = (None, None)  # the optimizer's gradient buffers, each wrapped once as w.grad
-        self._layout = None  # the optimizer's flat layout of the weights, for this replay's update
-        self._held = None  # this replay's gradients when they all lie in that layout's views
 
     def __getstate__(self):
-        return dict(
-            super().__getstate__(), weights=None, key=None, _into_tensors=(None, None), _layout=None, _held=None
-        )
+        return dict(super().__getstate__(), weights=None, key=None, _into_tensors=(None, None))
 
     def check_model(self) -> None:
         """Re-read the trainable weights and the model's fingerprint; drop every plan if anything changed.
@@ -148,8 +144,9 @@ class CompiledTrainFunction(CompiledFunction):
         weights = self.weights
         self.replays += 1
         optimizer = model.optimizer
-        # the optimizer's flat gradient buffers (see Optimizer._update), written straight into by the backward
-        layout = self._layout = optimizer.flat_layout(weights) if optimizer.built else None
+        # the optimizer's flat gradient buffers (see Optimizer._update), written straight into by the backward;
+        # its apply then takes them as they lie (Optimizer.flat_layout)
+        layout = optimizer.flat_layout(weights) if optimizer.built else None
         into = None if layout is None else layout.gradient_views(len(weights))
         loss, outputs, grads = plan.replay(arrays, into)
         if plan.n_outputs != len(outputs):  # several losses: the plan gives each one's value for its running mean
@@ -164,21 +161,9 @@ class CompiledTrainFunction(CompiledFunction):
         else:
             for w, g in zip(weights, grads):
                 w.grad = None if g is None else _wrap(g)
-        self._held = grads if held else None
         # the outputs for the metrics: one as its array (their lean update), several as tensors
         y_pred = outputs[0] if plan.structure is None else pack_like(plan.structure, [Tensor._wrap(o) for o in outputs])
-        apply = self._apply_flat if held else None
-        return model._train_update(x, y, y_pred, sample_weight, loss, weights, grads, apply, return_logs)
-
-    def _apply_flat(self, grads, weights):
-        """``optimizer.apply`` without its checks, as the gradients lie in its flat buffers (else ``apply``)."""
-        optimizer, layout = self.model.optimizer, self._layout
-        if grads is self._held and layout.prepare():  # (a data-parallel average gives other arrays)
-            optimizer.apply_flat(
-                layout.groups, weights, [(grads[k], weights[k]) for k in layout.rest] if layout.rest else ()
-            )
-        else:
-            optimizer.apply(grads, weights)
+        return model._train_update(x, y, y_pred, sample_weight, loss, weights, grads, logs=return_logs)
 
 
 def _wrap(g):

@@ -411,6 +411,11 @@ class Optimizer:
         variable's ``constraint`` (if set) is applied to it. ``iterations``
         grows by one.
         """
+        layout = self.__dict__.get("_flat")
+        if layout is not None and trainable_variables is layout.checked is not None and layout.holds(grads):
+            if layout.prepare():  # the compiled step wrote each flat gradient into its view (see flat_layout)
+                rest = [(grads[k], trainable_variables[k]) for k in layout.rest] if layout.rest else ()
+                return self.apply_flat(layout.groups, trainable_variables, rest)
         grads = list(grads)
         if not grads:
             return
@@ -655,7 +660,8 @@ class Optimizer:
 
         ``layout.gradient_views(len(variables))``: per variable, the array ``apply`` reads its next dense
         gradient from (else None). The compiled step writes gradients straight into these, then calls
-        :meth:`apply_flat` with ``layout.groups`` (the same update as ``apply``'s, without its checks and copies).
+        ``apply`` with them, which then runs :meth:`apply_flat` with ``layout.groups`` (the same update, without the
+        checks and copies: ``layout.holds`` and ``prepare`` stand for them).
         """
         layout = self.__dict__.get("_flat")
         if layout is None or not (self.flat_buffers and self.supports_flat_update()):
