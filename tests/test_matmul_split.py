@@ -90,6 +90,36 @@ def test_small_odd_and_foreign_products_are_left_whole(counted):
     assert counted == []
 
 
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64", "int64"])
+def test_products_too_small_to_split_are_a_at_b_bit_for_bit(dtype, counted):
+    """Matmul takes ``a.dot(b)`` for a 2-D product under LEAST_SPLIT (forward, its lean form, both gradients):
+    the BLAS call of ``a @ b``, so its bits, for plain, transposed and strided operands."""
+    from ember.ops.arithmetic import Matmul, _lean_matmul
+
+    rng = np.random.default_rng(1)
+    lean = Matmul.lean(np, {})
+    for m, k, n in [(8, 4, 8), (8, 6, 1), (1, 9, 4), (128, 64, 10), (33, 100, 47), (3, 1, 7), (40, 30, 1)]:
+        wide = (rng.standard_normal((m, 2 * k)) * 4).astype(dtype)
+        for a in (wide[:, :k].copy(), wide[:, :k], wide[:, ::2], np.asfortranarray(wide[:, :k]), wide[::-1, :k]):
+            tall = (rng.standard_normal((k, 2 * n)) * 4).astype(dtype)
+            b = tall[:, ::2] if m == 1 else tall[:, :n].copy()  # (a row times strided columns: the other case)
+            assert a.size * n < split_matmul.LEAST_SPLIT
+            np.testing.assert_array_equal(Matmul().forward(a, b), a @ b)
+            np.testing.assert_array_equal(lean(a, b), a @ b)
+            assert lean is _lean_matmul
+            if dtype == "int64":
+                continue
+            g = (rng.standard_normal((m, n)) * 4).astype(dtype)
+            ta, tb = (keras.tensor(v, dtype=dtype, requires_grad=True) for v in (a, b))
+            a2, b2 = ta.numpy(), tb.numpy()  # (what the op gets: the tensor may hold a contiguous copy)
+            y = keras.matmul(ta, tb)
+            np.testing.assert_array_equal(y.numpy(), a2 @ b2)
+            y.backward(keras.tensor(g, dtype=dtype))
+            np.testing.assert_array_equal(ta.grad.numpy(), g @ b2.T)
+            np.testing.assert_array_equal(tb.grad.numpy(), a2.T @ g)
+    assert counted == []
+
+
 def test_outside_a_split_it_is_the_plain_product(counted):
     a = np.ones((512, 512), np.float32)
     assert split_matmul.matmul(a, a).shape == (512, 512)

@@ -219,6 +219,13 @@ class Matmul(Function):
     def forward(self, a, b):
         if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0]:  # the common case: nothing to check
             self.a, self.b = a, b
+            n = b.shape[1]
+            if a.size * n < _LEAST_SPLIT:  # too small to split (most products): no wrapper
+                # a.dot(b): a @ b's BLAS call and bits, ~0.3 us less; except a matrix times a vector of strided
+                # rows or columns, which NumPy's matmul and dot hand to BLAS differently (other bits)
+                if n > 1 < a.shape[0] or (a.flags.c_contiguous and b.flags.c_contiguous):
+                    return a.dot(b)
+                return a @ b
             return split_matmul.matmul(a, b)  # a @ b, in row parts on Ember's threads when the policy splits
         if a.ndim == 0 or b.ndim == 0:
             raise ValueError(f"matmul: operands must have at least one dimension, got shapes {a.shape} and {b.shape}")
@@ -243,6 +250,12 @@ class Matmul(Function):
         a, b = self.a, self.b
         if a.ndim == 2 and b.ndim == 2:  # no 1-D promotion, no batch axes to sum
             needs = self.needs_input_grad
+            # both products have the forward's m * k * n multiply-adds: too small to split, plain products, as
+            # ndarray.dot where neither is a matrix times a vector (see forward: then dot gives @'s bits)
+            m, k = a.shape
+            n = b.shape[1]
+            if type(g) is _NDARRAY and m * k * n < _LEAST_SPLIT and m > 1 and k > 1 and n > 1:
+                return (g.dot(b.T) if needs[0] else None, a.T.dot(g) if needs[1] else None)
             product = split_matmul.matmul  # a @ b, in row parts on Ember's threads when the policy splits
             return (product(g, b.T) if needs[0] else None, product(a.T, g) if needs[1] else None)
         a2 = a[None, :] if a.ndim == 1 else a
@@ -261,8 +274,21 @@ class Matmul(Function):
 
 
 def _lean_matmul(a, b):
-    """Matmul's lean form on NumPy arrays: the 2-D product through :func:`split_matmul.matmul`, others as NumPy's."""
-    return split_matmul.matmul(a, b) if a.ndim == 2 and b.ndim == 2 else numpy.matmul(a, b)
+    """Matmul's lean form on NumPy arrays: a large 2-D product through :func:`split_matmul.matmul`, others as
+    NumPy's (the size first: most products are too small to split)."""
+    if a.ndim != 2 or b.ndim != 2:
+        return _numpy_matmul(a, b)
+    n = b.shape[1]
+    if a.size * n < _LEAST_SPLIT:  # (a.dot(b) where it gives matmul's bits: see Matmul.forward)
+        if n > 1 < a.shape[0] or (a.flags.c_contiguous and b.flags.c_contiguous):
+            return a.dot(b)
+        return _numpy_matmul(a, b)
+    return split_matmul.matmul(a, b)
+
+
+_LEAST_SPLIT = split_matmul.LEAST_SPLIT
+_NDARRAY = numpy.ndarray
+_numpy_matmul = numpy.matmul
 
 
 class Maximum(Function):

@@ -30,7 +30,15 @@ import numpy
 
 from ..backend import workers
 
-__all__ = ["MIN_PART_MACS", "MIN_PART_ROWS", "column_alignment", "matmul", "row_alignment", "row_cuts"]
+__all__ = [
+    "LEAST_SPLIT",
+    "MIN_PART_MACS",
+    "MIN_PART_ROWS",
+    "column_alignment",
+    "matmul",
+    "row_alignment",
+    "row_cuts",
+]
 
 #: The least work (multiply-adds) of one part, about 70 us of one core. Below about 1e6 OpenBLAS's small-matrix
 #: kernel takes the product (other bits); and a split costs 25-60 us of CPU time more than the whole product
@@ -39,7 +47,9 @@ MIN_PART_MACS = 2**22
 #: The fewest rows of one part: each part packs all of ``b`` for itself (OpenBLAS's threads share one packing), which
 #: costs about what 19 rows of W1's 784 x 512 product compute; at 64 rows a part pays at most ~30% for it.
 MIN_PART_ROWS = 64
-_LEAST_WHOLE = 2 * MIN_PART_MACS  # the least product worth two parts
+#: The least product (multiply-adds, ``m * k * n``) worth two parts. Below it :func:`matmul` is ``a @ b``, so a
+#: caller on a hot path (Matmul, Dense's op) tests ``a.size * b.shape[1] < LEAST_SPLIT`` itself and skips the call.
+LEAST_SPLIT = 2 * MIN_PART_MACS
 _NDARRAY = numpy.ndarray
 
 _SKYLAKE_LIKE = ("skylakex", "cooperlake", "sapphirerapids")
@@ -95,11 +105,11 @@ def matmul(a, b):
     """``a @ b`` for 2-D ``a`` (m, k) and ``b`` (k, n) -> (m, n), cut into row parts on Ember's worker threads when
     the scope's splits are engaged (:func:`ember.backend.workers.parts_once_split`) and the product is large enough;
     the same bits as the one-thread ``a @ b`` either way."""
-    if workers._parts < 2 or type(a) is not _NDARRAY or type(b) is not _NDARRAY:  # (per product: the cheap tests)
-        return a @ b
     m, k = a.shape
     n = b.shape[1]
-    if m * k * n < _LEAST_WHOLE or n < 8:
+    if m * k * n < LEAST_SPLIT or workers._parts < 2 or n < 8:  # (the size first: most products are small)
+        return a @ b
+    if type(a) is not _NDARRAY or type(b) is not _NDARRAY:
         return a @ b
     dtype = a.dtype
     parts = workers.parts_once_split()  # (1 inside a part of another split, and until the scope splits)
