@@ -274,8 +274,8 @@ def test_conv_transpose_bias_against_torch_and_finite_differences(
 def test_conv_transpose_bias_has_the_separate_ops_bits(
     xs, ks, strides, padding, output_padding, dilation, rng, jit_path
 ):
-    """Forward and all three gradients bit for bit those of conv2d_transpose then + bias (float32), into a new
-    contiguous output."""
+    """Forward, input and kernel gradients bit for bit those of conv2d_transpose then + bias (float32), into a new
+    contiguous output; the bias gradient (float64 sums in pieces with numba) to float32 rounding."""
     x, k, b = (rng.standard_normal(s).astype(np.float32) for s in (xs, ks, (ks[2],)))
     results = []
     for fused in (True, False):
@@ -287,9 +287,34 @@ def test_conv_transpose_bias_has_the_separate_ops_bits(
             y = ember.conv2d_transpose(ts[0], ts[1], strides, padding, output_padding, dilation) + ts[2]
         (y * y).sum().backward()
         results.append([y.numpy()] + [t.grad.numpy() for t in ts])
-    for fused, separate in zip(*results):
+    for fused, separate in zip(results[0][:3], results[1][:3]):
         assert fused.dtype == np.float32
         np.testing.assert_array_equal(fused, separate)
+    gb, expected = results[0][3], results[1][3]
+    assert gb.dtype == np.float32
+    np.testing.assert_allclose(gb, expected, rtol=1e-5, atol=1e-5 * np.abs(expected).max())
+
+
+@pytest.mark.parametrize("rows", [1, 7, 300])
+def test_bias_grad_sums_rows_in_float64_with_the_same_bits_in_any_part_count(rows, rng, monkeypatch):
+    """conv_kernels.bias_grad: pieces of rows summed in float64 in 1, 2 or 3 parts give the same bits, the float64
+    column sums rounded to float32 (numba), or NumPy's float32 sum (without numba)."""
+    from ember.backend import workers
+
+    monkeypatch.setattr(conv_kernels, "KERNEL_MIN_SIZE", 0)
+    monkeypatch.setattr(_windows, "SPLIT_MIN_SIZE", 1)
+    g = (rng.standard_normal((rows, 5)) * 10.0 ** rng.integers(-3, 4, (rows, 5))).astype(np.float32)
+    sums = []
+    for parts in (1, 2, 3):
+        with workers.forced_parts(parts):
+            sums.append(conv_kernels.bias_grad(np, g))
+    for other in sums[1:]:
+        np.testing.assert_array_equal(other, sums[0])
+    assert sums[0].dtype == np.float32
+    if jit.enabled():
+        np.testing.assert_array_equal(sums[0], g.astype(np.float64).sum(axis=0).astype(np.float32))
+    else:
+        np.testing.assert_array_equal(sums[0], g.sum(axis=0))
 
 
 @pytest.mark.parametrize("n", [1, 3, 5])

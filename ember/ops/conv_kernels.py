@@ -541,12 +541,46 @@ def bias_act_forward(xp, out, bias, relu: bool) -> None:
         xp.maximum(out, 0, out=out)
 
 
+@jit.kernel
+def _column_sums(g, gb):
+    # gb (f,) float64 += the sum of g's rows (rows, f)
+    rows, f = g.shape
+    for r in range(rows):
+        gr = g[r]
+        for ch in range(f):
+            gb[ch] += gr[ch]
+
+
+def bias_grad(xp, g):
+    """The (F,) sum of ``g`` (rows, F) over its rows, in ``g``'s dtype: a bias's gradient.
+
+    With numba, in pieces of rows in parts at once (:func:`ember.ops._windows.run_pieces`), each summed in
+    float64 and the pieces added in piece order (the same bits at any part count; closer than NumPy's float32
+    sum, as :func:`bias_act_backward`'s); else NumPy's ``g.sum(axis=0)``.
+    """
+    kernel = _column_sums.compiled() if _bias_act_applies(xp, g) and g.flags.c_contiguous else None
+    if kernel is None:
+        return g.sum(axis=0)
+    from ._windows import image_pieces, run_pieces
+
+    def run(r0, r1):
+        gb = numpy.zeros(g.shape[1], dtype=numpy.float64)
+        kernel(g[r0:r1], gb)
+        return gb
+
+    sums = run_pieces(run, image_pieces(g.shape[0], g.size))
+    gb = sums[0]
+    for part in sums[1:]:
+        gb += part
+    return gb.astype(g.dtype)
+
+
 def bias_act_backward(xp, g, out, relu: bool, need_bias: bool):
     """(the gradient past the activation (rows, F), the bias gradient (F,) or None) from ``g`` (rows, F).
 
     ``out`` is the forward's output (after the ReLU), read only with ``relu``."""
-    if not relu:  # the gradient passes as it is (as an add's does); only the bias's is summed
-        return g, (g.sum(axis=0) if need_bias else None)
+    if not relu:  # the gradient passes as it is (as an add's does); only the bias's is summed (in parts at once)
+        return g, (bias_grad(xp, g) if need_bias else None)
     kernel = _bias_act_backward.compiled() if need_bias and _bias_act_applies(xp, g) else None
     if kernel is not None and g.flags.c_contiguous and (not relu or out.flags.c_contiguous):
         from ._windows import image_pieces, run_pieces

@@ -665,7 +665,8 @@ class ConvTransposeBias(ConvTranspose):
     (:meth:`Conv2D._input_grad`), inside the split that sums it, into a new contiguous output: the same bits as
     ``conv2d_transpose(x, kernel) + bias``, without the serial pass over the batch (and the zeroing of the
     padded sums before it) that the separate add made. Backward: the transposed convolution's, and the bias's
-    gradient summed over (N, OH, OW) as the add's broadcast gradient is.
+    gradient summed over (N, OH, OW) in parts at once (:func:`ember.ops.conv_kernels.bias_grad`; float32-close
+    to the add's broadcast sum, not bitwise).
     """
 
     graph_saved = {"kernel": 1}
@@ -683,7 +684,11 @@ class ConvTransposeBias(ConvTranspose):
         return out
 
     def backward(self, g):
-        gb = g.sum(axis=(0, 1, 2)) if self.needs_input_grad[2] else None
+        gb = None
+        if self.needs_input_grad[2]:  # create_graph: Ember's sum; else the pieces' float64 sums in parts at once
+            f = g.shape[-1]
+            graph = getattr(self.xp, "graph", False)
+            gb = g.sum(axis=(0, 1, 2)) if graph else conv_kernels.bias_grad(self.xp, g.reshape(-1, f))
         gx = gk = None
         if any(self.needs_input_grad[:2]):
             gx, gk = super().backward(g)
