@@ -35,7 +35,8 @@ def _sum_in_order(values, order, segment, out):
 @jit.kernel
 def _rows_by_counting(indices, vocab, position, rows):
     """Mark the rows ``indices`` (n,) reads in ``position`` (vocab,) zeros, then number the marked ones in row
-    order: ``rows[:m]`` the distinct rows sorted, ``position[r]`` the output row of row ``r``; returns ``m``, or -1
+    order: ``rows[:m]`` the distinct rows sorted, ``position[r]`` the output row of row ``r`` (-1: not read); returns
+    ``m``, or -1
     (nothing numbered) when an index is outside ``[0, vocab)``."""
     for k in range(indices.shape[0]):
         r = indices[k]
@@ -48,14 +49,20 @@ def _rows_by_counting(indices, vocab, position, rows):
             position[r] = m
             rows[m] = r
             m += 1
+        else:
+            position[r] = -1
     return m
 
 
 @jit.kernel
-def _sum_by_position(values, indices, position, out):
-    """out[position[indices[k]]] += values[k] for k = 0, 1, ... in turn; values (n, d), out (m, d) zeros."""
+def _sum_by_position(values, indices, position, out, lo, hi):
+    """out[position[indices[k]]] += values[k] for k = 0, 1, ... in turn, for the indices in ``[lo, hi)`` only (rows
+    of the table: a part of them, each part's output rows its own); values (n, d), out (m, d) zeros."""
     for k in range(indices.shape[0]):
-        r = position[indices[k]]
+        i = indices[k]
+        if i < lo or i >= hi:
+            continue
+        r = position[i]
         for c in range(out.shape[1]):
             out[r, c] += values[k, c]
 
@@ -67,9 +74,13 @@ def _sum_by_position(values, indices, position, out):
 COUNTING_ROWS_PER_INDEX = 32
 
 
-def _coalesce_by_counting(indices, values, vocab):
+def _coalesce_by_counting(indices, values, vocab, lazily=False):
     """:func:`_coalesce` on the host without a sort (the numba kernels), or None where it does not apply (no
-    kernels, float16, a vocabulary too large for the indices, an index outside ``[0, vocab)``)."""
+    kernels, float16, a vocabulary too large for the indices, an index outside ``[0, vocab)``).
+
+    ``lazily``: ``(rows, summed, position, fill)`` with ``summed`` still zeros: ``fill(lo, hi)`` adds the values
+    of the table rows ``lo:hi`` (parts of the rows may fill at the same time); ``position`` (vocab,) the row of
+    ``summed`` holding each table row, -1 for rows not read."""
     n = indices.shape[0]
     if vocab > COUNTING_ROWS_PER_INDEX * max(n, 1) or values.dtype.itemsize < 4:
         return None
@@ -82,8 +93,14 @@ def _coalesce_by_counting(indices, values, vocab):
     if m < 0:
         return None
     summed = numpy.zeros((m, values.shape[1]), dtype=values.dtype)
-    accumulate(values, indices, position, summed)
-    return rows[:m], summed
+    if not lazily:
+        accumulate(values, indices, position, summed, 0, vocab)
+        return rows[:m], summed
+
+    def fill(lo, hi):
+        accumulate(values, indices, position, summed, lo, hi)
+
+    return rows[:m], summed, position, fill
 
 
 def _coalesce(xp, indices, values, vocab=None):
@@ -180,6 +197,26 @@ class RowSparseGrad:
             self.xp, self.indices.reshape(-1), self.values.reshape(n, math.prod(row_shape)), self.shape[0]
         )
         return RowSparseGrad(rows, summed.reshape((rows.shape[0],) + row_shape), self.shape)
+
+    def coalesce_lazily(self):
+        """:meth:`coalesce` with the sums left to the caller, where counting applies (host arrays, a table of at
+        most :data:`COUNTING_ROWS_PER_INDEX` rows per index, float32/64, numba), else None.
+
+        Returns ``(rows, values, position, fill)``: ``rows`` (m,) sorted distinct rows, ``values`` (m, *row) zeros
+        until ``fill(lo, hi)`` adds the gradients of table rows ``lo:hi`` (the same bits as :meth:`coalesce`; calls
+        for disjoint ranges may run at the same time), ``position`` (rows,) int64: each table row's row of
+        ``values``, -1 for rows not read. An optimizer updating the table in parts fills each part's rows there.
+        """
+        if self.xp is not numpy:
+            return None
+        n, row_shape = self.values.shape[0], self.shape[1:]
+        done = _coalesce_by_counting(
+            self.indices.reshape(-1), self.values.reshape(n, math.prod(row_shape)), self.shape[0], lazily=True
+        )
+        if done is None:
+            return None
+        rows, summed, position, fill = done
+        return rows, summed.reshape((rows.shape[0],) + row_shape), position, fill
 
     def astype(self, dtype) -> RowSparseGrad:
         return RowSparseGrad(self.indices, self.values.astype(dtype), self.shape)

@@ -109,6 +109,11 @@ class Adam(Optimizer):
 
         if isinstance(gradient, RowSparseGrad):
             # repeats summed in the order the dense gradient sums them; adding the zero rows is exact, so skip it
+            lazy = gradient.coalesce_lazily()  # each part of the update sums its own rows (counting, no sort)
+            if lazy is not None:
+                rows, values, position, fill = lazy
+                kernels.adam_rows(variable.data, m, v, v_hat, rows, values, constants, scratch, position, fill)
+                return
             gradient = gradient.coalesce()
             kernels.adam_rows(variable.data, m, v, v_hat, gradient.indices, gradient.values, constants, scratch)
         else:

@@ -199,23 +199,34 @@ def adam(w, g, m, v, v_hat, constants, scratch):
     w -= step
 
 
-def adam_rows(w, m, v, v_hat, rows, values, constants, scratch):
+def adam_rows(w, m, v, v_hat, rows, values, constants, scratch, position=None, fill=None):
     """Adam with a row-sparse gradient (sorted unique ``rows``, ``values`` (len(rows), *row)): the moments
-    decay on every row, the gradient terms are added on ``rows`` only; exactly the dense update."""
+    decay on every row, the gradient terms are added on ``rows`` only; exactly the dense update.
+
+    From :meth:`RowSparseGrad.coalesce_lazily`: ``position`` (rows of w,) each row's row of ``values`` or -1, and
+    ``fill(lo, hi)``, which sums the gradients of rows ``lo:hi`` into ``values`` (each part fills its own rows)."""
     alpha, beta_1, one_minus_beta_1, beta_2, one_minus_beta_2, epsilon = constants
     kernel = _compiled(_adam_rows_kernel, w, m, v, values) if v_hat is None and w.ndim >= 1 else None
+    if fill is not None and (kernel is None or w.shape[0] == 0):
+        fill(0, w.shape[0])  # the sums made whole for the paths below
+        fill = None
     if kernel is not None and w.shape[0] > 0:
         n = w.shape[0]
-        position = numpy.full(n, -1, dtype=numpy.int64)
-        position[rows] = numpy.arange(rows.shape[0], dtype=numpy.int64)
+        if position is None:
+            position = numpy.full(n, -1, dtype=numpy.int64)
+            position[rows] = numpy.arange(rows.shape[0], dtype=numpy.int64)
         shape2 = (n, w.size // n)
         w2, m2, v2, rows2 = w.reshape(shape2), m.reshape(shape2), v.reshape(shape2), values.reshape(-1, shape2[1])
         # in parts_once_split() parts of whole rows when large (as _launch; elementwise: the same bits at any count)
         parts = min(workers.parts_once_split(), w.size // (SPLIT_MIN_SIZE // 2), n) if w.size >= SPLIT_MIN_SIZE else 1
         bounds = [((i * n) // parts, ((i + 1) * n) // parts) for i in range(max(1, parts))]
-        workers.run_parts(
-            lambda lo, hi: kernel(w2[lo:hi], m2[lo:hi], v2[lo:hi], position[lo:hi], rows2, *constants), bounds
-        )
+
+        def part(lo, hi):
+            if fill is not None:
+                fill(lo, hi)
+            kernel(w2[lo:hi], m2[lo:hi], v2[lo:hi], position[lo:hi], rows2, *constants)
+
+        workers.run_parts(part, bounds)
         return
     xp = _xp(w)
     m *= beta_1
