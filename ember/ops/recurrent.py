@@ -576,7 +576,8 @@ class LSTM(_Recurrence):
         dh, dc = g_h.astype(dt, order="C", copy=True), g_c.astype(dt, order="C", copy=True)
         dz = xp.empty((b, steps, 4 * u), dtype=dt)  # d(loss)/d(pre-activations), batch-major
         drdm = xp.zeros((b, u), dtype=dt) if self._needs("recurrent_dropout_mask") else None
-        rk_t = xp.ascontiguousarray(self.rk.T)  # (4U, U): BLAS is ~1.4x slower on the transposed view
+        # (4U, U) contiguous: BLAS is ~1.4x slower on the transposed view; parts of rows make their own copy
+        rk_t = xp.ascontiguousarray(self.rk.T) if self.parts < 2 else None
         fused = self._fused(kernels.lstm_backward_step)
         gin, scaled = None, False  # the inputs' gradient, when the parts compute it; whether they scaled hp
         if fused is not None:
@@ -592,11 +593,13 @@ class LSTM(_Recurrence):
                         self.cp, self.hp, dz, rk_t, rdm, dh if drdm is None else drdm, dropped,
                         drdm is not None, self._chunk(), xp.empty((b, 4 * u), dtype=dt))  # fmt: skip
                 if self.parts > 1:
-                    gin = self._split_backward(args, dz, rdm if dropped else None)
+                    gin = self._split_backward(args, 13, dz, rdm if dropped else None)  # args[13]: rk_t
                     scaled = dropped and self.xh is not None
                 else:
                     sequence(*args)
                 first = -1  # no step left for the loop below
+            if first >= 0 and rk_t is None:
+                rk_t = xp.ascontiguousarray(self.rk.T)
             for s in range(first, -1, -1):
                 t = self.order[s]
                 fused(dh, carry, g_out, s, factor[s], keep[t], masked, self.gates_[t], self.tc[t], self.cp[t], dc,
@@ -606,6 +609,7 @@ class LSTM(_Recurrence):
             if masked:
                 dh += carry
         else:
+            rk_t = xp.ascontiguousarray(self.rk.T) if rk_t is None else rk_t
             dh, dc = self._backward_numpy(g_out, dh, dc, dz, drdm, rk_t)
         dz2d = dz.reshape(b * steps, 4 * u)
         grads = {"initial_h": dh, "initial_c": dc, "recurrent_dropout_mask": drdm}
@@ -645,11 +649,12 @@ class LSTM(_Recurrence):
         self.gates_ = self.hp = self.cp = self.tc = self.xh = None
         return self._collect(grads)
 
-    def _split_backward(self, args, dz, rdm):
+    def _split_backward(self, args, rk_slot, dz, rdm):
         """The backward through time with the batch cut into ``self.parts`` parts of rows run at the same time
-        (``lstm_backward_rows``' arguments ``args``); each part then computes its rows of the inputs' gradient
-        (returned, or None when not needed) and scales its rows of the saved h_{t-1} by the dropout mask
-        ``rdm`` (None: none) for the weights' gradient."""
+        (``lstm_backward_rows``' arguments ``args``, whose ``args[rk_slot]`` each part fills with its own contiguous
+        copy of the transposed recurrent kernel: made on its own core, in its own cache, off the serial path);
+        each part then computes its rows of the inputs' gradient (returned, or None when not needed) and scales its
+        rows of the saved h_{t-1} by the dropout mask ``rdm`` (None: none) for the weights' gradient."""
         serial = kernels.lstm_backward_rows.compiled()
         steps, feats, u4 = self.steps, self.feats, 4 * self.u
         gin = np.empty((self.b, steps, feats), dtype=self.dtype) if self._needs("inputs") else None
@@ -657,8 +662,12 @@ class LSTM(_Recurrence):
             gin = None
         kernel_t, hp, scale = self.kernel.T, self.hp, rdm is not None and self.xh is not None
 
+        rk = self.rk
+
         def part(lo, hi):
-            serial(lo, hi, *args)
+            own = list(args)
+            own[rk_slot] = np.ascontiguousarray(rk.T)
+            serial(lo, hi, *own)
             if gin is not None:
                 np.matmul(dz[lo:hi].reshape(-1, u4), kernel_t, out=gin[lo:hi].reshape(-1, feats))
             if scale:
