@@ -409,7 +409,7 @@ def test_tap_sum_forward_against_torch_and_finite_differences(
     monkeypatch.setattr(_windows, "KEEP_BYTES", 0)
     ran = []
     run = conv_kernels.tap_sum_conv
-    monkeypatch.setattr(conv_kernels, "tap_sum_conv", lambda *a: ran.append(1) or run(*a))
+    monkeypatch.setattr(conv_kernels, "tap_sum_conv", lambda *a, **kw: ran.append(1) or run(*a, **kw))
     x, k = rng.standard_normal(xs), rng.standard_normal(ks)
     if len(xs) == 3:
         ours, theirs = ember.conv1d, torch_conv1d
@@ -543,3 +543,50 @@ def test_pieces_depend_on_the_shapes_only_and_run_in_piece_order(monkeypatch):
             (runs,) = groups
             assert len(runs) == min(parts, 4) and [piece for (run,) in runs for piece in run] == pieces
             assert all(len(run) >= 1 for (run,) in runs)
+
+
+# padded by each piece as it starts (_windows.pad_in_pieces): a strided 'same' conv (im2col), a 5x5 to 3 channels
+# (the tap sum with numba), a Winograd forward, and a transposed conv whose output gradient is padded in backward
+PADDED = [
+    ("conv", (5, 9, 8, 3), (4, 4, 3, 6), 2),
+    ("conv", (5, 9, 8, 4), (5, 5, 4, 3), 1),
+    ("winograd", (5, 9, 8, 4), (3, 3, 4, 8), 1),
+    ("transpose", (5, 4, 5, 6), (4, 4, 3, 6), 2),
+]
+
+
+@pytest.mark.parametrize("kind,xs,ks,stride", PADDED)
+@pytest.mark.parametrize("block", [300, 1 << 20])
+def test_padding_in_pieces_gives_the_pre_padded_bits_in_any_part_count(
+    kind, xs, ks, stride, block, rng, monkeypatch, request
+):
+    """'same' padding written by each piece of images as it starts: forward and both gradients the same bits in 1,
+    2 or 3 parts, and the same bits as the 'valid' op on the input padded beforehand (forward, kernel gradient)."""
+    from ember.backend import workers
+
+    if kind == "winograd":
+        request.getfixturevalue("winograd")
+    monkeypatch.setattr(_windows, "SPLIT_MIN_SIZE", 1)
+    monkeypatch.setattr(_windows, "BLOCK_BYTES", block)
+    monkeypatch.setattr(_windows, "KEEP_BYTES", 0)
+    x, k = rng.standard_normal(xs).astype(np.float32), rng.standard_normal(ks).astype(np.float32)
+    op = ember.conv2d_transpose if kind == "transpose" else ember.conv2d
+
+    def run(xa, padding):
+        xt, kt = ember.tensor(xa, requires_grad=True), ember.tensor(k, requires_grad=True)
+        y = op(xt, kt, stride, padding)
+        (y * y).sum().backward()
+        return y.numpy(), xt.grad.numpy(), kt.grad.numpy()
+
+    results = []
+    for parts in (1, 2, 3):
+        with workers.forced_parts(parts):
+            results.append(run(x, "same"))
+    for result in results[1:]:
+        for one, other in zip(results[0], result):
+            np.testing.assert_array_equal(other, one)
+    if kind != "transpose":
+        pads = [_windows.output_and_pads("conv2d", "same", xs[i], ks[i - 1], stride, 1)[1:] for i in (1, 2)]
+        y, _, gk = run(np.pad(x, ((0, 0), pads[0], pads[1], (0, 0))), "valid")
+        np.testing.assert_array_equal(results[0][0], y)
+        np.testing.assert_array_equal(results[0][2], gk)

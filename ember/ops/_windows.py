@@ -84,12 +84,39 @@ def pad_spatial(xp, x, pads, value=0):
         return x
     n, h, w, c = x.shape
     out = xp.empty((n, h + t + b, w + left + r, c), dtype=x.dtype)
+    _pad_into(out, x, pads, value)
+    return out
+
+
+def _pad_into(out, x, pads, value=0):
+    """``out`` (N, H + T + B, W + L + R, C) <- ``x`` (N, H, W, C) padded by ``pads`` with ``value``."""
+    (t, _), (left, _) = pads
+    h, w = x.shape[1:3]
     out[:, :t] = value  # the border only: the interior is written once, by the copy
     out[:, h + t :] = value
     out[:, t : h + t, :left] = value
     out[:, t : h + t, w + left :] = value
     out[:, t : h + t, left : w + left] = x
-    return out
+
+
+def pad_in_pieces(xp, x, pads):
+    """(``xpad``, ``fill``): ``x`` (N, H, W, C) zero-padded by ``pads``, left for the pieces of images to write.
+
+    ``xpad`` is a new, unwritten array of the padded shape and ``fill(first, end)`` writes images ``first`` to
+    ``end - 1`` of it: a split op calls it at the start of each piece (:func:`run_pieces`), so the padding
+    copy runs in the parts at once, each piece's images still in the cache when its blocks read them, instead
+    of as a serial pass over the batch before the split. With no padding, (``x``, None).
+    """
+    (t, b), (left, r) = pads
+    if not (t or b or left or r):
+        return x, None
+    n, h, w, c = x.shape
+    xpad = xp.empty((n, h + t + b, w + left + r, c), dtype=x.dtype)
+
+    def fill(first, end):
+        _pad_into(xpad[first:end], x[first:end], pads)
+
+    return xpad, fill
 
 
 def offset_slice(a: int, d: int, s: int, out: int) -> slice:

@@ -102,11 +102,12 @@ def tap_sum_kernel(xp, kernel_shape, strides, size: int):
     return _tap_sum.compiled()
 
 
-def tap_sum_conv(tap_sum, xpad, kernel, out_hw, dilation, out):
+def tap_sum_conv(tap_sum, xpad, kernel, out_hw, dilation, out, fill=None):
     """``out`` (N, OH, OW, F) <- the stride-1 convolution of padded ``xpad`` (N, HP, WP, C) by ``kernel``
     (KH, KW, C, F). In blocks of about ``_windows.BLOCK_BYTES`` of products: whole images, or bands of output
     rows of one image (with the input rows they read) where an image's products are larger; the blocks within
-    pieces of the images, run in parts at once (:func:`ember.ops._windows.run_pieces`)."""
+    pieces of the images, run in parts at once (:func:`ember.ops._windows.run_pieces`). ``fill(first, end)``:
+    the padding's (:func:`ember.ops._windows.pad_in_pieces`), each piece's images written as it starts."""
     from . import _windows
 
     n, hp, wp, c = xpad.shape
@@ -115,11 +116,16 @@ def tap_sum_conv(tap_sum, xpad, kernel, out_hw, dilation, out):
     span = (kh - 1) * dilation[0]
     width = kh * kw * f
     taps = numpy.ascontiguousarray(kernel.astype(out.dtype, copy=False).transpose(0, 1, 3, 2)).reshape(width, c)
+    if fill is not None and xpad.dtype != out.dtype:  # the cast below copies: pad it all first
+        fill(0, n)
+        fill = None
     xin = numpy.ascontiguousarray(xpad, dtype=out.dtype)
     row_bytes = wp * width * out.itemsize  # the products of one input row
     images = _windows.BLOCK_BYTES // (hp * row_bytes)
 
     def run(first, end):  # the blocks of images first..end-1, in this thread's scratch
+        if fill is not None:
+            fill(first, end)
         if images >= 1:
             blocks = [(i, min(i + images, end), 0, oh) for i in range(first, end, images)]
         else:

@@ -54,6 +54,7 @@ from ._windows import (
     im2col_block,
     offset_slice,
     over_pieces,
+    pad_in_pieces,
     pad_spatial,
     piece_blocks,
     spatial_geometry,
@@ -74,14 +75,15 @@ def _crop(g, pads, h, w):
     return g[:, t : t + h, left : left + w]
 
 
-def correlate(xp, xpad, k4, out_hw, strides, dilation, keep=None):
+def correlate(xp, xpad, k4, out_hw, strides, dilation, keep=None, fill=None):
     """The (N * OH * OW, F) cross-correlation of padded ``xpad`` (N, HP, WP, C) with ``k4`` (KH, KW, C, F).
 
     im2col in blocks of output rows (:func:`~ember.ops._windows.row_blocks`), each block's windows copied into
     a reused scratch matrix (or into its rows of ``keep``, an (N * OH * OW, KH * KW * C) array the caller
     keeps for the kernel gradient) and multiplied by the kernel as a (KH * KW * C, F) matrix while still in
     the cache. With numba, a 3x3 stride-1 undilated kernel with enough channels and tiles runs as Winograd
-    instead (:func:`ember.ops.conv_kernels.winograd_conv`) unless the im2col is to be kept.
+    instead (:func:`ember.ops.conv_kernels.winograd_conv`) unless the im2col is to be kept. ``fill``: the
+    padding's (:func:`~ember.ops._windows.pad_in_pieces`), called on each piece's images before its blocks.
     """
     n, c = xpad.shape[0], xpad.shape[3]
     kh, kw, _, f = k4.shape
@@ -89,11 +91,15 @@ def correlate(xp, xpad, k4, out_hw, strides, dilation, keep=None):
     out = xp.empty((n * out_hw[0] * out_hw[1], f), dtype=xp.result_type(xpad, k4))
     winograd = None if keep is not None else conv_kernels.winograd_kernels(xp, k4.shape, strides, dilation, out.size)
     if winograd is not None:
+        if fill is not None:
+            fill(0, n)
         conv_kernels.winograd_conv(winograd, xpad, k4, out_hw, out.reshape((n,) + tuple(out_hw) + (f,)))
         return out
     row_bytes = out_hw[1] * kh * kw * c * xpad.dtype.itemsize
 
     def run(first, end):
+        if fill is not None:
+            fill(first, end)
         for block in piece_blocks(xp, first, end, out_hw, row_bytes, k2.nbytes):
             rows = block_rows(block, out_hw)
             cols_out = None if keep is None else keep[rows]
@@ -104,8 +110,9 @@ def correlate(xp, xpad, k4, out_hw, strides, dilation, keep=None):
     return out
 
 
-def kernel_grad(xp, xpad, g2, k_hw, out_hw, strides, dilation):
-    """The (KH * KW * C, F) gradient of :func:`correlate`'s kernel: im2col(xpad)^T @ g2, summed over blocks."""
+def kernel_grad(xp, xpad, g2, k_hw, out_hw, strides, dilation, fill=None):
+    """The (KH * KW * C, F) gradient of :func:`correlate`'s kernel: im2col(xpad)^T @ g2, summed over blocks
+    (``fill`` as :func:`correlate`'s)."""
     n, c = xpad.shape[0], xpad.shape[3]
     kh, kw = k_hw
     f = g2.shape[1]
@@ -113,6 +120,8 @@ def kernel_grad(xp, xpad, g2, k_hw, out_hw, strides, dilation):
     row_bytes = out_hw[1] * kh * kw * c * xpad.dtype.itemsize
 
     def run(first, end):  # this piece's sum
+        if fill is not None:
+            fill(first, end)
         gk = xp.zeros((kh * kw * c, f), dtype=dtype)
         for block in piece_blocks(xp, first, end, out_hw, row_bytes, gk.nbytes):
             cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation)
@@ -130,9 +139,10 @@ def _sum_in_order(parts: list):
     return total
 
 
-def _correlate_and_kernel_grad(xp, xpad, k4, g2, out_hw, strides, dilation):
+def _correlate_and_kernel_grad(xp, xpad, k4, g2, out_hw, strides, dilation, fill=None):
     """(:func:`correlate` of ``xpad`` by ``k4``, :func:`kernel_grad` of ``xpad`` with ``g2``) from one im2col
-    copy per block: the transposed convolution's two gradients read the same windows of its output gradient.
+    copy per block: the transposed convolution's two gradients read the same windows of its output gradient
+    (``fill`` as :func:`correlate`'s).
     """
     n, c = xpad.shape[0], xpad.shape[3]
     kh, kw, _, f = k4.shape
@@ -143,6 +153,8 @@ def _correlate_and_kernel_grad(xp, xpad, k4, g2, out_hw, strides, dilation):
     matrix_bytes = max(k2.nbytes, gk_shape[0] * gk_shape[1] * gk_dtype.itemsize)
 
     def run(first, end):  # this piece's rows of out and its sum of gk
+        if fill is not None:
+            fill(first, end)
         gk = xp.zeros(gk_shape, dtype=gk_dtype)
         for block in piece_blocks(xp, first, end, out_hw, row_bytes, matrix_bytes):
             rows = block_rows(block, out_hw)
@@ -235,7 +247,8 @@ class Conv2D(Function):
         n, h, w, c = x4.shape
         kh, kw, _, f = k4.shape
         out_hw, pads = spatial_geometry(op, padding, (h, w), (kh, kw), strides, dilation_rate)
-        xpad = pad_spatial(xp, x4, pads)
+        # padded by each piece of images as it starts (fill), on the paths that split over images from the start
+        xpad, fill = pad_in_pieces(xp, x4, pads)
         k2 = k4.reshape(kh * kw * c, f)
         pointwise = kh == kw == 1 and xpad.shape[1:3] == out_hw  # 1x1, stride 1, no padding: x is its own im2col
         size = n * out_hw[0] * out_hw[1] * f
@@ -247,7 +260,8 @@ class Conv2D(Function):
             out = xpad @ k2
         elif tap_sum is not None:  # few output channels: per-cell products, then each output sums its taps
             out = xp.empty((n * out_hw[0] * out_hw[1], f), dtype=xp.result_type(xpad, k4))
-            conv_kernels.tap_sum_conv(tap_sum, xpad, k4, out_hw, dilation_rate, out.reshape((n,) + out_hw + (f,)))
+            out4 = out.reshape((n,) + out_hw + (f,))
+            conv_kernels.tap_sum_conv(tap_sum, xpad, k4, out_hw, dilation_rate, out4, fill=fill)
         else:
             row_bytes = out_hw[1] * kh * kw * c * x.dtype.itemsize
             keep = None  # a small im2col matrix is kept for the kernel gradient rather than copied again
@@ -257,6 +271,8 @@ class Conv2D(Function):
                 None if keep is not None else conv_kernels.winograd_kernels(xp, k4.shape, strides, dilation_rate, size)
             )
             if winograd is not None:  # backward takes Winograd's gradients too (conv_kernels.winograd_grads)
+                if fill is not None:
+                    fill(0, n)
                 out = xp.empty((n * out_hw[0] * out_hw[1], f), dtype=xp.result_type(xpad, k4))
                 fused = getattr(self, "fuse_bias", None)  # (bias, relu) from _BiasAct: on each block's rows
                 out4 = out.reshape((n,) + tuple(out_hw) + (f,))
@@ -264,7 +280,7 @@ class Conv2D(Function):
                 self.winograd = True
                 self.bias_applied = fused is not None
             else:
-                out = correlate(xp, xpad, k4, out_hw, strides, dilation_rate, keep=keep)
+                out = correlate(xp, xpad, k4, out_hw, strides, dilation_rate, keep=keep, fill=fill)
         if self.needs_input_grad[1]:
             self.xpad = xpad  # the input itself (a view) unless padded
         if self.needs_input_grad[0]:
@@ -618,21 +634,22 @@ class ConvTranspose(Function):
         xp = self.xp
         n, h, w, c = x_shape
         kh, kw, f, _ = k_shape
-        if buf_shape[1:3] == (oh, ow):
-            gbuf = g
-        else:
-            gbuf = xp.zeros(buf_shape, dtype=g.dtype)
-            gbuf[:, crop_h : crop_h + oh, crop_w : crop_w + ow] = g
+        pads = ((crop_h, buf_shape[1] - crop_h - oh), (crop_w, buf_shape[2] - crop_w - ow))
         if getattr(xp, "graph", False):  # backward(create_graph=True): the windows one offset at a time
+            gbuf = g
+            if buf_shape[1:3] != (oh, ow):
+                gbuf = xp.zeros(buf_shape, dtype=g.dtype)
+                gbuf[:, crop_h : crop_h + oh, crop_w : crop_w + ow] = g
             return self._grads_on_tensors(gbuf)
+        gbuf, fill = pad_in_pieces(xp, g, pads)  # g zero-padded to the buffer, by each piece as it starts
         gx = gk = None
         if all(self.needs_input_grad[:2]):  # both from one im2col of each block of the output gradient
-            gx, gk = _correlate_and_kernel_grad(xp, gbuf, self.kernel, self.x2, (h, w), strides, dilation)
+            gx, gk = _correlate_and_kernel_grad(xp, gbuf, self.kernel, self.x2, (h, w), strides, dilation, fill)
             return gx.reshape(x_shape), gk.reshape(k_shape)
         if self.needs_input_grad[0]:  # conv2d of the output gradient with the kernel (KH, KW, F, C)
-            gx = correlate(xp, gbuf, self.kernel, (h, w), strides, dilation).reshape(x_shape)
+            gx = correlate(xp, gbuf, self.kernel, (h, w), strides, dilation, fill=fill).reshape(x_shape)
         if self.needs_input_grad[1]:
-            gk = kernel_grad(xp, gbuf, self.x2, (kh, kw), (h, w), strides, dilation).reshape(k_shape)
+            gk = kernel_grad(xp, gbuf, self.x2, (kh, kw), (h, w), strides, dilation, fill).reshape(k_shape)
         return gx, gk
 
     def _grads_on_tensors(self, gbuf):
