@@ -328,3 +328,25 @@ def test_sigmoid_host_form_and_lean_form_give_the_generic_bits(dtype, shape):
         assert np.array_equal(np.signbit(got), np.signbit(expected))
     scalar = np.asarray(x.flat[-1])
     np.testing.assert_array_equal(lean(scalar), _sigmoid(np, scalar))
+
+
+@pytest.mark.parametrize("axis", [-1, 0, (0, 2), None])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_softmax_lean_form_gives_the_forward_bits_also_in_place(axis, dtype):
+    """The predict plan's softmax (a fresh array, or written into the logits' own buffer): the forward's bits."""
+    from ember.ops.activation import Softmax
+
+    rng = np.random.default_rng(4)
+    x = (rng.standard_normal((6, 10, 3)) * 30).astype(dtype)
+    x[0, :, 0] = -np.inf
+    x[1, 0, 1] = np.nan
+    expected = ember.ops.activation.softmax(ember.tensor(x, dtype=dtype), axis=axis).numpy()
+    lean = Softmax.lean(np, {"axis": axis})
+    np.testing.assert_array_equal(lean(x), expected)
+    buffer = x.copy()
+    got = lean(buffer, out=buffer)
+    assert got is buffer
+    np.testing.assert_array_equal(got, expected)
+    assert Softmax.lean(object(), {"axis": axis}) is None  # other array modules: the forward runs
+    empty = np.zeros((0, 4, 2), dtype)
+    assert lean(empty).shape == (0, 4, 2)

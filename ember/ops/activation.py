@@ -673,6 +673,17 @@ def _max_keepdims(x, axes):
     return numpy.maximum.reduce(x, axes, None, None, True)
 
 
+def _softmax_host(axis, x, out=None):
+    """Softmax's forward on a NumPy array, into ``out`` (x itself allowed) where given: the same steps."""
+    axes = (x.ndim - 1,) if axis == -1 and x.ndim else normalize_axes("softmax", axis, x.ndim)
+    if x.size == 0:
+        return x.copy()
+    y = numpy.subtract(x, _max_keepdims(x, axes), out=out)
+    numpy.exp(y, out=y)
+    y /= numpy.add.reduce(y, axes, None, None, True)
+    return y
+
+
 class Softmax(Function):
     """y = exp(x - max) / sum(exp(x - max)) over ``axis`` (an int, a tuple, or None for all).
 
@@ -698,6 +709,16 @@ class Softmax(Function):
             y /= y.sum(axis=axes, keepdims=True)
         self.y = y
         return y
+
+    # the lean form (ember.compile.forward_plan): the inference forward; out= may be x's buffer
+    lean_in_place = True
+
+    @staticmethod
+    def lean(xp, attrs):
+        """The inference forward on NumPy arrays, ``f(x, out=None)``: ``forward``'s steps and bits, nothing kept,
+        written into ``out`` where given (the plan passes the logits' own buffer when nobody else reads it: W1's
+        (128, 10) needs no new array); None on other array modules (the forward runs)."""
+        return functools.partial(_softmax_host, attrs.get("axis", -1)) if xp is numpy else None
 
     def backward(self, g):
         y = self.y
