@@ -687,6 +687,7 @@ class ConvTransposeBias(ConvTranspose):
     """
 
     graph_saved = {"kernel": 1}
+    owns_output = True  # forward returns a new array (the biased copy): compile/forward_plan.py may write into it
 
     def forward(self, x, kernel, bias, strides, padding, output_padding, dilation_rate):
         f = kernel.shape[2] if len(kernel.shape) == 4 else None
