@@ -254,8 +254,10 @@ class Matmul(Function):
             # ndarray.dot where neither is a matrix times a vector (see forward: then dot gives @'s bits)
             m, k = a.shape
             n = b.shape[1]
-            if type(g) is _NDARRAY and m * k * n < _LEAST_SPLIT and m > 1 and k > 1 and n > 1:
-                return (g.dot(b.T) if needs[0] else None, a.T.dot(g) if needs[1] else None)
+            if m * k * n < _LEAST_SPLIT:
+                if type(g) is _NDARRAY and m > 1 and k > 1 and n > 1:
+                    return (g.dot(b.T) if needs[0] else None, a.T.dot(g) if needs[1] else None)
+                return (g @ b.T if needs[0] else None, a.T @ g if needs[1] else None)
             product = split_matmul.matmul  # a @ b, in row parts on Ember's threads when the policy splits
             return (product(g, b.T) if needs[0] else None, product(a.T, g) if needs[1] else None)
         a2 = a[None, :] if a.ndim == 1 else a
