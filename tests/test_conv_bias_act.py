@@ -375,3 +375,29 @@ def test_conv2d_transpose_layer_takes_the_fused_op_where_it_applies(use_bias, rn
     if use_bias:
         expected = expected + layer.bias.numpy()
     np.testing.assert_allclose(y.numpy(), np.maximum(expected, 0), rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("relu", [True, False])
+@pytest.mark.parametrize("keep", [0, 1 << 30])
+def test_im2col_blocks_add_bias_and_relu_with_the_separate_ops_bits(relu, keep, rng, monkeypatch, jit_path):
+    """On the im2col path the bias and ReLU are applied to each block's rows after its matmul (many blocks here,
+    with the im2col kept or not, in 1, 2 or 3 parts): the separate ops' forward bits, and no pass of their own."""
+    from ember.backend import workers
+
+    monkeypatch.setattr(_windows, "BLOCK_BYTES", 200)
+    monkeypatch.setattr(_windows, "KEEP_BYTES", keep)
+    monkeypatch.setattr(_windows, "SPLIT_MIN_SIZE", 1)
+    passes = []
+    whole = conv_kernels.bias_act_forward
+    monkeypatch.setattr(conv_kernels, "bias_act_forward", lambda *a: passes.append(1) or whole(*a))
+    x = rng.standard_normal((5, 9, 8, 1)).astype(np.float32)
+    k = rng.standard_normal((3, 3, 1, 12)).astype(np.float32)  # more channels than the tap sum takes
+    b = rng.standard_normal(12).astype(np.float32)
+    expected = ember.conv2d(x, k, 1, "valid") + b
+    expected = (ember.relu(expected) if relu else expected).numpy()
+    for parts in (1, 2, 3):
+        with workers.forced_parts(parts):
+            xt, kt, bt = (ember.tensor(a, requires_grad=True) for a in (x, k, b))
+            y = conv_bias_act(xt, kt, bt, 1, "valid", 1, relu=relu)
+        np.testing.assert_array_equal(y.numpy(), expected)
+    assert passes == []

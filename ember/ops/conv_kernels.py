@@ -581,6 +581,18 @@ def bias_grad(xp, g):
     return gb.astype(g.dtype)
 
 
+def bias_act_block(out, bias, relu: bool) -> None:
+    """``out`` (rows, F) <- ``out + bias`` (then ``maximum(., 0)``) in place, in this thread (no split): a block of a
+    split op's output while it is in the cache; the same numbers as :func:`bias_act_forward`."""
+    kernel = _bias_act_forward.compiled() if _bias_act_applies(numpy, out) and out.flags.c_contiguous else None
+    if kernel is not None:
+        kernel(out, bias.astype(out.dtype, copy=False), relu)
+        return
+    out += bias
+    if relu:
+        numpy.maximum(out, 0, out=out)
+
+
 def bias_act_backward(xp, g, out, relu: bool, need_bias: bool):
     """(the gradient past the activation (rows, F), the bias gradient (F,) or None) from ``g`` (rows, F).
 

@@ -75,7 +75,7 @@ def _crop(g, pads, h, w):
     return g[:, t : t + h, left : left + w]
 
 
-def correlate(xp, xpad, k4, out_hw, strides, dilation, keep=None, fill=None):
+def correlate(xp, xpad, k4, out_hw, strides, dilation, keep=None, fill=None, bias_act=None):
     """The (N * OH * OW, F) cross-correlation of padded ``xpad`` (N, HP, WP, C) with ``k4`` (KH, KW, C, F).
 
     im2col in blocks of output rows (:func:`~ember.ops._windows.row_blocks`), each block's windows copied into
@@ -84,6 +84,8 @@ def correlate(xp, xpad, k4, out_hw, strides, dilation, keep=None, fill=None):
     the cache. With numba, a 3x3 stride-1 undilated kernel with enough channels and tiles runs as Winograd
     instead (:func:`ember.ops.conv_kernels.winograd_conv`) unless the im2col is to be kept. ``fill``: the
     padding's (:func:`~ember.ops._windows.pad_in_pieces`), called on each piece's images before its blocks.
+    ``bias_act``: (bias, relu) added (and applied) to each block's rows after its matmul, while they are in the
+    cache (:func:`ember.ops.conv_kernels.bias_act_block`; NumPy arrays only, not with Winograd).
     """
     n, c = xpad.shape[0], xpad.shape[3]
     kh, kw, _, f = k4.shape
@@ -93,7 +95,9 @@ def correlate(xp, xpad, k4, out_hw, strides, dilation, keep=None, fill=None):
     if winograd is not None:
         if fill is not None:
             fill(0, n)
-        conv_kernels.winograd_conv(winograd, xpad, k4, out_hw, out.reshape((n,) + tuple(out_hw) + (f,)))
+        conv_kernels.winograd_conv(
+            winograd, xpad, k4, out_hw, out.reshape((n,) + tuple(out_hw) + (f,)), *(bias_act or ())
+        )
         return out
     row_bytes = out_hw[1] * kh * kw * c * xpad.dtype.itemsize
 
@@ -105,6 +109,8 @@ def correlate(xp, xpad, k4, out_hw, strides, dilation, keep=None, fill=None):
             cols_out = None if keep is None else keep[rows]
             cols = im2col_block(xp, xpad, block, out_hw, (kh, kw), strides, dilation, out=cols_out)
             xp.matmul(cols, k2, out=out[rows])
+            if bias_act is not None:
+                conv_kernels.bias_act_block(out[rows], *bias_act)
 
     over_pieces(xp, run, n, n * out_hw[0] * row_bytes // xpad.dtype.itemsize)
     return out
@@ -280,7 +286,9 @@ class Conv2D(Function):
                 self.winograd = True
                 self.bias_applied = fused is not None
             else:
-                out = correlate(xp, xpad, k4, out_hw, strides, dilation_rate, keep=keep, fill=fill)
+                fused = getattr(self, "fuse_bias", None) if xp is numpy else None  # on each block's rows
+                out = correlate(xp, xpad, k4, out_hw, strides, dilation_rate, keep=keep, fill=fill, bias_act=fused)
+                self.bias_applied = fused is not None
         if self.needs_input_grad[1]:
             self.xpad = xpad  # the input itself (a view) unless padded
         if self.needs_input_grad[0]:
