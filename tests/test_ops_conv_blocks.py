@@ -590,3 +590,18 @@ def test_padding_in_pieces_gives_the_pre_padded_bits_in_any_part_count(
         y, _, gk = run(np.pad(x, ((0, 0), pads[0], pads[1], (0, 0))), "valid")
         np.testing.assert_array_equal(results[0][0], y)
         np.testing.assert_array_equal(results[0][2], gk)
+
+
+@pytest.mark.parametrize("channels", [1, 3])
+@pytest.mark.parametrize("strides,dilation", [((1, 1), (1, 1)), ((2, 1), (1, 2))])
+def test_im2col_block_copies_taps_one_at_a_time_with_the_whole_views_values(channels, strides, dilation, rng):
+    """A single channel's im2col is copied one kernel tap at a time (TAP_COPY_CHANNELS): the same matrix as the
+    whole window view's copy, for whole-image blocks and runs of rows of one image."""
+    x = rng.standard_normal((3, 11, 10, channels)).astype(np.float32)
+    k_hw = (3, 2)
+    out_hw = tuple((size - (k - 1) * d - 1) // s + 1 for size, k, s, d in zip((11, 10), k_hw, strides, dilation))
+    for block in [(0, 3, 0, out_hw[0]), (1, 2, 1, out_hw[0] - 1)]:
+        got = _windows.im2col_block(np, x, block, out_hw, k_hw, strides, dilation).copy()
+        n0, n1, h0, h1 = block
+        view = _windows.window_view(np, x[n0:n1], out_hw, k_hw, strides, dilation)[:, h0:h1]
+        np.testing.assert_array_equal(got, np.ascontiguousarray(view).reshape(-1, k_hw[0] * k_hw[1] * channels))

@@ -217,8 +217,20 @@ def im2col_block(xp, xpad, block, out_hw, k_hw, s_hw, d_hw, out=None):
     if out is None:
         out = scratch(xp, windows.size, xpad.dtype)
     cols = out.reshape(windows.shape)
-    cols[...] = windows
+    if c < TAP_COPY_CHANNELS:  # one copy per tap: runs along the output row, not of c numbers per cell
+        for a in range(k_hw[0]):
+            for b in range(k_hw[1]):
+                cols[:, :, :, a, b] = windows[:, :, :, a, b]
+    else:
+        cols[...] = windows
     return out.reshape(-1, k_hw[0] * k_hw[1] * c)
+
+
+#: Below this many input channels :func:`im2col_block` copies one kernel tap at a time: NumPy's copy of the whole
+#: window view runs its inner loop over a cell's C numbers, one number for a single channel (W2's first
+#: convolution: 0.32 ms against 0.13 for 32 images' 3x3 windows, one thread); from C = 3 on the whole view's copy
+#: wins (3 channels, 4x4 stride 2: 0.16 against 0.53 ms).
+TAP_COPY_CHANNELS = 2
 
 
 # ---- a batch split over images, run on Ember's worker threads --------------------------------------------------------
