@@ -401,3 +401,31 @@ def test_im2col_blocks_add_bias_and_relu_with_the_separate_ops_bits(relu, keep, 
             y = conv_bias_act(xt, kt, bt, 1, "valid", 1, relu=relu)
         np.testing.assert_array_equal(y.numpy(), expected)
     assert passes == []
+
+
+@pytest.mark.parametrize("relu", [True, False])
+@pytest.mark.parametrize("block", [200, 1 << 20])
+def test_tap_sum_blocks_add_bias_and_relu_with_the_separate_ops_bits(relu, block, rng, monkeypatch, jit_path):
+    """A 5x5 'same' conv to 3 channels runs as the tap sum (numba): the bias and ReLU are applied to each block's
+    cells once summed (bands of rows or whole images, in 1, 2 or 3 parts): the separate ops' forward bits."""
+    if jit_path == "numpy":
+        pytest.skip("the tap sum is numba's")
+    from ember.backend import workers
+
+    monkeypatch.setattr(_windows, "BLOCK_BYTES", block)
+    monkeypatch.setattr(_windows, "SPLIT_MIN_SIZE", 1)
+    ran, passes = [], []
+    tap_sum, whole = conv_kernels.tap_sum_conv, conv_kernels.bias_act_forward
+    monkeypatch.setattr(conv_kernels, "tap_sum_conv", lambda *a, **kw: ran.append(1) or tap_sum(*a, **kw))
+    monkeypatch.setattr(conv_kernels, "bias_act_forward", lambda *a: passes.append(1) or whole(*a))
+    x = rng.standard_normal((5, 9, 8, 4)).astype(np.float32)
+    k = rng.standard_normal((5, 5, 4, 3)).astype(np.float32)
+    b = rng.standard_normal(3).astype(np.float32)
+    expected = ember.conv2d(x, k, 1, "same") + b
+    expected = (ember.relu(expected) if relu else expected).numpy()
+    del ran[:]
+    for parts in (1, 2, 3):
+        with workers.forced_parts(parts):
+            y = conv_bias_act(*(ember.tensor(a, requires_grad=True) for a in (x, k, b)), 1, "same", 1, relu=relu)
+        np.testing.assert_array_equal(y.numpy(), expected)
+    assert len(ran) == 3 and passes == []

@@ -102,12 +102,13 @@ def tap_sum_kernel(xp, kernel_shape, strides, size: int):
     return _tap_sum.compiled()
 
 
-def tap_sum_conv(tap_sum, xpad, kernel, out_hw, dilation, out, fill=None):
+def tap_sum_conv(tap_sum, xpad, kernel, out_hw, dilation, out, fill=None, bias_act=None):
     """``out`` (N, OH, OW, F) <- the stride-1 convolution of padded ``xpad`` (N, HP, WP, C) by ``kernel``
     (KH, KW, C, F). In blocks of about ``_windows.BLOCK_BYTES`` of products: whole images, or bands of output
     rows of one image (with the input rows they read) where an image's products are larger; the blocks within
     pieces of the images, run in parts at once (:func:`ember.ops._windows.run_pieces`). ``fill(first, end)``:
-    the padding's (:func:`ember.ops._windows.pad_in_pieces`), each piece's images written as it starts."""
+    the padding's (:func:`ember.ops._windows.pad_in_pieces`), each piece's images written as it starts.
+    ``bias_act``: (bias, relu) applied to each block's output cells once summed (:func:`bias_act_block`)."""
     from . import _windows
 
     n, hp, wp, c = xpad.shape
@@ -139,6 +140,8 @@ def tap_sum_conv(tap_sum, xpad, kernel, out_hw, dilation, out, fill=None):
             z = z_all[: (n1 - n0) * band * wp * width].reshape(width, -1)
             numpy.matmul(taps, xin[n0:n1, y0 : y0 + band].reshape(-1, c).T, out=z)
             tap_sum(z, n0, y0, y1, band, wp, kh, kw, dilation[0], dilation[1], acc, out)
+            if bias_act is not None:  # whole images or rows of one image: contiguous cells
+                bias_act_block(out[n0:n1, y0:y1].reshape(-1, f), *bias_act)
 
     _windows.run_pieces(run, _windows.image_pieces(n, out.size))
 

@@ -267,7 +267,9 @@ class Conv2D(Function):
         elif tap_sum is not None:  # few output channels: per-cell products, then each output sums its taps
             out = xp.empty((n * out_hw[0] * out_hw[1], f), dtype=xp.result_type(xpad, k4))
             out4 = out.reshape((n,) + out_hw + (f,))
-            conv_kernels.tap_sum_conv(tap_sum, xpad, k4, out_hw, dilation_rate, out4, fill=fill)
+            fused = getattr(self, "fuse_bias", None)  # (bias, relu) from _BiasAct: on each block's cells
+            conv_kernels.tap_sum_conv(tap_sum, xpad, k4, out_hw, dilation_rate, out4, fill=fill, bias_act=fused)
+            self.bias_applied = fused is not None
         else:
             row_bytes = out_hw[1] * kh * kw * c * x.dtype.itemsize
             keep = None  # a small im2col matrix is kept for the kernel gradient rather than copied again
