@@ -29,10 +29,13 @@ with 2.25x fewer multiplies in all than im2col's one), and then so does its back
 block of tiles); a stride-1 forward to at most 8 channels (an image's 5x5 32 -> 3 layer) multiplies each
 padded input cell by every tap's filters (no im2col) and sums each output's taps
 (:func:`ember.ops.conv_kernels.tap_sum_conv`). A layer's bias and ReLU run in the convolution's op
-(:func:`conv_bias_act`: one pass over the output each way). The transposed convolution is the same steps the other way
-around: its forward is conv2d's input gradient (no stride-dilated zeros), its input gradient conv2d's forward
-and its kernel gradient conv2d's. The depthwise convolution runs as broadcast multiply-adds per kernel
-offset, or with numba as one compiled pass per direction.
+(:func:`conv_bias_act`): on each block's rows in the cache on the im2col, tap-sum and Winograd paths (else one
+pass over the output), and one pass backward; a Conv2DTranspose layer's bias is added by each piece of images as
+it finishes (:class:`ConvTransposeBias`). 'same' padding is written by each piece of images as it starts
+(:func:`ember.ops._windows.pad_in_pieces`), not as a serial pass before the split.
+The transposed convolution is the same steps the other way around: its forward is conv2d's input gradient
+(no stride-dilated zeros), its input gradient conv2d's forward and its kernel gradient conv2d's. The depthwise
+convolution runs as broadcast multiply-adds per kernel offset, or with numba as one compiled pass per direction.
 Loops run over blocks and kernel offsets only. Every path but the depthwise one cuts the batch into pieces of
 whole images (:func:`ember.ops._windows.image_pieces`, shapes alone decide them), each with its own blocks and
 partial kernel gradient, and runs them in as many parts at once as the thread policy grants
