@@ -479,6 +479,7 @@ SPLITS = [
 ]
 
 
+@pytest.mark.host_only("the split over images runs on host (NumPy) arrays; the strict device keeps its arrays whole")
 @pytest.mark.parametrize("op,xs,ks,strides,padding", SPLITS)
 @pytest.mark.parametrize("block,keep", [(1, 0), (1 << 20, 0), (1 << 20, 1 << 30)])
 def test_conv_paths_split_over_images_give_the_same_bits(op, xs, ks, strides, padding, block, keep, rng, monkeypatch):

@@ -313,6 +313,7 @@ def test_max_pool_kernel_backward_without_numba_after_a_kernel_forward(rng, monk
         np.testing.assert_array_equal(grads[0], grads[1])
 
 
+@pytest.mark.host_only("the split over images runs on host (NumPy) arrays; the strict device keeps its arrays whole")
 @pytest.mark.parametrize("pool,strides", [(2, None), (3, 2)])
 def test_max_pool_kernels_split_over_images_give_the_same_bits(pool, strides, rng, monkeypatch):
     """The compiled passes run over pieces of the images in 1, 2 or 3 parts at once (the worker threads):
