@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy
 
 from ..backend import jit
+from . import activation_kernels
 
 # Below this many input-gradient elements NumPy is fast enough, and numba's first use costs ~100 MiB of
 # memory (LLVM): small convolutions stay on NumPy (tests lower it to run the kernel).
@@ -502,20 +503,12 @@ def winograd_grads(loops, xpad, kernel, g, pad_shape):
 # Conv2D(..., activation="relu") is conv + bias + relu: three passes over the output forward (two new arrays and a
 # mask) and three back (the mask product, the bias sum, the add's pass-through). These do each direction in one
 # pass over the (rows, F) output, in place forward. Same numbers as the separate ops: the forward adds and clamps
-# as ``out + bias`` and ``maximum(., 0)`` do (NaN kept, -0.0 kept); the backward's product by the mask is ``g *
+# as ``out + bias`` and ``maximum(., 0)`` do (NaN kept, -0.0 gives +0.0); the backward's product by the mask is ``g *
 # (out > 0)`` (NaN * 0 is NaN, as there); the bias gradient is summed in float64 (closer than NumPy's float32 sum).
 
 
-@jit.kernel
-def _bias_act_forward(out, bias, relu):
-    rows, f = out.shape
-    for r in range(rows):
-        o = out[r]
-        for ch in range(f):
-            v = o[ch] + bias[ch]
-            if relu and v < 0:
-                v = 0
-            o[ch] = v
+# The forward is Dense's kernel (out (rows, F) <- out + bias, then maximum(., 0), in place): one kernel for both.
+_bias_act_forward = activation_kernels._bias_relu_forward
 
 
 @jit.kernel
